@@ -1,0 +1,81 @@
+// Human-readable durations and API timestamps, as upstream's k8s.io/apimachinery/pkg/util/duration and metav1.Time
+// render them: the AGE column of every table and the "(5m ago)" of pod restarts come from here.
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+/** Whole units of `unit` in `ms`, truncated toward zero like Go's integer conversion of a duration. */
+const whole = (ms: number, unit: number): number => Math.trunc(ms / unit);
+
+/**
+ * Coarse duration ("59s", "3m", "5h", "2d", "1y") with one unit. Negative durations of less than two seconds count
+ * as "now" to tolerate clock skew; anything further in the future is "<invalid>".
+ */
+export function shortHumanDuration(ms: number): string {
+  const seconds = whole(ms, SECOND);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = whole(ms, MINUTE);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = whole(ms, HOUR);
+  if (hours < 24) return `${hours}h`;
+  if (hours < 24 * 365) return `${Math.trunc(hours / 24)}d`;
+  return `${Math.trunc(hours / 24 / 365)}y`;
+}
+
+/** Duration with two to three significant figures ("70s", "3m10s", "70m", "7h59m", "2d1h", "367d", "2y1d"). */
+export function humanDuration(ms: number): string {
+  const seconds = whole(ms, SECOND);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 60 * 2) return `${seconds}s`;
+  const minutes = whole(ms, MINUTE);
+  if (minutes < 10) {
+    const s = seconds % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 60 * 3) return `${minutes}m`;
+  const hours = whole(ms, HOUR);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  const days = Math.trunc(hours / 24);
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${days}d` : `${days}d${h}h`;
+  }
+  if (hours < 24 * 365 * 2) return `${days}d`;
+  const years = Math.trunc(days / 365);
+  if (hours < 24 * 365 * 8) {
+    const d = days % 365;
+    return d === 0 ? `${years}y` : `${years}y${d}d`;
+  }
+  return `${years}y`;
+}
+
+/** Parses an API timestamp (RFC3339); undefined when absent or unparseable, which callers print as "<unknown>". */
+export function parseTime(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : new Date(t);
+}
+
+/** metav1.Time on the wire: RFC3339 in UTC with whole seconds, e.g. "2024-05-01T12:00:00Z". */
+export function formatTime(t: Date): string {
+  return t.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** metav1.MicroTime on the wire: RFC3339 in UTC with six fractional digits, e.g. "2024-05-01T12:00:00.123000Z". */
+export function formatMicroTime(t: Date): string {
+  return t.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** Upstream's translateTimestampSince: the age of an API timestamp, "<unknown>" when unset. */
+export function humanAgeSince(timestamp: unknown, now: Date): string {
+  const t = parseTime(timestamp);
+  return t === undefined ? '<unknown>' : humanDuration(now.getTime() - t.getTime());
+}
