@@ -1,6 +1,9 @@
 // Human-readable durations and API timestamps, as upstream's k8s.io/apimachinery/pkg/util/duration and metav1.Time
 // render them: the AGE column of every table and the "(5m ago)" of pod restarts come from here.
 
+// metav1.Time/MicroTime wire formats live in time.ts; re-exported so table code has one import for times.
+export { formatTime, formatMicroTime } from './time.js';
+
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
@@ -62,16 +65,6 @@ export function parseTime(value: unknown): Date | undefined {
   if (typeof value !== 'string' || value === '') return undefined;
   const t = Date.parse(value);
   return Number.isNaN(t) ? undefined : new Date(t);
-}
-
-/** metav1.Time on the wire: RFC3339 in UTC with whole seconds, e.g. "2024-05-01T12:00:00Z". */
-export function formatTime(t: Date): string {
-  return t.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** metav1.MicroTime on the wire: RFC3339 in UTC with six fractional digits, e.g. "2024-05-01T12:00:00.123000Z". */
-export function formatMicroTime(t: Date): string {
-  return t.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 /** Upstream's translateTimestampSince: the age of an API timestamp, "<unknown>" when unset. */
