@@ -1,8 +1,19 @@
 // The shape every stored API object shares. Concrete kinds come from `kubernetes-types`; the API server works on
 // this generic shape and per-kind strategies narrow it where they need to.
-import type { ObjectMeta, ListMeta, Status, StatusDetails, StatusCause } from 'kubernetes-types/meta/v1.js';
+import type {
+  ObjectMeta as ReadonlyObjectMeta,
+  ListMeta as ReadonlyListMeta,
+  Status,
+  StatusDetails,
+  StatusCause,
+} from 'kubernetes-types/meta/v1.js';
 
-export type { ObjectMeta, ListMeta, Status, StatusDetails, StatusCause };
+/** Removes `readonly`: the server is the one party that writes the server-set fields. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export type ObjectMeta = Mutable<ReadonlyObjectMeta>;
+export type ListMeta = Mutable<ReadonlyListMeta>;
+export type { Status, StatusDetails, StatusCause };
 
 /** Any API object as stored: apiVersion/kind set, metadata present, everything else kind-specific. */
 export interface KubeObject {
