@@ -230,6 +230,7 @@ function mergeSetElementOrder(original: JsonMap, patch: JsonMap, meta: PatchMeta
     const patchList = patch[field];
     if (foundOriginal && !Array.isArray(originalList)) throw badArgType('[]interface {}', originalList);
     if (foundPatch && !Array.isArray(patchList)) throw badArgType('[]interface {}', patchList);
+    // The live list is merged in place (see mergeSlice): the ordering below reads the aliased array.
     const originalItems = (originalList as unknown[] | undefined) ?? [];
     const patchItems = (patchList as unknown[] | undefined) ?? [];
     const { elem, strategy, mergeKey } = meta.forSlice(field);
@@ -286,6 +287,11 @@ function replacement(v: unknown): unknown {
   return removeDirectives(v).value;
 }
 
+/**
+ * Merges two lists. `original` is mutated the way upstream's Go code mutates the backing array of the live list
+ * (deletions shift it left, appended items land in freed slots), because upstream then orders the result by that
+ * aliased array; reproducing the aliasing reproduces upstream's element order.
+ */
 function mergeSlice(original: unknown[], patch: unknown[], elem: PatchMeta, mergeKey: string, isDeleteList: boolean): unknown[] {
   if (original.length === 0 && patch.length === 0) return original;
   const kind = sliceElementType(original, patch);
@@ -297,17 +303,26 @@ function mergeSlice(original: unknown[], patch: unknown[], elem: PatchMeta, merg
     merged = deduplicateScalars([...original, ...patch]);
   } else {
     if (!mergeKey) throw new SmpError('cannot merge lists without merge key for type map');
-    [base, patchRest] = mergeSliceWithSpecialElements(original, patch, mergeKey);
-    merged = mergeSliceWithoutSpecialElements(base, patchRest, mergeKey, elem);
+    const special = mergeSliceWithSpecialElements(original, patch, mergeKey);
+    patchRest = special.patch;
+    if (special.replace) {
+      base = special.patch;
+      patchRest = [];
+      merged = [...base];
+    } else {
+      merged = mergeSliceWithoutSpecialElements(original, special.length, patchRest, mergeKey, elem);
+      base = original.slice(0, special.length);
+    }
   }
   const [inPatch, serverOnly] = mergeKey ? partitionMaps(merged, patchRest, mergeKey) : partitionPrimitives(merged, patchRest);
   return normalizeElementOrder(inPatch, serverOnly, patchRest, base, mergeKey, kind);
 }
 
-function mergeSliceWithSpecialElements(original: unknown[], patch: unknown[], mergeKey: string): [unknown[], unknown[]] {
+/** Applies `$patch: delete` elements in place and reports the live list's remaining length and the plain patch elements. */
+function mergeSliceWithSpecialElements(backing: unknown[], patch: unknown[], mergeKey: string): { length: number; patch: unknown[]; replace: boolean } {
   const plain: unknown[] = [];
   let replace = false;
-  let base = original;
+  let length = backing.length;
   for (const v of patch) {
     const m = v as JsonMap;
     if (!(DIRECTIVE in m)) {
@@ -317,27 +332,36 @@ function mergeSliceWithSpecialElements(original: unknown[], patch: unknown[], me
     const directive = m[DIRECTIVE];
     if (directive === 'delete') {
       if (!(mergeKey in m)) throw noMergeKey(m, mergeKey);
-      base = base.filter((x) => !(isMap(x) && mergeKey in x && x[mergeKey] === m[mergeKey]));
+      for (;;) {
+        const idx = findByMergeKey(backing.slice(0, length), mergeKey, m[mergeKey]);
+        if (idx < 0) break;
+        backing.copyWithin(idx, idx + 1, length);
+        length--;
+      }
     } else if (directive === 'replace') {
       replace = true;
     } else if (directive === 'merge') {
       throw new SmpError('merging lists cannot yet be specified in the patch');
     } else throw badPatchType(directive, m);
   }
-  return replace ? [plain, []] : [base, plain];
+  return { length, patch: plain, replace };
 }
 
-function mergeSliceWithoutSpecialElements(original: unknown[], patch: unknown[], mergeKey: string, elem: PatchMeta): unknown[] {
-  const out = [...original];
+function mergeSliceWithoutSpecialElements(backing: unknown[], length: number, patch: unknown[], mergeKey: string, elem: PatchMeta): unknown[] {
+  const out = backing.slice(0, length);
   for (const v of patch) {
     const m = v as JsonMap;
     if (!(mergeKey in m)) throw noMergeKey(m, mergeKey);
     const idx = findByMergeKey(out, mergeKey, m[mergeKey]);
-    if (idx >= 0) out[idx] = mergeMap(out[idx] as JsonMap, m, elem);
-    else {
+    if (idx >= 0) {
+      out[idx] = mergeMap(out[idx] as JsonMap, m, elem);
+      backing[idx] = out[idx];
+    } else {
       discardNulls(m);
       const cleaned = removeDirectives(m);
-      if (cleaned.keep) out.push(cleaned.value);
+      if (!cleaned.keep) continue;
+      if (out.length < backing.length) backing[out.length] = cleaned.value;
+      out.push(cleaned.value);
     }
   }
   return out;
