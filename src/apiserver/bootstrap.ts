@@ -1,0 +1,70 @@
+// What a fresh cluster has before anyone asks: the system namespaces and the `kubernetes` Service (with its
+// Endpoints and EndpointSlice) pointing at this API server. Idempotent, so every start runs it.
+import type { KubeObject } from '../api/object.js';
+import { isAlreadyExists, isNotFound } from '../machinery/errors.js';
+import type { Registry } from './registry/registry.js';
+import type { UserInfo } from './auth/user.js';
+
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+const SYSTEM_USER: UserInfo = { name: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] };
+
+export interface BootstrapOptions {
+  /** The ClusterIP of the `kubernetes` Service (first address of the service CIDR). */
+  serviceIP: string;
+  /** Address clients inside the cluster reach this server at. */
+  advertiseAddress: string;
+  securePort: number;
+}
+
+async function ensure(registry: Registry, group: string, resource: string, obj: KubeObject): Promise<void> {
+  const store = registry.store(group, resource);
+  try {
+    await store.get(obj.metadata.namespace, obj.metadata.name!);
+    return;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  try {
+    await store.create(obj.metadata.namespace, obj, { user: SYSTEM_USER, dryRun: false });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+}
+
+export async function bootstrapCluster(registry: Registry, opts: BootstrapOptions): Promise<void> {
+  for (const name of SYSTEM_NAMESPACES) {
+    await ensure(registry, '', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
+  const labels = { component: 'apiserver', provider: 'kubernetes' };
+  await ensure(registry, '', 'services', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'kubernetes', namespace: 'default', labels },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: opts.serviceIP,
+      clusterIPs: [opts.serviceIP],
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.securePort }],
+      sessionAffinity: 'None',
+    },
+  });
+  await ensure(registry, '', 'endpoints', {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: opts.advertiseAddress }], ports: [{ name: 'https', port: opts.securePort, protocol: 'TCP' }] }],
+  });
+  await ensure(registry, 'discovery.k8s.io', 'endpointslices', {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: 'kubernetes',
+      namespace: 'default',
+      labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+    },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [opts.advertiseAddress], conditions: { ready: true } }],
+    ports: [{ name: 'https', port: opts.securePort, protocol: 'TCP' }],
+  });
+}

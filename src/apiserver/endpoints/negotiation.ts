@@ -1,0 +1,180 @@
+// Request bodies in, response bodies out: size limit, media types (JSON, YAML; protobuf is refused with 415),
+// Accept negotiation (plain JSON, YAML, meta.k8s.io Table and PartialObjectMetadata).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { ApiError } from '../../machinery/errors.js';
+import { isPlainObject } from '../../api/object.js';
+
+/** Upstream's limit for request bodies (3 MiB). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? -1);
+  if (declared > limit) {
+    req.resume();
+    throw ApiError.tooLarge(`Request entity too large: limit is ${limit}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > limit) {
+      req.resume();
+      throw ApiError.tooLarge(`Request entity too large: limit is ${limit}`);
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+export type BodyMediaType =
+  | 'json'
+  | 'yaml'
+  | 'json-patch'
+  | 'merge-patch'
+  | 'strategic-merge-patch'
+  | 'apply-patch';
+
+export function mediaTypeOf(req: IncomingMessage): string {
+  return String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
+}
+
+/** Media types accepted for object bodies (POST/PUT and subresource writes). */
+export function objectMediaType(contentType: string): 'json' | 'yaml' {
+  switch (contentType) {
+    case '':
+    case 'application/json':
+      return 'json';
+    case 'application/yaml':
+      return 'yaml';
+    default:
+      throw ApiError.unsupportedMediaType(contentType);
+  }
+}
+
+export function patchMediaType(contentType: string): Exclude<BodyMediaType, 'json' | 'yaml'> {
+  switch (contentType) {
+    case 'application/json-patch+json':
+      return 'json-patch';
+    case 'application/merge-patch+json':
+      return 'merge-patch';
+    case 'application/strategic-merge-patch+json':
+      return 'strategic-merge-patch';
+    case 'application/apply-patch+yaml':
+      return 'apply-patch';
+    default:
+      throw new ApiError({
+        message: `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+        reason: 'UnsupportedMediaType',
+        code: 415,
+      });
+  }
+}
+
+/** Decodes a JSON or YAML document; malformed input is 400 BadRequest, as upstream. */
+export function decodeDocument(body: Buffer, format: 'json' | 'yaml'): unknown {
+  const text = body.toString('utf8');
+  if (format === 'json') {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw ApiError.badRequest(`error decoding request body: ${(err as Error).message}`);
+    }
+  }
+  try {
+    const docs = parseAllDocuments(text, { version: '1.1' });
+    const real = docs.filter((d) => d.contents !== null);
+    if (real.length !== 1) throw new Error(real.length ? 'expected a single YAML document' : 'empty YAML document');
+    if (real[0].errors.length) throw real[0].errors[0];
+    return real[0].toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw ApiError.badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
+  }
+}
+
+/** An object body must be a JSON object. */
+export function decodeObject(body: Buffer, format: 'json' | 'yaml'): Record<string, unknown> {
+  if (body.length === 0) throw ApiError.badRequest('Object \'Kind\' is missing in \'\'');
+  const v = decodeDocument(body, format);
+  if (!isPlainObject(v)) {
+    throw ApiError.badRequest(`error decoding request body: expected a JSON object, got ${Array.isArray(v) ? 'array' : typeof v}`);
+  }
+  return v;
+}
+
+export { parseYaml };
+
+export type OutputKind = 'object' | 'table' | 'metadata';
+
+export interface Negotiated {
+  output: OutputKind;
+  yaml: boolean;
+  /** For Table: includeObject=None|Metadata|Object. */
+  includeObject: 'None' | 'Metadata' | 'Object';
+}
+
+/**
+ * Picks the response representation from Accept, in client order: `as=Table` and `as=PartialObjectMetadata(List)`
+ * in meta.k8s.io v1/v1beta1 first, then JSON or YAML. Protobuf-only Accept is 406 (we speak no protobuf yet).
+ */
+export function negotiate(accept: string | undefined, includeObject: string | null): Negotiated {
+  const include: Negotiated['includeObject'] = includeObject === 'None' || includeObject === 'Object' ? includeObject : 'Metadata';
+  if (!accept) return { output: 'object', yaml: false, includeObject: include };
+  let sawAcceptable = false;
+  for (const part of accept.split(',')) {
+    const [typeRaw, ...paramParts] = part.split(';');
+    const type = typeRaw.trim().toLowerCase();
+    const params = new Map<string, string>();
+    for (const p of paramParts) {
+      const [k, v] = p.split('=');
+      if (k && v !== undefined) params.set(k.trim(), v.trim());
+    }
+    const as = params.get('as');
+    const isJson = type === 'application/json' || type === '*/*' || type === 'application/*';
+    const isYaml = type === 'application/yaml';
+    if (!isJson && !isYaml) continue;
+    if (as) {
+      const g = params.get('g');
+      const v = params.get('v');
+      if (g !== 'meta.k8s.io' || (v !== 'v1' && v !== 'v1beta1')) continue;
+      if (as === 'Table') return { output: 'table', yaml: isYaml, includeObject: include };
+      if (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') {
+        return { output: 'metadata', yaml: isYaml, includeObject: include };
+      }
+      continue;
+    }
+    sawAcceptable = true;
+    return { output: 'object', yaml: isYaml, includeObject: include };
+  }
+  if (!sawAcceptable) {
+    throw ApiError.notAcceptable(
+      'only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io',
+    );
+  }
+  return { output: 'object', yaml: false, includeObject: include };
+}
+
+export function writeJson(res: ServerResponse, code: number, body: unknown, opts: { yaml?: boolean; headers?: Record<string, string> } = {}): void {
+  const text = opts.yaml ? stringifyYaml(body) : JSON.stringify(body);
+  res.writeHead(code, {
+    'Content-Type': opts.yaml ? 'application/yaml' : 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    ...opts.headers,
+  });
+  res.end(text);
+}
+
+export function writeError(res: ServerResponse, err: ApiError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string> = {};
+  const retry = err.status.details?.retryAfterSeconds;
+  if (retry && (err.code === 429 || err.code === 503 || err.code === 504)) headers['Retry-After'] = String(retry);
+  writeJson(res, err.code, err.status, { headers });
+}

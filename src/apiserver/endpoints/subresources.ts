@@ -1,0 +1,241 @@
+// Subresources with their own object types: scale (autoscaling/v1 Scale), pods/binding (and the bindings
+// collection) and pods/eviction (policy/v1 Eviction, honouring PodDisruptionBudgets).
+import type { KubeObject } from '../../api/object.js';
+import { deepClone, isPlainObject } from '../../api/object.js';
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import { ApiError } from '../../machinery/errors.js';
+import { labelSelectorAsSelector, selectorFromSet } from '../../machinery/labels.js';
+import { formatTime } from '../../machinery/time.js';
+import type { Registry } from '../registry/registry.js';
+import { decodeDocument, decodeObject, mediaTypeOf, negotiate, objectMediaType, patchMediaType, readBody, writeJson } from './negotiation.js';
+import { dryRunParam } from './params.js';
+import type { ResourceRequest } from './resource.js';
+
+interface ScaleObject extends KubeObject {
+  spec?: { replicas?: number };
+  status?: { replicas: number; selector?: string };
+}
+
+function scaleOf(r: ResourceRequest, obj: KubeObject): ScaleObject {
+  const spec = (obj.spec ?? {}) as { replicas?: number; selector?: unknown };
+  const status = (obj.status ?? {}) as { replicas?: number };
+  let selector: string | undefined;
+  if (isPlainObject(spec.selector)) {
+    // ReplicationControllers carry a plain label map; the apps kinds a metav1.LabelSelector.
+    selector =
+      r.served.info.resource === 'replicationcontrollers'
+        ? selectorFromSet(spec.selector as Record<string, string>).toString()
+        : labelSelectorAsSelector(spec.selector as LabelSelector).toString();
+  }
+  const m = obj.metadata;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      creationTimestamp: m.creationTimestamp,
+    },
+    spec: { replicas: spec.replicas ?? 0 },
+    status: { replicas: status.replicas ?? 0, ...(selector !== undefined ? { selector } : {}) },
+  };
+}
+
+export async function handleScale(r: ResourceRequest): Promise<void> {
+  const neg = negotiate(r.req.headers.accept, null);
+  const method = r.req.method ?? 'GET';
+  const store = r.served.store;
+  if (method === 'GET') {
+    const obj = await store.get(r.namespace, r.name!);
+    writeJson(r.res, 200, scaleOf(r, obj), { yaml: neg.yaml });
+    return;
+  }
+  if (method !== 'PUT' && method !== 'PATCH') throw ApiError.methodNotAllowed();
+  const body = await readBody(r.req);
+  const dryRun = dryRunParam(r.query);
+  let input: Record<string, unknown> | undefined;
+  let patch: { type: ReturnType<typeof patchMediaType>; doc: unknown } | undefined;
+  if (method === 'PUT') input = decodeObject(body, objectMediaType(mediaTypeOf(r.req)));
+  else {
+    const type = patchMediaType(mediaTypeOf(r.req));
+    patch = { type, doc: decodeDocument(body, type === 'apply-patch' ? 'yaml' : 'json') };
+  }
+  const { object } = await store.update(
+    r.namespace,
+    r.name!,
+    (current) => {
+      if (!current) throw ApiError.notFound(r.served.info.group, r.served.info.resource, r.name!);
+      const scale = scaleOf(r, current);
+      let desired: ScaleObject;
+      if (input) desired = input as ScaleObject;
+      else if (patch!.type === 'apply-patch') throw ApiError.unsupportedMediaType('application/apply-patch+yaml');
+      else desired = r.services.patcher.patch(scaleInfo, patch!.type, scale, patch!.doc) as ScaleObject;
+      const replicas = desired.spec?.replicas;
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+        throw ApiError.invalid('autoscaling', 'Scale', r.name!, [
+          { type: 'FieldValueInvalid', field: 'spec.replicas', value: replicas ?? null, detail: 'must be greater than or equal to 0' },
+        ]);
+      }
+      const next = deepClone(current);
+      (next.spec as { replicas?: number }).replicas = replicas;
+      // The Scale's resourceVersion is a precondition only when the client sent one.
+      const rv = input ? (desired.metadata?.resourceVersion ?? undefined) : undefined;
+      if (rv) next.metadata.resourceVersion = rv;
+      else delete next.metadata.resourceVersion;
+      return next;
+    },
+    { user: r.user, dryRun },
+  );
+  writeJson(r.res, 200, scaleOf(r, object), { yaml: neg.yaml });
+}
+
+/** Scale is always served from autoscaling/v1; the patcher needs its schema identity. */
+const scaleInfo = {
+  group: 'autoscaling',
+  version: 'v1',
+  kind: 'Scale',
+  resource: 'scale',
+  singular: 'scale',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  verbs: [],
+  subresources: [],
+};
+
+interface PodLike extends KubeObject {
+  spec?: { nodeName?: string };
+  status?: { phase?: string; conditions?: { type: string; status: string; lastTransitionTime?: string; lastProbeTime?: string | null }[] };
+}
+
+/** POST pods/{name}/binding or POST bindings: assign a pod to a node once. */
+export async function handleBinding(r: ResourceRequest, registry: Registry, podName?: string): Promise<void> {
+  const body = await readBody(r.req);
+  const binding = decodeObject(body, objectMediaType(mediaTypeOf(r.req)));
+  const dryRun = dryRunParam(r.query);
+  const meta = isPlainObject(binding.metadata) ? binding.metadata : {};
+  const name = podName ?? (typeof meta.name === 'string' ? meta.name : '');
+  if (podName && typeof meta.name === 'string' && meta.name !== podName) {
+    throw ApiError.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${podName})`);
+  }
+  const target = isPlainObject(binding.target) ? binding.target : {};
+  const node = typeof target.name === 'string' ? target.name : '';
+  if (!name) throw ApiError.invalid('', 'Binding', '', [{ type: 'FieldValueRequired', field: 'metadata.name' }]);
+  if (!node) throw ApiError.invalid('', 'Binding', name, [{ type: 'FieldValueRequired', field: 'target.name' }]);
+  if (target.kind !== undefined && target.kind !== '' && target.kind !== 'Node') {
+    throw ApiError.invalid('', 'Binding', name, [
+      { type: 'FieldValueNotSupported', field: 'target.kind', value: target.kind, detail: 'supported values: "Node", ""' },
+    ]);
+  }
+  const pods = registry.store('', 'pods');
+  await pods.update(
+    r.namespace,
+    name,
+    (current) => {
+      if (!current) throw ApiError.notFound('', 'pods', name);
+      const pod = current as PodLike;
+      if (pod.metadata.deletionTimestamp) {
+        throw ApiError.conflict('', 'pods/binding', name, `pod ${name} is being deleted, cannot be assigned to a host`);
+      }
+      if (pod.spec?.nodeName) {
+        throw ApiError.conflict('', 'pods/binding', name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+      }
+      const next = deepClone(pod);
+      next.spec = { ...next.spec, nodeName: node };
+      const conditions = (next.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: formatTime(r.services.now()) });
+      next.status = { ...next.status, conditions };
+      return next;
+    },
+    { user: r.user, dryRun, subresource: 'binding' },
+  );
+  writeJson(r.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+interface PdbLike extends KubeObject {
+  spec?: { selector?: LabelSelector };
+  status?: { disruptionsAllowed?: number; currentHealthy?: number; desiredHealthy?: number; disruptedPods?: Record<string, string> };
+}
+
+/** POST pods/{name}/eviction: delete the pod unless that would break its PodDisruptionBudget (429). */
+export async function handleEviction(r: ResourceRequest, registry: Registry): Promise<void> {
+  const body = await readBody(r.req);
+  const eviction = decodeObject(body, objectMediaType(mediaTypeOf(r.req)));
+  const meta = isPlainObject(eviction.metadata) ? eviction.metadata : {};
+  if (typeof meta.name === 'string' && meta.name !== r.name) {
+    throw ApiError.badRequest(`name in URL does not match name in Eviction object`);
+  }
+  const dryRun = dryRunParam(r.query);
+  const deleteOptions = isPlainObject(eviction.deleteOptions) ? eviction.deleteOptions : {};
+  const pods = registry.store('', 'pods');
+  const pod = (await pods.get(r.namespace, r.name!)) as PodLike;
+  const phase = pod.status?.phase;
+  if (phase !== 'Succeeded' && phase !== 'Failed' && phase !== 'Pending' && !pod.metadata.deletionTimestamp) {
+    await chargeDisruptionBudget(r, registry, pod, dryRun);
+  }
+  const grace = typeof deleteOptions.gracePeriodSeconds === 'number' ? deleteOptions.gracePeriodSeconds : undefined;
+  const pre = isPlainObject(deleteOptions.preconditions) ? deleteOptions.preconditions : {};
+  await pods.delete(
+    r.namespace,
+    r.name!,
+    {
+      gracePeriodSeconds: grace,
+      preconditions: {
+        uid: typeof pre.uid === 'string' ? pre.uid : undefined,
+        resourceVersion: typeof pre.resourceVersion === 'string' ? pre.resourceVersion : undefined,
+      },
+    },
+    { user: r.user, dryRun },
+  );
+  writeJson(r.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+async function chargeDisruptionBudget(r: ResourceRequest, registry: Registry, pod: PodLike, dryRun: boolean): Promise<void> {
+  const pdbStore = registry.store('policy', 'poddisruptionbudgets');
+  const pdbs = (await pdbStore.list({ namespace: r.namespace })).items as PdbLike[];
+  const podLabels = pod.metadata.labels ?? {};
+  const matching = pdbs.filter((p) => {
+    if (!p.spec?.selector) return false; // a nil selector selects nothing
+    // policy/v1: an empty selector selects every pod in the namespace.
+    return labelSelectorAsSelector(p.spec.selector).matches(podLabels);
+  });
+  if (matching.length === 0) return;
+  if (matching.length > 1) {
+    throw ApiError.internal('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+  }
+  const pdb = matching[0];
+  await pdbStore.update(
+    r.namespace,
+    pdb.metadata.name!,
+    (current) => {
+      const cur = current as PdbLike | undefined;
+      const status = cur?.status ?? {};
+      const allowed = status.disruptionsAllowed ?? 0;
+      if (allowed <= 0) {
+        throw new ApiError({
+          message: "Cannot evict pod as it would violate the pod's disruption budget.",
+          reason: 'TooManyRequests',
+          code: 429,
+          details: {
+            causes: [
+              {
+                reason: 'DisruptionBudget',
+                message: `The disruption budget ${pdb.metadata.name} needs ${status.desiredHealthy ?? 0} healthy pods and has ${status.currentHealthy ?? 0} currently`,
+              },
+            ],
+          },
+        });
+      }
+      const next = deepClone(cur!) as PdbLike;
+      next.status = {
+        ...status,
+        disruptionsAllowed: allowed - 1,
+        disruptedPods: { ...(status.disruptedPods ?? {}), [pod.metadata.name!]: formatTime(r.services.now()) },
+      };
+      return next;
+    },
+    { user: r.user, dryRun, subresource: 'status' },
+  );
+}

@@ -1,0 +1,168 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../../api/object.js';
+import { findResource } from '../../api/catalog.js';
+import { ApiError } from '../../machinery/errors.js';
+import { openMemoryStorage } from '../../storage/memory/memory.js';
+import { Store } from './store.js';
+import type { Strategy } from './strategy.js';
+
+const user = { name: 'tester', groups: ['system:authenticated'] };
+const ctx = { user, dryRun: false };
+
+function configMapStore(strategy: Strategy = { validate: () => [] }) {
+  return new Store({ info: findResource('', 'v1', 'configmaps')!, storage: openMemoryStorage(), strategy, now: () => new Date('2024-01-02T03:04:05Z') });
+}
+
+function deploymentStore() {
+  return new Store({ info: findResource('apps', 'v1', 'deployments')!, storage: openMemoryStorage(), strategy: { validate: () => [] }, tracksGeneration: true });
+}
+
+const cm = (name: string, data: Record<string, string> = {}, labels?: Record<string, string>): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: labels ? { name, labels } : { name },
+  data,
+});
+
+async function rejects(p: Promise<unknown>, code: number, reason?: string): Promise<ApiError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof ApiError, `expected ApiError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    if (reason) assert.equal(err.reason, reason);
+    return err;
+  }
+  assert.fail('expected rejection');
+}
+
+describe('generic store', () => {
+  test('create sets uid, timestamp and resourceVersion; duplicate is 409 AlreadyExists', async () => {
+    const s = configMapStore();
+    const created = await s.create('default', cm('a'), ctx);
+    assert.match(created.metadata.uid!, /^[0-9a-f-]{36}$/);
+    assert.equal(created.metadata.creationTimestamp, '2024-01-02T03:04:05Z');
+    assert.equal(created.metadata.namespace, 'default');
+    assert.ok(Number(created.metadata.resourceVersion) > 0);
+    const got = await s.get('default', 'a');
+    assert.deepEqual(got, created);
+    const err = await rejects(s.create('default', cm('a'), ctx), 409, 'AlreadyExists');
+    assert.equal(err.message, 'configmaps "a" already exists');
+  });
+
+  test('generateName appends a random suffix', async () => {
+    const s = configMapStore();
+    const created = await s.create('default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'web-' } }, ctx);
+    assert.match(created.metadata.name!, /^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  });
+
+  test('invalid names are 422 with field causes', async () => {
+    const s = configMapStore();
+    const err = await rejects(s.create('default', cm('Bad_Name'), ctx), 422, 'Invalid');
+    assert.match(err.message, /^ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"/);
+    assert.equal(err.status.details?.causes?.[0].field, 'metadata.name');
+  });
+
+  test('update with a stale resourceVersion is 409 Conflict; without one it applies', async () => {
+    const s = configMapStore();
+    const created = await s.create('default', cm('a', { k: '1' }), ctx);
+    const stale = created.metadata.resourceVersion;
+    await s.update('default', 'a', (cur) => ({ ...cur!, data: { k: '2' } }), ctx);
+    const err = await rejects(
+      s.update('default', 'a', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, resourceVersion: stale }, data: { k: '3' } }), ctx),
+      409,
+      'Conflict',
+    );
+    assert.equal(
+      err.message,
+      'Operation cannot be fulfilled on configmaps "a": the object has been modified; please apply your changes to the latest version and try again',
+    );
+    const { object } = await s.update('default', 'a', (cur) => ({ ...cur!, metadata: { name: 'a' }, data: { k: '4' } }), ctx);
+    assert.deepEqual(object.data, { k: '4' });
+    assert.equal(object.metadata.uid, created.metadata.uid);
+  });
+
+  test('an update that changes nothing keeps the resourceVersion', async () => {
+    const s = configMapStore();
+    const created = await s.create('default', cm('a', { k: '1' }), ctx);
+    const { object } = await s.update('default', 'a', (cur) => cur!, ctx);
+    assert.equal(object.metadata.resourceVersion, created.metadata.resourceVersion);
+  });
+
+  test('generation bumps on spec changes only; status updates keep spec and main updates keep status', async () => {
+    const s = deploymentStore();
+    const d: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { replicas: 1 }, status: { replicas: 9 } };
+    const created = await s.create('default', d, ctx);
+    assert.equal(created.metadata.generation, 1);
+    assert.equal(created.status, undefined, 'status is cleared on create');
+    const labelled = await s.update('default', 'd', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, labels: { a: 'b' } } }), ctx);
+    assert.equal(labelled.object.metadata.generation, 1);
+    const scaled = await s.update('default', 'd', (cur) => ({ ...cur!, spec: { replicas: 3 }, status: { replicas: 100 } }), ctx);
+    assert.equal(scaled.object.metadata.generation, 2);
+    assert.equal(scaled.object.status, undefined, 'main-resource updates cannot write status');
+    const status = await s.update('default', 'd', (cur) => ({ ...cur!, spec: { replicas: 50 }, status: { replicas: 3 } }), { ...ctx, subresource: 'status' });
+    assert.deepEqual(status.object.spec, { replicas: 3 });
+    assert.deepEqual(status.object.status, { replicas: 3 });
+    assert.equal(status.object.metadata.generation, 2);
+  });
+
+  test('delete with finalizers marks; removing the last finalizer deletes', async () => {
+    const s = configMapStore();
+    await s.create('default', { ...cm('f'), metadata: { name: 'f', finalizers: ['example.com/hold'] } }, ctx);
+    const res = await s.delete('default', 'f', {}, ctx);
+    assert.equal(res.deleted, false);
+    assert.ok(res.object.metadata.deletionTimestamp);
+    const err = await rejects(
+      s.update('default', 'f', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, finalizers: ['example.com/hold', 'example.com/new'] } }), ctx),
+      422,
+    );
+    assert.match(err.message, /no new finalizers can be added/);
+    await s.update('default', 'f', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, finalizers: [] } }), ctx);
+    await rejects(s.get('default', 'f'), 404, 'NotFound');
+  });
+
+  test('delete preconditions', async () => {
+    const s = configMapStore();
+    await s.create('default', cm('p'), ctx);
+    const err = await rejects(s.delete('default', 'p', { preconditions: { uid: 'nope' } }, ctx), 409, 'Conflict');
+    assert.match(err.message, /Precondition failed: UID in precondition: nope/);
+    const res = await s.delete('default', 'p', {}, ctx);
+    assert.equal(res.deleted, true);
+    await rejects(s.delete('default', 'p', {}, ctx), 404);
+  });
+
+  test('dry run writes nothing', async () => {
+    const s = configMapStore();
+    await s.create('default', cm('d'), { user, dryRun: true });
+    await rejects(s.get('default', 'd'), 404);
+  });
+
+  test('list pages with continue tokens and filters', async () => {
+    const s = configMapStore();
+    for (let i = 0; i < 7; i++) await s.create('default', cm(`c${i}`, {}, { even: String(i % 2 === 0) }), ctx);
+    await s.create('other', cm('x'), ctx);
+    const first = await s.list({ namespace: 'default', limit: 3 });
+    assert.deepEqual(first.items.map((o) => o.metadata.name), ['c0', 'c1', 'c2']);
+    assert.equal(first.metadata.remainingItemCount, 4);
+    assert.ok(first.metadata.continue);
+    const second = await s.list({ namespace: 'default', limit: 3, continue: first.metadata.continue });
+    assert.deepEqual(second.items.map((o) => o.metadata.name), ['c3', 'c4', 'c5']);
+    assert.equal(second.metadata.resourceVersion, first.metadata.resourceVersion);
+    const third = await s.list({ namespace: 'default', limit: 3, continue: second.metadata.continue });
+    assert.deepEqual(third.items.map((o) => o.metadata.name), ['c6']);
+    assert.equal(third.metadata.continue, undefined);
+    const all = await s.list({});
+    assert.equal(all.items.length, 8);
+    const even = await s.list({ namespace: 'default', limit: 2, filter: (o) => o.metadata.labels?.even === 'true', filtered: true });
+    assert.deepEqual(even.items.map((o) => o.metadata.name), ['c0', 'c2']);
+    const rest = await s.list({ namespace: 'default', limit: 5, continue: even.metadata.continue, filter: (o) => o.metadata.labels?.even === 'true', filtered: true });
+    assert.deepEqual(rest.items.map((o) => o.metadata.name), ['c4', 'c6']);
+    await rejects(s.list({ continue: 'garbage!' }), 400, 'BadRequest');
+  });
+
+  test('a read at a future resourceVersion is 504 Too large resource version', async () => {
+    const s = configMapStore();
+    await rejects(s.list({ resourceVersion: '999999', resourceVersionMatch: 'NotOlderThan' }), 504, 'Timeout');
+  });
+});
