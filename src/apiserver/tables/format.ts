@@ -5,6 +5,9 @@ import { isPlainObject } from '../../api/object.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { humanAgeSince } from '../../machinery/duration.js';
+import { labelSelectorAsSelector } from '../../machinery/labels.js';
+
+export { formatLabelSelector } from '../../machinery/labels.js';
 import { DESCRIPTIONS, type DescriptionKey } from './descriptions.js';
 import type { TableColumnDefinition } from './types.js';
 
@@ -46,40 +49,13 @@ export function formatLabels(labels: Record<string, string> | undefined): string
   return keys.map((k) => `${k}=${labels?.[k] ?? ''}`).join(',');
 }
 
-/**
- * metav1.LabelSelectorAsSelector(...).String(): requirements sorted by key, "" for a nil or empty selector,
- * undefined when the selector is invalid (unknown operator or wrong value count).
- */
+/** metav1.LabelSelectorAsSelector(...).String(): "" for a nil or empty selector, undefined when it is invalid. */
 export function labelSelectorString(selector: LabelSelector | undefined | null): string | undefined {
-  if (!selector) return '';
-  const reqs: { key: string; text: string }[] = [];
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) reqs.push({ key: k, text: `${k}=${v}` });
-  for (const e of selector.matchExpressions ?? []) {
-    const values = [...new Set(e.values ?? [])].sort();
-    switch (e.operator) {
-      case 'In':
-      case 'NotIn':
-        if (values.length === 0) return undefined;
-        reqs.push({ key: e.key, text: `${e.key} ${e.operator === 'In' ? 'in' : 'notin'} (${values.join(',')})` });
-        break;
-      case 'Exists':
-      case 'DoesNotExist':
-        if (values.length > 0) return undefined;
-        reqs.push({ key: e.key, text: e.operator === 'Exists' ? e.key : `!${e.key}` });
-        break;
-      default:
-        return undefined;
-    }
+  try {
+    return labelSelectorAsSelector(selector).toString();
+  } catch {
+    return undefined;
   }
-  reqs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return reqs.map((r) => r.text).join(',');
-}
-
-/** metav1.FormatLabelSelector: like labelSelectorString but "<none>" when empty and "<error>" when invalid. */
-export function formatLabelSelector(selector: LabelSelector | undefined | null): string {
-  const s = labelSelectorString(selector);
-  if (s === undefined) return '<error>';
-  return s === '' ? '<none>' : s;
 }
 
 /** Go's generated String() of a *LabelSelector, which upstream prints for a ParamRef selector. */
