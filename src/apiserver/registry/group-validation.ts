@@ -2,6 +2,8 @@
 // shape, and JSON-semantics equality for immutability checks.
 import { isDeepStrictEqual } from 'node:util';
 import { isPlainObject } from '../../api/object.js';
+import { fieldErr, type FieldError } from '../../machinery/errors.js';
+import { Quantity, QuantityParseError, quantityFromJSON } from '../../machinery/quantity.js';
 
 export type Json = Record<string, unknown>;
 
@@ -52,4 +54,24 @@ function normalize(v: unknown): unknown {
 /** True when `v` is an integer number (JSON has no separate integer type). */
 export function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
+}
+
+/**
+ * Decodes a quantity field. Upstream rejects unparsable quantities while decoding the body; here they surface
+ * as an Invalid error on the field instead, with the parser's message.
+ */
+export function decodeQuantity(v: unknown, path: string): { quantity?: Quantity; errs: FieldError[] } {
+  try {
+    return { quantity: quantityFromJSON(v), errs: [] };
+  } catch (e) {
+    if (e instanceof QuantityParseError) return { errs: [fieldErr.invalid(path, v, e.message)] };
+    throw e;
+  }
+}
+
+/** Upstream's ValidateNonnegativeQuantity. */
+export function validateNonnegativeQuantity(v: unknown, path: string): FieldError[] {
+  const { quantity, errs } = decodeQuantity(v, path);
+  if (quantity && quantity.sign() < 0) errs.push(fieldErr.invalid(path, quantity.toString(), 'must be greater than or equal to 0'));
+  return errs;
 }

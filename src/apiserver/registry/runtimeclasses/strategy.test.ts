@@ -43,6 +43,14 @@ describe('runtimeclasses strategy', () => {
       ],
     );
   });
+  test('overhead quantities must be non-negative', () => {
+    assert.deepEqual(Strategy.validate(rc('runc', { overhead: { podFixed: { cpu: '250m', memory: '64Mi' } } })), []);
+    const errs = Strategy.validate(rc('runc', { overhead: { podFixed: { cpu: '-1' } } }));
+    assert.deepEqual(
+      errs.map((e) => [e.field, e.detail]),
+      [['overhead.limits[cpu]', 'must be greater than or equal to 0']],
+    );
+  });
   test('handler is immutable', () => {
     assert.deepEqual(Strategy.validateUpdate!(rc('runc'), rc('runc')), []);
     const errs = Strategy.validateUpdate!(rc('runsc'), rc('runc'));
