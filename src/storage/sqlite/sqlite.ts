@@ -1,0 +1,200 @@
+// kine-style revision log in one SQLite file. Every write appends a row; the row id is the revision. This process
+// is the only writer of its file, so revisions are assigned here (current + 1) and watchers are fed in-process.
+//
+// Durability: WAL mode with synchronous=NORMAL. A commit returns once its pages are written into the WAL file
+// (write(2) into the OS page cache); a killed process (even kill -9) cannot lose them, since the kernel still writes
+// them out. Only a power loss or OS crash could drop the last commits before a checkpoint's fsync.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { prefixEnd } from '../keys.js';
+import { KeyExistsRace, type LatestListOptions, type LogRow, type LogStore } from '../local/log-store.js';
+import { LocalStorage, type LocalStorageOptions } from '../local/local-storage.js';
+import type { Storage } from '../types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kine (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  create_revision INTEGER NOT NULL,
+  prev_revision INTEGER NOT NULL,
+  lease INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  old_value TEXT
+);
+CREATE INDEX IF NOT EXISTS kine_name_index ON kine (name);
+CREATE UNIQUE INDEX IF NOT EXISTS kine_name_prev_revision_uindex ON kine (name, prev_revision);
+CREATE TABLE IF NOT EXISTS skiff_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
+
+/** Sorts after every key the API server writes; bounds the range of the empty prefix. */
+const KEY_SPACE_END = '\uffff';
+
+interface RawRow {
+  id: number;
+  name: string;
+  created: number;
+  deleted: number;
+  create_revision: number;
+  prev_revision: number;
+  lease: number;
+  value: string;
+  old_value: string | null;
+}
+
+function fromRaw(r: RawRow): LogRow {
+  return {
+    revision: r.id,
+    key: r.name,
+    value: r.value,
+    createRevision: r.create_revision,
+    prevRevision: r.prev_revision,
+    oldValue: r.old_value ?? undefined,
+    created: r.created === 1,
+    deleted: r.deleted === 1,
+    lease: r.lease,
+  };
+}
+
+function range(prefix: string): { lo: string; hi: string } {
+  return { lo: prefix, hi: prefix === '' ? KEY_SPACE_END : prefixEnd(prefix) };
+}
+
+/** Newest row per name in [lo, hi) with id <= rev: the state of those keys as of rev. */
+const LATEST_AT = `SELECT MAX(id) AS id FROM kine WHERE name >= @lo AND name < @hi AND name > @after AND id <= @rev GROUP BY name`;
+
+class SqliteLog implements LogStore {
+  private readonly db: Database.Database;
+  private revision: number;
+  private compacted: number;
+  private readonly stmts;
+
+  constructor(path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.stmts = {
+      latest: this.db.prepare<[string], RawRow>('SELECT * FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1'),
+      insert: this.db.prepare(
+        `INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, lease, value, old_value)
+         VALUES (@id, @name, @created, @deleted, @create_revision, @prev_revision, @lease, @value, @old_value)`,
+      ),
+      list: this.db.prepare<{ lo: string; hi: string; after: string; rev: number; limit: number }, RawRow>(
+        `SELECT k.* FROM kine k JOIN (${LATEST_AT}) m ON k.id = m.id WHERE k.deleted = 0 ORDER BY k.name LIMIT @limit`,
+      ),
+      countAt: this.db.prepare<{ lo: string; hi: string; after: string; rev: number }, { n: number }>(
+        `SELECT COUNT(*) AS n FROM kine k JOIN (${LATEST_AT}) m ON k.id = m.id WHERE k.deleted = 0`,
+      ),
+      history: this.db.prepare<{ lo: string; hi: string; after: number }, RawRow>(
+        'SELECT * FROM kine WHERE id > @after AND name >= @lo AND name < @hi ORDER BY id',
+      ),
+      leased: this.db.prepare<[], RawRow>(
+        `SELECT k.* FROM kine k JOIN (SELECT MAX(id) AS id FROM kine GROUP BY name) m ON k.id = m.id
+         WHERE k.deleted = 0 AND k.lease > 0`,
+      ),
+      deleteSuperseded: this.db.prepare(
+        `DELETE FROM kine WHERE id IN (SELECT prev_revision FROM kine WHERE id > ? AND id <= ? AND prev_revision != 0)`,
+      ),
+      deleteTombstones: this.db.prepare('DELETE FROM kine WHERE id > ? AND id <= ? AND deleted = 1'),
+      setMeta: this.db.prepare('INSERT OR REPLACE INTO skiff_meta (key, value) VALUES (?, ?)'),
+    };
+    const maxId = this.db.prepare<[], { v: number | null }>('SELECT MAX(id) AS v FROM kine').get()?.v ?? 0;
+    const seq =
+      this.db.prepare<[], { v: number }>("SELECT seq AS v FROM sqlite_sequence WHERE name = 'kine'").get()?.v ?? 0;
+    this.revision = Math.max(maxId, seq);
+    this.compacted =
+      this.db.prepare<[], { v: number }>("SELECT value AS v FROM skiff_meta WHERE key = 'compact_rev'").get()?.v ?? 0;
+  }
+
+  latest(key: string): LogRow | undefined {
+    const r = this.stmts.latest.get(key);
+    return r ? fromRaw(r) : undefined;
+  }
+
+  append(row: Omit<LogRow, 'revision'>): number {
+    const id = this.revision + 1;
+    try {
+      this.stmts.insert.run({
+        id,
+        name: row.key,
+        created: row.created ? 1 : 0,
+        deleted: row.deleted ? 1 : 0,
+        create_revision: row.created ? id : row.createRevision,
+        prev_revision: row.prevRevision,
+        lease: row.lease,
+        value: row.value,
+        old_value: row.oldValue ?? null,
+      });
+    } catch (err) {
+      if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new KeyExistsRace(row.key);
+      throw err;
+    }
+    this.revision = id;
+    return id;
+  }
+
+  listLatest(prefix: string, opts: LatestListOptions): { rows: LogRow[]; more: boolean; remaining: number } {
+    const params = { ...range(prefix), after: opts.startAfter ?? '', rev: opts.revision };
+    const limit = opts.limit ?? -1;
+    const raw = this.stmts.list.all({ ...params, limit: limit < 0 ? -1 : limit + 1 });
+    const more = limit >= 0 && raw.length > limit;
+    const rows = (more ? raw.slice(0, limit) : raw).map(fromRaw);
+    let remaining = 0;
+    if (more) {
+      const last = rows[rows.length - 1]!.key;
+      remaining = this.stmts.countAt.get({ ...params, after: last })?.n ?? 0;
+    }
+    return { rows, more, remaining };
+  }
+
+  count(prefix: string): number {
+    return this.stmts.countAt.get({ ...range(prefix), after: '', rev: this.revision })?.n ?? 0;
+  }
+
+  history(prefix: string, afterRevision: number): LogRow[] {
+    return this.stmts.history.all({ ...range(prefix), after: afterRevision }).map(fromRaw);
+  }
+
+  currentRevision(): number {
+    return this.revision;
+  }
+
+  compactRevision(): number {
+    return this.compacted;
+  }
+
+  /** One short transaction per batch, so writers are never held up for long. */
+  compactBatch(target: number, batchSize: number): number {
+    const lo = this.compacted;
+    const hi = Math.min(target, lo + batchSize);
+    if (hi <= lo) return lo;
+    this.db.transaction(() => {
+      this.stmts.deleteSuperseded.run(lo, hi);
+      this.stmts.deleteTombstones.run(lo, hi);
+      this.stmts.setMeta.run('compact_rev', hi);
+    })();
+    this.compacted = hi;
+    return hi;
+  }
+
+  leasedKeys(): LogRow[] {
+    return this.stmts.leased.all().map(fromRaw);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export interface SqliteStorageOptions extends LocalStorageOptions {
+  path: string;
+}
+
+export function openSqliteStorage(opts: SqliteStorageOptions): Storage {
+  return new LocalStorage('sqlite', new SqliteLog(opts.path), { compactBatchSize: 300, ...opts });
+}
