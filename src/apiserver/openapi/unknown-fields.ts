@@ -1,0 +1,49 @@
+// Finds fields of a decoded object that its schema does not declare, with the paths upstream's strict decoder
+// reports for fieldValidation=Strict/Warn ("spec.template.spec.containers[0].foo").
+import { isPlainObject } from '../../api/object.js';
+import { COMPONENT_REF_PREFIX, type SchemaObject } from './types.js';
+
+export type SchemaLookup = (name: string) => SchemaObject | undefined;
+
+/** Follows $ref and single-element allOf wrappers to the schema that describes the value. */
+export function resolveSchema(schema: SchemaObject | undefined, lookup: SchemaLookup): SchemaObject | undefined {
+  let s = schema;
+  for (let hops = 0; s && hops < 32; hops++) {
+    if (s.$ref) {
+      s = s.$ref.startsWith(COMPONENT_REF_PREFIX) ? lookup(s.$ref.slice(COMPONENT_REF_PREFIX.length)) : undefined;
+    } else if (s.allOf?.length === 1 && !s.properties && !s.items && !s.additionalProperties) {
+      s = s.allOf[0];
+    } else {
+      return s;
+    }
+  }
+  return s;
+}
+
+/** Fields of `value` unknown to `schema`, each as `unknown field "<path>"`, in document order. */
+export function findUnknownFields(value: unknown, schema: SchemaObject | undefined, lookup: SchemaLookup): string[] {
+  const out: string[] = [];
+  walk(value, schema, '', lookup, out);
+  return out;
+}
+
+function walk(value: unknown, schema: SchemaObject | undefined, path: string, lookup: SchemaLookup, out: string[]): void {
+  const s = resolveSchema(schema, lookup);
+  if (!s || s['x-kubernetes-preserve-unknown-fields']) return;
+  if (Array.isArray(value)) {
+    if (s.items) value.forEach((item, i) => walk(item, s.items, `${path}[${i}]`, lookup, out));
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  const props = s.properties;
+  const extra = typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined;
+  // An object schema that declares nothing (RawExtension, FieldsV1, JSON) holds arbitrary content.
+  if (!props && !extra) return;
+  for (const [key, v] of Object.entries(value)) {
+    const child = path ? `${path}.${key}` : key;
+    const propSchema = props?.[key];
+    if (propSchema) walk(v, propSchema, child, lookup, out);
+    else if (extra) walk(v, extra, child, lookup, out);
+    else if (s.additionalProperties !== true) out.push(`unknown field ${JSON.stringify(child)}`);
+  }
+}
