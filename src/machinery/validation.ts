@@ -536,10 +536,13 @@ export function validateLabelSelector(
 /** Kinds that may never own other objects (upstream's BannedOwners). */
 const BANNED_OWNERS = new Set(['/v1, Kind=Event']);
 
+/** Upstream's schema.FromAPIVersionAndKind(...).String(): an unparsable apiVersion yields an empty group and version. */
 function ownerGvkString(apiVersion: string, kind: string): { text: string; version: string } {
-  const slash = apiVersion.indexOf('/');
-  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
-  const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+  const parts = apiVersion === '' ? ['', ''] : apiVersion.split('/');
+  let group = '';
+  let version = '';
+  if (parts.length === 1) version = parts[0];
+  else if (parts.length === 2) [group, version] = parts;
   return { text: `${group}/${version}, Kind=${kind}`, version };
 }
 
@@ -722,9 +725,12 @@ export function validateObjectMetaUpdate(
   errs.push(...validateImmutableField(n.name ?? '', o.name ?? '', `${path}.name`));
   errs.push(...validateImmutableField(n.namespace ?? '', o.namespace ?? '', `${path}.namespace`));
   errs.push(...validateImmutableField(n.uid ?? '', o.uid ?? '', `${path}.uid`));
-  errs.push(...validateImmutableField(n.creationTimestamp, o.creationTimestamp, `${path}.creationTimestamp`));
-  errs.push(...validateImmutableField(n.deletionTimestamp, o.deletionTimestamp, `${path}.deletionTimestamp`));
-  errs.push(...validateImmutableField(n.deletionGracePeriodSeconds, o.deletionGracePeriodSeconds, `${path}.deletionGracePeriodSeconds`));
+  // Unset timestamps and pointers print as null, as upstream shows them.
+  errs.push(...validateImmutableField(n.creationTimestamp ?? null, o.creationTimestamp ?? null, `${path}.creationTimestamp`));
+  errs.push(...validateImmutableField(n.deletionTimestamp ?? null, o.deletionTimestamp ?? null, `${path}.deletionTimestamp`));
+  errs.push(
+    ...validateImmutableField(n.deletionGracePeriodSeconds ?? null, o.deletionGracePeriodSeconds ?? null, `${path}.deletionGracePeriodSeconds`),
+  );
   errs.push(...validateLabels(n.labels, `${path}.labels`));
   errs.push(...validateAnnotations(n.annotations, `${path}.annotations`));
   errs.push(...validateOwnerReferences(n.ownerReferences, `${path}.ownerReferences`));
