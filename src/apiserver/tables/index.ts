@@ -1,6 +1,7 @@
 // Server-side table output (`kubectl get`): picks upstream's printer for a resource and renders a meta.k8s.io Table.
 import type { KubeObject } from '../../api/object.js';
 import { formatTime, parseTime } from '../../machinery/duration.js';
+import { ApiError } from '../../machinery/errors.js';
 import type { TableColumnDefinition, TablePrinter, TableRowCondition } from './types.js';
 import { column, nameColumn, nameOf } from './format.js';
 import { podPrinter, podTemplatePrinter } from './printers/pods.js';
@@ -157,6 +158,16 @@ function tableMetadata(objects: KubeObject[], listMeta: ToTableOptions['listMeta
   return meta;
 }
 
+/** A printer tripping over a malformed stored object becomes a clear 500, not a crashed request. */
+function printCells(printer: TablePrinter, obj: KubeObject, now: Date): unknown[] {
+  try {
+    return printer.cells(obj, now);
+  } catch (e) {
+    const what = `${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name ?? ''}`;
+    throw ApiError.internal(`failed to print ${what} as a table: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
+}
+
 /**
  * Renders objects as a meta.k8s.io Table the way the API server answers `Accept: ...;as=Table`: every column
  * (wide ones included: kubectl hides priority>0 columns itself) and one row per object carrying, by default,
@@ -165,7 +176,7 @@ function tableMetadata(objects: KubeObject[], listMeta: ToTableOptions['listMeta
 export function toTable(printer: TablePrinter, objects: KubeObject[], opts: ToTableOptions): Table {
   const apiVersion = opts.apiVersion ?? 'meta.k8s.io/v1';
   const rows: TableRow[] = objects.map((obj) => {
-    const row: TableRow = { cells: printer.cells(obj, opts.now) };
+    const row: TableRow = { cells: printCells(printer, obj, opts.now) };
     const conditions = printer.conditions?.(obj);
     if (conditions && conditions.length > 0) row.conditions = conditions;
     if (opts.includeObject !== 'None') row.object = rowObject(obj, opts.includeObject, apiVersion);
