@@ -1,9 +1,35 @@
 // `skiff <command>`: the multicall entry point.
+import { Command } from 'commander';
+import { GIT_VERSION, gitCommit } from '../apiserver/version.js';
+import { runKubectl } from './kubectl.js';
+import { addServerCommand } from './server.js';
+
+export function versionText(): string {
+  const commit = gitCommit().slice(0, 8);
+  return `skiff version ${GIT_VERSION}${commit ? ` (${commit})` : ''}\nnode version ${process.version}`;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('skiff')
+    .description('Kubernetes, rebuilt in TypeScript as one small program')
+    .version(versionText(), '-v, --version', 'print the version')
+    .showHelpAfterError();
+  addServerCommand(program);
+  // Declared for --help only: main() hands kubectl its arguments untouched.
+  program.command('kubectl').description('Run kubectl against this cluster (KUBECONFIG defaults to the server\'s kubeconfig)').argument('[args...]');
+  return program;
+}
+
 export async function main(argv: string[]): Promise<void> {
-  const [command] = argv;
-  switch (command) {
-    default:
-      console.error(`unknown command ${command ?? ''}; try: skiff server`);
-      process.exitCode = 1;
+  if (argv[0] === 'kubectl') {
+    process.exitCode = await runKubectl(argv.slice(1));
+    return;
   }
+  const program = buildProgram();
+  if (argv.length === 0) {
+    program.outputHelp();
+    process.exitCode = 1;
+    return;
+  }
+  await program.parseAsync(argv, { from: 'user' });
 }

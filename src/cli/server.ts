@@ -1,0 +1,151 @@
+// `skiff server`: flags (k3s's names) -> a validated ServerConfig -> the API server, until SIGTERM/SIGINT.
+import { Command, Option } from 'commander';
+import { homedir } from 'node:os';
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import { parseCidr } from '../apiserver/pki/cidr.js';
+import { LOG_LEVELS, createLogger, startServer, type LogLevel, type ServerConfig, type ServerDeps } from '../apiserver/server.js';
+
+export const DEFAULT_HTTPS_PORT = 6443;
+export const DEFAULT_CLUSTER_CIDR = '198.18.0.0/16';
+export const DEFAULT_SERVICE_CIDR = '198.19.0.0/16';
+
+/** /var/lib/skiff as root, ~/.skiff otherwise (as k3s: /var/lib/rancher/k3s or ~/.rancher/k3s). */
+export function defaultDataDir(): string {
+  return process.getuid?.() === 0 ? '/var/lib/skiff' : join(homedir(), '.skiff');
+}
+
+export function defaultKubeconfigPath(dataDir = defaultDataDir()): string {
+  return join(dataDir, 'kubeconfig.yaml');
+}
+
+/** Flag values as commander hands them over (strings, before validation). */
+export interface RawServerOptions {
+  dataDir?: string;
+  bindAddress?: string;
+  httpsListenPort?: string;
+  advertiseAddress?: string;
+  writeKubeconfig?: string;
+  writeKubeconfigMode?: string;
+  datastoreEndpoint?: string;
+  token?: string;
+  disableAgent?: boolean;
+  clusterCidr?: string;
+  serviceCidr?: string;
+  disableControllers?: string[];
+  logLevel?: string;
+}
+
+function checkIp(flag: string, value: string): string {
+  if (isIP(value) === 0) throw new Error(`invalid ${flag} ${JSON.stringify(value)}: not an IP address`);
+  return value;
+}
+
+function checkCidr(flag: string, value: string): string {
+  try {
+    parseCidr(value);
+  } catch {
+    throw new Error(`invalid ${flag} ${JSON.stringify(value)}: not a CIDR (e.g. ${flag === '--service-cidr' ? DEFAULT_SERVICE_CIDR : DEFAULT_CLUSTER_CIDR})`);
+  }
+  return value;
+}
+
+/** Validates and types the flags; throws an Error naming the flag at fault. */
+export function toServerConfig(raw: RawServerOptions): ServerConfig {
+  const dataDir = resolve(raw.dataDir ?? defaultDataDir());
+
+  const portText = raw.httpsListenPort ?? String(DEFAULT_HTTPS_PORT);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new Error(`invalid --https-listen-port ${JSON.stringify(portText)}: must be 0-65535`);
+
+  const modeText = raw.writeKubeconfigMode ?? '0600';
+  if (!/^0?[0-7]{3}$/.test(modeText)) throw new Error(`invalid --write-kubeconfig-mode ${JSON.stringify(modeText)}: must be octal, e.g. 0644`);
+
+  const logLevel = (raw.logLevel ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    throw new Error(`invalid --log-level ${JSON.stringify(raw.logLevel)}: must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const datastoreEndpoint = raw.datastoreEndpoint ?? '';
+  if (datastoreEndpoint !== '' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(datastoreEndpoint)) {
+    throw new Error(`invalid --datastore-endpoint ${JSON.stringify(datastoreEndpoint)}: expected a URL such as http://127.0.0.1:2379 or sqlite:///path/state.db`);
+  }
+  if (raw.token !== undefined && raw.token.trim() === '') throw new Error('invalid --token: must not be empty');
+
+  const config: ServerConfig = {
+    dataDir,
+    bindAddress: checkIp('--bind-address', raw.bindAddress ?? '0.0.0.0'),
+    httpsListenPort: port,
+    writeKubeconfig: resolve(raw.writeKubeconfig ?? defaultKubeconfigPath(dataDir)),
+    writeKubeconfigMode: parseInt(modeText, 8),
+    datastoreEndpoint,
+    disableAgent: raw.disableAgent ?? false,
+    clusterCidr: checkCidr('--cluster-cidr', raw.clusterCidr ?? DEFAULT_CLUSTER_CIDR),
+    serviceCidr: checkCidr('--service-cidr', raw.serviceCidr ?? DEFAULT_SERVICE_CIDR),
+    disableControllers: (raw.disableControllers ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== ''),
+    logLevel: logLevel as LogLevel,
+  };
+  if (raw.advertiseAddress !== undefined) config.advertiseAddress = checkIp('--advertise-address', raw.advertiseAddress);
+  if (raw.token !== undefined) config.token = raw.token;
+  return config;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Declares `skiff server` and its flags on the program. */
+export function addServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('Run the Kubernetes API server')
+    .option('--data-dir <dir>', 'folder to hold state', defaultDataDir())
+    .option('--bind-address <ip>', 'address the API server listens on', '0.0.0.0')
+    .option('--https-listen-port <port>', 'HTTPS listen port', String(DEFAULT_HTTPS_PORT))
+    .option('--advertise-address <ip>', 'address the API server advertises to members of the cluster (added to the serving certificate)')
+    .option('-o, --write-kubeconfig <file>', 'write the admin kubeconfig to this file (default: <data-dir>/kubeconfig.yaml)')
+    .option('--write-kubeconfig-mode <mode>', 'file mode of the kubeconfig, octal', '0600')
+    .addOption(
+      new Option('--datastore-endpoint <url>', 'etcd as http://host:port[,host:port]; default: embedded SQLite').env('SKIFF_DATASTORE_ENDPOINT'),
+    )
+    .addOption(new Option('-t, --token <token>', 'shared secret; also accepted as a bearer token for the API').env('SKIFF_TOKEN'))
+    .option('--disable-agent', 'do not run a local node (no local node exists yet)')
+    .option('--cluster-cidr <cidr>', 'IP range for pod IPs', DEFAULT_CLUSTER_CIDR)
+    .option('--service-cidr <cidr>', 'IP range for service IPs', DEFAULT_SERVICE_CIDR)
+    .option('--disable-controllers <names>', 'controllers not to run (repeat or comma-separate)', collect)
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
+    .action(async (opts: RawServerOptions) => {
+      await runServer(toServerConfig(opts));
+    });
+}
+
+/**
+ * What `skiff server` plugs into the API server. The REST handlers are wired here (createApiHandler) once they
+ * exist; until then every API path answers 404.
+ */
+export function serverDeps(_config: ServerConfig): ServerDeps {
+  return {};
+}
+
+/** Starts the server and stops it gracefully on SIGTERM/SIGINT (a second signal exits at once). */
+export async function runServer(config: ServerConfig): Promise<void> {
+  const log = createLogger(config.logLevel);
+  if (!config.disableAgent) log.info('no local node yet: running the control plane only (as with --disable-agent)');
+  const server = await startServer(config, { ...serverDeps(config), logger: log });
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      log.warn('second signal: exiting without waiting', { signal });
+      process.exit(1);
+    }
+    signalled = true;
+    log.info('received signal, shutting down', { signal });
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
