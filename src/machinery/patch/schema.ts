@@ -1,8 +1,11 @@
 // Per-field metadata from upstream-shaped OpenAPI v3 component schemas, shared by strategic merge patch and
 // server-side apply. The schemas are passed in by the caller; this module never loads them itself.
 
-/** The subset of an OpenAPI v3 schema object that patching and field management read. */
-export interface SchemaObject {
+/**
+ * The subset of an OpenAPI v3 schema object that patching and field management read. A type alias without an index
+ * signature, so richer schema types (the published OpenAPI documents) are assignable to it.
+ */
+export type SchemaObject = {
   type?: string;
   format?: string;
   description?: string;
@@ -19,8 +22,8 @@ export interface SchemaObject {
   'x-kubernetes-map-type'?: 'atomic' | 'granular';
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-int-or-string'?: boolean;
-  [extension: string]: unknown;
-}
+  required?: string[];
+};
 
 /** Component schemas keyed like "io.k8s.api.core.v1.PodSpec". */
 export type SchemaMap = Record<string, SchemaObject>;
