@@ -211,11 +211,15 @@ function aliasSchema(name, { node, sf }) {
 
 const schemas = {};
 for (const [name, d] of decls) schemas[name] = d.kind === 'interface' ? interfaceSchema(name, d) : aliasSchema(name, d);
+// v3 gives the two scalar wrappers oneOf types rather than `type: string` (v2 keeps the string form), so clients
+// such as kubectl explain show them by name.
 schemas[INT_OR_STRING] = {
   description: 'IntOrString holds either an int32 or a string. In JSON it is written as a plain number or a plain string.',
   format: 'int-or-string',
-  type: 'string',
+  oneOf: [{ type: 'integer' }, { type: 'string' }],
 };
+const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
+schemas[QUANTITY] = { description: schemas[QUANTITY].description, oneOf: [{ type: 'string' }, { type: 'number' }] };
 
 // kubernetes-types drops the fields admissionregistration's rules take from the inlined Rule struct; restore them.
 for (const name of ['RuleWithOperations', 'NamedRuleWithOperations']) {

@@ -237,8 +237,12 @@ export class Discovery {
   }
 }
 
-/** The server's discovery over the built-in catalog; custom resources are added to it as CRDs become established. */
-export const builtinDiscovery = new Discovery();
+export function createDiscovery(opts: DiscoveryOptions = {}): Discovery {
+  return new Discovery(opts);
+}
+
+/** Discovery over the built-in catalog alone, for callers without custom resources. */
+const builtinDiscovery = new Discovery();
 
 export function discovery(path: string, acceptHeader: string | undefined): DiscoveryAnswer | undefined {
   return builtinDiscovery.discovery(path, acceptHeader);

@@ -8,7 +8,7 @@ import type { ResourceInfo } from '../../api/catalog.js';
 import { ApiError } from '../../machinery/errors.js';
 import { allowsJson } from '../discovery/accept.js';
 import { buildGroupVersionDocument, serializeDocument } from './document.js';
-import { findUnknownFields, resolveSchema } from './unknown-fields.js';
+import { findUnknownFields, pruneUnknownFields, resolveSchema } from './unknown-fields.js';
 import { groupVersionPath, kindKey, type KindSchemaIndex, type OpenAPIDocument, type SchemaObject } from './types.js';
 import { buildV2Document } from './v2.js';
 
@@ -56,6 +56,8 @@ export interface OpenAPI {
   schemaNameFor(group: string, version: string, kind: string): string | undefined;
   /** `unknown field "spec.foo"` for each field of obj that the schema does not declare. */
   unknownFields(obj: unknown, schemaName: string): string[];
+  /** Removes those fields from obj in place. */
+  pruneUnknownFields(obj: unknown, schemaName: string): void;
   addGroupVersion(gv: CustomGroupVersion): void;
   removeGroupVersion(group: string, version: string): void;
 }
@@ -174,6 +176,11 @@ export function loadOpenAPI(dir: string = DEFAULT_OPENAPI_DIR): OpenAPI {
       const s = all[schemaName];
       if (!s) return [];
       return findUnknownFields(obj, s, (n) => all[n]);
+    },
+    pruneUnknownFields(obj, schemaName) {
+      const all = schemas();
+      const s = all[schemaName];
+      if (s) pruneUnknownFields(obj, s, (n) => all[n]);
     },
     addGroupVersion(gv) {
       const path = groupVersionPath(gv.group, gv.version);

@@ -3,7 +3,8 @@
 import type { GroupVersionKind, JsonValue } from '../../api/object.js';
 import type { FieldExtensions, TypeExtensions } from '../../api/schema-extensions.js';
 
-export interface SchemaObject extends Omit<FieldExtensions, 'default'>, TypeExtensions {
+// A type alias rather than an interface so it stays assignable to index-signature shapes (Record<string, unknown>).
+export type SchemaObject = {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
   format?: string;
   description?: string;
@@ -20,12 +21,18 @@ export interface SchemaObject extends Omit<FieldExtensions, 'default'>, TypeExte
   nullable?: boolean;
   uniqueItems?: boolean;
   'x-kubernetes-group-version-kind'?: GroupVersionKind[];
+  'x-kubernetes-patch-merge-key'?: FieldExtensions['x-kubernetes-patch-merge-key'];
+  'x-kubernetes-patch-strategy'?: FieldExtensions['x-kubernetes-patch-strategy'];
+  'x-kubernetes-list-type'?: FieldExtensions['x-kubernetes-list-type'];
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-map-type'?: FieldExtensions['x-kubernetes-map-type'];
+  'x-kubernetes-unions'?: TypeExtensions['x-kubernetes-unions'];
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-embedded-resource'?: boolean;
   /** Other extensions (e.g. x-kubernetes-validations of CRD schemas) pass through untouched. */
   [extension: `x-${string}`]: unknown;
-}
+};
 
 export interface ParameterObject {
   name: string;

@@ -23,15 +23,22 @@ export function resolveSchema(schema: SchemaObject | undefined, lookup: SchemaLo
 /** Fields of `value` unknown to `schema`, each as `unknown field "<path>"`, in document order. */
 export function findUnknownFields(value: unknown, schema: SchemaObject | undefined, lookup: SchemaLookup): string[] {
   const out: string[] = [];
-  walk(value, schema, '', lookup, out);
+  walk(value, schema, '', lookup, (_obj, _key, path) => out.push(`unknown field ${JSON.stringify(path)}`));
   return out;
 }
 
-function walk(value: unknown, schema: SchemaObject | undefined, path: string, lookup: SchemaLookup, out: string[]): void {
+/** Deletes, in place, the fields findUnknownFields reports (fieldValidation Ignore/Warn drop them as upstream's decoder does). */
+export function pruneUnknownFields(value: unknown, schema: SchemaObject | undefined, lookup: SchemaLookup): void {
+  walk(value, schema, '', lookup, (obj, key) => delete obj[key]);
+}
+
+type OnUnknown = (obj: Record<string, unknown>, key: string, path: string) => void;
+
+function walk(value: unknown, schema: SchemaObject | undefined, path: string, lookup: SchemaLookup, onUnknown: OnUnknown): void {
   const s = resolveSchema(schema, lookup);
   if (!s || s['x-kubernetes-preserve-unknown-fields']) return;
   if (Array.isArray(value)) {
-    if (s.items) value.forEach((item, i) => walk(item, s.items, `${path}[${i}]`, lookup, out));
+    if (s.items) value.forEach((item, i) => walk(item, s.items, `${path}[${i}]`, lookup, onUnknown));
     return;
   }
   if (!isPlainObject(value)) return;
@@ -42,8 +49,8 @@ function walk(value: unknown, schema: SchemaObject | undefined, path: string, lo
   for (const [key, v] of Object.entries(value)) {
     const child = path ? `${path}.${key}` : key;
     const propSchema = props?.[key];
-    if (propSchema) walk(v, propSchema, child, lookup, out);
-    else if (extra) walk(v, extra, child, lookup, out);
-    else if (s.additionalProperties !== true) out.push(`unknown field ${JSON.stringify(child)}`);
+    if (propSchema) walk(v, propSchema, child, lookup, onUnknown);
+    else if (extra) walk(v, extra, child, lookup, onUnknown);
+    else if (s.additionalProperties !== true) onUnknown(value, key, child);
   }
 }

@@ -26,7 +26,17 @@ function convert(v: unknown): unknown {
   }
   // A $ref takes no default in v2 output upstream; the default {} of value structs is a v3 addition.
   if (single && out.default !== undefined && typeof out.default === 'object') delete out.default;
+  // v2 has no oneOf: the scalar wrappers (Quantity, IntOrString) are strings there.
+  if (Array.isArray(out.oneOf) && out.type === undefined && out.oneOf.every((x) => isScalarType(x))) {
+    delete out.oneOf;
+    out.type = 'string';
+  }
   return out;
+}
+
+function isScalarType(v: unknown): boolean {
+  const t = (v as { type?: unknown } | null)?.type;
+  return t === 'string' || t === 'integer' || t === 'number' || t === 'boolean';
 }
 
 function v2Parameter(p: ParameterObject): Record<string, unknown> {
