@@ -1,0 +1,228 @@
+// End-to-end harness: runs the real `bin/skiff server` on a free loopback port with a throwaway data dir, and the
+// real /usr/bin/kubectl against it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEtcd, type TestEtcd } from '../../src/storage/testing/etcd.js';
+
+// dist/test/e2e/harness.js -> repository root.
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const SKIFF_BIN = join(REPO_ROOT, 'bin', 'skiff');
+export const KUBECTL = '/usr/bin/kubectl';
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Time from the signal to the process exit. */
+  ms: number;
+}
+
+export interface TestServer {
+  url: string;
+  port: number;
+  kubeconfig: string;
+  dataDir: string;
+  /** Milliseconds from spawn to /readyz answering 200 on the last (re)start. */
+  readyMs: number;
+  kubectl(args: string[], opts?: { stdin?: string; timeoutMs?: number; kubeconfig?: string }): Promise<KubectlResult>;
+  /** GET a path with the cluster CA trusted but no client credentials. */
+  getAnonymous(path: string): Promise<{ status: number; body: string }>;
+  /** Everything the server printed so far (for failure messages). */
+  logs(): string;
+  /** SIGTERM, wait for exit, then remove the data dir (and etcd). Idempotent. */
+  stop(): Promise<ExitInfo>;
+  /** SIGKILL and wait; the data dir stays so restart() can bring the server back. */
+  kill9(): Promise<ExitInfo>;
+  /** Stops the server if running (SIGTERM), then starts it again on the same port and data dir. */
+  restart(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  datastore?: 'sqlite' | 'etcd';
+  args?: string[];
+  readyTimeoutMs?: number;
+}
+
+const running = new Set<ChildProcess>();
+// A crashed test must not leave servers behind.
+process.once('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
+function waitExit(proc: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) resolve({ code: proc.exitCode, signal: proc.signalCode });
+    else proc.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'skiff-e2e-'));
+  const kubeconfig = join(dataDir, 'kubeconfig.yaml');
+  let etcd: TestEtcd | undefined;
+  if (opts.datastore === 'etcd') etcd = await startEtcd();
+
+  let proc: ChildProcess | undefined;
+  let output = '';
+  let port = 0;
+  let url = '';
+  let readyMs = 0;
+  let removed = false;
+
+  async function launch(): Promise<void> {
+    const args = [
+      SKIFF_BIN,
+      'server',
+      '--data-dir',
+      dataDir,
+      '--bind-address',
+      '127.0.0.1',
+      '--https-listen-port',
+      String(port),
+      '--write-kubeconfig',
+      kubeconfig,
+      '--disable-agent',
+      ...(etcd ? ['--datastore-endpoint', etcd.endpoint] : []),
+      ...(opts.args ?? []),
+    ];
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
+    proc = child;
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    let launchOutput = '';
+    const ready = new Promise<string>((resolve, reject) => {
+      const onData = (d: Buffer) => {
+        output += d.toString();
+        launchOutput += d.toString();
+        const m = /msg="skiff is ready" url=(https:\/\/\S+)/.exec(launchOutput);
+        if (m) resolve(m[1]);
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.once('exit', (code, signal) => reject(new Error(`skiff server exited (code ${code}, signal ${signal}) before ready:\n${output}`)));
+    });
+    const timeoutMs = opts.readyTimeoutMs ?? 20_000;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`skiff server not ready after ${timeoutMs}ms:\n${output}`)), timeoutMs);
+    });
+    try {
+      url = await Promise.race([ready, deadline]);
+      port = Number(new URL(url).port);
+      const ca = await readFile(join(dataDir, 'server', 'tls', 'ca.crt'), 'utf8');
+      for (;;) {
+        const r = await Promise.race([httpsGet(`${url}/readyz`, ca).catch(() => undefined), deadline]);
+        if (r?.status === 200) break;
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      readyMs = performance.now() - t0;
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function signal(sig: NodeJS.Signals): Promise<ExitInfo> {
+    const p = proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return { code: p?.exitCode ?? null, signal: p?.signalCode ?? null, ms: 0 };
+    const t0 = performance.now();
+    p.kill(sig);
+    const killer = setTimeout(() => p.kill('SIGKILL'), 15_000);
+    const r = await waitExit(p);
+    clearTimeout(killer);
+    return { ...r, ms: performance.now() - t0 };
+  }
+
+  try {
+    await launch();
+  } catch (e) {
+    await etcd?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+
+  const server: TestServer = {
+    get url() {
+      return url;
+    },
+    get port() {
+      return port;
+    },
+    kubeconfig,
+    dataDir,
+    get readyMs() {
+      return readyMs;
+    },
+    kubectl(args, kopts = {}) {
+      return new Promise((resolve) => {
+        const child = spawn(KUBECTL, ['--kubeconfig', kopts.kubeconfig ?? kubeconfig, '--cache-dir', join(dataDir, 'kube-cache'), ...args], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const timer = setTimeout(() => {
+          stderr += `\n[harness] kubectl timed out after ${kopts.timeoutMs ?? 30_000}ms`;
+          child.kill('SIGKILL');
+        }, kopts.timeoutMs ?? 30_000);
+        child.on('error', (err) => {
+          clearTimeout(timer);
+          resolve({ code: 127, stdout, stderr: `${stderr}${err.message}` });
+        });
+        child.on('close', (code, sig) => {
+          clearTimeout(timer);
+          resolve({ code: code ?? (sig === 'SIGKILL' ? 124 : 128), stdout, stderr });
+        });
+        child.stdin.end(kopts.stdin ?? '');
+      });
+    },
+    async getAnonymous(path) {
+      const ca = await readFile(join(dataDir, 'server', 'tls', 'ca.crt'), 'utf8');
+      return httpsGet(`${url}${path}`, ca);
+    },
+    logs: () => output,
+    async stop() {
+      const r = await signal('SIGTERM');
+      if (!removed) {
+        removed = true;
+        await etcd?.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+      return r;
+    },
+    kill9: () => signal('SIGKILL'),
+    async restart() {
+      if (removed) throw new Error('restart after stop(): the data dir is gone');
+      await signal('SIGTERM');
+      await launch();
+    },
+  };
+  return server;
+}
