@@ -231,7 +231,7 @@ function operation(tag: string, groupVersionId: string, op: OpInput): OperationO
       const method = op.verb.slice('connect-'.length);
       return {
         ...base,
-        operationId: id(`connect${cap(method)}`),
+        operationId: `connect${groupVersionId}${cap(method)}${op.idSuffix}`,
         parameters: op.extraParams,
         responses: { 200: { description: 'OK', content: { '*/*': { schema: { type: 'string' } } } }, 401: { description: 'Unauthorized' } },
         'x-kubernetes-action': 'connect',

@@ -19,9 +19,10 @@ function convert(v: unknown): unknown {
   const out: Record<string, unknown> = {};
   const allOf = o.allOf;
   const single = Array.isArray(allOf) && allOf.length === 1 && typeof (allOf[0] as { $ref?: unknown }).$ref === 'string';
+  const v2Ref = (r: string) => (r.startsWith(COMPONENT_REF_PREFIX) ? V2_REF_PREFIX + r.slice(COMPONENT_REF_PREFIX.length) : r);
   for (const [k, x] of Object.entries(o)) {
-    if (k === 'allOf' && single) out.$ref = convert((allOf[0] as { $ref: string }).$ref);
-    else if (k === '$ref' && typeof x === 'string') out.$ref = x.startsWith(COMPONENT_REF_PREFIX) ? V2_REF_PREFIX + x.slice(COMPONENT_REF_PREFIX.length) : x;
+    if (k === 'allOf' && single) out.$ref = v2Ref((allOf[0] as { $ref: string }).$ref);
+    else if (k === '$ref' && typeof x === 'string') out.$ref = v2Ref(x);
     else out[k] = convert(x);
   }
   // A $ref takes no default in v2 output upstream; the default {} of value structs is a v3 addition.
