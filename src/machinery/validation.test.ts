@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import { fieldErrorMessage, type FieldError } from './errors.js';
+import { parseQuantity } from './quantity.js';
 import {
   isCIdentifier,
   isConfigMapKey,
@@ -33,6 +34,8 @@ import {
   validateLabelSelector,
   validateLabels,
   validateNonnegativeField,
+  validateNonnegativeQuantity,
+  validatePositiveQuantity,
   validateObjectMeta,
   validateObjectMetaUpdate,
   TOTAL_ANNOTATION_SIZE_LIMIT_BYTES,
@@ -321,6 +324,17 @@ describe('labels, annotations and selectors', () => {
       validateLabelSelector({ matchExpressions: [{ key: 'k', operator: 'In', values: ['not ok'] }] }, path, { allowInvalidLabelValueInSelector: true }),
       [],
     );
+  });
+
+  test('quantity checks', () => {
+    assert.deepEqual(validateNonnegativeQuantity(parseQuantity('0'), 'spec.hard[cpu]'), []);
+    assert.deepEqual(messages(validateNonnegativeQuantity(parseQuantity('-100m'), 'spec.hard[cpu]')), [
+      'spec.hard[cpu]: Invalid value: "-100m": must be greater than or equal to 0',
+    ]);
+    assert.deepEqual(validatePositiveQuantity(parseQuantity('1Gi'), 'spec.capacity[storage]'), []);
+    assert.deepEqual(messages(validatePositiveQuantity(parseQuantity('0'), 'spec.capacity[storage]')), [
+      'spec.capacity[storage]: Invalid value: "0": must be greater than zero',
+    ]);
   });
 
   test('convenience wrappers', () => {

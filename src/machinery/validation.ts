@@ -3,6 +3,7 @@
 // descriptions (empty = valid); the validate* helpers turn them into FieldErrors at upstream-style paths.
 import type { LabelSelector, LabelSelectorRequirement, ManagedFieldsEntry, ObjectMeta, OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { fieldErr, type FieldError } from './errors.js';
+import type { Quantity } from './quantity.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Message builders (upstream's MaxLenError, RegexError, EmptyError, InclusiveRangeError)
@@ -397,6 +398,16 @@ export const FIELD_IMMUTABLE_ERROR_MSG = 'field is immutable';
 
 export function validateNonnegativeField(value: number, path: string): FieldError[] {
   return value < 0 ? [fieldErr.invalid(path, value, IS_NEGATIVE_ERROR_MSG)] : [];
+}
+
+/** A resource quantity that must not be negative (upstream's ValidateNonnegativeQuantity). */
+export function validateNonnegativeQuantity(value: Quantity, path: string): FieldError[] {
+  return value.sign() < 0 ? [fieldErr.invalid(path, value.toString(), IS_NEGATIVE_ERROR_MSG)] : [];
+}
+
+/** A resource quantity that must be above zero (upstream's ValidatePositiveQuantityValue). */
+export function validatePositiveQuantity(value: Quantity, path: string): FieldError[] {
+  return value.sign() <= 0 ? [fieldErr.invalid(path, value.toString(), 'must be greater than zero')] : [];
 }
 
 /** Invalid "field is immutable" unless both values are deeply equal (undefined and null count as unset). */
