@@ -1,0 +1,378 @@
+// metadata.managedFields bookkeeping as upstream's fieldmanager over structured-merge-diff: Update operations
+// (create, replace, patch) record what changed for their manager; server-side apply merges the applied
+// configuration, prunes what the applier dropped, and refuses (409) to change fields other managers own unless forced.
+import type { ManagedFieldsEntry } from 'kubernetes-types/meta/v1.js';
+import { isPlainObject, parseApiVersion } from '../../api/object.js';
+import { ApiError } from '../errors.js';
+import { jsonEqual, unknownError } from '../patch/json.js';
+import { namedSchema, type SchemaMap, type SchemaObject } from '../patch/schema.js';
+import { FieldSet, fieldPE, pathString, type FieldPath } from './fieldset.js';
+import { TypedError, Typer } from './typed.js';
+
+type JsonMap = Record<string, unknown>;
+
+export type { ManagedFieldsEntry };
+
+interface CommonOptions {
+  /** Field manager name, e.g. "kubectl-client-side-apply", "kubectl". */
+  manager: string;
+  /** Version of the request, e.g. "apps/v1" or "v1". */
+  apiVersion: string;
+  /** Time of the operation; RFC 3339 text or a Date. */
+  now: string | Date;
+  /** Subresource of the request ("status", "scale"), if any. */
+  subresource?: string;
+  /** Component schemas of the group-version. */
+  schemas: SchemaMap;
+  /** Schema name of the kind; undefined for schemaless objects (maps granular, lists atomic). */
+  rootSchema: string | undefined;
+  /**
+   * Field paths (field names from the root) this endpoint never records, upstream's reset fields.
+   * Default: ["status"] for the main resource, ["spec"] for the status subresource, none otherwise.
+   */
+  resetFields?: string[][];
+}
+
+export interface TrackUpdateOptions extends CommonOptions {
+  operation?: 'Update';
+}
+
+export interface ApplyOptions extends CommonOptions {
+  /** Take ownership of conflicting fields instead of failing. */
+  force: boolean;
+}
+
+/** Fields upstream never tracks (its stripMeta manager): exact paths, so nothing below them is affected. */
+const STRIPPED: FieldPath[] = [
+  ['f:apiVersion'],
+  ['f:kind'],
+  ['f:metadata'],
+  ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map((f) => ['f:metadata', fieldPE(f)]),
+];
+const STRIP_SET = FieldSet.of(...STRIPPED);
+
+interface Manager {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  subresource: string;
+  time: string | undefined;
+  set: FieldSet;
+}
+
+type Managers = Map<string, Manager>;
+
+/** Upstream's BuildManagerIdentifier: appliers are one manager whatever version they apply. */
+function identifier(m: Pick<Manager, 'manager' | 'operation' | 'apiVersion' | 'subresource'>): string {
+  return JSON.stringify([m.manager, m.operation, m.operation === 'Apply' ? '' : m.apiVersion, m.subresource]);
+}
+
+class DecodeError extends Error {}
+
+/** Reads metadata.managedFields; entries with the same identity are merged. */
+export function decodeManagedFields(entries: unknown): Managers {
+  const out: Managers = new Map();
+  if (entries === undefined || entries === null) return out;
+  if (!Array.isArray(entries)) throw new DecodeError('managedFields must be a list');
+  for (const raw of entries) {
+    if (!isPlainObject(raw)) throw new DecodeError('managedFields entries must be objects');
+    const e = raw as ManagedFieldsEntry;
+    if (e.operation !== 'Apply' && e.operation !== 'Update') throw new DecodeError(`unsupported operation ${JSON.stringify(e.operation ?? '')}`);
+    if (e.fieldsType !== 'FieldsV1') throw new DecodeError(`invalid fieldsType ${JSON.stringify(e.fieldsType ?? '')}`);
+    const set = FieldSet.fromFieldsV1(e.fieldsV1 ?? {});
+    if (!set) throw new DecodeError('invalid fieldsV1');
+    const m: Manager = {
+      manager: e.manager ?? '',
+      operation: e.operation,
+      apiVersion: e.apiVersion ?? '',
+      subresource: e.subresource ?? '',
+      time: e.time,
+      set,
+    };
+    const id = identifier(m);
+    const prev = out.get(id);
+    out.set(id, prev ? { ...m, set: prev.set.union(set), time: latest(prev.time, m.time) } : m);
+  }
+  return out;
+}
+
+function latest(a: string | undefined, b: string | undefined): string | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+/** Writes managers in upstream's order: operation, time, manager, apiVersion, subresource. */
+export function encodeManagedFields(managers: Managers): ManagedFieldsEntry[] {
+  const list = [...managers.values()].filter((m) => !m.set.empty());
+  const seconds = (t: string | undefined) => (t ? Math.floor(Date.parse(t) / 1000) : 0);
+  list.sort(
+    (p, q) =>
+      cmp(p.operation, q.operation) ||
+      seconds(p.time) - seconds(q.time) ||
+      cmp(p.manager, q.manager) ||
+      cmp(p.apiVersion, q.apiVersion) ||
+      cmp(p.subresource, q.subresource),
+  );
+  return list.map((m) => {
+    const e: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
+    if (m.time) e.time = m.time;
+    e.fieldsType = 'FieldsV1';
+    e.fieldsV1 = m.set.toFieldsV1();
+    if (m.subresource) e.subresource = m.subresource;
+    return e;
+  });
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** metav1.Time text: RFC 3339 in UTC with whole seconds. */
+function timeText(now: string | Date): string {
+  const d = typeof now === 'string' ? new Date(now) : now;
+  if (Number.isNaN(d.getTime())) throw unknownError(`invalid time ${String(now)}`);
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function resetPrefixes(opts: CommonOptions): FieldPath[] {
+  const fields = opts.resetFields ?? (opts.subresource === undefined || opts.subresource === '' ? [['status']] : opts.subresource === 'status' ? [['spec']] : []);
+  return fields.map((p) => p.map(fieldPE));
+}
+
+function withoutManagedFields(obj: JsonMap): JsonMap {
+  const copy = structuredClone(obj);
+  if (isPlainObject(copy.metadata)) delete copy.metadata.managedFields;
+  return copy;
+}
+
+function context(opts: CommonOptions): { typer: Typer; root: SchemaObject | undefined } {
+  return { typer: new Typer(opts.schemas), root: namedSchema(opts.schemas, opts.rootSchema) };
+}
+
+/**
+ * Removes from every other manager the fields that changed, and removes removed fields from all;
+ * returns the conflicting fields per manager (those an applier would overwrite).
+ */
+function takeOwnership(managers: Managers, skip: string, changed: FieldSet, removed: FieldSet): Map<string, FieldSet> {
+  const conflicts = new Map<string, FieldSet>();
+  for (const [id, m] of managers) {
+    if (id === skip) continue;
+    const conflict = m.set.intersection(changed);
+    if (!conflict.empty()) conflicts.set(id, conflict);
+    m.set = m.set.difference(changed).difference(removed);
+  }
+  return conflicts;
+}
+
+function finish(managers: Managers): ManagedFieldsEntry[] {
+  for (const m of managers.values()) m.set = m.set.difference(STRIP_SET);
+  return encodeManagedFields(managers);
+}
+
+/**
+ * The managedFields after an Update-type write (create, update, patch) by `manager`: the fields that changed
+ * between `oldObj` (undefined on create) and `newObj` go to that manager's Update entry and leave every other one.
+ * The result is empty when nothing is tracked; callers then omit metadata.managedFields.
+ */
+export function trackUpdate(oldObj: JsonMap | undefined, newObj: JsonMap, opts: TrackUpdateOptions): ManagedFieldsEntry[] {
+  const { typer, root } = context(opts);
+  let managers: Managers;
+  try {
+    managers = managersForUpdate(oldObj, newObj, !!opts.subresource);
+  } catch (e) {
+    if (e instanceof DecodeError) return [];
+    throw e;
+  }
+  const before = oldObj ? typer.withZeroStructs(withoutManagedFields(oldObj), root) : typer.zeroObject(root);
+  const after = typer.withZeroStructs(withoutManagedFields(newObj), root);
+  let changed: FieldSet;
+  let removed: FieldSet;
+  try {
+    const c = typer.compare(before, after, root);
+    const reset = resetPrefixes(opts);
+    changed = c.added.union(c.modified).withoutPrefixes(reset);
+    removed = c.removed.withoutPrefixes(reset);
+  } catch (e) {
+    // Upstream drops managedFields rather than keep entries it cannot maintain.
+    if (e instanceof TypedError) return [];
+    throw e;
+  }
+  takeOwnership(managers, '', changed, removed);
+  if (!changed.difference(STRIP_SET).empty()) {
+    const self: Manager = { manager: opts.manager, operation: 'Update', apiVersion: opts.apiVersion, subresource: opts.subresource ?? '', time: timeText(opts.now), set: changed };
+    const id = identifier(self);
+    const prev = managers.get(id);
+    managers.set(id, { ...self, set: prev ? prev.set.union(changed) : changed });
+  }
+  return finish(managers);
+}
+
+/** Upstream's decodeLiveOrNew: managedFields sent with the new object win unless empty; `[{}]` resets them. */
+function managersForUpdate(oldObj: JsonMap | undefined, newObj: JsonMap, isSubresource: boolean): Managers {
+  const liveEntries = isPlainObject(oldObj?.metadata) ? oldObj.metadata.managedFields : undefined;
+  if (isSubresource) return decodeManagedFields(liveEntries);
+  const newEntries = isPlainObject(newObj.metadata) ? newObj.metadata.managedFields : undefined;
+  if (Array.isArray(newEntries) && newEntries.length === 1 && isPlainObject(newEntries[0]) && Object.keys(newEntries[0]).length === 0) return new Map();
+  try {
+    const fromNew = decodeManagedFields(newEntries);
+    if (fromNew.size > 0) return fromNew;
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+  }
+  return decodeManagedFields(liveEntries);
+}
+
+/**
+ * Server-side apply of `applied` (the request body, decoded) onto `live` (undefined when the object does not exist
+ * yet). Returns the new object with metadata.managedFields set. Throws 409 Conflict naming the conflicting fields
+ * unless `force`, and 400 for configurations upstream rejects.
+ */
+export function apply(live: JsonMap | undefined, applied: unknown, opts: ApplyOptions): JsonMap {
+  if (!isPlainObject(applied)) throw ApiError.badRequest('error decoding YAML: the applied configuration must be an object');
+  const patchVersion = typeof applied.apiVersion === 'string' ? applied.apiVersion : '';
+  if (!sameGroupVersion(patchVersion, opts.apiVersion)) {
+    throw ApiError.badRequest(`Incorrect version specified in apply patch. Specified patch version: ${patchVersion}, expected: ${opts.apiVersion}`);
+  }
+  if (isPlainObject(applied.metadata) && applied.metadata.managedFields !== undefined && applied.metadata.managedFields !== null) {
+    throw ApiError.badRequest('metadata.managedFields must be nil');
+  }
+  const { typer, root } = context(opts);
+  let managers: Managers;
+  try {
+    managers = decodeManagedFields(isPlainObject(live?.metadata) ? live.metadata.managedFields : undefined);
+  } catch (e) {
+    if (e instanceof DecodeError) throw unknownError(`failed to decode managed fields: ${e.message}`);
+    throw e;
+  }
+  const liveObj = live ? withoutManagedFields(live) : {};
+  const base = live ? typer.withZeroStructs(liveObj, root) : typer.zeroObject(root);
+  const reset = resetPrefixes(opts);
+  const self: Manager = { manager: opts.manager, operation: 'Apply', apiVersion: opts.apiVersion, subresource: opts.subresource ?? '', time: undefined, set: new FieldSet() };
+  const id = identifier(self);
+
+  let appliedSet: FieldSet;
+  try {
+    appliedSet = typer.toFieldSet(applied, root).withoutPrefixes(reset);
+    rejectDuplicates(typer, applied, root);
+  } catch (e) {
+    if (e instanceof TypedError) throw unknownError(`failed to create typed patch object (${gvknn(applied)}): ${e.message}`);
+    throw e;
+  }
+
+  let merged: JsonMap;
+  let conflicts: Map<string, FieldSet>;
+  try {
+    merged = dropNulls(typer.merge(liveObj, applied, root)) as JsonMap;
+    const last = managers.get(id);
+    managers.set(id, { ...self, apiVersion: opts.apiVersion, time: last?.time, set: appliedSet });
+    if (last && !last.set.empty()) merged = prune(typer, root, merged, managers, last.set);
+    const c = typer.compare(base, typer.withZeroStructs(merged, root), root);
+    const changed = c.added.union(c.modified).withoutPrefixes(reset);
+    const removed = c.removed.withoutPrefixes(reset);
+    const snapshot = new Map([...managers].map(([k, m]) => [k, { ...m }]));
+    conflicts = takeOwnership(snapshot, id, changed, removed);
+    if (conflicts.size > 0 && !opts.force) throw conflictError(conflicts, managers);
+    managers = snapshot;
+  } catch (e) {
+    if (e instanceof TypedError) throw unknownError(`failed to create typed live object (${gvknn(applied)}): ${e.message}`);
+    throw e;
+  }
+
+  // Upstream stamps the applier's time only when the object changed.
+  if (!jsonEqual(stripManaged(merged), stripManaged(liveObj)) || !live) managers.get(id)!.time = timeText(opts.now);
+  const entries = finish(managers);
+  const meta = isPlainObject(merged.metadata) ? merged.metadata : (merged.metadata = {});
+  if (entries.length > 0) meta.managedFields = entries;
+  else delete meta.managedFields;
+  return merged;
+}
+
+function stripManaged(o: JsonMap): JsonMap {
+  return withoutManagedFields(o);
+}
+
+function sameGroupVersion(a: string, b: string): boolean {
+  const pa = parseApiVersion(a);
+  const pb = parseApiVersion(b);
+  return pa.group === pb.group && pa.version === pb.version;
+}
+
+/** "apps/v1, Kind=Deployment; default/web" as upstream's objectGVKNN prints it. */
+function gvknn(obj: JsonMap): string {
+  const { group, version } = parseApiVersion(typeof obj.apiVersion === 'string' ? obj.apiVersion : '');
+  const meta = isPlainObject(obj.metadata) ? obj.metadata : {};
+  return `${group}/${version}, Kind=${typeof obj.kind === 'string' ? obj.kind : ''}; ${String(meta.namespace ?? '')}/${String(meta.name ?? '')}`;
+}
+
+/** Applied configurations may not list the same set value or map key twice. */
+function rejectDuplicates(typer: Typer, value: unknown, schema: SchemaObject | undefined, path: FieldPath = []): void {
+  const t = typer.typeOf(schema, value);
+  if (t.kind === 'list' && !t.atomic && Array.isArray(value)) {
+    const seen = new Set<string>();
+    value.forEach((item, i) => {
+      const pe = typer.itemPE(t, item, path, i);
+      if (seen.has(pe)) throw new TypedError(`${pathString(path)}: duplicate entries for key ${pathString([pe])}`);
+      seen.add(pe);
+      rejectDuplicates(typer, item, t.elem, [...path, pe]);
+    });
+  } else if (t.kind === 'map' && !t.atomic && isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) rejectDuplicates(typer, v, typer.child(t, schema, k).schema, [...path, fieldPE(k)]);
+  }
+}
+
+/** Removes fields the applier owned last time and no longer applies, unless some manager still owns them. */
+function prune(typer: Typer, root: SchemaObject | undefined, merged: JsonMap, managers: Managers, lastSet: FieldSet): JsonMap {
+  const named = (s: FieldSet) => typer.ensureNamedFieldsAreMembers(s, root);
+  const remove = (s: FieldSet) => (typer.removeItems(merged, s, root) ?? {}) as JsonMap;
+  const last = named(lastSet);
+  let owned = new FieldSet();
+  for (const m of managers.values()) owned = owned.union(m.set);
+  const mergedSet = named(typer.toFieldSet(merged, root));
+  const firstPass = named(typer.toFieldSet(remove(last), root));
+  const ownedBack = remove(mergedSet.difference(firstPass.union(named(owned))));
+  const kept = named(typer.toFieldSet(ownedBack, root));
+  return remove(mergedSet.difference(kept).intersection(last));
+}
+
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (isPlainObject(v)) {
+    const out: JsonMap = {};
+    for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+    return out;
+  }
+  return v;
+}
+
+/** Upstream's printManager: `"name"`, with subresource, and `using <version>` for Update managers. */
+function printManager(m: Manager): string {
+  let s = JSON.stringify(m.manager);
+  if (m.subresource) s += ` with subresource ${JSON.stringify(m.subresource)}`;
+  if (m.operation === 'Update') s += ` using ${m.apiVersion}`;
+  return s;
+}
+
+/** 409 with upstream's message and one FieldManagerConflict cause per field. */
+function conflictError(conflicts: Map<string, FieldSet>, managers: Managers): ApiError {
+  const list: { manager: Manager; path: FieldPath }[] = [];
+  const ids = [...conflicts.keys()].sort((a, b) => cmp(managers.get(a)!.manager, managers.get(b)!.manager) || cmp(a, b));
+  for (const id of ids) for (const path of conflicts.get(id)!.paths()) list.push({ manager: managers.get(id)!, path });
+  let message: string;
+  if (list.length === 1) {
+    message = `Apply failed with 1 conflict: conflict with ${printManager(list[0].manager)}: ${pathString(list[0].path)}`;
+  } else {
+    const lines: string[] = [];
+    for (const id of ids) {
+      lines.push(`conflicts with ${printManager(managers.get(id)!)}:`);
+      for (const path of conflicts.get(id)!.paths()) lines.push(`- ${pathString(path)}`);
+    }
+    message = `Apply failed with ${list.length} conflicts: ${lines.join('\n')}`;
+  }
+  return new ApiError({
+    message,
+    reason: 'Conflict',
+    code: 409,
+    details: { causes: list.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${printManager(c.manager)}`, field: pathString(c.path) })) },
+  });
+}
