@@ -28,9 +28,13 @@ export class FieldSet {
 
   insert(path: FieldPath): void {
     if (path.length === 0) return;
-    let node: FieldSet = this;
-    for (const pe of path.slice(0, -1)) node = node.child(pe);
+    const node = path.slice(0, -1).reduce<FieldSet>((n, pe) => n.child(pe), this);
     node.members.add(path[path.length - 1]);
+  }
+
+  /** The subset at `path` (a chain of children), if it exists. */
+  private at(path: FieldPath): FieldSet | undefined {
+    return path.reduce<FieldSet | undefined>((n, pe) => n?.children.get(pe), this);
   }
 
   child(pe: PathElement): FieldSet {
@@ -48,20 +52,15 @@ export class FieldSet {
   }
 
   has(path: FieldPath): boolean {
-    let node: FieldSet | undefined = this;
-    for (const pe of path.slice(0, -1)) node = node?.children.get(pe);
-    return !!node && node.members.has(path[path.length - 1]);
+    return !!this.at(path.slice(0, -1))?.members.has(path[path.length - 1]);
   }
 
   /** True when the set holds `path` itself or anything below it. */
   hasPrefix(path: FieldPath): boolean {
-    let node: FieldSet | undefined = this;
-    for (let i = 0; i < path.length; i++) {
-      if (!node) return false;
-      if (i === path.length - 1 && node.members.has(path[i])) return true;
-      node = node.children.get(path[i]);
-    }
-    return !!node && !node.empty();
+    if (path.length === 0) return !this.empty();
+    const parent = this.at(path.slice(0, -1));
+    const last = path[path.length - 1];
+    return !!parent && (parent.members.has(last) || !(parent.children.get(last)?.empty() ?? true));
   }
 
   empty(): boolean {
@@ -113,8 +112,7 @@ export class FieldSet {
     const out = this.clone();
     for (const p of prefixes) {
       if (p.length === 0) return new FieldSet();
-      let node: FieldSet | undefined = out;
-      for (const pe of p.slice(0, -1)) node = node?.children.get(pe);
+      const node = out.at(p.slice(0, -1));
       if (!node) continue;
       node.members.delete(p[p.length - 1]);
       node.children.delete(p[p.length - 1]);
