@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import { defaultKubeconfigPath } from './server.js';
+import { defaultKubeconfigPath } from './paths.js';
 
 export const KUBECTL_BINARY = '/usr/bin/kubectl';
 

@@ -1,23 +1,16 @@
-// `skiff server`: flags (k3s's names) -> a validated ServerConfig -> the API server, until SIGTERM/SIGINT.
+// `skiff server` flags (k3s's names) -> a validated ServerConfig. The server itself is loaded only when the command
+// runs, so `skiff --help` and `skiff kubectl` stay fast.
 import { Command, Option } from 'commander';
-import { homedir } from 'node:os';
 import { isIP } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseCidr } from '../apiserver/pki/cidr.js';
-import { LOG_LEVELS, createLogger, startServer, type LogLevel, type ServerConfig, type ServerDeps } from '../apiserver/server.js';
+import { LOG_LEVELS, type LogLevel } from '../apiserver/log.js';
+import type { ServerConfig } from '../apiserver/server.js';
+import { defaultDataDir, defaultKubeconfigPath } from './paths.js';
 
 export const DEFAULT_HTTPS_PORT = 6443;
 export const DEFAULT_CLUSTER_CIDR = '198.18.0.0/16';
 export const DEFAULT_SERVICE_CIDR = '198.19.0.0/16';
-
-/** /var/lib/skiff as root, ~/.skiff otherwise (as k3s: /var/lib/rancher/k3s or ~/.rancher/k3s). */
-export function defaultDataDir(): string {
-  return process.getuid?.() === 0 ? '/var/lib/skiff' : join(homedir(), '.skiff');
-}
-
-export function defaultKubeconfigPath(dataDir = defaultDataDir()): string {
-  return join(dataDir, 'kubeconfig.yaml');
-}
 
 /** Flag values as commander hands them over (strings, before validation). */
 export interface RawServerOptions {
@@ -113,39 +106,8 @@ export function addServerCommand(program: Command): void {
     .option('--disable-controllers <names>', 'controllers not to run (repeat or comma-separate)', collect)
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (opts: RawServerOptions) => {
-      await runServer(toServerConfig(opts));
+      const config = toServerConfig(opts);
+      const { runServer } = await import('./run-server.js');
+      await runServer(config);
     });
-}
-
-/**
- * What `skiff server` plugs into the API server. The REST handlers are wired here (createApiHandler) once they
- * exist; until then every API path answers 404.
- */
-export function serverDeps(_config: ServerConfig): ServerDeps {
-  return {};
-}
-
-/** Starts the server and stops it gracefully on SIGTERM/SIGINT (a second signal exits at once). */
-export async function runServer(config: ServerConfig): Promise<void> {
-  const log = createLogger(config.logLevel);
-  if (!config.disableAgent) log.info('no local node yet: running the control plane only (as with --disable-agent)');
-  const server = await startServer(config, { ...serverDeps(config), logger: log });
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      log.warn('second signal: exiting without waiting', { signal });
-      process.exit(1);
-    }
-    signalled = true;
-    log.info('received signal, shutting down', { signal });
-    server.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error('shutdown failed', { err });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
 }
