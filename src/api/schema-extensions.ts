@@ -199,7 +199,7 @@ export const SCHEMA_EXTENSIONS: Readonly<Record<string, SchemaExtensionEntry>> =
   [CORE + 'ResourceQuotaSpec']: { scopes: atomic },
   [CORE + 'ScopeSelector']: { matchExpressions: atomic },
   [CORE + 'ScopedResourceSelectorRequirement']: { values: atomic },
-  [CORE + 'ServiceAccount']: { imagePullSecrets: atomic, secrets: { 'x-kubernetes-patch-merge-key': 'name', 'x-kubernetes-patch-strategy': 'merge' } },
+  [CORE + 'ServiceAccount']: { imagePullSecrets: atomic, secrets: mergeMap(['name']) },
   [CORE + 'ComponentStatus']: { conditions },
 
   // apps/v1

@@ -14,6 +14,7 @@ import { buildV2Document } from './v2.js';
 
 export type { SchemaObject, OpenAPIDocument } from './types.js';
 export { resolveSchema } from './unknown-fields.js';
+export { customResourceSchemas, customSchemaName, type CustomResourceNames } from './custom.js';
 
 /** Where gen-openapi.mjs writes: dist/generated/openapi, three levels above this compiled file. */
 export const DEFAULT_OPENAPI_DIR = fileURLToPath(new URL('../../../generated/openapi/', import.meta.url));
@@ -74,9 +75,9 @@ interface Entry {
   served?: ServedDocument;
 }
 
-/** Upstream's component name for a custom resource kind: the group reversed, "com.example.stable.v1.CronTab". */
-export function customSchemaName(group: string, version: string, kind: string): string {
-  return `${group.split('.').reverse().join('.')}.${version}.${kind}`;
+/** Lookup by own key only, so names like "constructor" never reach Object.prototype. */
+function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 function normalizePath(path: string): string {
@@ -169,18 +170,18 @@ export function loadOpenAPI(dir: string = DEFAULT_OPENAPI_DIR): OpenAPI {
       return { status: 200, headers: out, body: v2Cache.body };
     },
     schemas,
-    schema: (name) => schemas()[name],
-    schemaNameFor: (group, version, kind) => kinds[kindKey(group, version, kind)],
+    schema: (name) => own(schemas(), name),
+    schemaNameFor: (group, version, kind) => own(kinds, kindKey(group, version, kind)),
     unknownFields(obj, schemaName) {
       const all = schemas();
-      const s = all[schemaName];
+      const s = own(all, schemaName);
       if (!s) return [];
-      return findUnknownFields(obj, s, (n) => all[n]);
+      return findUnknownFields(obj, s, (n) => own(all, n));
     },
     pruneUnknownFields(obj, schemaName) {
       const all = schemas();
-      const s = all[schemaName];
-      if (s) pruneUnknownFields(obj, s, (n) => all[n]);
+      const s = own(all, schemaName);
+      if (s) pruneUnknownFields(obj, s, (n) => own(all, n));
     },
     addGroupVersion(gv) {
       const path = groupVersionPath(gv.group, gv.version);

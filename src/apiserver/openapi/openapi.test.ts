@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { BUILTIN_RESOURCES, GROUP_ORDER, type ResourceInfo } from '../../api/catalog.js';
 import { SCHEMA_EXTENSIONS } from '../../api/schema-extensions.js';
-import { customSchemaName, loadOpenAPI, schemaAt, type OpenAPIDocument, type SchemaObject } from './index.js';
+import { customResourceSchemas, customSchemaName, loadOpenAPI, schemaAt, type OpenAPIDocument, type SchemaObject } from './index.js';
 import { groupVersionPath, COMPONENT_REF_PREFIX } from './types.js';
 
 const api = loadOpenAPI();
@@ -211,6 +211,10 @@ describe('unknownFields', () => {
     assert.equal('foo' in clean.spec, false);
     assert.deepEqual(clean.metadata.labels, { anything: 'goes' });
     assert.deepEqual(api.unknownFields({ metadata: { nme: 'x' } }, 'io.k8s.api.core.v1.ConfigMap'), ['unknown field "metadata.nme"']);
+    assert.deepEqual(api.unknownFields(JSON.parse('{"spec":{"constructor":1,"__proto__":2}}'), 'io.k8s.api.core.v1.Service'), [
+      'unknown field "spec.constructor"',
+      'unknown field "spec.__proto__"',
+    ]);
   });
 });
 
@@ -232,23 +236,26 @@ describe('custom resources', () => {
       verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
       subresources: [],
     };
-    const meta = (ref: string): SchemaObject => ({ allOf: [{ $ref: COMPONENT_REF_PREFIX + ref }] });
     local.addGroupVersion({
       group,
       version: 'v1',
       resources: [resource],
-      schemas: {
-        [name]: {
+      schemas: customResourceSchemas(
+        { group, version: 'v1', kind: 'CronTab', listKind: 'CronTabList' },
+        {
           type: 'object',
           properties: {
-            apiVersion: { type: 'string' },
-            kind: { type: 'string' },
-            metadata: meta('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'),
-            spec: { type: 'object', properties: { cronSpec: { type: 'string' }, extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+            spec: {
+              type: 'object',
+              properties: {
+                cronSpec: { type: 'string' },
+                extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                template: { type: 'object', 'x-kubernetes-embedded-resource': true, properties: { spec: { type: 'object', properties: {} } } },
+              },
+            },
           },
-          'x-kubernetes-group-version-kind': [{ group, version: 'v1', kind: 'CronTab' }],
         },
-      },
+      ),
     });
     assert.ok(local.root().paths['apis/stable.example.com/v1']);
     assert.equal(local.schemaNameFor(group, 'v1', 'CronTab'), name);
@@ -257,7 +264,9 @@ describe('custom resources', () => {
     assert.ok(patch?.parameters?.some((p) => p.name === 'fieldValidation'));
     assert.equal(Object.keys(patch?.requestBody?.content ?? {}).includes('application/strategic-merge-patch+json'), false);
     assert.ok(d.components.schemas['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta']);
-    assert.deepEqual(local.unknownFields({ spec: { cronSpec: '* * * * *', extra: { x: 1 }, nope: 1 } }, name), ['unknown field "spec.nope"']);
+    assert.equal(local.schemaNameFor(group, 'v1', 'CronTabList'), 'com.example.stable.v1.CronTabList');
+    const obj = { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'a' }, spec: { cronSpec: '* * * * *', extra: { x: 1 }, nope: 1, template: { kind: 'Pod', metadata: { name: 'p', bogus: 1 }, other: 2 } } };
+    assert.deepEqual(local.unknownFields(obj, name), ['unknown field "spec.nope"', 'unknown field "spec.template.metadata.bogus"', 'unknown field "spec.template.other"']);
     local.removeGroupVersion(group, 'v1');
     assert.equal(local.root().paths['apis/stable.example.com/v1'], undefined);
     assert.equal(local.schemaNameFor(group, 'v1', 'CronTab'), undefined);

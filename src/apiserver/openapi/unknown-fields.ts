@@ -32,6 +32,12 @@ export function pruneUnknownFields(value: unknown, schema: SchemaObject | undefi
   walk(value, schema, '', lookup, (obj, key) => delete obj[key]);
 }
 
+const EMBEDDED_FIELDS: Readonly<Record<string, SchemaObject>> = {
+  apiVersion: { type: 'string' },
+  kind: { type: 'string' },
+  metadata: { $ref: `${COMPONENT_REF_PREFIX}io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta` },
+};
+
 type OnUnknown = (obj: Record<string, unknown>, key: string, path: string) => void;
 
 function walk(value: unknown, schema: SchemaObject | undefined, path: string, lookup: SchemaLookup, onUnknown: OnUnknown): void {
@@ -48,7 +54,11 @@ function walk(value: unknown, schema: SchemaObject | undefined, path: string, lo
   if (!props && !extra) return;
   for (const [key, v] of Object.entries(value)) {
     const child = path ? `${path}.${key}` : key;
-    const propSchema = props?.[key];
+    // An embedded resource (x-kubernetes-embedded-resource) always takes apiVersion, kind and metadata.
+    // Own properties only: a field named "constructor" or "__proto__" is not declared by Object.prototype.
+    const declared = props && Object.hasOwn(props, key) ? props[key] : undefined;
+    const embedded = s['x-kubernetes-embedded-resource'] && Object.hasOwn(EMBEDDED_FIELDS, key) ? EMBEDDED_FIELDS[key] : undefined;
+    const propSchema = declared ?? embedded;
     if (propSchema) walk(v, propSchema, child, lookup, onUnknown);
     else if (extra) walk(v, extra, child, lookup, onUnknown);
     else if (s.additionalProperties !== true) onUnknown(value, key, child);
