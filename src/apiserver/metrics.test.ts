@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openMemoryStorage } from '../storage/memory/memory.js';
+import { instrumentStorage, metricsScope, metricsText, metricsVerb, recordRequest, resourceOfKey, watchStarted, watchStopped } from './metrics.js';
+import { parseRequestInfo } from './request-info.js';
+
+test('verb and scope labels follow upstream', () => {
+  const v = (m: string, u: string) => metricsVerb(parseRequestInfo(m, u));
+  assert.deepEqual(
+    [v('GET', '/api/v1/pods'), v('GET', '/api/v1/pods?watch=1'), v('GET', '/api/v1/namespaces/a/pods/b'), v('POST', '/api/v1/namespaces/a/pods')],
+    ['LIST', 'WATCH', 'GET', 'POST'],
+  );
+  assert.deepEqual([v('PUT', '/api/v1/nodes/n'), v('DELETE', '/api/v1/namespaces/a/pods'), v('GET', '/healthz')], ['PUT', 'DELETE', 'GET']);
+  assert.equal(metricsVerb(parseRequestInfo('PATCH', '/api/v1/nodes/n'), { apply: true }), 'APPLY');
+  const s = (m: string, u: string) => metricsScope(parseRequestInfo(m, u));
+  assert.deepEqual(
+    [s('GET', '/api/v1/namespaces/a/pods/b'), s('POST', '/api/v1/namespaces/a/pods'), s('GET', '/api/v1/namespaces/a/pods'), s('GET', '/api/v1/pods'), s('GET', '/version')],
+    ['resource', 'resource', 'namespace', 'cluster', ''],
+  );
+});
+
+test('storage keys map to qualified resources', () => {
+  assert.equal(resourceOfKey('/registry/pods/default/web-0'), 'pods');
+  assert.equal(resourceOfKey('/registry/apps/deployments/default/web'), 'deployments.apps');
+  assert.equal(resourceOfKey('/registry/autoscaling/horizontalpodautoscalers/default/h'), 'horizontalpodautoscalers.autoscaling');
+  assert.equal(resourceOfKey('/registry/example.com/widgets/default/w'), 'widgets.example.com');
+});
+
+test('instrumented storage counts operations by resource and passes results through', async () => {
+  const storage = instrumentStorage(openMemoryStorage());
+  const created = await storage.create('/registry/configmaps/default/c1', '{}');
+  assert.equal((await storage.get('/registry/configmaps/default/c1'))?.modRevision, created.modRevision);
+  await storage.list('/registry/configmaps/');
+  const text = await metricsText();
+  assert.match(text, /apiserver_storage_operations_total\{operation="create",resource="configmaps"\} 1/);
+  assert.match(text, /apiserver_storage_operations_total\{operation="get",resource="configmaps"\} 1/);
+  assert.match(text, /apiserver_storage_operation_duration_seconds_count\{operation="list",resource="configmaps"\} 1/);
+  await storage.close();
+});
+
+test('requests, watchers and exposition text', async () => {
+  recordRequest(parseRequestInfo('GET', '/apis/apps/v1/namespaces/x/deployments/d/scale'), 200, 0.01);
+  watchStarted('pods');
+  watchStarted('pods');
+  watchStopped('pods');
+  watchStarted('deployments', 'apps');
+  const text = await metricsText();
+  assert.match(
+    text,
+    /apiserver_request_total\{verb="GET",group="apps",version="v1",resource="deployments",subresource="scale",scope="resource",code="200"\} 1/,
+  );
+  assert.match(text, /apiserver_registered_watchers\{group="",resource="pods"\} 1/);
+  assert.match(text, /apiserver_registered_watchers\{group="apps",resource="deployments"\} 1/);
+  assert.match(text, /# TYPE apiserver_longrunning_requests gauge/);
+});
