@@ -87,6 +87,7 @@ describe('aggregated discovery', () => {
     const a = discovery('/apis', KUBECTL_ACCEPT);
     assert.ok(a);
     assert.equal(a.contentType, 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+    assert.equal(a.headers?.Vary, 'Accept');
     golden('apis-aggregated-v2.json', a.body);
   });
 

@@ -11,6 +11,8 @@ export interface DiscoveryAnswer {
   contentType: string;
   /** Hex digest of the body; send quoted as the ETag header. */
   etag: string;
+  /** Extra response headers: Vary: Accept where the shape depends on the Accept header (/api, /apis). */
+  headers?: Record<string, string>;
 }
 
 export type AggregatedVersion = 'v2' | 'v2beta1';
@@ -117,6 +119,7 @@ export class Discovery {
     let hit = this.cache.get(key);
     if (!hit) {
       hit = this.compute(segs, key.split('|')[1] as AggregatedVersion | 'legacy' | undefined);
+      if (segs.length === 1) hit.headers = { Vary: 'Accept' };
       this.cache.set(key, hit);
     }
     return hit;
