@@ -1,10 +1,9 @@
 // Endpoints (upstream SetDefaults_Endpoints, ValidateEndpoints).
 import { fieldErr, type FieldError } from '../../../machinery/errors.js';
-import { invalidEach, isDNS1123Subdomain, isValidIP, parseIPSloppy, validateDNS1123Label } from '../../../machinery/validation.js';
+import { invalidEach, isDNS1123Subdomain, isValidIP, isValidPortNum, parseIPSloppy, validateDNS1123Label } from '../../../machinery/validation.js';
 import type { Strategy } from '../strategy.js';
 import { asArray, asObject, asString, type Json } from '../group-validation.js';
 import { num, validatePortProtocol } from '../validation/pod.js';
-import { isValidPortNum } from '../../../machinery/validation.js';
 
 function objects(v: unknown): Json[] {
   return asArray(v).map((x) => asObject(x) ?? {});

@@ -29,7 +29,7 @@ import {
 import { labelSelectorMatches } from '../../../machinery/labels.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type { Quantity } from '../../../machinery/quantity.js';
-import { asArray, asObject, asString, asStrings, decodeQuantity, isInt, sameValue, type Json } from '../group-validation.js';
+import { asArray, asObject, asString, asStrings, decodeQuantity, sameValue, type Json } from '../group-validation.js';
 
 const MAX_INT32 = 2147483647;
 const FILE_MODE_ERROR = 'must be a number between 0 and 0777 (octal), both inclusive';

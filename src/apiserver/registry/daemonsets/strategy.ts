@@ -1,0 +1,83 @@
+// DaemonSets (upstream apps/v1 SetDefaults_DaemonSet, ValidateDaemonSet[Update|Status]).
+import { fieldErr, type FieldError } from '../../../machinery/errors.js';
+import { validateNonnegativeField } from '../../../machinery/validation.js';
+import type { Strategy } from '../strategy.js';
+import { asObject, ensureObject, type Json } from '../group-validation.js';
+import {
+  intOrPercentValue,
+  num,
+  validateNotMoreThan100Percent,
+  validatePositiveIntOrPercent,
+  validateWorkloadSelector,
+} from '../validation/pod.js';
+import { defaultTemplate, specOf, validateReplicatedTemplate, validateSelectorImmutable } from '../replicasets/strategy.js';
+
+function validateUpdateStrategy(value: unknown): FieldError[] {
+  const strategy = asObject(value) ?? {};
+  const path = 'spec.updateStrategy';
+  switch (strategy.type) {
+    case 'OnDelete':
+      return [];
+    case 'RollingUpdate': {
+      const ru = asObject(strategy.rollingUpdate);
+      if (!ru) return [fieldErr.required(`${path}.rollingUpdate`, '')];
+      const p = `${path}.rollingUpdate`;
+      const errs: FieldError[] = [];
+      const unavailable = ru.maxUnavailable !== undefined && ru.maxUnavailable !== null && intOrPercentValue(ru.maxUnavailable) !== 0;
+      const surge = ru.maxSurge !== undefined && ru.maxSurge !== null && intOrPercentValue(ru.maxSurge) !== 0;
+      if (unavailable) errs.push(...validatePositiveIntOrPercent(ru.maxUnavailable, `${p}.maxUnavailable`), ...validateNotMoreThan100Percent(ru.maxUnavailable, `${p}.maxUnavailable`));
+      if (surge) errs.push(...validatePositiveIntOrPercent(ru.maxSurge, `${p}.maxSurge`), ...validateNotMoreThan100Percent(ru.maxSurge, `${p}.maxSurge`));
+      if (unavailable && surge) errs.push(fieldErr.invalid(`${p}.maxSurge`, ru.maxSurge, 'may not be set when maxUnavailable is non-zero'));
+      if (!unavailable && !surge) errs.push(fieldErr.required(`${p}.maxUnavailable`, 'cannot be 0 when maxSurge is 0'));
+      return errs;
+    }
+    default:
+      return [fieldErr.notSupported(path, strategy, ['RollingUpdate', 'OnDelete'])];
+  }
+}
+
+function validateStatus(statusValue: unknown): FieldError[] {
+  const status: Json = asObject(statusValue) ?? {};
+  const errs: FieldError[] = [];
+  for (const f of [
+    'currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady', 'observedGeneration',
+    'updatedNumberScheduled', 'numberAvailable', 'numberUnavailable',
+  ]) {
+    errs.push(...validateNonnegativeField(num(status[f]), `status.${f}`));
+  }
+  if (status.collisionCount !== undefined) errs.push(...validateNonnegativeField(num(status.collisionCount), 'status.collisionCount'));
+  return errs;
+}
+
+export const daemonSetStrategy: Strategy = {
+  defaults(obj) {
+    const spec = ensureObject(obj, 'spec');
+    const us = ensureObject(spec, 'updateStrategy');
+    if (!us.type) us.type = 'RollingUpdate';
+    if (us.type === 'RollingUpdate') {
+      const ru = ensureObject(us, 'rollingUpdate');
+      if (ru.maxUnavailable === undefined || ru.maxUnavailable === null) ru.maxUnavailable = 1;
+      if (ru.maxSurge === undefined || ru.maxSurge === null) ru.maxSurge = 0;
+    }
+    if (spec.revisionHistoryLimit === undefined || spec.revisionHistoryLimit === null) spec.revisionHistoryLimit = 10;
+    defaultTemplate(spec);
+  },
+  validate(obj) {
+    const spec = specOf(obj);
+    const errs = [
+      ...validateWorkloadSelector(spec.selector, 'spec.selector', 'daemonset'),
+      ...validateReplicatedTemplate(spec, 'spec.template', 'DaemonSet'),
+      ...validateNonnegativeField(num(spec.minReadySeconds), 'spec.minReadySeconds'),
+      ...validateNonnegativeField(num(spec.templateGeneration), 'spec.templateGeneration'),
+      ...validateUpdateStrategy(spec.updateStrategy),
+    ];
+    if (spec.revisionHistoryLimit !== undefined && spec.revisionHistoryLimit !== null) {
+      errs.push(...validateNonnegativeField(num(spec.revisionHistoryLimit), 'spec.revisionHistoryLimit'));
+    }
+    return errs;
+  },
+  validateUpdate: validateSelectorImmutable,
+  validateStatusUpdate(obj) {
+    return validateStatus(obj.status);
+  },
+};
