@@ -55,14 +55,6 @@ export class FieldSet {
     return !!this.at(path.slice(0, -1))?.members.has(path[path.length - 1]);
   }
 
-  /** True when the set holds `path` itself or anything below it. */
-  hasPrefix(path: FieldPath): boolean {
-    if (path.length === 0) return !this.empty();
-    const parent = this.at(path.slice(0, -1));
-    const last = path[path.length - 1];
-    return !!parent && (parent.members.has(last) || !(parent.children.get(last)?.empty() ?? true));
-  }
-
   empty(): boolean {
     if (this.members.size > 0) return false;
     for (const c of this.children.values()) if (!c.empty()) return false;

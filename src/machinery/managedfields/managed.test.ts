@@ -350,3 +350,51 @@ describe('server-side apply', () => {
     assert.deepEqual(second.spec, { tags: ['c'] });
   });
 });
+
+describe('client-side apply interop and manager cap', () => {
+  const LA = 'kubectl.kubernetes.io/last-applied-configuration';
+  const csaApplied = () => {
+    const obj = deployment(1);
+    const withAnnotation = { ...obj, metadata: { ...obj.metadata, annotations: { [LA]: JSON.stringify(deployment(1)) + '\n' } } };
+    return { ...withAnnotation, metadata: { ...withAnnotation.metadata, managedFields: trackUpdate(undefined, withAnnotation, { ...base, manager: 'kubectl-client-side-apply', now: T0 }) } };
+  };
+
+  test('kubectl server-side apply takes over fields recorded by client-side apply, and updates the annotation', () => {
+    const out = apply(csaApplied(), deployment(3), { ...base, manager: 'kubectl', force: false, now: T1 }) as ReturnType<typeof deployment> & { metadata: { annotations: Record<string, string> } };
+    assert.equal(out.spec.replicas, 3);
+    const annotation = out.metadata.annotations[LA];
+    assert.ok(annotation.endsWith('\n'));
+    assert.equal(JSON.parse(annotation).spec.replicas, 3);
+    assert.deepEqual(Object.keys(JSON.parse(annotation)), ['apiVersion', 'kind', 'metadata', 'spec'], 'keys sorted as encoding/json writes them');
+  });
+
+  test('other managers get no such pass', () => {
+    assert.throws(() => apply(csaApplied(), deployment(3), { ...base, manager: 'helm', force: false, now: T1 }), (e: unknown) => e instanceof ApiError && e.code === 409);
+  });
+
+  test('a field changed since the last client-side apply still conflicts', () => {
+    const live = csaApplied();
+    live.spec.replicas = 7;
+    live.metadata.managedFields = trackUpdate(csaApplied(), live, { ...base, manager: 'kubectl-scale', now: T1 });
+    assert.throws(
+      () => apply(live, deployment(3), { ...base, manager: 'kubectl', force: false, now: T1 }),
+      (e: unknown) => e instanceof ApiError && e.status.message === 'Apply failed with 1 conflict: conflict with "kubectl-scale" using apps/v1: .spec.replicas',
+    );
+  });
+
+  test('more than ten Update managers fold the oldest into ancient-changes', () => {
+    let obj: Record<string, unknown> & { metadata: Record<string, unknown> } = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', labels: {} as Record<string, string> } };
+    for (let i = 0; i < 12; i++) {
+      const next = structuredClone(obj);
+      (next.metadata.labels as Record<string, string>)[`l${i}`] = 'v';
+      next.metadata.managedFields = trackUpdate(obj, next, { ...base, manager: `m${String(i).padStart(2, '0')}`, now: new Date(Date.parse(T0) + i * 1000) });
+      obj = next;
+    }
+    const entries = obj.metadata.managedFields as { manager: string; fieldsV1: { 'f:metadata': { 'f:labels': Record<string, unknown> } } }[];
+    assert.equal(entries.length, 10);
+    assert.equal(entries[0].manager, 'ancient-changes');
+    // labels existed (empty) before the first update, so no manager owns the map itself.
+    assert.deepEqual(Object.keys(entries[0].fieldsV1['f:metadata']['f:labels']), ['f:l0', 'f:l1', 'f:l2']);
+    assert.deepEqual(entries.slice(1).map((e) => e.manager), ['m03', 'm04', 'm05', 'm06', 'm07', 'm08', 'm09', 'm10', 'm11']);
+  });
+});

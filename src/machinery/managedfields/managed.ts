@@ -205,7 +205,41 @@ export function trackUpdate(oldObj: JsonMap | undefined, newObj: JsonMap, opts: 
     const prev = managers.get(id);
     managers.set(id, { ...self, set: prev ? prev.set.union(changed) : changed });
   }
+  capUpdateManagers(managers);
   return finish(managers);
+}
+
+/** Upstream's DefaultMaxUpdateManagers and the bucket older Update entries are folded into. */
+const MAX_UPDATE_MANAGERS = 10;
+const ANCIENT_CHANGES = 'ancient-changes';
+
+/** Folds the oldest Update entries into one "ancient-changes" entry per version while there are too many. */
+function capUpdateManagers(managers: Managers): void {
+  const seconds = (t: string | undefined) => (t ? Math.floor(Date.parse(t) / 1000) : 0);
+  const updaters = [...managers.entries()].filter(([, m]) => m.operation === 'Update' && !m.set.empty());
+  if (updaters.length <= MAX_UPDATE_MANAGERS) return;
+  updaters.sort(([ia, a], [ib, b]) => seconds(a.time) - seconds(b.time) || cmp(ia, ib));
+  const firstOfVersion = new Map<string, string>();
+  let length = updaters.length;
+  for (let i = 0; i < updaters.length && length > MAX_UPDATE_MANAGERS; i++) {
+    const [id, m] = updaters[i];
+    const bucket: Manager = { manager: ANCIENT_CHANGES, operation: 'Update', apiVersion: m.apiVersion, subresource: '', time: m.time, set: new FieldSet() };
+    const bucketId = identifier(bucket);
+    const first = firstOfVersion.get(m.apiVersion);
+    if (first === undefined) {
+      firstOfVersion.set(m.apiVersion, id);
+      continue;
+    }
+    if (!managers.has(bucketId)) {
+      const firstEntry = managers.get(first)!;
+      managers.delete(first);
+      managers.set(bucketId, { ...bucket, time: firstEntry.time, set: firstEntry.set });
+    }
+    const current = managers.get(bucketId)!;
+    managers.set(bucketId, { ...current, time: m.time, set: m.set.union(current.set) });
+    managers.delete(id);
+    length--;
+  }
 }
 
 /** Upstream's decodeLiveOrNew: managedFields sent with the new object win unless empty; `[{}]` resets them. */
@@ -272,13 +306,19 @@ export function apply(live: JsonMap | undefined, applied: unknown, opts: ApplyOp
     const removed = c.removed.withoutPrefixes(reset);
     const snapshot = new Map([...managers].map(([k, m]) => [k, { ...m }]));
     conflicts = takeOwnership(snapshot, id, changed, removed);
-    if (conflicts.size > 0 && !opts.force) throw conflictError(conflicts, managers);
+    if (conflicts.size > 0 && !opts.force) {
+      // kubectl's own server-side apply may take over what its client-side apply recorded (upgrade path).
+      const allowed = opts.manager === KUBECTL ? lastAppliedFields(typer, root, liveObj) : undefined;
+      const remaining = new Map([...conflicts].map(([k, set]) => [k, allowed ? set.difference(allowed) : set] as const).filter(([, set]) => !set.empty()));
+      if (remaining.size > 0) throw conflictError(remaining, managers);
+    }
     managers = snapshot;
   } catch (e) {
     if (e instanceof TypedError) throw unknownError(`failed to create typed live object (${gvknn(applied)}): ${e.message}`);
     throw e;
   }
 
+  if (opts.manager === KUBECTL) syncLastApplied(merged, applied);
   // Upstream stamps the applier's time only when the object changed.
   if (!jsonEqual(stripManaged(merged), stripManaged(liveObj)) || !live) managers.get(id)!.time = timeText(opts.now);
   const entries = finish(managers);
@@ -286,6 +326,64 @@ export function apply(live: JsonMap | undefined, applied: unknown, opts: ApplyOp
   if (entries.length > 0) meta.managedFields = entries;
   else delete meta.managedFields;
   return merged;
+}
+
+const KUBECTL = 'kubectl';
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+/** Upstream's TotalAnnotationSizeLimitB. */
+const ANNOTATIONS_SIZE_LIMIT = 256 * 1024;
+
+function annotationsOf(obj: JsonMap): Record<string, string> | undefined {
+  const meta = obj.metadata;
+  return isPlainObject(meta) && isPlainObject(meta.annotations) ? (meta.annotations as Record<string, string>) : undefined;
+}
+
+/**
+ * Fields of the client-side apply annotation whose values still match the live object: conflicts on them do not
+ * stop kubectl's server-side apply (upstream's lastAppliedManager).
+ */
+function lastAppliedFields(typer: Typer, root: SchemaObject | undefined, live: JsonMap): FieldSet | undefined {
+  const text = annotationsOf(live)?.[LAST_APPLIED];
+  if (!text) return undefined;
+  let lastApplied: unknown;
+  try {
+    lastApplied = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(lastApplied)) return undefined;
+  try {
+    const c = typer.compare(lastApplied, typer.withZeroStructs(live, root), root);
+    return typer.toFieldSet(lastApplied, root).difference(c.modified).difference(c.added).difference(c.removed);
+  } catch (e) {
+    if (e instanceof TypedError) return undefined;
+    throw e;
+  }
+}
+
+/** kubectl's server-side apply keeps an existing client-side apply annotation in step (upstream's lastAppliedUpdater). */
+function syncLastApplied(merged: JsonMap, applied: JsonMap): void {
+  const annotations = annotationsOf(merged);
+  if (!annotations || !(LAST_APPLIED in annotations)) return;
+  const config = structuredClone(applied);
+  const configAnnotations = annotationsOf(config);
+  if (configAnnotations) delete configAnnotations[LAST_APPLIED];
+  const value = `${goJson(config)}\n`;
+  annotations[LAST_APPLIED] = value;
+  const size = Object.entries(annotations).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (size > ANNOTATIONS_SIZE_LIMIT) delete annotations[LAST_APPLIED];
+}
+
+/** encoding/json's output for a decoded value: map keys sorted, <, > and & escaped. */
+function goJson(v: unknown): string {
+  const sortKeys = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(sortKeys);
+    if (!isPlainObject(x)) return x;
+    const out: JsonMap = {};
+    for (const k of Object.keys(x).sort()) out[k] = sortKeys(x[k]);
+    return out;
+  };
+  return JSON.stringify(sortKeys(v)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function stripManaged(o: JsonMap): JsonMap {
