@@ -5,7 +5,7 @@ import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMemoryStorage } from '../storage/memory/memory.js';
-import { createCA, issueClientCert } from './pki/crypto.js';
+import { createCA, issueClientCert } from './pki/issue.js';
 import { requestInfoOf } from './request-info.js';
 import { createLogger, startServer, type ApiHandler, type RunningServer, type ServerConfig, type ServerDeps } from './server.js';
 

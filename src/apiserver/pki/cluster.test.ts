@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { parse } from 'yaml';
 import { ensureClusterPki, servingSans } from './cluster.js';
-import { issueClientCert, subjectAltNames } from './crypto.js';
+import { subjectAltNames } from './crypto.js';
+import { issueClientCert } from './issue.js';
 import { renderKubeconfig, writeKubeconfig } from './kubeconfig.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {

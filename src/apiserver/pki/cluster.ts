@@ -4,17 +4,7 @@ import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { join, dirname } from 'node:path';
-import {
-  createCA,
-  issueClientCert,
-  issueServingCert,
-  isIssuedAndFresh,
-  loadCertAndKey,
-  sameSans,
-  subjectAltNames,
-  type CertAndKey,
-  type SubjectAltNames,
-} from './crypto.js';
+import { isIssuedAndFresh, loadCertAndKey, sameSans, subjectAltNames, type CertAndKey, type SubjectAltNames } from './crypto.js';
 import { nthAddress, parseCidr } from './cidr.js';
 
 export interface ClusterPki {
@@ -62,23 +52,25 @@ export async function ensureClusterPki(dataDir: string, sans: SubjectAltNames): 
   const dir = tlsDir(dataDir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
 
+  // The issuing library costs hundreds of milliseconds to load: only when something must be issued.
+  const issuer = () => import('./issue.js');
   let ca = await loadPair(dir, 'ca');
   let caIsNew = false;
   if (!ca) {
-    ca = await createCA(`skiff-ca@${Math.floor(Date.now() / 1000)}`);
+    ca = await (await issuer()).createCA(`skiff-ca@${Math.floor(Date.now() / 1000)}`);
     await savePair(dir, 'ca', ca);
     caIsNew = true;
   }
 
   let serving = caIsNew ? undefined : await loadPair(dir, 'serving-kube-apiserver');
   if (!serving || !isIssuedAndFresh(serving.cert, ca, RENEW_BEFORE_DAYS) || !sameSans(subjectAltNames(serving.cert), sans)) {
-    serving = await issueServingCert(ca, 'kube-apiserver', sans);
+    serving = await (await issuer()).issueServingCert(ca, 'kube-apiserver', sans);
     await savePair(dir, 'serving-kube-apiserver', serving);
   }
 
   let admin = caIsNew ? undefined : await loadPair(dir, 'client-admin');
   if (!admin || !isIssuedAndFresh(admin.cert, ca, RENEW_BEFORE_DAYS)) {
-    admin = await issueClientCert(ca, ADMIN_USER, ADMIN_GROUPS);
+    admin = await (await issuer()).issueClientCert(ca, ADMIN_USER, ADMIN_GROUPS);
     await savePair(dir, 'client-admin', admin);
   }
   return { dir, ca, serving, admin };

@@ -1,27 +1,14 @@
-// Certificate issuance with @peculiar/x509 (node:crypto can read certificates but cannot create them). Keys are
-// EC P-256: generating one takes about a millisecond, so first start stays fast.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-import { randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
-
-type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
+// Reading and checking certificates with node:crypto alone, so a restart with valid certificates never loads the
+// issuing library (see issue.ts).
+import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
 import { canonicalIp } from './cidr.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
+export type CryptoKey = webcrypto.CryptoKey;
 
-const KEY_ALGORITHM: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
-const SIGNING_ALGORITHM: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
+export const KEY_ALGORITHM: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Leaf certificates last a year (as k3s); the CA ten years. */
-export const LEAF_VALIDITY_DAYS = 365;
-export const CA_VALIDITY_DAYS = 3650;
-/** Allow for clocks slightly behind ours. */
-const BACKDATE_MS = 60 * 60 * 1000;
 
 /** A certificate with its private key, as PEM text and as usable objects. */
-export type { CryptoKey };
-
 export interface CertAndKey {
   certPem: string;
   keyPem: string;
@@ -34,101 +21,11 @@ export interface SubjectAltNames {
   ips: string[];
 }
 
-function serialNumber(): string {
-  const b = randomBytes(16);
-  b[0] &= 0x7f; // positive INTEGER
-  b[0] |= 0x01; // and no leading zero byte to trim
-  return b.toString('hex');
-}
-
-async function newKeyPair(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
-}
-
-async function privateKeyPem(key: CryptoKey): Promise<string> {
-  const der = await webcrypto.subtle.exportKey('pkcs8', key);
-  return x509.PemConverter.encode(der, 'PRIVATE KEY');
-}
-
+/** Imports a PKCS#8 PEM EC private key for signing. */
 export async function importPrivateKey(pem: string): Promise<CryptoKey> {
-  const der = x509.PemConverter.decode(pem)[0];
-  if (!der) throw new Error('no PEM block in private key');
-  return webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, true, ['sign']);
-}
-
-function validity(days: number): { notBefore: Date; notAfter: Date } {
-  const now = Date.now();
-  return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + days * DAY_MS) };
-}
-
-async function finish(cert: x509.X509Certificate, key: CryptoKey): Promise<CertAndKey> {
-  const certPem = cert.toString('pem') + '\n';
-  return { certPem, keyPem: (await privateKeyPem(key)) + '\n', cert: new NodeX509(certPem), key };
-}
-
-/** A self-signed CA certificate. */
-export async function createCA(commonName: string): Promise<CertAndKey> {
-  const keys = await newKeyPair();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serialNumber(),
-    name: [{ CN: [commonName] }],
-    ...validity(CA_VALIDITY_DAYS),
-    signingAlgorithm: SIGNING_ALGORITHM,
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return finish(cert, keys.privateKey);
-}
-
-async function issue(
-  ca: CertAndKey,
-  subject: x509.JsonName,
-  usage: 'server' | 'client',
-  sans?: SubjectAltNames,
-): Promise<CertAndKey> {
-  const keys = await newKeyPair();
-  const caCert = new x509.X509Certificate(ca.certPem);
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-    new x509.ExtendedKeyUsageExtension([usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
-    await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
-  ];
-  if (sans) {
-    extensions.push(
-      new x509.SubjectAlternativeNameExtension([
-        ...sans.dnsNames.map((value) => ({ type: 'dns' as const, value })),
-        ...sans.ips.map((value) => ({ type: 'ip' as const, value })),
-      ]),
-    );
-  }
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serialNumber(),
-    subject,
-    issuer: caCert.subjectName,
-    ...validity(LEAF_VALIDITY_DAYS),
-    signingAlgorithm: SIGNING_ALGORITHM,
-    publicKey: keys.publicKey,
-    signingKey: ca.key,
-    extensions,
-  });
-  return finish(cert, keys.privateKey);
-}
-
-/** A serving certificate for the given DNS names and IP addresses. */
-export function issueServingCert(ca: CertAndKey, commonName: string, sans: SubjectAltNames): Promise<CertAndKey> {
-  return issue(ca, [{ CN: [commonName] }], 'server', sans);
-}
-
-/** A client certificate: CN is the user name and each organization a group (e.g. node certs later). */
-export function issueClientCert(ca: CertAndKey, cn: string, orgs: string[]): Promise<CertAndKey> {
-  // One RDN per organization, as upstream's certificates have them.
-  const subject: x509.JsonName = [...orgs.map((o) => ({ O: [o] })), { CN: [cn] }];
-  return issue(ca, subject, 'client');
+  const m = /-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\s]+)-----END PRIVATE KEY-----/.exec(pem);
+  if (!m) throw new Error('no PKCS#8 "PRIVATE KEY" PEM block');
+  return webcrypto.subtle.importKey('pkcs8', Buffer.from(m[1].replace(/\s+/g, ''), 'base64'), KEY_ALGORITHM, true, ['sign']);
 }
 
 /** Parses a PEM certificate and key pair written earlier; throws when either is unreadable. */
@@ -136,13 +33,12 @@ export async function loadCertAndKey(certPem: string, keyPem: string): Promise<C
   return { certPem, keyPem, cert: new NodeX509(certPem), key: await importPrivateKey(keyPem) };
 }
 
-/** The certificate's SANs with IPs in canonical form. */
+/** The certificate's DNS and IP SANs, IPs in canonical form (node prints "DNS:a, IP Address:1.2.3.4"). */
 export function subjectAltNames(cert: NodeX509): SubjectAltNames {
   const out: SubjectAltNames = { dnsNames: [], ips: [] };
-  const ext = new x509.X509Certificate(cert.raw).getExtension(x509.SubjectAlternativeNameExtension);
-  for (const n of ext?.names.items ?? []) {
-    if (n.type === 'dns') out.dnsNames.push(n.value);
-    else if (n.type === 'ip') out.ips.push(canonicalIp(n.value));
+  for (const entry of (cert.subjectAltName ?? '').split(', ')) {
+    if (entry.startsWith('DNS:')) out.dnsNames.push(entry.slice(4));
+    else if (entry.startsWith('IP Address:')) out.ips.push(canonicalIp(entry.slice(11)));
   }
   return out;
 }
