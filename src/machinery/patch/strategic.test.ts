@@ -185,6 +185,13 @@ describe('strategic merge patch errors', () => {
   test('body that is not JSON is 400', () => {
     expectError(() => applyStrategicMergePatch(y('{}'), 'xyz', opts), 400, "invalid character 'x' looking for beginning of value");
   });
+  test('objects without a schema (custom resources) refuse strategic merge patch with 415', () => {
+    expectError(
+      () => applyStrategicMergePatch(y('{}'), '{}', { schemas, rootSchema: undefined }),
+      415,
+      'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+    );
+  });
   test('array body is 400', () => {
     expectError(() => applyStrategicMergePatch(y('{}'), '[]', opts), 400, 'json: cannot unmarshal array into Go value of type map[string]interface {}');
   });

@@ -3,8 +3,11 @@
 // IgnoreUnmatchedNulls on): merge keys, patch strategies, `$patch`, `$setElementOrder/`, `$retainKeys`,
 // `$deleteFromPrimitiveList/`. Field metadata comes from OpenAPI v3 schemas (x-kubernetes-patch-*).
 import { ApiError } from '../errors.js';
-import { decodeBody, goFormat, goTypeName, isMap, JsonSyntaxError, unknownError, unprocessable, type JsonMap, type PatchBody } from './json.js';
+import { decodeBody, goFormat, goTypeName, isMap, JsonSyntaxError, unknownError, unprocessable, unsupportedPatchType, type JsonMap, type PatchBody } from './json.js';
 import { fieldSchema, itemSchema, namedSchema, patchMergeKey, patchStrategies, type SchemaMap, type SchemaObject } from './schema.js';
+
+/** Patch types upstream accepts for objects without Go types (custom resources): no strategic merge patch. */
+export const SCHEMALESS_PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
 
 const DIRECTIVE = '$patch';
 const RETAIN_KEYS = '$retainKeys';
@@ -41,7 +44,10 @@ const badPatchType = (t: unknown, m: JsonMap) => new SmpError(`unknown patch typ
 export interface StrategicMergeOptions {
   /** Component schemas of the group-version, keyed like "io.k8s.api.core.v1.Pod". */
   schemas: SchemaMap;
-  /** Schema name of the patched kind. Without one the kind has no patch metadata (custom resources): upstream refuses SMP. */
+  /**
+   * Schema name of the patched kind. Undefined means the kind has no Go type (custom resources): upstream refuses
+   * strategic merge patch for those with 415. A name missing from `schemas` patches without metadata.
+   */
   rootSchema: string | undefined;
 }
 
@@ -50,6 +56,7 @@ export interface StrategicMergeOptions {
  * Throws ApiError with upstream's status for malformed patches.
  */
 export function applyStrategicMergePatch(original: JsonMap, body: PatchBody, opts: StrategicMergeOptions): JsonMap {
+  if (opts.rootSchema === undefined) throw unsupportedPatchType(SCHEMALESS_PATCH_TYPES);
   let patch: unknown;
   try {
     patch = decodeBody(body);
