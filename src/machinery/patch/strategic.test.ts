@@ -141,6 +141,58 @@ const cases: [string, string, string, string][] = [
   ['setElementOrder for primitive list', 'mergingIntList: [1, 2, 3]', '{$setElementOrder/mergingIntList: [3, 2, 1]}', 'mergingIntList: [3, 2, 1]'],
 ];
 
+// Order-preservation cases from upstream (current object + three-way patch → result), including the lists with
+// duplicates that pin down Go's exact sort.
+const ML = (names: (string | number)[]) => `mergingList: [${names.map((n) => (typeof n === 'number' ? `{name: ${n}}` : n)).join(', ')}]`;
+cases.push(
+  ['delete an item in a list of primitives and preserve order', 'mergingIntList: [1, 2, 3]', '{$setElementOrder/mergingIntList: [2, 1], $deleteFromPrimitiveList/mergingIntList: [3]}', 'mergingIntList: [2, 1]'],
+  [
+    'add an item in a list and preserve order',
+    ML(['{name: 1, other: a}', '{name: 2, value: 2, other: b}']),
+    `{$setElementOrder/mergingList: [{name: 3}, {name: 1}, {name: 2}], mergingList: [{name: 3, value: 3}]}`,
+    ML(['{name: 3, value: 3}', '{name: 1, other: a}', '{name: 2, value: 2, other: b}']),
+  ],
+  [
+    'add multiple items in a list and preserve order',
+    ML(['{name: 1, other: a}', '{name: 2, value: 2, other: b}']),
+    `{$setElementOrder/mergingList: [{name: 1}, {name: 4}, {name: 2}, {name: 3}], mergingList: [{name: 4, value: 4}, {name: 3, value: 3}]}`,
+    ML(['{name: 1, other: a}', '{name: 4, value: 4}', '{name: 2, value: 2, other: b}', '{name: 3, value: 3}']),
+  ],
+  [
+    'delete an item in a list and preserve order',
+    ML(['{name: 1, other: a}', '{name: 2, value: 2, other: b}', '{name: 3, value: 3}']),
+    `{$setElementOrder/mergingList: [{name: 2}, {name: 1}], mergingList: [{name: 3, $patch: delete}]}`,
+    ML(['{name: 2, value: 2, other: b}', '{name: 1, other: a}']),
+  ],
+  [
+    'change an item in a list and preserve order',
+    ML(['{name: 1, other: a}', '{name: 2, value: 2, other: b}', '{name: 3, value: 3}']),
+    `{$setElementOrder/mergingList: [{name: 2}, {name: 3}, {name: 1}], mergingList: [{name: 3, value: x}]}`,
+    ML(['{name: 2, value: 2, other: b}', '{name: 3, value: x}', '{name: 1, other: a}']),
+  ],
+  [
+    'add and delete an item in a list and preserve order',
+    ML(['{name: 1, other: a}', '{name: 2, value: 2, other: b}', '{name: 3, value: 3}']),
+    `{$setElementOrder/mergingList: [{name: 4}, {name: 2}, {name: 1}], mergingList: [{name: 4, value: 4}, {name: 3, $patch: delete}]}`,
+    ML(['{name: 4, value: 4}', '{name: 2, value: 2, other: b}', '{name: 1, other: a}']),
+  ],
+  ['set elements order in a list with server-only items', ML([1, 3, 4, 2, 9]), '{$setElementOrder/mergingList: [{name: 4}, {name: 2}, {name: 3}, {name: 1}]}', ML([4, 2, 3, 1, 9])],
+  ['set elements order in a list with server-only items 2', ML([1, 2, 9, 3, 4]), '{$setElementOrder/mergingList: [{name: 2}, {name: 1}, {name: 4}, {name: 3}]}', ML([2, 1, 9, 4, 3])],
+  ['set elements order in a list with server-only items 3', ML([1, 2, 7, 9, 8, 3, 4]), '{$setElementOrder/mergingList: [{name: 2}, {name: 1}, {name: 4}, {name: 3}]}', ML([2, 1, 7, 9, 8, 4, 3])],
+  ['add an item in a int list and preserve order', 'mergingIntList: [1, 2]', '{$setElementOrder/mergingIntList: [3, 1, 2], mergingIntList: [3]}', 'mergingIntList: [3, 1, 2]'],
+  ['add multiple items in a int list and preserve order', 'mergingIntList: [1, 2]', '{$setElementOrder/mergingIntList: [1, 4, 2, 3], mergingIntList: [4, 3]}', 'mergingIntList: [1, 4, 2, 3]'],
+  ['add and delete an item in a int list and preserve order', 'mergingIntList: [1, 2, 3]', '{$setElementOrder/mergingIntList: [4, 2, 1], mergingIntList: [4], $deleteFromPrimitiveList/mergingIntList: [3]}', 'mergingIntList: [4, 2, 1]'],
+  ['set elements order in a int list with server-only items 2', 'mergingIntList: [1, 2, 9, 3, 4]', '{$setElementOrder/mergingIntList: [2, 1, 4, 3]}', 'mergingIntList: [2, 1, 9, 4, 3]'],
+  ['set elements order in a int list with server-only items 3', 'mergingIntList: [1, 2, 7, 9, 8, 3, 4]', '{$setElementOrder/mergingIntList: [2, 1, 4, 3]}', 'mergingIntList: [2, 1, 7, 9, 8, 4, 3]'],
+  [
+    'set element order for a merging list with duplicate',
+    ML([1, '{name: 2, value: dup1}', 3, '{name: 2, value: dup2}', 4]),
+    '{$setElementOrder/mergingList: [{name: 2}, {name: 1}, {name: 4}, {name: 3}, {name: 2}]}',
+    ML(['{name: 2, value: dup1}', '{name: 2, value: dup2}', 1, 4, 3]),
+  ],
+  ['set element order for a merging int list with duplicate', 'mergingIntList: [1, 2, 3, 2, 4]', '{$setElementOrder/mergingIntList: [2, 1, 4, 3, 2]}', 'mergingIntList: [2, 2, 1, 4, 3]'],
+);
+
 describe('strategic merge patch (upstream cases)', () => {
   for (const [name, original, patch, expected] of cases) {
     test(name, () => {
