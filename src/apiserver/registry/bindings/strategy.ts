@@ -13,3 +13,5 @@ export const bindingStrategy: Strategy = {
     return errs;
   },
 };
+
+export { bindingStrategy as Strategy };

@@ -39,3 +39,5 @@ export const configMapStrategy: Strategy = {
     return validateImmutableData(obj, old, ['data', 'binaryData']);
   },
 };
+
+export { configMapStrategy as Strategy };

@@ -15,3 +15,5 @@ export const controllerRevisionStrategy: Strategy = {
     return validateImmutableField(obj.data, old.data, 'data');
   },
 };
+
+export { controllerRevisionStrategy as Strategy };

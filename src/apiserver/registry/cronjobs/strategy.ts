@@ -241,3 +241,5 @@ export const cronJobStrategy: Strategy = {
     return errs;
   },
 };
+
+export { cronJobStrategy as Strategy };

@@ -81,3 +81,5 @@ export const daemonSetStrategy: Strategy = {
     return validateStatus(obj.status);
   },
 };
+
+export { daemonSetStrategy as Strategy };

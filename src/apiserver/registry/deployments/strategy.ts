@@ -100,3 +100,5 @@ export const deploymentStrategy: Strategy = {
     return errs;
   },
 };
+
+export { deploymentStrategy as Strategy };

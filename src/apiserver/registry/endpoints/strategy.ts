@@ -62,3 +62,5 @@ export const endpointsStrategy: Strategy = {
     return errs;
   },
 };
+
+export { endpointsStrategy as Strategy };

@@ -57,3 +57,5 @@ export const eventStrategy: Strategy = {
     };
   },
 };
+
+export { eventStrategy as Strategy };

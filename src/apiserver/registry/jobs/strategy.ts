@@ -213,3 +213,5 @@ export const jobStrategy: Strategy = {
     return { 'status.successful': String(num(asObject(obj.status)?.succeeded)) };
   },
 };
+
+export { jobStrategy as Strategy };

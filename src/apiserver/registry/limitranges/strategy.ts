@@ -96,3 +96,5 @@ export const limitRangeStrategy: Strategy = {
     return errs;
   },
 };
+
+export { limitRangeStrategy as Strategy };

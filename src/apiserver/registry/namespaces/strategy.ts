@@ -47,3 +47,5 @@ export const namespaceStrategy: Strategy = {
     return { 'status.phase': asString(asObject(obj.status)?.phase) };
   },
 };
+
+export { namespaceStrategy as Strategy };

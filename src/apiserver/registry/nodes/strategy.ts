@@ -89,3 +89,5 @@ export const nodeStrategy: Strategy = {
     return { 'spec.unschedulable': String(asObject(obj.spec)?.unschedulable === true) };
   },
 };
+
+export { nodeStrategy as Strategy };

@@ -82,3 +82,5 @@ export const persistentVolumeClaimStrategy: Strategy = {
     return errs;
   },
 };
+
+export { persistentVolumeClaimStrategy as Strategy };

@@ -107,3 +107,5 @@ export const persistentVolumeStrategy: Strategy = {
     return errs;
   },
 };
+
+export { persistentVolumeStrategy as Strategy };

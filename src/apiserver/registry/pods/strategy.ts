@@ -141,3 +141,5 @@ export const podStrategy: Strategy = {
     };
   },
 };
+
+export { podStrategy as Strategy };

@@ -12,3 +12,5 @@ export const podTemplateStrategy: Strategy = {
     return validatePodTemplateSpec(obj.template, 'template');
   },
 };
+
+export { podTemplateStrategy as Strategy };

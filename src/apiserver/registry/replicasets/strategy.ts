@@ -61,3 +61,5 @@ export const replicaSetStrategy: Strategy = {
     return { 'status.replicas': String(num(asObject(obj.status)?.replicas)) };
   },
 };
+
+export { replicaSetStrategy as Strategy };

@@ -69,3 +69,5 @@ export const replicationControllerStrategy: Strategy = {
     return { 'status.replicas': String(num(asObject(obj.status)?.replicas)) };
   },
 };
+
+export { replicationControllerStrategy as Strategy };

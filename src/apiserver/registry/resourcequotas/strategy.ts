@@ -53,3 +53,5 @@ export const resourceQuotaStrategy: Strategy = {
     return [...validateQuotaList(status.hard, 'status.hard'), ...validateQuotaList(status.used, 'status.used')];
   },
 };
+
+export { resourceQuotaStrategy as Strategy };

@@ -77,3 +77,5 @@ export const secretStrategy: Strategy = {
     return { type: asString(obj.type) };
   },
 };
+
+export { secretStrategy as Strategy };

@@ -4,3 +4,5 @@ import type { Strategy } from '../strategy.js';
 export const serviceAccountStrategy: Strategy = {
   validate: () => [],
 };
+
+export { serviceAccountStrategy as Strategy };

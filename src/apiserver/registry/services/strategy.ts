@@ -313,3 +313,5 @@ export const serviceStrategy: Strategy = {
     return { 'spec.clusterIP': asString(spec.clusterIP), 'spec.type': asString(spec.type) };
   },
 };
+
+export { serviceStrategy as Strategy };

@@ -118,3 +118,5 @@ export const statefulSetStrategy: Strategy = {
     return errs;
   },
 };
+
+export { statefulSetStrategy as Strategy };
