@@ -221,11 +221,42 @@ schemas[INT_OR_STRING] = {
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 schemas[QUANTITY] = { description: schemas[QUANTITY].description, oneOf: [{ type: 'string' }, { type: 'number' }] };
 
-// kubernetes-types drops the fields admissionregistration's rules take from the inlined Rule struct; restore them.
-for (const name of ['RuleWithOperations', 'NamedRuleWithOperations']) {
-  const s = schemas[`io.k8s.api.admissionregistration.v1.${name}`];
-  s.properties.resources = { description: 'Resources this rule applies to, e.g. "pods", "pods/log", "*", "*/scale".', items: { default: '', type: 'string' }, type: 'array' };
-  s.properties.scope = { description: 'Scope of the rule: "Cluster", "Namespaced" or "*" (the default).', type: 'string' };
+// Fields kubernetes-types leaves out: those of structs Go inlines (admissionregistration's Rule, authorization's
+// ResourceRule) and the x-kubernetes-* extensions of JSONSchemaProps. Without them strict field validation would
+// reject valid webhook configurations and CRDs.
+const stringList = (description) => ({ description, items: { default: '', type: 'string' }, type: 'array', 'x-kubernetes-list-type': 'atomic' });
+const APIEXT_V1 = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.';
+const MISSING_FIELDS = {
+  'io.k8s.api.admissionregistration.v1.RuleWithOperations': {
+    resources: stringList('Resources this rule applies to, e.g. "pods", "pods/log", "*", "*/scale".'),
+    scope: { description: 'Scope of the rule: "Cluster", "Namespaced" or "*" (the default).', type: 'string' },
+  },
+  'io.k8s.api.authorization.v1.ResourceRule': {
+    resources: stringList('Resources the rule applies to; "*" means all.'),
+    verbs: stringList('Verbs the rule allows, e.g. get, list, watch, create; "*" means all.'),
+  },
+  [APIEXT_V1 + 'JSONSchemaProps']: {
+    'x-kubernetes-embedded-resource': { description: 'The object is a complete resource: apiVersion, kind and metadata are implied.', type: 'boolean' },
+    'x-kubernetes-int-or-string': { description: 'The value may be an integer or a string.', type: 'boolean' },
+    'x-kubernetes-list-map-keys': stringList('Keys that identify the items of a list whose x-kubernetes-list-type is map.'),
+    'x-kubernetes-list-type': { description: 'List semantics for merging and apply: atomic, set or map.', type: 'string' },
+    'x-kubernetes-map-type': { description: 'Map semantics for merging and apply: granular or atomic.', type: 'string' },
+    'x-kubernetes-preserve-unknown-fields': { description: 'Fields not declared in the schema are kept rather than pruned.', type: 'boolean' },
+    'x-kubernetes-validations': {
+      description: 'CEL validation rules for the value at this position of the schema.',
+      items: { allOf: [{ $ref: REF + APIEXT_V1 + 'ValidationRule' }], default: {} },
+      type: 'array',
+      'x-kubernetes-list-map-keys': ['rule'],
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-patch-merge-key': 'rule',
+      'x-kubernetes-patch-strategy': 'merge',
+    },
+  },
+};
+MISSING_FIELDS['io.k8s.api.admissionregistration.v1.NamedRuleWithOperations'] = MISSING_FIELDS['io.k8s.api.admissionregistration.v1.RuleWithOperations'];
+for (const [name, fields] of Object.entries(MISSING_FIELDS)) {
+  const s = schemas[name];
+  for (const [field, schema] of Object.entries(fields)) if (!s.properties[field]) s.properties[field] = structuredClone(schema);
 }
 
 // Kinds that upstream serves in every group-version (DeleteOptions, WatchEvent) and Status.

@@ -190,7 +190,8 @@ export const SCHEMA_EXTENSIONS: Readonly<Record<string, SchemaExtensionEntry>> =
   },
   [CORE + 'NamespaceSpec']: { finalizers: atomic },
   [CORE + 'NamespaceStatus']: { conditions },
-  [CORE + 'PersistentVolumeSpec']: { accessModes: atomic, mountOptions: atomic },
+  // claimRef is granular although ObjectReference is atomic, so the binder can own single fields of it.
+  [CORE + 'PersistentVolumeSpec']: { accessModes: atomic, claimRef: { 'x-kubernetes-map-type': 'granular' }, mountOptions: atomic },
   [CORE + 'PersistentVolumeClaimSpec']: { accessModes: atomic },
   [CORE + 'PersistentVolumeClaimStatus']: { accessModes: atomic, conditions },
   [CORE + 'ReplicationControllerSpec']: { selector: atomicMap },
@@ -268,7 +269,7 @@ export const SCHEMA_EXTENSIONS: Readonly<Record<string, SchemaExtensionEntry>> =
   [CERT + 'CertificateSigningRequestStatus']: { conditions: listMap(['type']) },
 
   // node.k8s.io/v1
-  [NODE + 'Scheduling']: { tolerations: atomic },
+  [NODE + 'Scheduling']: { nodeSelector: atomicMap, tolerations: atomic },
 
   // admissionregistration.k8s.io/v1
   [ADM + 'MutatingWebhookConfiguration']: { webhooks: mergeMap(['name']) },
@@ -303,4 +304,11 @@ export const SCHEMA_EXTENSIONS: Readonly<Record<string, SchemaExtensionEntry>> =
   [APIEXT + 'CustomResourceDefinitionStatus']: { conditions: listMap(['type']), storedVersions: atomic },
   [APIEXT + 'CustomResourceDefinitionNames']: { categories: atomic, shortNames: atomic },
   [APIEXT + 'WebhookConversion']: { conversionReviewVersions: atomic },
+  [APIEXT + 'JSONSchemaProps']: {
+    allOf: atomic,
+    anyOf: atomic,
+    enum: atomic,
+    oneOf: atomic,
+    required: atomic,
+  },
 };

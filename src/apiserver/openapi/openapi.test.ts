@@ -218,6 +218,41 @@ describe('unknownFields', () => {
   });
 });
 
+describe('fields kubernetes-types leaves out are still known', () => {
+  test('a CRD using x-kubernetes-* schema extensions and a webhook rule with resources validate clean', () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'crontabs.stable.example.com' },
+      spec: {
+        group: 'stable.example.com',
+        names: { kind: 'CronTab', plural: 'crontabs' },
+        scope: 'Namespaced',
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: 'object',
+                'x-kubernetes-preserve-unknown-fields': true,
+                'x-kubernetes-validations': [{ rule: 'self.spec.a > 0' }],
+                properties: { spec: { type: 'object', properties: { port: { 'x-kubernetes-int-or-string': true } } } },
+              },
+            },
+          },
+        ],
+      },
+    };
+    assert.deepEqual(api.unknownFields(crd, 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition'), []);
+    const webhook = { webhooks: [{ name: 'w', rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: '*' }] }] };
+    assert.deepEqual(api.unknownFields(webhook, 'io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration'), []);
+    const validations = api.schema('io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps')?.properties?.['x-kubernetes-validations'];
+    assert.equal(validations?.['x-kubernetes-patch-merge-key'], 'rule');
+  });
+});
+
 describe('custom resources', () => {
   test('addGroupVersion serves a document, maps kinds, and validates against the schema', () => {
     const local = loadOpenAPI();
