@@ -193,6 +193,53 @@ cases.push(
   ['set element order for a merging int list with duplicate', 'mergingIntList: [1, 2, 3, 2, 4]', '{$setElementOrder/mergingIntList: [2, 1, 4, 3, 2]}', 'mergingIntList: [2, 2, 1, 4, 3]'],
 );
 
+// retainKeys cases from upstream (current object + three-way patch → result).
+cases.push(
+  [
+    'retainKeys map adds an item in nested merging int list',
+    'retainKeysMap: {name: foo, mergingIntList: [1, 2, 3]}',
+    '{retainKeysMap: {$setElementOrder/mergingIntList: [1, 2, 4], $retainKeys: [mergingIntList, name], mergingIntList: [4]}}',
+    'retainKeysMap: {name: foo, mergingIntList: [1, 2, 4, 3]}',
+  ],
+  [
+    'retainKeys map adds and deletes items in nested merging int list',
+    'retainKeysMap: {name: foo, mergingIntList: [1, 2, 3, 4]}',
+    '{retainKeysMap: {$retainKeys: [mergingIntList, name], mergingIntList: [5], $deleteFromPrimitiveList/mergingIntList: [2], $setElementOrder/mergingIntList: [1, 3, 5]}}',
+    'retainKeysMap: {name: foo, mergingIntList: [1, 3, 5, 4]}',
+  ],
+  ['retainKeys map deletes nested merging int list', 'retainKeysMap: {name: foo, mergingIntList: [1, 2, 3]}', '{retainKeysMap: {$retainKeys: [name], mergingIntList: null}}', 'retainKeysMap: {name: foo}'],
+  [
+    'retainKeys map nested merging list with no change',
+    'retainKeysMap: {name: foo, mergingList: [{name: a}, {name: b}, {name: c}]}',
+    '{retainKeysMap: {$retainKeys: [mergingList, name, value], $setElementOrder/mergingList: [{name: a}, {name: b}], value: bar}}',
+    'retainKeysMap: {name: foo, value: bar, mergingList: [{name: a}, {name: b}, {name: c}]}',
+  ],
+  [
+    'retainKeys map deletes an item in nested merging list',
+    'retainKeysMap: {name: foo, mergingList: [{name: a}, {name: b}, {name: x}]}',
+    '{retainKeysMap: {$retainKeys: [mergingList, name], $setElementOrder/mergingList: [{name: a}], mergingList: [{name: b, $patch: delete}]}}',
+    'retainKeysMap: {name: foo, mergingList: [{name: a}, {name: x}]}',
+  ],
+  [
+    'retainKeys list of maps clears a field',
+    'retainKeysMergingList: [{name: bar}, {name: foo, value: a, other: x}]',
+    '{$setElementOrder/retainKeysMergingList: [{name: bar}, {name: foo}], retainKeysMergingList: [{$retainKeys: [name, value], name: foo}]}',
+    'retainKeysMergingList: [{name: bar}, {name: foo, value: a}]',
+  ],
+  [
+    'retainKeys list of maps deletes a field and clears a field',
+    'retainKeysMergingList: [{name: bar}, {name: foo, value: a, other: x}]',
+    '{$setElementOrder/retainKeysMergingList: [{name: bar}, {name: foo}], retainKeysMergingList: [{$retainKeys: [name], name: foo, value: null}]}',
+    'retainKeysMergingList: [{name: bar}, {name: foo}]',
+  ],
+  [
+    'delete and reorder in one list, reorder in another',
+    'mergingList: [{name: a, value: a}, {name: b, value: b}]\nmergeItemPtr: [{name: c, value: c}, {name: d, value: d}]',
+    '{$setElementOrder/mergingList: [{name: b}], $setElementOrder/mergeItemPtr: [{name: d}, {name: c}], mergingList: [{$patch: delete, name: a}]}',
+    'mergingList: [{name: b, value: b}]\nmergeItemPtr: [{name: d, value: d}, {name: c, value: c}]',
+  ],
+);
+
 describe('strategic merge patch (upstream cases)', () => {
   for (const [name, original, patch, expected] of cases) {
     test(name, () => {
