@@ -423,6 +423,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       },
       pipeline.onRequest,
     );
+    // Go clients keep idle connections for 90 s; closing them sooner races with requests sent on them.
+    server.keepAliveTimeout = 90_000;
     server.on('upgrade', pipeline.onUpgrade);
     server.on('tlsClientError', (err) => log.debug('TLS handshake failed', { err }));
 

@@ -125,7 +125,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       child.stderr?.on('data', onData);
       child.once('exit', (code, signal) => reject(new Error(`skiff server exited (code ${code}, signal ${signal}) before ready:\n${output}`)));
     });
-    const timeoutMs = opts.readyTimeoutMs ?? 20_000;
+    const timeoutMs = opts.readyTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`skiff server not ready after ${timeoutMs}ms:\n${output}`)), timeoutMs);
