@@ -17,6 +17,19 @@ describe('kubectl against the served documents', () => {
   const api = loadOpenAPI();
   const discovery = createDiscovery();
   const requests: string[] = [];
+  const bodies: string[] = [];
+  // A live Deployment previously applied with env A on container c, for the three-way merge of `kubectl apply`.
+  const applied = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'live', namespace: 'default' },
+    spec: {
+      selector: { matchLabels: { app: 'live' } },
+      template: { metadata: { labels: { app: 'live' } }, spec: { containers: [{ name: 'c', image: 'nginx', env: [{ name: 'A', value: '1' }] }, { name: 'd', image: 'busybox' }] } },
+    },
+  };
+  const live = structuredClone(applied) as typeof applied & { metadata: { annotations?: Record<string, string> } };
+  live.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(applied) };
   let server: Server;
   let base = '';
   const dir = mkdtempSync(join(tmpdir(), 'skiff-openapi-'));
@@ -44,10 +57,15 @@ describe('kubectl against the served documents', () => {
         res.writeHead(200, { 'Content-Type': d.contentType });
         return res.end(d.body);
       }
-      if (req.method === 'POST') {
+      if (req.method === 'GET' && url.pathname === '/apis/apps/v1/namespaces/default/deployments/live') return json(200, live);
+      if (req.method === 'POST' || req.method === 'PATCH') {
         let body = '';
         req.on('data', (c: Buffer) => (body += c.toString()));
-        req.on('end', () => json(201, JSON.parse(body)));
+        req.on('end', () => {
+          bodies.push(body);
+          if (req.method === 'POST') json(201, JSON.parse(body));
+          else json(200, live);
+        });
         return;
       }
       json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'not found' });
@@ -93,5 +111,26 @@ describe('kubectl against the served documents', () => {
     assert.match(r.out, /deployment.apps\/web created/);
     assert.ok(requests.some((q) => q.startsWith('POST /apis/apps/v1/namespaces/default/deployments?') && q.includes('fieldValidation=Strict')), requests.join('\n'));
     assert.equal(requests.some((q) => q.startsWith('GET /openapi/v2')), false);
+  });
+
+  test('kubectl apply computes its strategic merge patch from the served patch metadata', async () => {
+    const manifest = join(dir, 'live.yaml');
+    writeFileSync(
+      manifest,
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: live, namespace: default}\n' +
+        'spec:\n  selector: {matchLabels: {app: live}}\n  template:\n    metadata: {labels: {app: live}}\n' +
+        '    spec: {containers: [{name: c, image: nginx, env: [{name: B, value: "2"}]}, {name: d, image: busybox}]}\n',
+    );
+    bodies.length = 0;
+    requests.length = 0;
+    const r = await kubectl('apply', '-f', manifest);
+    assert.equal(r.code, 0, r.out);
+    assert.ok(requests.some((q) => q.startsWith('PATCH /apis/apps/v1/namespaces/default/deployments/live?')), requests.join('\n'));
+    const patch = JSON.parse(bodies.at(-1) ?? '{}') as { spec: { template: { spec: Record<string, unknown> } } };
+    const podSpec = patch.spec.template.spec;
+    // Merge keys from the document: containers by name, env by name with a $patch: delete for the dropped entry.
+    assert.deepEqual(podSpec['$setElementOrder/containers'], [{ name: 'c' }, { name: 'd' }]);
+    const containers = podSpec.containers as { name: string; env: unknown[] }[];
+    assert.deepEqual(containers[0].env, [{ name: 'B', value: '2' }, { $patch: 'delete', name: 'A' }]);
   });
 });
