@@ -327,6 +327,14 @@ describe('server-side apply', () => {
     assert.deepEqual((out.spec.template.spec.containers[1] as { args?: string[] }).args, ['-g']);
   });
 
+  test('fields of an object without managedFields belong to before-first-apply', () => {
+    expectConflict(() => apply(deployment(1), deployment(2), ssa), 'Apply failed with 1 conflict: conflict with "before-first-apply" using apps/v1: .spec.replicas', [
+      { message: 'conflict with "before-first-apply" using apps/v1', field: '.spec.replicas' },
+    ]);
+    const out = apply(deployment(1), deployment(1), ssa) as { metadata: { managedFields: { manager: string }[] } };
+    assert.deepEqual(out.metadata.managedFields.map((e) => e.manager), ['kubectl', 'before-first-apply']);
+  });
+
   test('bad configurations are refused with upstream messages', () => {
     assert.throws(() => apply(undefined, { ...deployment(), apiVersion: 'apps/v1beta1' }, ssa), (e: unknown) => {
       assert.ok(e instanceof ApiError && e.code === 400);

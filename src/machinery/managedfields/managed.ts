@@ -280,6 +280,10 @@ export function apply(live: JsonMap | undefined, applied: unknown, opts: ApplyOp
     throw e;
   }
   const liveObj = live ? withoutManagedFields(live) : {};
+  if (live && managers.size === 0) {
+    // Upstream's skipNonAppliedManager: fields of an untracked object belong to "before-first-apply".
+    managers = decodeManagedFields(trackUpdate(undefined, liveObj, { ...opts, manager: BEFORE_FIRST_APPLY, subresource: undefined }));
+  }
   const base = live ? typer.withZeroStructs(liveObj, root) : typer.zeroObject(root);
   const reset = resetPrefixes(opts);
   const self: Manager = { manager: opts.manager, operation: 'Apply', apiVersion: opts.apiVersion, subresource: opts.subresource ?? '', time: undefined, set: new FieldSet() };
@@ -329,6 +333,7 @@ export function apply(live: JsonMap | undefined, applied: unknown, opts: ApplyOp
 }
 
 const KUBECTL = 'kubectl';
+const BEFORE_FIRST_APPLY = 'before-first-apply';
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 /** Upstream's TotalAnnotationSizeLimitB. */
 const ANNOTATIONS_SIZE_LIMIT = 256 * 1024;
