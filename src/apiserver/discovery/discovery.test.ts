@@ -127,7 +127,7 @@ describe('custom resources', () => {
   test('added resources appear everywhere and cached bodies are recomputed; removal takes them away', () => {
     const d = createDiscovery();
     const before = d.discovery('/apis', KUBECTL_ACCEPT);
-    d.addResources([crontabs, { ...crontabs, version: 'v1beta1' }]);
+    d.addResources([crontabs, { ...crontabs, version: 'v1beta1' }], { storageVersion: 'v1' });
     const after = d.discovery('/apis', KUBECTL_ACCEPT);
     assert.notEqual(after?.etag, before?.etag);
     const list = JSON.parse(after?.body.toString() ?? '') as AggregatedList;
@@ -136,6 +136,8 @@ describe('custom resources', () => {
     assert.deepEqual(group?.versions.map((v) => v.version), ['v1', 'v1beta1']);
     const rl = JSON.parse(d.discovery('/apis/stable.example.com/v1', undefined)?.body.toString() ?? '') as { resources: Resource[] };
     assert.deepEqual(rl.resources.map((r) => r.name), ['crontabs', 'crontabs/status']);
+    const beta = JSON.parse(d.discovery('/apis/stable.example.com/v1beta1', undefined)?.body.toString() ?? '') as { resources: Resource[] };
+    assert.equal(beta.resources[0].storageVersionHash, storageVersionHash('stable.example.com', 'v1', 'CronTab'));
     d.removeResources('stable.example.com', 'v1beta1');
     d.removeResources('stable.example.com', 'v1');
     assert.equal(d.discovery('/apis/stable.example.com', undefined), undefined);

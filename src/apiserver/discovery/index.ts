@@ -69,6 +69,8 @@ export class Discovery {
   private groupOrder: { group: string; versions: string[] }[];
   private readonly serverAddress: string;
   private readonly cache = new Map<string, DiscoveryAnswer>();
+  /** "group/resource" -> version objects are stored in, for custom resources served in several versions. */
+  private readonly storageVersions = new Map<string, string>();
 
   constructor(opts: DiscoveryOptions = {}) {
     this.resources = [...(opts.resources ?? BUILTIN_RESOURCES)];
@@ -76,9 +78,13 @@ export class Discovery {
     this.serverAddress = opts.serverAddress ?? '127.0.0.1:6443';
   }
 
-  /** Adds (or replaces, by group/version/resource) resources, e.g. those of a CustomResourceDefinition. */
-  addResources(resources: readonly ResourceInfo[]): void {
+  /**
+   * Adds (or replaces, by group/version/resource) resources, e.g. those of a CustomResourceDefinition; the
+   * storage version (a CRD's `storage: true` version) names the storageVersionHash of every version.
+   */
+  addResources(resources: readonly ResourceInfo[], opts: { storageVersion?: string } = {}): void {
     for (const r of resources) {
+      if (opts.storageVersion) this.storageVersions.set(`${r.group}/${r.resource}`, opts.storageVersion);
       this.resources = this.resources.filter((x) => !(x.group === r.group && x.version === r.version && x.resource === r.resource));
       this.resources.push(r);
       let g = this.groupOrder.find((x) => x.group === r.group);
@@ -176,7 +182,9 @@ export class Discovery {
   private resourceList(group: string, version: string): unknown {
     const entries: Record<string, unknown>[] = [];
     for (const r of this.resourcesOf(group, version)) {
-      const storage = STORAGE_KIND[`${r.group}/${r.resource}`] ?? r;
+      const key = `${r.group}/${r.resource}`;
+      const storageVersion = this.storageVersions.get(key);
+      const storage = STORAGE_KIND[key] ?? (storageVersion ? { ...r, version: storageVersion } : r);
       entries.push({
         name: r.resource,
         singularName: r.singular,
