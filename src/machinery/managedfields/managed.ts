@@ -324,7 +324,7 @@ export function apply(live: JsonMap | undefined, applied: unknown, opts: ApplyOp
 
   if (opts.manager === KUBECTL) syncLastApplied(merged, applied);
   // Upstream stamps the applier's time only when the object changed.
-  if (!jsonEqual(stripManaged(merged), stripManaged(liveObj)) || !live) managers.get(id)!.time = timeText(opts.now);
+  if (!live || !jsonEqual(withoutManagedFields(merged), liveObj)) managers.get(id)!.time = timeText(opts.now);
   const entries = finish(managers);
   const meta = isPlainObject(merged.metadata) ? merged.metadata : (merged.metadata = {});
   if (entries.length > 0) meta.managedFields = entries;
@@ -389,10 +389,6 @@ function goJson(v: unknown): string {
     return out;
   };
   return JSON.stringify(sortKeys(v)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-function stripManaged(o: JsonMap): JsonMap {
-  return withoutManagedFields(o);
 }
 
 function sameGroupVersion(a: string, b: string): boolean {
