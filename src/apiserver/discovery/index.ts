@@ -102,6 +102,7 @@ export class Discovery {
       g.versions = g.versions.filter((v) => v !== version || this.resources.some((r) => r.group === group && r.version === v));
     }
     this.groupOrder = this.groupOrder.filter((g) => g.versions.length > 0);
+    for (const key of this.storageVersions.keys()) if (!this.resources.some((r) => `${r.group}/${r.resource}` === key)) this.storageVersions.delete(key);
     this.cache.clear();
   }
 
