@@ -1,0 +1,74 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../../../api/object.js';
+import type { FieldError } from '../../../machinery/errors.js';
+import { Strategy } from './strategy.js';
+import { Strategy as configMaps } from '../configmaps/strategy.js';
+
+type Json = Record<string, unknown>;
+const brief = (errs: FieldError[]): string[] => errs.map((e) => `${e.type} ${e.field}`);
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+
+function secret(body: Json): KubeObject {
+  const o: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' }, ...body };
+  Strategy.defaults!(o);
+  return o;
+}
+
+describe('secrets', () => {
+  test('type defaults to Opaque; stringData merges into data', () => {
+    const o = secret({ data: { a: b64('1'), b: b64('2') }, stringData: { b: 'two' } });
+    assert.equal(o.type, 'Opaque');
+    assert.deepEqual(o.data, { a: b64('1'), b: b64('two') });
+    assert.equal(o.stringData, undefined);
+    assert.deepEqual(Strategy.validate(o), []);
+  });
+
+  test('keys and type-specific data', () => {
+    assert.deepEqual(brief(Strategy.validate(secret({ data: { 'bad/key': b64('x') } }))), ['FieldValueInvalid data[bad/key]']);
+    assert.deepEqual(brief(Strategy.validate(secret({ type: 'kubernetes.io/tls', data: { 'tls.crt': b64('c') } }))), ['FieldValueRequired data[tls.key]']);
+    assert.deepEqual(brief(Strategy.validate(secret({ type: 'kubernetes.io/basic-auth' }))), ['FieldValueRequired data[username]', 'FieldValueRequired data[password]']);
+    assert.deepEqual(
+      brief(Strategy.validate(secret({ type: 'kubernetes.io/service-account-token' }))),
+      ['FieldValueRequired metadata.annotations[kubernetes.io/service-account.name]'],
+    );
+    assert.deepEqual(
+      brief(Strategy.validate(secret({ type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64('{nope') } }))),
+      ['FieldValueInvalid data[.dockerconfigjson]'],
+    );
+  });
+
+  test('type is immutable; immutable secrets freeze data', () => {
+    const old = secret({ data: { a: b64('1') } });
+    assert.deepEqual(brief(Strategy.validateUpdate!(secret({ type: 'kubernetes.io/tls', data: { a: b64('1') } }), old)), ['FieldValueInvalid type']);
+    const frozen = secret({ immutable: true, data: { a: b64('1') } });
+    const changed = secret({ immutable: true, data: { a: b64('2') } });
+    const errs = Strategy.validateUpdate!(changed, frozen);
+    assert.deepEqual(brief(errs), ['FieldValueForbidden data']);
+    assert.equal(errs[0].detail, 'field is immutable when `immutable` is set');
+    assert.deepEqual(brief(Strategy.validateUpdate!(secret({ data: { a: b64('1') } }), frozen)), ['FieldValueForbidden immutable']);
+    assert.deepEqual(Strategy.validateUpdate!(secret({ immutable: true, data: { a: b64('1') } }), old), []);
+  });
+
+  test('field selector on type', () => {
+    assert.deepEqual(Strategy.selectableFields!(secret({})), { type: 'Opaque' });
+  });
+});
+
+describe('configmaps', () => {
+  const cm = (body: Json): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' }, ...body });
+  test('keys, duplicates with binaryData, size', () => {
+    assert.deepEqual(configMaps.validate(cm({ data: { 'game.properties': 'x' } })), []);
+    assert.deepEqual(brief(configMaps.validate(cm({ data: { 'a b': 'x' } }))), ['FieldValueInvalid data[a b]']);
+    assert.deepEqual(brief(configMaps.validate(cm({ data: { a: 'x' }, binaryData: { a: b64('y') } }))), ['FieldValueInvalid data[a]']);
+    assert.deepEqual(brief(configMaps.validate(cm({ data: { a: 'x'.repeat(1024 * 1024 + 1) } }))), ['FieldValueTooLong ']);
+  });
+  test('immutable config maps freeze data and binaryData', () => {
+    const frozen = cm({ immutable: true, data: { a: '1' } });
+    assert.deepEqual(brief(configMaps.validateUpdate!(cm({ immutable: true, data: { a: '2' }, binaryData: { b: b64('x') } }), frozen)), [
+      'FieldValueForbidden data',
+      'FieldValueForbidden binaryData',
+    ]);
+    assert.deepEqual(configMaps.validateUpdate!(cm({ data: { a: '2' } }), cm({ data: { a: '1' } })), []);
+  });
+});
