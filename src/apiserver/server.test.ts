@@ -231,6 +231,20 @@ describe('pipeline edge cases', () => {
     });
   });
 
+  test('a busy port is a clear error and leaves nothing open', async () => {
+    await withServer({}, {}, async (first) => {
+      const dir = await mkdtemp(join(tmpdir(), 'skiff-server-'));
+      try {
+        await assert.rejects(
+          startServer(baseConfig(dir, { httpsListenPort: first.port }), { storage: openMemoryStorage(), logger: silent }),
+          new RegExp(`^Error: listen tcp 127\\.0\\.0\\.1:${first.port}: bind: address already in use$`),
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
   test('a handler crash becomes a 500 InternalError Status', async () => {
     const apiHandler: ApiHandler = async () => {
       throw new Error('boom');
