@@ -116,7 +116,8 @@ function typeSchema(node, moduleKey) {
     case ts.SyntaxKind.BooleanKeyword:
       return { type: 'boolean' };
     case ts.SyntaxKind.LiteralType:
-      return { type: typeof (node.literal.text ?? '') === 'string' ? 'string' : 'boolean' };
+      if (ts.isStringLiteral(node.literal)) return { type: 'string' };
+      return { type: ts.isNumericLiteral(node.literal) ? 'integer' : 'boolean' };
     case ts.SyntaxKind.ArrayType:
       return { type: 'array', items: itemSchema(node.elementType, moduleKey) };
     case ts.SyntaxKind.TypeReference: {
