@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { applyStrategicMergePatch } from './strategic.js';
+import { applyStrategicMergePatch, goSliceStable } from './strategic.js';
 import { ApiError } from '../errors.js';
 import type { SchemaMap } from './schema.js';
 import type { JsonMap } from './json.js';
@@ -363,5 +363,18 @@ spec:
   test('finalizer removal via $deleteFromPrimitiveList', () => {
     const got = applyStrategicMergePatch(y('metadata: {finalizers: [a, b, c]}'), '{"metadata":{"$deleteFromPrimitiveList/finalizers":["b"]}}', o);
     assert.deepEqual(got, y('metadata: {finalizers: [a, c]}'));
+  });
+});
+
+describe('Go stable sort port', () => {
+  test('sorts stably like sort.SliceStable, across the 20-element insertion-sort blocks', () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let round = 0; round < 300; round++) {
+      const items = Array.from({ length: Math.floor(rand() * 120) }, (_, i) => ({ key: Math.floor(rand() * 10), i }));
+      const sorted = [...items];
+      goSliceStable(sorted, (a, b) => a.key < b.key);
+      assert.deepEqual(sorted, [...items].sort((a, b) => a.key - b.key || a.i - b.i));
+    }
   });
 });
