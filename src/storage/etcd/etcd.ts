@@ -230,6 +230,8 @@ export async function openEtcdStorage(endpoint: string, opts: EtcdStorageOptions
   const client = new Etcd3({
     hosts,
     dialTimeout: timeout,
+    // Large unpaged lists exceed gRPC's 4 MiB default; like the Kubernetes API server, accept any size.
+    grpcOptions: { 'grpc.max_receive_message_length': -1 },
     credentials: tls ? { rootCertificate: Buffer.from(rootCertificates.join('\n')) } : undefined,
     defaultCallOptions: (ctx: CallContext) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
   });

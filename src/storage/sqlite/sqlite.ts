@@ -62,8 +62,12 @@ function range(prefix: string): { lo: string; hi: string } {
   return { lo: prefix, hi: prefix === '' ? KEY_SPACE_END : prefixEnd(prefix) };
 }
 
-/** Newest row per name in [lo, hi) with id <= rev: the state of those keys as of rev. */
-const LATEST_AT = `SELECT MAX(id) AS id FROM kine WHERE name >= @lo AND name < @hi AND name > @after AND id <= @rev GROUP BY name`;
+/**
+ * Rows in [lo, hi) after `after` that are the newest row of their name as of `rev` and not tombstones: the live keys
+ * at `rev`. Walking the name index in order with a correlated MAX(id) lookup keeps it sorted and lets LIMIT stop early.
+ */
+const LIVE_AT = `FROM kine k WHERE name >= @lo AND name < @hi AND name > @after
+  AND id = (SELECT MAX(id) FROM kine k2 WHERE k2.name = k.name AND k2.id <= @rev) AND deleted = 0`;
 
 class SqliteLog implements LogStore {
   private readonly db: Database.Database;
@@ -85,10 +89,10 @@ class SqliteLog implements LogStore {
          VALUES (@id, @name, @created, @deleted, @create_revision, @prev_revision, @lease, @value, @old_value)`,
       ),
       list: this.db.prepare<{ lo: string; hi: string; after: string; rev: number; limit: number }, RawRow>(
-        `SELECT k.* FROM kine k JOIN (${LATEST_AT}) m ON k.id = m.id WHERE k.deleted = 0 ORDER BY k.name LIMIT @limit`,
+        `SELECT * ${LIVE_AT} ORDER BY name LIMIT @limit`,
       ),
       countAt: this.db.prepare<{ lo: string; hi: string; after: string; rev: number }, { n: number }>(
-        `SELECT COUNT(*) AS n FROM kine k JOIN (${LATEST_AT}) m ON k.id = m.id WHERE k.deleted = 0`,
+        `SELECT COUNT(*) AS n ${LIVE_AT}`,
       ),
       history: this.db.prepare<{ lo: string; hi: string; after: number }, RawRow>(
         'SELECT * FROM kine WHERE id > @after AND name >= @lo AND name < @hi ORDER BY id',

@@ -12,7 +12,10 @@ export interface TestEtcd {
   /** Client URL, usable as a datastore endpoint (http://127.0.0.1:PORT). */
   endpoint: string;
   dataDir: string;
+  /** Stop etcd and delete its data. */
   stop(): Promise<void>;
+  /** SIGKILL etcd and start it again on the same ports and data (clients see a dropped connection). */
+  restart(): Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -51,41 +54,56 @@ export async function startEtcd(opts: { timeoutMs?: number } = {}): Promise<Test
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
-  const proc = spawn(
-    ETCD_BINARY,
-    [
-      '--name=test',
-      `--data-dir=${join(dataDir, 'data')}`,
-      `--listen-client-urls=${endpoint}`,
-      `--advertise-client-urls=${endpoint}`,
-      `--listen-peer-urls=${peer}`,
-      `--initial-advertise-peer-urls=${peer}`,
-      `--initial-cluster=test=${peer}`,
-      '--initial-cluster-state=new',
-      '--log-level=error',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const args = [
+    '--name=test',
+    `--data-dir=${join(dataDir, 'data')}`,
+    `--listen-client-urls=${endpoint}`,
+    `--advertise-client-urls=${endpoint}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=test=${peer}`,
+    '--initial-cluster-state=new',
+    '--log-level=error',
+  ];
+  let proc: ChildProcess | undefined;
   let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
+
+  const kill = async (signal: NodeJS.Signals): Promise<void> => {
+    const p = proc;
+    proc = undefined;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    p.kill(signal);
+    const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
+    await exited(p);
+    clearTimeout(timer);
+  };
   const stop = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited(proc);
-      clearTimeout(timer);
-    }
+    await kill('SIGTERM');
     await rm(dataDir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
-  while (!(await healthy(endpoint))) {
-    if (proc.exitCode !== null || proc.signalCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`etcd did not start on ${endpoint}: ${stderr.trim() || 'timed out'}`);
+  const launch = async (): Promise<void> => {
+    const p = spawn(ETCD_BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = p;
+    p.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+    while (!(await healthy(endpoint))) {
+      if (p.exitCode !== null || p.signalCode !== null || Date.now() > deadline) {
+        await stop();
+        throw new Error(`etcd did not start on ${endpoint}: ${stderr.trim() || 'timed out'}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { endpoint, dataDir, stop };
+  };
+  await launch();
+  return {
+    endpoint,
+    dataDir,
+    stop,
+    async restart() {
+      await kill('SIGKILL');
+      await launch();
+    },
+  };
 }
