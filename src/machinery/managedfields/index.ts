@@ -10,8 +10,6 @@
 export {
   apply,
   trackUpdate,
-  decodeManagedFields,
-  encodeManagedFields,
   type ApplyOptions,
   type TrackUpdateOptions,
   type ManagedFieldsEntry,
