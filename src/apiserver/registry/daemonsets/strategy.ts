@@ -1,16 +1,17 @@
 // DaemonSets (upstream apps/v1 SetDefaults_DaemonSet, ValidateDaemonSet[Update|Status]).
 import { fieldErr, type FieldError } from '../../../machinery/errors.js';
-import { validateNonnegativeField } from '../../../machinery/validation.js';
+import { validateLabelSelector, validateNonnegativeField } from '../../../machinery/validation.js';
 import type { Strategy } from '../strategy.js';
-import { asObject, ensureObject, type Json } from '../group-validation.js';
+import { asArray, asObject, ensureObject, type Json } from '../group-validation.js';
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import { intOrPercentValue, num, validateNotMoreThan100Percent, validatePositiveIntOrPercent } from '../validation/pod.js';
 import {
-  intOrPercentValue,
-  num,
-  validateNotMoreThan100Percent,
-  validatePositiveIntOrPercent,
-  validateWorkloadSelector,
-} from '../validation/pod.js';
-import { defaultTemplate, specOf, validateReplicatedTemplate, validateSelectorImmutable } from '../replicasets/strategy.js';
+  defaultTemplate,
+  specOf,
+  validateCollisionCountNotDecremented,
+  validateReplicatedTemplate,
+  validateSelectorImmutable,
+} from '../replicasets/strategy.js';
 
 function validateUpdateStrategy(value: unknown): FieldError[] {
   const strategy = asObject(value) ?? {};
@@ -22,11 +23,14 @@ function validateUpdateStrategy(value: unknown): FieldError[] {
       const ru = asObject(strategy.rollingUpdate);
       if (!ru) return [fieldErr.required(`${path}.rollingUpdate`, '')];
       const p = `${path}.rollingUpdate`;
-      const errs: FieldError[] = [];
-      const unavailable = ru.maxUnavailable !== undefined && ru.maxUnavailable !== null && intOrPercentValue(ru.maxUnavailable) !== 0;
-      const surge = ru.maxSurge !== undefined && ru.maxSurge !== null && intOrPercentValue(ru.maxSurge) !== 0;
-      if (unavailable) errs.push(...validatePositiveIntOrPercent(ru.maxUnavailable, `${p}.maxUnavailable`), ...validateNotMoreThan100Percent(ru.maxUnavailable, `${p}.maxUnavailable`));
-      if (surge) errs.push(...validatePositiveIntOrPercent(ru.maxSurge, `${p}.maxSurge`), ...validateNotMoreThan100Percent(ru.maxSurge, `${p}.maxSurge`));
+      const errs = [
+        ...validatePositiveIntOrPercent(ru.maxUnavailable ?? 0, `${p}.maxUnavailable`),
+        ...validatePositiveIntOrPercent(ru.maxSurge ?? 0, `${p}.maxSurge`),
+        ...validateNotMoreThan100Percent(ru.maxUnavailable, `${p}.maxUnavailable`),
+        ...validateNotMoreThan100Percent(ru.maxSurge, `${p}.maxSurge`),
+      ];
+      const unavailable = (intOrPercentValue(ru.maxUnavailable) || 0) !== 0;
+      const surge = (intOrPercentValue(ru.maxSurge) || 0) !== 0;
       if (unavailable && surge) errs.push(fieldErr.invalid(`${p}.maxSurge`, ru.maxSurge, 'may not be set when maxUnavailable is non-zero'));
       if (!unavailable && !surge) errs.push(fieldErr.required(`${p}.maxUnavailable`, 'cannot be 0 when maxSurge is 0'));
       return errs;
@@ -65,20 +69,23 @@ export const daemonSetStrategy: Strategy = {
   validate(obj) {
     const spec = specOf(obj);
     const errs = [
-      ...validateWorkloadSelector(spec.selector, 'spec.selector', 'daemonset'),
+      ...validateLabelSelector(asObject(spec.selector) as LabelSelector | undefined, 'spec.selector'),
       ...validateReplicatedTemplate(spec, 'spec.template', 'DaemonSet'),
       ...validateNonnegativeField(num(spec.minReadySeconds), 'spec.minReadySeconds'),
-      ...validateNonnegativeField(num(spec.templateGeneration), 'spec.templateGeneration'),
       ...validateUpdateStrategy(spec.updateStrategy),
     ];
+    const selector = asObject(spec.selector);
+    if (selector && Object.keys(asObject(selector.matchLabels) ?? {}).length + asArray(selector.matchExpressions).length === 0) {
+      errs.splice(1, 0, fieldErr.invalid('spec.selector', selector, 'empty selector is invalid for daemonset'));
+    }
     if (spec.revisionHistoryLimit !== undefined && spec.revisionHistoryLimit !== null) {
       errs.push(...validateNonnegativeField(num(spec.revisionHistoryLimit), 'spec.revisionHistoryLimit'));
     }
     return errs;
   },
   validateUpdate: validateSelectorImmutable,
-  validateStatusUpdate(obj) {
-    return validateStatus(obj.status);
+  validateStatusUpdate(obj, old) {
+    return [...validateStatus(obj.status), ...validateCollisionCountNotDecremented(obj, old)];
   },
 };
 

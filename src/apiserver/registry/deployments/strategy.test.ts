@@ -43,7 +43,7 @@ describe('deployments', () => {
   });
 
   const cases: [string, Json, string[]][] = [
-    ['missing selector', { selector: undefined }, ['FieldValueRequired spec.selector']],
+    ['missing selector (a nil selector also matches nothing)', { selector: undefined }, ['FieldValueRequired spec.selector', 'FieldValueInvalid spec.template.metadata.labels']],
     ['empty selector', { selector: {} }, ['FieldValueInvalid spec.selector']],
     [
       'selector does not match',
@@ -66,7 +66,7 @@ describe('deployments', () => {
       { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '1x', maxUnavailable: '150%' } } },
       ['FieldValueInvalid spec.strategy.rollingUpdate.maxSurge', 'FieldValueInvalid spec.strategy.rollingUpdate.maxUnavailable'],
     ],
-    ['unknown strategy', { strategy: { type: 'Blue' } }, ['FieldValueNotSupported spec.strategy.type']],
+    ['unknown strategy', { strategy: { type: 'Blue' } }, ['FieldValueNotSupported spec.strategy']],
     ['deadline not above minReadySeconds', { progressDeadlineSeconds: 5, minReadySeconds: 5 }, ['FieldValueInvalid spec.progressDeadlineSeconds']],
   ];
   for (const [name, s, expected] of cases) {

@@ -2,7 +2,7 @@
 import { fieldErr, type FieldError } from '../../../machinery/errors.js';
 import { validateNonnegativeField } from '../../../machinery/validation.js';
 import type { Strategy } from '../strategy.js';
-import { asObject, asString, ensureObject, type Json } from '../group-validation.js';
+import { asObject, ensureObject, type Json } from '../group-validation.js';
 import {
   intOrPercentValue,
   num,
@@ -10,7 +10,7 @@ import {
   validatePositiveIntOrPercent,
   validateWorkloadSelector,
 } from '../validation/pod.js';
-import { defaultTemplate, specOf, validateReplicatedTemplate, validateSelectorImmutable } from '../replicasets/strategy.js';
+import { defaultTemplate, specOf, validateCollisionCountNotDecremented, validateReplicatedTemplate, validateSelectorImmutable } from '../replicasets/strategy.js';
 
 function validateStrategy(strategyValue: unknown): FieldError[] {
   const strategy = asObject(strategyValue) ?? {};
@@ -32,7 +32,7 @@ function validateStrategy(strategyValue: unknown): FieldError[] {
       return errs;
     }
     default:
-      return [fieldErr.notSupported(`${path}.type`, asString(strategy.type), ['Recreate', 'RollingUpdate'])];
+      return [fieldErr.notSupported(path, strategy, ['Recreate', 'RollingUpdate'])];
   }
 }
 
@@ -91,13 +91,7 @@ export const deploymentStrategy: Strategy = {
   },
   validateUpdate: validateSelectorImmutable,
   validateStatusUpdate(obj, old) {
-    const errs = validateStatus(obj.status);
-    const next = asObject(obj.status)?.collisionCount;
-    const prev = asObject(old.status)?.collisionCount;
-    if (typeof prev === 'number' && (typeof next !== 'number' || next < prev)) {
-      errs.push(fieldErr.invalid('status.collisionCount', next ?? null, 'cannot be decremented'));
-    }
-    return errs;
+    return [...validateStatus(obj.status), ...validateCollisionCountNotDecremented(obj, old)];
   },
 };
 

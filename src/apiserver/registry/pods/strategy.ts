@@ -115,7 +115,10 @@ export const podStrategy: Strategy = {
     if (nominated && nominated !== asString(oldStatus.nominatedNodeName)) {
       errs.push(...invalidEach('status.nominatedNodeName', nominated, isDNS1123Subdomain(nominated)));
     }
-    if (oldStatus.qosClass !== undefined) errs.push(...validateImmutableField(status.qosClass, oldStatus.qosClass, 'status.qosClass'));
+    // A status writer that leaves qosClass out is tolerated; changing it is not.
+    if (oldStatus.qosClass !== undefined && status.qosClass !== undefined) {
+      errs.push(...validateImmutableField(status.qosClass, oldStatus.qosClass, 'status.qosClass'));
+    }
     errs.push(...validatePodIPs(status.podIPs, 'status.podIPs'), ...validatePodIPs(status.hostIPs, 'status.hostIPs'));
     const restartPolicy = asString(specOf(old).restartPolicy);
     errs.push(

@@ -34,7 +34,7 @@ describe('replicasets', () => {
   test('activeDeadlineSeconds is not supported in templates', () => {
     const o = rs();
     (((o.spec as Json).template as Json).spec as Json).activeDeadlineSeconds = 5;
-    assert.deepEqual(brief(Strategy.validate(o)), ['FieldValueInvalid spec.template.spec.activeDeadlineSeconds']);
+    assert.deepEqual(brief(Strategy.validate(o)), ['FieldValueForbidden spec.template.spec.activeDeadlineSeconds']);
   });
   test('status replica counts and field selector', () => {
     const o = rs();

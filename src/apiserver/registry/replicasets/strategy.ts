@@ -5,7 +5,7 @@ import { validateImmutableField, validateNonnegativeField } from '../../../machi
 import type { Strategy } from '../strategy.js';
 import { asObject, ensureObject, type Json } from '../group-validation.js';
 import { defaultPodTemplateSpec } from '../defaults/pod.js';
-import { num, validatePodTemplateSpec, validateSelectorMatchesTemplate, validateWorkloadSelector } from '../validation/pod.js';
+import { asStringMap, num, validatePodTemplateSpec, validateSelectorMatchesTemplate, validateWorkloadSelector } from '../validation/pod.js';
 import { validateReplicaStatus } from '../replicationcontrollers/strategy.js';
 
 export function specOf(obj: Record<string, unknown>): Json {
@@ -17,20 +17,33 @@ export function defaultTemplate(spec: Json): void {
   defaultPodTemplateSpec(spec.template as PodTemplateSpec | undefined);
 }
 
-/** Upstream's ValidatePodTemplateSpecForReplicaSet: selector match, template, restartPolicy Always, no deadline. */
+/**
+ * Upstream's ValidatePodTemplateSpecForReplicaSet (also DaemonSet's template rules): selector match, template,
+ * restartPolicy Always, no deadline. A missing selector matches nothing, as LabelSelectorAsSelector(nil) does.
+ */
 export function validateReplicatedTemplate(spec: Json, path: string, kind: string): FieldError[] {
   const template = asObject(spec.template);
   if (!template) return [fieldErr.required(path, '')];
   const errs = [
-    ...validateSelectorMatchesTemplate(spec.selector, template, `${path}.metadata.labels`),
+    ...(spec.selector === undefined || spec.selector === null
+      ? [fieldErr.invalid(`${path}.metadata.labels`, asStringMap(asObject(template.metadata)?.labels), '`selector` does not match template `labels`')]
+      : validateSelectorMatchesTemplate(spec.selector, template, `${path}.metadata.labels`)),
     ...validatePodTemplateSpec(template, path),
   ];
   const podSpec = asObject(template.spec) ?? {};
   if (podSpec.restartPolicy !== 'Always') errs.push(fieldErr.notSupported(`${path}.spec.restartPolicy`, podSpec.restartPolicy ?? '', ['Always']));
   if (podSpec.activeDeadlineSeconds !== undefined && podSpec.activeDeadlineSeconds !== null) {
-    errs.push(fieldErr.invalid(`${path}.spec.activeDeadlineSeconds`, podSpec.activeDeadlineSeconds, `activeDeadlineSeconds in ${kind} is not Supported`));
+    errs.push(fieldErr.forbidden(`${path}.spec.activeDeadlineSeconds`, `activeDeadlineSeconds in ${kind} is not Supported`));
   }
   return errs;
+}
+
+/** status.collisionCount may never go down (upstream's IsDecremented check). */
+export function validateCollisionCountNotDecremented(obj: Record<string, unknown>, old: Record<string, unknown>): FieldError[] {
+  const next = asObject(obj.status)?.collisionCount;
+  const prev = asObject(old.status)?.collisionCount;
+  if (typeof prev !== 'number' || (typeof next === 'number' && next >= prev)) return [];
+  return [fieldErr.invalid('status.collisionCount', typeof next === 'number' ? next : 0, 'cannot be decremented')];
 }
 
 /** apps/v1 selectors never change after creation. */
@@ -55,7 +68,7 @@ export const replicaSetStrategy: Strategy = {
   },
   validateUpdate: validateSelectorImmutable,
   validateStatusUpdate(obj) {
-    return validateReplicaStatus(obj.status);
+    return validateReplicaStatus(obj.status, 'cannot be greater than status.replicas');
   },
   selectableFields(obj) {
     return { 'status.replicas': String(num(asObject(obj.status)?.replicas)) };

@@ -8,15 +8,14 @@ import { asObject, ensureObject, type Json } from '../group-validation.js';
 import { defaultPodTemplateSpec } from '../defaults/pod.js';
 import { asStringMap, num, validatePodTemplateSpec } from '../validation/pod.js';
 
-/** Upstream's shared replica-count status rules (RC and ReplicaSet). */
-export function validateReplicaStatus(statusValue: unknown): FieldError[] {
+/** Upstream's replica-count status rules; RCs and ReplicaSets word the upper bound differently. */
+export function validateReplicaStatus(statusValue: unknown, more = 'cannot be greater than the number of replicas'): FieldError[] {
   const status = asObject(statusValue) ?? {};
   const errs: FieldError[] = [];
   for (const f of ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration']) {
     errs.push(...validateNonnegativeField(num(status[f]), `status.${f}`));
   }
   const replicas = num(status.replicas);
-  const more = 'cannot be greater than the number of replicas';
   if (num(status.fullyLabeledReplicas) > replicas) errs.push(fieldErr.invalid('status.fullyLabeledReplicas', num(status.fullyLabeledReplicas), more));
   if (num(status.readyReplicas) > replicas) errs.push(fieldErr.invalid('status.readyReplicas', num(status.readyReplicas), more));
   if (num(status.availableReplicas) > replicas) errs.push(fieldErr.invalid('status.availableReplicas', num(status.availableReplicas), more));

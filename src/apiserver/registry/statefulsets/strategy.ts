@@ -1,15 +1,23 @@
 // StatefulSets (upstream apps/v1 SetDefaults_StatefulSet, ValidateStatefulSet[Update|Status]).
 import type { PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import { fieldErr, type FieldError } from '../../../machinery/errors.js';
-import { validateNonnegativeField } from '../../../machinery/validation.js';
+import { nameIsDNSLabel, validateAnnotations, validateLabels, validateNonnegativeField } from '../../../machinery/validation.js';
 import type { Strategy } from '../strategy.js';
 import { asArray, asObject, asString, ensureObject, sameValue, type Json } from '../group-validation.js';
 import { defaultPersistentVolumeClaim } from '../defaults/pod.js';
-import { num, validatePodTemplateSpec, validateSelectorMatchesTemplate, validateWorkloadSelector } from '../validation/pod.js';
-import { defaultTemplate, specOf } from '../replicasets/strategy.js';
+import {
+  asStringMap,
+  intOrPercentValue,
+  num,
+  validateNotMoreThan100Percent,
+  validatePositiveIntOrPercent,
+  validateSelectorMatchesTemplate,
+  validateWorkloadSelector,
+} from '../validation/pod.js';
+import { defaultTemplate, specOf, validateCollisionCountNotDecremented } from '../replicasets/strategy.js';
 
 const RETENTION = ['Retain', 'Delete'];
-const MUTABLE_SPEC_FIELDS = ['replicas', 'template', 'updateStrategy', 'minReadySeconds', 'ordinals', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy'];
+const MUTABLE_SPEC_FIELDS = ['replicas', 'template', 'updateStrategy', 'minReadySeconds', 'ordinals', 'persistentVolumeClaimRetentionPolicy'];
 const FORBIDDEN_UPDATE =
   "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden";
 
@@ -29,7 +37,14 @@ function validateSpec(spec: Json): FieldError[] {
       break;
     case 'RollingUpdate': {
       const r = asObject(ru);
-      if (r) errs.push(...validateNonnegativeField(num(r.partition), 'spec.updateStrategy.rollingUpdate.partition'));
+      if (!r) break;
+      const p = 'spec.updateStrategy.rollingUpdate';
+      errs.push(...validateNonnegativeField(num(r.partition), `${p}.partition`));
+      if (r.maxUnavailable !== undefined && r.maxUnavailable !== null) {
+        errs.push(...validatePositiveIntOrPercent(r.maxUnavailable, `${p}.maxUnavailable`));
+        if (intOrPercentValue(r.maxUnavailable) === 0) errs.push(fieldErr.invalid(`${p}.maxUnavailable`, r.maxUnavailable, 'cannot be 0'));
+        errs.push(...validateNotMoreThan100Percent(r.maxUnavailable, `${p}.maxUnavailable`));
+      }
       break;
     }
     default:
@@ -46,18 +61,18 @@ function validateSpec(spec: Json): FieldError[] {
   const ordinals = asObject(spec.ordinals);
   if (ordinals) errs.push(...validateNonnegativeField(num(ordinals.start), 'spec.ordinals.start'));
   errs.push(...validateWorkloadSelector(spec.selector, 'spec.selector', 'statefulset'));
+  // Upstream checks only the template's labels and annotations here (its pod spec is left to pod creation).
   const template = asObject(spec.template);
+  const meta = asObject(template?.metadata);
   errs.push(
     ...validateSelectorMatchesTemplate(spec.selector, template, 'spec.template.metadata.labels'),
-    ...validatePodTemplateSpec(template, 'spec.template'),
+    ...validateLabels(asStringMap(meta?.labels), 'spec.template.labels'),
+    ...validateAnnotations(asStringMap(meta?.annotations), 'spec.template.annotations'),
   );
   const podSpec = asObject(template?.spec) ?? {};
   if (podSpec.restartPolicy !== 'Always') errs.push(fieldErr.notSupported('spec.template.spec.restartPolicy', podSpec.restartPolicy ?? '', ['Always']));
   if (podSpec.activeDeadlineSeconds !== undefined && podSpec.activeDeadlineSeconds !== null) {
     errs.push(fieldErr.forbidden('spec.template.spec.activeDeadlineSeconds', 'activeDeadlineSeconds in StatefulSet is not Supported'));
-  }
-  if (spec.revisionHistoryLimit !== undefined && spec.revisionHistoryLimit !== null) {
-    errs.push(...validateNonnegativeField(num(spec.revisionHistoryLimit), 'spec.revisionHistoryLimit'));
   }
   return errs;
 }
@@ -81,6 +96,8 @@ function validateStatus(statusValue: unknown): FieldError[] {
 }
 
 export const statefulSetStrategy: Strategy = {
+  // Pods are named "<statefulset>-<ordinal>" and must be DNS labels.
+  validateName: nameIsDNSLabel,
   defaults(obj) {
     const spec = ensureObject(obj, 'spec');
     if (!spec.podManagementPolicy) spec.podManagementPolicy = 'OrderedReady';
@@ -109,13 +126,7 @@ export const statefulSetStrategy: Strategy = {
     return sameValue(spec, oldSpec) ? [] : [fieldErr.forbidden('spec', FORBIDDEN_UPDATE)];
   },
   validateStatusUpdate(obj, old) {
-    const errs = validateStatus(obj.status);
-    const next = asObject(obj.status)?.collisionCount;
-    const prev = asObject(old.status)?.collisionCount;
-    if (typeof prev === 'number' && (typeof next !== 'number' || next < prev)) {
-      errs.push(fieldErr.invalid('status.collisionCount', next ?? null, 'cannot be decremented'));
-    }
-    return errs;
+    return [...validateStatus(obj.status), ...validateCollisionCountNotDecremented(obj, old)];
   },
 };
 
