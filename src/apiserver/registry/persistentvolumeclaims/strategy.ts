@@ -81,6 +81,10 @@ export const persistentVolumeClaimStrategy: Strategy = {
     for (const [name, v] of Object.entries(asObject(asObject(obj.status)?.capacity) ?? {})) errs.push(...decodeQuantity(v, `status.capacity[${name}]`).errs);
     return errs;
   },
+  // Upstream keeps a historical "name" field label for claims and volumes.
+  selectableFields(obj) {
+    return { name: obj.metadata.name ?? '' };
+  },
 };
 
 export { persistentVolumeClaimStrategy as Strategy };

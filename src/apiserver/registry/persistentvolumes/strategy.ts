@@ -93,6 +93,10 @@ export const persistentVolumeStrategy: Strategy = {
     }
     return errs;
   },
+  // Upstream keeps a historical "name" field label for volumes.
+  selectableFields(obj) {
+    return { name: obj.metadata.name ?? '' };
+  },
   validateUpdate(obj, old) {
     const spec: Json = asObject(obj.spec) ?? {};
     const oldSpec: Json = asObject(old.spec) ?? {};

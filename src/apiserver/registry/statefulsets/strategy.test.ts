@@ -41,6 +41,16 @@ describe('statefulsets', () => {
 
   test('valid', () => assert.deepEqual(Strategy.validate(sts()), []));
 
+  test('names are DNS labels; the template pod spec is left to pod creation, its labels are checked', () => {
+    assert.deepEqual(Strategy.validateName!('db'), []);
+    assert.equal(Strategy.validateName!('db.v1').length, 1);
+    const o = sts();
+    ((spec(o).template as Json).spec as Json).containers = [];
+    assert.deepEqual(Strategy.validate(o), []);
+    ((spec(o).template as Json).metadata as Json).labels = { app: 'db', 'bad key': 'x' };
+    assert.deepEqual(brief(Strategy.validate(o)), ['FieldValueInvalid spec.template.labels']);
+  });
+
   test('invalid fields', () => {
     assert.deepEqual(brief(Strategy.validate(sts({ podManagementPolicy: 'Whatever' }))), ['FieldValueInvalid spec.podManagementPolicy']);
     assert.deepEqual(

@@ -681,7 +681,7 @@ function validateContainerCommon(ctr: Json, volumes: Set<string>, path: string):
   else errs.push(...validateDNS1123Label(name, `${path}.name`));
   if (!asString(ctr.image)) errs.push(fieldErr.required(`${path}.image`, ''));
   const tmp = asString(ctr.terminationMessagePolicy);
-  if (tmp === '') errs.push(fieldErr.required(`${path}.terminationMessagePolicy`, "must be 'File' or 'FallbackToLogsOnError'"));
+  if (tmp === '') errs.push(fieldErr.required(`${path}.terminationMessagePolicy`, ''));
   else if (!TERMINATION_MESSAGE_POLICIES.includes(tmp)) errs.push(fieldErr.notSupported(`${path}.terminationMessagePolicy`, tmp, TERMINATION_MESSAGE_POLICIES));
   errs.push(
     ...validateContainerPorts(ctr.ports, `${path}.ports`),
