@@ -231,6 +231,49 @@ describe('pipeline edge cases', () => {
     });
   });
 
+  test('createApiHandler runs after binding: it sees the real port, and readyz waits for it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-server-'));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let seenPort = -1;
+    let bound!: (port: number) => void;
+    const boundPort = new Promise<number>((r) => (bound = r));
+    const starting = startServer(baseConfig(dir), {
+      storage: openMemoryStorage(),
+      logger: silent,
+      createApiHandler: async (ctx) => {
+        seenPort = ctx.port;
+        bound(ctx.port);
+        await gate;
+        return echoHandler;
+      },
+    });
+    const port = await boundPort;
+    assert.ok(port > 0);
+    const early = await new Promise<Reply>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port, path: '/readyz?verbose', rejectUnauthorized: false, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(early.status, 500);
+    assert.match(early.body, /\[-\]api-handler failed: reason withheld\n/);
+    release();
+    const srv = await starting;
+    try {
+      assert.equal(seenPort, srv.port);
+      assert.equal((await call(srv, '/readyz')).body, 'ok');
+      const r = await call(srv, '/api/v1/pods', { cert: srv.pki.admin.certPem, key: srv.pki.admin.keyPem });
+      assert.equal(JSON.parse(r.body).verb, 'list');
+    } finally {
+      await srv.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a busy port is a clear error and leaves nothing open', async () => {
     await withServer({}, {}, async (first) => {
       const dir = await mkdtemp(join(tmpdir(), 'skiff-server-'));

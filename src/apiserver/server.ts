@@ -315,11 +315,17 @@ export interface ServerContext {
   lifecycle: ShutdownHooks;
   log: Logger;
   pki: ClusterPki;
+  /** The port actually listened on (differs from the flag when that was 0) and the matching local URL. */
+  port: number;
+  url: string;
 }
 
 export interface ServerDeps {
   apiHandler?: ApiHandler;
-  /** Builds the API handler once storage is open (used when `apiHandler` is not given). */
+  /**
+   * Builds the API handler once storage is open and the port is bound (used when `apiHandler` is not given).
+   * Until it returns, API requests get 503 and /readyz fails its "api-handler" check.
+   */
   createApiHandler?: (ctx: ServerContext) => ApiHandler | Promise<ApiHandler>;
   upgradeHandler?: UpgradeHandler;
   /** Use this storage instead of opening config.datastoreEndpoint (it is still closed at shutdown). */
@@ -387,15 +393,32 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
   log.info('storage opened', { backend: storage.name, endpoint: config.datastoreEndpoint || 'sqlite (embedded)' });
 
   try {
-    const ctx: ServerContext = { config, storage, lifecycle, log, pki };
-    const apiHandler = deps.apiHandler ?? (deps.createApiHandler ? await deps.createApiHandler(ctx) : notFoundHandler);
+    let apiHandler: ApiHandler = deps.apiHandler ?? notFoundHandler;
+    const buildHandler = deps.apiHandler ? undefined : deps.createApiHandler;
+    let handlerInstalled = buildHandler === undefined;
+    const startingHandler: ApiHandler = async () => {
+      throw ApiError.serviceUnavailable('the API server is starting');
+    };
+    const handlerCheck: HealthCheck = {
+      name: 'api-handler',
+      check() {
+        if (!handlerInstalled) throw new Error('API handler not installed yet');
+      },
+    };
 
     const storageProbe = deps.readiness ?? (async () => void (await storage.currentRevision()));
     const etcd = namedCheck('etcd', storageProbe);
     const checks: HealthChecks = {
       livez: [pingCheck, logCheck, etcd],
       healthz: [pingCheck, logCheck, etcd],
-      readyz: [pingCheck, logCheck, etcd, ...(deps.readyChecks ?? []), shutdownCheck(() => lifecycle.shuttingDown)],
+      readyz: [
+        pingCheck,
+        logCheck,
+        etcd,
+        ...(buildHandler ? [handlerCheck] : []),
+        ...(deps.readyChecks ?? []),
+        shutdownCheck(() => lifecycle.shuttingDown),
+      ],
     };
     const authenticators = deps.authenticators ?? [
       new X509Authenticator(),
@@ -405,7 +428,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     const pipeline = buildPipeline({
       filters: [authenticationFilter(authenticators, isPublicInfoPath, log), authorizationFilter(authorizer)],
       routes: [healthRoute(checks, log), versionRoute, metricsRoute],
-      apiHandler,
+      apiHandler: (req, res, user) => (handlerInstalled ? apiHandler : startingHandler)(req, res, user),
       upgradeHandler: deps.upgradeHandler,
       log,
       lifecycle,
@@ -428,8 +451,19 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     server.on('upgrade', pipeline.onUpgrade);
     server.on('tlsClientError', (err) => log.debug('TLS handshake failed', { err }));
 
+    // Bound before the handler is built, so a busy port fails fast and the handler knows the real port.
     const port = await listen(server, config.httpsListenPort, config.bindAddress);
     const url = `https://${localHost(config.bindAddress)}:${port}`;
+    if (buildHandler) {
+      try {
+        apiHandler = await buildHandler({ config, storage, lifecycle, log, pki, port, url });
+        handlerInstalled = true;
+      } catch (e) {
+        server.close();
+        server.closeAllConnections();
+        throw e;
+      }
+    }
     await writeKubeconfig(
       config.writeKubeconfig,
       { server: url, caPem: pki.ca.certPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem },
