@@ -49,6 +49,8 @@ export async function bootstrapCluster(registry: Registry, opts: BootstrapOption
       sessionAffinity: 'None',
     },
   });
+  // Endpoints may not name loopback addresses (upstream validation); a host with no other address gets none.
+  if (opts.advertiseAddress.startsWith('127.')) return;
   await ensure(registry, '', 'endpoints', {
     apiVersion: 'v1',
     kind: 'Endpoints',

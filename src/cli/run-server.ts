@@ -1,12 +1,35 @@
 // Runs the API server for `skiff server` until SIGTERM/SIGINT.
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { createApiServer } from '../apiserver/apiserver.js';
 import { createLogger, startServer, type ServerConfig, type ServerDeps } from '../apiserver/server.js';
 
+/** What `skiff server` plugs into the HTTPS server: the REST handlers over the opened storage. */
+export function serverDeps(config: ServerConfig): ServerDeps {
+  return {
+    createApiHandler: async (ctx) => {
+      const api = await createApiServer(ctx.storage, {
+        serviceCIDR: config.serviceCidr,
+        advertiseAddress: advertisedIP(config),
+        securePort: config.httpsListenPort,
+        registerLongRunning: (close) => ctx.lifecycle.registerLongRunning(close),
+      });
+      return api.handler;
+    },
+  };
+}
+
 /**
- * What `skiff server` plugs into the API server. The REST handlers are wired here (createApiHandler) once they
- * exist; until then every API path answers 404.
+ * The address the `kubernetes` Service's endpoints name: --advertise-address, a specific bind address, or (like
+ * k3s) the host's first non-loopback IPv4 address; loopback only when the host has nothing else.
  */
-export function serverDeps(_config: ServerConfig): ServerDeps {
-  return {};
+function advertisedIP(config: ServerConfig): string {
+  if (config.advertiseAddress) return config.advertiseAddress;
+  if (isIP(config.bindAddress) === 4 && config.bindAddress !== '0.0.0.0') return config.bindAddress;
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
 }
 
 /** Starts the server and stops it gracefully on SIGTERM/SIGINT (a second signal exits at once). */

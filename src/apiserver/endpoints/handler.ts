@@ -37,8 +37,15 @@ export interface ApiHandlerDeps {
   watch: WatchOptions;
   /** Discovery documents for /api, /apis, /api/v1, /apis/G, /apis/G/V. */
   discovery(path: string, accept: string | undefined): StaticDocument | undefined;
-  /** OpenAPI documents under /openapi/. Throws ApiError for unacceptable requests. */
-  openapi(path: string, query: URLSearchParams, accept: string | undefined): StaticDocument | undefined;
+  /** The whole exchange for /openapi/* (status and caching headers included); undefined for unknown paths. */
+  openapi(path: string, query: URLSearchParams, accept: string | undefined, ifNoneMatch: string | undefined): HttpAnswer | undefined;
+}
+
+/** A complete HTTP answer computed elsewhere (OpenAPI handles its own caching headers and redirects). */
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body?: Buffer;
 }
 
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse, user: UserInfo) => Promise<void>;
@@ -74,11 +81,12 @@ async function route(deps: ApiHandlerDeps, req: IncomingMessage, res: ServerResp
   const info = requestInfoOf(req);
   const url = new URL(req.url ?? '/', 'https://skiff.invalid');
   const method = req.method ?? 'GET';
-  if (info.path.startsWith('/openapi/')) {
+  if (info.path === '/openapi/v2' || info.path === '/openapi/v3' || info.path.startsWith('/openapi/v3/')) {
     if (method !== 'GET' && method !== 'HEAD') throw ApiError.methodNotAllowed();
-    const doc = deps.openapi(info.path, url.searchParams, req.headers.accept);
-    if (!doc) throw ApiError.pageNotFound();
-    sendDocument(req, res, doc);
+    const answer = deps.openapi(info.path, url.searchParams, req.headers.accept, req.headers['if-none-match']);
+    if (!answer) throw ApiError.pageNotFound();
+    res.writeHead(answer.status, { ...answer.headers, ...(answer.body ? { 'Content-Length': String(answer.body.length) } : {}) });
+    res.end(method === 'HEAD' ? undefined : answer.body);
     return;
   }
   if (!info.isResourceRequest) {

@@ -5,6 +5,8 @@
 import type { KubeObject } from '../../../api/object.js';
 import { ApiError, fieldErr } from '../../../machinery/errors.js';
 import type { AdmissionAttributes, MutatingAdmission } from '../../admission/types.js';
+import { formatCidr, ipToBigInt, nthAddress, type Cidr } from '../../pki/cidr.js';
+import { isIP } from 'node:net';
 
 interface ServicePort {
   name?: string;
@@ -22,38 +24,9 @@ interface ServiceSpec {
 
 export const NODE_PORT_RANGE = { min: 30000, max: 32767 };
 
-export interface Cidr {
-  base: number;
-  bits: number;
-  text: string;
-}
-
-export function parseCidr(text: string): Cidr {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(text);
-  if (!m) throw new Error(`invalid IPv4 CIDR ${JSON.stringify(text)}`);
-  const octets = m.slice(1, 5).map(Number);
-  const bits = Number(m[5]);
-  if (octets.some((o) => o > 255) || bits < 8 || bits > 30) throw new Error(`invalid IPv4 CIDR ${JSON.stringify(text)}`);
-  const ip = ipToInt(octets.join('.'))!;
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return { base: (ip & mask) >>> 0, bits, text };
-}
-
-export function ipToInt(ip: string): number | undefined {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
-  if (!m) return undefined;
-  const o = m.slice(1, 5).map(Number);
-  if (o.some((x) => x > 255)) return undefined;
-  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
-}
-
-export function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
 /** The first usable address of the range: the `kubernetes` service's ClusterIP. */
 export function firstServiceIP(cidr: Cidr): string {
-  return intToIp(cidr.base + 1);
+  return nthAddress(cidr, 1);
 }
 
 export class ServiceAllocator implements MutatingAdmission {
@@ -100,10 +73,8 @@ export class ServiceAllocator implements MutatingAdmission {
       for (const p of os.ports ?? []) if (p.nodePort) usedPorts.add(p.nodePort);
     }
     if (requestedIP) {
-      const n = ipToInt(requestedIP);
-      const size = 2 ** (32 - this.cidr.bits);
-      if (n === undefined || n <= this.cidr.base || n >= this.cidr.base + size - 1) {
-        throw invalidIP(svc, requestedIP, `provided IP is not in the valid range. The range of valid IPs is ${this.cidr.text}`);
+      if (!this.inRange(requestedIP)) {
+        throw invalidIP(svc, requestedIP, `provided IP is not in the valid range. The range of valid IPs is ${formatCidr(this.cidr)}`);
       }
       if (usedIPs.has(requestedIP)) throw invalidIP(svc, requestedIP, 'provided IP is already allocated');
       spec.clusterIPs = [requestedIP];
@@ -148,12 +119,23 @@ export class ServiceAllocator implements MutatingAdmission {
     setTimeout(() => set.delete(value), 5000).unref();
   }
 
+  private get size(): number {
+    return 2 ** ((this.cidr.family === 6 ? 128 : 32) - this.cidr.prefix);
+  }
+
+  /** Usable addresses exclude the network and broadcast addresses. */
+  private inRange(ip: string): boolean {
+    if (isIP(ip) !== this.cidr.family) return false;
+    const offset = ipToBigInt(ip) - this.cidr.network;
+    return offset > 0n && offset < BigInt(this.size - 1);
+  }
+
   private pickIP(used: Set<string>): string {
-    const size = 2 ** (32 - this.cidr.bits);
-    // Upstream picks randomly, preferring the upper part of the range for dynamic allocation.
-    const start = Math.floor(Math.random() * (size - 2));
-    for (let i = 0; i < size - 2; i++) {
-      const candidate = intToIp(this.cidr.base + 1 + ((start + i) % (size - 2)));
+    const usable = Math.min(this.size - 2, 2 ** 24);
+    // Upstream picks at random; the first address is reserved for the `kubernetes` service.
+    const start = Math.floor(Math.random() * usable);
+    for (let i = 0; i < usable; i++) {
+      const candidate = nthAddress(this.cidr, 1 + ((start + i) % usable));
       if (candidate !== firstServiceIP(this.cidr) && !used.has(candidate)) return candidate;
     }
     throw ApiError.internal(`failed to allocate a serviceIP: range is full`);

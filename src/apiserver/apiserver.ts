@@ -1,0 +1,131 @@
+// Assembles the API server's request handling from its parts: storage → registry (stores + strategies +
+// admission) → REST handlers, discovery and OpenAPI. The HTTPS server, authentication and authorization wrap this.
+import type { KubeObject } from '../api/object.js';
+import type { ResourceInfo } from '../api/catalog.js';
+import type { Storage } from '../storage/types.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../machinery/patch/index.js';
+import { Registry, type Converter } from './registry/registry.js';
+import { strategyKey, type Strategy } from './registry/strategy.js';
+import { coreStrategies } from './registry/core-strategies.js';
+import { groupStrategies } from './registry/group-strategies.js';
+import { builtinConverters } from './registry/converters.js';
+import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { ServiceAllocator, firstServiceIP } from './registry/services/allocator.js';
+import { parseCidr } from './pki/cidr.js';
+import { createApiHandler, type ApiHandler } from './endpoints/handler.js';
+import type { ApiServices, PatchType } from './endpoints/services.js';
+import { printerFor, toTable } from './tables/index.js';
+import { loadOpenAPI, type OpenAPI } from './openapi/index.js';
+import { Discovery } from './discovery/index.js';
+import { createFieldManager } from './fieldmanager.js';
+import { bootstrapCluster } from './bootstrap.js';
+import { isNotFound } from '../machinery/errors.js';
+
+export interface ApiServerOptions {
+  serviceCIDR: string;
+  advertiseAddress: string;
+  securePort: number;
+  now?: () => Date;
+  /** Close long-running requests on shutdown: register returns an unregister function. */
+  registerLongRunning(close: () => void): () => void;
+  onWatchStart?(resource: string, group: string): void;
+  onWatchStop?(resource: string, group: string): void;
+}
+
+export interface ApiServer {
+  handler: ApiHandler;
+  registry: Registry;
+  openapi: OpenAPI;
+  discovery: Discovery;
+}
+
+function mergeStrategies(...maps: ReadonlyMap<string, Strategy>[]): Map<string, Strategy> {
+  const merged = new Map<string, Strategy>();
+  for (const m of maps) {
+    for (const [k, v] of m) {
+      if (merged.has(k)) throw new Error(`strategy for ${k} registered twice`);
+      merged.set(k, v);
+    }
+  }
+  return merged;
+}
+
+export async function createApiServer(storage: Storage, opts: ApiServerOptions): Promise<ApiServer> {
+  const now = opts.now ?? (() => new Date());
+  const strategies = mergeStrategies(coreStrategies, groupStrategies);
+  const serviceCidr = parseCidr(opts.serviceCIDR);
+  // Admission needs the registry and the registry needs admission: the plugins read through this late binding.
+  const late: { registry?: Registry } = {};
+  const lifecycle = new NamespaceLifecycle(async (name) => {
+    try {
+      return await late.registry!.store('', 'namespaces').get(undefined, name);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  });
+  const allocator = new ServiceAllocator(serviceCidr, async () => (await late.registry!.store('', 'services').list({})).items);
+  const registry = new Registry({
+    storage,
+    strategies,
+    converters: builtinConverters as ReadonlyMap<string, Converter>,
+    mutating: [lifecycle, allocator],
+    now,
+  });
+  late.registry = registry;
+
+  const openapi = loadOpenAPI();
+  const discovery = new Discovery({ serverAddress: `${opts.advertiseAddress}:${opts.securePort}` });
+  const schemaName = (info: ResourceInfo) => openapi.schemaNameFor(info.group, info.version, info.kind);
+  const services: ApiServices = {
+    now,
+    tables: { printerFor, toTable },
+    fieldManager: createFieldManager(openapi, schemaName, now),
+    patcher: {
+      patch(info: ResourceInfo, type: PatchType, live: KubeObject, patch: unknown): KubeObject {
+        switch (type) {
+          case 'json-patch':
+            return applyJsonPatch(live, patch) as KubeObject;
+          case 'merge-patch':
+            return applyMergePatch(live, patch) as KubeObject;
+          case 'strategic-merge-patch':
+            return applyStrategicMergePatch(live, patch, { schemas: openapi.schemas(), rootSchema: schemaName(info) }) as KubeObject;
+        }
+      },
+    },
+    unknownFields(info, obj) {
+      const name = schemaName(info);
+      return name ? openapi.unknownFields(obj, name) : [];
+    },
+    pruneUnknownFields(info, obj) {
+      const name = schemaName(info);
+      if (name) openapi.pruneUnknownFields(obj, name);
+    },
+    selectableFields(info, obj) {
+      const strategy = strategies.get(strategyKey(info.group, info.resource));
+      return {
+        'metadata.name': obj.metadata.name ?? '',
+        ...(info.namespaced ? { 'metadata.namespace': obj.metadata.namespace ?? '' } : {}),
+        ...(strategy?.selectableFields?.(obj) ?? {}),
+      };
+    },
+  };
+
+  const handler = createApiHandler({
+    registry,
+    services,
+    watch: {
+      registerLongRunning: opts.registerLongRunning,
+    },
+    discovery: (path, accept) => discovery.discovery(path, accept),
+    openapi: (path, query, accept, ifNoneMatch) =>
+      path === '/openapi/v2' ? openapi.respondV2({ accept, ifNoneMatch }) : openapi.respondV3(path, query, { accept, ifNoneMatch }),
+  });
+
+  await bootstrapCluster(registry, {
+    serviceIP: firstServiceIP(serviceCidr),
+    advertiseAddress: opts.advertiseAddress,
+    securePort: opts.securePort,
+  });
+  return { handler, registry, openapi, discovery };
+}

@@ -1,0 +1,266 @@
+// The kubectl conformance suite of the foundation issue: the real kubectl against a real `skiff server` over HTTPS.
+// Registered once per datastore (SQLite and etcd) by the *.test.ts files beside it.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { startTestServer, type TestServer } from './harness.js';
+
+export function kubectlSuite(datastore: 'sqlite' | 'etcd'): void {
+  describe(`kubectl against skiff (${datastore})`, () => {
+    let server: TestServer;
+    const ns = 'e2e';
+
+    /** Runs kubectl and insists on success, returning stdout. */
+    async function k(args: string[], stdin?: string): Promise<string> {
+      const r = await server.kubectl(args, { stdin });
+      assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
+      return r.stdout;
+    }
+    /** Runs kubectl expecting failure, returning stderr. */
+    async function kFail(args: string[], stdin?: string): Promise<string> {
+      const r = await server.kubectl(args, { stdin });
+      assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} unexpectedly succeeded:\n${r.stdout}`);
+      return r.stderr;
+    }
+
+    before(async () => {
+      server = await startTestServer({ datastore });
+      await k(['create', 'namespace', ns]);
+    });
+    after(async () => {
+      await server?.stop();
+    });
+
+    test('version reports the server', async () => {
+      const out = JSON.parse(await k(['version', '-o', 'json']));
+      assert.equal(out.serverVersion.major, '1');
+      assert.equal(out.serverVersion.minor, '31');
+    });
+
+    test('create, get, describe a ConfigMap', async () => {
+      await k(['-n', ns, 'create', 'configmap', 'cm1', '--from-literal=a=1', '--from-literal=b=2']);
+      const got = JSON.parse(await k(['-n', ns, 'get', 'configmap', 'cm1', '-o', 'json', '--show-managed-fields']));
+      assert.deepEqual(got.data, { a: '1', b: '2' });
+      assert.ok(got.metadata.uid);
+      assert.ok(got.metadata.managedFields?.some((f: { manager: string }) => f.manager === 'kubectl-create'));
+      const table = await k(['-n', ns, 'get', 'configmaps']);
+      assert.match(table, /^NAME\s+DATA\s+AGE\n/);
+      assert.match(table, /\ncm1\s+2\s+\d+s\n/);
+      const described = await k(['-n', ns, 'describe', 'configmap', 'cm1']);
+      assert.match(described, /Name:\s+cm1/);
+      assert.match(described, /Namespace:\s+e2e/);
+    });
+
+    test('apply twice: created, configured, unchanged', async () => {
+      const manifest = (replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: ${ns}
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: busybox:1.36
+        ports:
+        - containerPort: 80
+`;
+      assert.match(await k(['apply', '-f', '-'], manifest(1)), /deployment.apps\/web created/);
+      assert.match(await k(['apply', '-f', '-'], manifest(2)), /deployment.apps\/web configured/);
+      assert.match(await k(['apply', '-f', '-'], manifest(2)), /deployment.apps\/web unchanged/);
+      const d = JSON.parse(await k(['-n', ns, 'get', 'deploy', 'web', '-o', 'json']));
+      assert.equal(d.spec.replicas, 2);
+      assert.equal(d.metadata.generation, 2);
+      assert.equal(d.spec.strategy.type, 'RollingUpdate', 'defaults are filled in');
+      assert.equal(d.spec.template.spec.containers[0].imagePullPolicy, 'IfNotPresent');
+      const wide = await k(['-n', ns, 'get', 'deploy', 'web', '-o', 'wide']);
+      assert.match(wide, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\n/);
+      assert.match(wide, /\nweb\s+0\/2\s+0\s+0\s+\S+\s+web\s+busybox:1.36\s+app=web\n/);
+    });
+
+    test('server-side apply: conflicts with another manager, then --force-conflicts', async () => {
+      const cm = (value: string) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ssa
+  namespace: ${ns}
+data:
+  key: "${value}"
+`;
+      assert.match(await k(['apply', '--server-side', '-f', '-'], cm('one')), /configmap\/ssa serverside-applied/);
+      const err = await kFail(['apply', '--server-side', '--field-manager', 'other', '-f', '-'], cm('two'));
+      assert.match(err, /conflict with "kubectl"/);
+      assert.match(err, /\.data\.key/);
+      assert.match(await k(['apply', '--server-side', '--field-manager', 'other', '--force-conflicts', '-f', '-'], cm('two')), /serverside-applied/);
+      const got = JSON.parse(await k(['-n', ns, 'get', 'cm', 'ssa', '-o', 'json', '--show-managed-fields']));
+      assert.equal(got.data.key, 'two');
+      const managers = got.metadata.managedFields.map((f: { manager: string; operation: string }) => `${f.manager}/${f.operation}`);
+      assert.ok(managers.includes('other/Apply'), managers.join(','));
+    });
+
+    test('patch: json, merge and strategic', async () => {
+      await k(['-n', ns, 'create', 'deployment', 'patchme', '--image=busybox:1.36']);
+      await k(['-n', ns, 'patch', 'deploy', 'patchme', '--type=json', '-p', '[{"op":"replace","path":"/spec/replicas","value":3}]']);
+      await k(['-n', ns, 'patch', 'deploy', 'patchme', '--type=merge', '-p', '{"metadata":{"labels":{"tier":"web"}}}']);
+      await k([
+        '-n',
+        ns,
+        'patch',
+        'deploy',
+        'patchme',
+        '--type=strategic',
+        '-p',
+        '{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox:1.36"}]}}}}',
+      ]);
+      const d = JSON.parse(await k(['-n', ns, 'get', 'deploy', 'patchme', '-o', 'json']));
+      assert.equal(d.spec.replicas, 3);
+      assert.equal(d.metadata.labels.tier, 'web');
+      assert.deepEqual(
+        d.spec.template.spec.containers.map((c: { name: string }) => c.name).sort(),
+        ['busybox', 'sidecar'],
+        'strategic merge keeps the existing container and adds the new one by name',
+      );
+      const bad = await kFail(['-n', ns, 'patch', 'deploy', 'patchme', '--type=json', '-p', '[{"op":"test","path":"/spec/replicas","value":99}]']);
+      assert.match(bad, /test operation failed|testing value/i);
+    });
+
+    test('label and annotate', async () => {
+      await k(['-n', ns, 'label', 'configmap', 'cm1', 'color=blue']);
+      await k(['-n', ns, 'annotate', 'configmap', 'cm1', 'note=hello']);
+      const got = JSON.parse(await k(['-n', ns, 'get', 'cm', 'cm1', '-o', 'json']));
+      assert.equal(got.metadata.labels.color, 'blue');
+      assert.equal(got.metadata.annotations.note, 'hello');
+      const err = await kFail(['-n', ns, 'label', 'configmap', 'cm1', 'color=red']);
+      assert.match(err, /already has a value \(blue\)/);
+      await k(['-n', ns, 'label', 'configmap', 'cm1', 'color-']);
+      const after = JSON.parse(await k(['-n', ns, 'get', 'cm', 'cm1', '-o', 'json']));
+      assert.equal(after.metadata.labels?.color, undefined);
+    });
+
+    test('replace with a stale resourceVersion is a 409 conflict', async () => {
+      const got = JSON.parse(await k(['-n', ns, 'get', 'cm', 'cm1', '-o', 'json']));
+      await k(['-n', ns, 'label', 'configmap', 'cm1', 'bump=1']);
+      got.data.a = 'changed';
+      const err = await kFail(['replace', '-f', '-'], JSON.stringify(got));
+      assert.match(err, /the object has been modified; please apply your changes to the latest version and try again/);
+    });
+
+    test('delete waits for finalizers', async () => {
+      await k(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'held', namespace: ns, finalizers: ['example.com/hold'] },
+      }));
+      await k(['-n', ns, 'delete', 'cm', 'held', '--wait=false']);
+      const got = JSON.parse(await k(['-n', ns, 'get', 'cm', 'held', '-o', 'json']));
+      assert.ok(got.metadata.deletionTimestamp, 'marked for deletion');
+      await k(['-n', ns, 'patch', 'cm', 'held', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+      const gone = await kFail(['-n', ns, 'get', 'cm', 'held']);
+      assert.match(gone, /NotFound|not found/);
+    });
+
+    test('get -w streams changes', async () => {
+      const watcher = spawn('kubectl', ['--kubeconfig', server.kubeconfig, '-n', ns, 'get', 'configmaps', '-w', '--output-watch-events'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      watcher.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const waitFor = async (re: RegExp) => {
+        for (let i = 0; i < 100 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.match(out, re);
+      };
+      try {
+        await waitFor(/ADDED\s+cm1/);
+        await k(['-n', ns, 'create', 'configmap', 'watched']);
+        await waitFor(/ADDED\s+watched/);
+        await k(['-n', ns, 'label', 'configmap', 'watched', 'x=y']);
+        await waitFor(/MODIFIED\s+watched/);
+        await k(['-n', ns, 'delete', 'configmap', 'watched']);
+        await waitFor(/DELETED\s+watched/);
+      } finally {
+        watcher.kill();
+      }
+    });
+
+    test('explain and api-resources', async () => {
+      const explained = await k(['explain', 'deployment.spec.replicas']);
+      assert.match(explained, /GROUP:\s+apps/);
+      assert.match(explained, /replicas\s+<integer>/);
+      const resources = await k(['api-resources']);
+      assert.match(resources, /^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND\n/);
+      assert.match(resources, /\ndeployments\s+deploy\s+apps\/v1\s+true\s+Deployment\n/);
+      assert.match(resources, /\nnamespaces\s+ns\s+v1\s+false\s+Namespace\n/);
+    });
+
+    test('output formats: json, yaml, jsonpath', async () => {
+      const yaml = await k(['-n', ns, 'get', 'cm', 'cm1', '-o', 'yaml']);
+      assert.match(yaml, /^apiVersion: v1\n/);
+      assert.match(yaml, /\nkind: ConfigMap\n/);
+      assert.equal(await k(['-n', ns, 'get', 'cm', 'cm1', '-o', 'jsonpath={.data.a}']), '1');
+      const list = JSON.parse(await k(['-n', ns, 'get', 'cm', '-o', 'json']));
+      assert.equal(list.kind, 'List');
+      assert.ok(list.items.length >= 2);
+    });
+
+    test('--chunk-size pages through a long list', async () => {
+      for (let i = 0; i < 12; i++) await k(['-n', ns, 'create', 'configmap', `page-${String(i).padStart(2, '0')}`]);
+      const names = (await k(['-n', ns, 'get', 'cm', '--chunk-size=5', '-o', 'name'])).trim().split('\n');
+      for (let i = 0; i < 12; i++) assert.ok(names.includes(`configmap/page-${String(i).padStart(2, '0')}`));
+      const verbose = await server.kubectl(['-n', ns, 'get', 'cm', '--chunk-size=5', '-v=6']);
+      assert.match(verbose.stderr, /limit=5/);
+      assert.match(verbose.stderr, /continue=/);
+    });
+
+    test('--dry-run=server validates and stores nothing', async () => {
+      const out = await k(['-n', ns, 'create', 'configmap', 'dry', '--from-literal=x=1', '--dry-run=server', '-o', 'json']);
+      assert.equal(JSON.parse(out).metadata.name, 'dry');
+      await kFail(['-n', ns, 'get', 'cm', 'dry']);
+      const invalid = await kFail(['-n', ns, 'create', 'configmap', 'Bad_Name', '--dry-run=server']);
+      assert.match(invalid, /is invalid/);
+    });
+
+    test('label and field selectors', async () => {
+      await k(['-n', ns, 'label', 'configmap', 'page-00', 'sel=yes']);
+      await k(['-n', ns, 'label', 'configmap', 'page-01', 'sel=no']);
+      assert.equal((await k(['-n', ns, 'get', 'cm', '-l', 'sel=yes', '-o', 'name'])).trim(), 'configmap/page-00');
+      assert.equal((await k(['-n', ns, 'get', 'cm', '-l', 'sel in (yes,no)', '-o', 'name'])).trim().split('\n').length, 2);
+      assert.equal((await k(['-n', ns, 'get', 'cm', '-l', '!sel', '-o', 'name'])).includes('configmap/page-00'), false);
+      assert.equal((await k(['-n', ns, 'get', 'cm', '--field-selector', 'metadata.name=page-02', '-o', 'name'])).trim(), 'configmap/page-02');
+      const bad = await kFail(['-n', ns, 'get', 'cm', '--field-selector', 'spec.nope=1']);
+      assert.match(bad, /field label not supported: spec.nope/);
+      const pods = await k(['get', 'pods', '-A', '--field-selector', 'status.phase=Running', '-o', 'name']);
+      assert.equal(pods.trim(), '');
+    });
+
+    test('creating in a missing namespace is 404; system namespaces exist', async () => {
+      const err = await kFail(['-n', 'does-not-exist', 'create', 'configmap', 'x']);
+      assert.match(err, /namespaces "does-not-exist" not found/);
+      const nsList = await k(['get', 'namespaces', '-o', 'name']);
+      for (const n of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) assert.match(nsList, new RegExp(`namespace/${n}\\n`));
+      const svc = JSON.parse(await k(['-n', 'default', 'get', 'service', 'kubernetes', '-o', 'json']));
+      assert.equal(svc.spec.clusterIP, '198.19.0.1');
+    });
+
+    test('services get a ClusterIP from the service CIDR', async () => {
+      await k(['-n', ns, 'create', 'service', 'clusterip', 'svc1', '--tcp=80:8080']);
+      const svc = JSON.parse(await k(['-n', ns, 'get', 'svc', 'svc1', '-o', 'json']));
+      assert.match(svc.spec.clusterIP, /^198\.19\.\d+\.\d+$/);
+      assert.deepEqual(svc.spec.clusterIPs, [svc.spec.clusterIP]);
+      const out = await k(['-n', ns, 'get', 'svc', 'svc1']);
+      assert.match(out, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\n/);
+      assert.match(out, /svc1\s+ClusterIP\s+198\.19\.\S+\s+<none>\s+80\/TCP\s+/);
+    });
+
+    test('scale subresource', async () => {
+      await k(['-n', ns, 'scale', 'deployment', 'web', '--replicas=5']);
+      const d = JSON.parse(await k(['-n', ns, 'get', 'deploy', 'web', '-o', 'json']));
+      assert.equal(d.spec.replicas, 5);
+    });
+  });
+}
