@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isPlainObject } from '../../api/object.js';
 import { fieldErr, type FieldError } from '../../machinery/errors.js';
 import { Quantity, QuantityParseError, quantityFromJSON } from '../../machinery/quantity.js';
+import { validateNonnegativeQuantity } from '../../machinery/validation.js';
 
 export type Json = Record<string, unknown>;
 
@@ -69,9 +70,8 @@ export function decodeQuantity(v: unknown, path: string): { quantity?: Quantity;
   }
 }
 
-/** Upstream's ValidateNonnegativeQuantity. */
-export function validateNonnegativeQuantity(v: unknown, path: string): FieldError[] {
+/** A quantity field in a request body that must decode and not be negative (upstream's ValidateNonnegativeQuantity). */
+export function validateNonnegativeQuantityField(v: unknown, path: string): FieldError[] {
   const { quantity, errs } = decodeQuantity(v, path);
-  if (quantity && quantity.sign() < 0) errs.push(fieldErr.invalid(path, quantity.toString(), 'must be greater than or equal to 0'));
-  return errs;
+  return quantity ? validateNonnegativeQuantity(quantity, path) : errs;
 }

@@ -4,15 +4,15 @@ import type { KubeObject } from '../../../api/object.js';
 import type { FieldError } from '../../../machinery/errors.js';
 import { invalidEach, isDNS1123Subdomain, validateImmutableField, validateLabelSelector } from '../../../machinery/validation.js';
 import type { Strategy as KindStrategy } from '../strategy.js';
-import { validateNonnegativeQuantity } from '../group-validation.js';
+import { validateNonnegativeQuantityField } from '../group-validation.js';
 
 function validateCapacity(obj: KubeObject): FieldError[] {
   const c = obj as unknown as CSIStorageCapacity;
   const errs = validateLabelSelector(c.nodeTopology, 'nodeTopology');
   const className = c.storageClassName ?? '';
   errs.push(...invalidEach('storageClassName', className, isDNS1123Subdomain(className)));
-  if (c.capacity != null) errs.push(...validateNonnegativeQuantity(c.capacity, 'capacity'));
-  if (c.maximumVolumeSize != null) errs.push(...validateNonnegativeQuantity(c.maximumVolumeSize, 'maximumVolumeSize'));
+  if (c.capacity != null) errs.push(...validateNonnegativeQuantityField(c.capacity, 'capacity'));
+  if (c.maximumVolumeSize != null) errs.push(...validateNonnegativeQuantityField(c.maximumVolumeSize, 'maximumVolumeSize'));
   return errs;
 }
 

@@ -28,15 +28,19 @@ describe('endpointslices strategy', () => {
     assert.deepEqual(summary(Strategy.validate(slice('IP', []))), ['FieldValueNotSupported addressType: supported values: "FQDN", "IPv4", "IPv6"']);
     assert.deepEqual(summary(Strategy.validate(slice('IPv4', [{ addresses: [] }]))), ['FieldValueRequired endpoints[0].addresses: must contain at least 1 address']);
     assert.deepEqual(summary(Strategy.validate(slice('IPv4', [{ addresses: ['2001:db8::1'] }]))), ['FieldValueInvalid endpoints[0].addresses[0]: must be a valid IPv4 address']);
-    assert.deepEqual(summary(Strategy.validate(slice('IPv4', [{ addresses: ['127.0.0.1', '169.254.169.254', '0.0.0.0', '224.0.0.1'] }]))), [
-      'FieldValueInvalid endpoints[0].addresses[0]: may not be in the loopback range (127.0.0.0/8, ::1/128)',
-      'FieldValueInvalid endpoints[0].addresses[1]: may not be in the link-local range (169.254.0.0/16, fe80::/10)',
-      'FieldValueInvalid endpoints[0].addresses[2]: may not be unspecified (0.0.0.0)',
-      'FieldValueInvalid endpoints[0].addresses[3]: may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)',
+    assert.deepEqual(summary(Strategy.validate(slice('IPv4', [{ addresses: ['169.254.169.254', '0.0.0.0', '224.0.0.1'] }]))), [
+      'FieldValueInvalid endpoints[0].addresses[0]: may not be in the link-local range (169.254.0.0/16, fe80::/10)',
+      'FieldValueInvalid endpoints[0].addresses[1]: may not be unspecified (0.0.0.0)',
+      'FieldValueInvalid endpoints[0].addresses[2]: may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)',
     ]);
-    assert.deepEqual(summary(Strategy.validate(slice('IPv6', [{ addresses: ['::1'] }]))), [
-      'FieldValueInvalid endpoints[0].addresses[0]: may not be in the loopback range (127.0.0.0/8, ::1/128)',
+    assert.deepEqual(summary(Strategy.validate(slice('IPv6', [{ addresses: ['fe80::1', '::', 'ff02::1'] }]))), [
+      'FieldValueInvalid endpoints[0].addresses[0]: may not be in the link-local range (169.254.0.0/16, fe80::/10)',
+      'FieldValueInvalid endpoints[0].addresses[1]: may not be unspecified (::)',
+      'FieldValueInvalid endpoints[0].addresses[2]: may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)',
     ]);
+    // skiff's pods run on loopback addresses, so (unlike upstream) those are endpoints too.
+    assert.deepEqual(Strategy.validate(slice('IPv4', [{ addresses: ['127.0.0.5'] }])), []);
+    assert.deepEqual(Strategy.validate(slice('IPv6', [{ addresses: ['::1'] }])), []);
     assert.equal(Strategy.validate(slice('FQDN', [{ addresses: ['foo'] }]))[0]?.detail, 'should be a domain with at least two segments separated by dots');
     assert.equal(Strategy.validate(slice('IPv4', [{ addresses: ['1.2.3.4'], hostname: 'Bad_Host' }]))[0]?.field, 'endpoints[0].hostname');
   });

@@ -25,15 +25,17 @@ const MAX_PORTS = 100;
 const MAX_ENDPOINTS = 1000;
 const MAX_ZONE_HINTS = 8;
 
-/** Upstream's ValidateNonSpecialIP: endpoints may not point at unspecified, loopback or link-local addresses. */
+/**
+ * Upstream's ValidateNonSpecialIP without its loopback rule: skiff's pods live on loopback addresses (the machines
+ * have no other usable network), so their endpoints must be storable. Shared with core Endpoints.
+ */
 export function validateNonSpecialIP(address: string, path: string): FieldError[] {
   const ip = parseIPSloppy(address);
   if (!ip) return [fieldErr.invalid(path, address, 'must be a valid IP address')];
-  const v4 = ip.length === 4 ? ip : ip.slice(0, 10).every((b) => b === 0) && ip[10] === 0xff && ip[11] === 0xff ? ip.slice(12) : undefined;
+  const mappedV4 = ip.length === 16 && ip.slice(0, 10).every((b) => b === 0) && ip[10] === 0xff && ip[11] === 0xff;
+  const v4 = ip.length === 4 ? ip : mappedV4 ? ip.slice(12) : undefined;
   const errs: FieldError[] = [];
-  if (v4 ? v4.every((b) => b === 0) : ip.every((b) => b === 0)) errs.push(fieldErr.invalid(path, address, `may not be unspecified (${address})`));
-  const loopback = v4 ? v4[0] === 127 : ip.slice(0, 15).every((b) => b === 0) && ip[15] === 1;
-  if (loopback) errs.push(fieldErr.invalid(path, address, 'may not be in the loopback range (127.0.0.0/8, ::1/128)'));
+  if ((v4 ?? ip).every((b) => b === 0)) errs.push(fieldErr.invalid(path, address, `may not be unspecified (${address})`));
   const linkLocal = v4 ? v4[0] === 169 && v4[1] === 254 : ip[0] === 0xfe && (ip[1] & 0xc0) === 0x80;
   if (linkLocal) errs.push(fieldErr.invalid(path, address, 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'));
   const linkLocalMulticast = v4 ? v4[0] === 224 && v4[1] === 0 && v4[2] === 0 : ip[0] === 0xff && (ip[1] & 0x0f) === 0x02;

@@ -2,20 +2,14 @@
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
 import type { KubeObject } from '../../../api/object.js';
 import { fieldErr, type FieldError } from '../../../machinery/errors.js';
-import { invalidEach, isValidPercent, validateLabelSelector, validateNonnegativeField } from '../../../machinery/validation.js';
+import { validateLabelSelector, validateNonnegativeField } from '../../../machinery/validation.js';
 import type { Strategy as KindStrategy } from '../strategy.js';
+import { validateNotMoreThan100Percent, validatePositiveIntOrPercent } from '../validation/pod.js';
 
 const UNHEALTHY_POD_EVICTION_POLICIES = ['AlwaysAllow', 'IfHealthyBudget'];
 
-/** Upstream's ValidatePositiveIntOrPercent plus IsNotMoreThan100Percent. */
 function validateIntOrPercent(v: unknown, path: string): FieldError[] {
-  if (typeof v === 'string') {
-    const errs = invalidEach(path, v, isValidPercent(v));
-    if (errs.length === 0 && Number(v.slice(0, -1)) > 100) errs.push(fieldErr.invalid(path, v, 'must not be greater than 100%'));
-    return errs;
-  }
-  if (typeof v === 'number' && Number.isInteger(v)) return validateNonnegativeField(v, path);
-  return [fieldErr.invalid(path, v, "must be an integer or percentage (e.g '5%')")];
+  return [...validatePositiveIntOrPercent(v, path), ...validateNotMoreThan100Percent(v, path)];
 }
 
 function validatePDB(obj: KubeObject): FieldError[] {

@@ -4,7 +4,7 @@ import type { KubeObject } from '../../../api/object.js';
 import { fieldErr, type FieldError } from '../../../machinery/errors.js';
 import { invalidEach, isDNS1123Label, validateImmutableField, validateLabels } from '../../../machinery/validation.js';
 import type { Strategy as KindStrategy } from '../strategy.js';
-import { validateNonnegativeQuantity } from '../group-validation.js';
+import { validateNonnegativeQuantityField } from '../group-validation.js';
 
 function validateRuntimeClass(obj: KubeObject): FieldError[] {
   const rc = obj as unknown as RuntimeClass;
@@ -12,7 +12,7 @@ function validateRuntimeClass(obj: KubeObject): FieldError[] {
   const errs = invalidEach('handler', handler, isDNS1123Label(handler));
   // Upstream reuses container resource validation, hence the "limits" in the reported path.
   for (const [resource, quantity] of Object.entries(rc.overhead?.podFixed ?? {})) {
-    errs.push(...validateNonnegativeQuantity(quantity, `overhead.limits[${resource}]`));
+    errs.push(...validateNonnegativeQuantityField(quantity, `overhead.limits[${resource}]`));
   }
   const scheduling = rc.scheduling;
   if (scheduling) {
