@@ -68,7 +68,7 @@ export const replicaSetStrategy: Strategy = {
   },
   validateUpdate: validateSelectorImmutable,
   validateStatusUpdate(obj) {
-    return validateReplicaStatus(obj.status, 'cannot be greater than status.replicas');
+    return validateReplicaStatus(obj.status);
   },
   selectableFields(obj) {
     return { 'status.replicas': String(num(asObject(obj.status)?.replicas)) };

@@ -8,8 +8,9 @@ import { asObject, ensureObject, type Json } from '../group-validation.js';
 import { defaultPodTemplateSpec } from '../defaults/pod.js';
 import { asStringMap, num, validatePodTemplateSpec } from '../validation/pod.js';
 
-/** Upstream's replica-count status rules; RCs and ReplicaSets word the upper bound differently. */
-export function validateReplicaStatus(statusValue: unknown, more = 'cannot be greater than the number of replicas'): FieldError[] {
+/** Upstream's replica-count status rules, shared by ReplicationControllers and ReplicaSets. */
+export function validateReplicaStatus(statusValue: unknown): FieldError[] {
+  const more = 'cannot be greater than status.replicas';
   const status = asObject(statusValue) ?? {};
   const errs: FieldError[] = [];
   for (const f of ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration']) {
