@@ -60,6 +60,15 @@ describe('ingresses strategy', () => {
     ]);
   });
 
+  test('warns about the deprecated class annotation and regex-like paths', () => {
+    const o = ing({ rules: [rule('a.com', [path('/grafana/?(.*)', 'Prefix'), path('/ok', 'Exact'), path('/x(.*)', 'ImplementationSpecific')])] }, { 'kubernetes.io/ingress.class': 'nginx' });
+    assert.deepEqual(Strategy.warnings!(o), [
+      `annotation "kubernetes.io/ingress.class" is deprecated, please use 'spec.ingressClassName' instead`,
+      'path /grafana/?(.*) cannot be used with pathType Prefix',
+    ]);
+    assert.deepEqual(Strategy.warnings!(ing({ ingressClassName: 'nginx', defaultBackend: backend })), []);
+  });
+
   test('validates load balancer status', () => {
     const ok = ing({ defaultBackend: backend }, undefined, { loadBalancer: { ingress: [{ ip: '1.2.3.4' }, { hostname: 'lb.example.com' }] } });
     assert.deepEqual(Strategy.validateStatusUpdate!(ok, ok), []);

@@ -126,7 +126,27 @@ function validateStatus(obj: KubeObject): FieldError[] {
   return errs;
 }
 
+// Paths an Exact/Prefix match can mean literally; anything else (regex syntax, typically) earns a warning.
+const LITERAL_PATH = /^\/[A-Za-z0-9/_.~-]*$/;
+
+function ingressWarnings(obj: KubeObject): string[] {
+  const ing = obj as unknown as Ingress;
+  const warnings: string[] = [];
+  if (ing.metadata?.annotations?.[INGRESS_CLASS_ANNOTATION] !== undefined) {
+    warnings.push(`annotation "${INGRESS_CLASS_ANNOTATION}" is deprecated, please use 'spec.ingressClassName' instead`);
+  }
+  for (const rule of ing.spec?.rules ?? []) {
+    for (const p of rule.http?.paths ?? []) {
+      if ((p.pathType === 'Exact' || p.pathType === 'Prefix') && p.path && !LITERAL_PATH.test(p.path)) {
+        warnings.push(`path ${p.path} cannot be used with pathType ${p.pathType}`);
+      }
+    }
+  }
+  return warnings;
+}
+
 export const Strategy: KindStrategy = {
   validate: validateIngress,
+  warnings: ingressWarnings,
   validateStatusUpdate: validateStatus,
 };
