@@ -134,11 +134,14 @@ export interface Pipeline {
 export function buildPipeline(opts: PipelineOptions): Pipeline {
   let inFlight = 0;
   let idleWaiters: (() => void)[] = [];
+  // Who made each request, for the request log.
+  const userOf = new WeakMap<IncomingMessage, UserInfo>();
 
   async function admit(req: IncomingMessage, info: RequestInfo): Promise<RequestContext> {
     setRequestInfo(req, info);
     const ctx: RequestContext = { req, info };
     for (const filter of opts.filters) await filter(ctx);
+    if (ctx.user) userOf.set(req, ctx.user);
     return ctx;
   }
 
@@ -173,8 +176,15 @@ export function buildPipeline(opts: PipelineOptions): Pipeline {
     if (opts.lifecycle.shuttingDown) res.setHeader('Connection', 'close');
     res.once('close', () => {
       longRunningDone?.();
-      recordRequest(info, res.statusCode, (performance.now() - started) / 1000, {
-        apply: (req.headers['content-type'] ?? '').startsWith('application/apply-patch'),
+      const seconds = (performance.now() - started) / 1000;
+      recordRequest(info, res.statusCode, seconds, { apply: (req.headers['content-type'] ?? '').startsWith('application/apply-patch') });
+      opts.log.debug('request', {
+        verb: info.verb,
+        uri: req.url,
+        code: res.statusCode,
+        ms: Math.round(seconds * 1000),
+        user: userOf.get(req)?.name,
+        agent: req.headers['user-agent'],
       });
       if (!longRunning && --inFlight === 0) {
         const waiters = idleWaiters;
