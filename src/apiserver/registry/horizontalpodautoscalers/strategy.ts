@@ -11,7 +11,7 @@ import type {
 } from 'kubernetes-types/autoscaling/v2.js';
 import type { KubeObject } from '../../../api/object.js';
 import { fieldErr, type FieldError } from '../../../machinery/errors.js';
-import { invalidEach, isDNS1123Label, isValidPathSegmentName, validateLabelSelector, validateNonnegativeField } from '../../../machinery/validation.js';
+import { invalidEach, isDNS1123Label, isValidPathSegmentName, validateNonnegativeField } from '../../../machinery/validation.js';
 import type { Strategy as KindStrategy } from '../strategy.js';
 import { decodeQuantity } from '../group-validation.js';
 
@@ -99,7 +99,6 @@ function validateMetricIdentifier(id: Partial<MetricIdentifier> | undefined, pat
   const errs: FieldError[] = [];
   if (name === '') errs.push(fieldErr.required(`${path}.name`, 'must specify a metric name'));
   else errs.push(...invalidEach(`${path}.name`, name, isValidPathSegmentName(name)));
-  errs.push(...validateLabelSelector(id?.selector, `${path}.selector`));
   return errs;
 }
 
@@ -166,11 +165,12 @@ function validateMetricSource(spec: MetricSpec, key: string, path: string): Fiel
   return errs;
 }
 
+/** Metric source fields by type, in the order upstream checks them. */
 const SOURCE_KEYS: Record<string, string> = {
   Object: 'object',
+  External: 'external',
   Pods: 'pods',
   Resource: 'resource',
-  External: 'external',
   ContainerResource: 'containerResource',
 };
 
@@ -182,8 +182,13 @@ function validateMetricSpec(spec: MetricSpec, path: string): FieldError[] {
   // Upstream validates only the first populated source, then complains about the others.
   const present = Object.values(SOURCE_KEYS).filter((k) => (spec as unknown as Record<string, unknown>)[k] != null);
   if (present.length > 0) errs.push(...validateMetricSource(spec, present[0], `${path}.${present[0]}`));
-  const expected = SOURCE_KEYS[type] ?? type.toLowerCase();
-  if (!present.includes(expected)) errs.push(fieldErr.required(`${path}.${expected}`, 'must populate information for the given metric source'));
+  const expected = SOURCE_KEYS[type];
+  if (expected === undefined) {
+    // Upstream's type switch reports an unknown type a second time.
+    errs.push(fieldErr.notSupported(`${path}.type`, type, METRIC_SOURCE_TYPES));
+  } else if (!present.includes(expected)) {
+    errs.push(fieldErr.required(`${path}.${expected}`, 'must populate information for the given metric source'));
+  }
   if (present.length !== 1) {
     for (const k of present.filter((p) => p !== expected)) errs.push(fieldErr.forbidden(`${path}.${k}`, 'must populate the given metric source only'));
   }
@@ -218,7 +223,8 @@ function validateSpec(spec: Partial<HorizontalPodAutoscalerSpec>): FieldError[] 
   const errs: FieldError[] = [];
   const min = spec.minReplicas;
   const max = spec.maxReplicas ?? 0;
-  if (min != null && min < 1) errs.push(fieldErr.invalid('spec.minReplicas', min, 'must be greater than 0'));
+  // Scaling to zero (HPAScaleToZero) is an alpha feature upstream, off by default.
+  if (min != null && min < 1) errs.push(fieldErr.invalid('spec.minReplicas', min, 'must be greater than or equal to 1'));
   if (max < 1) errs.push(fieldErr.invalid('spec.maxReplicas', max, 'must be greater than 0'));
   if (min != null && max < min) errs.push(fieldErr.invalid('spec.maxReplicas', max, 'must be greater than or equal to `minReplicas`'));
   errs.push(...validateCrossVersionObjectReference(spec.scaleTargetRef, 'spec.scaleTargetRef'));
