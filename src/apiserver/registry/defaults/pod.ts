@@ -50,6 +50,8 @@ export function defaultContainer(c: Container | EphemeralContainer): void {
   if (!c.imagePullPolicy) c.imagePullPolicy = imageTag(typeof c.image === 'string' ? c.image : '') === 'latest' ? 'Always' : 'IfNotPresent';
   if (!c.terminationMessagePath) c.terminationMessagePath = '/dev/termination-log';
   if (!c.terminationMessagePolicy) c.terminationMessagePolicy = 'File';
+  // Not a pointer upstream, so every container shows `resources: {}`.
+  if (c.resources === undefined || c.resources === null) c.resources = {};
   for (const port of arr(c.ports)) if (isObj(port) && !port.protocol) port.protocol = 'TCP';
   for (const env of arr(c.env)) {
     const fieldRef = isObj(env) && isObj(env.valueFrom) ? env.valueFrom.fieldRef : undefined;

@@ -109,6 +109,26 @@ describe('jobs', () => {
     assert.deepEqual(brief(Strategy.validateUpdate!(moreCompletions, old)), ['FieldValueInvalid spec.completions']);
   });
 
+  test('pod failure policy rules', () => {
+    const policy = (rules: unknown[]): Json => ({ podFailurePolicy: { rules } });
+    assert.deepEqual(
+      Strategy.validate(created(policy([{ action: 'FailJob', onExitCodes: { containerName: 'pi', operator: 'In', values: [1, 42] } }, { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }]))),
+      [],
+    );
+    assert.equal((((spec(created(policy([{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }]))).podFailurePolicy as Json).rules as Json[])[0].onPodConditions as Json[])[0].status, 'True');
+    assert.equal(spec(created(policy([{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }]))).podReplacementPolicy, 'Failed');
+    assert.deepEqual(
+      brief(Strategy.validate(created(policy([{ action: 'Explode', onExitCodes: { containerName: 'nope', operator: 'In', values: [0, 3, 2] } }, { action: 'Count' }])))),
+      [
+        'FieldValueNotSupported spec.podFailurePolicy.rules[0].action',
+        'FieldValueInvalid spec.podFailurePolicy.rules[0].onExitCodes.containerName',
+        'FieldValueInvalid spec.podFailurePolicy.rules[0].onExitCodes.values[0]',
+        'FieldValueInvalid spec.podFailurePolicy.rules[0].onExitCodes.values[2]',
+        'FieldValueInvalid spec.podFailurePolicy.rules[1]',
+      ],
+    );
+  });
+
   test('field selector', () => {
     const o = created();
     o.status = { succeeded: 1 };

@@ -1,6 +1,6 @@
 // Jobs (upstream batch/v1 SetDefaults_Job, pkg/registry/batch/job/strategy.go and ValidateJob[Update|Status]).
 import { fieldErr, type FieldError } from '../../../machinery/errors.js';
-import { validateImmutableField, validateLabelSelector, validateNonnegativeField } from '../../../machinery/validation.js';
+import { invalidEach, isQualifiedName, validateImmutableField, validateLabelSelector, validateNonnegativeField } from '../../../machinery/validation.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type { Strategy } from '../strategy.js';
 import { asArray, asObject, asString, ensureObject, sameValue, type Json } from '../group-validation.js';
@@ -14,10 +14,63 @@ export const LEGACY_JOB_NAME_LABEL = 'job-name';
 const MAX_PARALLELISM_INDEXED = 100000;
 const MAX_INT32 = 2147483647;
 const COMPLETION_MODES = ['NonIndexed', 'Indexed'];
+const FAILURE_ACTIONS = ['Count', 'FailIndex', 'FailJob', 'Ignore'];
+const MAX_FAILURE_RULES = 20;
+const MAX_EXIT_CODES = 255;
 const POD_REPLACEMENT_POLICIES = ['Failed', 'TerminatingOrFailed'];
 
 function isSet(v: unknown): boolean {
   return v !== undefined && v !== null;
+}
+
+function validateOnExitCodes(req: Json, path: string, containerNames: Set<string>): FieldError[] {
+  const errs: FieldError[] = [];
+  if (isSet(req.containerName) && !containerNames.has(asString(req.containerName))) {
+    errs.push(fieldErr.invalid(`${path}.containerName`, req.containerName, 'must be one of the container or initContainer names in the pod template'));
+  }
+  const op = asString(req.operator);
+  if (op !== 'In' && op !== 'NotIn') errs.push(fieldErr.notSupported(`${path}.operator`, op, ['In', 'NotIn']));
+  const values = asArray(req.values).map((v) => (typeof v === 'number' ? v : Number.NaN));
+  const valuesPath = `${path}.values`;
+  if (values.length === 0) errs.push(fieldErr.invalid(valuesPath, values, 'at least one value is required'));
+  else if (values.length > MAX_EXIT_CODES) errs.push(fieldErr.tooMany(valuesPath, values.length, MAX_EXIT_CODES));
+  values.forEach((v, i) => {
+    if (op === 'In' && v === 0) errs.push(fieldErr.invalid(`${valuesPath}[${i}]`, v, 'must not be 0 for the In operator'));
+    if (i > 0 && values[i - 1] === v) errs.push(fieldErr.duplicate(`${valuesPath}[${i}]`, v));
+    else if (i > 0 && values[i - 1] > v) errs.push(fieldErr.invalid(`${valuesPath}[${i}]`, v, 'must be ordered'));
+  });
+  return errs;
+}
+
+/** Upstream's validatePodFailurePolicy. */
+function validatePodFailurePolicy(spec: Json, policy: Json, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const rules = asArray(policy.rules);
+  if (rules.length > MAX_FAILURE_RULES) errs.push(fieldErr.tooMany(`${path}.rules`, rules.length, MAX_FAILURE_RULES));
+  const podSpec = asObject(asObject(spec.template)?.spec) ?? {};
+  const containerNames = new Set([...asArray(podSpec.containers), ...asArray(podSpec.initContainers)].map((c) => asString(asObject(c)?.name)));
+  rules.forEach((raw, i) => {
+    const rule = asObject(raw) ?? {};
+    const p = `${path}.rules[${i}]`;
+    const action = asString(rule.action);
+    if (action === 'FailIndex' && !isSet(spec.backoffLimitPerIndex)) {
+      errs.push(fieldErr.invalid(`${p}.action`, action, 'requires the backoffLimitPerIndex to be set'));
+    }
+    if (!FAILURE_ACTIONS.includes(action)) errs.push(fieldErr.notSupported(`${p}.action`, action, FAILURE_ACTIONS));
+    const onExitCodes = asObject(rule.onExitCodes);
+    const onConditions = asArray(rule.onPodConditions);
+    if (onExitCodes) errs.push(...validateOnExitCodes(onExitCodes, `${p}.onExitCodes`, containerNames));
+    onConditions.forEach((rawCond, j) => {
+      const cond = asObject(rawCond) ?? {};
+      const cp = `${p}.onPodConditions[${j}]`;
+      const status = asString(cond.status);
+      if (!['True', 'False', 'Unknown'].includes(status)) errs.push(fieldErr.notSupported(`${cp}.status`, status, ['False', 'True', 'Unknown']));
+      errs.push(...invalidEach(`${cp}.type`, asString(cond.type), isQualifiedName(asString(cond.type))));
+    });
+    if (onExitCodes && onConditions.length > 0) errs.push(fieldErr.invalid(p, undefined, 'specifying both OnExitCodes and OnPodConditions is not supported'));
+    if (!onExitCodes && onConditions.length === 0) errs.push(fieldErr.invalid(p, undefined, 'specifying one of OnExitCodes and OnPodConditions is required'));
+  });
+  return errs;
 }
 
 /** Upstream's validateJobSpec: what a Job and a CronJob's jobTemplate share. */
@@ -44,6 +97,7 @@ export function validateJobSpec(spec: Json, path: string): FieldError[] {
     }
   }
   const failurePolicy = asObject(spec.podFailurePolicy);
+  if (failurePolicy) errs.push(...validatePodFailurePolicy(spec, failurePolicy, `${path}.podFailurePolicy`));
   const replacement = spec.podReplacementPolicy;
   if (isSet(replacement)) {
     if (failurePolicy) {
