@@ -114,6 +114,9 @@ describe('customresourcedefinitions strategy', () => {
     const o = created({ conversion: hook });
     assert.deepEqual(Strategy.validate(o), []);
     assert.equal((o.spec as { conversion: typeof hook & { webhook: { clientConfig: { service: { port: number } } } } }).conversion.webhook.clientConfig.service.port, 443);
+    assert.deepEqual(v({ conversion: { ...hook, webhook: { ...hook.webhook, clientConfig: { url: 'http://x.example.com' } } } }), [
+      "FieldValueInvalid spec.conversion.webhookClientConfig.url: 'https' is the only allowed URL scheme; desired format: https://host[/path]",
+    ]);
     assert.deepEqual(v({ conversion: { strategy: 'None', webhook: { clientConfig: { url: 'https://x' } } } }), [
       'FieldValueForbidden spec.conversion.webhookClientConfig: should not be set when strategy is not set to Webhook',
     ]);

@@ -14,6 +14,7 @@ import type { KubeObject } from '../../../api/object.js';
 import { fieldErr, type FieldError } from '../../../machinery/errors.js';
 import { isDNS1035Label, isDNS1123Subdomain, validateImmutableField } from '../../../machinery/validation.js';
 import type { Strategy as KindStrategy } from '../strategy.js';
+import { validateClientConfig } from '../validatingwebhookconfigurations/strategy.js';
 
 const SCOPES = ['Cluster', 'Namespaced'];
 const CONVERSION_STRATEGIES = ['None', 'Webhook'];
@@ -145,7 +146,7 @@ function validateConversion(conversion: CustomResourceConversion | undefined, pa
   if (strategy === 'Webhook') {
     const cc = webhook?.clientConfig;
     if (!cc) errs.push(fieldErr.required(`${path}.webhookClientConfig`, 'required when strategy is set to Webhook'));
-    else if ((cc.url == null) === (cc.service == null)) errs.push(fieldErr.required(`${path}.webhookClientConfig`, 'exactly one of url or service is required'));
+    else errs.push(...validateClientConfig(cc, `${path}.webhookClientConfig`));
     const versions = webhook?.conversionReviewVersions ?? [];
     if (versions.length === 0) {
       errs.push(fieldErr.required(`${path}.conversionReviewVersions`, `must specify one of ${CONVERSION_REVIEW_VERSIONS.join(', ')}`));

@@ -67,9 +67,11 @@ describe('validatingwebhookconfigurations strategy', () => {
       'FieldValueInvalid webhooks[0].clientConfig.service.path: segment[1] may not be empty',
     ]);
     assert.deepEqual(v({ clientConfig: { service: { path: '/' } } }), [
-      'FieldValueRequired webhooks[0].clientConfig.service.name: service name is required',
-      'FieldValueRequired webhooks[0].clientConfig.service.namespace: service namespace is required',
+      'FieldValueRequired webhooks[0].clientConfig.service.name: ',
+      'FieldValueRequired webhooks[0].clientConfig.service.namespace: ',
     ]);
+    // Upstream's swapped arguments: a missing name is reported at .namespace.
+    assert.deepEqual(v({ clientConfig: { service: { namespace: 'ns' } } }), ['FieldValueRequired webhooks[0].clientConfig.service.namespace: ']);
   });
 
   test('rules (upstream cases)', () => {

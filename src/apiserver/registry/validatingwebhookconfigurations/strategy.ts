@@ -131,8 +131,10 @@ function validateWebhookURL(raw: string, path: string): FieldError[] {
 /** Upstream's webhook.ValidateWebhookService: name, namespace, port, and a path of DNS-subdomain segments. */
 function validateWebhookService(svc: NonNullable<WebhookClientConfig['service']>, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  if (!svc.name) errs.push(fieldErr.required(`${path}.name`, 'service name is required'));
-  if (!svc.namespace) errs.push(fieldErr.required(`${path}.namespace`, 'service namespace is required'));
+  // Upstream passes name and namespace in swapped order (kubernetes#141353), so a missing name is reported
+  // at .namespace and vice versa; kept so the errors match.
+  if (!svc.namespace) errs.push(fieldErr.required(`${path}.name`));
+  if (!svc.name) errs.push(fieldErr.required(`${path}.namespace`));
   const port = svc.port ?? 443;
   const portErrs = isValidPortNum(port);
   if (portErrs.length > 0) errs.push(fieldErr.invalid(`${path}.port`, port, `port is not valid: ${portErrs.join(', ')}`));
@@ -152,7 +154,8 @@ function validateWebhookService(svc: NonNullable<WebhookClientConfig['service']>
   return errs;
 }
 
-function validateClientConfig(cc: WebhookClientConfig | undefined, path: string): FieldError[] {
+/** Exactly one of url (https) or service; shared with CRD conversion webhooks. */
+export function validateClientConfig(cc: WebhookClientConfig | undefined, path: string): FieldError[] {
   const url = cc?.url;
   const service = cc?.service;
   if ((url == null) === (service == null)) return [fieldErr.required(path, 'exactly one of url or service is required')];
