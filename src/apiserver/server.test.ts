@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openMemoryStorage } from '../storage/memory/memory.js';
 import { createCA, issueClientCert } from './pki/issue.js';
 import { requestInfoOf } from './request-info.js';
-import { createLogger, startServer, type ApiHandler, type RunningServer, type ServerConfig, type ServerDeps } from './server.js';
+import { ShutdownHooks, createLogger, startServer, type ApiHandler, type RunningServer, type ServerConfig, type ServerDeps } from './server.js';
 
 interface Reply {
   status: number;
@@ -336,5 +336,40 @@ describe('pipeline edge cases', () => {
     assert.ok(took < 2000, `shutdown took ${took}ms`);
     await assert.rejects(call(srv, '/livez'), /ECONNREFUSED/);
     await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('ShutdownHooks', () => {
+  test('closes long-running requests at shutdown, and at once when they start afterwards', async () => {
+    const hooks = new ShutdownHooks();
+    const closed: string[] = [];
+    hooks.registerLongRunning(() => closed.push('a'));
+    const unregister = hooks.registerLongRunning(() => closed.push('b'));
+    unregister();
+    hooks.beginShutdown();
+    assert.deepEqual(closed, ['a']);
+    assert.equal(hooks.shuttingDown, true);
+    hooks.registerLongRunning(() => closed.push('late'));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(closed, ['a', 'late']);
+  });
+
+  test('runs hooks last-first and does not wait forever for a hung one', async () => {
+    const hooks = new ShutdownHooks();
+    const order: string[] = [];
+    const lines: string[] = [];
+    hooks.onShutdown('first', () => void order.push('first'));
+    hooks.onShutdown('hung', () => new Promise<void>(() => undefined));
+    hooks.onShutdown('failing', () => {
+      throw new Error('nope');
+    });
+    hooks.onShutdown('last', () => void order.push('last'));
+    const t0 = Date.now();
+    await hooks.runHooks(createLogger('warn', (l) => lines.push(l)), 50);
+    assert.ok(Date.now() - t0 < 1000);
+    assert.deepEqual(order, ['last', 'first']);
+    assert.equal(lines.length, 2);
+    assert.match(lines[0], /shutdown hook failed" hook=failing err=nope/);
+    assert.match(lines[1], /shutdown hook did not finish in time" hook=hung ms=50/);
   });
 });

@@ -307,10 +307,13 @@ export class ShutdownHooks {
     }
   }
 
-  async runHooks(log?: Logger): Promise<void> {
+  /** Runs the hooks, last registered first; each gets `perHookMs` before shutdown moves on without it. */
+  async runHooks(log?: Logger, perHookMs = 5000): Promise<void> {
     for (const h of this.hooks.reverse()) {
       try {
-        await h.run();
+        if ((await Promise.race([Promise.resolve(h.run()).then(() => 'done' as const), timeout(perHookMs)])) === 'timeout') {
+          log?.warn('shutdown hook did not finish in time', { hook: h.name, ms: perHookMs });
+        }
       } catch (e) {
         log?.error('shutdown hook failed', { hook: h.name, err: e });
       }
@@ -496,7 +499,12 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         server.closeAllConnections();
         await closed;
         await lifecycle.runHooks(log);
-        await storage.close();
+        // An unreachable etcd must not keep the process from exiting.
+        const storageClosed = storage.close().then(
+          () => 'done' as const,
+          (err: unknown) => void log.error('closing storage failed', { err }),
+        );
+        if ((await Promise.race([storageClosed, timeout(5000)])) === 'timeout') log.warn('storage did not close in time');
         log.info('shutdown complete');
       })();
       return stopping;
