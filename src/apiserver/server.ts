@@ -311,7 +311,7 @@ export class ShutdownHooks {
   async runHooks(log?: Logger, perHookMs = 5000): Promise<void> {
     for (const h of this.hooks.reverse()) {
       try {
-        if ((await Promise.race([Promise.resolve(h.run()).then(() => 'done' as const), timeout(perHookMs)])) === 'timeout') {
+        if ((await within(Promise.resolve(h.run()), perHookMs)) === 'timeout') {
           log?.warn('shutdown hook did not finish in time', { hook: h.name, ms: perHookMs });
         }
       } catch (e) {
@@ -388,8 +388,17 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-function timeout(ms: number): Promise<'timeout'> {
-  return new Promise((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
+/** Waits for `work` at most `ms`; the timer keeps the process alive meanwhile and is cleared once either ends. */
+async function within(work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => 'done' as const), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function startServer(config: ServerConfig, deps: ServerDeps = {}): Promise<RunningServer> {
@@ -492,7 +501,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const graceMs = deps.shutdownTimeoutMs ?? 10_000;
-        if ((await Promise.race([pipeline.idle(), timeout(graceMs)])) === 'timeout') {
+        if ((await within(pipeline.idle(), graceMs)) === 'timeout') {
           log.warn('requests still in flight at shutdown deadline; closing their connections', { inFlight: pipeline.inFlight });
         }
         // Responses written during the drain carried "Connection: close"; anything left is idle or overdue.
@@ -500,11 +509,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         await closed;
         await lifecycle.runHooks(log);
         // An unreachable etcd must not keep the process from exiting.
-        const storageClosed = storage.close().then(
-          () => 'done' as const,
-          (err: unknown) => void log.error('closing storage failed', { err }),
-        );
-        if ((await Promise.race([storageClosed, timeout(5000)])) === 'timeout') log.warn('storage did not close in time');
+        const storageClosed = storage.close().catch((err: unknown) => log.error('closing storage failed', { err }));
+        if ((await within(storageClosed, 5000)) === 'timeout') log.warn('storage did not close in time');
         log.info('shutdown complete');
       })();
       return stopping;
