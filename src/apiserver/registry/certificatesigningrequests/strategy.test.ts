@@ -87,13 +87,15 @@ describe('certificatesigningrequests strategy', () => {
 
   test('conditions and certificate (upstream cases)', () => {
     const withStatus = (status: Record<string, unknown>) => summary(Strategy.validate(csr({}, status)));
-    assert.deepEqual(withStatus({ conditions: [{ type: 'Approved', status: 'False' }] }), ['FieldValueInvalid status.conditions[0].status: Approved condition may only have status=True']);
+    assert.deepEqual(withStatus({ conditions: [{ type: 'Approved', status: 'False' }] }), ['FieldValueNotSupported status.conditions[0].status: supported values: "True"']);
     assert.deepEqual(withStatus({ conditions: [{ type: 'Approved', status: 'True' }, { type: 'Denied', status: 'True' }] }), [
-      'FieldValueInvalid status.conditions: Approved and Denied conditions are mutually exclusive',
+      'FieldValueInvalid status.conditions[1].type: Approved and Denied conditions are mutually exclusive',
     ]);
-    assert.deepEqual(withStatus({ conditions: [{ type: 'Failed', status: 'Maybe' }, { type: 'Failed', status: 'True' }] }), [
-      'FieldValueNotSupported status.conditions[0].status: supported values: "True", "False", "Unknown"',
+    assert.deepEqual(withStatus({ conditions: [{ type: 'Ready', status: 'Maybe' }, { type: 'Ready', status: 'True' }, { type: '', status: '' }] }), [
+      'FieldValueNotSupported status.conditions[0].status: supported values: "False", "True", "Unknown"',
       'FieldValueDuplicate status.conditions[1].type: ',
+      'FieldValueRequired status.conditions[2].type: ',
+      'FieldValueRequired status.conditions[2].status: ',
     ]);
     assert.deepEqual(withStatus({ certificate: b64(certPEM) }), []);
     assert.deepEqual(withStatus({ certificate: b64(ecCSR) }), ['FieldValueInvalid status.certificate: only CERTIFICATE PEM blocks are allowed, found "CERTIFICATE REQUEST"']);
@@ -123,16 +125,28 @@ describe('certificatesigningrequests strategy', () => {
     assert.deepEqual(summary(validateApprovalUpdate(removed, next)), ['FieldValueForbidden status.conditions: updates may not remove a condition of type "Approved"']);
   });
 
-  test('status updates may not add or remove approval, nor change an issued certificate', () => {
+  test('status updates may not add, remove or modify approval, nor change an issued certificate', () => {
     const approved = csr({}, { conditions: [{ type: 'Approved', status: 'True' }], certificate: b64(certPEM) });
     const sneaky = csr({}, { conditions: [{ type: 'Denied', status: 'True' }], certificate: b64(`${certPEM}${certPEM}`) });
     assert.deepEqual(summary(Strategy.validateStatusUpdate!(sneaky, approved)), [
       'FieldValueForbidden status.conditions: updates may not remove a condition of type "Approved"',
       'FieldValueForbidden status.conditions: updates may not add a condition of type "Denied"',
-      'FieldValueInvalid status.certificate: updates may not modify existing certificate content',
+      'FieldValueForbidden status.certificate: updates may not modify existing certificate content',
     ]);
+    const reworded = csr({}, { conditions: [{ type: 'Approved', status: 'True', message: 'edited' }], certificate: b64(certPEM) });
+    assert.deepEqual(summary(Strategy.validateStatusUpdate!(reworded, approved)), ['FieldValueForbidden status.conditions: updates may not modify a condition of type "Approved"']);
     const issued = csr({}, { conditions: [{ type: 'Approved', status: 'True' }], certificate: b64(certPEM) });
     assert.deepEqual(Strategy.validateStatusUpdate!(issued, csr({}, { conditions: [{ type: 'Approved', status: 'True' }] })), []);
+    // Only /status may issue certificates.
+    assert.deepEqual(summary(Strategy.validateUpdate!(issued, csr({}, { conditions: [{ type: 'Approved', status: 'True' }] }))), [
+      'FieldValueForbidden status.certificate: updates may not set certificate content',
+    ]);
+  });
+
+  test('objects stored under older rules stay updatable', () => {
+    const legacy = csr({ signerName: 'kubernetes.io/legacy-unknown', usages: ['client auth', 'client auth'] }, { conditions: [{ type: 'Approved', status: 'True' }, { type: 'Denied', status: 'True' }] });
+    assert.deepEqual(Strategy.validateStatusUpdate!(legacy, legacy), []);
+    assert.ok(Strategy.validate(legacy).length > 0);
   });
 
   test('spec.signerName is a selectable field', () => {

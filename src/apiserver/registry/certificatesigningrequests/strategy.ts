@@ -9,6 +9,7 @@ import { isDNS1123Label, isDNS1123Subdomain, DNS1123_LABEL_MAX_LENGTH, DNS1123_S
 import { formatTime } from '../../../machinery/time.js';
 import type { UserInfo } from '../../auth/user.js';
 import type { Strategy as KindStrategy } from '../strategy.js';
+import { sameValue } from '../group-validation.js';
 import { checkCertificateChain, checkCSR } from './csr-parse.js';
 
 export const KEY_USAGES = [
@@ -38,7 +39,7 @@ export const KEY_USAGES = [
 ];
 const LEGACY_UNKNOWN_SIGNER = 'kubernetes.io/legacy-unknown';
 const APPROVAL_TYPES = ['Approved', 'Denied'];
-const CONDITION_STATUSES = ['True', 'False', 'Unknown'];
+const CONDITION_STATUSES = ['False', 'True', 'Unknown'];
 const MIN_EXPIRATION_SECONDS = 600;
 const CERTIFICATE_DATA = '<certificate data>';
 
@@ -80,29 +81,72 @@ export function validateSignerName(signerName: string, path: string): FieldError
   return errs;
 }
 
-function validateConditions(conditions: CertificateSigningRequestCondition[]): FieldError[] {
+/**
+ * Leniency for objects already stored with data today's rules reject (upstream's getValidationOptions), plus what
+ * the subresource being written may change.
+ */
+interface CSRValidationOptions {
+  allowBothApprovedAndDenied?: boolean;
+  allowLegacySignerName?: boolean;
+  allowDuplicateConditionTypes?: boolean;
+  allowEmptyConditionType?: boolean;
+  allowArbitraryCertificate?: boolean;
+  allowDuplicateUsages?: boolean;
+  allowUnknownUsages?: boolean;
+  allowSettingCertificate?: boolean;
+  allowSettingApprovalConditions?: boolean;
+}
+
+const TRUE_ONLY_CONDITIONS = ['Approved', 'Denied', 'Failed'];
+const hasDuplicates = (xs: string[]) => new Set(xs).size !== xs.length;
+
+function optionsFor(csr: CertificateSigningRequest, old: CertificateSigningRequest): CSRValidationOptions {
+  const conditions = old.status?.conditions ?? [];
+  const types = conditions.map((c) => c.type);
+  const usages = old.spec?.usages ?? [];
+  const certificate = decodeBytes(old.status?.certificate);
+  return {
+    allowBothApprovedAndDenied: types.includes('Approved') && types.includes('Denied'),
+    allowLegacySignerName: old.spec?.signerName === LEGACY_UNKNOWN_SIGNER,
+    allowDuplicateConditionTypes: hasDuplicates(types),
+    allowEmptyConditionType: types.some((t) => !t),
+    allowArbitraryCertificate:
+      (csr.status?.certificate ?? '') === (old.status?.certificate ?? '') || certificate === undefined || checkCertificateChain(certificate) !== undefined,
+    allowDuplicateUsages: hasDuplicates(usages),
+    allowUnknownUsages: usages.some((u) => !KEY_USAGES.includes(u)),
+  };
+}
+
+function validateConditions(conditions: CertificateSigningRequestCondition[], opts: CSRValidationOptions): FieldError[] {
   const errs: FieldError[] = [];
   const seen = new Set<string>();
   let approved = false;
   let denied = false;
   conditions.forEach((c, i) => {
     const path = `status.conditions[${i}]`;
-    if (!c.type) errs.push(fieldErr.required(`${path}.type`));
-    if (!CONDITION_STATUSES.includes(c.status)) errs.push(fieldErr.notSupported(`${path}.status`, c.status ?? '', CONDITION_STATUSES));
-    if (c.type === 'Approved' || c.type === 'Denied') {
-      if (c.type === 'Approved') approved = true;
-      else denied = true;
-      if (c.status !== 'True') errs.push(fieldErr.invalid(`${path}.status`, c.status, `${c.type} condition may only have status=True`));
+    if (!opts.allowEmptyConditionType && !c.type) errs.push(fieldErr.required(`${path}.type`));
+    const allowed = TRUE_ONLY_CONDITIONS.includes(c.type) ? ['True'] : CONDITION_STATUSES;
+    if (!c.status) errs.push(fieldErr.required(`${path}.status`));
+    else if (!allowed.includes(c.status)) errs.push(fieldErr.notSupported(`${path}.status`, c.status, allowed));
+    if (!opts.allowBothApprovedAndDenied) {
+      if (c.type === 'Approved') {
+        approved = true;
+        if (denied) errs.push(fieldErr.invalid(`${path}.type`, c.type, 'Approved and Denied conditions are mutually exclusive'));
+      } else if (c.type === 'Denied') {
+        denied = true;
+        if (approved) errs.push(fieldErr.invalid(`${path}.type`, c.type, 'Approved and Denied conditions are mutually exclusive'));
+      }
     }
-    if (seen.has(c.type)) errs.push(fieldErr.duplicate(`${path}.type`, c.type));
-    seen.add(c.type);
+    if (!opts.allowDuplicateConditionTypes) {
+      if (seen.has(c.type)) errs.push(fieldErr.duplicate(`${path}.type`, c.type));
+      seen.add(c.type);
+    }
   });
-  if (approved && denied) errs.push(fieldErr.invalid('status.conditions', conditions, 'Approved and Denied conditions are mutually exclusive'));
   return errs;
 }
 
-/** Upstream's validateCertificateSigningRequest (v1 options: known usages, no duplicates, no legacy signer). */
-function validateCSR(obj: KubeObject): FieldError[] {
+/** Upstream's validateCertificateSigningRequest. */
+function validateCSR(obj: KubeObject, opts: CSRValidationOptions = {}): FieldError[] {
   const csr = csrOf(obj);
   const spec: Partial<CertificateSigningRequest['spec']> = csr.spec ?? {};
   const errs: FieldError[] = [];
@@ -111,29 +155,73 @@ function validateCSR(obj: KubeObject): FieldError[] {
   if (problem) errs.push(fieldErr.invalid('spec.request', spec.request ?? '', problem));
   const usages = spec.usages ?? [];
   if (usages.length === 0) errs.push(fieldErr.required('spec.usages'));
-  usages.forEach((u, i) => {
-    if (!KEY_USAGES.includes(u)) errs.push(fieldErr.notSupported(`spec.usages[${i}]`, u, KEY_USAGES));
-  });
-  const seen = new Set<string>();
-  usages.forEach((u, i) => {
-    if (seen.has(u)) errs.push(fieldErr.duplicate(`spec.usages[${i}]`, u));
-    seen.add(u);
-  });
+  if (!opts.allowUnknownUsages) {
+    usages.forEach((u, i) => {
+      if (!KEY_USAGES.includes(u)) errs.push(fieldErr.notSupported(`spec.usages[${i}]`, u, KEY_USAGES));
+    });
+  }
+  if (!opts.allowDuplicateUsages) {
+    const seen = new Set<string>();
+    usages.forEach((u, i) => {
+      if (seen.has(u)) errs.push(fieldErr.duplicate(`spec.usages[${i}]`, u));
+      seen.add(u);
+    });
+  }
   const signerName = spec.signerName ?? '';
-  if (signerName === LEGACY_UNKNOWN_SIGNER) {
+  if (!opts.allowLegacySignerName && signerName === LEGACY_UNKNOWN_SIGNER) {
     errs.push(fieldErr.invalid('spec.signerName', signerName, 'the legacy signerName is not allowed via this API version'));
   } else errs.push(...validateSignerName(signerName, 'spec.signerName'));
   if (spec.expirationSeconds != null && spec.expirationSeconds < MIN_EXPIRATION_SECONDS) {
     errs.push(fieldErr.invalid('spec.expirationSeconds', spec.expirationSeconds, 'may not specify a duration less than 600 seconds (10 minutes)'));
   }
-  errs.push(...validateConditions(csr.status?.conditions ?? []));
-  const certificate = decodeBytes(csr.status?.certificate);
-  const certProblem = certificate === undefined ? 'illegal base64 data' : checkCertificateChain(certificate);
-  if (certProblem) errs.push(fieldErr.invalid('status.certificate', CERTIFICATE_DATA, certProblem));
+  errs.push(...validateConditions(csr.status?.conditions ?? [], opts));
+  if (!opts.allowArbitraryCertificate) {
+    const certificate = decodeBytes(csr.status?.certificate);
+    const certProblem = certificate === undefined ? 'illegal base64 data' : checkCertificateChain(certificate);
+    if (certProblem) errs.push(fieldErr.invalid('status.certificate', CERTIFICATE_DATA, certProblem));
+  }
   return errs;
 }
 
-const isApproval = (c: CertificateSigningRequestCondition) => APPROVAL_TYPES.includes(c.type);
+type CSRWrite = 'main' | 'status' | 'approval';
+
+function updateOptions(obj: KubeObject, old: KubeObject, write: CSRWrite): CSRValidationOptions {
+  return { ...optionsFor(csrOf(obj), csrOf(old)), allowSettingCertificate: write === 'status', allowSettingApprovalConditions: write === 'approval' };
+}
+
+/** Upstream's validateCertificateSigningRequestUpdate for the main resource, /status or /approval. */
+function validateCSRUpdate(obj: KubeObject, old: KubeObject, write: CSRWrite): FieldError[] {
+  return [...validateCSR(obj, updateOptions(obj, old, write)), ...transitionErrors(obj, old, write)];
+}
+
+/** What an update may not change: existing approval/failure conditions and an issued certificate. */
+function transitionErrors(obj: KubeObject, old: KubeObject, write: CSRWrite): FieldError[] {
+  const csr = csrOf(obj);
+  const prev = csrOf(old);
+  const opts = updateOptions(obj, old, write);
+  const errs: FieldError[] = [];
+  const ofType = (c: CertificateSigningRequest, t: string) => (c.status?.conditions ?? []).filter((x) => x.type === t);
+  for (const t of [...APPROVAL_TYPES, 'Failed']) {
+    if (ofType(csr, t).length < ofType(prev, t).length) errs.push(fieldErr.forbidden('status.conditions', `updates may not remove a condition of type "${t}"`));
+  }
+  if (!opts.allowSettingApprovalConditions) {
+    for (const t of APPROVAL_TYPES) {
+      const before = ofType(prev, t);
+      const after = ofType(csr, t);
+      if (after.length > before.length) errs.push(fieldErr.forbidden('status.conditions', `updates may not add a condition of type "${t}"`));
+      else if (after.length === before.length && !sameValue(after, before)) {
+        errs.push(fieldErr.forbidden('status.conditions', `updates may not modify a condition of type "${t}"`));
+      }
+    }
+  }
+  const certificate = csr.status?.certificate ?? '';
+  const oldCertificate = prev.status?.certificate ?? '';
+  if (certificate !== oldCertificate) {
+    if (!opts.allowSettingCertificate) errs.push(fieldErr.forbidden('status.certificate', 'updates may not set certificate content'));
+    else if (oldCertificate.length > 0) errs.push(fieldErr.forbidden('status.certificate', 'updates may not modify existing certificate content'));
+  }
+  return errs;
+}
 
 /** Upstream's populateConditionTimestamps: missing times become now, a same-status condition keeps its transition. */
 function populateConditionTimestamps(csr: CertificateSigningRequest, old: CertificateSigningRequest, now: Date): void {
@@ -171,14 +259,9 @@ export function prepareApprovalUpdate(obj: KubeObject, old: KubeObject, now = ne
   populateConditionTimestamps(csr, prev, now);
 }
 
-/** /approval validation: the whole object, plus approval conditions, once set, may not be removed. */
+/** /approval validation: the whole object, plus approval conditions that may be added but never removed. */
 export function validateApprovalUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
-  const errs = validateCSR(obj);
-  const now = csrOf(obj).status?.conditions ?? [];
-  for (const c of (csrOf(old).status?.conditions ?? []).filter(isApproval)) {
-    if (!now.some((n) => n.type === c.type)) errs.push(fieldErr.forbidden('status.conditions', `updates may not remove a condition of type "${c.type}"`));
-  }
-  return errs;
+  return validateCSRUpdate(obj, old, 'approval');
 }
 
 export const Strategy: KindStrategy = {
@@ -204,24 +287,9 @@ export const Strategy: KindStrategy = {
     if (status) csr.status = structuredClone(status);
     else delete csr.status;
   },
-  validate: validateCSR,
-  validateStatusUpdate(obj, old) {
-    const csr = csrOf(obj);
-    const prev = csrOf(old);
-    const errs = validateCSR(obj);
-    // /status may not touch approval: that is what /approval (and its authorization check) is for.
-    const approvals = (c: CertificateSigningRequest) => (c.status?.conditions ?? []).filter(isApproval).map((x) => x.type);
-    for (const t of approvals(prev)) {
-      if (!approvals(csr).includes(t)) errs.push(fieldErr.forbidden('status.conditions', `updates may not remove a condition of type "${t}"`));
-    }
-    for (const t of approvals(csr)) {
-      if (!approvals(prev).includes(t)) errs.push(fieldErr.forbidden('status.conditions', `updates may not add a condition of type "${t}"`));
-    }
-    const oldCert = prev.status?.certificate ?? '';
-    if (oldCert.length > 0 && (csr.status?.certificate ?? '') !== oldCert) {
-      errs.push(fieldErr.invalid('status.certificate', CERTIFICATE_DATA, 'updates may not modify existing certificate content'));
-    }
-    return errs;
-  },
+  validate: (obj) => validateCSR(obj),
+  // The store also runs validate(); these add what depends on the old object and on the subresource written.
+  validateUpdate: (obj, old) => transitionErrors(obj, old, 'main'),
+  validateStatusUpdate: (obj, old) => validateCSRUpdate(obj, old, 'status'),
   selectableFields: (obj) => ({ 'spec.signerName': csrOf(obj).spec?.signerName ?? '' }),
 };
