@@ -19,7 +19,7 @@ describe('podtemplates', () => {
     assert.deepEqual(
       Strategy.validate(bad).map((e) => `${e.type} ${e.field}`),
       [
-        'FieldValueInvalid template.metadata.labels',
+        'FieldValueInvalid template.labels',
         'FieldValueRequired template.spec.containers',
         'FieldValueForbidden template.spec.ephemeralContainers',
       ],

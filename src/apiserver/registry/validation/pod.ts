@@ -1084,8 +1084,9 @@ export function validatePodTemplateSpec(templateValue: unknown, path: string): F
   if (!template) return [fieldErr.required(path, '')];
   const meta = asObject(template.metadata) ?? {};
   const errs = [
-    ...validateLabels(asStringMap(meta.labels), `${path}.metadata.labels`),
-    ...validateAnnotations(asStringMap(meta.annotations), `${path}.metadata.annotations`),
+    // Upstream reports template metadata at "<path>.labels", without "metadata".
+    ...validateLabels(asStringMap(meta.labels), `${path}.labels`),
+    ...validateAnnotations(asStringMap(meta.annotations), `${path}.annotations`),
     ...validatePodSpec(template.spec, `${path}.spec`),
   ];
   if (asArray(asObject(template.spec)?.ephemeralContainers).length > 0) {
@@ -1170,13 +1171,13 @@ function validateOnlyDeletedSchedulingGates(newList: unknown, oldList: unknown, 
   return errs;
 }
 
-/** A short listing of the top-level spec fields that differ, standing in for upstream's cmp.Diff. */
+/** The top-level spec fields that differ, laid out like upstream's cmp.Diff (- old, + new). */
 function specDiff(oldSpec: Json, newSpec: Json): string {
   const keys = [...new Set([...Object.keys(oldSpec), ...Object.keys(newSpec)])].sort();
-  return keys
+  const lines = keys
     .filter((k) => !sameValue(oldSpec[k], newSpec[k]))
-    .map((k) => `  core.PodSpec{${k}: ${JSON.stringify(oldSpec[k] ?? null)} -> ${JSON.stringify(newSpec[k] ?? null)}}`)
-    .join('\n');
+    .flatMap((k) => [`- \t${k}: ${JSON.stringify(oldSpec[k] ?? null)},`, `+ \t${k}: ${JSON.stringify(newSpec[k] ?? null)},`]);
+  return ['  core.PodSpec{', ...lines, '  }'].join('\n');
 }
 
 /** Upstream's ValidatePodUpdate spec rules: only images, activeDeadlineSeconds, tolerations and gates may change. */
