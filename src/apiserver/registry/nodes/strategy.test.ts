@@ -19,7 +19,7 @@ describe('nodes', () => {
     assert.deepEqual(brief(Strategy.validate(node({ spec: { taints: [{ key: 'a', effect: 'Never' }] } }))), ['FieldValueNotSupported spec.taints[0].effect']);
     assert.deepEqual(
       brief(Strategy.validate(node({ spec: { taints: [{ key: 'a', effect: 'NoSchedule' }, { key: 'a', value: 'b', effect: 'NoSchedule' }] } }))),
-      ['FieldValueDuplicate spec.taints'],
+      ['FieldValueDuplicate spec.taints[1]'],
     );
     assert.deepEqual(brief(Strategy.validate(node({ spec: { podCIDRs: ['10.0.0.0/8', '10.1.0.0/16'] } }))), ['FieldValueInvalid spec.podCIDRs']);
   });

@@ -14,16 +14,13 @@ function validateTaints(taints: unknown, path: string): FieldError[] {
     const key = asString(t.key);
     errs.push(...validateLabelName(key, `${p}.key`));
     const value = asString(t.value);
-    if (value) errs.push(...invalidEach(`${p}.value`, value, isValidLabelValue(value)));
+    const valueErrs = isValidLabelValue(value);
+    if (valueErrs.length) errs.push(fieldErr.invalid(`${p}.value`, value, valueErrs.join(';')));
     errs.push(...validateTaintEffect(t.effect, false, `${p}.effect`));
-    const pair = `${key}/${asString(t.effect)}`;
-    if (seen.has(pair)) errs.push(fieldErr.duplicate(p, t));
+    const pair = `${asString(t.effect)}\u0000${key}`;
+    if (seen.has(pair)) errs.push({ ...fieldErr.duplicate(p, t), detail: 'taints must be unique by key and effect pair' });
     seen.add(pair);
   });
-  // Upstream words the uniqueness rule once for the whole list.
-  if (errs.some((e) => e.type === 'FieldValueDuplicate')) {
-    return errs.map((e) => (e.type === 'FieldValueDuplicate' ? fieldErr.duplicate(path, 'taints must be unique by key and effect pair') : e));
-  }
   return errs;
 }
 
