@@ -1,10 +1,7 @@
 // admissionregistration.k8s.io/v1 MutatingWebhookConfiguration: validating-webhook rules plus reinvocationPolicy.
 import type { MutatingWebhookConfiguration } from 'kubernetes-types/admissionregistration/v1.js';
-import { fieldErr } from '../../../machinery/errors.js';
 import type { Strategy as KindStrategy } from '../strategy.js';
 import { defaultWebhook, validateWebhooks, type Webhook } from '../validatingwebhookconfigurations/strategy.js';
-
-const REINVOCATION_POLICIES = ['IfNeeded', 'Never'];
 
 export const Strategy: KindStrategy = {
   defaults(obj) {
@@ -13,10 +10,5 @@ export const Strategy: KindStrategy = {
       hook.reinvocationPolicy ??= 'Never';
     }
   },
-  validate: (obj) =>
-    validateWebhooks((obj as unknown as MutatingWebhookConfiguration).webhooks as Webhook[] | undefined, (hook, path) =>
-      hook.reinvocationPolicy != null && !REINVOCATION_POLICIES.includes(hook.reinvocationPolicy)
-        ? [fieldErr.notSupported(`${path}.reinvocationPolicy`, hook.reinvocationPolicy, REINVOCATION_POLICIES)]
-        : [],
-    ),
+  validate: (obj) => validateWebhooks((obj as unknown as MutatingWebhookConfiguration).webhooks as Webhook[] | undefined, true),
 };

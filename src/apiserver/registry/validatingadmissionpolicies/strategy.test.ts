@@ -54,6 +54,8 @@ describe('validatingadmissionpolicies strategy', () => {
       'FieldValueInvalid spec.validations[0].message: message must not contain line breaks',
       'FieldValueNotSupported spec.validations[0].reason: supported values: "Forbidden", "Invalid", "RequestEntityTooLarge", "Unauthorized"',
     ]);
+    assert.deepEqual(v({ paramKind: { apiVersion: 'example.com/', kind: 'Limit' } }), ['FieldValueInvalid spec.paramKind.apiVersion: version must be specified']);
+    assert.deepEqual(v({ paramKind: { apiVersion: 'a/b/c', kind: 'Limit' } }), ['FieldValueInvalid spec.paramKind.apiVersion: unexpected GroupVersion string: a/b/c']);
     const paramKindErrs = v({ paramKind: { apiVersion: '', kind: 'bad_kind' } });
     assert.equal(paramKindErrs.length, 2);
     assert.equal(paramKindErrs[0], 'FieldValueRequired spec.paramKind.apiVersion: ');

@@ -74,8 +74,11 @@ function validateParamKind(kind: { apiVersion?: string; kind?: string }, path: s
     if (parts.length > 2) errs.push(fieldErr.invalid(`${path}.apiVersion`, apiVersion, `unexpected GroupVersion string: ${apiVersion}`));
     else {
       const [group, version] = parts.length === 2 ? parts : ['', parts[0]];
-      if (group.length > 0) errs.push(...invalidEach(`${path}.apiVersion`, group, isDNS1123Subdomain(group)));
-      errs.push(...invalidEach(`${path}.apiVersion`, version, isDNS1035Label(version)));
+      const groupErrs = group.length > 0 ? isDNS1123Subdomain(group) : [];
+      if (groupErrs.length > 0) errs.push(fieldErr.invalid(`${path}.apiVersion`, group, groupErrs.join(',')));
+      const versionErrs = isDNS1035Label(version);
+      if (version.length === 0) errs.push(fieldErr.invalid(`${path}.apiVersion`, apiVersion, 'version must be specified'));
+      else if (versionErrs.length > 0) errs.push(fieldErr.invalid(`${path}.apiVersion`, version, versionErrs.join(',')));
     }
   }
   const k = kind.kind ?? '';

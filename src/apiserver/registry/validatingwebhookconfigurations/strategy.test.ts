@@ -49,6 +49,11 @@ describe('validatingwebhookconfigurations strategy', () => {
       'FieldValueNotSupported webhooks[0].matchPolicy: supported values: "Equivalent", "Exact"',
     ]);
     assert.deepEqual(Strategy.validate(cfg([hook(), hook()])).map((e) => `${e.type} ${e.field}`), ['FieldValueDuplicate webhooks[1].name']);
+    // Upstream's order: side effects and timeout come before the selectors and the client config.
+    assert.deepEqual(
+      Strategy.validate(cfg([hook({ sideEffects: 'Some', timeoutSeconds: 0, objectSelector: { matchLabels: { 'a b': 'c' } }, clientConfig: {} })])).map((e) => e.field),
+      ['webhooks[0].sideEffects', 'webhooks[0].timeoutSeconds', 'webhooks[0].objectSelector.matchLabels', 'webhooks[0].clientConfig'],
+    );
   });
 
   test('client config (upstream cases)', () => {

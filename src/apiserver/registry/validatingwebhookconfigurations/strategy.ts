@@ -199,21 +199,26 @@ export function validateMatchConditions(conditions: MatchCondition[] | undefined
   return errs;
 }
 
-/** Checks shared by validating and mutating webhooks, in upstream's order. */
-export function validateWebhook(hook: Webhook, path: string): FieldError[] {
+const REINVOCATION_POLICIES = ['IfNeeded', 'Never'];
+
+/** Checks shared by validating and mutating webhooks, in upstream's order; only mutating ones have reinvocation. */
+export function validateWebhook(hook: Webhook, path: string, mutating: boolean): FieldError[] {
   const errs = isFullyQualifiedName(`${path}.name`, hook.name ?? '');
   (hook.rules ?? []).forEach((r, i) => errs.push(...validateRuleWithOperations(r, `${path}.rules[${i}]`)));
   if (hook.failurePolicy != null && !FAILURE_POLICIES.includes(hook.failurePolicy)) {
     errs.push(fieldErr.notSupported(`${path}.failurePolicy`, hook.failurePolicy, FAILURE_POLICIES));
   }
   if (hook.matchPolicy != null && !MATCH_POLICIES.includes(hook.matchPolicy)) errs.push(fieldErr.notSupported(`${path}.matchPolicy`, hook.matchPolicy, MATCH_POLICIES));
-  errs.push(...validateLabelSelector(hook.namespaceSelector, `${path}.namespaceSelector`));
-  errs.push(...validateLabelSelector(hook.objectSelector, `${path}.objectSelector`));
   if (hook.sideEffects == null) errs.push(fieldErr.required(`${path}.sideEffects`, `must specify one of ${SIDE_EFFECT_CLASSES.join(', ')}`));
   else if (!SIDE_EFFECT_CLASSES.includes(hook.sideEffects)) errs.push(fieldErr.notSupported(`${path}.sideEffects`, hook.sideEffects, SIDE_EFFECT_CLASSES));
   const timeout = hook.timeoutSeconds;
   if (timeout != null && (timeout > 30 || timeout < 1)) {
     errs.push(fieldErr.invalid(`${path}.timeoutSeconds`, timeout, 'the timeout value must be between 1 and 30 seconds'));
+  }
+  errs.push(...validateLabelSelector(hook.namespaceSelector, `${path}.namespaceSelector`));
+  errs.push(...validateLabelSelector(hook.objectSelector, `${path}.objectSelector`));
+  if (mutating && hook.reinvocationPolicy != null && !REINVOCATION_POLICIES.includes(hook.reinvocationPolicy)) {
+    errs.push(fieldErr.notSupported(`${path}.reinvocationPolicy`, hook.reinvocationPolicy, REINVOCATION_POLICIES));
   }
   errs.push(...validateClientConfig(hook.clientConfig, `${path}.clientConfig`));
   errs.push(...validateMatchConditions(hook.matchConditions, `${path}.matchConditions`));
@@ -221,12 +226,12 @@ export function validateWebhook(hook: Webhook, path: string): FieldError[] {
 }
 
 /** A whole configuration: each webhook, its admission review versions, unique names. */
-export function validateWebhooks(hooks: Webhook[] | undefined, extra: (hook: Webhook, path: string) => FieldError[] = () => []): FieldError[] {
+export function validateWebhooks(hooks: Webhook[] | undefined, mutating: boolean): FieldError[] {
   const errs: FieldError[] = [];
   const names = new Set<string>();
   (hooks ?? []).forEach((hook, i) => {
     const path = `webhooks[${i}]`;
-    errs.push(...validateWebhook(hook, path), ...extra(hook, path));
+    errs.push(...validateWebhook(hook, path, mutating));
     errs.push(...validateAdmissionReviewVersions(hook.admissionReviewVersions, `${path}.admissionReviewVersions`));
     const name = hook.name ?? '';
     if (name.length > 0) {
@@ -241,5 +246,5 @@ export const Strategy: KindStrategy = {
   defaults(obj) {
     for (const hook of (obj as unknown as ValidatingWebhookConfiguration).webhooks ?? []) defaultWebhook(hook);
   },
-  validate: (obj: KubeObject) => validateWebhooks((obj as unknown as ValidatingWebhookConfiguration).webhooks),
+  validate: (obj: KubeObject) => validateWebhooks((obj as unknown as ValidatingWebhookConfiguration).webhooks, false),
 };
