@@ -66,7 +66,7 @@ export const persistentVolumeClaimStrategy: Strategy = {
     }
     const errs: FieldError[] = [];
     if (!sameValue(spec, oldSpec)) {
-      errs.push(fieldErr.forbidden('spec', 'spec is immutable after creation except resources.requests for bound claims'));
+      errs.push(fieldErr.forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
     }
     const newSize = decodeQuantity(storageRequest(obj), '').quantity;
     const oldSize = decodeQuantity(storageRequest(old), '').quantity;
