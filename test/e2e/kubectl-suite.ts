@@ -257,6 +257,60 @@ data:
       assert.match(out, /svc1\s+ClusterIP\s+198\.19\.\S+\s+<none>\s+80\/TCP\s+/);
     });
 
+    test('deletecollection by label selector', async () => {
+      for (const n of ['dc-1', 'dc-2', 'dc-keep']) await k(['-n', ns, 'create', 'configmap', n]);
+      await k(['-n', ns, 'label', 'configmap', 'dc-1', 'dc-2', 'batch=old']);
+      const out = JSON.parse(await k(['delete', '--raw', `/api/v1/namespaces/${ns}/configmaps?labelSelector=batch%3Dold`]));
+      assert.equal(out.kind, 'ConfigMapList');
+      assert.deepEqual(out.items.map((i: { metadata: { name: string } }) => i.metadata.name).sort(), ['dc-1', 'dc-2']);
+      const left = await k(['-n', ns, 'get', 'cm', '-o', 'name']);
+      assert.ok(!left.includes('configmap/dc-1') && left.includes('configmap/dc-keep'));
+    });
+
+    test('pods, jobs and events get upstream defaults and columns', async () => {
+      await k(['-n', ns, 'run', 'solo', '--image=busybox:1.36', '--restart=Never', '--', 'sleep', '3600']);
+      const pod = JSON.parse(await k(['-n', ns, 'get', 'pod', 'solo', '-o', 'json']));
+      assert.equal(pod.status.phase, 'Pending');
+      assert.equal(pod.spec.dnsPolicy, 'ClusterFirst');
+      assert.equal(pod.spec.terminationGracePeriodSeconds, 30);
+      assert.equal(pod.status.qosClass, 'BestEffort');
+      assert.match(await k(['-n', ns, 'get', 'pods']), /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\nsolo\s+0\/1\s+Pending\s+0\s+\S+\n$/);
+      const immutable = await kFail(['-n', ns, 'patch', 'pod', 'solo', '--type=merge', '-p', '{"spec":{"restartPolicy":"Always"}}']);
+      assert.match(immutable, /Forbidden: pod updates may not change fields other than/);
+      await k(['-n', ns, 'create', 'job', 'once', '--image=busybox:1.36', '--', 'true']);
+      const job = JSON.parse(await k(['-n', ns, 'get', 'job', 'once', '-o', 'json']));
+      assert.ok(job.spec.selector.matchLabels['batch.kubernetes.io/controller-uid'], 'job selector is generated');
+      assert.equal(job.spec.backoffLimit, 6);
+      await k(['create', '-f', '-'], JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'solo.1', namespace: ns },
+        involvedObject: { kind: 'Pod', name: 'solo', namespace: ns, uid: pod.metadata.uid },
+        reason: 'Testing',
+        message: 'hello from the test',
+        type: 'Normal',
+        source: { component: 'e2e' },
+        count: 1,
+        firstTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        lastTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      }));
+      assert.match(await k(['-n', ns, 'get', 'events']), /Normal\s+Testing\s+pod\/solo\s+hello from the test/);
+      assert.match(await k(['-n', ns, 'describe', 'pod', 'solo']), /Normal\s+Testing\s+\S+\s+e2e\s+hello from the test/);
+      assert.match(await k(['-n', ns, 'get', 'events.v1.events.k8s.io', '-o', 'name']), /event.events.k8s.io\/solo.1/);
+    });
+
+    test('a terminating namespace refuses new content', async () => {
+      await k(['create', 'namespace', 'doomed']);
+      await k(['-n', 'doomed', 'create', 'configmap', 'inside']);
+      await k(['delete', 'namespace', 'doomed', '--wait=false']);
+      const nsObj = JSON.parse(await k(['get', 'namespace', 'doomed', '-o', 'json']));
+      assert.equal(nsObj.status.phase, 'Terminating');
+      const err = await kFail(['-n', 'doomed', 'create', 'configmap', 'late']);
+      assert.match(err, /unable to create new content in namespace doomed because it is being terminated/);
+      const sys = await kFail(['delete', 'namespace', 'kube-system', '--wait=false']);
+      assert.match(sys, /this namespace may not be deleted/);
+    });
+
     test('scale subresource', async () => {
       await k(['-n', ns, 'scale', 'deployment', 'web', '--replicas=5']);
       const d = JSON.parse(await k(['-n', ns, 'get', 'deploy', 'web', '-o', 'json']));
