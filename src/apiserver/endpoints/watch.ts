@@ -4,16 +4,53 @@
 // an object moving out of the selection is reported as DELETED and one moving in as ADDED.
 import type { KubeObject } from '../../api/object.js';
 import { apiVersionOf } from '../../api/object.js';
-import { ApiError } from '../../machinery/errors.js';
+import { ApiError, fieldErr, type FieldError } from '../../machinery/errors.js';
 import type { StoreWatchEvent } from '../registry/store.js';
 import { negotiate } from './negotiation.js';
 import { boolParam, intParam } from './params.js';
-import { listRequest, type ResourceRequest } from './resource.js';
+import { compileFilter } from './filter.js';
+import type { ResourceRequest } from './resource.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 /** How often bookmarks are offered when the client allows them (upstream: about once a minute). */
-const BOOKMARK_INTERVAL_MS = 60_000;
+const DEFAULT_BOOKMARK_INTERVAL_MS = 60_000;
+/** Tests shorten the bookmark interval with this variable (milliseconds), read once when the server starts. */
+export const BOOKMARK_INTERVAL_ENV = 'SKIFF_WATCH_BOOKMARK_INTERVAL_MS';
+
+function bookmarkIntervalFromEnv(): number {
+  const raw = process.env[BOOKMARK_INTERVAL_ENV];
+  const ms = raw ? Number(raw) : NaN;
+  return Number.isInteger(ms) && ms > 0 ? ms : DEFAULT_BOOKMARK_INTERVAL_MS;
+}
+const BOOKMARK_INTERVAL_MS = bookmarkIntervalFromEnv();
+
+/** Upstream's validateWatchOptions: the rules for sendInitialEvents, resourceVersionMatch and bookmarks on a watch. */
+function validateWatchOptions(query: URLSearchParams): void {
+  const errs: FieldError[] = [];
+  const match = query.get('resourceVersionMatch') ?? '';
+  const sendInitial = query.get('sendInitialEvents');
+  if (sendInitial !== null) {
+    if (match !== 'NotOlderThan') {
+      errs.push(fieldErr.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+    }
+    if (sendInitial === 'true' && !boolParam(query, 'allowWatchBookmarks')) {
+      errs.push(fieldErr.forbidden('allowWatchBookmarks', 'allowWatchBookmarks must be set to true when sendInitialEvents is set'));
+    }
+  }
+  if (match) {
+    if (sendInitial === null) {
+      errs.push(fieldErr.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
+    }
+    if (match !== 'NotOlderThan') {
+      errs.push(fieldErr.notSupported('resourceVersionMatch', match, ['NotOlderThan']));
+    }
+    if (query.get('continue')) {
+      errs.push(fieldErr.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+    }
+  }
+  if (errs.length) throw ApiError.invalid('meta.k8s.io', 'ListOptions', '', errs);
+}
 
 export interface WatchOptions {
   /** Closes every open watch on shutdown; returns a function that unregisters. */
@@ -26,26 +63,14 @@ export interface WatchOptions {
 
 export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promise<void> {
   const neg = negotiate(r.req.headers.accept, r.query.get('includeObject'));
-  const list = listRequest(r);
-  const filter = list.filter ?? (() => true);
+  // Not listRequest(): a watch may name resourceVersionMatch without a resourceVersion (watch-list from "now").
+  validateWatchOptions(r.query);
+  const { filter: selected, filtered } = compileFilter(r.served, r.query, r.services);
+  const filter = selected ?? (() => true);
   const rvParam = r.query.get('resourceVersion') ?? '';
   const bookmarks = boolParam(r.query, 'allowWatchBookmarks');
   const sendInitialParam = r.query.get('sendInitialEvents');
   const sendInitial = sendInitialParam === 'true';
-  if (sendInitialParam !== null) {
-    if (list.resourceVersionMatch !== 'NotOlderThan') {
-      throw ApiError.invalid('meta.k8s.io', 'ListOptions', '', [
-        { type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan" },
-      ]);
-    }
-    if (sendInitial && !bookmarks) {
-      throw ApiError.invalid('meta.k8s.io', 'ListOptions', '', [
-        { type: 'FieldValueForbidden', field: 'allowWatchBookmarks', detail: 'allowWatchBookmarks must be set to true when sendInitialEvents is set' },
-      ]);
-    }
-  } else if (list.resourceVersionMatch) {
-    throw ApiError.badRequest('resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
-  }
   const timeoutSeconds = intParam(r.query, 'timeoutSeconds');
   const store = r.served.store;
   const info = r.served.info;
@@ -56,7 +81,7 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
   let startRevision: number;
   const wantsState = rvParam === '' || rvParam === '0' || sendInitial;
   if (wantsState && sendInitialParam !== 'false') {
-    const current = await store.list({ namespace: r.namespace, resourceVersion: rvParam || undefined, filter, filtered: Boolean(list.filter) });
+    const current = await store.list({ namespace: r.namespace, resourceVersion: rvParam || undefined, filter: selected, filtered });
     initial = current.items;
     startRevision = Number(current.metadata.resourceVersion);
   } else if (rvParam === '' || rvParam === '0') {
@@ -150,18 +175,29 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
         const before = e.prev ? filter(e.prev) : false;
         if (now && before) out.push(encode('MODIFIED', e.object));
         else if (now) out.push(encode('ADDED', e.object));
-        else if (before) out.push(encode('DELETED', e.object));
+        else if (before && e.prev) {
+          // Leaving the selection: upstream reports the last matching state at the revision of the change.
+          const gone = { ...e.prev, metadata: { ...e.prev.metadata, resourceVersion: e.object.metadata.resourceVersion } };
+          out.push(encode('DELETED', gone));
+        }
       }
       if (out.length) res.write(out.join(''));
     },
     onError: (err) => {
       if (closed) return;
-      const status =
-        err.code === 'Compacted'
-          ? ApiError.expired(`too old resource version: ${startRevision} (${err.message})`).status
-          : ApiError.internal(err.message).status;
-      res.write(encode('ERROR', status));
-      close();
+      void (async () => {
+        let status;
+        if (err.code === 'Compacted') {
+          // Upstream names the requested revision and the newest one that is gone.
+          const compacted = await store.oldestRevision().then((oldest) => oldest - 1, () => startRevision);
+          status = ApiError.expired(`too old resource version: ${startRevision} (${compacted})`).status;
+        } else {
+          status = ApiError.internal(err.message).status;
+        }
+        if (closed) return;
+        res.write(encode('ERROR', status));
+        close();
+      })();
     },
   });
   if (closed) handles.watch.stop();

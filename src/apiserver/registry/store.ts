@@ -6,7 +6,7 @@ import type { KubeObject, KubeList, ObjectMeta } from '../../api/object.js';
 import { apiVersionOf, deepClone, isPlainObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/catalog.js';
 import { storagePrefix } from '../../api/catalog.js';
-import { ApiError, type FieldError } from '../../machinery/errors.js';
+import { ApiError, fieldErr, type FieldError } from '../../machinery/errors.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../../machinery/validation.js';
 import type { KeyValue, Storage, Watch } from '../../storage/types.js';
 import { StorageError, isStorageError } from '../../storage/types.js';
@@ -172,10 +172,15 @@ export class Store {
       startAfter = token.startAfter;
       revision = token.revision;
     } else if (req.resourceVersion && req.resourceVersion !== '0') {
-      if (req.resourceVersionMatch === 'Exact') revision = parseResourceVersion(req.resourceVersion);
-      else await this.ensureFresh(req.resourceVersion);
+      const rv = parseResourceVersion(req.resourceVersion);
+      await this.ensureFresh(req.resourceVersion);
+      // Exact reads the collection as of that revision; so does the legacy form with a limit and no match.
+      const legacyExact = !req.resourceVersionMatch && Boolean(req.limit && req.limit > 0);
+      if (req.resourceVersionMatch === 'Exact' || legacyExact) revision = rv;
     } else if (req.resourceVersionMatch === 'Exact') {
-      throw ApiError.badRequest('resourceVersionMatch "Exact" is forbidden for resourceVersion "0"');
+      throw ApiError.invalid('meta.k8s.io', 'ListOptions', '', [
+        fieldErr.forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'),
+      ]);
     }
     const limit = req.limit && req.limit > 0 ? req.limit : 0;
     const items: KubeObject[] = [];
@@ -191,7 +196,7 @@ export class Store {
       try {
         res = await this.storage.list(prefix, { limit: pageLimit, startAfter, revision: readRevision || undefined });
       } catch (err) {
-        throw this.translateListError(err, Boolean(req.continue));
+        throw this.translateListError(err, req.continue ? startAfter : undefined, prefix);
       }
       readRevision = res.revision;
       for (let i = 0; i < res.items.length; i++) {
@@ -222,14 +227,16 @@ export class Store {
     return { apiVersion: this.apiVersion, kind: `${this.info.kind}List`, metadata, items };
   }
 
-  private translateListError(err: unknown, fromContinue: boolean): unknown {
+  /** `continueFrom`: the key a compacted continue token would have resumed after. */
+  private translateListError(err: unknown, continueFrom: string | undefined, prefix: string): unknown {
     if (isStorageError(err, 'Compacted')) {
-      if (fromContinue) {
-        return ApiError.expired(
-          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
-        );
-      }
-      return ApiError.expired(`too old resource version: ${err.message}`);
+      if (continueFrom === undefined) return ApiError.expired('The resourceVersion for the provided list is too old.');
+      const expired = ApiError.expired(
+        'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+      );
+      // As upstream, offer a token that resumes at the same place but reads the newest state (revision 0: latest).
+      expired.status.metadata = { continue: encodeContinue(0, continueFrom.slice(prefix.length)) };
+      return expired;
     }
     return translateStorageError(err, this.info, '');
   }
@@ -263,6 +270,11 @@ export class Store {
 
   async currentRevision(): Promise<number> {
     return this.storage.currentRevision();
+  }
+
+  /** Oldest revision still readable; everything before it is compacted. */
+  async oldestRevision(): Promise<number> {
+    return this.storage.oldestRevision();
   }
 
   async count(namespace?: string): Promise<number> {
