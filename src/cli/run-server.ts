@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createApiServer } from '../apiserver/apiserver.js';
+import { watchStarted, watchStopped } from '../apiserver/metrics.js';
 import { createLogger, startServer, type ServerConfig, type ServerDeps } from '../apiserver/server.js';
 
 /** What `skiff server` plugs into the HTTPS server: the REST handlers over the opened storage. */
@@ -11,8 +12,11 @@ export function serverDeps(config: ServerConfig): ServerDeps {
       const api = await createApiServer(ctx.storage, {
         serviceCIDR: config.serviceCidr,
         advertiseAddress: advertisedIP(config),
-        securePort: config.httpsListenPort,
+        // The bound port: differs from the flag when that is 0.
+        securePort: ctx.port,
         registerLongRunning: (close) => ctx.lifecycle.registerLongRunning(close),
+        onWatchStart: watchStarted,
+        onWatchStop: watchStopped,
       });
       return api.handler;
     },
