@@ -192,6 +192,26 @@ describe('pods: validation', () => {
       { ...basic(), affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } } },
       ['FieldValueRequired spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms'],
     ],
+    [
+      'node field selectors take one metadata.name value (as the DaemonSet controller writes them)',
+      {
+        ...basic(),
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] },
+                { matchFields: [{ key: 'metadata.uid', operator: 'Exists' }] },
+              ],
+            },
+          },
+        },
+      },
+      [
+        'FieldValueInvalid spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[1].matchFields[0].operator',
+        'FieldValueInvalid spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[1].matchFields[0].key',
+      ],
+    ],
     ['activeDeadlineSeconds', { ...basic(), activeDeadlineSeconds: 0 }, ['FieldValueInvalid spec.activeDeadlineSeconds']],
     ['image whitespace', { containers: [{ name: 'a', image: ' x:1' }] }, ['FieldValueInvalid spec.containers[0].image']],
   ];

@@ -842,12 +842,22 @@ export function validateTolerations(tolerations: unknown, path: string): FieldEr
   return errs;
 }
 
+/** Upstream's ValidateNodeSelectorRequirement (labels) and validateNodeFieldSelectorRequirement (fields). */
 function validateNodeSelectorRequirements(reqs: unknown, path: string, fieldSelector: boolean): FieldError[] {
   const errs: FieldError[] = [];
   objects(reqs).forEach((r, i) => {
     const p = `${path}[${i}]`;
     const op = asString(r.operator);
     const values = asArray(r.values);
+    if (fieldSelector) {
+      if (op === 'In' || op === 'NotIn') {
+        if (values.length !== 1) errs.push(fieldErr.required(`${p}.values`, "must be only one value when `operator` is 'In' or 'NotIn' for node field selector"));
+      } else errs.push(fieldErr.invalid(`${p}.operator`, op, 'not a valid selector operator'));
+      // metadata.name is the only node field selector; its values are node names.
+      if (asString(r.key) !== 'metadata.name') errs.push(fieldErr.invalid(`${p}.key`, asString(r.key), 'not a valid field selector key'));
+      else values.forEach((v, j) => errs.push(...invalidEach(`${p}.values[${j}]`, v, isDNS1123Subdomain(asString(v)))));
+      return;
+    }
     switch (op) {
       case 'In':
       case 'NotIn':
@@ -864,14 +874,7 @@ function validateNodeSelectorRequirements(reqs: unknown, path: string, fieldSele
       default:
         errs.push(fieldErr.invalid(`${p}.operator`, op, 'not a valid selector operator'));
     }
-    if (!fieldSelector) {
-      errs.push(...validateLabelName(asString(r.key), `${p}.key`));
-      if (op !== 'Gt' && op !== 'Lt') {
-        values.forEach((v, j) => errs.push(...invalidEach(`${p}.values[${j}]`, v, isValidLabelValue(asString(v)))));
-      }
-    } else if (asString(r.key) !== 'metadata.name') {
-      errs.push(fieldErr.invalid(`${p}.key`, asString(r.key), 'not a valid field selector key'));
-    }
+    errs.push(...validateLabelName(asString(r.key), `${p}.key`));
   });
   return errs;
 }
