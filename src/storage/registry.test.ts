@@ -49,3 +49,7 @@ test('unknown schemes and duplicate registrations are rejected clearly', async (
   await assert.rejects(openStorage('no-scheme', { dataDir: '/x' }), /unsupported datastore endpoint/);
   assert.throws(() => registerStorageDriver('sqlite', async () => { throw new Error('unused'); }), /already registered/);
 });
+
+test('an unusable SQLite path gives a clear error', async () => {
+  await assert.rejects(openStorage('sqlite:///etc/passwd/state.db', { dataDir: '/x' }), /cannot open SQLite database \/etc\/passwd\/state.db/);
+});

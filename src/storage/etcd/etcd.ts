@@ -58,6 +58,7 @@ export function parseEtcdEndpoint(endpoint: string): { hosts: string[]; tls: boo
 class EtcdStorage implements Storage {
   readonly name = 'etcd';
   private readonly watches = new Set<EtcdWatch>();
+  private readonly leases = new Map<number, { id: string; reuseUntil: number }>();
   private closed = false;
 
   constructor(readonly client: Etcd3) {}
@@ -207,10 +208,19 @@ class EtcdStorage implements Storage {
     );
   }
 
+  /**
+   * A lease for a TTL write. Like the Kubernetes API server, one lease serves all writes with the same TTL for a short
+   * window (5% of the TTL, at most a minute), granted that much longer, so events do not create a lease each.
+   */
   private async lease(key: string, opts: CreateOptions): Promise<string | number> {
     if (!opts.ttlSeconds || opts.ttlSeconds <= 0) return 0;
     const ttl = Math.ceil(opts.ttlSeconds);
-    const res = await this.call(key, () => this.client.leaseClient.leaseGrant({ TTL: ttl }));
+    const now = Date.now();
+    const cached = this.leases.get(ttl);
+    if (cached && cached.reuseUntil > now) return cached.id;
+    const reuseSeconds = Math.min(Math.floor(ttl * 0.05), 60);
+    const res = await this.call(key, () => this.client.leaseClient.leaseGrant({ TTL: ttl + reuseSeconds }));
+    this.leases.set(ttl, { id: res.ID, reuseUntil: now + reuseSeconds * 1000 });
     return res.ID;
   }
 

@@ -70,6 +70,7 @@ export class LocalStorage implements Storage {
       currentRevision: () => log.currentRevision(),
       compactRevision: () => log.compactRevision(),
     });
+    // The log stores TTLs in seconds, not deadlines: after a restart they count from now again (as kine does).
     for (const row of log.leasedKeys()) this.ttl.set(row.key, row.revision, row.lease);
     const ttlTimer = setInterval(() => this.expireTtls(), opts.ttlCheckIntervalMs ?? 1000);
     this.timers.push(ttlTimer);

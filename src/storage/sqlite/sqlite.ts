@@ -200,5 +200,11 @@ export interface SqliteStorageOptions extends LocalStorageOptions {
 }
 
 export function openSqliteStorage(opts: SqliteStorageOptions): Storage {
-  return new LocalStorage('sqlite', new SqliteLog(opts.path), { compactBatchSize: 300, ...opts });
+  let log: SqliteLog;
+  try {
+    log = new SqliteLog(opts.path);
+  } catch (err) {
+    throw new Error(`cannot open SQLite database ${opts.path}: ${(err as Error).message}`, { cause: err });
+  }
+  return new LocalStorage('sqlite', log, { compactBatchSize: 300, ...opts });
 }
