@@ -10,9 +10,11 @@ import { coreStrategies } from './registry/core-strategies.js';
 import { groupStrategies } from './registry/group-strategies.js';
 import { builtinConverters } from './registry/converters.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { csrRequester } from './registry/certificatesigningrequests/strategy.js';
 import { ServiceAllocator, firstServiceIP } from './registry/services/allocator.js';
 import { parseCidr } from './pki/cidr.js';
 import { createApiHandler, type ApiHandler } from './endpoints/handler.js';
+import { goTypeError } from './endpoints/go-decode.js';
 import type { ApiServices, PatchType } from './endpoints/services.js';
 import { printerFor, toTable } from './tables/index.js';
 import { loadOpenAPI, type OpenAPI } from './openapi/index.js';
@@ -69,7 +71,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     storage,
     strategies,
     converters: builtinConverters as ReadonlyMap<string, Converter>,
-    mutating: [lifecycle, allocator],
+    mutating: [lifecycle, allocator, csrRequester],
     now,
   });
   late.registry = registry;
@@ -100,6 +102,13 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     pruneUnknownFields(info, obj) {
       const name = schemaName(info);
       if (name) openapi.pruneUnknownFields(obj, name);
+    },
+    knownKind(group, version, kind) {
+      return openapi.schemaNameFor(group, version, kind)?.startsWith('io.k8s.') ?? false;
+    },
+    typeError(info, obj) {
+      const name = schemaName(info);
+      return name ? goTypeError(obj, name, (n) => openapi.schema(n)) : undefined;
     },
     selectableFields(info, obj) {
       const strategy = strategies.get(strategyKey(info.group, info.resource));

@@ -214,6 +214,11 @@ async function routeSubresource(deps: ApiHandlerDeps, info: RequestInfo, r: Reso
     case 'finalize':
       if (method !== 'PUT') throw ApiError.methodNotAllowed();
       return handleFinalize(r);
+    case 'approval':
+      if (method === 'GET') return handleGet(r);
+      if (method === 'PUT') return handleUpdate(r);
+      if (method === 'PATCH') return handlePatch(r);
+      throw ApiError.methodNotAllowed();
     default:
       // Streaming subresources (log, exec, attach, portforward, proxy) need a node agent to talk to.
       throw new ApiError({
@@ -227,9 +232,9 @@ async function routeSubresource(deps: ApiHandlerDeps, info: RequestInfo, r: Reso
 /** PUT namespaces/{name}/finalize changes only spec.finalizers (the namespace controller's last step). */
 async function handleFinalize(r: ResourceRequest): Promise<void> {
   const body = await readBody(r.req);
-  const input = decodeObject(body, objectMediaType(mediaTypeOf(r.req)));
+  const input = decodeObject(body, objectMediaType(mediaTypeOf(r.req)), 'Namespace');
   const spec = (input.spec ?? {}) as { finalizers?: string[] };
-  const dryRun = dryRunParam(r.query);
+  const dryRun = dryRunParam(r.query, 'UpdateOptions');
   const { object } = await r.served.store.update(
     r.namespace,
     r.name!,

@@ -1,9 +1,10 @@
 // Request bodies in, response bodies out: size limit, media types (JSON, YAML; protobuf is refused with 415),
 // Accept negotiation (plain JSON, YAML, meta.k8s.io Table and PartialObjectMetadata).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml, type YAMLError } from 'yaml';
 import { ApiError } from '../../machinery/errors.js';
 import { isPlainObject } from '../../api/object.js';
+import { goJsonSyntaxError, summarizeBody, typeMetaError } from './go-decode.js';
 
 /** Upstream's limit for request bodies (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -67,11 +68,8 @@ export function patchMediaType(contentType: string): Exclude<BodyMediaType, 'jso
     case 'application/apply-patch+yaml':
       return 'apply-patch';
     default:
-      throw new ApiError({
-        message: `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
-        reason: 'UnsupportedMediaType',
-        code: 415,
-      });
+      // Upstream's router refuses these before the handler runs, with its own terse message.
+      throw new ApiError({ message: '415: Unsupported Media Type', reason: 'UnsupportedMediaType', code: 415, details: {} });
   }
 }
 
@@ -96,14 +94,37 @@ export function decodeDocument(body: Buffer, format: 'json' | 'yaml'): unknown {
   }
 }
 
-/** An object body must be a JSON object. */
-export function decodeObject(body: Buffer, format: 'json' | 'yaml'): Record<string, unknown> {
-  if (body.length === 0) throw ApiError.badRequest('Object \'Kind\' is missing in \'\'');
-  const v = decodeDocument(body, format);
-  if (!isPlainObject(v)) {
-    throw ApiError.badRequest(`error decoding request body: expected a JSON object, got ${Array.isArray(v) ? 'array' : typeof v}`);
+/** go-yaml's wording for the syntax errors people make most; others keep the yaml library's own text. */
+function goYamlError(err: YAMLError): string {
+  const line = err.linePos?.[0].line;
+  let text = err.message.split(/ at line \d+/)[0];
+  if (err.code === 'BLOCK_AS_IMPLICIT_KEY') text = 'mapping values are not allowed in this context';
+  else if (err.code === 'TAB_AS_INDENT') text = 'found character that cannot start any token';
+  return `yaml: ${line ? `line ${line}: ` : ''}${text}`;
+}
+
+/**
+ * Reads an object body as upstream's decoder does before it knows the type: JSON syntax (Go's messages), YAML
+ * (first document only, as go-yaml), then apiVersion/kind. Failures are 400 BadRequest worded as upstream's
+ * "the object provided is unrecognized (must be of type <Kind>): ... (<body summary>)".
+ */
+export function decodeObject(body: Buffer, format: 'json' | 'yaml', intoKind = 'Object'): Record<string, unknown> {
+  const unrecognized = (why: string) =>
+    ApiError.badRequest(`the object provided is unrecognized (must be of type ${intoKind}): ${why} (${summarizeBody(body)})`);
+  let value: unknown;
+  if (format === 'json') {
+    const syntax = goJsonSyntaxError(body);
+    if (syntax) throw unrecognized(`couldn't get version/kind; json parse error: ${syntax}`);
+    value = JSON.parse(body.toString('utf8'));
+  } else {
+    const docs = parseAllDocuments(body.toString('utf8'), { version: '1.1' });
+    const first = docs[0];
+    if (first?.errors.length) throw unrecognized(goYamlError(first.errors[0]));
+    value = first ? first.toJS({ maxAliasCount: 100 }) : null;
   }
-  return v;
+  const metaError = typeMetaError(value);
+  if (metaError) throw unrecognized(`couldn't get version/kind; json parse error: ${metaError}`);
+  return isPlainObject(value) ? value : {};
 }
 
 export { parseYaml };
@@ -176,5 +197,14 @@ export function writeError(res: ServerResponse, err: ApiError): void {
   const headers: Record<string, string> = {};
   const retry = err.status.details?.retryAfterSeconds;
   if (retry && (err.code === 429 || err.code === 503 || err.code === 504)) headers['Retry-After'] = String(retry);
-  writeJson(res, err.code, err.status, { headers });
+  writeJson(res, err.code, wireStatus(err.status), { headers });
+}
+
+/** A Status as Go serializes it: empty details fields are omitted (omitempty), but details itself stays. */
+export function wireStatus<T extends { details?: object }>(status: T): T {
+  if (!status.details) return status;
+  const details = Object.fromEntries(
+    Object.entries(status.details).filter(([, v]) => v !== '' && v !== 0 && v !== undefined && !(Array.isArray(v) && v.length === 0)),
+  );
+  return { ...status, details };
 }

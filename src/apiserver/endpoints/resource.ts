@@ -17,9 +17,11 @@ import {
   patchMediaType,
   readBody,
   writeJson,
+  wireStatus,
   type Negotiated,
 } from './negotiation.js';
-import { boolParam, dryRunParam, fieldManagerParam, fieldValidationParam, intParam, type FieldValidation } from './params.js';
+import { boolParam, intParam, writeOptions, type FieldValidation, type WriteOptions } from './params.js';
+import { summarizeBody } from './go-decode.js';
 import { compileFilter } from './filter.js';
 import type { ApiServices } from './services.js';
 
@@ -136,15 +138,51 @@ function sendList(r: ResourceRequest, neg: Negotiated, list: KubeList): void {
   writeJson(r.res, 200, list, { yaml: neg.yaml });
 }
 
-/** Reads and type-checks an object body: apiVersion/kind must name this resource. */
-async function readObject(r: ResourceRequest, expectKind: string, expectApiVersion: string): Promise<KubeObject> {
-  const body = await readBody(r.req);
-  const raw = decodeObject(body, objectMediaType(mediaTypeOf(r.req)));
-  checkTypeMeta(raw, expectKind, expectApiVersion);
-  if (raw.metadata !== undefined && !isPlainObject(raw.metadata)) {
-    throw ApiError.badRequest('metadata: expected an object');
+/** The package upstream's internal (hub) type of a group lives in, as Go prints it in conversion errors. */
+function internalPackage(group: string): string {
+  return group === '' || group === 'events.k8s.io' ? 'core' : group.split('.')[0];
+}
+
+/**
+ * Reads an object body and checks it as upstream's typed decoder does: apiVersion/kind (missing ones default to the
+ * endpoint's) must name this resource's kind, and field values must have the schema's types.
+ */
+function decodeTyped(r: ResourceRequest, body: Buffer, format: 'json' | 'yaml'): KubeObject {
+  const info = r.served.info;
+  const raw = decodeObject(body, format, info.kind);
+  const expected = apiVersionOf(info.group, info.version);
+  const apiVersion = typeof raw.apiVersion === 'string' && raw.apiVersion ? raw.apiVersion : expected;
+  const kind = typeof raw.kind === 'string' && raw.kind ? raw.kind : info.kind;
+  const gv = apiVersion.split('/');
+  if (gv.length > 2) {
+    throw ApiError.badRequest(
+      `the object provided is unrecognized (must be of type ${info.kind}): unexpected GroupVersion string: ${apiVersion} (${summarizeBody(body)})`,
+    );
   }
-  return { ...raw, apiVersion: expectApiVersion, kind: expectKind, metadata: (raw.metadata ?? {}) as KubeObject['metadata'] } as KubeObject;
+  const [group, version] = gv.length === 2 ? gv : ['', gv[0]];
+  const cannot = (why: string) => ApiError.badRequest(`${kind} in version ${JSON.stringify(version)} cannot be handled as a ${info.kind}: ${why}`);
+  const builtin = r.services.knownKind?.(info.group, info.version, info.kind) ?? false;
+  if (apiVersion !== expected || kind !== info.kind) {
+    if (!builtin) {
+      if (apiVersion !== expected) {
+        throw ApiError.badRequest(`the API version in the data (${apiVersion}) does not match the expected API version (${expected})`);
+      }
+      throw ApiError.badRequest(`the kind in the data (${kind}) does not match the expected kind (${info.kind})`);
+    }
+    if (!r.services.knownKind?.(group, version, kind)) {
+      throw cannot(`no kind ${JSON.stringify(kind)} is registered for version ${JSON.stringify(apiVersion)} in scheme "pkg/api/legacyscheme/scheme.go:30"`);
+    }
+    if (kind === info.kind && internalPackage(group) === internalPackage(info.group)) {
+      throw ApiError.badRequest(`the API version in the data (${apiVersion}) does not match the expected API version (${expected})`);
+    }
+    throw cannot(`converting (${version}.${kind}) to (${internalPackage(info.group)}.${info.kind}): unknown conversion`);
+  }
+  const typeError = r.services.typeError?.(info, raw);
+  if (typeError) throw cannot(typeError);
+  if (raw.metadata !== undefined && raw.metadata !== null && !isPlainObject(raw.metadata)) {
+    throw cannot(`json: cannot unmarshal ${Array.isArray(raw.metadata) ? 'array' : typeof raw.metadata} into Go struct field ${info.kind}.metadata of type v1.ObjectMeta`);
+  }
+  return { ...raw, apiVersion: expected, kind: info.kind, metadata: (raw.metadata ?? {}) as KubeObject['metadata'] } as KubeObject;
 }
 
 function checkTypeMeta(raw: Record<string, unknown>, kind: string, apiVersion: string): void {
@@ -157,26 +195,41 @@ function checkTypeMeta(raw: Record<string, unknown>, kind: string, apiVersion: s
   }
 }
 
-/** fieldValidation: Strict refuses unknown fields (400), Warn returns them as warnings, Ignore drops nothing. */
-function checkUnknownFields(r: ResourceRequest, obj: KubeObject, mode: FieldValidation): string[] {
+/**
+ * fieldValidation: Strict refuses unknown fields (400), Warn returns them as warnings, Ignore drops nothing.
+ * `decodePrefix` is what upstream's decoder puts before a strict error on create and update.
+ */
+function checkUnknownFields(r: ResourceRequest, obj: KubeObject, mode: FieldValidation, decodePrefix = ''): string[] {
   if (mode === 'Ignore') return [];
   const problems = r.services.unknownFields(r.served.info, obj);
   if (!problems.length) return [];
-  if (mode === 'Strict') throw ApiError.badRequest(`strict decoding error: ${problems.join(', ')}`);
+  if (mode === 'Strict') throw ApiError.badRequest(`${decodePrefix}strict decoding error: ${problems.join(', ')}`);
   return problems;
+}
+
+/** The prefix of upstream's decode errors once apiVersion/kind are known (they equal the endpoint's here). */
+function decodePrefix(r: ResourceRequest): string {
+  const info = r.served.info;
+  return `${info.kind} in version ${JSON.stringify(info.version)} cannot be handled as a ${info.kind}: `;
+}
+
+/** Reads a create/update body in upstream's order: media type (415), size (413), options (422), decoding (400). */
+async function readWrite(r: ResourceRequest, kind: 'CreateOptions' | 'UpdateOptions'): Promise<{ obj: KubeObject; opts: WriteOptions; warnings: string[] }> {
+  const format = objectMediaType(mediaTypeOf(r.req));
+  const body = await readBody(r.req);
+  const opts = writeOptions(r.query, kind, r.req.headers['user-agent']);
+  const obj = decodeTyped(r, body, format);
+  const warnings = checkUnknownFields(r, obj, opts.fieldValidation, decodePrefix(r));
+  return { obj, opts, warnings };
 }
 
 export async function handleCreate(r: ResourceRequest): Promise<void> {
   const neg = negotiated(r);
-  const info = r.served.info;
-  const obj = await readObject(r, info.kind, apiVersionOf(info.group, info.version));
-  const dryRun = dryRunParam(r.query);
-  const warnings = checkUnknownFields(r, obj, fieldValidationParam(r.query));
-  const manager = fieldManagerParam(r.query, r.req.headers['user-agent'], false);
   if (r.name !== undefined) throw ApiError.methodNotAllowed();
+  const { obj, opts, warnings } = await readWrite(r, 'CreateOptions');
   stripUnknownFields(r, obj);
-  r.services.fieldManager.trackUpdate(r.served.info, undefined, obj, manager, '');
-  const created = await r.served.store.create(r.namespace, toStored(r, obj), writeCtx(r, dryRun));
+  r.services.fieldManager.trackUpdate(r.served.info, undefined, obj, opts.fieldManager, '');
+  const created = await r.served.store.create(r.namespace, toStored(r, obj), writeCtx(r, opts.dryRun));
   sendObject(r, 201, toServed(r, created), neg, warnings);
 }
 
@@ -188,11 +241,10 @@ function stripUnknownFields(r: ResourceRequest, obj: KubeObject): void {
 export async function handleUpdate(r: ResourceRequest): Promise<void> {
   const neg = negotiated(r);
   const info = r.served.info;
-  const sub = r.subresource === 'status' ? 'status' : '';
-  const obj = await readObject(r, info.kind, apiVersionOf(info.group, info.version));
-  const dryRun = dryRunParam(r.query);
-  const warnings = checkUnknownFields(r, obj, fieldValidationParam(r.query));
-  const manager = fieldManagerParam(r.query, r.req.headers['user-agent'], false);
+  // Routing sends only the main resource and the status/approval subresources here.
+  const sub = r.subresource;
+  const { obj, opts, warnings } = await readWrite(r, 'UpdateOptions');
+  const { dryRun, fieldManager: manager } = opts;
   stripUnknownFields(r, obj);
   if (obj.metadata.name !== undefined && obj.metadata.name !== r.name) {
     throw ApiError.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${r.name})`);
@@ -215,16 +267,13 @@ export async function handleUpdate(r: ResourceRequest): Promise<void> {
 export async function handlePatch(r: ResourceRequest): Promise<void> {
   const neg = negotiated(r);
   const info = r.served.info;
-  const sub = r.subresource === 'status' ? 'status' : '';
+  // Routing sends only the main resource and the status/approval subresources here.
+  const sub = r.subresource;
   const type = patchMediaType(mediaTypeOf(r.req));
   const body = await readBody(r.req);
-  const dryRun = dryRunParam(r.query);
-  const validation = fieldValidationParam(r.query);
+  const opts = writeOptions(r.query, 'PatchOptions', r.req.headers['user-agent'], { applyPatch: type === 'apply-patch' });
+  const { dryRun, fieldValidation: validation, fieldManager: manager } = opts;
   const force = boolParam(r.query, 'force');
-  if (r.query.has('force') && type !== 'apply-patch') {
-    throw ApiError.badRequest('force: Invalid value: "true": may not be specified for non-apply patch');
-  }
-  const manager = fieldManagerParam(r.query, r.req.headers['user-agent'], type === 'apply-patch');
   const patch = decodeDocument(body, type === 'apply-patch' ? 'yaml' : 'json');
   const apiVersion = apiVersionOf(info.group, info.version);
   let warnings: string[] = [];
@@ -317,7 +366,7 @@ async function readDeleteOptions(r: ResourceRequest): Promise<{ opts: DeleteOpti
       propagationPolicy: policy as DeleteOptions['propagationPolicy'],
       orphanDependents: orphan,
     },
-    dryRun: dryRunParam(r.query, raw.dryRun),
+    dryRun: writeOptions(r.query, 'DeleteOptions', undefined, { bodyDryRun: raw.dryRun }).dryRun,
   };
 }
 
@@ -338,13 +387,17 @@ export async function handleDelete(r: ResourceRequest): Promise<void> {
     sendObject(r, 200, obj, neg);
     return;
   }
-  writeJson(r.res, 200, {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Success',
-    details: { name: r.name, group: info.group, kind: info.resource, uid: obj.metadata.uid },
-  });
+  writeJson(
+    r.res,
+    200,
+    wireStatus({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { name: r.name, group: info.group, kind: info.resource, uid: obj.metadata.uid },
+    }),
+  );
 }
 
 export async function handleDeleteCollection(r: ResourceRequest): Promise<void> {

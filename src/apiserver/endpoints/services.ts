@@ -38,4 +38,8 @@ export interface ApiServices {
   pruneUnknownFields(info: ResourceInfo, obj: KubeObject): void;
   /** Field-selector values of an object (metadata.name, metadata.namespace and the kind's own fields). */
   selectableFields(info: ResourceInfo, obj: KubeObject): Record<string, string>;
+  /** Whether group/version/kind is a built-in kind (one upstream decodes into a Go type); absent means none is. */
+  knownKind?(group: string, version: string, kind: string): boolean;
+  /** The Go decoder's type error for a decoded body of a built-in kind ("json: cannot unmarshal ..."), if any. */
+  typeError?(info: ResourceInfo, obj: Record<string, unknown>): string | undefined;
 }

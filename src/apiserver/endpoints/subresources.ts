@@ -54,10 +54,10 @@ export async function handleScale(r: ResourceRequest): Promise<void> {
   }
   if (method !== 'PUT' && method !== 'PATCH') throw ApiError.methodNotAllowed();
   const body = await readBody(r.req);
-  const dryRun = dryRunParam(r.query);
+  const dryRun = dryRunParam(r.query, method === 'PUT' ? 'UpdateOptions' : 'PatchOptions');
   let input: Record<string, unknown> | undefined;
   let patch: { type: ReturnType<typeof patchMediaType>; doc: unknown } | undefined;
-  if (method === 'PUT') input = decodeObject(body, objectMediaType(mediaTypeOf(r.req)));
+  if (method === 'PUT') input = decodeObject(body, objectMediaType(mediaTypeOf(r.req)), 'Scale');
   else {
     const type = patchMediaType(mediaTypeOf(r.req));
     patch = { type, doc: decodeDocument(body, type === 'apply-patch' ? 'yaml' : 'json') };
@@ -113,7 +113,7 @@ interface PodLike extends KubeObject {
 /** POST pods/{name}/binding or POST bindings: assign a pod to a node once. */
 export async function handleBinding(r: ResourceRequest, registry: Registry, podName?: string): Promise<void> {
   const body = await readBody(r.req);
-  const binding = decodeObject(body, objectMediaType(mediaTypeOf(r.req)));
+  const binding = decodeObject(body, objectMediaType(mediaTypeOf(r.req)), 'Binding');
   const dryRun = dryRunParam(r.query);
   const meta = isPlainObject(binding.metadata) ? binding.metadata : {};
   const name = podName ?? (typeof meta.name === 'string' ? meta.name : '');
@@ -162,7 +162,7 @@ interface PdbLike extends KubeObject {
 /** POST pods/{name}/eviction: delete the pod unless that would break its PodDisruptionBudget (429). */
 export async function handleEviction(r: ResourceRequest, registry: Registry): Promise<void> {
   const body = await readBody(r.req);
-  const eviction = decodeObject(body, objectMediaType(mediaTypeOf(r.req)));
+  const eviction = decodeObject(body, objectMediaType(mediaTypeOf(r.req)), 'Eviction');
   const meta = isPlainObject(eviction.metadata) ? eviction.metadata : {};
   if (typeof meta.name === 'string' && meta.name !== r.name) {
     throw ApiError.badRequest(`name in URL does not match name in Eviction object`);
