@@ -2,7 +2,7 @@
 // Registered once per datastore (SQLite and etcd) by the *.test.ts files beside it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { startTestServer, type TestServer } from './harness.js';
 
 export function kubectlSuite(datastore: 'sqlite' | 'etcd'): void {
@@ -309,6 +309,25 @@ data:
       assert.match(err, /unable to create new content in namespace doomed because it is being terminated/);
       const sys = await kFail(['delete', 'namespace', 'kube-system', '--wait=false']);
       assert.match(sys, /this namespace may not be deleted/);
+    });
+
+    test('certificate signing requests: requester recorded, approve through the approval subresource', async () => {
+      const csrPem = execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=alice'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      await k(['create', '-f', '-'], JSON.stringify({
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { name: 'alice' },
+        spec: { request: Buffer.from(csrPem).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] },
+      }));
+      const created = JSON.parse(await k(['get', 'csr', 'alice', '-o', 'json']));
+      assert.equal(created.spec.username, 'system:admin', 'the requester comes from the client certificate');
+      assert.match(await k(['certificate', 'approve', 'alice']), /certificatesigningrequest.certificates.k8s.io\/alice approved/);
+      const approved = JSON.parse(await k(['get', 'csr', 'alice', '-o', 'json']));
+      assert.equal(approved.status.conditions[0].type, 'Approved');
+      assert.match(await k(['get', 'csr', 'alice']), /alice\s+\S+\s+kubernetes.io\/kube-apiserver-client\s+system:admin\s+<none>\s+Approved\n/);
     });
 
     test('scale subresource', async () => {

@@ -423,8 +423,13 @@ export class Store {
     const sub = ctx.subresource ?? '';
     if (sub !== '') {
       this.copySystemMeta(obj, current);
+      this.strategy.prepareForSubresourceUpdate?.(sub, obj, current);
       await this.admit('UPDATE', obj, current, ctx);
-      const errs = [...validateObjectMetaUpdate(obj.metadata, current.metadata), ...this.strategy.validate(obj)];
+      const errs = [
+        ...validateObjectMetaUpdate(obj.metadata, current.metadata),
+        ...this.strategy.validate(obj),
+        ...(this.strategy.validateSubresourceUpdate?.(sub, obj, current) ?? []),
+      ];
       if (errs.length) throw ApiError.invalid(this.info.group, this.info.kind, name, errs);
       await this.validateAdmission('UPDATE', obj, current, ctx);
       return sameContent(obj, current) ? current : obj;
@@ -566,7 +571,7 @@ export class Store {
     delete m.deletionGracePeriodSeconds;
     if (this.opts.tracksGeneration) m.generation = 1;
     else delete m.generation;
-    if (this.hasStatus) delete obj.status;
+    if (this.hasStatus && !this.strategy.keepsStatusOnCreate) delete obj.status;
   }
 
   private validateMeta(obj: KubeObject): FieldError[] {

@@ -18,6 +18,14 @@ export interface Strategy {
   /** Validation of a status-subresource update (defaults to none). */
   validateStatusUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /**
+   * Updates through other subresources (e.g. certificatesigningrequests/approval): carry over what the
+   * subresource may not change, then validate the transition. Without them, only validate(obj) applies.
+   */
+  prepareForSubresourceUpdate?(subresource: string, obj: KubeObject, old: KubeObject): void;
+  validateSubresourceUpdate?(subresource: string, obj: KubeObject, old: KubeObject): FieldError[];
+  /** Kinds whose status may be set on create (upstream: Nodes); others start with an empty status. */
+  keepsStatusOnCreate?: boolean;
+  /**
    * Field-selector fields beyond metadata.name and metadata.namespace, e.g. pods: spec.nodeName, status.phase.
    * Values are strings as upstream compares them.
    */

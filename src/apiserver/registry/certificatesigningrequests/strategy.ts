@@ -2,6 +2,7 @@
 // /approval (pkg/registry/certificates/certificates/strategy.go) and ValidateCertificateSigningRequest*.
 // The main resource changes only metadata; /status may set the certificate and non-approval conditions;
 // /approval changes only the Approved/Denied conditions.
+import type { MutatingAdmission } from '../../admission/types.js';
 import type { CertificateSigningRequest, CertificateSigningRequestCondition } from 'kubernetes-types/certificates/v1.js';
 import type { KubeObject } from '../../../api/object.js';
 import { fieldErr, type FieldError } from '../../../machinery/errors.js';
@@ -291,5 +292,19 @@ export const Strategy: KindStrategy = {
   // The store also runs validate(); these add what depends on the old object and on the subresource written.
   validateUpdate: (obj, old) => transitionErrors(obj, old, 'main'),
   validateStatusUpdate: (obj, old) => validateCSRUpdate(obj, old, 'status'),
+  prepareForSubresourceUpdate(subresource, obj, old) {
+    if (subresource === 'approval') prepareApprovalUpdate(obj, old);
+  },
+  validateSubresourceUpdate: (subresource, obj, old) => (subresource === 'approval' ? validateApprovalUpdate(obj, old) : []),
   selectableFields: (obj) => ({ 'spec.signerName': csrOf(obj).spec?.signerName ?? '' }),
+};
+
+/** Records the requesting user in spec.username/uid/groups/extra on create (upstream does it in PrepareForCreate). */
+export const csrRequester: MutatingAdmission = {
+  name: 'CertificateSigningRequestRequester',
+  async admit(a) {
+    if (a.operation === 'CREATE' && a.group === 'certificates.k8s.io' && a.resource === 'certificatesigningrequests' && a.object) {
+      setRequester(a.object, a.user);
+    }
+  },
 };

@@ -60,6 +60,8 @@ function validateNode(obj: Record<string, unknown>): FieldError[] {
 const CIDR_CHANGE = 'node updates may not change podCIDR except from "" to valid';
 
 export const nodeStrategy: Strategy = {
+  // Nodes register with their status (capacity, addresses) in the create request.
+  keepsStatusOnCreate: true,
   defaults(obj) {
     const status = asObject(obj.status);
     if (status && status.allocatable === undefined && asObject(status.capacity)) status.allocatable = { ...asObject(status.capacity) };
