@@ -105,6 +105,31 @@ test('skiff server is ready quickly and exits 0 on SIGTERM', async () => {
   }
 });
 
+test('SIGTERM with a kubectl watch open still exits 0 promptly and ends the watch', async () => {
+  const srv = await startTestServer();
+  let stopped = false;
+  try {
+    const watch = srv.kubectl(['get', 'namespaces', '--watch'], { timeoutMs: 20_000 });
+    // Wait until the watch is established: the long-running gauge shows it.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const m = await srv.kubectl(['get', '--raw', '/metrics']);
+      if (/apiserver_longrunning_requests\{verb="WATCH",[^}]*resource="namespaces"[^}]*\} 1/.test(m.stdout)) break;
+      assert.ok(Date.now() < deadline, 'watch never registered');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const exit = await srv.stop();
+    stopped = true;
+    assert.equal(exit.code, 0, srv.logs());
+    assert.ok(exit.ms < 5000, `exit took ${Math.round(exit.ms)}ms`);
+    const w = await watch;
+    assert.match(w.stdout, /kube-system/);
+    assert.doesNotMatch(w.stderr, /timed out after/);
+  } finally {
+    if (!stopped) await srv.stop();
+  }
+});
+
 test('bad flags are refused with a message naming the flag', async () => {
   const r = await runSkiff(['server', '--service-cidr', '198.19.0.0'], process.env);
   assert.equal(r.code, 1);
