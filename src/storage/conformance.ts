@@ -215,11 +215,21 @@ export function runConformance(name: string, open: () => Promise<Storage>): void
       const p = prefixFor('fanout');
       const start = await s.currentRevision();
       const watchers = [collect(s, p, { afterRevision: start }), collect(s, p, { afterRevision: start })];
-      const writes = await Promise.all(Array.from({ length: 40 }, (_, i) => s.create(`${p}${i}`, String(i))));
-      const late = collect(s, p, { afterRevision: start });
+      const total = 200;
+      let done = 0;
+      const pending = Array.from({ length: total }, async (_, i) => {
+        await sleep(i % 50);
+        const kv = await s.create(`${p}${i}`, String(i));
+        // A watcher that starts while writes are still landing switches from replay to live mid-stream.
+        if (++done === total / 2) watchers.push(collect(s, p, { afterRevision: start }));
+        return kv;
+      });
+      const writes = await Promise.all(pending);
+      watchers.push(collect(s, p, { afterRevision: start }));
       const expected = writes.map((w) => w.modRevision).sort((x, y) => x - y);
-      for (const w of [...watchers, late]) {
-        await w.waitFor((ev) => changes(ev).length >= 40, '40 events');
+      assert.equal(watchers.length, 4);
+      for (const w of watchers) {
+        await w.waitFor((ev) => changes(ev).length >= total, `${total} events`);
         await sleep(50);
         w.stop();
         assert.deepEqual(changes(w.events).map(revOf), expected);
