@@ -327,16 +327,20 @@ function describeBackend(datastore: 'sqlite' | 'etcd'): void {
       const base = `/api/v1/namespaces/${ns}/configmaps`;
       const total = 30;
       let listed: Doc | undefined;
-      // Writes go on while we list; the list and the watch must together see each object exactly once.
-      const writer = (async () => {
-        for (let i = 0; i < total; i++) {
+      let watching: Promise<WatchStream> | undefined;
+      // Writes go on while we list and while the watch connects; list and watch together must see each object once.
+      const writers = [0, 1].map(async (writer) => {
+        for (let i = writer; i < total; i += 2) {
           await api.ok('POST', base, cm(`r${i}`, { i: String(i) }));
-          if (i === 10) listed = await api.ok('GET', base);
+          if (i === 10) {
+            listed = await api.ok('GET', base);
+            watching = api.watch(`${base}?watch=1&resourceVersion=${listed.metadata.resourceVersion}`);
+          }
         }
-      })();
-      await writer;
-      assert.ok(listed);
-      const w = await api.watch(`${base}?watch=1&resourceVersion=${listed.metadata.resourceVersion}`);
+      });
+      await Promise.all(writers);
+      assert.ok(listed && watching);
+      const w = await watching;
       assert.equal(w.status, 200);
       const seen: string[] = listed.items.map((i) => i.metadata?.name);
       let lastRv = rvOf(listed);
