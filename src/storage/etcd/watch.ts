@@ -103,7 +103,7 @@ export class EtcdWatch implements Watch {
         range_end: Buffer.from(this.prefix === '' ? '\0' : prefixEnd(this.prefix)),
         start_revision: this.nextRevision,
         prev_kv: true,
-        progress_notify: true,
+        progress_notify: Boolean(this.opts.progressIntervalMs),
       },
     });
   }
