@@ -503,8 +503,19 @@ function describeBackend(datastore: 'sqlite' | 'etcd'): void {
       const noMatch = await api.request('GET', `${base}?watch=1&sendInitialEvents=true&allowWatchBookmarks=true`);
       assert.equal(noMatch.status, 422);
       assert.match(noMatch.body.message, /sendInitialEvents requires setting resourceVersionMatch to NotOlderThan/);
-      const noBookmarks = await api.request('GET', `${base}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan`);
-      assert.equal(noBookmarks.status, 422);
+      // Without bookmarks: the initial events alone, no end marker.
+      const count = (await api.ok('GET', base)).items.length;
+      const quiet = await api.watch(`${base}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan`);
+      const events = [];
+      for (let i = 0; i < count; i++) events.push((await quiet.next())!.type);
+      assert.deepEqual([...events, ...(await quiet.drain(200)).map((e) => e.type)], events.map(() => 'ADDED'));
+      quiet.close();
+      // sendInitialEvents=false: only changes from now on.
+      const fromNow = await api.watch(`${base}?watch=1&sendInitialEvents=false&resourceVersionMatch=NotOlderThan`);
+      assert.deepEqual(await fromNow.drain(200), []);
+      await api.ok('POST', base, cm('later', {}));
+      assert.equal((await fromNow.next())?.object.metadata.name, 'later');
+      fromNow.close();
       const matchOnly = await api.request('GET', `${base}?watch=1&resourceVersionMatch=NotOlderThan&resourceVersion=1`);
       assert.equal(matchOnly.status, 422);
       assert.match(matchOnly.body.message, /resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided/);

@@ -34,9 +34,6 @@ function validateWatchOptions(query: URLSearchParams): void {
     if (match !== 'NotOlderThan') {
       errs.push(fieldErr.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
     }
-    if (sendInitial === 'true' && !boolParam(query, 'allowWatchBookmarks')) {
-      errs.push(fieldErr.forbidden('allowWatchBookmarks', 'allowWatchBookmarks must be set to true when sendInitialEvents is set'));
-    }
   }
   if (match) {
     if (sendInitial === null) {
@@ -146,7 +143,8 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
 
   const chunks: string[] = [];
   for (const obj of initial) chunks.push(encode('ADDED', obj));
-  if (sendInitial) chunks.push(bookmark(startRevision, { 'k8s.io/initial-events-end': 'true' }));
+  // Without bookmarks the client simply gets the initial ADDED events, as upstream.
+  if (sendInitial && bookmarks) chunks.push(bookmark(startRevision, { 'k8s.io/initial-events-end': 'true' }));
   if (chunks.length) res.write(chunks.join(''));
 
   const seconds = timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds : 1800 + Math.floor(Math.random() * 1800);
