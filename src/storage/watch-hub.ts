@@ -56,10 +56,6 @@ export class WatchHub {
 
   constructor(private readonly source: WatchSource) {}
 
-  get size(): number {
-    return this.watchers.size;
-  }
-
   /** Call right after each commit, in commit order, before yielding to the event loop. */
   publish(event: WatchEvent & { type: 'put' | 'delete' }): void {
     if (this.watchers.size === 0) return;
