@@ -315,7 +315,7 @@ describe('bad input (sqlite)', () => {
     );
   });
 
-  test('bad option values: dryRun and fieldValidation are 422 on CreateOptions, limit is 400', async () => {
+  test('bad option values: dryRun and fieldValidation are 422 on CreateOptions, limit is 400, list options 422', async () => {
     const body = json({ metadata: { name: 'opts' } });
     const dry = assertStatus(
       await call('POST', `${configmaps}?dryRun=Bogus`, { body }),
@@ -335,6 +335,12 @@ describe('bad input (sqlite)', () => {
       'CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Bogus": supported values: "", "Ignore", "Strict", "Warn"',
     );
     assertStatus(await call('GET', `${configmaps}?limit=abc`), 400, 'BadRequest', 'strconv.ParseInt: parsing "abc": invalid syntax');
+    assertStatus(
+      await call('GET', `${configmaps}?resourceVersionMatch=Exact&resourceVersion=0`),
+      422,
+      'Invalid',
+      'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+    );
     assert.equal((await call('GET', `${configmaps}/opts`)).status, 404);
   });
 

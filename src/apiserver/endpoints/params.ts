@@ -30,7 +30,7 @@ function goQuote(s: string): string {
   return JSON.stringify(s);
 }
 
-export type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions';
+export type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions' | 'ListOptions';
 
 /** One field error of an options kind, already rendered as upstream's ErrorBody(). */
 interface OptionError {
@@ -144,4 +144,26 @@ export function dryRunParam(q: URLSearchParams, kind: OptionsKind = 'CreateOptio
   const errs = dryRunErrors(values);
   if (errs.length) throw optionsInvalid(kind, errs);
   return values.length > 0;
+}
+
+/** Upstream's ValidateListOptions for a list (not a watch): resourceVersionMatch rules, no sendInitialEvents. */
+export function validateListOptions(q: URLSearchParams): void {
+  const errs: OptionError[] = [];
+  const forbidden = (field: string, detail: string) => errs.push({ type: 'FieldValueForbidden', field, body: `Forbidden: ${detail}` });
+  const match = q.get('resourceVersionMatch') ?? '';
+  const rv = q.get('resourceVersion') ?? '';
+  if (match) {
+    if (!rv) forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided');
+    if (q.get('continue')) forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided');
+    if (match !== 'Exact' && match !== 'NotOlderThan') {
+      errs.push({
+        type: 'FieldValueNotSupported',
+        field: 'resourceVersionMatch',
+        body: `Unsupported value: ${goQuote(match)}: supported values: "Exact", "NotOlderThan", ""`,
+      });
+    }
+    if (match === 'Exact' && rv === '0') forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+  }
+  if (q.has('sendInitialEvents')) forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list');
+  if (errs.length) throw optionsInvalid('ListOptions', errs);
 }

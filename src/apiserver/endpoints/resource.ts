@@ -20,7 +20,7 @@ import {
   wireStatus,
   type Negotiated,
 } from './negotiation.js';
-import { boolParam, intParam, writeOptions, type FieldValidation, type WriteOptions } from './params.js';
+import { boolParam, intParam, validateListOptions, writeOptions, type FieldValidation, type WriteOptions } from './params.js';
 import { summarizeBody } from './go-decode.js';
 import { compileFilter } from './filter.js';
 import type { ApiServices } from './services.js';
@@ -105,6 +105,7 @@ export function listRequest(r: ResourceRequest): ListRequest {
 
 export async function handleList(r: ResourceRequest): Promise<void> {
   const neg = negotiated(r);
+  validateListOptions(r.query);
   const list = await r.served.store.list(listRequest(r));
   const items = list.items.map((o) => toServed(r, o));
   sendList(r, neg, { ...list, apiVersion: apiVersionOf(r.served.info.group, r.served.info.version), items });
