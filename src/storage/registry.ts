@@ -1,7 +1,6 @@
 // Storage drivers by URL scheme: `sqlite://PATH` (default), `http(s)://host:port[,host:port]` (etcd, k3s's
 // --datastore-endpoint form), `memory://`.
 import { join } from 'node:path';
-import { openEtcdStorage } from './etcd/etcd.js';
 import { openMemoryStorage } from './memory/memory.js';
 import { openSqliteStorage } from './sqlite/sqlite.js';
 import type { Storage, StorageFactory } from './types.js';
@@ -23,8 +22,10 @@ registerStorageDriver('sqlite', async (endpoint, { dataDir }) => {
   const path = endpoint.slice('sqlite://'.length);
   return openSqliteStorage({ path: path === '' ? defaultSqlitePath(dataDir) : path });
 });
-registerStorageDriver('http', async (endpoint) => openEtcdStorage(endpoint));
-registerStorageDriver('https', async (endpoint) => openEtcdStorage(endpoint));
+// The etcd client (gRPC) takes a few hundred ms to load: only servers that use etcd pay for it.
+const openEtcd: StorageFactory = async (endpoint) => (await import('./etcd/etcd.js')).openEtcdStorage(endpoint);
+registerStorageDriver('http', openEtcd);
+registerStorageDriver('https', openEtcd);
 registerStorageDriver('memory', async () => openMemoryStorage());
 
 export async function openStorage(endpoint: string | undefined, opts: { dataDir: string }): Promise<Storage> {

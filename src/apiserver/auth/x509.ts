@@ -10,8 +10,19 @@ const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 export class X509Authenticator implements Authenticator {
   readonly name = 'x509';
 
+  /** A connection's certificate never changes: decode it once per TLS socket, not once per request. */
+  private readonly bySocket = new WeakMap<object, AuthResult>();
+
   authenticate(req: IncomingMessage): AuthResult {
-    const socket = req.socket as Partial<TLSSocket>;
+    let result = this.bySocket.get(req.socket);
+    if (!result) {
+      result = this.authenticateSocket(req.socket as Partial<TLSSocket>);
+      this.bySocket.set(req.socket, result);
+    }
+    return result;
+  }
+
+  private authenticateSocket(socket: Partial<TLSSocket>): AuthResult {
     if (typeof socket.getPeerCertificate !== 'function') return { kind: 'none' };
     const cert = socket.getPeerCertificate();
     if (!cert || Object.keys(cert).length === 0) return { kind: 'none' };

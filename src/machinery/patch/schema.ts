@@ -36,6 +36,20 @@ const REF_PREFIX = '#/components/schemas/';
  */
 export function resolveSchema(schemas: SchemaMap, schema: SchemaObject | undefined, depth = 0): SchemaObject | undefined {
   if (!schema || depth > 32) return schema;
+  if (!schema.$ref && !schema.allOf?.length) return schema;
+  // Schemas are immutable once loaded, so each wrapper resolves once (this runs for every field of every write).
+  let cache = resolved.get(schemas);
+  if (!cache) resolved.set(schemas, (cache = new WeakMap()));
+  const hit = cache.get(schema);
+  if (hit) return hit;
+  const result = resolveUncached(schemas, schema, depth);
+  if (result) cache.set(schema, result);
+  return result;
+}
+
+const resolved = new WeakMap<SchemaMap, WeakMap<SchemaObject, SchemaObject>>();
+
+function resolveUncached(schemas: SchemaMap, schema: SchemaObject, depth: number): SchemaObject | undefined {
   let target: SchemaObject | undefined;
   if (schema.$ref) target = schemas[refName(schema.$ref)];
   else if (schema.allOf && schema.allOf.length > 0) {
