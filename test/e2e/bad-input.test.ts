@@ -315,6 +315,36 @@ describe('bad input (sqlite)', () => {
     );
   });
 
+  test('bad patches: syntax errors are 400, a patch result of the wrong type or with unknown fields (Strict) is 422', async () => {
+    const seed = `${configmaps}/seed`;
+    assertStatus(
+      await call('PATCH', seed, { body: 'not json', contentType: 'application/json-patch+json' }),
+      400,
+      'BadRequest',
+      "invalid character 'o' in literal null (expecting 'u')",
+    );
+    assertStatus(await call('PATCH', seed, { body: '{"data":', contentType: 'application/merge-patch+json' }), 400, 'BadRequest', 'Invalid JSON Patch');
+    assertStatus(
+      await call('PATCH', `${seed}?fieldManager=t`, { body: '[1, 2]', contentType: 'application/apply-patch+yaml' }),
+      400,
+      'BadRequest',
+      'error decoding YAML: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go value of type map[string]interface {}',
+    );
+    const typed = assertStatus(
+      await call('PATCH', seed, { body: json({ data: { a: 5 } }), contentType: 'application/merge-patch+json' }),
+      422,
+      'Invalid',
+      /^ "" is invalid: patch: Invalid value: ".*": json: cannot unmarshal number into Go struct field ConfigMap\.data of type string$/,
+    );
+    assert.equal(typed.details?.causes?.[0].field, 'patch');
+    assertStatus(
+      await call('PATCH', `${seed}?fieldValidation=Strict`, { body: json({ data: { a: '1' }, spec: {} }), contentType: 'application/merge-patch+json' }),
+      422,
+      'Invalid',
+      /^ "" is invalid: patch: Invalid value: ".*": strict decoding error: unknown field "spec"$/,
+    );
+  });
+
   test('bad option values: dryRun and fieldValidation are 422 on CreateOptions, limit is 400, list options 422', async () => {
     const body = json({ metadata: { name: 'opts' } });
     const dry = assertStatus(

@@ -166,7 +166,7 @@ export function summarizeBody(body: Uint8Array, maxLength = 30): string {
 }
 
 /** Go's name for the kind of a JSON value in "cannot unmarshal <kind>". */
-function jsonKind(v: unknown): string {
+export function jsonKind(v: unknown): string {
   if (typeof v === 'string') return 'string';
   if (typeof v === 'number') return 'number';
   if (typeof v === 'boolean') return 'bool';

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml, type YAMLError } from 'yaml';
 import { ApiError } from '../../machinery/errors.js';
 import { isPlainObject } from '../../api/object.js';
-import { goJsonSyntaxError, summarizeBody, typeMetaError } from './go-decode.js';
+import { goJsonSyntaxError, jsonKind, summarizeBody, typeMetaError } from './go-decode.js';
 
 /** Upstream's limit for request bodies (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -73,27 +73,6 @@ export function patchMediaType(contentType: string): Exclude<BodyMediaType, 'jso
   }
 }
 
-/** Decodes a JSON or YAML document; malformed input is 400 BadRequest, as upstream. */
-export function decodeDocument(body: Buffer, format: 'json' | 'yaml'): unknown {
-  const text = body.toString('utf8');
-  if (format === 'json') {
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw ApiError.badRequest(`error decoding request body: ${(err as Error).message}`);
-    }
-  }
-  try {
-    const docs = parseAllDocuments(text, { version: '1.1' });
-    const real = docs.filter((d) => d.contents !== null);
-    if (real.length !== 1) throw new Error(real.length ? 'expected a single YAML document' : 'empty YAML document');
-    if (real[0].errors.length) throw real[0].errors[0];
-    return real[0].toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw ApiError.badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
-  }
-}
-
 /** go-yaml's wording for the syntax errors people make most; others keep the yaml library's own text. */
 function goYamlError(err: YAMLError): string {
   const line = err.linePos?.[0].line;
@@ -101,6 +80,27 @@ function goYamlError(err: YAMLError): string {
   if (err.code === 'BLOCK_AS_IMPLICIT_KEY') text = 'mapping values are not allowed in this context';
   else if (err.code === 'TAB_AS_INDENT') text = 'found character that cannot start any token';
   return `yaml: ${line ? `line ${line}: ` : ''}${text}`;
+}
+
+/**
+ * Decodes a PATCH body with the wording of upstream's patchers: JSON syntax errors in Go's words (a merge patch
+ * says "Invalid JSON Patch"), apply patches read as YAML into a map.
+ */
+export function decodePatch(body: Buffer, type: Exclude<BodyMediaType, 'json' | 'yaml'>): unknown {
+  if (type === 'apply-patch') {
+    const first = parseAllDocuments(body.toString('utf8'), { version: '1.1' })[0];
+    if (first?.errors.length) throw ApiError.badRequest(`error decoding YAML: error converting YAML to JSON: ${goYamlError(first.errors[0])}`);
+    const value: unknown = first ? first.toJS({ maxAliasCount: 100 }) : null;
+    if (value !== null && !isPlainObject(value)) {
+      throw ApiError.badRequest(
+        `error decoding YAML: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ${jsonKind(value)} into Go value of type map[string]interface {}`,
+      );
+    }
+    return value ?? {};
+  }
+  const syntax = goJsonSyntaxError(body);
+  if (syntax) throw ApiError.badRequest(type === 'merge-patch' ? 'Invalid JSON Patch' : syntax);
+  return JSON.parse(body.toString('utf8'));
 }
 
 /**

@@ -9,7 +9,7 @@ import type { UserInfo } from '../auth/user.js';
 import type { ServedResource } from '../registry/registry.js';
 import type { DeleteOptions, ListRequest, WriteContext } from '../registry/store.js';
 import {
-  decodeDocument,
+  decodePatch,
   decodeObject,
   mediaTypeOf,
   negotiate,
@@ -21,7 +21,7 @@ import {
   type Negotiated,
 } from './negotiation.js';
 import { boolParam, intParam, validateListOptions, writeOptions, type FieldValidation, type WriteOptions } from './params.js';
-import { summarizeBody } from './go-decode.js';
+import { summarizeBody, typeMetaError } from './go-decode.js';
 import { compileFilter } from './filter.js';
 import type { ApiServices } from './services.js';
 
@@ -275,7 +275,7 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
   const opts = writeOptions(r.query, 'PatchOptions', r.req.headers['user-agent'], { applyPatch: type === 'apply-patch' });
   const { dryRun, fieldValidation: validation, fieldManager: manager } = opts;
   const force = boolParam(r.query, 'force');
-  const patch = decodeDocument(body, type === 'apply-patch' ? 'yaml' : 'json');
+  const patch = decodePatch(body, type);
   const apiVersion = apiVersionOf(info.group, info.version);
   let warnings: string[] = [];
   // A patch that names a resourceVersion is a precondition; otherwise the patch is re-applied on conflicts.
@@ -287,7 +287,6 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
       const live = current ? toServed(r, current) : undefined;
       let next: KubeObject;
       if (type === 'apply-patch') {
-        if (!isPlainObject(patch)) throw ApiError.badRequest('error decoding YAML: apply patch must be an object');
         const applied = patch as KubeObject;
         checkTypeMeta(applied, info.kind, apiVersion);
         if (!applied.apiVersion || !applied.kind) {
@@ -301,9 +300,11 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
       } else {
         if (!live) throw ApiError.notFound(info.group, info.resource, r.name!);
         next = r.services.patcher.patch(info, type, live, patch);
+        const notObject = typeMetaError(next);
+        if (notObject) throw patchInvalid(next, `couldn't get version/kind; json parse error: ${notObject}`);
         next.apiVersion = apiVersion;
         next.kind = info.kind;
-        warnings = checkUnknownFields(r, next, validation);
+        warnings = checkPatched(r, next, validation);
         r.services.fieldManager.trackUpdate(info, live, next, manager, sub);
       }
       stripUnknownFields(r, next);
@@ -316,6 +317,30 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
     { ...writeCtx(r, dryRun, sub), allowCreate: type === 'apply-patch' && sub === '' },
   );
   sendObject(r, created ? 201 : 200, toServed(r, object), neg, warnings);
+}
+
+/**
+ * The result of a JSON, merge or strategic merge patch is decoded into the kind's type as upstream does: a type
+ * error, or an unknown field under fieldValidation=Strict, is 422 Invalid on the field "patch".
+ */
+function checkPatched(r: ResourceRequest, next: KubeObject, validation: FieldValidation): string[] {
+  const typeError = r.services.typeError?.(r.served.info, next);
+  if (typeError) throw patchInvalid(next, typeError);
+  if (validation === 'Ignore') return [];
+  const problems = r.services.unknownFields(r.served.info, next);
+  if (problems.length && validation === 'Strict') throw patchInvalid(next, `strict decoding error: ${problems.join(', ')}`);
+  return problems;
+}
+
+/** Upstream's error for a patched object that does not decode: Invalid on "patch", whose value is the result. */
+function patchInvalid(patched: unknown, why: string): ApiError {
+  const body = `Invalid value: ${JSON.stringify(JSON.stringify(patched))}: ${why}`;
+  return new ApiError({
+    message: ` "" is invalid: patch: ${body}`,
+    reason: 'Invalid',
+    code: 422,
+    details: { causes: [{ reason: 'FieldValueInvalid', message: body, field: 'patch' }] },
+  });
 }
 
 function patchResourceVersion(patch: unknown): string | undefined {
@@ -335,7 +360,7 @@ async function readDeleteOptions(r: ResourceRequest): Promise<{ opts: DeleteOpti
   let raw: Record<string, unknown> = {};
   if (body.length) {
     const ct = mediaTypeOf(r.req);
-    raw = decodeObject(body, ct === 'application/yaml' ? 'yaml' : 'json');
+    raw = decodeObject(body, ct === 'application/yaml' ? 'yaml' : 'json', 'DeleteOptions');
   }
   const pre = isPlainObject(raw.preconditions) ? raw.preconditions : {};
   const grace = intParam(r.query, 'gracePeriodSeconds') ?? (typeof raw.gracePeriodSeconds === 'number' ? raw.gracePeriodSeconds : undefined);

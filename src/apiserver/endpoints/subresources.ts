@@ -7,7 +7,7 @@ import { ApiError } from '../../machinery/errors.js';
 import { labelSelectorAsSelector, selectorFromSet } from '../../machinery/labels.js';
 import { formatTime } from '../../machinery/time.js';
 import type { Registry } from '../registry/registry.js';
-import { decodeDocument, decodeObject, mediaTypeOf, negotiate, objectMediaType, patchMediaType, readBody, writeJson } from './negotiation.js';
+import { decodeObject, decodePatch, mediaTypeOf, negotiate, objectMediaType, patchMediaType, readBody, writeJson } from './negotiation.js';
 import { dryRunParam } from './params.js';
 import type { ResourceRequest } from './resource.js';
 
@@ -60,7 +60,7 @@ export async function handleScale(r: ResourceRequest): Promise<void> {
   if (method === 'PUT') input = decodeObject(body, objectMediaType(mediaTypeOf(r.req)), 'Scale');
   else {
     const type = patchMediaType(mediaTypeOf(r.req));
-    patch = { type, doc: decodeDocument(body, type === 'apply-patch' ? 'yaml' : 'json') };
+    patch = { type, doc: decodePatch(body, type) };
   }
   const { object } = await store.update(
     r.namespace,
