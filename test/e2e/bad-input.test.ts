@@ -3,7 +3,7 @@
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import { parse as parseYaml } from 'yaml';
 import { startTestServer, type TestServer } from './harness.js';
 
@@ -49,13 +49,16 @@ describe('bad input (sqlite)', () => {
   function call(
     method: string,
     path: string,
-    opts: { body?: string | Buffer; contentType?: string; anonymous?: boolean; headers?: Record<string, string> } = {},
+    opts: { body?: string | Buffer; contentType?: string; anonymous?: boolean; headers?: Record<string, string>; keepAlive?: boolean } = {},
   ): Promise<Reply> {
-    return new Promise((resolve, reject) => {
+    // A server may answer before it read the whole body; on a kept-alive connection it drains the rest instead of
+    // closing, so the client can finish writing and read the answer.
+    const agent = opts.keepAlive ? new Agent({ keepAlive: true, maxSockets: 1 }) : false;
+    return new Promise<Reply>((resolve, reject) => {
       const headers: Record<string, string | number> = { Accept: 'application/json', ...opts.headers };
       if (opts.body !== undefined) {
         headers['Content-Type'] = opts.contentType ?? 'application/json';
-        headers['Content-Length'] = Buffer.byteLength(opts.body);
+        if (!headers['Transfer-Encoding']) headers['Content-Length'] = Buffer.byteLength(opts.body);
       } else if (opts.contentType) {
         headers['Content-Type'] = opts.contentType;
       }
@@ -66,7 +69,7 @@ describe('bad input (sqlite)', () => {
           headers,
           ca: creds.ca,
           ...(opts.anonymous ? {} : { cert: creds.cert, key: creds.key }),
-          agent: false,
+          agent,
           timeout: 10_000,
         },
         (res) => {
@@ -78,6 +81,8 @@ describe('bad input (sqlite)', () => {
       req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
       req.on('error', reject);
       req.end(opts.body);
+    }).finally(() => {
+      if (agent) agent.destroy();
     });
   }
 
@@ -146,6 +151,14 @@ describe('bad input (sqlite)', () => {
       400,
       'BadRequest',
       `the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: invalid character 'o' looking for beginning of object key string (${garbled.slice(0, 30)} ...)`,
+    );
+    // Nesting deeper than Go's scanner allows is refused without exhausting the server's stack.
+    const deep = `{"a":${'['.repeat(200_000)}`;
+    assertStatus(
+      await call('POST', configmaps, { body: deep }),
+      400,
+      'BadRequest',
+      `the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: invalid character '[' exceeded max depth (${deep.slice(0, 30)} ...)`,
     );
     assertStatus(
       await call('POST', configmaps, { body: '' }),
@@ -278,9 +291,17 @@ describe('bad input (sqlite)', () => {
     assert.equal(JSON.parse(warned.text).spec.foo, undefined);
   });
 
-  test('a body over 3 MiB is 413', async () => {
+  test('a body over 3 MiB is 413, declared or streamed', async () => {
     const big = json({ metadata: { name: 'big' }, data: { blob: 'x'.repeat(3 * 1024 * 1024) } });
-    assertStatus(await call('POST', configmaps, { body: big }), 413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+    assertStatus(await call('POST', configmaps, { body: big, keepAlive: true }), 413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+    // Without Content-Length the limit applies to what arrives.
+    assertStatus(
+      await call('POST', configmaps, { body: big, keepAlive: true, headers: { 'Transfer-Encoding': 'chunked' } }),
+      413,
+      'RequestEntityTooLarge',
+      'Request entity too large: limit is 3145728',
+    );
+    assert.equal((await call('GET', `${configmaps}/big`)).status, 404);
   });
 
   test('a protobuf body is 415', async () => {

@@ -6,7 +6,7 @@ import type { SchemaObject } from '../openapi/types.js';
 const syntax = (s: string) => goJsonSyntaxError(Buffer.from(s));
 
 test('valid JSON has no syntax error', () => {
-  for (const s of ['{}', ' [ ] ', '{"a":[1,-2.5e+3,0,true,false,null,"\\u00e9\\n\\"x\\""]}', '"s"', '-0.0E-1', '\n{"a":{"b":[]}}\t']) {
+  for (const s of ['['.repeat(10000) + ']'.repeat(10000), '{}', ' [ ] ', '{"a":[1,-2.5e+3,0,true,false,null,"\\u00e9\\n\\"x\\""]}', '"s"', '-0.0E-1', '\n{"a":{"b":[]}}\t']) {
     assert.equal(syntax(s), undefined, s);
   }
 });
@@ -31,6 +31,7 @@ test('syntax errors use the Go scanner wording', () => {
     ['"\\u12g4"', "invalid character 'g' in \\u hexadecimal character escape"],
     ['"a\nb"', "invalid character '\\n' in string literal"],
     ["{} '", "invalid character '\\'' after top-level value"],
+    ['['.repeat(10001), "invalid character '[' exceeded max depth"],
   ];
   for (const [input, message] of cases) assert.equal(syntax(input), message, JSON.stringify(input));
 });

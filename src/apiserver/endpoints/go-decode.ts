@@ -23,6 +23,9 @@ const isHex = (c: number) => isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x4
 
 class SyntaxError extends Error {}
 
+/** Go's scanner refuses deeper nesting (and so never recurses without bound). */
+const MAX_NESTING_DEPTH = 10000;
+
 /**
  * Validates JSON as Go's scanner does and returns its error text ("invalid character 'o' looking for beginning of
  * object key string", "unexpected end of JSON input"), or undefined for valid JSON.
@@ -88,66 +91,59 @@ export function goJsonSyntaxError(data: Uint8Array): string | undefined {
       while (isDigit(peek())) i++;
     }
   };
-  const value = (depth: number): void => {
+  // Iterative, with an explicit stack of open containers, so nesting never exhausts the call stack.
+  const value = (): void => {
+    const open: number[] = []; // 0x7b for an object, 0x5b for an array
+    for (;;) {
+      // Expect a value.
+      skipSpace();
+      const c = peek();
+      if (c === 0x7b || c === 0x5b) {
+        if (open.length >= MAX_NESTING_DEPTH) fail('exceeded max depth');
+        i++;
+        skipSpace();
+        const close = c === 0x7b ? 0x7d : 0x5d;
+        if (peek() !== close) {
+          open.push(c);
+          if (c === 0x7b) objectKey();
+          continue;
+        }
+        i++;
+      } else if (c === 0x22) string();
+      else if (c === 0x2d || isDigit(c)) number();
+      else if (c === 0x74) literal('true');
+      else if (c === 0x66) literal('false');
+      else if (c === 0x6e) literal('null');
+      else fail('looking for beginning of value');
+      // A value ended: close containers until one expects another element.
+      for (;;) {
+        const top = open[open.length - 1];
+        if (top === undefined) return;
+        skipSpace();
+        if (peek() === 0x2c) {
+          i++;
+          if (top === 0x7b) objectKey();
+          break;
+        }
+        if (peek() === (top === 0x7b ? 0x7d : 0x5d)) {
+          i++;
+          open.pop();
+          continue;
+        }
+        fail(top === 0x7b ? 'after object key:value pair' : 'after array element');
+      }
+    }
+  };
+  const objectKey = () => {
     skipSpace();
-    const c = peek();
-    if (c === 0x7b) {
-      i++;
-      skipSpace();
-      if (peek() === 0x7d) {
-        i++;
-        return;
-      }
-      for (;;) {
-        skipSpace();
-        if (peek() !== 0x22) fail('looking for beginning of object key string');
-        string();
-        skipSpace();
-        if (peek() !== 0x3a) fail('after object key');
-        i++;
-        value(depth + 1);
-        skipSpace();
-        if (peek() === 0x2c) {
-          i++;
-          continue;
-        }
-        if (peek() === 0x7d) {
-          i++;
-          return;
-        }
-        fail('after object key:value pair');
-      }
-    }
-    if (c === 0x5b) {
-      i++;
-      skipSpace();
-      if (peek() === 0x5d) {
-        i++;
-        return;
-      }
-      for (;;) {
-        value(depth + 1);
-        skipSpace();
-        if (peek() === 0x2c) {
-          i++;
-          continue;
-        }
-        if (peek() === 0x5d) {
-          i++;
-          return;
-        }
-        fail('after array element');
-      }
-    }
-    if (c === 0x22) return string();
-    if (c === 0x2d || isDigit(c)) return number();
-    if (c === 0x74) return literal('true');
-    if (c === 0x66) return literal('false');
-    if (c === 0x6e) return literal('null');
-    fail('looking for beginning of value');
+    if (peek() !== 0x22) fail('looking for beginning of object key string');
+    string();
+    skipSpace();
+    if (peek() !== 0x3a) fail('after object key');
+    i++;
   };
   try {
-    value(0);
+    value();
     skipSpace();
     if (i < data.length) fail('after top-level value');
     return undefined;
