@@ -85,7 +85,7 @@ test('well-typed objects, nulls, unknown fields and custom-decoded types pass', 
   assert.equal(
     typeError({
       metadata: { name: 'a', labels: { x: 'y' } },
-      spec: { count: 3, big: 2 ** 40, ratio: 0.5, enabled: true, items: [{ name: 'i', tags: ['t'] }], size: 5, port: 'http', created: 7, foo: [] },
+      spec: { count: 3, big: 2 ** 40, ratio: 0.5, enabled: true, items: [{ name: 'i', tags: ['t'] }], size: 5, port: 'http', created: '2024-01-01T00:00:00Z', foo: [] },
     }),
     undefined,
   );
@@ -108,6 +108,7 @@ test('type errors name the Go struct, the JSON path without indices and the Go t
     [{ metadata: { labels: [] } }, 'json: cannot unmarshal array into Go struct field ObjectMeta.metadata.labels of type map[string]string'],
   ];
   for (const [obj, message] of cases) assert.equal(typeError(obj), message, JSON.stringify(obj));
+  assert.equal(typeError({ spec: { created: 7 } }), 'json: cannot unmarshal number into Go value of type string');
   // The first error in document order wins, as Go keeps the first it saw.
   assert.equal(typeError({ spec: { enabled: 1, count: 'x' } }), 'json: cannot unmarshal number into Go struct field ThingSpec.spec.enabled of type bool');
 });

@@ -193,6 +193,13 @@ export type SchemaLookup = (name: string) => SchemaObject | undefined;
 // Types with their own UnmarshalJSON (or free-form content): Go reports their errors differently, so skip them.
 const CUSTOM_DECODED = /\.(Quantity|IntOrString|Time|MicroTime|Duration|RawExtension|FieldsV1|JSON|JSONSchemaPropsOrBool|JSONSchemaPropsOrArray|JSONSchemaPropsOrStringArray)$/;
 
+/** metav1.Time decodes its JSON string with a nested json.Unmarshal, so its type errors name no struct field. */
+const TIME: GoType = {
+  name: 'v1.Time',
+  check: (value) =>
+    value === null || typeof value === 'string' ? undefined : `json: cannot unmarshal ${jsonKind(value)} into Go value of type string`,
+};
+
 interface GoType {
   /** Go's printed type: "int32", "v1.PodTemplateSpec", "[]v1.Container", "map[string]string". */
   name: string;
@@ -251,13 +258,15 @@ class TypeChecker {
       if (!ref?.startsWith(COMPONENT_REF_PREFIX)) return undefined;
       const name = ref.slice(COMPONENT_REF_PREFIX.length);
       const target = this.lookup(name);
+      if (/\.(Time|MicroTime)$/.test(name)) return TIME;
       if (!target || CUSTOM_DECODED.test(name) || !target.properties) return undefined;
       return this.structType(name, target);
     }
     if (schema['x-kubernetes-int-or-string'] || schema['x-kubernetes-preserve-unknown-fields']) return undefined;
     switch (schema.type) {
       case 'string':
-        if (schema.format === 'byte' || schema.format === 'date-time') return undefined;
+        if (schema.format === 'date-time') return TIME;
+        if (schema.format === 'byte') return undefined;
         return this.scalar('string', (v) => typeof v === 'string');
       case 'boolean':
         return this.scalar('bool', (v) => typeof v === 'boolean');
