@@ -125,6 +125,8 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     services,
     watch: {
       registerLongRunning: opts.registerLongRunning,
+      onStart: opts.onWatchStart,
+      onStop: opts.onWatchStop,
     },
     discovery: (path, accept) => discovery.discovery(path, accept),
     openapi: (path, query, accept, ifNoneMatch) =>

@@ -177,6 +177,9 @@ data:
       };
       try {
         await waitFor(/ADDED\s+cm1/);
+        const metrics = await k(['get', '--raw', '/metrics']);
+        assert.match(metrics, /apiserver_registered_watchers\{group="",resource="configmaps"\} [1-9]/);
+        assert.match(metrics, /apiserver_request_total\{[^}]*verb="LIST"[^}]*resource="configmaps"/);
         await k(['-n', ns, 'create', 'configmap', 'watched']);
         await waitFor(/ADDED\s+watched/);
         await k(['-n', ns, 'label', 'configmap', 'watched', 'x=y']);

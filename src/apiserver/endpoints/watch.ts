@@ -53,8 +53,8 @@ export interface WatchOptions {
   /** Closes every open watch on shutdown; returns a function that unregisters. */
   registerLongRunning(close: () => void): () => void;
   /** Called when the watch starts and stops (metrics). */
-  onStart?(): void;
-  onStop?(): void;
+  onStart?(resource: string, group: string): void;
+  onStop?(resource: string, group: string): void;
   bookmarkIntervalMs?: number;
 }
 
@@ -133,11 +133,11 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
     handles.watch?.stop();
     if (handles.timer) clearTimeout(handles.timer);
     unregister();
-    opts.onStop?.();
+    opts.onStop?.(info.resource, info.group);
     res.end();
   };
   const unregister = opts.registerLongRunning(close);
-  opts.onStart?.();
+  opts.onStart?.(info.resource, info.group);
   r.req.on('close', close);
   res.on('error', close);
 

@@ -51,6 +51,12 @@ describe('generic store', () => {
     assert.equal(err.message, 'configmaps "a" already exists');
   });
 
+  test('a resourceVersion on create is refused as upstream', async () => {
+    const s = configMapStore();
+    const err = await rejects(s.create('default', { ...cm('rv'), metadata: { name: 'rv', resourceVersion: '5' } }, ctx), 500, 'InternalError');
+    assert.equal(err.message, 'Internal error occurred: resourceVersion should not be set on objects to be created');
+  });
+
   test('generateName appends a random suffix', async () => {
     const s = configMapStore();
     const created = await s.create('default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'web-' } }, ctx);

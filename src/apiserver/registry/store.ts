@@ -282,6 +282,10 @@ export class Store {
   }
 
   async create(namespace: string | undefined, input: KubeObject, ctx: WriteContext): Promise<KubeObject> {
+    if (input.metadata?.resourceVersion) {
+      // Upstream's storage refuses this as an internal error (ErrResourceVersionSetOnCreate).
+      throw ApiError.internal('resourceVersion should not be set on objects to be created');
+    }
     const obj = deepClone(input);
     this.checkTypeMeta(obj);
     this.checkNamespace(obj, namespace);
