@@ -333,6 +333,32 @@ data:
       assert.match(await k(['get', 'csr', 'alice']), /alice\s+\S+\s+kubernetes.io\/kube-apiserver-client\s+system:admin\s+<none>\s+Approved\n/);
     });
 
+    test('status, binding and eviction subresources', async () => {
+      await k(['-n', ns, 'run', 'bound', '--image=busybox:1.36', '--labels=app=bound', '--', 'sleep', '3600']);
+      // Status writes go through /status only; spec changes there are ignored.
+      await k(['-n', ns, 'patch', 'pod', 'bound', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running"},"spec":{"activeDeadlineSeconds":5}}']);
+      const running = JSON.parse(await k(['-n', ns, 'get', 'pod', 'bound', '-o', 'json']));
+      assert.equal(running.status.phase, 'Running');
+      assert.equal(running.spec.activeDeadlineSeconds, undefined);
+      const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'bound' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-a' } };
+      await k(['create', '--raw', `/api/v1/namespaces/${ns}/pods/bound/binding`, '-f', '-'], JSON.stringify(binding));
+      const bound = JSON.parse(await k(['-n', ns, 'get', 'pod', 'bound', '-o', 'json']));
+      assert.equal(bound.spec.nodeName, 'node-a');
+      assert.ok(bound.status.conditions.some((c: { type: string; status: string }) => c.type === 'PodScheduled' && c.status === 'True'));
+      const again = await kFail(['create', '--raw', `/api/v1/namespaces/${ns}/pods/bound/binding`, '-f', '-'], JSON.stringify(binding));
+      assert.match(again, /pod bound is already assigned to node "node-a"/);
+      // A budget with no disruptions allowed blocks eviction with 429.
+      await k(['-n', ns, 'create', 'poddisruptionbudget', 'keep', '--selector=app=bound', '--min-available=1']);
+      const eviction = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'bound', namespace: ns } };
+      const blocked = await kFail(['create', '--raw', `/api/v1/namespaces/${ns}/pods/bound/eviction`, '-f', '-'], JSON.stringify(eviction));
+      assert.match(blocked, /Cannot evict pod as it would violate the pod's disruption budget/);
+      await k(['-n', ns, 'delete', 'pdb', 'keep']);
+      await k(['create', '--raw', `/api/v1/namespaces/${ns}/pods/bound/eviction`, '-f', '-'], JSON.stringify(eviction));
+      const evicted = JSON.parse(await k(['-n', ns, 'get', 'pod', 'bound', '-o', 'json']));
+      assert.ok(evicted.metadata.deletionTimestamp, 'a pod on a node is deleted gracefully');
+      assert.equal(evicted.metadata.deletionGracePeriodSeconds, 30);
+    });
+
     test('scale subresource', async () => {
       await k(['-n', ns, 'scale', 'deployment', 'web', '--replicas=5']);
       const d = JSON.parse(await k(['-n', ns, 'get', 'deploy', 'web', '-o', 'json']));
