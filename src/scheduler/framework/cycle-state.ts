@@ -1,0 +1,34 @@
+// Upstream's CycleState: per-scheduling-cycle data that plugins share by key (PreFilter writes, Filter reads).
+
+export class StateNotFoundError extends Error {
+  override readonly name = 'StateNotFoundError';
+  constructor(key: string) {
+    super(`error reading ${JSON.stringify(key)} from cycleState: not found`);
+  }
+}
+
+export class CycleState {
+  private readonly data = new Map<string, unknown>();
+  /** Plugins whose PreFilter returned Skip: their Filter is not run this cycle. */
+  readonly skipFilterPlugins = new Set<string>();
+  /** Plugins whose PreScore returned Skip: their Score is not run this cycle. */
+  readonly skipScorePlugins = new Set<string>();
+
+  write(key: string, value: unknown): void {
+    this.data.set(key, value);
+  }
+
+  /** Reads a value written this cycle; throws StateNotFoundError with upstream's wording when absent. */
+  read<T>(key: string): T {
+    if (!this.data.has(key)) throw new StateNotFoundError(key);
+    return this.data.get(key) as T;
+  }
+
+  has(key: string): boolean {
+    return this.data.has(key);
+  }
+
+  delete(key: string): void {
+    this.data.delete(key);
+  }
+}

@@ -1,0 +1,126 @@
+// Upstream's framework.NodeInfo: a node, the pods on it, and their summed requests and host ports.
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { Resource, podResource, toResourceList } from './resources.js';
+
+const ANY_IP = '0.0.0.0';
+
+/** Host ports in use, keyed by host IP then "protocol/port" (upstream's HostPortInfo). */
+export class HostPortInfo {
+  private readonly byIP = new Map<string, Map<string, number>>();
+
+  private static sanitize(ip: string | undefined, protocol: string | undefined): [string, string] {
+    return [ip || ANY_IP, protocol || 'TCP'];
+  }
+
+  add(ip: string | undefined, protocol: string | undefined, port: number): void {
+    if (port <= 0) return;
+    const [i, p] = HostPortInfo.sanitize(ip, protocol);
+    let set = this.byIP.get(i);
+    if (!set) this.byIP.set(i, (set = new Map()));
+    const key = `${p}/${port}`;
+    set.set(key, (set.get(key) ?? 0) + 1);
+  }
+
+  remove(ip: string | undefined, protocol: string | undefined, port: number): void {
+    if (port <= 0) return;
+    const [i, p] = HostPortInfo.sanitize(ip, protocol);
+    const set = this.byIP.get(i);
+    const key = `${p}/${port}`;
+    const n = set?.get(key);
+    if (!set || n === undefined) return;
+    if (n > 1) set.set(key, n - 1);
+    else set.delete(key);
+    if (set.size === 0) this.byIP.delete(i);
+  }
+
+  /** A wildcard IP conflicts with the port on any IP; a specific IP with itself and the wildcard. */
+  checkConflict(ip: string | undefined, protocol: string | undefined, port: number): boolean {
+    if (port <= 0) return false;
+    const [i, p] = HostPortInfo.sanitize(ip, protocol);
+    const key = `${p}/${port}`;
+    if (i === ANY_IP) {
+      for (const set of this.byIP.values()) if (set.has(key)) return true;
+      return false;
+    }
+    return (this.byIP.get(i)?.has(key) ?? false) || (this.byIP.get(ANY_IP)?.has(key) ?? false);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const set of this.byIP.values()) n += set.size;
+    return n;
+  }
+}
+
+/** A pod with the totals computed once when it is added to a node. */
+export interface PodInfo {
+  readonly pod: Pod;
+  readonly requested: Resource;
+  readonly nonZeroMilliCPU: number;
+  readonly nonZeroMemory: number;
+}
+
+export function newPodInfo(pod: Pod): PodInfo {
+  return { pod, ...podResource(pod) };
+}
+
+const podKey = (pod: Pod): string => pod.metadata?.uid || `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+
+export class NodeInfo {
+  node: Node | undefined;
+  readonly pods: PodInfo[] = [];
+  readonly requested = new Resource();
+  /** Requests with defaults for containers stating none, so empty pods still spread (cpu and memory only). */
+  readonly nonZeroRequested = new Resource();
+  allocatable = new Resource();
+  readonly usedPorts = new HostPortInfo();
+  /** Bumped on every change, so caches built from this node can tell they are stale. */
+  generation = 0;
+
+  constructor(node?: Node, pods: readonly Pod[] = []) {
+    if (node) this.setNode(node);
+    for (const p of pods) this.addPod(p);
+  }
+
+  get name(): string {
+    return this.node?.metadata?.name ?? '';
+  }
+
+  setNode(node: Node): void {
+    this.node = node;
+    this.allocatable = Resource.fromList(toResourceList(node.status?.allocatable as Record<string, unknown> | undefined));
+    this.generation++;
+  }
+
+  addPod(pod: Pod): void {
+    this.addPodInfo(newPodInfo(pod));
+  }
+
+  addPodInfo(info: PodInfo): void {
+    this.pods.push(info);
+    this.update(info, 1);
+  }
+
+  /** Removes the pod with the same uid (or namespace/name); false when it is not on this node. */
+  removePod(pod: Pod): boolean {
+    const key = podKey(pod);
+    const i = this.pods.findIndex((p) => podKey(p.pod) === key);
+    if (i < 0) return false;
+    const [info] = this.pods.splice(i, 1);
+    this.update(info!, -1);
+    return true;
+  }
+
+  private update(info: PodInfo, sign: 1 | -1): void {
+    this.requested.accumulate(info.requested, sign);
+    this.nonZeroRequested.milliCPU += sign * info.nonZeroMilliCPU;
+    this.nonZeroRequested.memory += sign * info.nonZeroMemory;
+    for (const c of info.pod.spec?.containers ?? []) {
+      for (const p of c.ports ?? []) {
+        if (sign > 0) this.usedPorts.add(p.hostIP, p.protocol, p.hostPort ?? 0);
+        else this.usedPorts.remove(p.hostIP, p.protocol, p.hostPort ?? 0);
+      }
+    }
+    this.generation++;
+  }
+}

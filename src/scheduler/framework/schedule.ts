@@ -1,0 +1,244 @@
+// One scheduling cycle's decision (upstream's schedulePod): PreFilter, Filter on every node, PreScore, Score with
+// NormalizeScore and weights, then the highest total wins; when no node fits, a FitError with upstream's message.
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { CycleState } from './cycle-state.js';
+import type { NodeScore, PreFilterResult } from './interfaces.js';
+import { MAX_NODE_SCORE, MIN_NODE_SCORE } from './interfaces.js';
+import type { NodeInfo } from './node-info.js';
+import type { Profile } from './profile.js';
+import { scoreWeight } from './profile.js';
+import { Code, Status } from './status.js';
+
+export const NO_NODES_AVAILABLE = 'no nodes available to schedule pods';
+/** Status of nodes a PreFilter result left out; they are not counted in the message's reasons. */
+export const FILTERED_BY_PREFILTER = 'node is filtered out by the prefilter result';
+
+export interface Diagnosis {
+  /** Why each node was rejected (nodes left out by a PreFilter result are absent). */
+  nodeToStatus: Map<string, Status>;
+  /** Plugins that rejected the pod on some node or in PreFilter. */
+  unschedulablePlugins: Set<string>;
+  preFilterMsg: string;
+  postFilterMsg: string;
+}
+
+/** No node fits the pod (upstream's FitError); message() is the FailedScheduling event text. */
+export class FitError extends Error {
+  override readonly name = 'FitError';
+  constructor(
+    readonly pod: Pod,
+    readonly numAllNodes: number,
+    readonly diagnosis: Diagnosis,
+  ) {
+    super('');
+    this.message = fitErrorMessage(numAllNodes, diagnosis);
+  }
+}
+
+/** "0/N nodes are available: <count reason, ...sorted>. <postFilter>." as upstream words it. */
+export function fitErrorMessage(numAllNodes: number, diagnosis: Diagnosis): string {
+  let msg = `0/${numAllNodes} nodes are available:`;
+  if (diagnosis.preFilterMsg) {
+    // Every node carries the PreFilter status; counting them would repeat it.
+    msg += ` ${diagnosis.preFilterMsg}.`;
+  } else {
+    const counts = new Map<string, number>();
+    for (const status of diagnosis.nodeToStatus.values()) {
+      for (const reason of status.reasons) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    }
+    // Go's sort.Strings orders bytes; these strings are compared by code unit, which agrees for the ASCII texts.
+    const parts = [...counts].map(([reason, n]) => `${n} ${reason}`).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (parts.length) msg += ` ${parts.join(', ')}.`;
+  }
+  if (diagnosis.postFilterMsg) msg += ` ${diagnosis.postFilterMsg}.`;
+  return msg;
+}
+
+export interface ScheduleResult {
+  suggestedHost: string;
+  evaluatedNodes: number;
+  feasibleNodes: number;
+  /** Total weighted scores of the feasible nodes (empty when only one node was feasible and scoring was skipped). */
+  scores: NodeScore[];
+}
+
+export interface ScheduleOptions {
+  /** The cycle's state, for callers that run later extension points (Reserve, Permit) with it. */
+  state?: CycleState;
+  /** Picks among equally scored nodes; returns a float in [0, 1). */
+  random?: () => number;
+}
+
+function mergePreFilterResults(a: PreFilterResult | undefined, b: PreFilterResult | undefined): PreFilterResult | undefined {
+  if (!a?.nodeNames) return b;
+  if (!b?.nodeNames) return a;
+  const out = new Set<string>();
+  for (const n of a.nodeNames) if (b.nodeNames.has(n)) out.add(n);
+  return { nodeNames: out };
+}
+
+/** Upstream's RunPreFilterPlugins: a rejection stops at UnschedulableAndUnresolvable, Unschedulable runs the rest. */
+export function runPreFilterPlugins(
+  profile: Profile,
+  state: CycleState,
+  pod: Pod,
+  nodes: readonly NodeInfo[],
+): { result?: PreFilterResult; status: Status; unschedulablePlugins: Set<string> } {
+  let result: PreFilterResult | undefined;
+  let rejected: Status | undefined;
+  const unschedulablePlugins = new Set<string>();
+  const narrowing: string[] = [];
+  for (const pl of profile.plugins.preFilter) {
+    let out;
+    try {
+      out = pl.preFilter(state, pod, nodes);
+    } catch (err) {
+      out = { status: Status.fromError(err) };
+    }
+    const s = out?.status;
+    if (s?.isSkip()) {
+      state.skipFilterPlugins.add(pl.name);
+      continue;
+    }
+    if (s && !s.isSuccess()) {
+      s.withPlugin(pl.name);
+      if (s.isRejected()) unschedulablePlugins.add(pl.name);
+      if (s.code === Code.UnschedulableAndUnresolvable) return { status: s, unschedulablePlugins };
+      if (s.code === Code.Unschedulable) {
+        rejected = s;
+        continue;
+      }
+      return {
+        status: Status.fromError(new Error(`running PreFilter plugin ${JSON.stringify(pl.name)}: ${s.message()}`)).withPlugin(pl.name),
+        unschedulablePlugins,
+      };
+    }
+    if (out?.result?.nodeNames) narrowing.push(pl.name);
+    result = mergePreFilterResults(result, out?.result);
+    if (result?.nodeNames && result.nodeNames.size === 0) {
+      const msg =
+        narrowing.length === 1
+          ? `node(s) didn't satisfy plugin ${narrowing[0]}`
+          : `node(s) didn't satisfy plugin(s) [${narrowing.join(' ')}] simultaneously`;
+      return { status: Status.unresolvable(msg), unschedulablePlugins };
+    }
+  }
+  return { ...(result ? { result } : {}), status: rejected ?? Status.success(), unschedulablePlugins };
+}
+
+/** Upstream's RunFilterPlugins for one node: the first plugin that rejects decides. */
+export function runFilterPlugins(profile: Profile, state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
+  for (const pl of profile.plugins.filter) {
+    if (state.skipFilterPlugins.has(pl.name)) continue;
+    let s;
+    try {
+      s = pl.filter(state, pod, nodeInfo);
+    } catch (err) {
+      s = Status.fromError(err);
+    }
+    if (!s || s.isSuccess()) continue;
+    if (!s.isRejected()) {
+      return Status.fromError(new Error(`running ${JSON.stringify(pl.name)} filter plugin: ${s.message()}`)).withPlugin(pl.name);
+    }
+    return s.withPlugin(pl.name);
+  }
+  return Status.success();
+}
+
+/** PreScore, Score, NormalizeScore and weights: each node's total (upstream's prioritizeNodes). */
+export function prioritizeNodes(profile: Profile, state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): NodeScore[] {
+  for (const pl of profile.plugins.preScore) {
+    let s;
+    try {
+      s = pl.preScore(state, pod, nodes);
+    } catch (err) {
+      s = Status.fromError(err);
+    }
+    if (s?.isSkip()) {
+      state.skipScorePlugins.add(pl.name);
+      continue;
+    }
+    if (s && !s.isSuccess()) throw new Error(`running PreScore plugin ${JSON.stringify(pl.name)}: ${s.message()}`);
+  }
+  const totals = nodes.map((n) => ({ name: n.name, score: 0 }));
+  for (const pl of profile.plugins.score) {
+    if (state.skipScorePlugins.has(pl.name)) continue;
+    const scores: NodeScore[] = nodes.map((n) => {
+      const { score, status } = pl.score(state, pod, n);
+      if (status && !status.isSuccess()) {
+        throw new Error(`plugin ${JSON.stringify(pl.name)} failed with: ${status.message()}`);
+      }
+      return { name: n.name, score };
+    });
+    const ns = pl.normalizeScore?.(state, pod, scores);
+    if (ns && !ns.isSuccess()) throw new Error(`running Normalize on Score plugins: plugin ${JSON.stringify(pl.name)} failed with: ${ns.message()}`);
+    const weight = scoreWeight(profile, pl);
+    scores.forEach((s, i) => {
+      if (s.score > MAX_NODE_SCORE || s.score < MIN_NODE_SCORE) {
+        throw new Error(`plugin ${JSON.stringify(pl.name)} returns an invalid score ${s.score}, it should in the range of [${MIN_NODE_SCORE}, ${MAX_NODE_SCORE}] after normalizing`);
+      }
+      totals[i]!.score += s.score * weight;
+    });
+  }
+  return totals;
+}
+
+/** The highest-scoring node; ties are broken uniformly at random (reservoir sampling, as upstream). */
+export function selectHost(scores: readonly NodeScore[], random: () => number = Math.random): string {
+  if (scores.length === 0) throw new Error('empty priorityList');
+  let selected = scores[0]!;
+  let ties = 1;
+  for (let i = 1; i < scores.length; i++) {
+    const s = scores[i]!;
+    if (s.score > selected.score) {
+      selected = s;
+      ties = 1;
+    } else if (s.score === selected.score) {
+      ties++;
+      if (Math.floor(random() * ties) === 0) selected = s;
+    }
+  }
+  return selected.name;
+}
+
+/**
+ * Chooses a node for the pod among `nodes`. Throws FitError when none fits (its message is the FailedScheduling
+ * text) and a plain Error when a plugin fails.
+ */
+export function schedulePod(pod: Pod, nodes: readonly NodeInfo[], profile: Profile, opts: ScheduleOptions = {}): ScheduleResult {
+  if (nodes.length === 0) throw new Error(NO_NODES_AVAILABLE);
+  const state = opts.state ?? new CycleState();
+  const diagnosis: Diagnosis = { nodeToStatus: new Map(), unschedulablePlugins: new Set(), preFilterMsg: '', postFilterMsg: '' };
+
+  const pre = runPreFilterPlugins(profile, state, pod, nodes);
+  diagnosis.unschedulablePlugins = pre.unschedulablePlugins;
+  if (!pre.status.isSuccess()) {
+    if (!pre.status.isRejected()) throw pre.status.asError()!;
+    for (const n of nodes) diagnosis.nodeToStatus.set(n.name, pre.status);
+    diagnosis.preFilterMsg = pre.status.message();
+    throw new FitError(pod, nodes.length, diagnosis);
+  }
+
+  const names = pre.result?.nodeNames;
+  const candidates = names ? nodes.filter((n) => names.has(n.name)) : nodes;
+  const feasible: NodeInfo[] = [];
+  for (const n of candidates) {
+    const s = runFilterPlugins(profile, state, pod, n);
+    if (s.isSuccess()) {
+      feasible.push(n);
+    } else if (s.isRejected()) {
+      diagnosis.nodeToStatus.set(n.name, s);
+      diagnosis.unschedulablePlugins.add(s.plugin);
+    } else {
+      throw s.asError()!;
+    }
+  }
+  if (feasible.length === 0) throw new FitError(pod, nodes.length, diagnosis);
+
+  const evaluatedNodes = candidates.length;
+  if (feasible.length === 1) {
+    return { suggestedHost: feasible[0]!.name, evaluatedNodes, feasibleNodes: 1, scores: [] };
+  }
+  const scores = prioritizeNodes(profile, state, pod, feasible);
+  return { suggestedHost: selectHost(scores, opts.random), evaluatedNodes, feasibleNodes: feasible.length, scores };
+}

@@ -1,0 +1,19 @@
+// NodeName: a pod that names a node in spec.nodeName fits only that node.
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { CycleState } from '../../framework/cycle-state.js';
+import type { FilterPlugin } from '../../framework/interfaces.js';
+import type { NodeInfo } from '../../framework/node-info.js';
+import { Status, type MaybeStatus } from '../../framework/status.js';
+
+export const NODE_NAME = 'NodeName';
+export const ERR_REASON_NODE_NAME = "node(s) didn't match the requested node name";
+
+export const nodeNameFits = (pod: Pod, nodeInfo: NodeInfo): boolean => !pod.spec?.nodeName || pod.spec.nodeName === nodeInfo.name;
+
+export class NodeName implements FilterPlugin {
+  readonly name = NODE_NAME;
+
+  filter(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): MaybeStatus {
+    return nodeNameFits(pod, nodeInfo) ? undefined : Status.unresolvable(ERR_REASON_NODE_NAME);
+  }
+}

@@ -1,0 +1,160 @@
+// NodeResourcesFit: the node's allocatable must hold the pod's requests on top of its pods', and the pod count;
+// scoring by LeastAllocated (default), MostAllocated or RequestedToCapacityRatio.
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { CycleState } from '../../framework/cycle-state.js';
+import type { FilterPlugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin } from '../../framework/interfaces.js';
+import type { NodeInfo } from '../../framework/node-info.js';
+import { Resource, isExtendedResourceName, podRequests } from '../../framework/resources.js';
+import { Status, type MaybeStatus } from '../../framework/status.js';
+import { ResourceAllocationScorer, type ResourceSpec } from './resource-allocation.js';
+import {
+  MAX_CUSTOM_PRIORITY_SCORE,
+  leastResourceScorer,
+  mostResourceScorer,
+  requestedToCapacityRatioScorer,
+  type FunctionShapePoint,
+} from './scorers.js';
+
+export const NODE_RESOURCES_FIT = 'NodeResourcesFit';
+const PRE_FILTER_KEY = 'PreFilter' + NODE_RESOURCES_FIT;
+const PRE_SCORE_KEY = 'PreScore' + NODE_RESOURCES_FIT;
+
+export type ScoringStrategyType = 'LeastAllocated' | 'MostAllocated' | 'RequestedToCapacityRatio';
+
+export interface NodeResourcesFitArgs {
+  ignoredResources?: string[];
+  ignoredResourceGroups?: string[];
+  scoringStrategy?: {
+    type?: ScoringStrategyType;
+    resources?: { name: string; weight?: number }[];
+    requestedToCapacityRatio?: { shape?: FunctionShapePoint[] };
+  };
+}
+
+export const DEFAULT_RESOURCE_SPEC: readonly ResourceSpec[] = [
+  { name: 'cpu', weight: 1 },
+  { name: 'memory', weight: 1 },
+];
+
+/** Configured resources with v1 defaults (cpu and memory, weight 1), weights checked as upstream's validation. */
+export function resourceSpecs(list: { name: string; weight?: number }[] | undefined): ResourceSpec[] {
+  if (!list?.length) return DEFAULT_RESOURCE_SPEC.map((r) => ({ ...r }));
+  return list.map((r, i) => {
+    const weight = r.weight || 1;
+    if (!Number.isInteger(weight) || weight < 1 || weight > 100) {
+      throw new Error(`scoringStrategy.resources[${i}].weight: Invalid value: ${weight}: resource weight of ${r.name} should be in range [1, 100]`);
+    }
+    return { name: r.name, weight };
+  });
+}
+
+function validateShape(shape: readonly FunctionShapePoint[]): void {
+  const at = 'scoringStrategy.requestedToCapacityRatio.shape';
+  if (shape.length === 0) throw new Error(`${at}: Required value: at least one point must be specified`);
+  shape.forEach((p, i) => {
+    if (p.utilization < 0 || p.utilization > 100) throw new Error(`${at}[${i}].utilization: Invalid value: ${p.utilization}: not in valid range [0, 100]`);
+    if (i > 0 && p.utilization <= shape[i - 1]!.utilization) throw new Error(`${at}[${i}].utilization: Invalid value: ${p.utilization}: utilization values must be sorted in increasing order`);
+    if (p.score < 0 || p.score > MAX_CUSTOM_PRIORITY_SCORE) throw new Error(`${at}[${i}].score: Invalid value: ${p.score}: not in valid range [0, ${MAX_CUSTOM_PRIORITY_SCORE}]`);
+  });
+}
+
+export interface InsufficientResource {
+  resourceName: string;
+  reason: string;
+  requested: number;
+  used: number;
+  capacity: number;
+}
+
+/** Upstream's fitsRequest: every resource the node lacks for the pod, in a stable order. */
+export function fitsRequest(
+  podRequest: Resource,
+  nodeInfo: NodeInfo,
+  ignoredExtendedResources: ReadonlySet<string> = new Set(),
+  ignoredResourceGroups: ReadonlySet<string> = new Set(),
+): InsufficientResource[] {
+  const out: InsufficientResource[] = [];
+  const alloc = nodeInfo.allocatable;
+  const used = nodeInfo.requested;
+  if (nodeInfo.pods.length + 1 > alloc.allowedPodNumber) {
+    out.push({ resourceName: 'pods', reason: 'Too many pods', requested: 1, used: nodeInfo.pods.length, capacity: alloc.allowedPodNumber });
+  }
+  if (podRequest.isEmpty()) return out;
+  const check = (name: string, req: number, allocated: number, inUse: number): void => {
+    if (req > 0 && req > allocated - inUse) {
+      out.push({ resourceName: name, reason: `Insufficient ${name}`, requested: req, used: inUse, capacity: allocated });
+    }
+  };
+  check('cpu', podRequest.milliCPU, alloc.milliCPU, used.milliCPU);
+  check('memory', podRequest.memory, alloc.memory, used.memory);
+  check('ephemeral-storage', podRequest.ephemeralStorage, alloc.ephemeralStorage, used.ephemeralStorage);
+  for (const name of [...podRequest.scalarResources.keys()].sort()) {
+    const req = podRequest.scalarResources.get(name)!;
+    if (req === 0) continue;
+    if (isExtendedResourceName(name)) {
+      const group = name.split('/')[0]!;
+      if (ignoredExtendedResources.has(name) || ignoredResourceGroups.has(group)) continue;
+    }
+    const allocated = alloc.scalarResources.get(name) ?? 0;
+    const inUse = used.scalarResources.get(name) ?? 0;
+    if (req > allocated - inUse) {
+      out.push({ resourceName: name, reason: `Insufficient ${name}`, requested: req, used: inUse, capacity: allocated });
+    }
+  }
+  return out;
+}
+
+export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+  readonly name = NODE_RESOURCES_FIT;
+  private readonly ignoredResources: Set<string>;
+  private readonly ignoredResourceGroups: Set<string>;
+  readonly scorer: ResourceAllocationScorer;
+
+  constructor(args: NodeResourcesFitArgs = {}) {
+    this.ignoredResources = new Set(args.ignoredResources ?? []);
+    this.ignoredResourceGroups = new Set(args.ignoredResourceGroups ?? []);
+    const strategy = args.scoringStrategy ?? {};
+    const resources = resourceSpecs(strategy.resources);
+    const type = strategy.type ?? 'LeastAllocated';
+    switch (type) {
+      case 'LeastAllocated':
+        this.scorer = new ResourceAllocationScorer(resources, leastResourceScorer(resources), false);
+        break;
+      case 'MostAllocated':
+        this.scorer = new ResourceAllocationScorer(resources, mostResourceScorer(resources), false);
+        break;
+      case 'RequestedToCapacityRatio': {
+        const shape = strategy.requestedToCapacityRatio?.shape ?? [];
+        validateShape(shape);
+        this.scorer = new ResourceAllocationScorer(resources, requestedToCapacityRatioScorer(resources, shape), false);
+        break;
+      }
+      default:
+        throw new Error(
+          `scoringStrategy.type: Unsupported value: ${JSON.stringify(type)}: supported values: "LeastAllocated", "MostAllocated", "RequestedToCapacityRatio"`,
+        );
+    }
+  }
+
+  preFilter(state: CycleState, pod: Pod): { result?: PreFilterResult; status?: Status } {
+    state.write(PRE_FILTER_KEY, Resource.fromList(podRequests(pod)));
+    return {};
+  }
+
+  filter(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): MaybeStatus {
+    const request = state.read<Resource>(PRE_FILTER_KEY);
+    const insufficient = fitsRequest(request, nodeInfo, this.ignoredResources, this.ignoredResourceGroups);
+    if (insufficient.length === 0) return undefined;
+    return Status.unschedulable(...insufficient.map((r) => r.reason));
+  }
+
+  preScore(state: CycleState, pod: Pod): MaybeStatus {
+    state.write(PRE_SCORE_KEY, this.scorer.podRequestList(pod));
+    return undefined;
+  }
+
+  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
+    const requests = state.has(PRE_SCORE_KEY) ? state.read<number[]>(PRE_SCORE_KEY) : this.scorer.podRequestList(pod);
+    return { score: this.scorer.score(nodeInfo, requests) };
+  }
+}

@@ -1,0 +1,37 @@
+// The in-tree plugins by their upstream names, each built from its pluginConfig args.
+import { Registry } from '../framework/registry.js';
+import { NodeAffinity, NODE_AFFINITY, type NodeAffinityArgs } from './nodeaffinity/node-affinity.js';
+import { NodeName, NODE_NAME } from './nodename/node-name.js';
+import { NodePorts, NODE_PORTS } from './nodeports/node-ports.js';
+import {
+  NodeResourcesBalancedAllocation,
+  NODE_RESOURCES_BALANCED_ALLOCATION,
+  type NodeResourcesBalancedAllocationArgs,
+} from './noderesources/balanced-allocation.js';
+import { NodeResourcesFit, NODE_RESOURCES_FIT, type NodeResourcesFitArgs } from './noderesources/fit.js';
+import { NodeUnschedulable, NODE_UNSCHEDULABLE } from './nodeunschedulable/node-unschedulable.js';
+import { PrioritySort, PRIORITY_SORT } from './queuesort/priority-sort.js';
+import { SchedulingGates, SCHEDULING_GATES } from './schedulinggates/scheduling-gates.js';
+import { TaintToleration, TAINT_TOLERATION } from './tainttoleration/taint-toleration.js';
+
+/** Plugin args arrive as parsed configuration; anything but an object (or nothing) is a configuration error. */
+function argsObject<T>(plugin: string, args: unknown): T {
+  if (args === undefined || args === null) return {} as T;
+  if (typeof args !== 'object' || Array.isArray(args)) throw new Error(`args of plugin ${plugin} must be an object`);
+  return args as T;
+}
+
+export function newInTreeRegistry(): Registry {
+  return new Registry({
+    [PRIORITY_SORT]: () => new PrioritySort(),
+    [SCHEDULING_GATES]: () => new SchedulingGates(),
+    [NODE_NAME]: () => new NodeName(),
+    [NODE_UNSCHEDULABLE]: () => new NodeUnschedulable(),
+    [NODE_PORTS]: () => new NodePorts(),
+    [NODE_RESOURCES_FIT]: (args) => new NodeResourcesFit(argsObject<NodeResourcesFitArgs>(NODE_RESOURCES_FIT, args)),
+    [NODE_RESOURCES_BALANCED_ALLOCATION]: (args) =>
+      new NodeResourcesBalancedAllocation(argsObject<NodeResourcesBalancedAllocationArgs>(NODE_RESOURCES_BALANCED_ALLOCATION, args)),
+    [NODE_AFFINITY]: (args) => new NodeAffinity(argsObject<NodeAffinityArgs>(NODE_AFFINITY, args)),
+    [TAINT_TOLERATION]: () => new TaintToleration(),
+  });
+}
