@@ -1,0 +1,172 @@
+// The reflector against a real `skiff server` on etcd, reached through a TCP relay the test can cut: while it is cut,
+// objects change and etcd is compacted, so the reflector's re-watch from its last resourceVersion gets 410 Expired and
+// it must relist to catch up.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { ConfigMap } from 'kubernetes-types/core/v1.js';
+import { startTestServer, type TestServer } from '../../test/e2e/harness.js';
+import { startEtcd, type TestEtcd } from '../storage/testing/etcd.js';
+import { openEtcdStorage } from '../storage/etcd/etcd.js';
+import { loadKubeconfig } from './kubeconfig.js';
+import { Reflector, listWatcherFor, type ReflectorStore } from './reflector.js';
+import { RestClient } from './rest.js';
+import { HttpsTransport } from './transport.js';
+
+/** A TCP relay to the API server that can refuse connections for a while (as a server restart would). */
+class Relay {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  async up(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.targetPort, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port;
+    this.server = server;
+  }
+
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+interface Recorded {
+  replaces: { names: string[]; rv: string }[];
+  events: string[];
+  objects: Map<string, ConfigMap>;
+}
+
+function recordingStore(): ReflectorStore<ConfigMap> & Recorded {
+  const objects = new Map<string, ConfigMap>();
+  const rec: Recorded = { replaces: [], events: [], objects };
+  return {
+    ...rec,
+    replace(items, rv) {
+      objects.clear();
+      for (const i of items) objects.set(i.metadata!.name!, i);
+      rec.replaces.push({ names: [...objects.keys()].sort(), rv });
+    },
+    add(o) {
+      rec.events.push(`add ${o.metadata!.name}`);
+      objects.set(o.metadata!.name!, o);
+    },
+    update(o) {
+      rec.events.push(`update ${o.metadata!.name}`);
+      objects.set(o.metadata!.name!, o);
+    },
+    delete(o) {
+      rec.events.push(`delete ${o.metadata!.name}`);
+      objects.delete(o.metadata!.name!);
+    },
+  };
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const cm = (name: string, v: string): ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v } });
+
+describe('Reflector against a real server', () => {
+  let etcd: TestEtcd;
+  let srv: TestServer;
+  let direct: RestClient;
+  let relayed: RestClient;
+  let relay: Relay;
+
+  before(async () => {
+    etcd = await startEtcd();
+    srv = await startTestServer({ args: ['--datastore-endpoint', etcd.endpoint] });
+    direct = await RestClient.fromKubeconfig(srv.kubeconfig);
+    relay = new Relay(srv.port);
+    await relay.up();
+    const settings = await loadKubeconfig(srv.kubeconfig);
+    relayed = new RestClient(new HttpsTransport({ ...settings, server: `https://127.0.0.1:${relay.port}` }));
+  });
+  after(async () => {
+    relayed?.close();
+    direct?.close();
+    await relay?.down();
+    await srv?.stop();
+    await etcd?.stop();
+  });
+
+  test('lists in pages, watches from the list, re-watches on close, relists after 410 Expired', async () => {
+    await direct.resource({ group: '', version: 'v1', resource: 'namespaces' }).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'refl' } });
+    const cms = direct.resource<ConfigMap>({ group: '', version: 'v1', resource: 'configmaps' });
+    for (const n of ['a', 'b', 'c']) await cms.create(cm(n, '1'), { namespace: 'refl' });
+
+    const store = recordingStore();
+    const errors: unknown[] = [];
+    const reflector = new Reflector(listWatcherFor(relayed.resource<ConfigMap>({ group: '', version: 'v1', resource: 'configmaps' }), { namespace: 'refl' }), store, {
+      pageSize: 2,
+      watchTimeoutSeconds: 1,
+      backoff: { initialMs: 20, maxMs: 100 },
+      onError: (e) => errors.push(e),
+    });
+    reflector.run();
+    try {
+      await until('initial list', () => store.replaces.length === 1);
+      assert.deepEqual(store.replaces[0].names, ['a', 'b', 'c'], 'every page of the list');
+      await until('watch open', () => reflector.stats.watches >= 1);
+
+      await cms.create(cm('d', '1'), { namespace: 'refl' });
+      await cms.patch('a', { data: { v: '2' } }, { namespace: 'refl', type: 'merge' });
+      await until('watched events', () => store.events.length === 2);
+      assert.deepEqual(store.events, ['add d', 'update a']);
+      assert.equal(reflector.lastResourceVersion(), store.objects.get('a')!.metadata!.resourceVersion);
+
+      // The 1 s server timeout ends the watch cleanly: the reflector watches again without relisting.
+      await until('re-watch', () => reflector.stats.watches >= 2, 5000);
+      assert.equal(store.replaces.length, 1);
+
+      // Cut the connection, change things the watch will never see, and compact them out of history.
+      await relay.down();
+      await cms.delete('b', { namespace: 'refl' });
+      await cms.patch('c', { data: { v: '2' } }, { namespace: 'refl', type: 'merge' });
+      await cms.create(cm('e', '1'), { namespace: 'refl' });
+      const latest = Number((await cms.list({ namespace: 'refl' })).metadata.resourceVersion);
+      const storage = await openEtcdStorage(etcd.endpoint);
+      try {
+        await storage.compact(latest);
+      } finally {
+        await storage.close();
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(errors.some((e) => (e as { code?: string }).code === 'ECONNREFUSED'), 'the watch retried against the refused connection');
+      const listsBefore = reflector.stats.lists;
+      await relay.up();
+
+      await until('relist after 410', () => store.replaces.length === 2);
+      assert.ok(reflector.stats.expired >= 1, 'the re-watch was answered 410');
+      assert.ok(reflector.stats.lists > listsBefore);
+      assert.deepEqual(store.replaces[1].names, ['a', 'c', 'd', 'e']);
+      assert.equal(store.objects.get('c')!.data!.v, '2');
+      assert.ok(Number(store.replaces[1].rv) >= latest);
+
+      // And it watches again from the relist.
+      await cms.create(cm('f', '1'), { namespace: 'refl' });
+      await until('event after relist', () => store.objects.has('f'));
+    } finally {
+      await reflector.stop();
+    }
+  });
+});
