@@ -33,9 +33,8 @@ function sleepWith(clock: Clock, ms: number, signal?: AbortSignal): Promise<void
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimer(fn, ms) {
+    // Kept referenced: a reflector backing off must keep its process alive; stop()/shutDown() cancel every timer.
     const t = setTimeout(fn, Math.max(0, ms));
-    // Timers of the machinery (backoff, resync, delayed adds) must not keep a process alive on their own.
-    t.unref();
     return { cancel: () => clearTimeout(t) };
   },
   sleep(ms, signal) {

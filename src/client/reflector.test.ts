@@ -12,6 +12,8 @@ import { loadKubeconfig } from './kubeconfig.js';
 import { Reflector, listWatcherFor, type ReflectorStore } from './reflector.js';
 import { RestClient } from './rest.js';
 import { HttpsTransport } from './transport.js';
+import { ApiError } from '../machinery/errors.js';
+import { FakeListerWatcher, listOf } from './fake-lister-watcher.js';
 
 /** A TCP relay to the API server that can refuse connections for a while (as a server restart would). */
 class Relay {
@@ -170,3 +172,67 @@ describe('Reflector against a real server', () => {
     }
   });
 });
+
+const nullStore: ReflectorStore<ConfigMap> = { replace() {}, add() {}, update() {}, delete() {} };
+const fastBackoff = { backoff: { initialMs: 1, maxMs: 2 } };
+const cmAt = (name: string, rv: string): ConfigMap => ({ metadata: { namespace: 'ns', name, resourceVersion: rv } });
+
+describe('Reflector (scripted server)', () => {
+  test('first list at RV "0" in pages, watch from the list RV with bookmarks; bookmarks move the RV', async () => {
+    const lw = new FakeListerWatcher<ConfigMap>(listOf([], '1'));
+    lw.listReplies.push(listOf([cmAt('a', '5')], '10', 'tok'), listOf([cmAt('b', '6')], '10'));
+    const seen: string[] = [];
+    const r = new Reflector(lw, { ...nullStore, replace: (items, rv) => seen.push(`${items.map((i) => i.metadata?.name).join(',')}@${rv}`) }, { pageSize: 1, ...fastBackoff });
+    r.run();
+    const w = await lw.waitForWatches(1);
+    assert.deepEqual(lw.listCalls, [
+      { resourceVersion: '0', limit: 1 },
+      { limit: 1, continue: 'tok' },
+    ]);
+    assert.deepEqual(seen, ['a,b@10']);
+    assert.equal(lw.watchCalls[0].resourceVersion, '10');
+    assert.equal(lw.watchCalls[0].allowWatchBookmarks, true);
+    assert.ok(lw.watchCalls[0].timeoutSeconds! >= 300 && lw.watchCalls[0].timeoutSeconds! < 600);
+    w.push({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '42' } } });
+    w.stop();
+    await lw.waitForWatches(2);
+    assert.equal(lw.watchCalls[1].resourceVersion, '42', 'clean close: re-watch from the bookmark, no relist');
+    assert.equal(lw.listCalls.length, 2);
+    await r.stop();
+  });
+
+  test('410 on watch relists at the last RV; a 410 on that list falls back to a consistent list', async () => {
+    const lw = new FakeListerWatcher<ConfigMap>(listOf([cmAt('a', '1')], '20'));
+    lw.listReplies.push(listOf([cmAt('a', '1')], '10'), ApiError.expired('The resourceVersion for the provided list is too old.'));
+    const r = new Reflector(lw, nullStore, fastBackoff);
+    r.run();
+    const w = await lw.waitForWatches(1);
+    w.push({ type: 'MODIFIED', object: cmAt('a', '15') });
+    w.push({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'too old resource version: 15 (18)' } });
+    await lw.waitForWatches(2);
+    assert.deepEqual(
+      lw.listCalls.map((c) => c.resourceVersion),
+      ['0', '15', ''],
+    );
+    assert.equal(lw.watchCalls[1].resourceVersion, '20');
+    assert.equal(r.stats.expired, 2);
+    await r.stop();
+  });
+
+  test('an expired continue token falls back to one full list; refused watches are retried without relisting', async () => {
+    const lw = new FakeListerWatcher<ConfigMap>(listOf([cmAt('a', '1'), cmAt('b', '2')], '30'));
+    lw.listReplies.push(listOf([cmAt('a', '1')], '10', 'tok'), ApiError.expired('continue too old'));
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    lw.watchErrors.push(refused, refused);
+    const errors: unknown[] = [];
+    const r = new Reflector(lw, nullStore, { ...fastBackoff, pageSize: 1, onError: (e) => errors.push(e) });
+    r.run();
+    await lw.waitForWatches(1);
+    assert.deepEqual(lw.listCalls, [{ resourceVersion: '0', limit: 1 }, { limit: 1, continue: 'tok' }, { resourceVersion: '0' }]);
+    assert.equal(lw.watchCalls.length, 3);
+    assert.ok(lw.watchCalls.every((c) => c.resourceVersion === '30'));
+    assert.equal(errors.length, 2);
+    await r.stop();
+  });
+});
+
