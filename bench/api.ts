@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { parse as parseYaml } from 'yaml';
 import { startEtcd } from '../src/storage/testing/etcd.js';
+import { kubeconfigCredentials } from '../test/e2e/harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -74,21 +74,10 @@ export async function startBenchServer(datastoreEndpoint: string | undefined, da
   };
 }
 
-interface KubeconfigFile {
-  clusters: { cluster: { 'certificate-authority-data': string } }[];
-  users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-}
 
 export async function clientFor(server: RunningServer, maxSockets: number): Promise<Client> {
-  const kc = parseYaml(await readFile(server.kubeconfig, 'utf8')) as KubeconfigFile;
-  const b64 = (s: string) => Buffer.from(s, 'base64');
-  const agent = new Agent({
-    keepAlive: true,
-    maxSockets,
-    ca: b64(kc.clusters[0].cluster['certificate-authority-data']),
-    cert: b64(kc.users[0].user['client-certificate-data']),
-    key: b64(kc.users[0].user['client-key-data']),
-  });
+  const creds = await kubeconfigCredentials(server.kubeconfig);
+  const agent = new Agent({ keepAlive: true, maxSockets, ca: creds.ca, cert: creds.cert, key: creds.key });
   return {
     agent,
     call: (method, path, body) =>

@@ -2,16 +2,8 @@
 // (reason, code, message text), and the server keeps answering /readyz and ordinary requests afterwards.
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { Agent, request as httpsRequest } from 'node:https';
-import { parse as parseYaml } from 'yaml';
-import { startTestServer, type TestServer } from './harness.js';
-
-interface Credentials {
-  ca: string;
-  cert: string;
-  key: string;
-}
+import { kubeconfigCredentials, startTestServer, type KubeconfigCredentials, type TestServer } from './harness.js';
 
 interface Reply {
   status: number;
@@ -29,22 +21,9 @@ interface StatusBody {
   details?: { name?: string; group?: string; kind?: string; causes?: { reason?: string; message?: string; field?: string }[] };
 }
 
-async function credentialsOf(kubeconfig: string): Promise<Credentials> {
-  const cfg = parseYaml(await readFile(kubeconfig, 'utf8')) as {
-    clusters: { cluster: { 'certificate-authority-data': string } }[];
-    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-  };
-  const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
-  return {
-    ca: b64(cfg.clusters[0].cluster['certificate-authority-data']),
-    cert: b64(cfg.users[0].user['client-certificate-data']),
-    key: b64(cfg.users[0].user['client-key-data']),
-  };
-}
-
 describe('bad input (sqlite)', () => {
   let srv: TestServer;
-  let creds: Credentials;
+  let creds: KubeconfigCredentials;
 
   function call(
     method: string,
@@ -118,7 +97,7 @@ describe('bad input (sqlite)', () => {
 
   before(async () => {
     srv = await startTestServer();
-    creds = await credentialsOf(srv.kubeconfig);
+    creds = await kubeconfigCredentials(srv.kubeconfig);
     const seed = await call('POST', configmaps, { body: json({ metadata: { name: 'seed' }, data: { a: '1' } }) });
     assert.equal(seed.status, 201, seed.text);
   });

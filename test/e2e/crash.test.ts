@@ -2,10 +2,8 @@
 // on the same data, with SQLite and with etcd (etcd stays up; only skiff dies).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { Agent, request as httpsRequest } from 'node:https';
-import { parse as parseYaml } from 'yaml';
-import { startTestServer, type TestServer } from './harness.js';
+import { kubeconfigCredentials, startTestServer, type TestServer } from './harness.js';
 
 const CLIENTS = 50;
 /** The clients write at least this long, and until CLIENTS creates were acknowledged, before the kill. */
@@ -15,24 +13,6 @@ const MAX_WRITE_MS = 15_000;
 /** Each client stops on its own after this long, whatever happens. */
 const CLIENT_DEADLINE_MS = MAX_WRITE_MS + 5000;
 
-interface Tls {
-  ca: string;
-  cert: string;
-  key: string;
-}
-
-async function tlsOf(kubeconfig: string): Promise<Tls> {
-  const cfg = parseYaml(await readFile(kubeconfig, 'utf8')) as {
-    clusters: { cluster: { 'certificate-authority-data': string } }[];
-    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-  };
-  const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
-  return {
-    ca: b64(cfg.clusters[0].cluster['certificate-authority-data']),
-    cert: b64(cfg.users[0].user['client-certificate-data']),
-    key: b64(cfg.users[0].user['client-key-data']),
-  };
-}
 
 function call(url: string, agent: Agent, method: string, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -60,7 +40,7 @@ function call(url: string, agent: Agent, method: string, body?: string): Promise
 async function crashDuringCreates(datastore: 'sqlite' | 'etcd'): Promise<void> {
   const srv: TestServer = await startTestServer({ datastore });
   try {
-    const tls = await tlsOf(srv.kubeconfig);
+    const tls = await kubeconfigCredentials(srv.kubeconfig);
     const agent = new Agent({ ...tls, keepAlive: true, maxSockets: CLIENTS });
     const base = `${srv.url}/api/v1/namespaces/default/configmaps`;
     const acked = new Map<string, number>(); // name -> resourceVersion of the 201 answer

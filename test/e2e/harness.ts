@@ -6,6 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { startEtcd, type TestEtcd } from '../../src/storage/testing/etcd.js';
 
 // dist/test/e2e/harness.js -> repository root.
@@ -225,4 +226,24 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
   };
   return server;
+}
+
+/** The admin client credentials (PEM) embedded in a kubeconfig that `skiff server` wrote. */
+export interface KubeconfigCredentials {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export async function kubeconfigCredentials(kubeconfig: string): Promise<KubeconfigCredentials> {
+  const doc = parseYaml(await readFile(kubeconfig, 'utf8')) as {
+    clusters: { cluster: { 'certificate-authority-data': string } }[];
+    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+  };
+  const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
+  return {
+    ca: b64(doc.clusters[0].cluster['certificate-authority-data']),
+    cert: b64(doc.users[0].user['client-certificate-data']),
+    key: b64(doc.users[0].user['client-key-data']),
+  };
 }

@@ -3,12 +3,10 @@
 // initial events, compaction and the Table form of watch events, as upstream's API concepts page describes them.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { parse as parseYaml } from 'yaml';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
-import { startTestServer, type TestServer } from './harness.js';
+import { kubeconfigCredentials, startTestServer, type KubeconfigCredentials, type TestServer } from './harness.js';
 import { startEtcd, type TestEtcd } from '../../src/storage/testing/etcd.js';
 import { openEtcdStorage } from '../../src/storage/etcd/etcd.js';
 import { openSqliteStorage } from '../../src/storage/sqlite/sqlite.js';
@@ -17,24 +15,6 @@ import { defaultSqlitePath } from '../../src/storage/registry.js';
 /** Bookmarks every 300 ms instead of every minute, so the bookmark tests stay short (read by the server at start). */
 const BOOKMARK_INTERVAL_ENV = 'SKIFF_WATCH_BOOKMARK_INTERVAL_MS';
 
-interface Credentials {
-  ca: string;
-  cert: string;
-  key: string;
-}
-
-async function credentials(kubeconfig: string): Promise<Credentials> {
-  const doc = parseYaml(await readFile(kubeconfig, 'utf8')) as {
-    clusters: { cluster: { 'certificate-authority-data': string } }[];
-    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-  };
-  const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
-  return {
-    ca: b64(doc.clusters[0].cluster['certificate-authority-data']),
-    cert: b64(doc.users[0].user['client-certificate-data']),
-    key: b64(doc.users[0].user['client-key-data']),
-  };
-}
 
 /** The parts of objects, lists, Tables and Statuses these tests read from parsed JSON. */
 interface Doc {
@@ -85,7 +65,7 @@ interface WatchStream {
 class Client {
   constructor(
     private readonly base: string,
-    private readonly creds: Credentials,
+    private readonly creds: KubeconfigCredentials,
   ) {}
 
   private options(method: string, headers: Record<string, string>): RequestOptions {
@@ -195,7 +175,7 @@ function describeBackend(datastore: 'sqlite' | 'etcd'): void {
     let nsCounter = 0;
 
     async function connect(): Promise<void> {
-      api = new Client(srv.url, await credentials(srv.kubeconfig));
+      api = new Client(srv.url, await kubeconfigCredentials(srv.kubeconfig));
     }
 
     before(async () => {
