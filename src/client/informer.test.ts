@@ -1,9 +1,12 @@
-import { test, describe } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { FakeClock } from './clock.js';
 import { FakeListerWatcher, listOf } from './fake-lister-watcher.js';
-import { DeletedFinalStateUnknown, SharedIndexInformer, deletedObject, type EventHandler } from './informer.js';
+import { startTestServer, type TestServer } from '../../test/e2e/harness.js';
+import { parseSelector } from '../machinery/labels.js';
+import { DeletedFinalStateUnknown, SharedIndexInformer, SharedInformerFactory, deletedObject, type EventHandler } from './informer.js';
+import { RestClient } from './rest.js';
 
 const cm = (name: string, rv: string, v = '1'): ConfigMap => ({ metadata: { namespace: 'ns', name, resourceVersion: rv }, data: { v } });
 
@@ -88,5 +91,69 @@ describe('SharedIndexInformer (scripted server)', () => {
     clock.step(5000);
     assert.equal(log.length, 3, 'removed handlers hear nothing');
     await informer.stop();
+  });
+});
+
+describe('SharedInformerFactory against a real server', () => {
+  let srv: TestServer;
+  let client: RestClient;
+  before(async () => {
+    srv = await startTestServer();
+    client = await RestClient.fromKubeconfig(srv.kubeconfig);
+  });
+  after(async () => {
+    client?.close();
+    await srv?.stop();
+  });
+
+  test('initial list and watch feed the cache, indexes, listers and handlers', async () => {
+    const namespaces = client.resource({ group: '', version: 'v1', resource: 'namespaces' });
+    for (const name of ['inf-a', 'inf-b']) await namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    const cms = client.resource<ConfigMap>({ group: '', version: 'v1', resource: 'configmaps' });
+    const make = (ns: string, name: string, tier: string): Promise<ConfigMap> =>
+      cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { tier } }, data: { v: '1' } }, { namespace: ns });
+    await make('inf-a', 'one', 'web');
+    await make('inf-b', 'two', 'db');
+
+    const factory = new SharedInformerFactory(client);
+    const informer = factory.informerFor<ConfigMap>({ group: '', version: 'v1', resource: 'configmaps' });
+    assert.equal(factory.informerFor({ group: '', version: 'v1', resource: 'configmaps' }), informer, 'one shared informer per resource');
+    informer.addIndexers({ tier: (o) => [o.metadata?.labels?.tier ?? ''] });
+    const log: string[] = [];
+    informer.addEventHandler({
+      onAdd: (o, initial) => o.metadata?.namespace?.startsWith('inf-') && log.push(`add ${o.metadata.name}${initial ? ' (initial)' : ''}`),
+      onUpdate: (a, b) => b.metadata?.namespace?.startsWith('inf-') && log.push(`update ${b.metadata.name} ${a.data?.v}->${b.data?.v}`),
+      onDelete: (o) => log.push(`delete ${deletedObject(o).metadata?.name}`),
+    });
+    factory.start();
+    try {
+      assert.equal(await factory.waitForCacheSync(10_000), true);
+      assert.deepEqual(log.sort(), ['add one (initial)', 'add two (initial)']);
+      log.length = 0;
+
+      await make('inf-a', 'three', 'web');
+      await cms.patch('one', { data: { v: '2' } }, { namespace: 'inf-a', type: 'merge' });
+      await cms.delete('two', { namespace: 'inf-b' });
+      await until('watch events', () => log.length === 3);
+      assert.deepEqual(log, ['add three', 'update one 1->2', 'delete two']);
+
+      const lister = informer.lister();
+      assert.deepEqual(
+        lister.namespace('inf-a').list().map((o) => o.metadata?.name).sort(),
+        ['one', 'three'],
+      );
+      assert.equal(lister.namespace('inf-b').list().length, 0);
+      assert.equal(lister.namespace('inf-a').get('one')?.data?.v, '2');
+      assert.deepEqual(
+        informer.indexer.byIndex('tier', 'web').map((o) => o.metadata?.name).sort(),
+        ['one', 'three'],
+      );
+      assert.deepEqual(
+        lister.list(parseSelector('tier=web')).map((o) => o.metadata?.name).sort(),
+        ['one', 'three'],
+      );
+    } finally {
+      await factory.shutdown();
+    }
   });
 });

@@ -1,6 +1,12 @@
-import { test, describe } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ConfigMap } from 'kubernetes-types/core/v1.js';
+import { startTestServer, type TestServer } from '../../test/e2e/harness.js';
 import { FakeClock } from './clock.js';
+import { DeletedFinalStateUnknown, SharedIndexInformer, deletedObject } from './informer.js';
+import { listWatcherFor } from './reflector.js';
+import { RestClient } from './rest.js';
+import { metaNamespaceKey, splitMetaNamespaceKey } from './store.js';
 import { ItemExponentialFailureRateLimiter } from './rate-limiter.js';
 import { DelayingQueue, RateLimitingQueue, WorkQueue } from './workqueue.js';
 
@@ -124,5 +130,89 @@ describe('RateLimitingQueue', () => {
     assert.equal(q.len(), 110, '10 per second after the burst');
     clock.step(1000);
     assert.equal(q.len(), 120);
+  });
+});
+
+describe('a controller loop on a real server', () => {
+  let srv: TestServer;
+  let client: RestClient;
+  before(async () => {
+    srv = await startTestServer();
+    client = await RestClient.fromKubeconfig(srv.kubeconfig);
+  });
+  after(async () => {
+    client?.close();
+    await srv?.stop();
+  });
+
+  test('informer → rate-limited queue → workers: one worker per key, failures retried with backoff, forget on success', async () => {
+    await client.resource({ group: '', version: 'v1', resource: 'namespaces' }).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'wq' } });
+    const cms = client.resource<ConfigMap>({ group: '', version: 'v1', resource: 'configmaps' });
+    const informer = new SharedIndexInformer(listWatcherFor(cms, { namespace: 'wq' }));
+    const queue = new RateLimitingQueue<string>({ rateLimiter: new ItemExponentialFailureRateLimiter(5, 1000) });
+    const enqueue = (o: ConfigMap | DeletedFinalStateUnknown<ConfigMap>) => queue.add(metaNamespaceKey(deletedObject(o)));
+    informer.addEventHandler({ onAdd: enqueue, onUpdate: (_, o) => enqueue(o), onDelete: enqueue });
+
+    const inFlight = new Set<string>();
+    let overlaps = 0;
+    const attempts = new Map<string, number>();
+    const requeuesSeen: number[] = [];
+    // Mirrors every ConfigMap labelled mirror=yes into "<name>-mirror"; the first attempt per key fails on purpose.
+    async function reconcile(key: string): Promise<void> {
+      const n = (attempts.get(key) ?? 0) + 1;
+      attempts.set(key, n);
+      if (n === 1) throw new Error('transient');
+      const { namespace, name } = splitMetaNamespaceKey(key);
+      const src = informer.lister().namespace(namespace).get(name);
+      if (!src || src.metadata?.labels?.mirror !== 'yes') return;
+      const mirror: ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-mirror` }, data: src.data };
+      await cms.patch(`${name}-mirror`, mirror, { namespace, type: 'apply', fieldManager: 'mirror-controller', force: true });
+    }
+    async function worker(): Promise<void> {
+      for (;;) {
+        const { item: key, shutdown } = await queue.get();
+        if (shutdown) return;
+        if (inFlight.has(key)) overlaps++;
+        inFlight.add(key);
+        try {
+          await reconcile(key);
+          requeuesSeen.push(queue.numRequeues(key));
+          queue.forget(key);
+        } catch {
+          queue.addRateLimited(key);
+        } finally {
+          inFlight.delete(key);
+          queue.done(key);
+        }
+      }
+    }
+
+    informer.run();
+    const workers = [worker(), worker(), worker()];
+    try {
+      assert.equal(await informer.waitForCacheSync(10_000), true);
+      for (let i = 0; i < 5; i++) {
+        await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `src${i}`, labels: { mirror: 'yes' } }, data: { v: '1' } }, { namespace: 'wq' });
+      }
+      // Rapid updates to one key while workers run: deduplicated, never processed concurrently.
+      for (let v = 2; v <= 6; v++) await cms.patch('src0', { data: { v: String(v) } }, { namespace: 'wq', type: 'merge' });
+
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const mirrors = (await cms.list({ namespace: 'wq' })).items.filter((o) => o.metadata?.name?.endsWith('-mirror'));
+        const src0 = mirrors.find((m) => m.metadata?.name === 'src0-mirror');
+        if (mirrors.length === 5 && src0?.data?.v === '6') break;
+        assert.ok(Date.now() < deadline, `mirrors not converged: ${JSON.stringify(mirrors.map((m) => [m.metadata?.name, m.data]))}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(overlaps, 0, 'no key was held by two workers at once');
+      assert.ok([...attempts.values()].every((n) => n >= 2), 'every key failed once and was retried');
+      assert.ok(requeuesSeen.some((n) => n >= 1), 'a retried key carried its failure count until forget');
+      for (const key of attempts.keys()) assert.equal(queue.numRequeues(key), 0, `${key} forgotten after success`);
+    } finally {
+      await queue.shutDownWithDrain();
+      await Promise.all(workers);
+      await informer.stop();
+    }
   });
 });
