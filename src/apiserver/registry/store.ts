@@ -14,6 +14,7 @@ import type { Strategy } from './strategy.js';
 import type { AdmissionAttributes, MutatingAdmission, Operation, ValidatingAdmission } from '../admission/types.js';
 import type { UserInfo } from '../auth/user.js';
 import { formatTime } from '../../machinery/time.js';
+import { jsonEqual } from '../../machinery/patch/json.js';
 
 export interface StoreOptions {
   info: ResourceInfo;
@@ -684,7 +685,7 @@ function specChanged(a: KubeObject, b: KubeObject): boolean {
     const { metadata: _m, status: _s, ...rest } = o;
     return rest;
   };
-  return !deepEqual(strip(a), strip(b));
+  return !jsonEqual(strip(a), strip(b));
 }
 
 /** Equal but for resourceVersion and managedFields timestamps: an update that changes nothing writes nothing. */
@@ -697,26 +698,9 @@ function sameContent(a: KubeObject, b: KubeObject): boolean {
       managedFields: o.metadata.managedFields?.map((f) => ({ ...f, time: undefined })),
     },
   });
-  return deepEqual(norm(a), norm(b));
+  return jsonEqual(norm(a), norm(b));
 }
 
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') {
-    return false;
-  }
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((v, i) => deepEqual(v, b[i]));
-  }
-  if (Array.isArray(b)) return false;
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  if (ak.length !== bk.length) return false;
-  return ak.every((k) => deepEqual(ao[k], bo[k]));
-}
 
 /** Storage errors become metav1.Status at this boundary. */
 export function translateStorageError(err: unknown, info: ResourceInfo, name: string): unknown {

@@ -54,7 +54,7 @@ export function goFormat(v: unknown): string {
   return String(v);
 }
 
-/** Deep equality of decoded JSON values. */
+/** Deep equality of JSON values; a key whose value is undefined counts as absent, as it serializes. */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) {
@@ -63,9 +63,9 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   if (isMap(a)) {
     if (!isMap(b)) return false;
-    const ka = Object.keys(a);
-    if (ka.length !== Object.keys(b).length) return false;
-    return ka.every((k) => k in b && jsonEqual(a[k], b[k]));
+    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+    if (ka.length !== Object.keys(b).filter((k) => b[k] !== undefined).length) return false;
+    return ka.every((k) => jsonEqual(a[k], b[k]));
   }
   return false;
 }
