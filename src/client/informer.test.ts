@@ -52,9 +52,9 @@ describe('SharedIndexInformer (scripted server)', () => {
       'add c',
       'update a 1->2',
       'delete c',
-      'delete b (tombstone ns/b)',
       'update a 2->3',
       'add d',
+      'delete b (tombstone ns/b)',
     ]);
     assert.deepEqual(informer.indexer.listKeys().sort(), ['ns/a', 'ns/d']);
     assert.deepEqual(

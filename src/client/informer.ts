@@ -133,14 +133,15 @@ export class SharedIndexInformer<T extends ObjectLike> implements ReflectorStore
     const missing: [string, T][] = [];
     for (const key of this.indexer.listKeys()) if (!fresh.has(key)) missing.push([key, this.indexer.getByKey(key) as T]);
     const initial = !this.synced;
-    for (const [key, obj] of missing) {
-      this.indexer.deleteKey(key);
-      this.notify((h) => h.onDelete?.(new DeletedFinalStateUnknown(key, obj)));
-    }
+    // Listed objects first, then tombstones for the ones that vanished, in DeltaFIFO.Replace's order.
     for (const obj of fresh.values()) {
       const old = this.indexer.add(obj);
       if (old) this.notify((h) => h.onUpdate?.(old, obj));
       else this.notify((h) => h.onAdd?.(obj, initial));
+    }
+    for (const [key, obj] of missing) {
+      this.indexer.deleteKey(key);
+      this.notify((h) => h.onDelete?.(new DeletedFinalStateUnknown(key, obj)));
     }
     if (initial) {
       this.synced = true;

@@ -5,7 +5,7 @@ import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import { startTestServer, type TestServer } from '../../test/e2e/harness.js';
 import { ApiError } from '../machinery/errors.js';
-import { RestClient, type WatchEvent } from './rest.js';
+import { RestClient, errorFromResponse, type WatchEvent } from './rest.js';
 
 const cm = (name: string, data: Record<string, string>, labels?: Record<string, string>): ConfigMap => ({
   apiVersion: 'v1',
@@ -133,5 +133,18 @@ describe('RestClient over HTTPS', () => {
     );
     assert.equal((await cms.list({ namespace: 'rest-w' })).items.length, 0);
     await rejectsApi(cms.delete('x', { namespace: 'rest-w' }), 404, 'NotFound');
+  });
+});
+
+describe('errorFromResponse', () => {
+  test('keeps a Status body as is and makes one from a bare HTTP failure', () => {
+    const e = errorFromResponse(404, JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'pods "x" not found', reason: 'NotFound', code: 404, details: { name: 'x', kind: 'pods' } }));
+    assert.equal(e.message, 'pods "x" not found');
+    assert.deepEqual(e.status.details, { name: 'x', kind: 'pods' });
+    const bare = errorFromResponse(503, 'upstream unavailable\n');
+    assert.equal(bare.reason, 'ServiceUnavailable');
+    assert.equal(bare.code, 503);
+    assert.equal(bare.message, 'upstream unavailable');
+    assert.equal(errorFromResponse(418, '').message, 'the server responded with HTTP 418');
   });
 });
