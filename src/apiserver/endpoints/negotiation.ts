@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml, type YAMLError } from 'yaml';
 import { ApiError } from '../../machinery/errors.js';
+import { parseAccept } from '../discovery/accept.js';
 import { isPlainObject } from '../../api/object.js';
 import { goJsonSyntaxError, jsonKind, summarizeBody, typeMetaError } from './go-decode.js';
 
@@ -144,39 +145,22 @@ export interface Negotiated {
  */
 export function negotiate(accept: string | undefined, includeObject: string | null): Negotiated {
   const include: Negotiated['includeObject'] = includeObject === 'None' || includeObject === 'Object' ? includeObject : 'Metadata';
-  if (!accept) return { output: 'object', yaml: false, includeObject: include };
-  let sawAcceptable = false;
-  for (const part of accept.split(',')) {
-    const [typeRaw, ...paramParts] = part.split(';');
-    const type = typeRaw.trim().toLowerCase();
-    const params = new Map<string, string>();
-    for (const p of paramParts) {
-      const [k, v] = p.split('=');
-      if (k && v !== undefined) params.set(k.trim(), v.trim());
-    }
-    const as = params.get('as');
-    const isJson = type === 'application/json' || type === '*/*' || type === 'application/*';
-    const isYaml = type === 'application/yaml';
+  const ranges = parseAccept(accept);
+  if (ranges.length === 0) return { output: 'object', yaml: false, includeObject: include };
+  for (const { mediaType, params } of ranges) {
+    const isJson = mediaType === 'application/json' || mediaType === '*/*' || mediaType === 'application/*';
+    const isYaml = mediaType === 'application/yaml';
     if (!isJson && !isYaml) continue;
-    if (as) {
-      const g = params.get('g');
-      const v = params.get('v');
-      if (g !== 'meta.k8s.io' || (v !== 'v1' && v !== 'v1beta1')) continue;
-      if (as === 'Table') return { output: 'table', yaml: isYaml, includeObject: include };
-      if (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') {
-        return { output: 'metadata', yaml: isYaml, includeObject: include };
-      }
-      continue;
+    if (!params.as) return { output: 'object', yaml: isYaml, includeObject: include };
+    if (params.g !== 'meta.k8s.io' || (params.v !== 'v1' && params.v !== 'v1beta1')) continue;
+    if (params.as === 'Table') return { output: 'table', yaml: isYaml, includeObject: include };
+    if (params.as === 'PartialObjectMetadata' || params.as === 'PartialObjectMetadataList') {
+      return { output: 'metadata', yaml: isYaml, includeObject: include };
     }
-    sawAcceptable = true;
-    return { output: 'object', yaml: isYaml, includeObject: include };
   }
-  if (!sawAcceptable) {
-    throw ApiError.notAcceptable(
-      'only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io',
-    );
-  }
-  return { output: 'object', yaml: false, includeObject: include };
+  throw ApiError.notAcceptable(
+    'only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io',
+  );
 }
 
 export function writeJson(res: ServerResponse, code: number, body: unknown, opts: { yaml?: boolean; headers?: Record<string, string> } = {}): void {
