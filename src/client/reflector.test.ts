@@ -210,10 +210,11 @@ describe('Reflector (scripted server)', () => {
     w.push({ type: 'MODIFIED', object: cmAt('a', '15') });
     w.push({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'too old resource version: 15 (18)' } });
     await lw.waitForWatches(2);
-    assert.deepEqual(
-      lw.listCalls.map((c) => c.resourceVersion),
-      ['0', '15', ''],
-    );
+    assert.deepEqual(lw.listCalls, [
+      { resourceVersion: '0', limit: 500 },
+      { resourceVersion: '15' },
+      { resourceVersion: '', limit: 500 },
+    ], 'a relist at a known RV is unpaged so a server cache can answer it');
     assert.equal(lw.watchCalls[1].resourceVersion, '20');
     assert.equal(r.stats.expired, 2);
     await r.stop();
@@ -233,6 +234,28 @@ describe('Reflector (scripted server)', () => {
     assert.ok(lw.watchCalls.every((c) => c.resourceVersion === '30'));
     assert.equal(errors.length, 2);
     await r.stop();
+  });
+  test('a paged "0" list keeps later relists paged; a 404 list leaves an empty, synced store', async () => {
+    const lw = new FakeListerWatcher<ConfigMap>(listOf([cmAt('a', '1')], '9'));
+    lw.listReplies.push(listOf([cmAt('a', '1')], '5', 'tok'), listOf([cmAt('b', '2')], '5'));
+    const r = new Reflector(lw, nullStore, fastBackoff);
+    r.run();
+    const w = await lw.waitForWatches(1);
+    w.push({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' } });
+    await lw.waitForWatches(2);
+    assert.deepEqual(lw.listCalls[2], { resourceVersion: '5', limit: 500 });
+    await r.stop();
+
+    const missing = new FakeListerWatcher<ConfigMap>(listOf([], '1'));
+    missing.listReplies.push(ApiError.pageNotFound());
+    const replaced: string[] = [];
+    const errors: unknown[] = [];
+    const r2 = new Reflector(missing, { ...nullStore, replace: (items, rv) => replaced.push(`${items.length}@${rv}`) }, { ...fastBackoff, onError: (e) => errors.push(e) });
+    r2.run();
+    await missing.waitForWatches(1);
+    assert.deepEqual(replaced, ['0@', '0@1']);
+    assert.equal((errors[0] as ApiError).code, 404);
+    await r2.stop();
   });
 });
 

@@ -99,6 +99,8 @@ export class Reflector<T extends ObjectLike> {
   private lastSyncResourceVersion = '';
   /** Set when a list at lastSyncResourceVersion was refused as too old: the next list must be consistent (""). */
   private lastSyncResourceVersionUnavailable = false;
+  /** The "0" list came back in pages: the server has no cache in front of its store, so relists page too. */
+  private paginatedResult = false;
   private readonly abort = new AbortController();
   private currentWatch: Watcher<T> | undefined;
   private readonly backoff: Backoff;
@@ -174,7 +176,11 @@ export class Reflector<T extends ObjectLike> {
         this.stats.expired++;
         this.lastSyncResourceVersionUnavailable = true;
         list = await this.listPaged('');
-      } else throw e;
+      } else {
+        // The resource does not exist on the server: an empty cache unblocks whoever waits for the sync.
+        if (e instanceof ApiError && e.code === 404) this.store.replace([], '');
+        throw e;
+      }
     }
     if (this.stopped) throw new StopRequested();
     this.lastSyncResourceVersionUnavailable = false;
@@ -185,8 +191,12 @@ export class Reflector<T extends ObjectLike> {
   /** All pages of one list; an expired continue token falls back to one unpaged list (client-go's pager). */
   private async listPaged(resourceVersion: string): Promise<{ items: T[]; resourceVersion: string }> {
     this.stats.lists++;
-    const limit = this.opts.pageSize ?? 500;
-    const first = await this.lw.list({ resourceVersion, limit });
+    // As client-go: a relist at a known resourceVersion goes unpaged so a server cache can answer it, unless the
+    // caller fixed a page size or the first ("0") list came back paged (no cache in front of the store).
+    const unpaged = this.opts.pageSize === undefined && !this.paginatedResult && resourceVersion !== '' && resourceVersion !== '0';
+    const limit = unpaged ? undefined : (this.opts.pageSize ?? 500);
+    const first = await this.lw.list({ resourceVersion, ...(limit ? { limit } : {}) });
+    if (resourceVersion === '0' && first.metadata.continue) this.paginatedResult = true;
     const items = [...first.items];
     let cont = first.metadata.continue;
     let rv = first.metadata.resourceVersion ?? '';
