@@ -152,8 +152,7 @@ describe('Reflector against a real server', () => {
       } finally {
         await storage.close();
       }
-      await new Promise((r) => setTimeout(r, 100));
-      assert.ok(errors.some((e) => (e as { code?: string }).code === 'ECONNREFUSED'), 'the watch retried against the refused connection');
+      await until('a re-watch refused by the cut relay', () => errors.some((e) => (e as { code?: string }).code === 'ECONNREFUSED'));
       const listsBefore = reflector.stats.lists;
       await relay.up();
 

@@ -1,0 +1,11 @@
+// The client machinery in one import: REST client, reflector, informers, listers, work queues, rate limiters, clocks.
+export * from './clock.js';
+export * from './fake-lister-watcher.js';
+export * from './informer.js';
+export * from './kubeconfig.js';
+export * from './rate-limiter.js';
+export * from './reflector.js';
+export * from './rest.js';
+export * from './store.js';
+export * from './transport.js';
+export * from './workqueue.js';
