@@ -9,3 +9,4 @@ export * from './rest.js';
 export * from './store.js';
 export * from './transport.js';
 export * from './workqueue.js';
+export * from './worker.js';

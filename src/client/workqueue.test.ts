@@ -7,6 +7,7 @@ import { DeletedFinalStateUnknown, SharedIndexInformer, deletedObject } from './
 import { listWatcherFor } from './reflector.js';
 import { RestClient } from './rest.js';
 import { metaNamespaceKey, splitMetaNamespaceKey } from './store.js';
+import { runWorkers, processNextWorkItem } from './worker.js';
 import { ItemExponentialFailureRateLimiter } from './rate-limiter.js';
 import { DelayingQueue, RateLimitingQueue, WorkQueue } from './workqueue.js';
 
@@ -133,6 +134,38 @@ describe('RateLimitingQueue', () => {
   });
 });
 
+describe('processNextWorkItem', () => {
+  test('success forgets, failure re-adds rate-limited, maxRetries drops the item', async () => {
+    const clock = new FakeClock();
+    const q = new RateLimitingQueue<string>({ clock, rateLimiter: new ItemExponentialFailureRateLimiter(10, 1000) });
+    const errors: string[] = [];
+    const failing = async (item: string) => {
+      throw new Error(`no ${item}`);
+    };
+    q.add('a');
+    assert.equal(await processNextWorkItem(q, failing, { maxRetries: 2, onError: (i) => errors.push(i) }), true);
+    assert.equal(q.numRequeues('a'), 1);
+    assert.equal(q.len(), 0, 'waiting for its backoff');
+    clock.step(10);
+    await processNextWorkItem(q, failing, { maxRetries: 2 });
+    clock.step(20);
+    await processNextWorkItem(q, failing, { maxRetries: 2 });
+    assert.equal(q.numRequeues('a'), 0, 'dropped after maxRetries');
+    clock.step(10_000);
+    assert.equal(q.len(), 0);
+    assert.deepEqual(errors, ['a']);
+
+    q.add('b');
+    q.addRateLimited('b');
+    const seen: string[] = [];
+    await processNextWorkItem(q, async (i) => void seen.push(i));
+    assert.deepEqual(seen, ['b']);
+    assert.equal(q.numRequeues('b'), 0, 'forgotten on success');
+    q.shutDown();
+    assert.equal(await processNextWorkItem(q, async () => undefined), false);
+  });
+});
+
 describe('a controller loop on a real server', () => {
   let srv: TestServer;
   let client: RestClient;
@@ -159,36 +192,26 @@ describe('a controller loop on a real server', () => {
     const requeuesSeen: number[] = [];
     // Mirrors every ConfigMap labelled mirror=yes into "<name>-mirror"; the first attempt per key fails on purpose.
     async function reconcile(key: string): Promise<void> {
-      const n = (attempts.get(key) ?? 0) + 1;
-      attempts.set(key, n);
-      if (n === 1) throw new Error('transient');
-      const { namespace, name } = splitMetaNamespaceKey(key);
-      const src = informer.lister().namespace(namespace).get(name);
-      if (!src || src.metadata?.labels?.mirror !== 'yes') return;
-      const mirror: ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-mirror` }, data: src.data };
-      await cms.patch(`${name}-mirror`, mirror, { namespace, type: 'apply', fieldManager: 'mirror-controller', force: true });
-    }
-    async function worker(): Promise<void> {
-      for (;;) {
-        const { item: key, shutdown } = await queue.get();
-        if (shutdown) return;
-        if (inFlight.has(key)) overlaps++;
-        inFlight.add(key);
-        try {
-          await reconcile(key);
-          requeuesSeen.push(queue.numRequeues(key));
-          queue.forget(key);
-        } catch {
-          queue.addRateLimited(key);
-        } finally {
-          inFlight.delete(key);
-          queue.done(key);
-        }
+      if (inFlight.has(key)) overlaps++;
+      inFlight.add(key);
+      try {
+        const n = (attempts.get(key) ?? 0) + 1;
+        attempts.set(key, n);
+        if (n === 1) throw new Error('transient');
+        requeuesSeen.push(queue.numRequeues(key));
+        const { namespace, name } = splitMetaNamespaceKey(key);
+        const src = informer.lister().namespace(namespace).get(name);
+        if (!src || src.metadata?.labels?.mirror !== 'yes') return;
+        const mirror: ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-mirror` }, data: src.data };
+        await cms.patch(`${name}-mirror`, mirror, { namespace, type: 'apply', fieldManager: 'mirror-controller', force: true });
+      } finally {
+        inFlight.delete(key);
       }
     }
 
     informer.run();
-    const workers = [worker(), worker(), worker()];
+    const failures: string[] = [];
+    const workers = runWorkers(queue, 3, reconcile, { onError: (key) => failures.push(key) });
     try {
       assert.equal(await informer.waitForCacheSync(10_000), true);
       for (let i = 0; i < 5; i++) {
@@ -207,11 +230,12 @@ describe('a controller loop on a real server', () => {
       }
       assert.equal(overlaps, 0, 'no key was held by two workers at once');
       assert.ok([...attempts.values()].every((n) => n >= 2), 'every key failed once and was retried');
+      assert.deepEqual(new Set(failures), new Set(attempts.keys()));
       assert.ok(requeuesSeen.some((n) => n >= 1), 'a retried key carried its failure count until forget');
       for (const key of attempts.keys()) assert.equal(queue.numRequeues(key), 0, `${key} forgotten after success`);
     } finally {
       await queue.shutDownWithDrain();
-      await Promise.all(workers);
+      await workers;
       await informer.stop();
     }
   });
