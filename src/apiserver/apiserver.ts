@@ -10,6 +10,7 @@ import { coreStrategies } from './registry/core-strategies.js';
 import { groupStrategies } from './registry/group-strategies.js';
 import { builtinConverters } from './registry/converters.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { NamespaceCache } from './admission/namespace-cache.js';
 import { csrRequester } from './registry/certificatesigningrequests/strategy.js';
 import { ServiceAllocator, firstServiceIP } from './registry/services/allocator.js';
 import { parseCidr } from './pki/cidr.js';
@@ -21,7 +22,6 @@ import { loadOpenAPI, type OpenAPI } from './openapi/index.js';
 import { Discovery } from './discovery/index.js';
 import { createFieldManager } from './fieldmanager.js';
 import { bootstrapCluster } from './bootstrap.js';
-import { isNotFound } from '../machinery/errors.js';
 
 export interface ApiServerOptions {
   serviceCIDR: string;
@@ -39,6 +39,8 @@ export interface ApiServer {
   registry: Registry;
   openapi: OpenAPI;
   discovery: Discovery;
+  /** Stops background work (the namespace cache's watch). */
+  close(): void;
 }
 
 function mergeStrategies(...maps: ReadonlyMap<string, Strategy>[]): Map<string, Strategy> {
@@ -57,15 +59,8 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
   const strategies = mergeStrategies(coreStrategies, groupStrategies);
   const serviceCidr = parseCidr(opts.serviceCIDR);
   // Admission needs the registry and the registry needs admission: the plugins read through this late binding.
-  const late: { registry?: Registry } = {};
-  const lifecycle = new NamespaceLifecycle(async (name) => {
-    try {
-      return await late.registry!.store('', 'namespaces').get(undefined, name);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  });
+  const late: { registry?: Registry; namespaces?: NamespaceCache } = {};
+  const lifecycle = new NamespaceLifecycle((name) => late.namespaces!.get(name));
   const allocator = new ServiceAllocator(serviceCidr, async () => (await late.registry!.store('', 'services').list({})).items);
   const registry = new Registry({
     storage,
@@ -75,6 +70,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     now,
   });
   late.registry = registry;
+  late.namespaces = new NamespaceCache(registry.store('', 'namespaces'));
 
   const openapi = loadOpenAPI();
   const discovery = new Discovery({ serverAddress: `${opts.advertiseAddress}:${opts.securePort}` });
@@ -138,5 +134,6 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     advertiseAddress: opts.advertiseAddress,
     securePort: opts.securePort,
   });
-  return { handler, registry, openapi, discovery };
+  await late.namespaces.start();
+  return { handler, registry, openapi, discovery, close: () => late.namespaces!.stop() };
 }

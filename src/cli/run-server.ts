@@ -18,6 +18,7 @@ export function serverDeps(config: ServerConfig): ServerDeps {
         onWatchStart: watchStarted,
         onWatchStop: watchStopped,
       });
+      ctx.lifecycle.onShutdown('api-server', () => api.close());
       return api.handler;
     },
   };
