@@ -1,4 +1,5 @@
 // Upstream's CycleState: per-scheduling-cycle data that plugins share by key (PreFilter writes, Filter reads).
+import type { NodeInfo } from './node-info.js';
 
 export class StateNotFoundError extends Error {
   override readonly name = 'StateNotFoundError';
@@ -13,6 +14,11 @@ export class CycleState {
   readonly skipFilterPlugins = new Set<string>();
   /** Plugins whose PreScore returned Skip: their Score is not run this cycle. */
   readonly skipScorePlugins = new Set<string>();
+  /**
+   * Every node of the cycle's snapshot (upstream's SnapshotSharedLister), for plugins that count pods on nodes
+   * other than the ones they score. Set by schedulePod.
+   */
+  allNodes: readonly NodeInfo[] = [];
 
   write(key: string, value: unknown): void {
     this.data.set(key, value);

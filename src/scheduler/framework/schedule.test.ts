@@ -104,6 +104,27 @@ describe('schedulePod with the default plugins', () => {
     for (let i = 0; i < 5; i++) assert.equal(schedulePod(pod, nodeInfos(nodes), defaultProfile()).suggestedHost, 'preferred');
   });
 
+  test('topology spread over 3 zones keeps the skew within 1', () => {
+    const nodes = ['a', 'b', 'c', 'd', 'e', 'f'].map((n, i) => makeNode(n, { cpu: '8', memory: '8Gi', pods: '100' }, { labels: { zone: `zone${i % 3}` } }));
+    const infos = nodeInfos(nodes);
+    const perZone = new Map<string, number>();
+    for (let i = 0; i < 9; i++) {
+      const pod = makePod({
+        name: `web-${i}`,
+        spec: { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }] },
+      });
+      pod.metadata!.labels = { app: 'web' };
+      const host = schedulePod(pod, infos, defaultProfile()).suggestedHost;
+      const info = infos.find((n) => n.name === host)!;
+      info.addPod({ ...pod, spec: { ...pod.spec!, nodeName: host } });
+      const zone = info.node!.metadata!.labels!.zone!;
+      perZone.set(zone, (perZone.get(zone) ?? 0) + 1);
+      const counts = [...perZone.values()];
+      assert.ok(Math.max(...counts) - (perZone.size < 3 ? 0 : Math.min(...counts)) <= 1, `skew after ${i + 1} pods: ${[...perZone]}`);
+    }
+    assert.deepEqual([...perZone.values()], [3, 3, 3]);
+  });
+
   test('no nodes is an error, not a FitError', () => {
     assert.throws(() => schedulePod(makePod(), [], defaultProfile()), { message: NO_NODES_AVAILABLE });
   });
@@ -193,10 +214,24 @@ describe('registry and profiles', () => {
   test('default profile: plugins per extension point in upstream order, with weights', () => {
     const p = defaultProfile();
     assert.equal(p.schedulerName, 'default-scheduler');
-    assert.deepEqual(p.plugins.filter.map((x) => x.name), ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit']);
-    assert.deepEqual(p.plugins.preFilter.map((x) => x.name), ['NodeAffinity', 'NodePorts', 'NodeResourcesFit']);
-    assert.deepEqual(p.plugins.score.map((x) => x.name), ['TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'NodeResourcesBalancedAllocation']);
-    assert.deepEqual(Object.fromEntries(p.scoreWeights), { TaintToleration: 3, NodeAffinity: 2, NodeResourcesFit: 1, NodeResourcesBalancedAllocation: 1 });
+    assert.deepEqual(p.plugins.filter.map((x) => x.name), [
+      'NodeUnschedulable',
+      'NodeName',
+      'TaintToleration',
+      'NodeAffinity',
+      'NodePorts',
+      'NodeResourcesFit',
+      'PodTopologySpread',
+    ]);
+    assert.deepEqual(p.plugins.preFilter.map((x) => x.name), ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread']);
+    assert.deepEqual(p.plugins.score.map((x) => x.name), ['TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'PodTopologySpread', 'NodeResourcesBalancedAllocation']);
+    assert.deepEqual(Object.fromEntries(p.scoreWeights), {
+      TaintToleration: 3,
+      NodeAffinity: 2,
+      NodeResourcesFit: 1,
+      PodTopologySpread: 2,
+      NodeResourcesBalancedAllocation: 1,
+    });
     assert.deepEqual(p.plugins.queueSort.map((x) => x.name), ['PrioritySort']);
     assert.deepEqual(p.plugins.preEnqueue.map((x) => x.name), ['SchedulingGates']);
   });

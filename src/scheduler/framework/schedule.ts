@@ -208,6 +208,7 @@ export function selectHost(scores: readonly NodeScore[], random: () => number = 
 export function schedulePod(pod: Pod, nodes: readonly NodeInfo[], profile: Profile, opts: ScheduleOptions = {}): ScheduleResult {
   if (nodes.length === 0) throw new Error(NO_NODES_AVAILABLE);
   const state = opts.state ?? new CycleState();
+  state.allNodes = nodes;
   const diagnosis: Diagnosis = { nodeToStatus: new Map(), unschedulablePlugins: new Set(), preFilterMsg: '', postFilterMsg: '' };
 
   const pre = runPreFilterPlugins(profile, state, pod, nodes);

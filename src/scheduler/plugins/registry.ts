@@ -10,6 +10,12 @@ import {
 } from './noderesources/balanced-allocation.js';
 import { NodeResourcesFit, NODE_RESOURCES_FIT, type NodeResourcesFitArgs } from './noderesources/fit.js';
 import { NodeUnschedulable, NODE_UNSCHEDULABLE } from './nodeunschedulable/node-unschedulable.js';
+import {
+  PodTopologySpread,
+  POD_TOPOLOGY_SPREAD,
+  type PodTopologySpreadArgs,
+  type PodTopologySpreadOptions,
+} from './podtopologyspread/pod-topology-spread.js';
 import { PrioritySort, PRIORITY_SORT } from './queuesort/priority-sort.js';
 import { SchedulingGates, SCHEDULING_GATES } from './schedulinggates/scheduling-gates.js';
 import { TaintToleration, TAINT_TOLERATION } from './tainttoleration/taint-toleration.js';
@@ -21,7 +27,12 @@ function argsObject<T>(plugin: string, args: unknown): T {
   return args as T;
 }
 
-export function newInTreeRegistry(): Registry {
+/** What in-tree plugins need from the running scheduler beyond their args. */
+export interface InTreeOptions {
+  podTopologySpread?: PodTopologySpreadOptions;
+}
+
+export function newInTreeRegistry(opts: InTreeOptions = {}): Registry {
   return new Registry({
     [PRIORITY_SORT]: () => new PrioritySort(),
     [SCHEDULING_GATES]: () => new SchedulingGates(),
@@ -33,5 +44,7 @@ export function newInTreeRegistry(): Registry {
       new NodeResourcesBalancedAllocation(argsObject<NodeResourcesBalancedAllocationArgs>(NODE_RESOURCES_BALANCED_ALLOCATION, args)),
     [NODE_AFFINITY]: (args) => new NodeAffinity(argsObject<NodeAffinityArgs>(NODE_AFFINITY, args)),
     [TAINT_TOLERATION]: () => new TaintToleration(),
+    [POD_TOPOLOGY_SPREAD]: (args) =>
+      new PodTopologySpread(argsObject<PodTopologySpreadArgs>(POD_TOPOLOGY_SPREAD, args), opts.podTopologySpread),
   });
 }
