@@ -10,3 +10,4 @@ export * from './store.js';
 export * from './transport.js';
 export * from './workqueue.js';
 export * from './worker.js';
+export * from './leaderelection.js';

@@ -1,0 +1,94 @@
+// Leader election between candidates sharing one real `skiff server`.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import { startTestServer, type TestServer } from '../../test/e2e/harness.js';
+import { LeaderElector, microTime } from './leaderelection.js';
+import { RestClient } from './rest.js';
+
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('LeaderElector', () => {
+  test('validates its timing like client-go and formats MicroTime with microseconds', () => {
+    const callbacks = { onStartedLeading: () => undefined, onStoppedLeading: () => undefined };
+    const base = { client: new RestClient({ request: () => Promise.reject(new Error('unused')), stream: () => Promise.reject(new Error('unused')), close: () => undefined }), namespace: 'ns', name: 'l', identity: 'me', callbacks };
+    assert.throws(() => new LeaderElector({ ...base, leaseDurationMs: 10_000, renewDeadlineMs: 10_000 }), /leaseDuration must be greater than renewDeadline/);
+    assert.throws(() => new LeaderElector({ ...base, renewDeadlineMs: 2_000, retryPeriodMs: 2_000 }), /renewDeadline must be greater than retryPeriod\*JitterFactor/);
+    assert.throws(() => new LeaderElector({ ...base, identity: '' }), /Lock identity is empty/);
+    assert.equal(microTime(Date.UTC(2024, 0, 2, 3, 4, 5, 678)), '2024-01-02T03:04:05.678000Z');
+  });
+
+  describe('against a real server', () => {
+    let srv: TestServer;
+    let client: RestClient;
+    before(async () => {
+      srv = await startTestServer();
+      client = await RestClient.fromKubeconfig(srv.kubeconfig);
+    });
+    after(async () => {
+      client?.close();
+      await srv?.stop();
+    });
+
+    test('one leader at a time; release hands over at once; a silent leader is replaced after the lease duration', async () => {
+      const log: string[] = [];
+      const candidate = (identity: string, releaseOnCancel: boolean) => {
+        const elector = new LeaderElector({
+          client,
+          namespace: 'kube-system',
+          name: 'skiff-controller-manager',
+          identity,
+          leaseDurationMs: 2000,
+          renewDeadlineMs: 1500,
+          retryPeriodMs: 100,
+          releaseOnCancel,
+          callbacks: {
+            onStartedLeading: () => log.push(`${identity} leads`),
+            onStoppedLeading: () => log.push(`${identity} stops`),
+          },
+        });
+        return { elector, done: elector.run() };
+      };
+      const leases = client.resource<Lease>({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases' });
+
+      const a = candidate('a', true);
+      await until('a leads', () => log.includes('a leads'));
+      const b = candidate('b', false);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(log, ['a leads'], 'b waits while a renews');
+      assert.equal(b.elector.getLeader(), 'a');
+      const held = await leases.get('skiff-controller-manager', { namespace: 'kube-system' });
+      assert.equal(held.spec?.holderIdentity, 'a');
+      assert.equal(held.spec?.leaseDurationSeconds, 2);
+      assert.match(held.spec?.renewTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+
+      const handoverStart = Date.now();
+      a.elector.stop();
+      await a.done;
+      await until('b leads', () => log.includes('b leads'));
+      assert.ok(Date.now() - handoverStart < 1500, 'released: no need to wait for expiry');
+      assert.deepEqual(log, ['a leads', 'a stops', 'b leads']);
+      const afterHandover = await leases.get('skiff-controller-manager', { namespace: 'kube-system' });
+      assert.equal(afterHandover.spec?.holderIdentity, 'b');
+      assert.equal(afterHandover.spec?.leaseTransitions, 1);
+
+      // b goes silent without releasing (as a crashed process would): c must wait out the lease duration.
+      b.elector.stop();
+      await b.done;
+      const silentSince = Date.now();
+      const c = candidate('c', true);
+      await until('c leads', () => log.includes('c leads'));
+      assert.ok(Date.now() - silentSince >= 1800, `c took over after ${Date.now() - silentSince} ms`);
+      assert.equal((await leases.get('skiff-controller-manager', { namespace: 'kube-system' })).spec?.leaseTransitions, 2);
+      c.elector.stop();
+      await c.done;
+      assert.equal((await leases.get('skiff-controller-manager', { namespace: 'kube-system' })).spec?.holderIdentity ?? '', '');
+    });
+  });
+});
