@@ -125,6 +125,33 @@ describe('schedulePod with the default plugins', () => {
     assert.deepEqual([...perZone.values()], [3, 3, 3]);
   });
 
+  test('required anti-affinity places one replica per node, then reports the rest unschedulable', () => {
+    const nodes = ['a', 'b', 'c'].map((n) => makeNode(n, { cpu: '8', memory: '8Gi', pods: '100' }, { labels: { 'kubernetes.io/hostname': n } }));
+    const infos = nodeInfos(nodes);
+    const replica = (i: number) => {
+      const pod = makePod({
+        name: `db-${i}`,
+        spec: {
+          affinity: {
+            podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'db' } }, topologyKey: 'kubernetes.io/hostname' }] },
+          },
+        },
+      });
+      pod.metadata!.labels = { app: 'db' };
+      return pod;
+    };
+    const used = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const pod = replica(i);
+      const host = schedulePod(pod, infos, defaultProfile()).suggestedHost;
+      assert.ok(!used.has(host));
+      used.add(host);
+      infos.find((n) => n.name === host)!.addPod({ ...pod, spec: { ...pod.spec!, nodeName: host } });
+    }
+    const err = fitError(() => schedulePod(replica(3), infos, defaultProfile()));
+    assert.equal(err.message, "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.");
+  });
+
   test('no nodes is an error, not a FitError', () => {
     assert.throws(() => schedulePod(makePod(), [], defaultProfile()), { message: NO_NODES_AVAILABLE });
   });
@@ -222,14 +249,23 @@ describe('registry and profiles', () => {
       'NodePorts',
       'NodeResourcesFit',
       'PodTopologySpread',
+      'InterPodAffinity',
     ]);
-    assert.deepEqual(p.plugins.preFilter.map((x) => x.name), ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread']);
-    assert.deepEqual(p.plugins.score.map((x) => x.name), ['TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'PodTopologySpread', 'NodeResourcesBalancedAllocation']);
+    assert.deepEqual(p.plugins.preFilter.map((x) => x.name), ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity']);
+    assert.deepEqual(p.plugins.score.map((x) => x.name), [
+      'TaintToleration',
+      'NodeAffinity',
+      'NodeResourcesFit',
+      'PodTopologySpread',
+      'InterPodAffinity',
+      'NodeResourcesBalancedAllocation',
+    ]);
     assert.deepEqual(Object.fromEntries(p.scoreWeights), {
       TaintToleration: 3,
       NodeAffinity: 2,
       NodeResourcesFit: 1,
       PodTopologySpread: 2,
+      InterPodAffinity: 2,
       NodeResourcesBalancedAllocation: 1,
     });
     assert.deepEqual(p.plugins.queueSort.map((x) => x.name), ['PrioritySort']);

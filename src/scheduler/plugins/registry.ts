@@ -1,5 +1,11 @@
 // The in-tree plugins by their upstream names, each built from its pluginConfig args.
 import { Registry } from '../framework/registry.js';
+import {
+  InterPodAffinity,
+  INTER_POD_AFFINITY,
+  type InterPodAffinityArgs,
+  type InterPodAffinityOptions,
+} from './interpodaffinity/inter-pod-affinity.js';
 import { NodeAffinity, NODE_AFFINITY, type NodeAffinityArgs } from './nodeaffinity/node-affinity.js';
 import { NodeName, NODE_NAME } from './nodename/node-name.js';
 import { NodePorts, NODE_PORTS } from './nodeports/node-ports.js';
@@ -30,6 +36,7 @@ function argsObject<T>(plugin: string, args: unknown): T {
 /** What in-tree plugins need from the running scheduler beyond their args. */
 export interface InTreeOptions {
   podTopologySpread?: PodTopologySpreadOptions;
+  interPodAffinity?: InterPodAffinityOptions;
 }
 
 export function newInTreeRegistry(opts: InTreeOptions = {}): Registry {
@@ -46,5 +53,7 @@ export function newInTreeRegistry(opts: InTreeOptions = {}): Registry {
     [TAINT_TOLERATION]: () => new TaintToleration(),
     [POD_TOPOLOGY_SPREAD]: (args) =>
       new PodTopologySpread(argsObject<PodTopologySpreadArgs>(POD_TOPOLOGY_SPREAD, args), opts.podTopologySpread),
+    [INTER_POD_AFFINITY]: (args) =>
+      new InterPodAffinity(argsObject<InterPodAffinityArgs>(INTER_POD_AFFINITY, args), opts.interPodAffinity),
   });
 }
