@@ -11,3 +11,4 @@ export * from './transport.js';
 export * from './workqueue.js';
 export * from './worker.js';
 export * from './leaderelection.js';
+export * from './events.js';

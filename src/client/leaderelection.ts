@@ -3,6 +3,7 @@
 // renewed for leaseDuration as measured on the candidate's own clock (so clock skew between machines does not matter).
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
 import { isNotFound } from '../machinery/errors.js';
+import { formatMicroTime } from '../machinery/time.js';
 import { realClock, type Clock } from './clock.js';
 import type { RestClient, ResourceClient } from './rest.js';
 
@@ -35,10 +36,7 @@ export interface LeaderElectionConfig {
 /** client-go's JitterFactor for the retry period. */
 const JITTER_FACTOR = 1.2;
 
-/** metav1.MicroTime: RFC 3339 with microseconds. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
+const microTimeAt = (ms: number): string => formatMicroTime(new Date(ms));
 
 export class LeaderElector {
   private readonly leases: ResourceClient<Lease>;
@@ -130,7 +128,7 @@ export class LeaderElector {
       lease = await this.leases.get(name, { namespace });
     } catch (e) {
       if (!isNotFound(e)) return false;
-      const spec: LeaseSpec = { holderIdentity: identity, leaseDurationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 };
+      const spec: LeaseSpec = { holderIdentity: identity, leaseDurationSeconds, acquireTime: microTimeAt(now), renewTime: microTimeAt(now), leaseTransitions: 0 };
       try {
         const created = await this.leases.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec }, { namespace });
         this.observe(created.spec ?? spec, now);
@@ -153,8 +151,8 @@ export class LeaderElector {
       ...record,
       holderIdentity: identity,
       leaseDurationSeconds,
-      renewTime: microTime(now),
-      acquireTime: mine ? record.acquireTime : microTime(now),
+      renewTime: microTimeAt(now),
+      acquireTime: mine ? record.acquireTime : microTimeAt(now),
       leaseTransitions: (record.leaseTransitions ?? 0) + (mine ? 0 : 1),
     };
     try {
@@ -184,7 +182,7 @@ export class LeaderElector {
     try {
       const lease = await this.leases.get(name, { namespace });
       if (lease.spec?.holderIdentity !== identity) return;
-      const now = microTime(this.clock.now());
+      const now = microTimeAt(this.clock.now());
       await this.leases.update({ ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } });
     } catch {
       // Best effort: the lease then simply expires.

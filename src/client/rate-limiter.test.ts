@@ -32,6 +32,12 @@ describe('rate limiters', () => {
     for (let i = 0; i < 100; i++) assert.equal(l.when(`k${i}`), 0, 'refill capped at burst');
     assert.ok(l.when('w') > 0);
     assert.equal(l.numRequeues('w'), 0);
+
+    const spam = new BucketRateLimiter<string>(1, 2, clock);
+    assert.deepEqual([spam.tryAccept(), spam.tryAccept(), spam.tryAccept(), spam.tryAccept()], [true, true, false, false]);
+    clock.step(1000);
+    assert.equal(spam.tryAccept(), true, 'refused attempts reserve nothing');
+    assert.equal(spam.tryAccept(), false);
   });
 
   test('max-of and the default controller limiter take the worse delay and forget in all', () => {

@@ -54,10 +54,22 @@ export class BucketRateLimiter<T> implements RateLimiter<T> {
     this.last = clock.now();
   }
 
-  when(_item: T): number {
+  private refill(): void {
     const now = this.clock.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.qps) / 1000);
     this.last = now;
+  }
+
+  /** Take a token if one is available now, without queueing for one (flowcontrol's TryAccept). */
+  tryAccept(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  when(_item: T): number {
+    this.refill();
     // A reservation may drive the bucket negative: later callers queue behind it, as rate.Limiter.Reserve does.
     this.tokens -= 1;
     return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
