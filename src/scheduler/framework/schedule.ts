@@ -25,6 +25,8 @@ export interface Diagnosis {
 /** No node fits the pod (upstream's FitError); message() is the FailedScheduling event text. */
 export class FitError extends Error {
   override readonly name = 'FitError';
+  /** Where the next cycle should start filtering, as on success. */
+  nextStartIndex = 0;
   constructor(
     readonly pod: Pod,
     readonly numAllNodes: number,
@@ -32,6 +34,12 @@ export class FitError extends Error {
   ) {
     super('');
     this.message = fitErrorMessage(numAllNodes, diagnosis);
+  }
+
+  /** Records what PostFilter (preemption) said, appended to the message as upstream does. */
+  setPostFilterMessage(msg: string): void {
+    this.diagnosis.postFilterMsg = msg;
+    this.message = fitErrorMessage(this.numAllNodes, this.diagnosis);
   }
 }
 
@@ -54,10 +62,28 @@ export function fitErrorMessage(numAllNodes: number, diagnosis: Diagnosis): stri
   return msg;
 }
 
+/** Upstream's minFeasibleNodesToFind and minFeasibleNodesPercentageToFind. */
+export const MIN_FEASIBLE_NODES_TO_FIND = 100;
+export const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
+
+/**
+ * How many feasible nodes to find before scoring (upstream's numFeasibleNodesToFind): all of a small cluster,
+ * otherwise the percentage (0 means adaptive: 50% falling by 1% per 125 nodes, at least 5%), never below 100.
+ */
+export function numFeasibleNodesToFind(percentage: number | undefined, numAllNodes: number): number {
+  if (numAllNodes < MIN_FEASIBLE_NODES_TO_FIND) return numAllNodes;
+  let pct = percentage ?? 0;
+  if (pct === 0) pct = Math.max(50 - Math.trunc(numAllNodes / 125), MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND);
+  const n = Math.trunc((numAllNodes * pct) / 100);
+  return Math.max(n, MIN_FEASIBLE_NODES_TO_FIND);
+}
+
 export interface ScheduleResult {
   suggestedHost: string;
   evaluatedNodes: number;
   feasibleNodes: number;
+  /** Where the next cycle should start looking, so every node gets its turn (upstream's nextStartNodeIndex). */
+  nextStartIndex: number;
   /** Total weighted scores of the feasible nodes (empty when only one node was feasible and scoring was skipped). */
   scores: NodeScore[];
 }
@@ -67,6 +93,10 @@ export interface ScheduleOptions {
   state?: CycleState;
   /** Picks among equally scored nodes; returns a float in [0, 1). */
   random?: () => number;
+  /** The scheduler-wide percentageOfNodesToScore; the profile's own setting wins. */
+  percentageOfNodesToScore?: number;
+  /** Index into the candidate nodes where filtering starts (the previous result's nextStartIndex). */
+  startIndex?: number;
 }
 
 function mergePreFilterResults(a: PreFilterResult | undefined, b: PreFilterResult | undefined): PreFilterResult | undefined {
@@ -222,8 +252,12 @@ export function schedulePod(pod: Pod, nodes: readonly NodeInfo[], profile: Profi
 
   const names = pre.result?.nodeNames;
   const candidates = names ? nodes.filter((n) => names.has(n.name)) : nodes;
+  const toFind = numFeasibleNodesToFind(profile.percentageOfNodesToScore ?? opts.percentageOfNodesToScore, candidates.length);
+  const start = (opts.startIndex ?? 0) % Math.max(candidates.length, 1);
   const feasible: NodeInfo[] = [];
-  for (const n of candidates) {
+  let processed = 0;
+  for (; processed < candidates.length && feasible.length < toFind; processed++) {
+    const n = candidates[(start + processed) % candidates.length]!;
     const s = runFilterPlugins(profile, state, pod, n);
     if (s.isSuccess()) {
       feasible.push(n);
@@ -234,12 +268,17 @@ export function schedulePod(pod: Pod, nodes: readonly NodeInfo[], profile: Profi
       throw s.asError()!;
     }
   }
-  if (feasible.length === 0) throw new FitError(pod, nodes.length, diagnosis);
+  const nextStartIndex = (start + processed) % nodes.length;
+  if (feasible.length === 0) {
+    const err = new FitError(pod, nodes.length, diagnosis);
+    err.nextStartIndex = nextStartIndex;
+    throw err;
+  }
 
-  const evaluatedNodes = candidates.length;
+  const evaluatedNodes = processed;
   if (feasible.length === 1) {
-    return { suggestedHost: feasible[0]!.name, evaluatedNodes, feasibleNodes: 1, scores: [] };
+    return { suggestedHost: feasible[0]!.name, evaluatedNodes, feasibleNodes: 1, nextStartIndex, scores: [] };
   }
   const scores = prioritizeNodes(profile, state, pod, feasible);
-  return { suggestedHost: selectHost(scores, opts.random), evaluatedNodes, feasibleNodes: feasible.length, scores };
+  return { suggestedHost: selectHost(scores, opts.random), evaluatedNodes, feasibleNodes: feasible.length, nextStartIndex, scores };
 }
