@@ -35,3 +35,23 @@ test('HostPortInfo counts the same port used twice', () => {
   assert.ok(!ports.checkConflict('127.0.0.1', 'TCP', 80));
   assert.equal(ports.size, 0);
 });
+
+test('NodeInfo keeps the pods with pod affinity apart, and drops them on removal', () => {
+  const info = new NodeInfo(makeNode('n'));
+  const anti = makePod({
+    name: 'anti',
+    spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'zone', labelSelector: {} }] } } },
+  });
+  const soft = makePod({
+    name: 'soft',
+    spec: { affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { topologyKey: 'zone' } }] } } },
+  });
+  info.addPod(anti);
+  info.addPod(soft);
+  info.addPod(makePod({ name: 'plain' }));
+  assert.deepEqual(info.podsWithAffinity.map((p) => p.pod.metadata!.name), ['anti', 'soft']);
+  assert.deepEqual(info.podsWithRequiredAntiAffinity.map((p) => p.pod.metadata!.name), ['anti']);
+  info.removePod(anti);
+  assert.deepEqual(info.podsWithAffinity.map((p) => p.pod.metadata!.name), ['soft']);
+  assert.equal(info.podsWithRequiredAntiAffinity.length, 0);
+});

@@ -66,9 +66,16 @@ export function newPodInfo(pod: Pod): PodInfo {
 
 const podKey = (pod: Pod): string => pod.metadata?.uid || `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
 
+export const hasPodAffinity = (pod: Pod): boolean => !!(pod.spec?.affinity?.podAffinity || pod.spec?.affinity?.podAntiAffinity);
+const hasRequiredAntiAffinity = (pod: Pod): boolean =>
+  (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0;
+
 export class NodeInfo {
   node: Node | undefined;
   readonly pods: PodInfo[] = [];
+  /** Pods with pod affinity or anti-affinity, so affinity plugins can skip the rest (as upstream keeps them). */
+  readonly podsWithAffinity: PodInfo[] = [];
+  readonly podsWithRequiredAntiAffinity: PodInfo[] = [];
   readonly requested = new Resource();
   /** Requests with defaults for containers stating none, so empty pods still spread (cpu and memory only). */
   readonly nonZeroRequested = new Resource();
@@ -98,6 +105,8 @@ export class NodeInfo {
 
   addPodInfo(info: PodInfo): void {
     this.pods.push(info);
+    if (hasPodAffinity(info.pod)) this.podsWithAffinity.push(info);
+    if (hasRequiredAntiAffinity(info.pod)) this.podsWithRequiredAntiAffinity.push(info);
     this.update(info, 1);
   }
 
@@ -107,6 +116,10 @@ export class NodeInfo {
     const i = this.pods.findIndex((p) => podKey(p.pod) === key);
     if (i < 0) return false;
     const [info] = this.pods.splice(i, 1);
+    for (const list of [this.podsWithAffinity, this.podsWithRequiredAntiAffinity]) {
+      const j = list.indexOf(info!);
+      if (j >= 0) list.splice(j, 1);
+    }
     this.update(info!, -1);
     return true;
   }

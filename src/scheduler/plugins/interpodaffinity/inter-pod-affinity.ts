@@ -6,7 +6,7 @@ import { labelSelectorAsSelector } from '../../../machinery/labels.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { FilterPlugin, NodeScore, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
-import type { NodeInfo } from '../../framework/node-info.js';
+import { hasPodAffinity, type NodeInfo } from '../../framework/node-info.js';
 import { Status, type MaybeStatus } from '../../framework/status.js';
 
 export const INTER_POD_AFFINITY = 'InterPodAffinity';
@@ -78,11 +78,6 @@ export class PodAffinityTerms {
   }
 }
 
-const hasPodAffinity = (pod: Pod): boolean => {
-  const a = pod.spec?.affinity;
-  return !!(a?.podAffinity || a?.podAntiAffinity);
-};
-
 /** Existing pods' terms, parsed once per pod object; pods with unparsable terms are treated as having none. */
 const parsedCache = new WeakMap<Pod, PodAffinityTerms | null>();
 function termsOf(pod: Pod): PodAffinityTerms | undefined {
@@ -145,15 +140,15 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     for (const info of nodes) {
       const labels = info.node?.metadata?.labels;
       if (!labels) continue;
-      for (const { pod: existing } of info.pods) {
-        // Existing pods whose required anti-affinity rejects the incoming pod block their whole domain.
-        if (hasPodAffinity(existing)) {
-          for (const t of termsOf(existing)?.requiredAntiAffinity ?? []) {
-            const v = labels[t.topologyKey];
-            if (v !== undefined && t.matches(pod, namespaceLabels)) add(existingAntiAffinityCounts, pairKey(t.topologyKey, v), 1);
-          }
+      // Existing pods whose required anti-affinity rejects the incoming pod block their whole domain.
+      for (const { pod: existing } of info.podsWithRequiredAntiAffinity) {
+        for (const t of termsOf(existing)?.requiredAntiAffinity ?? []) {
+          const v = labels[t.topologyKey];
+          if (v !== undefined && t.matches(pod, namespaceLabels)) add(existingAntiAffinityCounts, pairKey(t.topologyKey, v), 1);
         }
-        if (!wantsIncoming) continue;
+      }
+      if (!wantsIncoming) continue;
+      for (const { pod: existing } of info.pods) {
         const existingNsLabels = this.nsLabels(existing.metadata?.namespace ?? '');
         // An existing pod counts for the pod's affinity only if it matches every required affinity term.
         if (terms.requiredAffinity.length && terms.requiredAffinity.every((t) => t.matches(existing, existingNsLabels))) {
@@ -226,14 +221,13 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     for (const info of all) {
       const labels = info.node?.metadata?.labels;
       if (!labels || Object.keys(labels).length === 0) continue;
-      for (const { pod: existing } of info.pods) {
-        const existingHasAffinity = hasPodAffinity(existing);
-        // Without preferences of its own, the pod is only scored by existing pods' affinity.
-        if (!hasConstraints && !existingHasAffinity) continue;
+      // Without preferences of its own, the pod is only scored by existing pods' affinity.
+      for (const existingInfo of hasConstraints ? info.pods : info.podsWithAffinity) {
+        const existing = existingInfo.pod;
         const existingNsLabels = this.nsLabels(existing.metadata?.namespace ?? '');
         for (const w of terms.preferredAffinity) credit(w.term, w.weight, existing, existingNsLabels, labels);
         for (const w of terms.preferredAntiAffinity) credit(w.term, -w.weight, existing, existingNsLabels, labels);
-        if (!existingHasAffinity) continue;
+        if (!hasPodAffinity(existing)) continue;
         const theirs = termsOf(existing);
         if (!theirs) continue;
         if (this.hardPodAffinityWeight > 0) for (const t of theirs.requiredAffinity) credit(t, this.hardPodAffinityWeight, pod, namespaceLabels, labels);
