@@ -110,6 +110,10 @@ export interface BuildProfileOptions {
  * plugins named at the point itself that override a multiPoint entry first, then multiPoint ones, then the rest.
  */
 export function buildProfile(config: ProfileConfig, registry: Registry, opts: BuildProfileOptions = {}): Profile {
+  const pct = config.percentageOfNodesToScore;
+  if (pct !== undefined && (!Number.isInteger(pct) || pct < 0 || pct > 100)) {
+    throw new Error(`percentageOfNodesToScore: Invalid value: ${pct}: not in valid range [0-100]`);
+  }
   const plugins = defaultedPlugins(config.plugins, opts.defaults);
   const args = new Map<string, unknown>();
   for (const pc of config.pluginConfig ?? []) {

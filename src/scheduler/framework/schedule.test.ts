@@ -317,5 +317,6 @@ describe('registry and profiles', () => {
     assert.throws(() => defaultProfile({ plugins: { multiPoint: { enabled: [{ name: 'NodeAffinity', weight: -2 }] } } }), /invalid weight -2/);
     assert.throws(() => defaultProfile({ pluginConfig: [{ name: 'NodeAffinity' }, { name: 'NodeAffinity' }] }), /repeated config/);
     assert.throws(() => defaultProfile({ plugins: { filter: { enabled: [{ name: 'PrioritySort' }] } } }), /does not extend filter plugin/);
+    assert.throws(() => defaultProfile({ percentageOfNodesToScore: 101 }), /not in valid range \[0-100\]/);
   });
 });

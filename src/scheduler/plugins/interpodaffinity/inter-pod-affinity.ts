@@ -138,6 +138,7 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const antiAffinityCounts = new Map<string, number>();
     const wantsIncoming = terms.requiredAffinity.length + terms.requiredAntiAffinity.length > 0;
     for (const info of nodes) {
+      if (!wantsIncoming && info.podsWithRequiredAntiAffinity.length === 0) continue;
       const labels = info.node?.metadata?.labels;
       if (!labels) continue;
       // Existing pods whose required anti-affinity rejects the incoming pod block their whole domain.
@@ -219,10 +220,12 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
       byValue.set(v, (byValue.get(v) ?? 0) + weight);
     };
     for (const info of all) {
-      const labels = info.node?.metadata?.labels;
-      if (!labels || Object.keys(labels).length === 0) continue;
       // Without preferences of its own, the pod is only scored by existing pods' affinity.
-      for (const existingInfo of hasConstraints ? info.pods : info.podsWithAffinity) {
+      const candidates = hasConstraints ? info.pods : info.podsWithAffinity;
+      if (candidates.length === 0) continue;
+      const labels = info.node?.metadata?.labels;
+      if (!labels) continue;
+      for (const existingInfo of candidates) {
         const existing = existingInfo.pod;
         const existingNsLabels = this.nsLabels(existing.metadata?.namespace ?? '');
         for (const w of terms.preferredAffinity) credit(w.term, w.weight, existing, existingNsLabels, labels);
