@@ -212,44 +212,88 @@ describe('LeastAllocated scoring (upstream least_allocated_test cases)', () => {
 
 describe('MostAllocated scoring (upstream most_allocated_test cases)', () => {
   const most = (resources?: { name: string; weight: number }[]) => new NodeResourcesFit({ scoringStrategy: { type: 'MostAllocated', ...(resources ? { resources } : {}) } });
-  test('nothing scheduled, nothing requested', () => {
-    const got = scoreAll(most(), makePod(), nodeInfos([makeNode('node1', cap('4000', '10000')), makeNode('node2', cap('4000', '10000'))]));
-    assert.deepEqual(got.map((s) => s.score), [0, 0]);
-  });
-  test('a container without requests counts with the default requests', () => {
-    // Defaults 100m and 200Mi on 4000 cores / 10000 bytes: cpu 0, memory capped at 100 → 50.
-    const got = scoreAll(most(), reqPod([{}]), nodeInfos([makeNode('node1', cap('4000', '10000'))]));
-    assert.deepEqual(got.map((s) => s.score), [50]);
-  });
-  test('nothing scheduled, resources requested, differently sized nodes', () => {
-    // node1: cpu 3000/4000 = 75, memory 5000/10000 = 50 → 62; node2: 50, 50 → 50.
-    const got = scoreAll(most(), twoContainers(), nodeInfos([makeNode('node1', cap('4000', '10000')), makeNode('node2', cap('6000', '10000'))]));
-    assert.deepEqual(got.map((s) => s.score), [62, 50]);
-  });
-  test('resources requested, pods scheduled with resources', () => {
-    // node1: cpu 6000/10000 = 60, memory 5000/20000 = 25 → 42; node2: 60, 10000/20000 = 50 → 55.
-    const got = scoreAll(
-      most(),
-      twoContainers(),
-      nodeInfos(
-        [makeNode('node1', cap('10000', '20000')), makeNode('node2', cap('10000', '20000'))],
-        [reqPod([{ cpu: '3000', memory: '0' }], 'node1'), reqPod([{ cpu: '3000', memory: '5000' }], 'node2')],
-      ),
-    );
-    assert.deepEqual(got.map((s) => s.score), [42, 55]);
-  });
-  test('requested beyond capacity counts as full, weights apply', () => {
-    // cpu 9000/4000 capped → 100 (weight 1), memory 5000/10000 = 50 (weight 2): (100 + 100) / 3 = 66.
-    const got = scoreAll(
-      most([
+  const extended = [
+    { name: 'cpu', weight: 1 },
+    { name: 'memory', weight: 1 },
+    { name: EXT_A, weight: 1 },
+  ];
+  const cases: { name: string; pod: Pod; nodes: ReturnType<typeof makeNode>[]; existing?: Pod[]; want: number[]; resources?: { name: string; weight: number }[] }[] = [
+    { name: 'nothing scheduled, nothing requested', pod: makePod(), nodes: [makeNode('node1', cap('4000', '10000')), makeNode('node2', cap('4000', '10000'))], want: [0, 0] },
+    { name: 'nothing scheduled, resources requested, differently sized nodes', pod: twoContainers(), nodes: [makeNode('node1', cap('4000', '10000')), makeNode('node2', cap('6000', '10000'))], want: [62, 50] },
+    {
+      name: 'no resources requested, pods scheduled with resources',
+      pod: makePod(),
+      nodes: [makeNode('node1', cap('10000', '20000')), makeNode('node2', cap('10000', '20000'))],
+      existing: [
+        reqPod([{ cpu: '3000', memory: '0' }], 'node1'),
+        reqPod([{ cpu: '3000', memory: '0' }], 'node1'),
+        reqPod([{ cpu: '3000', memory: '0' }], 'node2'),
+        reqPod([{ cpu: '3000', memory: '5000' }], 'node2'),
+      ],
+      want: [30, 42],
+    },
+    {
+      name: 'resources requested, pods scheduled with resources',
+      pod: twoContainers(),
+      nodes: [makeNode('node1', cap('10000', '20000')), makeNode('node2', cap('10000', '20000'))],
+      existing: [reqPod([{ cpu: '3000', memory: '0' }], 'node1'), reqPod([{ cpu: '3000', memory: '5000' }], 'node2')],
+      want: [42, 55],
+    },
+    {
+      name: 'resources requested equal node capacity',
+      pod: reqPod([{ cpu: '2000', memory: '4000' }, { cpu: '3000', memory: '5000' }]),
+      nodes: [makeNode('node1', cap('5000', '10000')), makeNode('node2', cap('10000', '9000'))],
+      want: [95, 75],
+    },
+    {
+      name: 'different weights on CPU and memory',
+      pod: twoContainers(),
+      nodes: [makeNode('node1', cap('4000', '10000')), makeNode('node2', cap('6000', '10000'))],
+      want: [58, 50],
+      resources: [
         { name: 'memory', weight: 2 },
         { name: 'cpu', weight: 1 },
-      ]),
-      reqPod([{ cpu: '9000', memory: '5000' }]),
-      nodeInfos([makeNode('node1', cap('4000', '10000'))]),
-    );
-    assert.deepEqual(got.map((s) => s.score), [66]);
-  });
+      ],
+    },
+    {
+      name: 'no resources requested, pods scheduled, nonzero request for resource',
+      pod: reqPod([{}]),
+      nodes: [makeNode('node1', cap('250m', '1000Mi')), makeNode('node2', cap('250m', '1000Mi'))],
+      existing: [reqPod([{}], 'node1'), reqPod([{}], 'node1')],
+      want: [80, 30],
+    },
+    {
+      name: 'bypass extended resource if the pod does not request',
+      pod: twoContainers(),
+      nodes: [makeNode('node1', cap('6000', '10000')), makeNode('node2', cap('6000', '10000', { [EXT_A]: '4' }))],
+      want: [50, 50],
+      resources: extended,
+    },
+    {
+      name: 'honor extended resource if the pod requests',
+      pod: reqPod([{ cpu: '3000', memory: '5000', [EXT_A]: '2' }]),
+      nodes: [makeNode('node1', cap('6000', '10000', { [EXT_A]: '4' })), makeNode('node2', cap('6000', '10000', { [EXT_A]: '10' }))],
+      want: [50, 40],
+      resources: extended,
+    },
+    {
+      name: "if the node doesn't have a resource",
+      pod: reqPod([{ cpu: '3000', memory: '4000' }]),
+      nodes: [makeNode('node1', cap('6000', '10000')), makeNode('node2', cap('6000', '10000', { [EXT_A]: '4' }))],
+      want: [45, 45],
+      resources: [
+        { name: EXT_A, weight: 2 },
+        { name: 'cpu', weight: 1 },
+        { name: 'memory', weight: 1 },
+      ],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const got = scoreAll(most(c.resources), c.pod, nodeInfos(c.nodes, c.existing));
+      assert.deepEqual(got.map((s) => s.score), c.want);
+    });
+  }
 });
 
 describe('RequestedToCapacityRatio scoring (upstream requested_to_capacity_ratio_test cases)', () => {
@@ -278,7 +322,7 @@ describe('RequestedToCapacityRatio scoring (upstream requested_to_capacity_ratio
     const got = scoreAll(rtcr(packing), twoContainers(), nodeInfos([makeNode('node1', cap('4000', '10000')), makeNode('node2', cap('6000', '10000'))]));
     assert.deepEqual(got.map((s) => s.score), [63, 50]);
   });
-  test('extended resources with weights (upstream TestResourceBinPackingSingleExtended)', () => {
+  test('bin packing shape on an extended resource', () => {
     const packing = [
       { utilization: 0, score: 0 },
       { utilization: 100, score: 1 },
