@@ -6,6 +6,7 @@ import { NodeInfo } from '../../framework/node-info.js';
 import { Code } from '../../framework/status.js';
 import { makeNode, makePod, nodeInfos } from '../../testing/builders.js';
 import { NodeResourcesFit, type NodeResourcesFitArgs } from './fit.js';
+import { brokenLinearFunction } from './scorers.js';
 
 const EXT_A = 'example.com/aaa';
 const EXT_B = 'example.com/bbb';
@@ -322,16 +323,74 @@ describe('RequestedToCapacityRatio scoring (upstream requested_to_capacity_ratio
     const got = scoreAll(rtcr(packing), twoContainers(), nodeInfos([makeNode('node1', cap('4000', '10000')), makeNode('node2', cap('6000', '10000'))]));
     assert.deepEqual(got.map((s) => s.score), [63, 50]);
   });
-  test('bin packing shape on an extended resource', () => {
-    const packing = [
-      { utilization: 0, score: 0 },
-      { utilization: 100, score: 1 },
-    ];
-    const gpu = 'intel.com/foo';
-    const nodes = [makeNode('node1', cap('4000', '10000', { [gpu]: '8' })), makeNode('node2', cap('4000', '10000', { [gpu]: '4' }))];
-    const pod = reqPod([{ [gpu]: '2' }]);
-    // node1: 2/8 = 25% → score 10*25/100 = 2 (shape score 1 scaled ×10); node2: 2/4 = 50% → 5.
-    const got = scoreAll(rtcr(packing, [{ name: gpu, weight: 1 }]), pod, nodeInfos(nodes));
-    assert.deepEqual(got.map((s) => s.score), [2, 5]);
+  test('no resources requested, pods scheduled with resources', () => {
+    const existing = [reqPod([{ cpu: '3000', memory: '5000' }], 'node1'), reqPod([{ cpu: '3000', memory: '5000' }], 'node2')];
+    const got = scoreAll(rtcr(), makePod(), nodeInfos([makeNode('node1', cap('4000', '10000')), makeNode('node2', cap('6000', '10000'))], existing));
+    assert.deepEqual(got.map((s) => s.score), [38, 50]);
+  });
+
+  // Upstream TestResourceBinPackingSingleExtended / MultipleExtended: shape 0→0, 100→1 on intel.com resources.
+  const binPacking = [
+    { utilization: 0, score: 0 },
+    { utilization: 100, score: 1 },
+  ];
+  const FOO = 'intel.com/foo';
+  const BAR = 'intel.com/bar';
+  const extNode = (name: string, ext: Record<string, string>) => makeNode(name, cap('4000m', String(10000 * 1024 * 1024), ext));
+  const single = [
+    { name: 'nothing requested', pod: makePod(), existing: [] as Pod[], want: [0, 0] },
+    { name: 'pods scheduled with less resources', pod: reqPod([{ [FOO]: '2' }]), existing: [makePod()], want: [2, 5] },
+    { name: 'on node with existing pod running', pod: reqPod([{ [FOO]: '2' }]), existing: [reqPod([{ [FOO]: '2' }], 'node2')], want: [2, 10] },
+    { name: 'pods scheduled with more resources', pod: reqPod([{ [FOO]: '4' }]), existing: [makePod()], want: [5, 10] },
+  ];
+  for (const c of single) {
+    test(`bin packing, single extended resource: ${c.name}`, () => {
+      const plugin = rtcr(binPacking, [{ name: FOO, weight: 1 }]);
+      const got = scoreAll(plugin, c.pod, nodeInfos([extNode('node1', { [FOO]: '8' }), extNode('node2', { [FOO]: '4' })], c.existing));
+      assert.deepEqual(got.map((s) => s.score), c.want);
+    });
+  }
+  test('bin packing, multiple weighted extended resources', () => {
+    const plugin = rtcr(binPacking, [
+      { name: FOO, weight: 3 },
+      { name: BAR, weight: 5 },
+    ]);
+    const nodes = [extNode('node1', { [FOO]: '8', [BAR]: '4' }), extNode('node2', { [FOO]: '4', [BAR]: '8' })];
+    assert.deepEqual(scoreAll(plugin, makePod(), nodeInfos(nodes)).map((s) => s.score), [0, 0]);
+    assert.deepEqual(scoreAll(plugin, reqPod([{ [FOO]: '2', [BAR]: '2' }]), nodeInfos(nodes)).map((s) => s.score), [4, 3]);
+  });
+});
+
+describe('brokenLinearFunction (upstream TestBrokenLinearFunction)', () => {
+  const cases: { points: { utilization: number; score: number }[]; at: [number, number][] }[] = [
+    {
+      points: [
+        { utilization: 10, score: 1 },
+        { utilization: 90, score: 9 },
+      ],
+      at: [[-10, 1], [0, 1], [9, 1], [10, 1], [15, 1], [19, 1], [20, 2], [89, 8], [90, 9], [99, 9], [100, 9], [110, 9]],
+    },
+    {
+      points: [
+        { utilization: 0, score: 2 },
+        { utilization: 40, score: 10 },
+        { utilization: 100, score: 0 },
+      ],
+      at: [[-10, 2], [0, 2], [20, 6], [30, 8], [40, 10], [70, 5], [100, 0], [110, 0]],
+    },
+    {
+      points: [
+        { utilization: 0, score: 2 },
+        { utilization: 40, score: 2 },
+        { utilization: 100, score: 2 },
+      ],
+      at: [[-10, 2], [0, 2], [20, 2], [30, 2], [40, 2], [70, 2], [100, 2], [110, 2]],
+    },
+  ];
+  cases.forEach((c, i) => {
+    test(`case ${i}`, () => {
+      const fn = brokenLinearFunction(c.points);
+      assert.deepEqual(c.at.map(([p]) => fn(p)), c.at.map(([, want]) => want));
+    });
   });
 });
