@@ -259,6 +259,7 @@ describe('registry and profiles', () => {
       'PodTopologySpread',
       'InterPodAffinity',
       'NodeResourcesBalancedAllocation',
+      'ImageLocality',
     ]);
     assert.deepEqual(Object.fromEntries(p.scoreWeights), {
       TaintToleration: 3,
@@ -267,6 +268,7 @@ describe('registry and profiles', () => {
       PodTopologySpread: 2,
       InterPodAffinity: 2,
       NodeResourcesBalancedAllocation: 1,
+      ImageLocality: 1,
     });
     assert.deepEqual(p.plugins.queueSort.map((x) => x.name), ['PrioritySort']);
     assert.deepEqual(p.plugins.preEnqueue.map((x) => x.name), ['SchedulingGates']);

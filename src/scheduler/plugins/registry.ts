@@ -1,5 +1,6 @@
 // The in-tree plugins by their upstream names, each built from its pluginConfig args.
 import { Registry } from '../framework/registry.js';
+import { ImageLocality, IMAGE_LOCALITY } from './imagelocality/image-locality.js';
 import {
   InterPodAffinity,
   INTER_POD_AFFINITY,
@@ -53,6 +54,7 @@ export function newInTreeRegistry(opts: InTreeOptions = {}): Registry {
     [TAINT_TOLERATION]: () => new TaintToleration(),
     [POD_TOPOLOGY_SPREAD]: (args) =>
       new PodTopologySpread(argsObject<PodTopologySpreadArgs>(POD_TOPOLOGY_SPREAD, args), opts.podTopologySpread),
+    [IMAGE_LOCALITY]: () => new ImageLocality(),
     [INTER_POD_AFFINITY]: (args) =>
       new InterPodAffinity(argsObject<InterPodAffinityArgs>(INTER_POD_AFFINITY, args), opts.interPodAffinity),
   });
