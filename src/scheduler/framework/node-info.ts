@@ -80,6 +80,8 @@ export class NodeInfo {
   /** Requests with defaults for containers stating none, so empty pods still spread (cpu and memory only). */
   readonly nonZeroRequested = new Resource();
   allocatable = new Resource();
+  /** Size in bytes of each image name the node reports holding (status.images). */
+  imageSizes: ReadonlyMap<string, number> = new Map();
   readonly usedPorts = new HostPortInfo();
   /** Bumped on every change, so caches built from this node can tell they are stale. */
   generation = 0;
@@ -96,6 +98,9 @@ export class NodeInfo {
   setNode(node: Node): void {
     this.node = node;
     this.allocatable = Resource.fromList(toResourceList(node.status?.allocatable as Record<string, unknown> | undefined));
+    const images = new Map<string, number>();
+    for (const img of node.status?.images ?? []) for (const name of img.names ?? []) images.set(name, img.sizeBytes ?? 0);
+    this.imageSizes = images;
     this.generation++;
   }
 

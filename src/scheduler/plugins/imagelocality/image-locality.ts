@@ -22,45 +22,33 @@ export function normalizedImageName(name: string): string {
   return name.lastIndexOf(':') <= name.lastIndexOf('/') ? `${name}:latest` : name;
 }
 
-interface ImageState {
-  size: number;
-  numNodes: number;
-}
-
-/** Every image name of every node with its size and the number of nodes holding it (upstream's ImageStates). */
-function imageStates(nodes: readonly NodeInfo[]): Map<string, Map<string, ImageState>> {
-  const counts = new Map<string, number>();
-  const perNode = new Map<string, Map<string, ImageState>>();
-  for (const n of nodes) {
-    const images = new Map<string, ImageState>();
-    for (const img of n.node?.status?.images ?? []) {
-      for (const name of img.names ?? []) {
-        if (images.has(name)) continue;
-        images.set(name, { size: img.sizeBytes ?? 0, numNodes: 0 });
-        counts.set(name, (counts.get(name) ?? 0) + 1);
-      }
-    }
-    perNode.set(n.name, images);
-  }
-  for (const images of perNode.values()) for (const [name, s] of images) s.numNodes = counts.get(name)!;
-  return perNode;
+interface PodImages {
+  /** The pod's image names (init containers and containers), normalized. */
+  names: string[];
+  /** Nodes holding each image. */
+  spread: Map<string, number>;
 }
 
 export class ImageLocality implements ScorePlugin {
   readonly name = IMAGE_LOCALITY;
 
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
-    // Spread is measured over the whole snapshot, computed once per cycle.
+    // Spread is measured over the whole snapshot: how many nodes hold each of the pod's images, once per cycle.
     const nodes = state.allNodes.length ? state.allNodes : [nodeInfo];
-    if (!state.has(STATE_KEY)) state.write(STATE_KEY, imageStates(nodes));
-    const images = state.read<Map<string, Map<string, ImageState>>>(STATE_KEY).get(nodeInfo.name);
-    const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-    let sum = 0;
-    for (const c of containers) {
-      const s = images?.get(normalizedImageName(c.image ?? ''));
-      if (s) sum += Math.trunc(s.size * (s.numNodes / nodes.length));
+    if (!state.has(STATE_KEY)) {
+      const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+      const names = containers.map((c) => normalizedImageName(c.image ?? ''));
+      const spread = new Map<string, number>();
+      for (const name of new Set(names)) spread.set(name, nodes.reduce((n, info) => n + (info.imageSizes.has(name) ? 1 : 0), 0));
+      state.write(STATE_KEY, { names, spread } satisfies PodImages);
     }
-    const maxThreshold = MAX_CONTAINER_THRESHOLD * containers.length;
+    const { names, spread } = state.read<PodImages>(STATE_KEY);
+    let sum = 0;
+    for (const name of names) {
+      const size = nodeInfo.imageSizes.get(name);
+      if (size !== undefined) sum += Math.trunc(size * ((spread.get(name) ?? 0) / nodes.length));
+    }
+    const maxThreshold = MAX_CONTAINER_THRESHOLD * names.length;
     // A pod without containers has nothing to pull.
     if (maxThreshold <= MIN_THRESHOLD) return { score: 0 };
     const clamped = Math.min(Math.max(sum, MIN_THRESHOLD), maxThreshold);
