@@ -20,6 +20,16 @@ export class CycleState {
    */
   allNodes: readonly NodeInfo[] = [];
 
+  /** A copy for a what-if run: values are shared, so plugins must replace (not mutate) what they write. */
+  clone(): CycleState {
+    const copy = new CycleState();
+    for (const [k, v] of this.data) copy.data.set(k, v);
+    for (const p of this.skipFilterPlugins) copy.skipFilterPlugins.add(p);
+    for (const p of this.skipScorePlugins) copy.skipScorePlugins.add(p);
+    copy.allNodes = this.allNodes;
+    return copy;
+  }
+
   write(key: string, value: unknown): void {
     this.data.set(key, value);
   }

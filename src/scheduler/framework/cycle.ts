@@ -42,7 +42,7 @@ export function runPostFilterPlugins(profile: Profile, state: CycleState, pod: P
   let rejector = '';
   let final: Status | undefined;
   for (const pl of profile.plugins.postFilter) {
-    const out = pl.postFilter(state, pod, fitError.diagnosis.nodeToStatus);
+    const out = pl.postFilter(state, pod, fitError.diagnosis.nodeToStatus, profile);
     const s = out.status ?? Status.success();
     if (s.isSuccess()) return { ...(out.result ? { result: out.result } : {}), status: s };
     if (s.code === Code.UnschedulableAndUnresolvable) {

@@ -2,6 +2,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { CycleState } from './cycle-state.js';
 import type { NodeInfo } from './node-info.js';
+import type { Profile } from './profile.js';
 import type { MaybeStatus, Status } from './status.js';
 
 export const MAX_NODE_SCORE = 100;
@@ -47,11 +48,15 @@ export interface FilterPlugin extends Plugin {
 }
 
 export interface PostFilterResult {
+  /** The node the pod should wait for ("" clears an earlier nomination). */
   nominatedNodeName?: string;
+  /** Pods to evict so the pod fits on the nominated node (preemption victims). */
+  victims?: Pod[];
 }
 
 export interface PostFilterPlugin extends Plugin {
-  postFilter(state: CycleState, pod: Pod, filteredNodeStatus: ReadonlyMap<string, Status>): { result?: PostFilterResult; status?: Status };
+  /** Runs after no node fit; `profile` lets it re-run PreFilter and Filter on what-if nodes (upstream's handle). */
+  postFilter(state: CycleState, pod: Pod, filteredNodeStatus: ReadonlyMap<string, Status>, profile: Profile): { result?: PostFilterResult; status?: Status };
 }
 
 export interface PreScorePlugin extends Plugin {

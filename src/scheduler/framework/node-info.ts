@@ -115,6 +115,13 @@ export class NodeInfo {
     this.update(info, 1);
   }
 
+  /** A copy sharing the (immutable) node and pod infos, for what-if changes such as preemption's dry run. */
+  clone(): NodeInfo {
+    const copy = new NodeInfo(this.node);
+    for (const info of this.pods) copy.addPodInfo(info);
+    return copy;
+  }
+
   /** Removes the pod with the same uid (or namespace/name); false when it is not on this node. */
   removePod(pod: Pod): boolean {
     const key = podKey(pod);

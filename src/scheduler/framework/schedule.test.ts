@@ -272,6 +272,7 @@ describe('registry and profiles', () => {
     });
     assert.deepEqual(p.plugins.queueSort.map((x) => x.name), ['PrioritySort']);
     assert.deepEqual(p.plugins.preEnqueue.map((x) => x.name), ['SchedulingGates']);
+    assert.deepEqual(p.plugins.postFilter.map((x) => x.name), ['DefaultPreemption']);
   });
 
   test('an unknown plugin fails the build unless told to ignore it', () => {

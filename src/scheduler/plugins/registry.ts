@@ -1,5 +1,11 @@
 // The in-tree plugins by their upstream names, each built from its pluginConfig args.
 import { Registry } from '../framework/registry.js';
+import {
+  DefaultPreemption,
+  DEFAULT_PREEMPTION,
+  type DefaultPreemptionArgs,
+  type DefaultPreemptionOptions,
+} from './defaultpreemption/default-preemption.js';
 import { ImageLocality, IMAGE_LOCALITY } from './imagelocality/image-locality.js';
 import {
   InterPodAffinity,
@@ -38,6 +44,7 @@ function argsObject<T>(plugin: string, args: unknown): T {
 export interface InTreeOptions {
   podTopologySpread?: PodTopologySpreadOptions;
   interPodAffinity?: InterPodAffinityOptions;
+  defaultPreemption?: DefaultPreemptionOptions;
 }
 
 export function newInTreeRegistry(opts: InTreeOptions = {}): Registry {
@@ -55,6 +62,8 @@ export function newInTreeRegistry(opts: InTreeOptions = {}): Registry {
     [POD_TOPOLOGY_SPREAD]: (args) =>
       new PodTopologySpread(argsObject<PodTopologySpreadArgs>(POD_TOPOLOGY_SPREAD, args), opts.podTopologySpread),
     [IMAGE_LOCALITY]: () => new ImageLocality(),
+    [DEFAULT_PREEMPTION]: (args) =>
+      new DefaultPreemption(argsObject<DefaultPreemptionArgs>(DEFAULT_PREEMPTION, args), opts.defaultPreemption),
     [INTER_POD_AFFINITY]: (args) =>
       new InterPodAffinity(argsObject<InterPodAffinityArgs>(INTER_POD_AFFINITY, args), opts.interPodAffinity),
   });
