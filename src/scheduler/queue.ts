@@ -1,0 +1,214 @@
+// Upstream's PriorityQueue: activeQ ordered by the QueueSort plugin, backoffQ for pods waiting out their backoff, and
+// unschedulable pods that move back only when a cluster event may help them.
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { realClock, type Clock, type TimerHandle } from '../client/index.js';
+import type { QueuedPodInfo } from './framework/interfaces.js';
+
+export const INITIAL_BACKOFF_MS = 1_000;
+export const MAX_BACKOFF_MS = 10_000;
+/** How often backoffQ is checked for pods whose backoff ended (upstream flushes every second). */
+const BACKOFF_FLUSH_MS = 1_000;
+
+/** Cluster events that can make an unschedulable pod schedulable. */
+export type ClusterEvent = 'NodeAdd' | 'NodeUpdate' | 'AssignedPodDelete' | 'AssignedPodUpdate';
+
+export interface SchedulingQueueOptions {
+  clock?: Clock;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** PreEnqueue gate: false keeps the pod out of activeQ (e.g. scheduling gates) until an update lets it in. */
+  preEnqueue?: (pod: Pod) => boolean;
+}
+
+export const podKey = (pod: Pod): string => `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+
+export class SchedulingQueue {
+  private readonly clock: Clock;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  /** Sorted so that the first element is the next to pop. */
+  private readonly active: QueuedPodInfo[] = [];
+  private readonly backoff = new Map<string, QueuedPodInfo>();
+  private readonly unschedulable = new Map<string, QueuedPodInfo>();
+  /** Pods held back by PreEnqueue. */
+  private readonly gated = new Map<string, QueuedPodInfo>();
+  /** Popped and being scheduled; an update meanwhile is kept here for the failure path. */
+  private readonly inFlight = new Map<string, QueuedPodInfo>();
+  private schedulingCycle = 0;
+  /** The cycle in which the last helpful cluster event arrived; pods failing in it retry via backoff. */
+  private moveRequestCycle = -1;
+  private waiters: ((info: QueuedPodInfo | undefined) => void)[] = [];
+  private flushTimer?: TimerHandle;
+  private closed = false;
+
+  constructor(
+    private readonly less: (a: QueuedPodInfo, b: QueuedPodInfo) => boolean,
+    private readonly opts: SchedulingQueueOptions = {},
+  ) {
+    this.clock = opts.clock ?? realClock;
+    this.initialBackoffMs = opts.initialBackoffMs ?? INITIAL_BACKOFF_MS;
+    this.maxBackoffMs = opts.maxBackoffMs ?? MAX_BACKOFF_MS;
+    this.scheduleFlush();
+  }
+
+  /** A new pending pod. */
+  add(pod: Pod): void {
+    const key = podKey(pod);
+    this.backoff.delete(key);
+    this.unschedulable.delete(key);
+    this.gated.delete(key);
+    this.removeActive(key);
+    this.pushActive({ pod, timestamp: this.clock.now(), attempts: 0 });
+  }
+
+  /** A pending pod changed: the newest spec replaces the old one; an unschedulable pod gets another try. */
+  update(pod: Pod): void {
+    const key = podKey(pod);
+    const i = this.active.findIndex((p) => podKey(p.pod) === key);
+    if (i >= 0) {
+      this.active[i]!.pod = pod;
+      return;
+    }
+    const inBackoff = this.backoff.get(key);
+    if (inBackoff) {
+      inBackoff.pod = pod;
+      return;
+    }
+    const flying = this.inFlight.get(key);
+    if (flying) {
+      flying.pod = pod;
+      return;
+    }
+    const stuck = this.unschedulable.get(key) ?? this.gated.get(key);
+    if (stuck) {
+      this.unschedulable.delete(key);
+      this.gated.delete(key);
+      stuck.pod = pod;
+      this.requeue(stuck);
+      return;
+    }
+    this.add(pod);
+  }
+
+  delete(pod: Pod): void {
+    const key = podKey(pod);
+    this.removeActive(key);
+    this.backoff.delete(key);
+    this.unschedulable.delete(key);
+    this.gated.delete(key);
+    this.inFlight.delete(key);
+  }
+
+  /** The next pod to schedule, waiting for one; undefined once closed. */
+  pop(): Promise<QueuedPodInfo | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
+    const info = this.active.shift();
+    if (info) return Promise.resolve(this.started(info));
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The pod of `info` could not be scheduled (or failed to bind): park it until an event or its backoff ends. */
+  addUnschedulable(info: QueuedPodInfo): void {
+    const key = podKey(info.pod);
+    if (!this.inFlight.delete(key) || this.closed) return;
+    info.timestamp = this.clock.now();
+    // An event arrived while it was being scheduled: it may already help, so retry after the backoff.
+    if (this.moveRequestCycle >= this.schedulingCycle) this.backoff.set(key, info);
+    else this.unschedulable.set(key, info);
+  }
+
+  /** The pod was bound (or handed off): it leaves the queue. */
+  done(pod: Pod): void {
+    this.inFlight.delete(podKey(pod));
+  }
+
+  /** A cluster event that may help: every unschedulable pod goes to activeQ, or backoffQ while backing off. */
+  moveAllToActiveOrBackoff(_event: ClusterEvent): void {
+    this.moveRequestCycle = this.schedulingCycle;
+    const stuck = [...this.unschedulable.values()];
+    this.unschedulable.clear();
+    for (const info of stuck) this.requeue(info);
+  }
+
+  /** Per-pod backoff: initial × 2^(attempts−1), capped (upstream's calculateBackoffDuration). */
+  backoffDuration(info: QueuedPodInfo): number {
+    let d = this.initialBackoffMs;
+    for (let i = 1; i < (info.attempts ?? 0); i++) {
+      d *= 2;
+      if (d > this.maxBackoffMs) return this.maxBackoffMs;
+    }
+    return Math.min(d, this.maxBackoffMs);
+  }
+
+  /** Moves pods whose backoff ended into activeQ (also run by the queue's own timer). */
+  flushBackoffCompleted(): void {
+    const now = this.clock.now();
+    for (const [key, info] of this.backoff) {
+      if (!this.isBackingOff(info, now)) {
+        this.backoff.delete(key);
+        this.pushActive(info);
+      }
+    }
+  }
+
+  /** Sizes of the sub-queues, for tests and metrics. */
+  counts(): { active: number; backoff: number; unschedulable: number; gated: number } {
+    return { active: this.active.length, backoff: this.backoff.size, unschedulable: this.unschedulable.size, gated: this.gated.size };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.flushTimer?.cancel();
+    for (const w of this.waiters.splice(0)) w(undefined);
+  }
+
+  private isBackingOff(info: QueuedPodInfo, now: number): boolean {
+    return (info.attempts ?? 0) > 0 && now < info.timestamp + this.backoffDuration(info);
+  }
+
+  private requeue(info: QueuedPodInfo): void {
+    if (this.isBackingOff(info, this.clock.now())) this.backoff.set(podKey(info.pod), info);
+    else this.pushActive(info);
+  }
+
+  private started(info: QueuedPodInfo): QueuedPodInfo {
+    this.schedulingCycle++;
+    info.attempts = (info.attempts ?? 0) + 1;
+    this.inFlight.set(podKey(info.pod), info);
+    return info;
+  }
+
+  private pushActive(info: QueuedPodInfo): void {
+    if (this.opts.preEnqueue && !this.opts.preEnqueue(info.pod)) {
+      this.gated.set(podKey(info.pod), info);
+      return;
+    }
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      waiter(this.started(info));
+      return;
+    }
+    // Insert after every pod that sorts before it, keeping FIFO among equals.
+    let lo = 0;
+    let hi = this.active.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.less(info, this.active[mid]!)) hi = mid;
+      else lo = mid + 1;
+    }
+    this.active.splice(lo, 0, info);
+  }
+
+  private removeActive(key: string): void {
+    const i = this.active.findIndex((p) => podKey(p.pod) === key);
+    if (i >= 0) this.active.splice(i, 1);
+  }
+
+  private scheduleFlush(): void {
+    if (this.closed) return;
+    this.flushTimer = this.clock.setTimer(() => {
+      this.flushBackoffCompleted();
+      this.scheduleFlush();
+    }, BACKOFF_FLUSH_MS);
+  }
+}
