@@ -1,0 +1,64 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { SchedulerCache } from './cache.js';
+import { makeNode, makePod } from './testing/builders.js';
+
+const cpuOn = (cache: SchedulerCache, node: string) => cache.nodeInfos().find((n) => n.name === node)?.requested.milliCPU;
+
+describe('SchedulerCache', () => {
+  test('an assumed pod counts on its node at once and is confirmed by the informer without double counting', () => {
+    const cache = new SchedulerCache();
+    cache.addNode(makeNode('n1', { cpu: '4' }));
+    const pod = makePod({ name: 'p', requests: [{ cpu: '1' }] });
+    cache.assumePod(pod, 'n1');
+    assert.equal(cpuOn(cache, 'n1'), 1000);
+    assert.ok(cache.isAssumed(pod));
+    cache.updatePod({ ...pod, spec: { ...pod.spec!, nodeName: 'n1' } });
+    assert.equal(cpuOn(cache, 'n1'), 1000);
+    assert.equal(cache.isAssumed(pod), false);
+    cache.removePod(pod);
+    assert.equal(cpuOn(cache, 'n1'), 0);
+    assert.equal(cache.podCount, 0);
+  });
+
+  test('forgetting an assumed pod (bind failed) frees its resources; confirmed pods are not forgotten', () => {
+    const cache = new SchedulerCache();
+    cache.addNode(makeNode('n1', { cpu: '4' }));
+    const pod = makePod({ name: 'p', requests: [{ cpu: '2' }] });
+    cache.assumePod(pod, 'n1');
+    assert.throws(() => cache.assumePod(pod, 'n1'), /can't be assumed/);
+    cache.forgetPod(pod);
+    assert.equal(cpuOn(cache, 'n1'), 0);
+    const bound = { ...pod, spec: { ...pod.spec!, nodeName: 'n1' } };
+    cache.addPod(bound);
+    cache.forgetPod(bound);
+    assert.equal(cpuOn(cache, 'n1'), 2000);
+  });
+
+  test('the informer may place a pod elsewhere than assumed; the API wins', () => {
+    const cache = new SchedulerCache();
+    cache.addNode(makeNode('n1', { cpu: '4' }));
+    cache.addNode(makeNode('n2', { cpu: '4' }));
+    const pod = makePod({ name: 'p', requests: [{ cpu: '1' }] });
+    cache.assumePod(pod, 'n1');
+    cache.addPod({ ...pod, spec: { ...pod.spec!, nodeName: 'n2' } });
+    assert.equal(cpuOn(cache, 'n1'), 0);
+    assert.equal(cpuOn(cache, 'n2'), 1000);
+  });
+
+  test('pods seen before their node are kept; a removed node leaves the snapshot', () => {
+    const cache = new SchedulerCache();
+    const pod = makePod({ name: 'p', requests: [{ cpu: '1' }], spec: { nodeName: 'late' } });
+    cache.addPod(pod);
+    assert.equal(cache.nodeInfos().length, 0);
+    const node = makeNode('late', { cpu: '2' });
+    cache.addNode(node);
+    assert.equal(cpuOn(cache, 'late'), 1000);
+    cache.updateNode({ ...node, metadata: { ...node.metadata, labels: { zone: 'a' } } });
+    assert.equal(cache.nodeInfos()[0]?.node?.metadata?.labels?.zone, 'a');
+    cache.removeNode(node);
+    assert.equal(cache.nodeInfos().length, 0);
+    cache.addNode(node);
+    assert.equal(cpuOn(cache, 'late'), 1000, 'its pods are still counted when it returns');
+  });
+});

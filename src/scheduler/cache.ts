@@ -1,0 +1,110 @@
+// Upstream's scheduler cache: NodeInfos built from the node and pod informers, plus pods the scheduler assumed onto a
+// node before the API confirmed the binding, so the next cycle already counts them.
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { NodeInfo } from './framework/node-info.js';
+import { podKey } from './queue.js';
+
+interface PodState {
+  pod: Pod;
+  nodeName: string;
+  /** Placed by the scheduler, not yet seen bound by the informer. */
+  assumed: boolean;
+}
+
+export class SchedulerCache {
+  private readonly nodes = new Map<string, NodeInfo>();
+  private readonly pods = new Map<string, PodState>();
+
+  addNode(node: Node): void {
+    const name = node.metadata?.name ?? '';
+    const info = this.nodes.get(name);
+    if (info) info.setNode(node);
+    else this.nodes.set(name, new NodeInfo(node));
+  }
+
+  updateNode(node: Node): void {
+    this.addNode(node);
+  }
+
+  /** The node goes; its pods stay accounted for in case the node comes back (as upstream keeps them). */
+  removeNode(node: Node): void {
+    const name = node.metadata?.name ?? '';
+    const info = this.nodes.get(name);
+    if (!info) return;
+    if (info.pods.length === 0) this.nodes.delete(name);
+    else info.node = undefined;
+  }
+
+  /** The scheduler decided `pod` goes to `nodeName`: count it there at once. */
+  assumePod(pod: Pod, nodeName: string): void {
+    const key = podKey(pod);
+    if (this.pods.has(key)) throw new Error(`pod ${key} is in the cache, so can't be assumed`);
+    const placed: Pod = { ...pod, spec: { ...pod.spec!, nodeName } };
+    this.pods.set(key, { pod: placed, nodeName, assumed: true });
+    this.nodeInfo(nodeName).addPod(placed);
+  }
+
+  /** Binding failed: undo the assumption. */
+  forgetPod(pod: Pod): void {
+    const key = podKey(pod);
+    const state = this.pods.get(key);
+    if (!state?.assumed) return;
+    this.removeFromNode(state);
+    this.pods.delete(key);
+  }
+
+  isAssumed(pod: Pod): boolean {
+    return this.pods.get(podKey(pod))?.assumed ?? false;
+  }
+
+  /** An assigned pod seen by the informer; confirms an assumed pod (on whichever node the API says). */
+  addPod(pod: Pod): void {
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) return;
+    const key = podKey(pod);
+    const state = this.pods.get(key);
+    if (state) this.removeFromNode(state);
+    this.pods.set(key, { pod, nodeName, assumed: false });
+    this.nodeInfo(nodeName).addPod(pod);
+  }
+
+  updatePod(pod: Pod): void {
+    if (!pod.spec?.nodeName) {
+      // Not bound (yet): only an assumption can be in the cache, and it stays until the bind answers.
+      return;
+    }
+    this.addPod(pod);
+  }
+
+  removePod(pod: Pod): void {
+    const key = podKey(pod);
+    const state = this.pods.get(key);
+    if (!state) return;
+    this.removeFromNode(state);
+    this.pods.delete(key);
+  }
+
+  /** Nodes that exist, for a scheduling cycle; valid until the cache next changes. */
+  nodeInfos(): NodeInfo[] {
+    const out: NodeInfo[] = [];
+    for (const info of this.nodes.values()) if (info.node) out.push(info);
+    return out;
+  }
+
+  get podCount(): number {
+    return this.pods.size;
+  }
+
+  private nodeInfo(name: string): NodeInfo {
+    let info = this.nodes.get(name);
+    if (!info) this.nodes.set(name, (info = new NodeInfo()));
+    return info;
+  }
+
+  private removeFromNode(state: PodState): void {
+    const info = this.nodes.get(state.nodeName);
+    if (!info) return;
+    info.removePod(state.pod);
+    if (!info.node && info.pods.length === 0) this.nodes.delete(state.nodeName);
+  }
+}
