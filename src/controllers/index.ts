@@ -1,0 +1,33 @@
+// The built-in controllers `skiff server` runs, and the manager that hosts them.
+import type { Logger } from '../apiserver/log.js';
+import { RestClient } from '../client/index.js';
+import { ControllerManager, type ControllerDescriptor, type LeaderElectionOptions } from './manager.js';
+import { namespaceControllerDescriptor } from './namespace/namespace-controller.js';
+import { serviceAccountControllerDescriptor } from './serviceaccount/serviceaccount-controller.js';
+
+export * from './manager.js';
+
+/** Every controller this server has, by upstream's --controllers name. */
+export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [namespaceControllerDescriptor, serviceAccountControllerDescriptor];
+
+export interface StartControllersOptions {
+  /** Admin kubeconfig: the manager is an API client like upstream's kube-controller-manager. */
+  kubeconfigPath: string;
+  disabled: readonly string[];
+  log: Logger;
+  leaderElection?: LeaderElectionOptions | false;
+}
+
+/** Start the controller manager; call stop() on the result before the server's storage closes. */
+export async function startControllerManager(opts: StartControllersOptions): Promise<{ manager: ControllerManager; stop: () => Promise<void> }> {
+  const client = await RestClient.fromKubeconfig(opts.kubeconfigPath);
+  const manager = new ControllerManager({ client, controllers: BUILTIN_CONTROLLERS, disabled: opts.disabled, leaderElection: opts.leaderElection, log: opts.log });
+  manager.start();
+  return {
+    manager,
+    stop: async () => {
+      await manager.stop();
+      client.close();
+    },
+  };
+}
