@@ -107,13 +107,16 @@ export class SchedulingQueue {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** The pod of `info` could not be scheduled (or failed to bind): park it until an event or its backoff ends. */
-  addUnschedulable(info: QueuedPodInfo): void {
+  /**
+   * The pod of `info` could not be scheduled: park it until an event helps. `retryAfterBackoff` (an error rather than
+   * a plugin's rejection, as upstream treats them) retries it once the backoff ends.
+   */
+  addUnschedulable(info: QueuedPodInfo, retryAfterBackoff = false): void {
     const key = podKey(info.pod);
     if (!this.inFlight.delete(key) || this.closed) return;
     info.timestamp = this.clock.now();
     // An event arrived while it was being scheduled: it may already help, so retry after the backoff.
-    if (this.moveRequestCycle >= this.schedulingCycle) this.backoff.set(key, info);
+    if (retryAfterBackoff || this.moveRequestCycle >= this.schedulingCycle) this.backoff.set(key, info);
     else this.unschedulable.set(key, info);
   }
 

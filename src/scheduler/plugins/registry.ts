@@ -1,5 +1,6 @@
 // The in-tree plugins by their upstream names, each built from its pluginConfig args.
 import { Registry } from '../framework/registry.js';
+import { DefaultBinder, DEFAULT_BINDER, type BindFunc } from './defaultbinder/default-binder.js';
 import {
   DefaultPreemption,
   DEFAULT_PREEMPTION,
@@ -45,10 +46,14 @@ export interface InTreeOptions {
   podTopologySpread?: PodTopologySpreadOptions;
   interPodAffinity?: InterPodAffinityOptions;
   defaultPreemption?: DefaultPreemptionOptions;
+  /** How DefaultBinder creates Bindings; without it DefaultBinder is not registered. */
+  bind?: BindFunc;
 }
 
 export function newInTreeRegistry(opts: InTreeOptions = {}): Registry {
+  const bind = opts.bind;
   return new Registry({
+    ...(bind ? { [DEFAULT_BINDER]: () => new DefaultBinder(bind) } : {}),
     [PRIORITY_SORT]: () => new PrioritySort(),
     [SCHEDULING_GATES]: () => new SchedulingGates(),
     [NODE_NAME]: () => new NodeName(),

@@ -1,0 +1,313 @@
+// The scheduler as upstream's kube-scheduler runs it: an API client whose informers feed the node cache and the
+// scheduling queue, and a loop that pops one pod at a time, picks a node over the cache, assumes the pod there and
+// binds it in the background; a pod that fits nowhere gets PodScheduled=False and a FailedScheduling event.
+import { hostname } from 'node:os';
+import type { Binding, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import {
+  EventRecorder,
+  SharedInformerFactory,
+  deletedObject,
+  type DeletedFinalStateUnknown,
+  type RestClient,
+  type SharedIndexInformer,
+} from '../client/index.js';
+import { formatTime } from '../machinery/time.js';
+import { SchedulerCache } from './cache.js';
+import { CycleState } from './framework/cycle-state.js';
+import {
+  runBindPlugins,
+  runPermitPlugins,
+  runPostBindPlugins,
+  runPostFilterPlugins,
+  runPreBindPlugins,
+  runPreEnqueuePlugins,
+  runReservePlugins,
+  runUnreservePlugins,
+} from './framework/cycle.js';
+import type { QueuedPodInfo } from './framework/interfaces.js';
+import { buildProfile, DEFAULT_SCHEDULER_NAME, type Profile, type ProfileConfig } from './framework/profile.js';
+import { FitError, schedulePod } from './framework/schedule.js';
+import type { Status } from './framework/status.js';
+import { newInTreeRegistry } from './plugins/registry.js';
+import { SchedulingQueue, podKey, type ClusterEvent } from './queue.js';
+
+const PODS = { group: '', version: 'v1', resource: 'pods' };
+const NODES = { group: '', version: 'v1', resource: 'nodes' };
+
+export interface SchedulerOptions {
+  /** Profiles by schedulerName (default: one "default-scheduler" profile with upstream's plugins). */
+  profiles?: ProfileConfig[];
+  percentageOfNodesToScore?: number;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+const isTerminal = (pod: Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+
+/** Node changes that can make a pod fit: not heartbeats (upstream's nodeSchedulingPropertiesChange). */
+function schedulingPropertiesChanged(a: Node, b: Node): boolean {
+  const props = (n: Node) =>
+    JSON.stringify([
+      n.metadata?.labels,
+      n.spec?.unschedulable,
+      n.spec?.taints,
+      n.status?.allocatable,
+      n.status?.images?.length,
+      (n.status?.conditions ?? []).map((c) => [c.type, c.status]),
+    ]);
+  return props(a) !== props(b);
+}
+
+export class Scheduler {
+  readonly cache = new SchedulerCache();
+  readonly queue: SchedulingQueue;
+  private readonly profiles = new Map<string, Profile>();
+  private readonly factory: SharedInformerFactory;
+  private readonly podInformer: SharedIndexInformer<Pod>;
+  private readonly nodeInformer: SharedIndexInformer<Node>;
+  private readonly recorder: EventRecorder;
+  private readonly log: NonNullable<SchedulerOptions['log']>;
+  private nextStartIndex = 0;
+  private loop?: Promise<void>;
+  private readonly bindings = new Set<Promise<void>>();
+
+  constructor(
+    private readonly client: RestClient,
+    private readonly opts: SchedulerOptions = {},
+  ) {
+    this.log = opts.log ?? (() => {});
+    const registry = newInTreeRegistry({
+      bind: (binding) => this.postBinding(binding),
+    });
+    for (const config of opts.profiles ?? [{ schedulerName: DEFAULT_SCHEDULER_NAME }]) {
+      // Volume plugins are not built yet; a profile naming them still works without them.
+      const profile = buildProfile(
+        { percentageOfNodesToScore: opts.percentageOfNodesToScore, ...config },
+        registry,
+        { ignoreUnknownPlugins: true },
+      );
+      if (this.profiles.has(profile.schedulerName)) throw new Error(`duplicate profile with scheduler name ${JSON.stringify(profile.schedulerName)}`);
+      this.profiles.set(profile.schedulerName, profile);
+    }
+    const first = [...this.profiles.values()][0];
+    const sort = first?.plugins.queueSort[0];
+    if (!sort) throw new Error('no queue sort plugin is enabled');
+    this.queue = new SchedulingQueue((a, b) => sort.less(a, b), {
+      preEnqueue: (pod) => {
+        const profile = this.profileFor(pod);
+        return !profile || runPreEnqueuePlugins(profile, pod).isSuccess();
+      },
+    });
+    this.recorder = new EventRecorder(client, {
+      reportingController: DEFAULT_SCHEDULER_NAME,
+      reportingInstance: `${DEFAULT_SCHEDULER_NAME}-${hostname()}`,
+      onError: (err) => this.log('event recording failed', { err: String(err) }),
+    });
+    this.factory = new SharedInformerFactory(client);
+    this.podInformer = this.factory.informerFor<Pod>(PODS);
+    this.nodeInformer = this.factory.informerFor<Node>(NODES);
+    this.addEventHandlers();
+  }
+
+  /** Starts the informers, waits for their first lists, then schedules until stop(). */
+  async start(syncTimeoutMs = 60_000): Promise<void> {
+    this.factory.start();
+    if (!(await this.factory.waitForCacheSync(syncTimeoutMs))) throw new Error('scheduler: timed out waiting for the informers to sync');
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.queue.close();
+    await this.loop;
+    await Promise.allSettled([...this.bindings]);
+    await this.factory.shutdown();
+    await this.recorder.flush();
+  }
+
+  private profileFor(pod: Pod): Profile | undefined {
+    return this.profiles.get(pod.spec?.schedulerName || DEFAULT_SCHEDULER_NAME);
+  }
+
+  /** Pending pods this scheduler owns (upstream's responsibleForPod plus the unassigned filter). */
+  private pending(pod: Pod): boolean {
+    return !pod.spec?.nodeName && !isTerminal(pod) && this.profileFor(pod) !== undefined;
+  }
+
+  private addEventHandlers(): void {
+    this.nodeInformer.addEventHandler({
+      onAdd: (node) => {
+        this.cache.addNode(node);
+        this.queue.moveAllToActiveOrBackoff('NodeAdd');
+      },
+      onUpdate: (oldNode, node) => {
+        this.cache.updateNode(node);
+        if (schedulingPropertiesChanged(oldNode, node)) this.queue.moveAllToActiveOrBackoff('NodeUpdate');
+      },
+      onDelete: (obj) => this.cache.removeNode(deletedObject(obj)),
+    });
+    this.podInformer.addEventHandler({
+      onAdd: (pod) => this.onPod(undefined, pod),
+      onUpdate: (oldPod, pod) => this.onPod(oldPod, pod),
+      onDelete: (obj: Pod | DeletedFinalStateUnknown<Pod>) => {
+        const pod = deletedObject(obj);
+        this.queue.delete(pod);
+        if (pod.spec?.nodeName) {
+          this.cache.removePod(pod);
+          this.moveOn('AssignedPodDelete');
+        }
+      },
+    });
+  }
+
+  private onPod(oldPod: Pod | undefined, pod: Pod): void {
+    if (pod.spec?.nodeName) {
+      this.queue.delete(pod);
+      if (isTerminal(pod)) {
+        // A finished pod frees its node's resources, as a deleted one does.
+        if (oldPod && !isTerminal(oldPod)) {
+          this.cache.removePod(pod);
+          this.moveOn('AssignedPodDelete');
+        }
+        return;
+      }
+      this.cache.updatePod(pod);
+      if (oldPod?.spec?.nodeName && JSON.stringify(oldPod.metadata?.labels) !== JSON.stringify(pod.metadata?.labels)) {
+        this.moveOn('AssignedPodUpdate');
+      }
+      return;
+    }
+    if (!this.pending(pod)) {
+      this.queue.delete(pod);
+      return;
+    }
+    if (oldPod) this.queue.update(pod);
+    else this.queue.add(pod);
+  }
+
+  private moveOn(event: ClusterEvent): void {
+    this.queue.moveAllToActiveOrBackoff(event);
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      const info = await this.queue.pop();
+      if (!info) return;
+      try {
+        this.scheduleOne(info);
+      } catch (err) {
+        this.log('scheduling cycle failed', { pod: podKey(info.pod), err: String(err) });
+        this.queue.addUnschedulable(info, true);
+      }
+      // Let informer events and binding replies in between cycles.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** One scheduling cycle: decide synchronously over the cache, then bind in the background. */
+  private scheduleOne(info: QueuedPodInfo): void {
+    const pod = info.pod;
+    const profile = this.profileFor(pod);
+    if (!profile || pod.metadata?.deletionTimestamp || pod.spec?.nodeName || this.cache.isAssumed(pod)) {
+      this.queue.done(pod);
+      return;
+    }
+    const state = new CycleState();
+    let host: string;
+    try {
+      const result = schedulePod(pod, this.cache.nodeInfos(), profile, { state, startIndex: this.nextStartIndex });
+      this.nextStartIndex = result.nextStartIndex;
+      host = result.suggestedHost;
+    } catch (err) {
+      let nominatedNodeName: string | undefined;
+      if (err instanceof FitError) {
+        this.nextStartIndex = err.nextStartIndex;
+        const post = runPostFilterPlugins(profile, state, pod, err);
+        nominatedNodeName = post.result?.nominatedNodeName;
+        for (const victim of post.result?.victims ?? []) this.evict(victim, pod);
+      }
+      this.failed(info, err, nominatedNodeName);
+      return;
+    }
+    this.cache.assumePod(pod, host);
+    const reserved = runReservePlugins(profile, state, pod, host);
+    const permitted = reserved.isSuccess() ? runPermitPlugins(profile, state, pod, host).status : reserved;
+    // Waiting at Permit needs a plugin that asks for it; none in-tree does, so Wait counts as a failure here.
+    if (!permitted.isSuccess()) {
+      runUnreservePlugins(profile, state, pod, host);
+      this.cache.forgetPod(pod);
+      this.failed(info, permitted.asError() ?? new Error(permitted.message()));
+      return;
+    }
+    const binding = this.bindingCycle(info, profile, state, host).finally(() => this.bindings.delete(binding));
+    this.bindings.add(binding);
+  }
+
+  private async bindingCycle(info: QueuedPodInfo, profile: Profile, state: CycleState, host: string): Promise<void> {
+    const pod = info.pod;
+    let status: Status = await runPreBindPlugins(profile, state, pod, host);
+    if (status.isSuccess()) status = await runBindPlugins(profile, state, pod, host);
+    if (status.isSuccess()) {
+      this.queue.done(pod);
+      const ns = pod.metadata?.namespace ?? '';
+      this.recorder.eventf(pod, undefined, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${ns}/${pod.metadata?.name ?? ''} to ${host}`);
+      runPostBindPlugins(profile, state, pod, host);
+      return;
+    }
+    runUnreservePlugins(profile, state, pod, host);
+    this.cache.forgetPod(pod);
+    this.failed(info, status.isSkip() ? new Error('no bind plugin bound the pod') : (status.asError() ?? new Error(status.message())));
+  }
+
+  private async postBinding(binding: Binding): Promise<void> {
+    const ns = encodeURIComponent(binding.metadata?.namespace ?? '');
+    const name = encodeURIComponent(binding.metadata?.name ?? '');
+    await this.client.call('POST', `/api/v1/namespaces/${ns}/pods/${name}/binding`, binding);
+  }
+
+  /** Upstream's FailureHandler: event, requeue (unless the pod went away or got bound), PodScheduled=False. */
+  private failed(info: QueuedPodInfo, err: unknown, nominatedNodeName?: string): void {
+    const fit = err instanceof FitError;
+    const message = err instanceof Error ? err.message : String(err);
+    const reason = fit ? 'Unschedulable' : 'SchedulerError';
+    if (!fit) this.log('error scheduling pod; retrying', { pod: podKey(info.pod), err: message });
+    const latest = this.podInformer.indexer.getByKey(podKey(info.pod));
+    if (!latest || latest.spec?.nodeName || latest.metadata?.uid !== info.pod.metadata?.uid) {
+      this.queue.done(info.pod);
+      return;
+    }
+    info.pod = latest;
+    this.queue.addUnschedulable(info, !fit);
+    this.recorder.eventf(latest, undefined, 'Warning', 'FailedScheduling', 'Scheduling', message);
+    void this.updatePodStatus(latest, { type: 'PodScheduled', status: 'False', reason, message }, nominatedNodeName);
+  }
+
+  /** Patches the condition (and nominatedNodeName) only when something changed, as upstream's updatePod. */
+  private async updatePodStatus(pod: Pod, condition: PodCondition, nominatedNodeName: string | undefined): Promise<void> {
+    const old = pod.status?.conditions?.find((c) => c.type === condition.type);
+    const conditionChanged = !old || old.status !== condition.status || old.reason !== condition.reason || old.message !== condition.message;
+    const nominationChanged = nominatedNodeName !== undefined && (pod.status?.nominatedNodeName ?? '') !== nominatedNodeName;
+    if (!conditionChanged && !nominationChanged) return;
+    const now = formatTime(new Date());
+    const lastTransitionTime = old && old.status === condition.status ? old.lastTransitionTime : now;
+    const status: Record<string, unknown> = {
+      conditions: [{ ...condition, lastProbeTime: null, lastTransitionTime }],
+    };
+    if (nominationChanged) status.nominatedNodeName = nominatedNodeName || null;
+    try {
+      await this.client
+        .resource<Pod>(PODS)
+        .patch(pod.metadata?.name ?? '', { status }, { namespace: pod.metadata?.namespace, subresource: 'status', type: 'strategic' });
+    } catch (err) {
+      this.log('updating pod status failed', { pod: podKey(pod), err: String(err) });
+    }
+  }
+
+  /** Preemption: the victim goes, so the preemptor can take its place. */
+  private evict(victim: Pod, preemptor: Pod): void {
+    const preemptorKey = podKey(preemptor);
+    this.recorder.eventf(victim, preemptor, 'Normal', 'Preempted', 'Preempting', `Preempted by pod ${preemptor.metadata?.uid ?? preemptorKey} on node ${victim.spec?.nodeName ?? ''}`);
+    this.client
+      .resource<Pod>(PODS)
+      .delete(victim.metadata?.name ?? '', { namespace: victim.metadata?.namespace })
+      .catch((err: unknown) => this.log('preemption: deleting victim failed', { pod: podKey(victim), err: String(err) }));
+  }
+}
