@@ -4,6 +4,7 @@
 import type { Namespace, NamespaceCondition } from 'kubernetes-types/core/v1.js';
 import { BUILTIN_RESOURCES, type ResourceInfo } from '../../api/catalog.js';
 import { isConflict, isNotFound } from '../../machinery/errors.js';
+import { formatTime } from '../../machinery/time.js';
 import {
   ItemExponentialFailureRateLimiter,
   BucketRateLimiter,
@@ -205,7 +206,7 @@ export class NamespaceController implements Controller {
     for (;;) {
       const ns = await this.namespaces.get(name);
       const previous = ns.status?.conditions ?? [];
-      const conditions = namespaceConditions(totals, previous, new Date(this.ctx.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z'));
+      const conditions = namespaceConditions(totals, previous, formatTime(new Date(this.ctx.clock.now())));
       const unchanged = JSON.stringify(conditions) === JSON.stringify(previous) && ns.status?.phase === 'Terminating';
       if (unchanged) return ns;
       try {
