@@ -16,16 +16,32 @@ export interface StartSchedulerOptions extends Omit<SchedulerOptions, 'log'> {
   log?: { warn(msg: string, fields?: Record<string, unknown>): void };
 }
 
-export async function startScheduler(opts: StartSchedulerOptions): Promise<RunningScheduler> {
+/**
+ * Starts the scheduler in the background and returns at once, so the server's signal handling is not held up; a
+ * scheduler that cannot start is logged, and stop() waits for a start in progress.
+ */
+export function startScheduler(opts: StartSchedulerOptions): RunningScheduler {
   if (opts.disabled?.includes(SCHEDULER_COMPONENT)) return { stop: async () => {} };
-  const client = await RestClient.fromKubeconfig(opts.kubeconfigPath);
-  const { kubeconfigPath: _path, disabled: _disabled, log, ...schedulerOpts } = opts;
-  const scheduler = new Scheduler(client, { ...schedulerOpts, ...(log ? { log: (msg, fields) => log.warn(`scheduler: ${msg}`, fields) } : {}) });
-  await scheduler.start();
-  return {
-    stop: async () => {
+  const { kubeconfigPath, disabled: _disabled, log, ...schedulerOpts } = opts;
+  const started = (async () => {
+    const client = await RestClient.fromKubeconfig(kubeconfigPath);
+    const scheduler = new Scheduler(client, { ...schedulerOpts, ...(log ? { log: (msg, fields) => log.warn(`scheduler: ${msg}`, fields) } : {}) });
+    try {
+      await scheduler.start();
+    } catch (err) {
       await scheduler.stop();
       client.close();
+      throw err;
+    }
+    return { client, scheduler };
+  })();
+  started.catch((err: unknown) => log?.warn('scheduler: failed to start', { err: String(err) }));
+  return {
+    stop: async () => {
+      const running = await started.catch(() => undefined);
+      if (!running) return;
+      await running.scheduler.stop();
+      running.client.close();
     },
   };
 }
