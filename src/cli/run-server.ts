@@ -4,6 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { createApiServer } from '../apiserver/apiserver.js';
 import { watchStarted, watchStopped } from '../apiserver/metrics.js';
 import { createLogger, startServer, type ServerConfig, type ServerDeps } from '../apiserver/server.js';
+import { startScheduler } from '../scheduler/run.js';
 
 /** What `skiff server` plugs into the HTTPS server: the REST handlers over the opened storage. */
 export function serverDeps(config: ServerConfig): ServerDeps {
@@ -42,6 +43,11 @@ export async function runServer(config: ServerConfig): Promise<void> {
   const log = createLogger(config.logLevel);
   if (!config.disableAgent) log.info('no local node yet: running the control plane only (as with --disable-agent)');
   const server = await startServer(config, { ...serverDeps(config), logger: log });
+  // --- scheduler (issue 4): an API client of this server over loopback, started in the background (not awaited, so
+  // the signal handlers below are in place as soon as the server says it is ready), stopped before storage closes ---
+  const scheduler = startScheduler({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log });
+  server.lifecycle.onShutdown('scheduler', () => scheduler.stop());
+  // --- end scheduler ---
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
