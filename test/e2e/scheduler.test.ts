@@ -90,3 +90,22 @@ describe('scheduler in skiff server', () => {
     assert.equal(scheduled.trim(), 'True');
   });
 });
+
+describe('skiff server --disable-controllers scheduler', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer({ args: ['--disable-controllers', 'scheduler'] });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  test('pods stay pending and untouched', async () => {
+    await ok(srv, ['create', '-f', '-'], nodeManifest('roomy', '4'));
+    await ok(srv, ['create', '-f', '-'], podManifest('waiting', '100m'));
+    // A running scheduler binds within a few hundred milliseconds (see above); give it several times that.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await nodeOf(srv, 'waiting'), '');
+    assert.equal((await ok(srv, ['get', 'pod', 'waiting', '-o', 'jsonpath={.status.conditions}'])).trim(), '');
+  });
+});
