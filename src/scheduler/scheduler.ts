@@ -57,6 +57,10 @@ function schedulingPropertiesChanged(a: Node, b: Node): boolean {
   return props(a) !== props(b);
 }
 
+const schedulingInputsChanged = (a: Pod, b: Pod): boolean =>
+  JSON.stringify([a.metadata?.labels, a.metadata?.annotations, a.metadata?.deletionTimestamp, a.spec]) !==
+  JSON.stringify([b.metadata?.labels, b.metadata?.annotations, b.metadata?.deletionTimestamp, b.spec]);
+
 export class Scheduler {
   readonly cache = new SchedulerCache();
   readonly queue: SchedulingQueue;
@@ -179,8 +183,9 @@ export class Scheduler {
       this.queue.delete(pod);
       return;
     }
-    if (oldPod) this.queue.update(pod);
-    else this.queue.add(pod);
+    if (!oldPod) this.queue.add(pod);
+    // Status-only changes (such as this scheduler's own PodScheduled condition) cannot help, as upstream's isPodUpdated.
+    else if (schedulingInputsChanged(oldPod, pod)) this.queue.update(pod);
   }
 
   private moveOn(event: ClusterEvent): void {
