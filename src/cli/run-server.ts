@@ -4,6 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { createApiServer } from '../apiserver/apiserver.js';
 import { watchStarted, watchStopped } from '../apiserver/metrics.js';
 import { createLogger, startServer, type ServerConfig, type ServerDeps } from '../apiserver/server.js';
+import { startControllerManager } from '../controllers/index.js';
 import { startScheduler } from '../scheduler/run.js';
 
 /** What `skiff server` plugs into the HTTPS server: the REST handlers over the opened storage. */
@@ -43,6 +44,10 @@ export async function runServer(config: ServerConfig): Promise<void> {
   const log = createLogger(config.logLevel);
   if (!config.disableAgent) log.info('no local node yet: running the control plane only (as with --disable-agent)');
   const server = await startServer(config, { ...serverDeps(config), logger: log });
+  // --- controller manager (issue 3): an API client of this server over loopback, stopped before storage closes ---
+  const controllers = await startControllerManager({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log });
+  server.lifecycle.onShutdown('controller-manager', () => controllers.stop());
+  // --- end controller manager ---
   // --- scheduler (issue 4): an API client of this server over loopback, started in the background (not awaited, so
   // the signal handlers below are in place as soon as the server says it is ready), stopped before storage closes ---
   const scheduler = startScheduler({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log });

@@ -304,7 +304,8 @@ data:
 
     test('a terminating namespace refuses new content', async () => {
       await k(['create', 'namespace', 'doomed']);
-      await k(['-n', 'doomed', 'create', 'configmap', 'inside']);
+      // A finalizer on its content keeps the namespace Terminating while the namespace controller runs.
+      await k(['-n', 'doomed', 'create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inside', finalizers: ['example.com/hold'] } }));
       await k(['delete', 'namespace', 'doomed', '--wait=false']);
       const nsObj = JSON.parse(await k(['get', 'namespace', 'doomed', '-o', 'json']));
       assert.equal(nsObj.status.phase, 'Terminating');
@@ -312,6 +313,7 @@ data:
       assert.match(err, /unable to create new content in namespace doomed because it is being terminated/);
       const sys = await kFail(['delete', 'namespace', 'kube-system', '--wait=false']);
       assert.match(sys, /this namespace may not be deleted/);
+      await k(['-n', 'doomed', 'patch', 'configmap', 'inside', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
     });
 
     test('certificate signing requests: requester recorded, approve through the approval subresource', async () => {
