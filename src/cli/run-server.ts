@@ -44,9 +44,15 @@ export async function runServer(config: ServerConfig): Promise<void> {
   const log = createLogger(config.logLevel);
   if (!config.disableAgent) log.info('no local node yet: running the control plane only (as with --disable-agent)');
   const server = await startServer(config, { ...serverDeps(config), logger: log });
-  // --- controller manager (issue 3): an API client of this server over loopback, stopped before storage closes ---
-  const controllers = await startControllerManager({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log });
-  server.lifecycle.onShutdown('controller-manager', () => controllers.stop());
+  // --- controller manager (issue 3): an API client of this server over loopback, started in the background (not
+  // awaited, so the signal handlers below are in place as soon as the server is ready), stopped before storage closes ---
+  const controllers = startControllerManager({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log }).catch(
+    (err: unknown) => {
+      log.error('controller manager failed to start', { err });
+      return undefined;
+    },
+  );
+  server.lifecycle.onShutdown('controller-manager', async () => (await controllers)?.stop());
   // --- end controller manager ---
   // --- scheduler (issue 4): an API client of this server over loopback, started in the background (not awaited, so
   // the signal handlers below are in place as soon as the server says it is ready), stopped before storage closes ---
