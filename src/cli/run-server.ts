@@ -39,26 +39,28 @@ function advertisedIP(config: ServerConfig): string {
   return '127.0.0.1';
 }
 
+/** How long the in-process API clients may take to stop before the server shuts down regardless. */
+const CLIENT_STOP_TIMEOUT_MS = 2000;
+
 /** Starts the server and stops it gracefully on SIGTERM/SIGINT (a second signal exits at once). */
 export async function runServer(config: ServerConfig): Promise<void> {
   const log = createLogger(config.logLevel);
   if (!config.disableAgent) log.info('no local node yet: running the control plane only (as with --disable-agent)');
   const server = await startServer(config, { ...serverDeps(config), logger: log });
-  // --- controller manager (issue 3): an API client of this server over loopback, started in the background (not
-  // awaited, so the signal handlers below are in place as soon as the server is ready), stopped before storage closes ---
+  // The controller manager (issue 3) and the scheduler (issue 4) are API clients of this server over loopback, as
+  // upstream runs them as separate binaries. They start in the background (not awaited, so the signal handlers below
+  // are in place as soon as the server is ready) and stop first on shutdown, while the server still answers them.
   const controllers = startControllerManager({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log }).catch(
     (err: unknown) => {
       log.error('controller manager failed to start', { err });
       return undefined;
     },
   );
-  server.lifecycle.onShutdown('controller-manager', async () => (await controllers)?.stop());
-  // --- end controller manager ---
-  // --- scheduler (issue 4): an API client of this server over loopback, started in the background (not awaited, so
-  // the signal handlers below are in place as soon as the server says it is ready), stopped before storage closes ---
   const scheduler = startScheduler({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log });
-  server.lifecycle.onShutdown('scheduler', () => scheduler.stop());
-  // --- end scheduler ---
+  const stopClients = async (): Promise<void> => {
+    const stops = Promise.allSettled([controllers.then((c) => c?.stop()), scheduler.stop()]);
+    await Promise.race([stops, new Promise((r) => setTimeout(r, CLIENT_STOP_TIMEOUT_MS).unref())]);
+  };
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
@@ -67,7 +69,9 @@ export async function runServer(config: ServerConfig): Promise<void> {
     }
     signalled = true;
     log.info('received signal, shutting down', { signal });
-    server.stop().then(
+    stopClients()
+      .then(() => server.stop())
+      .then(
       () => process.exit(0),
       (err: unknown) => {
         log.error('shutdown failed', { err });
