@@ -25,12 +25,10 @@ export class NodeResourcesBalancedAllocation implements PreScorePlugin, ScorePlu
   }
 
   preScore(state: CycleState, pod: Pod): MaybeStatus {
-    state.write(PRE_SCORE_KEY, this.scorer.podRequestList(pod));
-    return undefined;
+    return this.scorer.preScore(state, PRE_SCORE_KEY, pod);
   }
 
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
-    const requests = state.has(PRE_SCORE_KEY) ? state.read<number[]>(PRE_SCORE_KEY) : this.scorer.podRequestList(pod);
-    return { score: this.scorer.score(nodeInfo, requests) };
+    return this.scorer.scoreNode(state, PRE_SCORE_KEY, pod, nodeInfo);
   }
 }

@@ -1,6 +1,7 @@
 // Upstream's resourceAllocationScorer: per-resource (allocatable, requested) pairs fed to a scoring function.
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { NodeInfo } from '../../framework/node-info.js';
+import type { CycleState } from '../../framework/cycle-state.js';
 import { NON_ZERO_DEFAULTS, isScalarResourceName, podRequests } from '../../framework/resources.js';
 
 export interface ResourceSpec {
@@ -18,6 +19,18 @@ export class ResourceAllocationScorer {
     /** Use the pods' actual requests instead of the non-zero defaults for pods stating none. */
     private readonly useRequested: boolean,
   ) {}
+
+  /** PreScore: compute the pod's requests once per cycle under the plugin's own state key. */
+  preScore(state: CycleState, stateKey: string, pod: Pod): undefined {
+    state.write(stateKey, this.podRequestList(pod));
+    return undefined;
+  }
+
+  /** Score: the node's score for the pod, from the PreScore requests when present. */
+  scoreNode(state: CycleState, stateKey: string, pod: Pod, nodeInfo: NodeInfo): { score: number } {
+    const requests = state.has(stateKey) ? state.read<number[]>(stateKey) : this.podRequestList(pod);
+    return { score: this.score(nodeInfo, requests) };
+  }
 
   /** The pod's request of each configured resource (milli-CPU, bytes, counts). */
   podRequestList(pod: Pod): number[] {
