@@ -2,7 +2,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import { startTestServer, type TestServer } from '../../test/e2e/harness.js';
+import { startTestServer, type TestServer, eventually } from '../../test/e2e/harness.js';
 import { createLogger } from '../apiserver/log.js';
 import { RestClient, type Transport } from '../client/index.js';
 import { ControllerManager, type ControllerContext, type ControllerDescriptor } from './manager.js';
@@ -39,13 +39,6 @@ function recording(name: string, seen: { created: string[]; running: Set<string>
 
 const newSeen = () => ({ created: [] as string[], running: new Set<string>(), contexts: [] as ControllerContext[] });
 
-async function eventually(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('ControllerManager registry', () => {
   const client = new RestClient(unusedTransport);

@@ -4,19 +4,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AppsV1Api, CoreV1Api, KubeConfig, Watch, makeInformer, type V1ConfigMap } from '@kubernetes/client-node';
-import { startTestServer, type TestServer } from './harness.js';
+import { startTestServer, type TestServer, eventually } from './harness.js';
 import { openSqliteStorage } from '../../src/storage/sqlite/sqlite.js';
 import { defaultSqlitePath } from '../../src/storage/registry.js';
 
 /** Polls `check` until it returns true (or throws its last assertion error after `timeoutMs`). */
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function configMap(name: string, data: Record<string, string>): V1ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data };
@@ -121,7 +113,7 @@ describe('@kubernetes/client-node against skiff', () => {
     const created = await core.createNamespacedConfigMap({ namespace, body: configMap('w', { v: '1' }) });
     await core.replaceNamespacedConfigMap({ name: 'w', namespace, body: { ...created, data: { v: '2' } } });
     await core.deleteNamespacedConfigMap({ name: 'w', namespace });
-    await eventually(() => events.length >= 3, 5000, 'three watch events');
+    await eventually('three watch events', () => events.length >= 3, 5000);
     assert.deepEqual(events, [
       ['ADDED', 'w', '1'],
       ['MODIFIED', 'w', '2'],
@@ -153,14 +145,14 @@ describe('@kubernetes/client-node against skiff', () => {
     });
     try {
       await informer.start();
-      await eventually(() => seen.includes('add before'), 5000, 'initial add');
+      await eventually('initial add', () => seen.includes('add before'), 5000);
 
       const a = await core.createNamespacedConfigMap({ namespace, body: configMap('a', { v: '1' }) });
-      await eventually(() => seen.includes('add a'), 5000, 'add a');
+      await eventually('add a', () => seen.includes('add a'), 5000);
       await core.replaceNamespacedConfigMap({ name: 'a', namespace, body: { ...a, data: { v: '2' } } });
-      await eventually(() => seen.includes('update a 2'), 5000, 'update a');
+      await eventually('update a', () => seen.includes('update a 2'), 5000);
       await core.deleteNamespacedConfigMap({ name: 'before', namespace });
-      await eventually(() => seen.includes('delete before'), 5000, 'delete before');
+      await eventually('delete before', () => seen.includes('delete before'), 5000);
       assert.equal(lists, 1);
       assert.deepEqual(informer.list(namespace).map((o) => o.metadata?.name), ['a']);
 
@@ -176,22 +168,22 @@ describe('@kubernetes/client-node against skiff', () => {
         await storage.close();
       }
       await srv.restart();
-      await eventually(() => seen.includes('delete a'), 15_000, 'the relist after the restart to drop a');
+      await eventually('the relist after the restart to drop a', () => seen.includes('delete a'), 15_000);
       assert.ok(errors > 0, 'the informer noticed the restart');
       assert.equal(lists, 2, 'one list at start, one after the 410');
       assert.deepEqual(informer.list(namespace), []);
 
       const b = await core.createNamespacedConfigMap({ namespace, body: configMap('b', { v: '1' }) });
-      await eventually(() => seen.includes('add b'), 5000, 'add b after restart');
+      await eventually('add b after restart', () => seen.includes('add b'), 5000);
       await core.replaceNamespacedConfigMap({ name: 'b', namespace, body: { ...b, data: { v: '3' } } });
-      await eventually(() => seen.includes('update b 3'), 5000, 'update b after restart');
+      await eventually('update b after restart', () => seen.includes('update b 3'), 5000);
       assert.deepEqual(informer.list(namespace).map((o) => [o.metadata?.name, o.data?.v]), [['b', '3']]);
       assert.equal(informer.get('b', namespace)?.data?.v, '3');
       // Nothing was announced twice.
       assert.equal(seen.filter((s) => s === 'add a').length, 1);
       assert.equal(seen.filter((s) => s === 'add b').length, 1);
       await core.deleteNamespacedConfigMap({ name: 'b', namespace });
-      await eventually(() => seen.includes('delete b'), 5000, 'delete b');
+      await eventually('delete b', () => seen.includes('delete b'), 5000);
     } finally {
       stopped = true;
       await informer.stop();

@@ -2,16 +2,8 @@
 // content and then the namespace; every namespace gets a "default" ServiceAccount; --disable-controllers is honoured.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from './harness.js';
+import { startTestServer, type TestServer, eventually } from './harness.js';
 
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 async function ok(srv: TestServer, args: string[]): Promise<string> {
   const r = await srv.kubectl(args);

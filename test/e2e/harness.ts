@@ -247,3 +247,20 @@ export async function kubeconfigCredentials(kubeconfig: string): Promise<Kubecon
     key: b64(doc.users[0].user['client-key-data']),
   };
 }
+
+/**
+ * Polls `check` (every 50 ms) until it holds; fails with `what` (and `context()`, e.g. server logs) after `timeoutMs`.
+ * Tests wait with this instead of sleeping.
+ */
+export async function eventually(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  context?: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -3,16 +3,8 @@
 // a big enough new node gets it scheduled.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from './harness.js';
+import { startTestServer, type TestServer, eventually } from './harness.js';
 
-async function eventually(what: string, check: () => Promise<boolean>, srv: TestServer, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}\n${srv.logs().slice(-3000)}`);
-}
 
 async function ok(srv: TestServer, args: string[], stdin?: string): Promise<string> {
   const r = await srv.kubectl(args, stdin === undefined ? {} : { stdin });
@@ -61,7 +53,7 @@ describe('scheduler in skiff server', () => {
 
   test('a pod lands on the node whose labels match its nodeSelector, with PodScheduled=True', async () => {
     await ok(srv, ['create', '-f', '-'], podManifest('picky', '100m', { disk: 'ssd' }));
-    await eventually('the pod to be bound', async () => (await nodeOf(srv, 'picky')) !== '', srv);
+    await eventually('the pod to be bound', async () => (await nodeOf(srv, 'picky')) !== '', undefined, () => srv.logs().slice(-3000));
     assert.equal(await nodeOf(srv, 'picky'), 'small-b');
     const scheduled = await ok(srv, ['get', 'pod', 'picky', '-o', 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].status}']);
     assert.equal(scheduled.trim(), 'True');
@@ -75,17 +67,17 @@ describe('scheduler in skiff server', () => {
         reason?: string;
         message?: string;
       };
-    await eventually('PodScheduled=False', async () => (await condition()).status === 'False', srv);
+    await eventually('PodScheduled=False', async () => (await condition()).status === 'False', undefined, () => srv.logs().slice(-3000));
     const c = await condition();
     assert.equal(c.reason, 'Unschedulable');
     assert.ok(c.message?.startsWith('0/2 nodes are available: 2 Insufficient cpu.'), c.message);
-    await eventually('the FailedScheduling event in kubectl describe', async () => /FailedScheduling/.test(await ok(srv, ['describe', 'pod', 'huge'])), srv);
+    await eventually('the FailedScheduling event in kubectl describe', async () => /FailedScheduling/.test(await ok(srv, ['describe', 'pod', 'huge'])), undefined, () => srv.logs().slice(-3000));
     const described = await ok(srv, ['describe', 'pod', 'huge']);
     assert.match(described, /Warning\s+FailedScheduling\s+.*default-scheduler\s+0\/2 nodes are available: 2 Insufficient cpu\./);
     assert.equal(await nodeOf(srv, 'huge'), '');
 
     await ok(srv, ['create', '-f', '-'], nodeManifest('big', '4'));
-    await eventually('the pod to land on the new node', async () => (await nodeOf(srv, 'huge')) === 'big', srv);
+    await eventually('the pod to land on the new node', async () => (await nodeOf(srv, 'huge')) === 'big', undefined, () => srv.logs().slice(-3000));
     const scheduled = await ok(srv, ['get', 'pod', 'huge', '-o', 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].status}']);
     assert.equal(scheduled.trim(), 'True');
   });

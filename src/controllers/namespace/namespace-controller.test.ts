@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConfigMap, Namespace } from 'kubernetes-types/core/v1.js';
-import { startTestServer, type TestServer } from '../../../test/e2e/harness.js';
+import { startTestServer, type TestServer, eventually } from '../../../test/e2e/harness.js';
 import { BUILTIN_RESOURCES } from '../../api/catalog.js';
 import { createLogger } from '../../apiserver/log.js';
 import { RestClient } from '../../client/index.js';
@@ -11,13 +11,6 @@ import { isNotFound } from '../../machinery/errors.js';
 import { ControllerManager } from '../manager.js';
 import { deletableNamespacedResources, namespaceConditions, namespaceControllerDescriptor } from './namespace-controller.js';
 
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('namespace content and conditions', () => {
   test('every deletable namespaced resource once, cluster-scoped ones and bindings left out', () => {

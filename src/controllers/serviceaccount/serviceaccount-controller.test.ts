@@ -3,19 +3,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Namespace, ServiceAccount } from 'kubernetes-types/core/v1.js';
-import { startTestServer, type TestServer } from '../../../test/e2e/harness.js';
+import { startTestServer, type TestServer, eventually } from '../../../test/e2e/harness.js';
 import { createLogger } from '../../apiserver/log.js';
 import { RestClient } from '../../client/index.js';
 import { ControllerManager } from '../manager.js';
 import { serviceAccountControllerDescriptor } from './serviceaccount-controller.js';
 
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('ServiceAccountsController against a server', () => {
   let srv: TestServer;
