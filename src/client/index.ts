@@ -8,6 +8,7 @@ export * from './reflector.js';
 export * from './rest.js';
 export * from './store.js';
 export * from './transport.js';
+export * from './in-process.js';
 export * from './workqueue.js';
 export * from './worker.js';
 export * from './leaderelection.js';

@@ -51,6 +51,11 @@ export interface ReflectorOptions {
   clock?: Clock;
   /** Told about every list/watch failure (client-go's WatchErrorHandler); the reflector carries on regardless. */
   onError?: (err: unknown) => void;
+  /**
+   * Fill the store from a watch-list stream (sendInitialEvents=true, resourceVersionMatch=NotOlderThan, bookmarks)
+   * instead of a list, as client-go's WatchListClient; a server that refuses it gets a plain list and watch.
+   */
+  useWatchList?: boolean;
 }
 
 export interface ReflectorStats {
@@ -58,7 +63,13 @@ export interface ReflectorStats {
   watches: number;
   /** Watches or lists answered 410 Expired/Gone. */
   expired: number;
+  /** Watch-list streams opened, and how many of them fell back to list and watch. */
+  watchLists: number;
+  watchListFallbacks: number;
 }
+
+/** The annotation on the bookmark that ends a watch-list's initial events. */
+export const INITIAL_EVENTS_END_ANNOTATION = 'k8s.io/initial-events-end';
 
 export function isExpiredError(e: unknown): boolean {
   return e instanceof ApiError && (e.reason === 'Expired' || e.reason === 'Gone' || e.code === 410);
@@ -95,7 +106,7 @@ class StopRequested extends Error {}
 
 export class Reflector<T extends ObjectLike> {
   readonly name: string;
-  readonly stats: ReflectorStats = { lists: 0, watches: 0, expired: 0 };
+  readonly stats: ReflectorStats = { lists: 0, watches: 0, expired: 0, watchLists: 0, watchListFallbacks: 0 };
   private lastSyncResourceVersion = '';
   /** Set when a list at lastSyncResourceVersion was refused as too old: the next list must be consistent (""). */
   private lastSyncResourceVersionUnavailable = false;
@@ -161,8 +172,64 @@ export class Reflector<T extends ObjectLike> {
   }
 
   private async listAndWatch(): Promise<void> {
+    if (this.opts.useWatchList) {
+      let opened: Watcher<T> | undefined;
+      try {
+        opened = await this.watchList();
+      } catch (e) {
+        if (e instanceof StopRequested || this.stopped) throw e;
+        // As client-go: progress with LIST/WATCH is better than retrying a stream the server will not give.
+        this.stats.watchListFallbacks++;
+        this.reportError(e);
+      }
+      if (opened) return this.watch(opened);
+    }
     await this.list();
     await this.watch();
+  }
+
+  private watchTimeoutSeconds(): number {
+    return this.opts.watchTimeoutSeconds ?? Math.floor(300 * (1 + Math.random()));
+  }
+
+  /**
+   * Open a watch that first streams the current state (ADDED events) up to a bookmark annotated initial-events-end,
+   * replace the store with that state, and hand back the watch positioned after the bookmark.
+   */
+  private async watchList(): Promise<Watcher<T>> {
+    this.stats.watchLists++;
+    const watcher = await this.lw.watch({
+      resourceVersion: this.lastSyncResourceVersion,
+      resourceVersionMatch: 'NotOlderThan',
+      sendInitialEvents: true,
+      allowWatchBookmarks: true,
+      timeoutSeconds: this.watchTimeoutSeconds(),
+    });
+    this.currentWatch = watcher;
+    const events = watcher[Symbol.asyncIterator]();
+    const initial = new Map<string, T>();
+    const keyOf = (o: T) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+    try {
+      for (;;) {
+        if (this.stopped) throw new StopRequested();
+        const next = await events.next();
+        if (next.done) throw new Error(`${this.name}: watch-list ended before its initial-events-end bookmark`);
+        const ev = next.value;
+        if (ev.type === 'ERROR') throw new ApiError(ev.object);
+        if (ev.type === 'ADDED' || ev.type === 'MODIFIED') initial.set(keyOf(ev.object), ev.object);
+        else if (ev.type === 'DELETED') initial.delete(keyOf(ev.object));
+        else if (ev.object.metadata?.annotations?.[INITIAL_EVENTS_END_ANNOTATION] === 'true') {
+          const rv = ev.object.metadata?.resourceVersion ?? '';
+          this.store.replace([...initial.values()], rv);
+          this.lastSyncResourceVersion = rv;
+          return { [Symbol.asyncIterator]: () => events, stop: () => watcher.stop() };
+        }
+      }
+    } catch (e) {
+      watcher.stop();
+      this.currentWatch = undefined;
+      throw e;
+    }
   }
 
   private async list(): Promise<void> {
@@ -217,13 +284,14 @@ export class Reflector<T extends ObjectLike> {
     return { items, resourceVersion: rv };
   }
 
-  private async watch(): Promise<void> {
+  private async watch(opened?: Watcher<T>): Promise<void> {
     while (!this.stopped) {
-      const timeoutSeconds = this.opts.watchTimeoutSeconds ?? Math.floor(300 * (1 + Math.random()));
+      const timeoutSeconds = this.watchTimeoutSeconds();
       let watcher: Watcher<T>;
       try {
         this.stats.watches++;
-        watcher = await this.lw.watch({ resourceVersion: this.lastSyncResourceVersion, allowWatchBookmarks: true, timeoutSeconds });
+        watcher = opened ?? (await this.lw.watch({ resourceVersion: this.lastSyncResourceVersion, allowWatchBookmarks: true, timeoutSeconds }));
+        opened = undefined;
       } catch (e) {
         // The server is down or shedding load: keep our state and try the watch again rather than relisting.
         if (isConnectionRefused(e) || isTooManyRequests(e)) {

@@ -6,7 +6,8 @@ import { findResource, type ResourceInfo } from '../api/catalog.js';
 import { isPlainObject, type ListMeta } from '../api/object.js';
 import { ApiError, type StatusReason } from '../machinery/errors.js';
 import { loadKubeconfig } from './kubeconfig.js';
-import { HttpsTransport, type HttpMethod, type Transport } from './transport.js';
+import { HttpsTransport, type HttpMethod, type Transport, type TransportRequest, type TransportResponse } from './transport.js';
+import { realClock, type Clock } from './clock.js';
 
 /** Anything with object metadata: kubernetes-types kinds and the generic KubeObject alike. */
 export interface ObjectLike {
@@ -149,12 +150,53 @@ function decodeEvent<T>(line: string): WatchEvent<T> {
   return ev as unknown as WatchEvent<T>;
 }
 
+export interface RestClientOptions {
+  /** Retries of a call answered 429 (or 5xx) with a Retry-After header (client-go: 10). */
+  maxRetries?: number;
+  /** Longest wait honoured from one Retry-After (default 60 s); larger values are capped to it. */
+  maxRetryAfterMs?: number;
+  clock?: Clock;
+}
+
+/**
+ * Seconds a reply asks us to wait before trying again, as client-go's checkWait: only 429 and 5xx replies, only with a
+ * Retry-After of whole seconds; undefined means "do not retry".
+ */
+export function retryAfterSeconds(res: Pick<TransportResponse, 'status' | 'headers'>): number | undefined {
+  if (res.status !== 429 && (res.status < 500 || res.status > 599)) return undefined;
+  const raw = res.headers['retry-after'];
+  const text = Array.isArray(raw) ? raw[0] : raw;
+  if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
+  return Number(text.trim());
+}
+
 export class RestClient {
-  constructor(readonly transport: Transport) {}
+  private readonly maxRetries: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly clock: Clock;
+
+  constructor(
+    readonly transport: Transport,
+    opts: RestClientOptions = {},
+  ) {
+    this.maxRetries = opts.maxRetries ?? 10;
+    this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 60_000;
+    this.clock = opts.clock ?? realClock;
+  }
 
   /** A client for the cluster of a kubeconfig file (its current context unless `context` is given). */
   static async fromKubeconfig(path: string, context?: string): Promise<RestClient> {
     return new RestClient(new HttpsTransport(await loadKubeconfig(path, context)));
+  }
+
+  /** One request, repeated (at most maxRetries times) while the server answers 429/5xx with a Retry-After. */
+  private async send(req: TransportRequest): Promise<TransportResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.transport.request(req);
+      const wait = retryAfterSeconds(res);
+      if (wait === undefined || attempt >= this.maxRetries || req.signal?.aborted) return res;
+      await this.clock.sleep(Math.min(wait * 1000, this.maxRetryAfterMs), req.signal);
+    }
   }
 
   /** A client for one resource of the built-in catalog, e.g. resource<Deployment>({group:'apps',version:'v1',resource:'deployments'}). */
@@ -167,7 +209,7 @@ export class RestClient {
   /** One call; non-2xx replies reject with ApiError, 2xx bodies are parsed JSON. */
   async call<R>(method: HttpMethod, path: string, body?: unknown, contentType = 'application/json'): Promise<R> {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const res = await this.transport.request({ method, path, body: data, headers: data !== undefined ? { 'Content-Type': contentType } : {} });
+    const res = await this.send({ method, path, body: data, headers: data !== undefined ? { 'Content-Type': contentType } : {} });
     if (res.status < 200 || res.status > 299) throw errorFromResponse(res.status, res.body);
     try {
       return JSON.parse(res.body) as R;
@@ -177,11 +219,14 @@ export class RestClient {
   }
 
   async watch<T>(path: string): Promise<Watcher<T>> {
-    const res = await this.transport.stream({ method: 'GET', path });
-    if (res.status < 200 || res.status > 299) {
+    let res = await this.transport.stream({ method: 'GET', path });
+    for (let attempt = 0; res.status < 200 || res.status > 299; attempt++) {
       let body = '';
       for await (const c of res.chunks) body += c;
-      throw errorFromResponse(res.status, body);
+      const wait = retryAfterSeconds(res);
+      if (wait === undefined || attempt >= this.maxRetries) throw errorFromResponse(res.status, body);
+      await this.clock.sleep(Math.min(wait * 1000, this.maxRetryAfterMs));
+      res = await this.transport.stream({ method: 'GET', path });
     }
     const events = parseWatchEvents<T>(res.chunks);
     return {
