@@ -4,11 +4,17 @@ import { RestClient } from '../client/index.js';
 import { ControllerManager, type ControllerDescriptor, type LeaderElectionOptions } from './manager.js';
 import { namespaceControllerDescriptor } from './namespace/namespace-controller.js';
 import { serviceAccountControllerDescriptor } from './serviceaccount/serviceaccount-controller.js';
+import { replicaSetControllerDescriptor, replicationControllerDescriptor } from './replicaset/replicaset-controller.js';
 
 export * from './manager.js';
 
 /** Every controller this server has, by upstream's --controllers name. */
-export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [namespaceControllerDescriptor, serviceAccountControllerDescriptor];
+export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
+  namespaceControllerDescriptor,
+  serviceAccountControllerDescriptor,
+  replicaSetControllerDescriptor,
+  replicationControllerDescriptor,
+];
 
 export interface StartControllersOptions {
   /** Admin kubeconfig: the manager is an API client like upstream's kube-controller-manager. */

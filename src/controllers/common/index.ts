@@ -6,3 +6,4 @@ export * from './expectations.js';
 export * from './pods.js';
 export * from './pod-control.js';
 export * from './status.js';
+export * from './indexes.js';

@@ -1,0 +1,90 @@
+// ReplicaSets inside the real `skiff server`, driven by the real kubectl: pods are created with the controller
+// reference, a deleted pod is replaced, `kubectl scale rs` scales both ways. No node runs pods yet, so the test marks
+// pods ready itself through the status subresource.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer, type TestServer, eventually } from './harness.js';
+
+async function ok(srv: TestServer, args: string[], stdin?: string): Promise<string> {
+  const r = await srv.kubectl(args, stdin === undefined ? undefined : { stdin });
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}\n${srv.logs().slice(-3000)}`);
+  return r.stdout;
+}
+
+export function replicaSetYaml(ns: string, name: string, replicas: number): string {
+  return `apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: ${name}
+  namespace: ${ns}
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels:
+      app: ${name}
+  template:
+    metadata:
+      labels:
+        app: ${name}
+    spec:
+      containers:
+      - name: c
+        image: busybox
+`;
+}
+
+/** Names of the live (not terminating) pods with this label, sorted. */
+export async function podNames(srv: TestServer, ns: string, selector: string): Promise<string[]> {
+  const out = await ok(srv, ['get', 'pods', '-n', ns, '-l', selector, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{"\\n"}{end}']);
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && l.split(' ').length === 1)
+    .sort();
+}
+
+describe('ReplicaSet controller in skiff server (kubectl)', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+    await ok(srv, ['create', 'namespace', 'rs-e2e']);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  test('creates its pods, replaces a deleted one, scales up and down, reports ready replicas', async () => {
+    await ok(srv, ['apply', '-f', '-'], replicaSetYaml('rs-e2e', 'web', 3));
+    await eventually('3 pods', async () => (await podNames(srv, 'rs-e2e', 'app=web')).length === 3);
+    const pods = await podNames(srv, 'rs-e2e', 'app=web');
+    const rsUid = (await ok(srv, ['get', 'rs', 'web', '-n', 'rs-e2e', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    const ref = JSON.parse(await ok(srv, ['get', 'pod', pods[0], '-n', 'rs-e2e', '-o', 'jsonpath={.metadata.ownerReferences[0]}'])) as Record<string, unknown>;
+    assert.deepEqual(ref, { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: rsUid, controller: true, blockOwnerDeletion: true });
+
+    for (const p of pods) {
+      await ok(srv, ['patch', 'pod', p, '-n', 'rs-e2e', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}']);
+    }
+    await eventually('kubectl get rs shows 3 ready', async () => {
+      const out = await ok(srv, ['get', 'rs', 'web', '-n', 'rs-e2e', '--no-headers']);
+      return /^web\s+3\s+3\s+3\s+/.test(out);
+    });
+
+    await ok(srv, ['delete', 'pod', pods[1], '-n', 'rs-e2e', '--grace-period=0', '--force']);
+    await eventually('replaced', async () => {
+      const now = await podNames(srv, 'rs-e2e', 'app=web');
+      return now.length === 3 && !now.includes(pods[1]);
+    });
+
+    await ok(srv, ['scale', 'rs', 'web', '-n', 'rs-e2e', '--replicas=5']);
+    await eventually('5 pods', async () => (await podNames(srv, 'rs-e2e', 'app=web')).length === 5);
+    await ok(srv, ['scale', 'rs', 'web', '-n', 'rs-e2e', '--replicas=1']);
+    await eventually('1 pod, one of the ready ones', async () => {
+      const now = await podNames(srv, 'rs-e2e', 'app=web');
+      return now.length === 1 && (now[0] === pods[0] || now[0] === pods[2]);
+    });
+    await eventually('status', async () => (await ok(srv, ['get', 'rs', 'web', '-n', 'rs-e2e', '-o', 'jsonpath={.status.replicas}/{.status.observedGeneration}'])).trim() === '1/3');
+    const events = await ok(srv, ['get', 'events', '-n', 'rs-e2e', '--field-selector', 'involvedObject.name=web', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
+    assert.match(events, /SuccessfulCreate/);
+    assert.match(events, /SuccessfulDelete/);
+  });
+});
