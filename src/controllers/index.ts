@@ -5,6 +5,7 @@ import { ControllerManager, type ControllerDescriptor, type LeaderElectionOption
 import { namespaceControllerDescriptor } from './namespace/namespace-controller.js';
 import { serviceAccountControllerDescriptor } from './serviceaccount/serviceaccount-controller.js';
 import { replicaSetControllerDescriptor, replicationControllerDescriptor } from './replicaset/replicaset-controller.js';
+import { jobControllerDescriptor } from './job/job-controller.js';
 
 export * from './manager.js';
 
@@ -14,6 +15,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   serviceAccountControllerDescriptor,
   replicaSetControllerDescriptor,
   replicationControllerDescriptor,
+  jobControllerDescriptor,
 ];
 
 export interface StartControllersOptions {
