@@ -6,6 +6,7 @@ import { namespaceControllerDescriptor } from './namespace/namespace-controller.
 import { serviceAccountControllerDescriptor } from './serviceaccount/serviceaccount-controller.js';
 import { replicaSetControllerDescriptor, replicationControllerDescriptor } from './replicaset/replicaset-controller.js';
 import { jobControllerDescriptor } from './job/job-controller.js';
+import { deploymentControllerDescriptor } from './deployment/deployment-controller.js';
 
 export * from './manager.js';
 
@@ -16,6 +17,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   replicaSetControllerDescriptor,
   replicationControllerDescriptor,
   jobControllerDescriptor,
+  deploymentControllerDescriptor,
 ];
 
 export interface StartControllersOptions {

@@ -489,7 +489,7 @@ describe('syncRolloutStatus (progress)', () => {
       ],
     );
     assert.equal(st?.conditions?.[1]?.message, 'ReplicaSet "web-new" has successfully progressed.');
-    assert.deepEqual([st?.replicas, st?.updatedReplicas, st?.readyReplicas, st?.availableReplicas, st?.unavailableReplicas, st?.observedGeneration], [2, 2, 2, 2, 0, 1]);
+    assert.deepEqual([st?.replicas, st?.updatedReplicas, st?.readyReplicas, st?.availableReplicas, st?.unavailableReplicas, st?.observedGeneration], [2, 2, 2, 2, undefined, 1]);
     // Not available enough: Available=False MinimumReplicasUnavailable.
     const h2 = harness();
     const weak = rs('web-new', 2, { app: 'web' }, T1, 1);

@@ -5,9 +5,9 @@
 // through DeploymentOps so the math can be tested against a recording fake, as upstream tests against a fake clientset.
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { isAlreadyExists, isApiError } from '../../machinery/errors.js';
-import { isNotFound } from '../../machinery/errors.js';
+import { isAlreadyExists, isNotFound } from '../../machinery/errors.js';
 import type { Clock } from '../../client/index.js';
+import { NAMESPACE_TERMINATING_CAUSE, hasStatusCause, newControllerRef, type EventSink } from '../common/index.js';
 import { computeHash } from './hash.js';
 import {
   DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY,
@@ -79,10 +79,6 @@ export interface DeploymentOps {
   cachedReplicaSet(namespace: string, name: string): ReplicaSet | undefined;
   updateDeployment(d: Deployment): Promise<Deployment>;
   updateDeploymentStatus(d: Deployment): Promise<Deployment>;
-}
-
-export interface EventSink {
-  event(obj: Deployment, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
 export interface SyncDeps {
@@ -222,7 +218,7 @@ export class DeploymentSyncer {
       metadata: {
         name,
         namespace: ns,
-        ownerReferences: [controllerRef(d)],
+        ownerReferences: [newControllerRef(d, { apiVersion: 'apps/v1', kind: 'Deployment' })],
         labels: { ...template.metadata.labels },
       },
       spec: { replicas: 0, minReadySeconds: d.spec?.minReadySeconds ?? 0, selector, template },
@@ -250,7 +246,7 @@ export class DeploymentSyncer {
           await this.writeStatus(d).catch(() => undefined);
           throw err;
         }
-      } else if (isNamespaceTerminating(err)) {
+      } else if (hasStatusCause(err, NAMESPACE_TERMINATING_CAUSE)) {
         throw err;
       } else {
         const msg = `Failed to create new replica set "${name}": ${err instanceof Error ? err.message : String(err)}`;
@@ -609,12 +605,4 @@ export function oldPodsRunning(newRS: RSOrNone, oldRSs: readonly ReplicaSet[], p
     }
   }
   return false;
-}
-
-export function controllerRef(d: Deployment): { apiVersion: string; kind: string; name: string; uid: string; controller: boolean; blockOwnerDeletion: boolean } {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata?.name ?? '', uid: d.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true };
-}
-
-export function isNamespaceTerminating(err: unknown): boolean {
-  return isApiError(err) && (err.status.details?.causes ?? []).some((c) => (c as { reason?: string }).reason === 'NamespaceTerminating');
 }

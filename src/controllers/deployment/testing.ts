@@ -3,7 +3,9 @@
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { ApiError } from '../../machinery/errors.js';
 import { FakeClock } from '../../client/index.js';
-import type { DeploymentOps, EventSink, SyncDeps } from './sync.js';
+import type { ObjectLike } from '../../client/index.js';
+import type { EventSink } from '../common/index.js';
+import type { DeploymentOps, SyncDeps } from './sync.js';
 import { DeploymentSyncer } from './sync.js';
 import type { MutableReplicaSet } from './util.js';
 
@@ -101,7 +103,7 @@ export class FakeOps implements DeploymentOps {
 
 export class FakeRecorder implements EventSink {
   readonly events: RecordedEvent[] = [];
-  event(_obj: Deployment, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  event(_obj: ObjectLike, type: 'Normal' | 'Warning', reason: string, message: string): void {
     this.events.push({ type, reason, message });
   }
 }

@@ -575,13 +575,17 @@ export function calculateStatus(allRSs: readonly MaybeRS[], newRS: ReplicaSet | 
   const available = availableReplicaCount(allRSs);
   const total = replicaCount(allRSs);
   const unavailable = Math.max(0, total - available);
-  const status: DeploymentStatus = {
+  // Zero counters are left out, as Go's omitempty leaves them out of upstream's JSON.
+  const counters: Record<string, number> = {
     observedGeneration: d.metadata?.generation ?? 0,
     replicas: actualReplicaCount(allRSs),
     updatedReplicas: actualReplicaCount([newRS]),
     readyReplicas: readyReplicaCount(allRSs),
     availableReplicas: available,
     unavailableReplicas: unavailable,
+  };
+  const status: DeploymentStatus = {
+    ...Object.fromEntries(Object.entries(counters).filter(([, v]) => v !== 0)),
     ...(d.status?.collisionCount !== undefined ? { collisionCount: d.status.collisionCount } : {}),
     ...(d.status?.conditions ? { conditions: d.status.conditions.map((c) => ({ ...c })) } : {}),
   };
