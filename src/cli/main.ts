@@ -1,6 +1,7 @@
 // `skiff <command>`: the multicall entry point.
 import { Command } from 'commander';
 import { GIT_VERSION, gitCommit } from '../apiserver/version.js';
+import { addAgentCommand } from './agent.js';
 import { runKubectl } from './kubectl.js';
 import { addServerCommand } from './server.js';
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .version(versionText(), '-v, --version', 'print the version')
     .showHelpAfterError();
   addServerCommand(program);
+  addAgentCommand(program);
   // Declared for --help only: main() hands kubectl its arguments untouched.
   program.command('kubectl').description('Run kubectl against this cluster (KUBECONFIG defaults to the server\'s kubeconfig)').argument('[args...]');
   return program;

@@ -5,7 +5,16 @@ import { createApiServer } from '../apiserver/apiserver.js';
 import { watchStarted, watchStopped } from '../apiserver/metrics.js';
 import { createLogger, startServer, type ServerConfig, type ServerDeps } from '../apiserver/server.js';
 import { startControllerManager } from '../controllers/index.js';
+import { startSimulatedNodes } from '../kubelet/simulated/run.js';
+import { RestClient } from '../client/index.js';
 import { startScheduler } from '../scheduler/run.js';
+import type { SimulatedNodesConfig } from './node-flags.js';
+import { simulatorOptions } from './simulated.js';
+
+/** What `skiff server` runs besides the API server, from flags that are not the server's own. */
+export interface RunServerOptions {
+  simulated?: SimulatedNodesConfig;
+}
 
 /** What `skiff server` plugs into the HTTPS server: the REST handlers over the opened storage. */
 export function serverDeps(config: ServerConfig): ServerDeps {
@@ -43,9 +52,11 @@ function advertisedIP(config: ServerConfig): string {
 const CLIENT_STOP_TIMEOUT_MS = 2000;
 
 /** Starts the server and stops it gracefully on SIGTERM/SIGINT (a second signal exits at once). */
-export async function runServer(config: ServerConfig): Promise<void> {
+export async function runServer(config: ServerConfig, opts: RunServerOptions = {}): Promise<void> {
   const log = createLogger(config.logLevel);
-  if (!config.disableAgent) log.info('no local node yet: running the control plane only (as with --disable-agent)');
+  // Read before the server starts, so a bad stage file fails the command at once.
+  const simOptions = opts.simulated ? simulatorOptions(opts.simulated, config.clusterCidr) : undefined;
+  if (!config.disableAgent && !opts.simulated) log.info('no local node yet: running the control plane only (as with --disable-agent)');
   const server = await startServer(config, { ...serverDeps(config), logger: log });
   // The controller manager (issue 3) and the scheduler (issue 4) are API clients of this server over loopback, as
   // upstream runs them as separate binaries. They start in the background (not awaited, so the signal handlers below
@@ -57,8 +68,11 @@ export async function runServer(config: ServerConfig): Promise<void> {
     },
   );
   const scheduler = startScheduler({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log });
+  const simulated = simOptions
+    ? startSimulatedNodes({ ...simOptions, client: () => RestClient.fromKubeconfig(server.kubeconfigPath), log })
+    : undefined;
   const stopClients = async (): Promise<void> => {
-    const stops = Promise.allSettled([controllers.then((c) => c?.stop()), scheduler.stop()]);
+    const stops = Promise.allSettled([controllers.then((c) => c?.stop()), scheduler.stop(), simulated?.stop()]);
     await Promise.race([stops, new Promise((r) => setTimeout(r, CLIENT_STOP_TIMEOUT_MS).unref())]);
   };
   let signalled = false;

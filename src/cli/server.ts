@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { parseCidr } from '../apiserver/pki/cidr.js';
 import { LOG_LEVELS, type LogLevel } from '../apiserver/log.js';
 import type { ServerConfig } from '../apiserver/server.js';
+import { addNodeOptions, toSimulatedNodesConfig, type RawNodeOptions } from './node-flags.js';
 import { defaultDataDir, defaultKubeconfigPath } from './paths.js';
 
 export const DEFAULT_HTTPS_PORT = 6443;
@@ -85,9 +86,12 @@ export function toServerConfig(raw: RawServerOptions): ServerConfig {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** Simulated nodes of `skiff server` are named sim-node-0, sim-node-1, ... unless --node-name is given. */
+export const SERVER_SIMULATED_NODE_PREFIX = 'sim-node-';
+
 /** Declares `skiff server` and its flags on the program. */
 export function addServerCommand(program: Command): void {
-  program
+  const cmd = program
     .command('server')
     .description('Run the Kubernetes API server')
     .option('--data-dir <dir>', 'folder to hold state', defaultDataDir())
@@ -104,10 +108,11 @@ export function addServerCommand(program: Command): void {
     .option('--cluster-cidr <cidr>', 'IP range for pod IPs', DEFAULT_CLUSTER_CIDR)
     .option('--service-cidr <cidr>', 'IP range for service IPs', DEFAULT_SERVICE_CIDR)
     .option('--disable-controllers <names>', 'controllers not to run (repeat or comma-separate)', collect)
-    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
-    .action(async (opts: RawServerOptions) => {
-      const config = toServerConfig(opts);
-      const { runServer } = await import('./run-server.js');
-      await runServer(config);
-    });
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info');
+  addNodeOptions(cmd).action(async (opts: RawServerOptions & RawNodeOptions) => {
+    const config = toServerConfig(opts);
+    const simulated = toSimulatedNodesConfig(opts, SERVER_SIMULATED_NODE_PREFIX);
+    const { runServer } = await import('./run-server.js');
+    await runServer(config, { ...(simulated ? { simulated } : {}) });
+  });
 }

@@ -1,0 +1,78 @@
+// `skiff agent` flags (k3s's names) -> a validated AgentConfig. The agent joins a cluster run by `skiff server`: so far
+// only with --simulated-nodes N (the containerd kubelet comes later and plugs in as another kind of node in
+// run-agent.ts). The agent itself is loaded only when the command runs.
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { LOG_LEVELS, type LogLevel } from '../apiserver/log.js';
+import { addNodeOptions, defaultNodeName, toSimulatedNodesConfig, type RawNodeOptions, type SimulatedNodesConfig } from './node-flags.js';
+import { defaultDataDir } from './paths.js';
+
+export interface RawAgentOptions extends RawNodeOptions {
+  server?: string;
+  token?: string;
+  tokenFile?: string;
+  dataDir?: string;
+  clusterCidr?: string;
+  logLevel?: string;
+}
+
+export interface AgentConfig {
+  /** https://host:port of a `skiff server`. */
+  server: string;
+  /** The server's --token, sent as a bearer token. */
+  token: string;
+  dataDir: string;
+  /** The agent's node name (--node-name, default the hostname). */
+  nodeName: string;
+  /** Where simulated nodes without spec.podCIDR take pod IPs from. */
+  clusterCidr: string;
+  logLevel: LogLevel;
+  simulated?: SimulatedNodesConfig;
+}
+
+export function toAgentConfig(raw: RawAgentOptions): AgentConfig {
+  if (!raw.server) throw new Error('skiff agent: --server is required (e.g. --server https://127.0.0.1:6443)');
+  let url: URL;
+  try {
+    url = new URL(raw.server);
+  } catch {
+    throw new Error(`invalid --server ${JSON.stringify(raw.server)}: not a URL`);
+  }
+  if (url.protocol !== 'https:') throw new Error(`invalid --server ${JSON.stringify(raw.server)}: must be https://`);
+  let token = raw.token;
+  if (token === undefined && raw.tokenFile) token = readFileSync(resolve(raw.tokenFile), 'utf8').trim();
+  if (!token || token.trim() === '') throw new Error('skiff agent: --token (or --token-file) is required: the server\'s --token');
+  const logLevel = (raw.logLevel ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new Error(`invalid --log-level ${JSON.stringify(raw.logLevel)}: must be one of ${LOG_LEVELS.join(', ')}`);
+  const nodeName = raw.nodeName ?? defaultNodeName();
+  const simulated = toSimulatedNodesConfig({ ...raw, nodeName }, `${nodeName}-`);
+  if (!simulated) throw new Error('skiff agent: only simulated nodes are supported so far: pass --simulated-nodes N (N >= 1)');
+  return {
+    server: url.origin,
+    token,
+    dataDir: resolve(raw.dataDir ?? defaultDataDir()),
+    nodeName,
+    clusterCidr: raw.clusterCidr ?? '198.18.0.0/16',
+    logLevel: logLevel as LogLevel,
+    simulated,
+  };
+}
+
+/** Declares `skiff agent` and its flags on the program. */
+export function addAgentCommand(program: Command): void {
+  const cmd = program
+    .command('agent')
+    .description('Run a node agent that joins a skiff server')
+    .addOption(new Option('-s, --server <url>', 'server to connect to, e.g. https://10.0.0.1:6443').env('SKIFF_URL'))
+    .addOption(new Option('-t, --token <token>', 'the server\'s --token').env('SKIFF_TOKEN'))
+    .addOption(new Option('--token-file <file>', 'file holding the token').env('SKIFF_TOKEN_FILE'))
+    .option('-d, --data-dir <dir>', 'folder to hold state', defaultDataDir())
+    .option('--cluster-cidr <cidr>', 'pod IP range simulated nodes draw from until they have a spec.podCIDR', '198.18.0.0/16')
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info');
+  addNodeOptions(cmd).action(async (opts: RawAgentOptions) => {
+    const config = toAgentConfig(opts);
+    const { runAgent } = await import('./run-agent.js');
+    await runAgent(config);
+  });
+}
