@@ -11,6 +11,7 @@ import { groupStrategies } from './registry/group-strategies.js';
 import { builtinConverters } from './registry/converters.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { NamespaceCache } from './admission/namespace-cache.js';
+import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
 import { csrRequester } from './registry/certificatesigningrequests/strategy.js';
 import { ServiceAllocator, firstServiceIP } from './registry/services/allocator.js';
 import { parseCidr } from './pki/cidr.js';
@@ -32,6 +33,9 @@ export interface ApiServerOptions {
   registerLongRunning(close: () => void): () => void;
   onWatchStart?(resource: string, group: string): void;
   onWatchStop?(resource: string, group: string): void;
+  /** --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds (300 each). */
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
 }
 
 export interface ApiServer {
@@ -66,7 +70,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     storage,
     strategies,
     converters: builtinConverters as ReadonlyMap<string, Converter>,
-    mutating: [lifecycle, allocator, csrRequester],
+    mutating: [lifecycle, allocator, csrRequester, new DefaultTolerationSeconds(opts.defaultNotReadyTolerationSeconds, opts.defaultUnreachableTolerationSeconds)],
     now,
   });
   late.registry = registry;

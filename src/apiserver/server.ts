@@ -52,6 +52,9 @@ export interface ServerConfig {
   serviceCidr: string;
   disableControllers: string[];
   logLevel: LogLevel;
+  /** k3s's --kube-apiserver-arg / --kube-controller-manager-arg: "name=value" flags for those components. */
+  kubeApiserverArgs?: string[];
+  kubeControllerManagerArgs?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ import { networkInterfaces } from 'node:os';
 import { createApiServer } from '../apiserver/apiserver.js';
 import { watchStarted, watchStopped } from '../apiserver/metrics.js';
 import { createLogger, startServer, type ServerConfig, type ServerDeps } from '../apiserver/server.js';
-import { startControllerManager } from '../controllers/index.js';
+import { parseApiServerArgs } from '../apiserver/args.js';
+import { parseControllerManagerArgs, startControllerManager } from '../controllers/index.js';
 import { startSimulatedNodes } from '../kubelet/simulated/run.js';
 import { RestClient } from '../client/index.js';
 import { startScheduler } from '../scheduler/run.js';
@@ -28,6 +29,7 @@ export function serverDeps(config: ServerConfig): ServerDeps {
         registerLongRunning: (close) => ctx.lifecycle.registerLongRunning(close),
         onWatchStart: watchStarted,
         onWatchStop: watchStopped,
+        ...parseApiServerArgs(config.kubeApiserverArgs ?? []),
       });
       ctx.lifecycle.onShutdown('api-server', () => api.close());
       return api.handler;
@@ -61,7 +63,12 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
   // The controller manager (issue 3) and the scheduler (issue 4) are API clients of this server over loopback, as
   // upstream runs them as separate binaries. They start in the background (not awaited, so the signal handlers below
   // are in place as soon as the server is ready) and stop first on shutdown, while the server still answers them.
-  const controllers = startControllerManager({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log }).catch(
+  const controllers = startControllerManager({
+    kubeconfigPath: server.kubeconfigPath,
+    disabled: config.disableControllers,
+    log,
+    options: parseControllerManagerArgs(config.kubeControllerManagerArgs ?? []),
+  }).catch(
     (err: unknown) => {
       log.error('controller manager failed to start', { err });
       return undefined;

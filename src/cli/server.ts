@@ -8,6 +8,8 @@ import { LOG_LEVELS, type LogLevel } from '../apiserver/log.js';
 import type { ServerConfig } from '../apiserver/server.js';
 import { addNodeOptions, toSimulatedNodesConfig, type RawNodeOptions } from './node-flags.js';
 import { defaultDataDir, defaultKubeconfigPath } from './paths.js';
+import { parseApiServerArgs } from '../apiserver/args.js';
+import { parseControllerManagerArgs } from '../controllers/options.js';
 
 export const DEFAULT_HTTPS_PORT = 6443;
 export const DEFAULT_CLUSTER_CIDR = '198.18.0.0/16';
@@ -28,6 +30,8 @@ export interface RawServerOptions {
   serviceCidr?: string;
   disableControllers?: string[];
   logLevel?: string;
+  kubeApiserverArg?: string[];
+  kubeControllerManagerArg?: string[];
 }
 
 function checkIp(flag: string, value: string): string {
@@ -79,6 +83,14 @@ export function toServerConfig(raw: RawServerOptions): ServerConfig {
     disableControllers: (raw.disableControllers ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== ''),
     logLevel: logLevel as LogLevel,
   };
+  if (raw.kubeApiserverArg?.length) {
+    parseApiServerArgs(raw.kubeApiserverArg);
+    config.kubeApiserverArgs = raw.kubeApiserverArg;
+  }
+  if (raw.kubeControllerManagerArg?.length) {
+    parseControllerManagerArgs(raw.kubeControllerManagerArg);
+    config.kubeControllerManagerArgs = raw.kubeControllerManagerArg;
+  }
   if (raw.advertiseAddress !== undefined) config.advertiseAddress = checkIp('--advertise-address', raw.advertiseAddress);
   if (raw.token !== undefined) config.token = raw.token;
   return config;
@@ -108,6 +120,8 @@ export function addServerCommand(program: Command): void {
     .option('--cluster-cidr <cidr>', 'IP range for pod IPs', DEFAULT_CLUSTER_CIDR)
     .option('--service-cidr <cidr>', 'IP range for service IPs', DEFAULT_SERVICE_CIDR)
     .option('--disable-controllers <names>', 'controllers not to run (repeat or comma-separate)', collect)
+    .option('--kube-apiserver-arg <flag=value>', 'customized flag for the API server, e.g. default-unreachable-toleration-seconds=30 (repeatable)', collect)
+    .option('--kube-controller-manager-arg <flag=value>', 'customized flag for the controller manager, e.g. node-monitor-grace-period=20s (repeatable)', collect)
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info');
   addNodeOptions(cmd).action(async (opts: RawServerOptions & RawNodeOptions) => {
     const config = toServerConfig(opts);

@@ -7,8 +7,12 @@ import { serviceAccountControllerDescriptor } from './serviceaccount/serviceacco
 import { replicaSetControllerDescriptor, replicationControllerDescriptor } from './replicaset/replicaset-controller.js';
 import { jobControllerDescriptor } from './job/job-controller.js';
 import { deploymentControllerDescriptor } from './deployment/deployment-controller.js';
+import type { ControllerOptions } from './options.js';
+import { nodeLifecycleControllerDescriptor } from './nodelifecycle/node-lifecycle-controller.js';
+import { taintEvictionControllerDescriptor } from './nodelifecycle/taint-eviction-controller.js';
 
 export * from './manager.js';
+export * from './options.js';
 
 /** Every controller this server has, by upstream's --controllers name. */
 export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
@@ -18,6 +22,8 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   replicationControllerDescriptor,
   jobControllerDescriptor,
   deploymentControllerDescriptor,
+  nodeLifecycleControllerDescriptor,
+  taintEvictionControllerDescriptor,
 ];
 
 export interface StartControllersOptions {
@@ -26,12 +32,13 @@ export interface StartControllersOptions {
   disabled: readonly string[];
   log: Logger;
   leaderElection?: LeaderElectionOptions | false;
+  options?: ControllerOptions;
 }
 
 /** Start the controller manager; call stop() on the result before the server's storage closes. */
 export async function startControllerManager(opts: StartControllersOptions): Promise<{ manager: ControllerManager; stop: () => Promise<void> }> {
   const client = await RestClient.fromKubeconfig(opts.kubeconfigPath);
-  const manager = new ControllerManager({ client, controllers: BUILTIN_CONTROLLERS, disabled: opts.disabled, leaderElection: opts.leaderElection, log: opts.log });
+  const manager = new ControllerManager({ client, controllers: BUILTIN_CONTROLLERS, disabled: opts.disabled, leaderElection: opts.leaderElection, log: opts.log, options: opts.options });
   manager.start();
   return {
     manager,

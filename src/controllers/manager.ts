@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../apiserver/log.js';
 import { LeaderElector, SharedInformerFactory, realClock, type Clock, type RestClient } from '../client/index.js';
+import type { ControllerOptions } from './options.js';
 
 /** What every controller gets when the manager starts it. */
 export interface ControllerContext {
@@ -13,6 +14,8 @@ export interface ControllerContext {
   informers: SharedInformerFactory;
   clock: Clock;
   log: Logger;
+  /** kube-controller-manager flag values (--kube-controller-manager-arg); unset fields take upstream's defaults. */
+  options?: ControllerOptions;
 }
 
 /** A started controller: `run` works until `signal` aborts and resolves once it has stopped. */
@@ -44,6 +47,7 @@ export interface ControllerManagerOptions {
   leaderElection?: LeaderElectionOptions | false;
   clock?: Clock;
   log: Logger;
+  options?: ControllerOptions;
 }
 
 /** The Lease kube-controller-manager holds in kube-system. */
@@ -126,7 +130,7 @@ export class ControllerManager {
   /** Run every enabled controller on a fresh informer factory until `signal` aborts. */
   private async lead(signal: AbortSignal): Promise<void> {
     const informers = new SharedInformerFactory(this.opts.client, { clock: this.clock });
-    const ctx = { client: this.opts.client, informers, clock: this.clock, log: this.opts.log };
+    const ctx = { client: this.opts.client, informers, clock: this.clock, log: this.opts.log, options: this.opts.options ?? {} };
     const controllers = this.enabled.map((d) => ({ name: d.name, controller: d.create(ctx) }));
     informers.start();
     const runs = controllers.map(({ name, controller }) =>

@@ -1,0 +1,107 @@
+// kube-controller-manager's flags that skiff's controllers honour, passed as k3s does: `skiff server
+// --kube-controller-manager-arg node-monitor-grace-period=20s`. Every value is optional; unset ones take upstream's
+// defaults (the DEFAULT_* constants below).
+
+/** Flag values the controllers read (durations in milliseconds). */
+export interface ControllerOptions {
+  /** --node-monitor-period: how often the node lifecycle controller checks node health (5s). */
+  nodeMonitorPeriodMs?: number;
+  /** --node-monitor-grace-period: a node whose Lease and status are not renewed this long turns Unknown (40s). */
+  nodeMonitorGracePeriodMs?: number;
+  /** --node-startup-grace-period: grace for a node that never posted status (1m). */
+  nodeStartupGracePeriodMs?: number;
+  /** --node-eviction-rate: nodes per second tainted for eviction in a healthy zone (0.1). */
+  nodeEvictionRate?: number;
+  /** --secondary-node-eviction-rate: the same in a partially disrupted large zone (0.01). */
+  secondaryNodeEvictionRate?: number;
+  /** --large-cluster-size-threshold: zones with more nodes than this use the secondary rate when disrupted (50). */
+  largeClusterSizeThreshold?: number;
+  /** --unhealthy-zone-threshold: fraction of not-ready nodes (at least 3) that makes a zone PartiallyDisrupted (0.55). */
+  unhealthyZoneThreshold?: number;
+  /** --horizontal-pod-autoscaler-sync-period (15s). */
+  hpaSyncPeriodMs?: number;
+  /** --horizontal-pod-autoscaler-tolerance (0.1). */
+  hpaTolerance?: number;
+  /** --horizontal-pod-autoscaler-downscale-stabilization (5m). */
+  hpaDownscaleStabilizationMs?: number;
+  /** --horizontal-pod-autoscaler-cpu-initialization-period (5m). */
+  hpaCpuInitializationPeriodMs?: number;
+  /** --horizontal-pod-autoscaler-initial-readiness-delay (30s). */
+  hpaInitialReadinessDelayMs?: number;
+}
+
+export const DEFAULT_NODE_MONITOR_PERIOD_MS = 5_000;
+export const DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS = 40_000;
+export const DEFAULT_NODE_STARTUP_GRACE_PERIOD_MS = 60_000;
+export const DEFAULT_NODE_EVICTION_RATE = 0.1;
+export const DEFAULT_SECONDARY_NODE_EVICTION_RATE = 0.01;
+export const DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD = 50;
+export const DEFAULT_UNHEALTHY_ZONE_THRESHOLD = 0.55;
+export const DEFAULT_HPA_SYNC_PERIOD_MS = 15_000;
+export const DEFAULT_HPA_TOLERANCE = 0.1;
+export const DEFAULT_HPA_DOWNSCALE_STABILIZATION_MS = 300_000;
+export const DEFAULT_HPA_CPU_INITIALIZATION_PERIOD_MS = 300_000;
+export const DEFAULT_HPA_INITIAL_READINESS_DELAY_MS = 30_000;
+
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A Go duration ("40s", "1m30s", "500ms", "0") in milliseconds; throws on anything else. */
+export function parseGoDuration(text: string): number {
+  const s = text.trim();
+  if (s === '0') return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    total += Number(m[1]) * UNITS[m[2]];
+    matched = re.lastIndex;
+  }
+  if (matched === 0 || matched !== s.length) throw new Error(`invalid duration ${JSON.stringify(text)}`);
+  return total;
+}
+
+type Parser = (value: string) => number;
+const duration: Parser = parseGoDuration;
+const float: Parser = (v) => {
+  if (!/^\d+(\.\d*)?$|^\.\d+$/.test(v.trim())) throw new Error(`invalid number ${JSON.stringify(v)}`);
+  return Number(v);
+};
+const int: Parser = (v) => {
+  if (!/^\d+$/.test(v.trim())) throw new Error(`invalid integer ${JSON.stringify(v)}`);
+  return Number(v);
+};
+
+const FLAGS: Record<string, [keyof ControllerOptions, Parser]> = {
+  'node-monitor-period': ['nodeMonitorPeriodMs', duration],
+  'node-monitor-grace-period': ['nodeMonitorGracePeriodMs', duration],
+  'node-startup-grace-period': ['nodeStartupGracePeriodMs', duration],
+  'node-eviction-rate': ['nodeEvictionRate', float],
+  'secondary-node-eviction-rate': ['secondaryNodeEvictionRate', float],
+  'large-cluster-size-threshold': ['largeClusterSizeThreshold', int],
+  'unhealthy-zone-threshold': ['unhealthyZoneThreshold', float],
+  'horizontal-pod-autoscaler-sync-period': ['hpaSyncPeriodMs', duration],
+  'horizontal-pod-autoscaler-tolerance': ['hpaTolerance', float],
+  'horizontal-pod-autoscaler-downscale-stabilization': ['hpaDownscaleStabilizationMs', duration],
+  'horizontal-pod-autoscaler-cpu-initialization-period': ['hpaCpuInitializationPeriodMs', duration],
+  'horizontal-pod-autoscaler-initial-readiness-delay': ['hpaInitialReadinessDelayMs', duration],
+};
+
+/** The flag names accepted in --kube-controller-manager-arg. */
+export const CONTROLLER_MANAGER_FLAGS: readonly string[] = Object.keys(FLAGS);
+
+/** `name=value` items (a leading "--" is allowed) → options; throws naming the item at fault. */
+export function parseControllerManagerArgs(args: readonly string[]): ControllerOptions {
+  const out: ControllerOptions = {};
+  for (const arg of args) {
+    const m = /^(?:--)?([a-z0-9-]+)=(.*)$/.exec(arg.trim());
+    if (!m) throw new Error(`invalid --kube-controller-manager-arg ${JSON.stringify(arg)}: expected name=value`);
+    const flag = FLAGS[m[1]];
+    if (!flag) throw new Error(`invalid --kube-controller-manager-arg ${JSON.stringify(arg)}: unknown flag --${m[1]} (known: ${CONTROLLER_MANAGER_FLAGS.join(', ')})`);
+    try {
+      out[flag[0]] = flag[1](m[2]);
+    } catch (e) {
+      throw new Error(`invalid --kube-controller-manager-arg ${JSON.stringify(arg)}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
