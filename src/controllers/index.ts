@@ -10,6 +10,7 @@ import { deploymentControllerDescriptor } from './deployment/deployment-controll
 import type { ControllerOptions } from './options.js';
 import { nodeLifecycleControllerDescriptor } from './nodelifecycle/node-lifecycle-controller.js';
 import { taintEvictionControllerDescriptor } from './nodelifecycle/taint-eviction-controller.js';
+import { cronJobControllerDescriptor } from './cronjob/cronjob-controller.js';
 
 export * from './manager.js';
 export * from './options.js';
@@ -24,6 +25,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   deploymentControllerDescriptor,
   nodeLifecycleControllerDescriptor,
   taintEvictionControllerDescriptor,
+  cronJobControllerDescriptor,
 ];
 
 export interface StartControllersOptions {
