@@ -510,7 +510,10 @@ export class JobController implements Controller {
     const ref = getControllerOf(pod);
     if (ref) {
       const job = this.resolveControllerRef(pod.metadata?.namespace, ref);
-      if (!job) return;
+      if (!job) {
+        if (ref.kind === JOB_KIND.kind && hasJobTrackingFinalizer(pod)) this.orphanQueue.add(metaNamespaceKey(pod));
+        return;
+      }
       this.expectations.creationObserved(metaNamespaceKey(job));
       this.enqueue(job, this.batchMs);
       return;
@@ -538,7 +541,11 @@ export class JobController implements Controller {
     }
     if (curRef) {
       const job = this.resolveControllerRef(cur.metadata?.namespace, curRef);
-      if (!job) return;
+      if (!job) {
+        // Its Job is gone (maybe deleted before this update reached the cache): the finalizer must not outlive it.
+        if (curRef.kind === JOB_KIND.kind && hasJobTrackingFinalizer(cur)) this.orphanQueue.add(metaNamespaceKey(cur));
+        return;
+      }
       if (finalizerRemoved) this.finalizerExpectations.observed(metaNamespaceKey(job), cur.metadata?.uid ?? '');
       this.enqueue(job, this.batchMs);
       return;
@@ -607,7 +614,16 @@ export class JobController implements Controller {
     if (ref) {
       // Owned by something other than a batch/v1 Job: not ours to touch.
       if (ref.kind !== JOB_KIND.kind || ref.apiVersion !== JOB_KIND.apiVersion) return;
-      const job = this.resolveControllerRef(namespace, ref);
+      let job = this.resolveControllerRef(namespace, ref);
+      if (!job && ref.name) {
+        // The cache may not know the Job yet: ask the server before taking the finalizer away.
+        try {
+          const live = await this.jobs.get(ref.name, { namespace });
+          if (live.metadata?.uid === ref.uid) job = live;
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      }
       if (job && !isJobFinished(job)) return; // adopted, the Job's sync handles it
     }
     if (!hasJobTrackingFinalizer(pod)) return;
