@@ -137,3 +137,80 @@ describe('node lifecycle with kubectl', () => {
     await eventually('taints removed', async () => (await taintsOf('silent')).length === 0, 20_000);
   });
 });
+
+// With simulated nodes (two zones) and a Deployment: the node running the pod stops heartbeating (annotation
+// skiff.dev/stop-heartbeat), is tainted unreachable, the pod is evicted after its 2 s toleration and the ReplicaSet
+// puts a replacement on the healthy node.
+describe('node lifecycle with simulated nodes and a Deployment', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer({
+      args: [
+        '--simulated-nodes',
+        '2',
+        '--simulated-zones',
+        '2',
+        '--simulated-renew-interval',
+        '500ms',
+        '--kube-controller-manager-arg',
+        'node-monitor-grace-period=3s',
+        '--kube-controller-manager-arg',
+        'node-monitor-period=500ms',
+      ],
+    });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  test('pods of a failed node are evicted after tolerationSeconds and recreated on another node', async () => {
+    await ok(
+      srv,
+      ['apply', '-f', '-'],
+      `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      tolerations:
+      - key: node.kubernetes.io/unreachable
+        operator: Exists
+        effect: NoExecute
+        tolerationSeconds: 2
+      containers:
+      - name: c
+        image: busybox
+`,
+    );
+    const running = async () =>
+      (await ok(srv, ['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.phase} {.metadata.deletionTimestamp}{"\\n"}{end}']))
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' '));
+    await eventually('one running pod', async () => (await running()).some((p) => p[2] === 'Running' && !p[3]), 60_000);
+    const [first] = (await running()).filter((p) => p[2] === 'Running');
+    const [podName, failedNode] = first;
+    await ok(srv, ['annotate', 'node', failedNode, 'skiff.dev/stop-heartbeat=true']);
+
+    await eventually(`${failedNode} Unknown and tainted`, async () => {
+      const t = await ok(srv, ['get', 'node', failedNode, '-o', 'jsonpath={range .spec.taints[*]}{.key}:{.effect} {end}']);
+      return t.includes('node.kubernetes.io/unreachable:NoExecute');
+    }, 40_000);
+    assert.match(await ok(srv, ['get', 'node', failedNode]), /NotReady/);
+    await eventually('a replacement running elsewhere', async () => {
+      const pods = await running();
+      return pods.some((p) => p[0] !== podName && p[1] !== failedNode && p[2] === 'Running' && !p[3]);
+    }, 60_000);
+    const old = await srv.kubectl(['get', 'pod', podName, '-o', 'jsonpath={range .status.conditions[?(@.type=="DisruptionTarget")]}{.reason}{end}']);
+    if (old.code === 0) assert.equal(old.stdout.trim(), 'DeletionByTaintManager');
+    assert.equal((await ok(srv, ['get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}'])).trim(), '1');
+  });
+});
