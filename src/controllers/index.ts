@@ -11,6 +11,7 @@ import type { ControllerOptions } from './options.js';
 import { nodeLifecycleControllerDescriptor } from './nodelifecycle/node-lifecycle-controller.js';
 import { taintEvictionControllerDescriptor } from './nodelifecycle/taint-eviction-controller.js';
 import { cronJobControllerDescriptor } from './cronjob/cronjob-controller.js';
+import { ttlAfterFinishedControllerDescriptor } from './ttlafterfinished/ttl-after-finished-controller.js';
 
 export * from './manager.js';
 export * from './options.js';
@@ -26,6 +27,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   nodeLifecycleControllerDescriptor,
   taintEvictionControllerDescriptor,
   cronJobControllerDescriptor,
+  ttlAfterFinishedControllerDescriptor,
 ];
 
 export interface StartControllersOptions {
