@@ -4,6 +4,7 @@ import { RestClient } from '../client/index.js';
 import { ControllerManager, type ControllerDescriptor, type LeaderElectionOptions } from './manager.js';
 import { namespaceControllerDescriptor } from './namespace/namespace-controller.js';
 import { serviceAccountControllerDescriptor } from './serviceaccount/serviceaccount-controller.js';
+import { garbageCollectorDescriptor } from './garbagecollector/garbagecollector.js';
 import { replicaSetControllerDescriptor, replicationControllerDescriptor } from './replicaset/replicaset-controller.js';
 import { jobControllerDescriptor } from './job/job-controller.js';
 import { deploymentControllerDescriptor } from './deployment/deployment-controller.js';
@@ -28,6 +29,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   taintEvictionControllerDescriptor,
   cronJobControllerDescriptor,
   ttlAfterFinishedControllerDescriptor,
+  garbageCollectorDescriptor,
 ];
 
 export interface StartControllersOptions {

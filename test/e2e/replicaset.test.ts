@@ -1,6 +1,8 @@
-// ReplicaSets inside the real `skiff server`, driven by the real kubectl: pods are created with the controller
-// reference, a deleted pod is replaced, `kubectl scale rs` scales both ways. No node runs pods yet, so the test marks
-// pods ready itself through the status subresource.
+// ReplicaSets and the garbage collector inside the real `skiff server`, driven by the real kubectl: pods are created
+// with the controller reference, a deleted pod is replaced, `kubectl scale rs` scales both ways; `kubectl delete rs`
+// removes the pods (background), `--cascade=orphan` leaves them without owner references, `--cascade=foreground`
+// deletes them before the ReplicaSet goes. No node runs pods yet, so the test marks pods ready itself through the
+// status subresource.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer, eventually } from './harness.js';
@@ -86,5 +88,43 @@ describe('ReplicaSet controller in skiff server (kubectl)', () => {
     const events = await ok(srv, ['get', 'events', '-n', 'rs-e2e', '--field-selector', 'involvedObject.name=web', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
     assert.match(events, /SuccessfulCreate/);
     assert.match(events, /SuccessfulDelete/);
+  });
+
+  test('kubectl delete rs: background removes the pods; --cascade=orphan keeps them without owner references', async () => {
+    await ok(srv, ['apply', '-f', '-'], replicaSetYaml('rs-e2e', 'bg', 2));
+    await eventually('2 pods', async () => (await podNames(srv, 'rs-e2e', 'app=bg')).length === 2);
+    await ok(srv, ['delete', 'rs', 'bg', '-n', 'rs-e2e']);
+    await eventually('pods garbage-collected', async () => (await podNames(srv, 'rs-e2e', 'app=bg')).length === 0);
+
+    await ok(srv, ['apply', '-f', '-'], replicaSetYaml('rs-e2e', 'orph', 2));
+    await eventually('2 pods', async () => (await podNames(srv, 'rs-e2e', 'app=orph')).length === 2);
+    const pods = await podNames(srv, 'rs-e2e', 'app=orph');
+    await ok(srv, ['delete', 'rs', 'orph', '-n', 'rs-e2e', '--cascade=orphan']);
+    assert.equal((await srv.kubectl(['get', 'rs', 'orph', '-n', 'rs-e2e'])).code, 1, 'the ReplicaSet is gone');
+    await eventually('owner references removed', async () => {
+      const refs = await ok(srv, ['get', 'pods', '-n', 'rs-e2e', '-l', 'app=orph', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.ownerReferences}{"\\n"}{end}']);
+      return refs.trim().split('\n').sort().join(',') === pods.map((p) => `${p}=`).join(',');
+    });
+    assert.deepEqual(await podNames(srv, 'rs-e2e', 'app=orph'), pods, 'the same pods are still there');
+  });
+
+  test('kubectl delete rs --cascade=foreground: the ReplicaSet stays until its pods are gone', async () => {
+    await ok(srv, ['apply', '-f', '-'], replicaSetYaml('rs-e2e', 'fg', 2));
+    await eventually('2 pods', async () => (await podNames(srv, 'rs-e2e', 'app=fg')).length === 2);
+    const [held, other] = await podNames(srv, 'rs-e2e', 'app=fg');
+    // One pod is held by a finalizer, so the foreground deletion has to wait for it.
+    await ok(srv, ['patch', 'pod', held, '-n', 'rs-e2e', '--type=merge', '-p', '{"metadata":{"finalizers":["example.com/hold"]}}']);
+    await ok(srv, ['delete', 'rs', 'fg', '-n', 'rs-e2e', '--cascade=foreground', '--wait=false']);
+    await eventually('the free pod deleted, the held one terminating', async () => {
+      const r = await srv.kubectl(['get', 'pod', other, '-n', 'rs-e2e']);
+      const ts = await ok(srv, ['get', 'pod', held, '-n', 'rs-e2e', '-o', 'jsonpath={.metadata.deletionTimestamp}']);
+      return r.code === 1 && ts.trim() !== '';
+    });
+    const rs = JSON.parse(await ok(srv, ['get', 'rs', 'fg', '-n', 'rs-e2e', '-o', 'json'])) as { metadata: { finalizers?: string[]; deletionTimestamp?: string } };
+    assert.deepEqual(rs.metadata.finalizers, ['foregroundDeletion']);
+    assert.ok(rs.metadata.deletionTimestamp, 'the ReplicaSet waits, marked for deletion');
+    await ok(srv, ['patch', 'pod', held, '-n', 'rs-e2e', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    await eventually('the ReplicaSet gone after its pods', async () => (await srv.kubectl(['get', 'rs', 'fg', '-n', 'rs-e2e'])).code === 1);
+    assert.deepEqual(await podNames(srv, 'rs-e2e', 'app=fg'), []);
   });
 });

@@ -43,6 +43,12 @@ const GENERATION_TRACKED = new Set([
   'admissionregistration.k8s.io/validatingwebhookconfigurations',
 ]);
 
+/**
+ * Kinds whose dependents are orphaned when deleted without a propagation policy, for backwards compatibility as
+ * upstream keeps it: core/v1 ReplicationControllers and batch/v1 Jobs (only those versions are served here).
+ */
+const ORPHAN_BY_DEFAULT = new Set(['/replicationcontrollers', 'batch/jobs']);
+
 /** Stored version for resources served in more than one (group, version). */
 const STORED_AS: Record<string, { group: string; version: string; resource: string }> = {
   'autoscaling/v1/horizontalpodautoscalers': { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' },
@@ -87,6 +93,7 @@ export class Registry {
         ttlSeconds: info.group === '' && info.resource === 'events' ? (opts.eventTTLSeconds ?? EVENT_TTL_SECONDS) : undefined,
         gracefulDeletion: info.group === '' && info.resource === 'pods' ? podGracePeriod : undefined,
         deletionHooks: info.group === '' && info.resource === 'namespaces' ? namespaceDeletion : undefined,
+        defaultGarbageCollectionPolicy: ORPHAN_BY_DEFAULT.has(key) ? 'OrphanDependents' : 'DeleteDependents',
       });
       this.stores.set(key, store);
       this.served.set(gvr, { info, store });

@@ -138,6 +138,32 @@ describe('generic store', () => {
     await rejects(s.delete('default', 'p', {}, ctx), 404);
   });
 
+  test('propagation policies set the orphan / foregroundDeletion finalizers as upstream decides them', async () => {
+    const s = configMapStore();
+    const fin = async (name: string) => (await s.get('default', name)).metadata.finalizers;
+    await s.create('default', cm('o'), ctx);
+    assert.deepEqual((await s.delete('default', 'o', { propagationPolicy: 'Orphan' }, ctx)).object.metadata.finalizers, ['orphan']);
+    // A second delete with another policy swaps the finalizer; without a policy the existing one stays.
+    await s.delete('default', 'o', { propagationPolicy: 'Foreground' }, ctx);
+    assert.deepEqual(await fin('o'), ['foregroundDeletion']);
+    await s.delete('default', 'o', {}, ctx);
+    assert.deepEqual(await fin('o'), ['foregroundDeletion']);
+    await s.delete('default', 'o', { orphanDependents: true }, ctx);
+    assert.deepEqual(await fin('o'), ['orphan']);
+    // Background drops both: nothing holds the object any more, so it goes.
+    assert.equal((await s.delete('default', 'o', { propagationPolicy: 'Background' }, ctx)).deleted, true);
+    await s.create('default', { ...cm('k'), metadata: { name: 'k', finalizers: ['example.com/hold'] } }, ctx);
+    await s.delete('default', 'k', { propagationPolicy: 'Foreground' }, ctx);
+    assert.deepEqual(await fin('k'), ['example.com/hold', 'foregroundDeletion']);
+    await s.delete('default', 'k', { propagationPolicy: 'Background' }, ctx);
+    assert.deepEqual(await fin('k'), ['example.com/hold']);
+
+    // core/v1 ReplicationControllers orphan by default.
+    const rcs = new Store({ info: findResource('', 'v1', 'replicationcontrollers')!, storage: openMemoryStorage(), strategy: { validate: () => [] }, defaultGarbageCollectionPolicy: 'OrphanDependents' });
+    await rcs.create('default', { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'rc' } }, ctx);
+    assert.deepEqual((await rcs.delete('default', 'rc', {}, ctx)).object.metadata.finalizers, ['orphan']);
+  });
+
   test('dry run writes nothing', async () => {
     const s = configMapStore();
     await s.create('default', cm('d'), { user, dryRun: true });

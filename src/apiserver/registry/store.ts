@@ -7,7 +7,7 @@ import { apiVersionOf, deepClone, isPlainObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/catalog.js';
 import { storagePrefix } from '../../api/catalog.js';
 import { ApiError, fieldErr, type FieldError } from '../../machinery/errors.js';
-import { validateObjectMeta, validateObjectMetaUpdate } from '../../machinery/validation.js';
+import { FINALIZER_DELETE_DEPENDENTS as FINALIZER_FOREGROUND, FINALIZER_ORPHAN_DEPENDENTS as FINALIZER_ORPHAN, validateObjectMeta, validateObjectMetaUpdate } from '../../machinery/validation.js';
 import type { KeyValue, Storage, Watch } from '../../storage/types.js';
 import { StorageError, isStorageError } from '../../storage/types.js';
 import type { Strategy } from './strategy.js';
@@ -29,6 +29,8 @@ export interface StoreOptions {
   ttlSeconds?: number;
   /** Graceful deletion (pods): returns the grace period to apply, or 0 for immediate deletion. */
   gracefulDeletion?: (obj: KubeObject, requested: number | undefined) => number;
+  /** What deleting without a propagation policy does to dependents (upstream's DefaultGarbageCollectionPolicy). */
+  defaultGarbageCollectionPolicy?: 'OrphanDependents' | 'DeleteDependents';
   /** Kind-specific deletion blockers beyond metadata.finalizers (namespaces: spec.finalizers). */
   deletionHooks?: {
     blocksDeletion(obj: KubeObject): boolean;
@@ -537,11 +539,7 @@ export class Store {
    * removing it. Returns the marked object, `current` when already marked the same way, or undefined to delete now.
    */
   private markForDeletion(current: KubeObject, opts: DeleteOptions): KubeObject | undefined {
-    const finalizers = new Set(current.metadata.finalizers ?? []);
-    const policy = opts.propagationPolicy ?? (opts.orphanDependents ? 'Orphan' : undefined);
-    if (policy === 'Orphan') finalizers.add('orphan');
-    if (policy === 'Foreground') finalizers.add('foregroundDeletion');
-    if (policy && policy !== 'Orphan') finalizers.delete('orphan');
+    const finalizers = this.deletionFinalizers(current, opts);
     const grace = this.opts.gracefulDeletion?.(current, opts.gracePeriodSeconds) ?? 0;
     const blocked = this.opts.deletionHooks?.blocksDeletion(current) ?? false;
     if (finalizers.size === 0 && grace === 0 && !blocked) {
@@ -565,6 +563,35 @@ export class Store {
     }
     if (!next.metadata.finalizers.length) delete next.metadata.finalizers;
     return sameContent(next, current) ? current : next;
+  }
+
+  /**
+   * Upstream's deletionFinalizersForGarbageCollection: the object's finalizers with `orphan` / `foregroundDeletion`
+   * decided afresh. An explicit orphanDependents or propagationPolicy decides; without one, a GC finalizer already on
+   * the object stays; otherwise the kind's default policy (orphan for core/v1 ReplicationControllers and batch/v1 Jobs).
+   */
+  private deletionFinalizers(current: KubeObject, opts: DeleteOptions): Set<string> {
+    const existing = current.metadata.finalizers ?? [];
+    const finalizers = new Set(existing.filter((f) => f !== FINALIZER_ORPHAN && f !== FINALIZER_FOREGROUND));
+    const fromObject = existing.find((f) => f === FINALIZER_ORPHAN || f === FINALIZER_FOREGROUND);
+    let orphan: boolean;
+    let foreground: boolean;
+    if (opts.orphanDependents !== undefined) {
+      orphan = opts.orphanDependents;
+      foreground = false;
+    } else if (opts.propagationPolicy !== undefined) {
+      orphan = opts.propagationPolicy === 'Orphan';
+      foreground = opts.propagationPolicy === 'Foreground';
+    } else if (fromObject !== undefined) {
+      orphan = fromObject === FINALIZER_ORPHAN;
+      foreground = fromObject === FINALIZER_FOREGROUND;
+    } else {
+      orphan = this.opts.defaultGarbageCollectionPolicy === 'OrphanDependents';
+      foreground = false;
+    }
+    if (orphan) finalizers.add(FINALIZER_ORPHAN);
+    if (foreground) finalizers.add(FINALIZER_FOREGROUND);
+    return finalizers;
   }
 
   private prepareForCreate(obj: KubeObject): void {

@@ -180,9 +180,16 @@ describe('ReplicaSet controller against an in-process API', () => {
 
   test('creates at most the burst per sync and still reaches the count', async () => {
     const c = start(REPLICA_SET_KIND, 'burst', { burstReplicas: 4 });
+    const rounds: number[] = [];
+    const expect = c.expectations.expectCreations.bind(c.expectations);
+    c.expectations.expectCreations = (key, adds) => {
+      rounds.push(adds);
+      expect(key, adds);
+    };
     const rs = await rsClient.create(replicaSet('burst', 'many', 10));
     await eventually('10 pods', async () => (await podsOf('burst', rs.metadata?.uid)).length === 10);
-    assert.ok(c.expectations.satisfiedExpectations('burst/many'));
+    await eventually('every creation observed', async () => c.expectations.satisfiedExpectations('burst/many'));
+    assert.deepEqual(rounds, [4, 4, 2], 'three syncs of at most 4 creations');
   });
 
   test('a template the server refuses: FailedCreate event and ReplicaFailure condition', async () => {
