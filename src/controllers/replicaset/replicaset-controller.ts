@@ -28,7 +28,9 @@ import {
   PodControl,
   UIDTrackingExpectations,
   NAMESPACE_TERMINATING_CAUSE,
+  claimCandidates,
   controlledBy,
+  ensureClaimIndexes,
   ensureControllerUIDIndex,
   filterActivePods,
   getControllerOf,
@@ -191,7 +193,7 @@ export class ReplicaSetController<T extends ReplicaObject> implements Controller
     this.informer = ctx.informers.informerFor<T>(kind.gvr);
     this.pods = ctx.informers.informerFor<Pod>(PODS);
     ensureControllerUIDIndex(this.informer);
-    ensureControllerUIDIndex(this.pods);
+    ensureClaimIndexes(this.pods);
 
     this.informer.addEventHandler({
       onAdd: (obj) => this.enqueue(obj),
@@ -317,7 +319,8 @@ export class ReplicaSetController<T extends ReplicaObject> implements Controller
       this.ctx.log.warn('invalid selector', { controller: this.kind.controllerName, key, err });
       return;
     }
-    const candidates = filterActivePods(this.pods.lister().namespace(namespace).list());
+    // Our pods and the namespace's orphans: pods of other controllers are never claimed.
+    const candidates = filterActivePods(claimCandidates(this.pods, cached));
     const manager = new ControllerRefManager<Pod>({
       controller: cached,
       controllerKind: this.kind.ownerKind,
