@@ -8,13 +8,29 @@ import { parseApiServerArgs } from '../apiserver/args.js';
 import { parseControllerManagerArgs, startControllerManager } from '../controllers/index.js';
 import { startSimulatedNodes } from '../kubelet/simulated/run.js';
 import { RestClient } from '../client/index.js';
+import { loadSchedulerConfig, type SchedulerConfiguration } from '../scheduler/config.js';
 import { startScheduler } from '../scheduler/run.js';
+import { buildProfiles } from '../scheduler/scheduler.js';
 import type { SimulatedNodesConfig } from './node-flags.js';
 import { simulatorOptions } from './simulated.js';
 
 /** What `skiff server` runs besides the API server, from flags that are not the server's own. */
 export interface RunServerOptions {
   simulated?: SimulatedNodesConfig;
+  /** --scheduler-config: a KubeSchedulerConfiguration file. */
+  schedulerConfigFile?: string;
+}
+
+/** Reads and checks --scheduler-config (plugins exist, args decode) before anything starts. */
+function schedulerConfig(file: string | undefined): SchedulerConfiguration | undefined {
+  if (!file) return undefined;
+  const config = loadSchedulerConfig(file);
+  try {
+    buildProfiles(config.profiles, { percentageOfNodesToScore: config.percentageOfNodesToScore });
+  } catch (err) {
+    throw new Error(`--scheduler-config ${file}: ${(err as Error).message}`);
+  }
+  return config;
 }
 
 /** What `skiff server` plugs into the HTTPS server: the REST handlers over the opened storage. */
@@ -58,6 +74,7 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
   const log = createLogger(config.logLevel);
   // Read before the server starts, so a bad stage file fails the command at once.
   const simOptions = opts.simulated ? simulatorOptions(opts.simulated, config.clusterCidr) : undefined;
+  const scheduling = schedulerConfig(opts.schedulerConfigFile);
   if (!config.disableAgent && !opts.simulated) log.info('no local node yet: running the control plane only (as with --disable-agent)');
   const server = await startServer(config, { ...serverDeps(config), logger: log });
   // The controller manager (issue 3) and the scheduler (issue 4) are API clients of this server over loopback, as
@@ -74,7 +91,7 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
       return undefined;
     },
   );
-  const scheduler = startScheduler({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log });
+  const scheduler = startScheduler({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log, ...scheduling });
   const simulated = simOptions
     ? startSimulatedNodes({ ...simOptions, client: () => RestClient.fromKubeconfig(server.kubeconfigPath), log })
     : undefined;

@@ -122,11 +122,12 @@ export function addServerCommand(program: Command): void {
     .option('--disable-controllers <names>', 'controllers not to run (repeat or comma-separate)', collect)
     .option('--kube-apiserver-arg <flag=value>', 'customized flag for the API server, e.g. default-unreachable-toleration-seconds=30 (repeatable)', collect)
     .option('--kube-controller-manager-arg <flag=value>', 'customized flag for the controller manager, e.g. node-monitor-grace-period=20s (repeatable)', collect)
-    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info');
-  addNodeOptions(cmd).action(async (opts: RawServerOptions & RawNodeOptions) => {
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
+    .option('--scheduler-config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file: profiles, plugins, weights');
+  addNodeOptions(cmd).action(async (opts: RawServerOptions & RawNodeOptions & { schedulerConfig?: string }) => {
     const config = toServerConfig(opts);
     const simulated = toSimulatedNodesConfig(opts, SERVER_SIMULATED_NODE_PREFIX);
     const { runServer } = await import('./run-server.js');
-    await runServer(config, { ...(simulated ? { simulated } : {}) });
+    await runServer(config, { ...(simulated ? { simulated } : {}), ...(opts.schedulerConfig ? { schedulerConfigFile: resolve(opts.schedulerConfig) } : {}) });
   });
 }

@@ -25,9 +25,10 @@ import {
   runUnreservePlugins,
 } from './framework/cycle.js';
 import type { QueuedPodInfo } from './framework/interfaces.js';
-import { buildProfile, DEFAULT_SCHEDULER_NAME, type Profile, type ProfileConfig } from './framework/profile.js';
+import { buildProfile, DEFAULT_MULTI_POINT, DEFAULT_SCHEDULER_NAME, type Profile, type ProfileConfig } from './framework/profile.js';
 import { FitError, schedulePod } from './framework/schedule.js';
 import type { Status } from './framework/status.js';
+import type { BindFunc } from './plugins/defaultbinder/default-binder.js';
 import { newInTreeRegistry } from './plugins/registry.js';
 import { SchedulingQueue, podKey, type ClusterEvent } from './queue.js';
 
@@ -38,6 +39,9 @@ export interface SchedulerOptions {
   /** Profiles by schedulerName (default: one "default-scheduler" profile with upstream's plugins). */
   profiles?: ProfileConfig[];
   percentageOfNodesToScore?: number;
+  /** Pod backoff after a failed attempt (KubeSchedulerConfiguration podInitialBackoffSeconds/podMaxBackoffSeconds). */
+  podInitialBackoffSeconds?: number;
+  podMaxBackoffSeconds?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -61,14 +65,49 @@ const schedulingInputsChanged = (a: Pod, b: Pod): boolean =>
   JSON.stringify([a.metadata?.labels, a.metadata?.annotations, a.metadata?.deletionTimestamp, a.spec]) !==
   JSON.stringify([b.metadata?.labels, b.metadata?.annotations, b.metadata?.deletionTimestamp, b.spec]);
 
+/** Upstream's default plugins: those skiff does not have yet (volumes) may be named by profiles and are skipped. */
+const UPSTREAM_DEFAULT_PLUGINS = new Set(DEFAULT_MULTI_POINT.map((p) => p.name));
+
+/** Every plugin name a profile mentions (enabled, disabled or configured). */
+function pluginNames(config: ProfileConfig): string[] {
+  const names: string[] = [];
+  for (const set of Object.values(config.plugins ?? {})) {
+    for (const p of set?.enabled ?? []) names.push(p.name);
+    for (const p of set?.disabled ?? []) if (p.name !== '*') names.push(p.name);
+  }
+  for (const pc of config.pluginConfig ?? []) names.push(pc.name);
+  return names;
+}
+
+/**
+ * Builds the profiles as the scheduler will (plugins looked up by name, args handed to them, extension points
+ * checked); throws on the first problem, e.g. `plugin "Nope" does not exist`. `bind` is how DefaultBinder binds.
+ */
+export function buildProfiles(configs: readonly ProfileConfig[], opts: { percentageOfNodesToScore?: number; bind?: BindFunc } = {}): Map<string, Profile> {
+  const registry = newInTreeRegistry({ bind: opts.bind ?? (() => Promise.reject(new Error('not binding'))) });
+  const profiles = new Map<string, Profile>();
+  for (const config of configs) {
+    for (const name of pluginNames(config)) {
+      if (!registry.has(name) && !UPSTREAM_DEFAULT_PLUGINS.has(name)) throw new Error(`profile ${JSON.stringify(config.schedulerName ?? DEFAULT_SCHEDULER_NAME)}: plugin ${JSON.stringify(name)} does not exist`);
+    }
+    // Volume plugins are not built yet; a profile naming them still works without them.
+    const profile = buildProfile({ percentageOfNodesToScore: opts.percentageOfNodesToScore, ...config }, registry, { ignoreUnknownPlugins: true });
+    if (profiles.has(profile.schedulerName)) throw new Error(`duplicate profile with scheduler name ${JSON.stringify(profile.schedulerName)}`);
+    profiles.set(profile.schedulerName, profile);
+  }
+  if (profiles.size === 0) throw new Error('no scheduler profile');
+  return profiles;
+}
+
 export class Scheduler {
   readonly cache = new SchedulerCache();
   readonly queue: SchedulingQueue;
-  private readonly profiles = new Map<string, Profile>();
+  private readonly profiles: Map<string, Profile>;
   private readonly factory: SharedInformerFactory;
   private readonly podInformer: SharedIndexInformer<Pod>;
   private readonly nodeInformer: SharedIndexInformer<Node>;
-  private readonly recorder: EventRecorder;
+  /** One recorder per profile: events name the profile's schedulerName as their reporting controller, as upstream's do. */
+  private readonly recorders = new Map<string, EventRecorder>();
   private readonly log: NonNullable<SchedulerOptions['log']>;
   private nextStartIndex = 0;
   private loop?: Promise<void>;
@@ -79,33 +118,31 @@ export class Scheduler {
     private readonly opts: SchedulerOptions = {},
   ) {
     this.log = opts.log ?? (() => {});
-    const registry = newInTreeRegistry({
+    this.profiles = buildProfiles(opts.profiles ?? [{ schedulerName: DEFAULT_SCHEDULER_NAME }], {
+      percentageOfNodesToScore: opts.percentageOfNodesToScore,
       bind: (binding) => this.postBinding(binding),
     });
-    for (const config of opts.profiles ?? [{ schedulerName: DEFAULT_SCHEDULER_NAME }]) {
-      // Volume plugins are not built yet; a profile naming them still works without them.
-      const profile = buildProfile(
-        { percentageOfNodesToScore: opts.percentageOfNodesToScore, ...config },
-        registry,
-        { ignoreUnknownPlugins: true },
-      );
-      if (this.profiles.has(profile.schedulerName)) throw new Error(`duplicate profile with scheduler name ${JSON.stringify(profile.schedulerName)}`);
-      this.profiles.set(profile.schedulerName, profile);
-    }
     const first = [...this.profiles.values()][0];
     const sort = first?.plugins.queueSort[0];
     if (!sort) throw new Error('no queue sort plugin is enabled');
     this.queue = new SchedulingQueue((a, b) => sort.less(a, b), {
+      ...(opts.podInitialBackoffSeconds !== undefined ? { initialBackoffMs: opts.podInitialBackoffSeconds * 1000 } : {}),
+      ...(opts.podMaxBackoffSeconds !== undefined ? { maxBackoffMs: opts.podMaxBackoffSeconds * 1000 } : {}),
       preEnqueue: (pod) => {
         const profile = this.profileFor(pod);
         return !profile || runPreEnqueuePlugins(profile, pod).isSuccess();
       },
     });
-    this.recorder = new EventRecorder(client, {
-      reportingController: DEFAULT_SCHEDULER_NAME,
-      reportingInstance: `${DEFAULT_SCHEDULER_NAME}-${hostname()}`,
-      onError: (err) => this.log('event recording failed', { err: String(err) }),
-    });
+    for (const name of this.profiles.keys()) {
+      this.recorders.set(
+        name,
+        new EventRecorder(client, {
+          reportingController: name,
+          reportingInstance: `${name}-${hostname()}`,
+          onError: (err) => this.log('event recording failed', { err: String(err) }),
+        }),
+      );
+    }
     this.factory = new SharedInformerFactory(client);
     this.podInformer = this.factory.informerFor<Pod>(PODS);
     this.nodeInformer = this.factory.informerFor<Node>(NODES);
@@ -124,7 +161,11 @@ export class Scheduler {
     await this.loop;
     await Promise.allSettled([...this.bindings]);
     await this.factory.shutdown();
-    await this.recorder.flush();
+    await Promise.all([...this.recorders.values()].map((r) => r.flush()));
+  }
+
+  private recorderFor(pod: Pod): EventRecorder {
+    return this.recorders.get(pod.spec?.schedulerName || DEFAULT_SCHEDULER_NAME) ?? this.recorders.values().next().value!;
   }
 
   private profileFor(pod: Pod): Profile | undefined {
@@ -253,7 +294,7 @@ export class Scheduler {
     if (status.isSuccess()) {
       this.queue.done(pod);
       const ns = pod.metadata?.namespace ?? '';
-      this.recorder.eventf(pod, undefined, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${ns}/${pod.metadata?.name ?? ''} to ${host}`);
+      this.recorderFor(pod).eventf(pod, undefined, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${ns}/${pod.metadata?.name ?? ''} to ${host}`);
       runPostBindPlugins(profile, state, pod, host);
       return;
     }
@@ -281,7 +322,7 @@ export class Scheduler {
     }
     info.pod = latest;
     this.queue.addUnschedulable(info, !fit);
-    this.recorder.eventf(latest, undefined, 'Warning', 'FailedScheduling', 'Scheduling', message);
+    this.recorderFor(latest).eventf(latest, undefined, 'Warning', 'FailedScheduling', 'Scheduling', message);
     void this.updatePodStatus(latest, { type: 'PodScheduled', status: 'False', reason, message }, nominatedNodeName);
   }
 
@@ -309,7 +350,7 @@ export class Scheduler {
   /** Preemption: the victim goes, so the preemptor can take its place. */
   private evict(victim: Pod, preemptor: Pod): void {
     const preemptorKey = podKey(preemptor);
-    this.recorder.eventf(victim, preemptor, 'Normal', 'Preempted', 'Preempting', `Preempted by pod ${preemptor.metadata?.uid ?? preemptorKey} on node ${victim.spec?.nodeName ?? ''}`);
+    this.recorderFor(preemptor).eventf(victim, preemptor, 'Normal', 'Preempted', 'Preempting', `Preempted by pod ${preemptor.metadata?.uid ?? preemptorKey} on node ${victim.spec?.nodeName ?? ''}`);
     this.client
       .resource<Pod>(PODS)
       .delete(victim.metadata?.name ?? '', { namespace: victim.metadata?.namespace })
