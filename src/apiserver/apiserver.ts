@@ -12,6 +12,8 @@ import { builtinConverters } from './registry/converters.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { NamespaceCache } from './admission/namespace-cache.js';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
+import { PriorityAdmission } from './admission/priority.js';
+import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import { csrRequester } from './registry/certificatesigningrequests/strategy.js';
 import { ServiceAllocator, firstServiceIP } from './registry/services/allocator.js';
 import { parseCidr } from './pki/cidr.js';
@@ -70,7 +72,13 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     storage,
     strategies,
     converters: builtinConverters as ReadonlyMap<string, Converter>,
-    mutating: [lifecycle, allocator, csrRequester, new DefaultTolerationSeconds(opts.defaultNotReadyTolerationSeconds, opts.defaultUnreachableTolerationSeconds)],
+    mutating: [
+      lifecycle,
+      allocator,
+      csrRequester,
+      new DefaultTolerationSeconds(opts.defaultNotReadyTolerationSeconds, opts.defaultUnreachableTolerationSeconds),
+      new PriorityAdmission(async () => (await late.registry!.store('scheduling.k8s.io', 'priorityclasses').list({})).items as unknown as PriorityClass[]),
+    ],
     now,
   });
   late.registry = registry;

@@ -1,6 +1,7 @@
 // The scheduler on simulated nodes (issue 4's proof), with the real kubectl against `skiff server --simulated-nodes 3
 // --scheduler-config FILE`: nodeSelector, taints and tolerations, required and preferred node affinity, pod
-// anti-affinity one per node, topology spread over 3 zones, resource fit with upstream's unschedulable message,
+// anti-affinity one per node, topology spread over 3 zones, resource fit with upstream's unschedulable message (its
+// double period included: upstream appends ". " after a preemption message that already ends in one),
 // preemption by PriorityClass, and a second profile picked by schedulerName (unknown scheduler names are left alone).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -114,7 +115,7 @@ describe('scheduler on simulated nodes', () => {
       assert.equal(c.reason, 'Unschedulable');
       assert.equal(
         c.message,
-        "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: special}, 2 node(s) didn't match Node selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+        "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: special}, 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling..",
       );
       await create('tolerant', {
         nodeSelector: { 'kubernetes.io/hostname': 'sim-node-2' },
@@ -164,7 +165,7 @@ describe('scheduler on simulated nodes', () => {
     const c = await unschedulable('impossible');
     assert.equal(
       c.message,
-      "0/3 nodes are available: 3 node(s) didn't match Node selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+      "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling..",
     );
     await cleanup();
   });
@@ -190,7 +191,7 @@ describe('scheduler on simulated nodes', () => {
     const c = await unschedulable(waiting ?? '');
     assert.equal(
       c.message,
-      "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.",
+      "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod..",
     );
     await cleanup();
   });
@@ -223,12 +224,12 @@ describe('scheduler on simulated nodes', () => {
     assert.equal(c.reason, 'Unschedulable');
     assert.equal(
       c.message,
-      '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
+      '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod..',
     );
     await eventually('FailedScheduling in kubectl describe', async () => /FailedScheduling/.test(await ok(srv, ['describe', 'pod', 'huge'])), undefined, logs);
     assert.match(
       await ok(srv, ['describe', 'pod', 'huge']),
-      /Warning\s+FailedScheduling\s+.*default-scheduler\s+0\/3 nodes are available: 3 Insufficient cpu\. preemption: 0\/3 nodes are available: 3 No preemption victims found for incoming pod\./,
+      /Warning\s+FailedScheduling\s+.*default-scheduler\s+0\/3 nodes are available: 3 Insufficient cpu\. preemption: 0\/3 nodes are available: 3 No preemption victims found for incoming pod\.\./,
     );
     await cleanup();
   });
