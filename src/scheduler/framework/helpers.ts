@@ -1,5 +1,5 @@
 // Shared helpers of upstream's plugins/helper package and core/v1 helpers.
-import type { Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { NodeScore } from './interfaces.js';
 
 /** Integer division truncating toward zero, as Go's int64 `/`. */
@@ -23,32 +23,7 @@ export function defaultNormalizeScore(maxPriority: number, reverse: boolean, sco
   }
 }
 
-/** Upstream's Toleration.ToleratesTaint: empty effect or key match any; operator Exists ignores the value. */
-export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.key && toleration.key !== taint.key) return false;
-  switch (toleration.operator ?? '') {
-    case '':
-    case 'Equal':
-      return (toleration.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
-
-export const tolerationsTolerateTaint = (tolerations: readonly Toleration[] | undefined, taint: Taint): boolean =>
-  (tolerations ?? []).some((t) => toleratesTaint(t, taint));
-
-/** The first taint passing the filter that no toleration tolerates. */
-export function findMatchingUntoleratedTaint(
-  taints: readonly Taint[] | undefined,
-  tolerations: readonly Toleration[] | undefined,
-  inclusionFilter: (t: Taint) => boolean,
-): Taint | undefined {
-  return (taints ?? []).find((t) => inclusionFilter(t) && !tolerationsTolerateTaint(tolerations, t));
-}
+export { toleratesTaint, tolerationsTolerateTaint, findMatchingUntoleratedTaint } from '../../machinery/taints.js';
 
 /** spec.priority, 0 when unset (upstream's corev1helpers.PodPriority). */
 export const podPriority = (pod: Pod): number => pod.spec?.priority ?? 0;

@@ -5,7 +5,7 @@ import { defaultNormalizeScore } from '../../framework/helpers.js';
 import type { FilterPlugin, NodeScore, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
 import type { NodeInfo } from '../../framework/node-info.js';
-import { NodeSelectorMatcher, PreferredSchedulingTerms, RequiredNodeAffinity } from '../../framework/node-selector.js';
+import { NodeSelectorMatcher, PreferredSchedulingTerms, RequiredNodeAffinity } from '../../../machinery/nodeaffinity.js';
 import { Status, type MaybeStatus } from '../../framework/status.js';
 
 export const NODE_AFFINITY = 'NodeAffinity';

@@ -8,7 +8,7 @@ import { findMatchingUntoleratedTaint } from '../../framework/helpers.js';
 import type { FilterPlugin, NodeScore, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
 import type { NodeInfo, PodInfo } from '../../framework/node-info.js';
-import { RequiredNodeAffinity } from '../../framework/node-selector.js';
+import { RequiredNodeAffinity } from '../../../machinery/nodeaffinity.js';
 import { Status, type MaybeStatus } from '../../framework/status.js';
 
 export const POD_TOPOLOGY_SPREAD = 'PodTopologySpread';

@@ -1,7 +1,8 @@
-// Node selector terms and node affinity matching as upstream's component-helpers nodeaffinity package.
+// Node selector terms and node affinity matching as upstream's component-helpers nodeaffinity package (shared by the
+// scheduler and the DaemonSet controller).
 import type { Node, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod, PreferredSchedulingTerm } from 'kubernetes-types/core/v1.js';
-import type { Selector, SelectorOperator } from '../../machinery/labels.js';
-import { newRequirement, selectorFromRequirements, selectorFromSet } from '../../machinery/labels.js';
+import type { Selector, SelectorOperator } from './labels.js';
+import { newRequirement, selectorFromRequirements, selectorFromSet } from './labels.js';
 
 const OPERATORS: Readonly<Record<string, SelectorOperator>> = {
   In: 'in',
