@@ -13,6 +13,7 @@ import { nodeLifecycleControllerDescriptor } from './nodelifecycle/node-lifecycl
 import { taintEvictionControllerDescriptor } from './nodelifecycle/taint-eviction-controller.js';
 import { cronJobControllerDescriptor } from './cronjob/cronjob-controller.js';
 import { ttlAfterFinishedControllerDescriptor } from './ttlafterfinished/ttl-after-finished-controller.js';
+import { statefulSetControllerDescriptor } from './statefulset/statefulset-controller.js';
 
 export * from './manager.js';
 export * from './options.js';
@@ -30,6 +31,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   cronJobControllerDescriptor,
   ttlAfterFinishedControllerDescriptor,
   garbageCollectorDescriptor,
+  statefulSetControllerDescriptor,
 ];
 
 export interface StartControllersOptions {

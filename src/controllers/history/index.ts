@@ -1,0 +1,3 @@
+// ControllerRevision history shared by the StatefulSet and DaemonSet controllers.
+export * from './hash.js';
+export * from './history.js';
