@@ -14,6 +14,7 @@ import { taintEvictionControllerDescriptor } from './nodelifecycle/taint-evictio
 import { cronJobControllerDescriptor } from './cronjob/cronjob-controller.js';
 import { ttlAfterFinishedControllerDescriptor } from './ttlafterfinished/ttl-after-finished-controller.js';
 import { statefulSetControllerDescriptor } from './statefulset/statefulset-controller.js';
+import { daemonSetControllerDescriptor } from './daemonset/daemonset-controller.js';
 
 export * from './manager.js';
 export * from './options.js';
@@ -32,6 +33,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   ttlAfterFinishedControllerDescriptor,
   garbageCollectorDescriptor,
   statefulSetControllerDescriptor,
+  daemonSetControllerDescriptor,
 ];
 
 export interface StartControllersOptions {

@@ -19,6 +19,7 @@ import {
 import { ControllerRefManager, getControllerOf, recheckDeletionTimestamp, semanticEqual, type EventSink } from '../common/index.js';
 import { ControllerHistory, equalRevision, findEqualRevisions, newControllerRevision, nextRevision, revisionTemplate, revisionsToTruncate, sortControllerRevisions, templatePatch } from '../history/index.js';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.js';
+import { slowStartBatch } from '../replicaset/replicaset-controller.js';
 import { runQueueController } from '../run.js';
 import {
   STATEFUL_SET_KIND,
@@ -203,24 +204,15 @@ class StatefulPodControl {
   }
 }
 
-/** slowStartBatch: run fn over 0..count-1 in batches of 1, 2, 4, ... stopping after a batch with an error. */
-async function slowStartBatch(count: number, fn: (i: number) => Promise<unknown>): Promise<void> {
-  let pos = 0;
-  for (let batch = Math.min(count, 1); pos < count; batch = Math.min(2 * batch, count - pos)) {
-    const results = await Promise.allSettled(Array.from({ length: batch }, (_, k) => fn(pos + k)));
-    pos += batch;
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-  }
-}
-
 /** runForAll: in order, stopping at the first that says stop (monotonic), or in slow-start batches (burst). */
 async function runForAll(count: number, fn: (i: number) => Promise<boolean>, monotonic: boolean): Promise<boolean> {
   if (monotonic) {
     for (let i = 0; i < count; i++) if (await fn(i)) return true;
     return false;
   }
-  await slowStartBatch(count, fn);
+  let next = 0;
+  const { error } = await slowStartBatch(count, 1, async () => void (await fn(next++)));
+  if (error !== undefined) throw error;
   return false;
 }
 
