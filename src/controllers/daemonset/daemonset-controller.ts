@@ -445,9 +445,9 @@ export class DaemonSetController implements Controller {
       const name = node.metadata?.name ?? '';
       if (!byNode.has(name)) byNode.set(name, []);
     }
-    let { maxUnavailable, maxSurge } = rollingUpdateCounts(ds, desired);
-    if (desired > 0 && maxUnavailable === 0 && maxSurge === 0) maxUnavailable = 1;
-    return { maxSurge, maxUnavailable, desired };
+    const { maxUnavailable, maxSurge } = rollingUpdateCounts(ds, desired);
+    // Neither set (an impossible configuration): accept one unavailable pod, as upstream defaults.
+    return { maxSurge, maxUnavailable: desired > 0 && maxUnavailable === 0 && maxSurge === 0 ? 1 : maxUnavailable, desired };
   }
 
   /** findUpdatedPodsOnNode: at most one new and one old live pod, else not ok (the manage loop prunes first). */
