@@ -29,7 +29,8 @@ import {
   semanticEqual,
   type EventSink,
 } from '../common/index.js';
-import { canonicalJSON, computeHash, maxRevision, templatePatch } from '../history/index.js';
+import { computeHash } from '../deployment/hash.js';
+import { canonicalJSON, maxRevision, templatePatch } from '../history/index.js';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.js';
 import { runQueueController } from '../run.js';
 import {

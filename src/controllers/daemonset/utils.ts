@@ -4,7 +4,7 @@
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Affinity, Node, Pod, PodSpec, PodTemplateSpec, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { deepClone } from '../../api/object.js';
-import { scaledValueFromIntOrPercent } from '../../machinery/intstr.js';
+import { scaledValueFromIntOrPercent } from '../deployment/util.js';
 import { RequiredNodeAffinity } from '../../machinery/nodeaffinity.js';
 import { findMatchingUntoleratedTaint } from '../../machinery/taints.js';
 

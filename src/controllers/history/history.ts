@@ -8,7 +8,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../../machinery/errors.
 import type { Selector } from '../../machinery/labels.js';
 import type { ObjectLike, ResourceClient, SharedIndexInformer } from '../../client/index.js';
 import { ControllerRefManager, getControllerOf, isControlledBy, newControllerRef, type OwnerKind } from '../common/index.js';
-import { canonicalJSON, fnv32, safeEncodeString } from './hash.js';
+import { canonicalJSON, safeFnv1Hash } from './hash.js';
 
 /** The label holding a revision's hash (history.ControllerRevisionHashLabel). */
 export const CONTROLLER_REVISION_HASH_LABEL = 'controller.kubernetes.io/hash';
@@ -40,7 +40,7 @@ export function hashControllerRevision(rev: ControllerRevision, probe?: number):
   const parts = [];
   if (rev.data !== undefined) parts.push(revisionData(rev));
   if (probe !== undefined) parts.push(String(probe));
-  return safeEncodeString(String(fnv32(parts, '1')));
+  return safeFnv1Hash(parts);
 }
 
 /** history.SortControllerRevisions: by revision number, then creation time, then name. */

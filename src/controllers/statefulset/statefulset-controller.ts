@@ -5,7 +5,7 @@ import type { ControllerRevision, StatefulSet, StatefulSetStatus } from 'kuberne
 import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import { deepClone } from '../../api/object.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../machinery/errors.js';
-import { scaledValueFromIntOrPercent } from '../../machinery/intstr.js';
+import { scaledValueFromIntOrPercent } from '../deployment/util.js';
 import { labelSelectorAsSelector, type Selector } from '../../machinery/labels.js';
 import {
   CoreEventRecorder,
