@@ -3,10 +3,13 @@
 // its matchFields affinity names; the test plays the kubelet and marks pods Running and Ready.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer, eventually } from './harness.js';
+import { startTestServer, type TestServer, eventually as eventuallyWithin } from './harness.js';
+
+/** The machine is shared and kubectl slow under load: rollouts get a generous deadline. */
+const eventually = (what: string, check: () => Promise<boolean>) => eventuallyWithin(what, check, 120_000);
 
 async function ok(srv: TestServer, args: string[], stdin?: string): Promise<string> {
-  const r = await srv.kubectl(args, stdin === undefined ? {} : { stdin });
+  const r = await srv.kubectl(args, stdin === undefined ? { timeoutMs: 120_000 } : { stdin, timeoutMs: 120_000 });
   assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}\n${srv.logs().slice(-3000)}`);
   return r.stdout;
 }
@@ -126,7 +129,7 @@ describe('DaemonSet controller with kubectl', () => {
     );
 
     await readyAll();
-    const done = await ok(srv, ['rollout', 'status', 'daemonset/agent', '-n', NS, '--timeout=30s']);
+    const done = await ok(srv, ['rollout', 'status', 'daemonset/agent', '-n', NS, '--timeout=90s']);
     assert.match(done, /daemon set "agent" successfully rolled out/);
     await eventually('status', async () => {
       const s = await ok(srv, ['get', 'ds', 'agent', '-n', NS, '-o', 'jsonpath={.status.desiredNumberScheduled} {.status.currentNumberScheduled} {.status.numberReady} {.status.numberAvailable} {.status.updatedNumberScheduled} {.status.numberMisscheduled}']);
@@ -146,7 +149,7 @@ describe('DaemonSet controller with kubectl', () => {
       return ps.length === 3 && ps.every((p) => p.hash !== hash1 && p.ready);
     });
     assert.ok(worst <= 1, `maxUnavailable 1: at most one worker without a ready pod at a time, saw ${worst}`);
-    await ok(srv, ['rollout', 'status', 'daemonset/agent', '-n', NS, '--timeout=30s']);
+    await ok(srv, ['rollout', 'status', 'daemonset/agent', '-n', NS, '--timeout=90s']);
     const second = await pods();
     assert.deepEqual(second.map((p) => p.node), ['worker-a', 'worker-b', 'worker-tainted']);
     const hash2 = second[0].hash;
@@ -159,7 +162,7 @@ describe('DaemonSet controller with kubectl', () => {
       const ps = await pods();
       return ps.length === 3 && ps.every((p) => p.image === 'agent:2' && p.ready && p.node);
     });
-    await ok(srv, ['rollout', 'status', 'daemonset/agent', '-n', NS, '--timeout=30s']);
+    await ok(srv, ['rollout', 'status', 'daemonset/agent', '-n', NS, '--timeout=90s']);
 
     const history = await ok(srv, ['rollout', 'history', 'daemonset/agent', '-n', NS]);
     assert.match(history, /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n3\s+<none>/);
@@ -170,7 +173,7 @@ describe('DaemonSet controller with kubectl', () => {
       const ps = await pods();
       return ps.length === 3 && ps.every((p) => p.image === 'agent:1' && p.hash === hash2 && p.ready && p.node);
     });
-    await ok(srv, ['rollout', 'status', 'daemonset/agent', '-n', NS, '--timeout=30s']);
+    await ok(srv, ['rollout', 'status', 'daemonset/agent', '-n', NS, '--timeout=90s']);
     const revs = await ok(srv, ['get', 'controllerrevisions', '-n', NS, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.revision}{"\\n"}{end}']);
     assert.ok(revs.includes(`agent-${hash2}=4`), `the undone revision is renumbered 4: ${revs}`);
 

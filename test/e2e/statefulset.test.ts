@@ -3,10 +3,13 @@
 // nothing else writes pod status.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer, eventually } from './harness.js';
+import { startTestServer, type TestServer, eventually as eventuallyWithin } from './harness.js';
+
+/** The machine is shared and kubectl slow under load: rollouts get a generous deadline. */
+const eventually = (what: string, check: () => Promise<boolean>) => eventuallyWithin(what, check, 120_000);
 
 async function ok(srv: TestServer, args: string[], stdin?: string): Promise<string> {
-  const r = await srv.kubectl(args, stdin === undefined ? {} : { stdin });
+  const r = await srv.kubectl(args, stdin === undefined ? { timeoutMs: 120_000 } : { stdin, timeoutMs: 120_000 });
   assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}\n${srv.logs().slice(-3000)}`);
   return r.stdout;
 }
@@ -79,7 +82,7 @@ describe('StatefulSet controller with kubectl', () => {
     await markReady('web-1');
     await waitPod('web-2');
     await markReady('web-2');
-    const status = await ok(srv, ['rollout', 'status', 'statefulset/web', '-n', NS, '--timeout=30s']);
+    const status = await ok(srv, ['rollout', 'status', 'statefulset/web', '-n', NS, '--timeout=90s']);
     assert.match(status, /partitioned roll out complete: 3 new pods have been updated/);
     assert.deepEqual((await ok(srv, ['get', 'pvc', '-n', NS, '-o', 'name'])).split('\n').filter(Boolean).sort(), [
       'persistentvolumeclaim/data-web-0',
@@ -108,7 +111,7 @@ describe('StatefulSet controller with kubectl', () => {
     await ok(srv, ['apply', '-f', '-'], statefulSet('db', { replicas: 3, image: 'redis:1', partition: 1, policy: 'Parallel' }));
     await eventually('three pods at once (Parallel)', async () => (await podNames('db')).length === 3);
     for (const p of ['db-0', 'db-1', 'db-2']) await markReady(p);
-    await ok(srv, ['rollout', 'status', 'statefulset/db', '-n', NS, '--timeout=30s']);
+    await ok(srv, ['rollout', 'status', 'statefulset/db', '-n', NS, '--timeout=90s']);
     const rev1 = (await ok(srv, ['get', 'sts', 'db', '-n', NS, '-o', 'jsonpath={.status.updateRevision}'])).trim();
 
     await ok(srv, ['set', 'image', 'statefulset/db', '-n', NS, 'main=redis:2']);
@@ -126,7 +129,7 @@ describe('StatefulSet controller with kubectl', () => {
     await markReady('db-2');
     await eventually('db-1 recreated at the new revision', async () => (await srv.kubectl(['get', 'pod', 'db-1', '-n', NS])).code === 0 && (await revisionOf('db-1')) === rev2);
     await markReady('db-1');
-    const status = await ok(srv, ['rollout', 'status', 'statefulset/db', '-n', NS, '--timeout=30s']);
+    const status = await ok(srv, ['rollout', 'status', 'statefulset/db', '-n', NS, '--timeout=90s']);
     assert.match(status, /partitioned roll out complete: 2 new pods have been updated/);
     assert.equal(await revisionOf('db-0'), rev1, 'below the partition stays at the old revision');
     assert.equal(await imageOf('db-0'), 'redis:1');
@@ -153,7 +156,7 @@ describe('StatefulSet controller with kubectl', () => {
       await eventually(`${p} back at revision 1`, async () => (await srv.kubectl(['get', 'pod', p, '-n', NS])).code === 0 && (await revisionOf(p)) === rev1);
       await markReady(p);
     }
-    await ok(srv, ['rollout', 'status', 'statefulset/db', '-n', NS, '--timeout=30s']);
+    await ok(srv, ['rollout', 'status', 'statefulset/db', '-n', NS, '--timeout=90s']);
     assert.equal(await imageOf('db-1'), 'redis:1');
     assert.equal(await imageOf('db-2'), 'redis:1');
   });
