@@ -56,7 +56,8 @@ interface PodView {
 describe('DaemonSet controller with kubectl', () => {
   let srv: TestServer;
   before(async () => {
-    srv = await startTestServer();
+    // The test's Nodes renew no Lease: node lifecycle would taint them unreachable after its grace period.
+    srv = await startTestServer({ args: ['--disable-controllers', 'nodelifecycle'] });
     await ok(srv, ['create', 'namespace', NS]);
     const nodes = [
       node('worker-a', { role: 'worker' }),
