@@ -192,7 +192,7 @@ describe('CronJobController against an in-process API', () => {
     let job: Job | undefined;
     await eventually('a Job', async () => (job = (await jobsOf('missing'))[0]) !== undefined);
     await suspend('missing');
-    await jobs.delete(job!.metadata!.name!, { namespace: NS });
+    await jobs.delete(job!.metadata!.name!, { namespace: NS, propagationPolicy: 'Background' });
     await eventually('Job gone', async () => {
       try {
         await jobs.get(job!.metadata!.name!, { namespace: NS });
