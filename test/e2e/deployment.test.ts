@@ -44,7 +44,7 @@ describe('Deployment controller in skiff server (kubectl)', () => {
   let srv: TestServer;
   let client: RestClient;
   let kubelet: { stop: () => Promise<void> };
-  const readyNamespaces = new Set(['deploy-e2e', 'deploy-ops']);
+  const readyNamespaces = new Set(['deploy-e2e', 'deploy-ops', 'deploy-gc']);
 
   before(async () => {
     srv = await startTestServer();
@@ -141,6 +141,34 @@ describe('Deployment controller in skiff server (kubectl)', () => {
     assert.notEqual((await ok(srv, ['get', 'deployment', 'app', '-n', ns, '-o', 'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}'])).trim(), '');
     await ok(srv, ['rollout', 'status', 'deployment/app', '-n', ns, '--timeout=60s']);
     assert.deepEqual(await rsRevisions(ns, 'app=app'), ['1=0=busybox:1', '2=0=busybox:2', '3=5=busybox:2']);
+  });
+
+  test('kubectl delete collects the ReplicaSets and pods; --cascade=orphan leaves them', async () => {
+    const ns = 'deploy-gc';
+    const count = async (kind: string, selector: string) =>
+      (await ok(srv, ['get', kind, '-n', ns, '-l', selector, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{"\\n"}{end}']))
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.includes(' ')).length;
+    for (const name of ['gone', 'kept']) {
+      await ok(srv, ['create', 'deployment', name, '-n', ns, '--image=busybox', '--replicas=2']);
+      await ok(srv, ['set', 'image', `deployment/${name}`, '-n', ns, 'busybox=busybox:2']);
+      await ok(srv, ['rollout', 'status', `deployment/${name}`, '-n', ns, '--timeout=60s']);
+    }
+    assert.equal(await count('rs', 'app=gone'), 2);
+    assert.equal(await count('pods', 'app=gone'), 2);
+
+    await ok(srv, ['delete', 'deployment', 'gone', '-n', ns]);
+    await eventually('ReplicaSets and pods collected', async () => (await count('rs', 'app=gone')) === 0 && (await count('pods', 'app=gone')) === 0);
+
+    await ok(srv, ['delete', 'deployment', 'kept', '-n', ns, '--cascade=orphan']);
+    await eventually('deployment gone', async () => (await srv.kubectl(['get', 'deployment', 'kept', '-n', ns])).code !== 0);
+    await eventually('ReplicaSets orphaned', async () => {
+      const owners = await ok(srv, ['get', 'rs', '-n', ns, '-l', 'app=kept', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.ownerReferences}{"\\n"}{end}']);
+      const lines = owners.split('\n').filter(Boolean);
+      return lines.length === 2 && lines.every((l) => l.endsWith('='));
+    });
+    assert.equal(await count('pods', 'app=kept'), 2, 'the pods stay, still owned by their ReplicaSet');
   });
 
   test('pods that never become ready exceed the progress deadline', async () => {
