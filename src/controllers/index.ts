@@ -11,6 +11,7 @@ import { deploymentControllerDescriptor } from './deployment/deployment-controll
 import type { ControllerOptions } from './options.js';
 import { nodeLifecycleControllerDescriptor } from './nodelifecycle/node-lifecycle-controller.js';
 import { taintEvictionControllerDescriptor } from './nodelifecycle/taint-eviction-controller.js';
+import { disruptionControllerDescriptor } from './disruption/disruption-controller.js';
 import { cronJobControllerDescriptor } from './cronjob/cronjob-controller.js';
 import { ttlAfterFinishedControllerDescriptor } from './ttlafterfinished/ttl-after-finished-controller.js';
 import { statefulSetControllerDescriptor } from './statefulset/statefulset-controller.js';
@@ -34,6 +35,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   garbageCollectorDescriptor,
   statefulSetControllerDescriptor,
   daemonSetControllerDescriptor,
+  disruptionControllerDescriptor,
 ];
 
 export interface StartControllersOptions {

@@ -6,6 +6,7 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { ApiError } from '../../machinery/errors.js';
 import { labelSelectorAsSelector, selectorFromSet } from '../../machinery/labels.js';
 import { formatTime } from '../../machinery/time.js';
+import { setStatusCondition, type MetaCondition } from '../../machinery/conditions.js';
 import type { Registry } from '../registry/registry.js';
 import { decodeObject, decodePatch, mediaTypeOf, negotiate, objectMediaType, patchMediaType, readBody, writeJson } from './negotiation.js';
 import { dryRunParam } from './params.js';
@@ -154,10 +155,25 @@ export async function handleBinding(r: ResourceRequest, registry: Registry, podN
   writeJson(r.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
+
 interface PdbLike extends KubeObject {
-  spec?: { selector?: LabelSelector };
-  status?: { disruptionsAllowed?: number; currentHealthy?: number; desiredHealthy?: number; disruptedPods?: Record<string, string> };
+  spec?: { selector?: LabelSelector; unhealthyPodEvictionPolicy?: 'IfHealthyBudget' | 'AlwaysAllow' };
+  status?: {
+    disruptionsAllowed?: number;
+    currentHealthy?: number;
+    desiredHealthy?: number;
+    expectedPods?: number;
+    observedGeneration?: number;
+    disruptedPods?: Record<string, string>;
+    conditions?: MetaCondition[];
+  };
 }
+
+/** Evictions the PDB controller has not confirmed yet, beyond which evictions are refused (upstream's MaxDisruptedPodSize). */
+const MAX_DISRUPTED_POD_SIZE = 2000;
+const EVICTION_REFUSED = "Cannot evict pod as it would violate the pod's disruption budget.";
+
+const isPodReady = (pod: PodLike): boolean => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** POST pods/{name}/eviction: delete the pod unless that would break its PodDisruptionBudget (429). */
 export async function handleEviction(r: ResourceRequest, registry: Registry): Promise<void> {
@@ -172,24 +188,49 @@ export async function handleEviction(r: ResourceRequest, registry: Registry): Pr
   const pods = registry.store('', 'pods');
   const pod = (await pods.get(r.namespace, r.name!)) as PodLike;
   const phase = pod.status?.phase;
+  // Terminal, pending and terminating pods are not counted by any budget (canIgnorePDB).
   if (phase !== 'Succeeded' && phase !== 'Failed' && phase !== 'Pending' && !pod.metadata.deletionTimestamp) {
     await chargeDisruptionBudget(r, registry, pod, dryRun);
   }
   const grace = typeof deleteOptions.gracePeriodSeconds === 'number' ? deleteOptions.gracePeriodSeconds : undefined;
   const pre = isPlainObject(deleteOptions.preconditions) ? deleteOptions.preconditions : {};
-  await pods.delete(
-    r.namespace,
-    r.name!,
-    {
-      gracePeriodSeconds: grace,
-      preconditions: {
-        uid: typeof pre.uid === 'string' ? pre.uid : undefined,
-        resourceVersion: typeof pre.resourceVersion === 'string' ? pre.resourceVersion : undefined,
-      },
-    },
-    { user: r.user, dryRun },
-  );
+  const preconditions = {
+    uid: typeof pre.uid === 'string' ? pre.uid : undefined,
+    resourceVersion: typeof pre.resourceVersion === 'string' ? pre.resourceVersion : undefined,
+  };
+  if (!pod.metadata.deletionTimestamp) await markDisruptionTarget(r, registry, pod, dryRun);
+  await pods.delete(r.namespace, r.name!, { gracePeriodSeconds: grace, preconditions }, { user: r.user, dryRun });
   writeJson(r.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+/** As upstream (PodDisruptionConditions): the pod learns why it goes before it is deleted. */
+async function markDisruptionTarget(r: ResourceRequest, registry: Registry, pod: PodLike, dryRun: boolean): Promise<void> {
+  const existing = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
+  if (existing?.status === 'True') return;
+  try {
+    await registry.store('', 'pods').update(
+      r.namespace,
+      pod.metadata.name!,
+      (current) => {
+        if (!current) throw ApiError.notFound('', 'pods', pod.metadata.name!);
+        const next = deepClone(current) as PodLike;
+        const conditions = (next.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
+        conditions.push({
+          type: 'DisruptionTarget',
+          status: 'True',
+          reason: 'EvictionByEvictionAPI',
+          message: 'Eviction API: evicting',
+          lastTransitionTime: formatTime(r.services.now()),
+        } as { type: string; status: string; lastTransitionTime: string });
+        next.status = { ...next.status, conditions };
+        return next;
+      },
+      { user: r.user, dryRun, subresource: 'status' },
+    );
+  } catch (e) {
+    // The delete that follows reports a pod that is gone.
+    if (!(e instanceof ApiError && e.code === 404)) throw e;
+  }
 }
 
 async function chargeDisruptionBudget(r: ResourceRequest, registry: Registry, pod: PodLike, dryRun: boolean): Promise<void> {
@@ -206,16 +247,35 @@ async function chargeDisruptionBudget(r: ResourceRequest, registry: Registry, po
     throw ApiError.internal('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
   }
   const pdb = matching[0];
+  const ready = isPodReady(pod);
+  // An unhealthy pod does not count towards the budget: AlwaysAllow evicts it regardless, IfHealthyBudget (the
+  // default) when the budget is met without it.
+  if (!ready && pdb.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow') return;
+  const st = pdb.status ?? {};
+  if (!ready && (st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0) && (st.desiredHealthy ?? 0) > 0) return;
   await pdbStore.update(
     r.namespace,
     pdb.metadata.name!,
     (current) => {
-      const cur = current as PdbLike | undefined;
-      const status = cur?.status ?? {};
-      const allowed = status.disruptionsAllowed ?? 0;
-      if (allowed <= 0) {
+      if (!current) throw ApiError.notFound('policy', 'poddisruptionbudgets', pdb.metadata.name!);
+      const cur = current as PdbLike;
+      const status = cur.status ?? {};
+      if ((status.observedGeneration ?? 0) < (cur.metadata.generation ?? 0)) {
         throw new ApiError({
-          message: "Cannot evict pod as it would violate the pod's disruption budget.",
+          message: EVICTION_REFUSED,
+          reason: 'TooManyRequests',
+          code: 429,
+          details: { retryAfterSeconds: 10, causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} is still being processed by the server.` }] },
+        });
+      }
+      const allowed = status.disruptionsAllowed ?? 0;
+      if (allowed < 0) throw ApiError.forbidden('policy', 'poddisruptionbudget', pdb.metadata.name!, 'pdb disruptions allowed is negative');
+      if (Object.keys(status.disruptedPods ?? {}).length > MAX_DISRUPTED_POD_SIZE) {
+        throw ApiError.forbidden('policy', 'poddisruptionbudget', pdb.metadata.name!, 'DisruptedPods map too big - too many evictions not confirmed by PDB controller');
+      }
+      if (allowed === 0) {
+        throw new ApiError({
+          message: EVICTION_REFUSED,
           reason: 'TooManyRequests',
           code: 429,
           details: {
@@ -228,12 +288,18 @@ async function chargeDisruptionBudget(r: ResourceRequest, registry: Registry, po
           },
         });
       }
-      const next = deepClone(cur!) as PdbLike;
+      const next = deepClone(cur);
+      const now = formatTime(r.services.now());
       next.status = {
         ...status,
         disruptionsAllowed: allowed - 1,
-        disruptedPods: { ...(status.disruptedPods ?? {}), [pod.metadata.name!]: formatTime(r.services.now()) },
+        disruptedPods: { ...(status.disruptedPods ?? {}), [pod.metadata.name!]: now },
       };
+      if (allowed - 1 === 0) {
+        // UpdateDisruptionAllowedCondition: no more disruptions until the controller recounts.
+        const observedGeneration = status.observedGeneration ?? 0;
+        next.status.conditions = setStatusCondition(status.conditions, { type: 'DisruptionAllowed', status: 'False', reason: 'InsufficientPods', message: '', observedGeneration }, now);
+      }
       return next;
     },
     { user: r.user, dryRun, subresource: 'status' },
