@@ -1,11 +1,13 @@
-// `skiff agent` flags (k3s's names) -> a validated AgentConfig. The agent joins a cluster run by `skiff server`: so far
-// only with --simulated-nodes N (the containerd kubelet comes later and plugs in as another kind of node in
-// run-agent.ts). The agent itself is loaded only when the command runs.
+// `skiff agent` flags (k3s's names) -> a validated AgentConfig. The agent joins a cluster run by `skiff server`: as a
+// real node (the kubelet on containerd), or with --simulated-nodes N as that many simulated ones. The agent itself is
+// loaded only when the command runs.
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from '../apiserver/log.js';
 import { addNodeOptions, defaultNodeName, toSimulatedNodesConfig, type RawNodeOptions, type SimulatedNodesConfig } from './node-flags.js';
+import { isIP } from 'node:net';
+import { parseCidr } from '../apiserver/pki/cidr.js';
 import { defaultDataDir } from './paths.js';
 
 export interface RawAgentOptions extends RawNodeOptions {
@@ -15,6 +17,40 @@ export interface RawAgentOptions extends RawNodeOptions {
   dataDir?: string;
   clusterCidr?: string;
   logLevel?: string;
+  nodeIp?: string;
+  podCidr?: string;
+  clusterDns?: string;
+  containerRuntimeEndpoint?: string;
+}
+
+/** The real node's settings (`skiff agent` without --simulated-nodes, and `skiff server`'s local node). */
+export interface KubeletNodeConfig {
+  nodeIP?: string;
+  /** The node's pod range when the cluster assigns none. */
+  podCIDR?: string;
+  clusterDNS?: string;
+  /** A running CRI runtime to use instead of starting containerd. */
+  containerRuntimeEndpoint?: string;
+}
+
+export function toKubeletNodeConfig(raw: { nodeIp?: string; podCidr?: string; clusterDns?: string; containerRuntimeEndpoint?: string }): KubeletNodeConfig {
+  const ip = (flag: string, v: string) => {
+    if (isIP(v) === 0) throw new Error(`invalid ${flag} ${JSON.stringify(v)}: not an IP address`);
+    return v;
+  };
+  if (raw.podCidr !== undefined) {
+    try {
+      parseCidr(raw.podCidr);
+    } catch {
+      throw new Error(`invalid --pod-cidr ${JSON.stringify(raw.podCidr)}: not a CIDR`);
+    }
+  }
+  return {
+    ...(raw.nodeIp ? { nodeIP: ip('--node-ip', raw.nodeIp) } : {}),
+    ...(raw.podCidr ? { podCIDR: raw.podCidr } : {}),
+    ...(raw.clusterDns ? { clusterDNS: ip('--cluster-dns', raw.clusterDns) } : {}),
+    ...(raw.containerRuntimeEndpoint ? { containerRuntimeEndpoint: raw.containerRuntimeEndpoint } : {}),
+  };
 }
 
 export interface AgentConfig {
@@ -29,6 +65,8 @@ export interface AgentConfig {
   clusterCidr: string;
   logLevel: LogLevel;
   simulated?: SimulatedNodesConfig;
+  /** Without --simulated-nodes: the kubelet on containerd. */
+  kubelet?: KubeletNodeConfig;
 }
 
 export function toAgentConfig(raw: RawAgentOptions): AgentConfig {
@@ -47,7 +85,6 @@ export function toAgentConfig(raw: RawAgentOptions): AgentConfig {
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new Error(`invalid --log-level ${JSON.stringify(raw.logLevel)}: must be one of ${LOG_LEVELS.join(', ')}`);
   const nodeName = raw.nodeName ?? defaultNodeName();
   const simulated = toSimulatedNodesConfig({ ...raw, nodeName }, `${nodeName}-`);
-  if (!simulated) throw new Error('skiff agent: only simulated nodes are supported so far: pass --simulated-nodes N (N >= 1)');
   return {
     server: url.origin,
     token,
@@ -55,7 +92,7 @@ export function toAgentConfig(raw: RawAgentOptions): AgentConfig {
     nodeName,
     clusterCidr: raw.clusterCidr ?? '198.18.0.0/16',
     logLevel: logLevel as LogLevel,
-    simulated,
+    ...(simulated ? { simulated } : { kubelet: toKubeletNodeConfig(raw) }),
   };
 }
 
@@ -69,10 +106,14 @@ export function addAgentCommand(program: Command): void {
     .addOption(new Option('--token-file <file>', 'file holding the token').env('SKIFF_TOKEN_FILE'))
     .option('-d, --data-dir <dir>', 'folder to hold state', defaultDataDir())
     .option('--cluster-cidr <cidr>', 'pod IP range simulated nodes draw from until they have a spec.podCIDR', '198.18.0.0/16')
-    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info');
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
+    .option('--node-ip <ip>', 'address to advertise for the node (default: the first non-loopback IPv4 address)')
+    .option('--pod-cidr <cidr>', 'pod range of this node when the cluster assigns none')
+    .option('--cluster-dns <ip>', 'cluster DNS address for pods')
+    .option('--container-runtime-endpoint <socket>', 'use this running CRI runtime instead of starting containerd');
   addNodeOptions(cmd).action(async (opts: RawAgentOptions) => {
     const config = toAgentConfig(opts);
     const { runAgent } = await import('./run-agent.js');
-    await runAgent(config);
+    await runAgent(config, opts);
   });
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { GIT_VERSION, gitCommit } from '../apiserver/version.js';
 import { addAgentCommand } from './agent.js';
 import { runKubectl } from './kubectl.js';
+import { addNodeToolCommands } from './node-tools.js';
 import { addServerCommand } from './server.js';
 
 export function versionText(): string {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   addServerCommand(program);
   addAgentCommand(program);
+  addNodeToolCommands(program);
   // Declared for --help only: main() hands kubectl its arguments untouched.
   program.command('kubectl').description('Run kubectl against this cluster (KUBECONFIG defaults to the server\'s kubeconfig)').argument('[args...]');
   return program;

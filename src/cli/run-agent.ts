@@ -1,12 +1,13 @@
-// Runs `skiff agent` until SIGTERM/SIGINT: the nodes it hosts are API clients of the server at --server, authenticated
-// by the server's --token.
+// Runs `skiff agent` until SIGTERM/SIGINT: the nodes it hosts (the kubelet on containerd, or simulated nodes) are API
+// clients of the server at --server, authenticated by the server's --token.
 import { createLogger, type Logger } from '../apiserver/log.js';
 import { HttpsTransport, RestClient } from '../client/index.js';
 import { startSimulatedNodes } from '../kubelet/simulated/run.js';
 import type { AgentConfig } from './agent.js';
+import { parseNodeLabels } from './node-flags.js';
 import { simulatorOptions } from './simulated.js';
 
-/** Something the agent runs and stops on shutdown (simulated nodes now; the containerd kubelet later). */
+/** Something the agent runs and stops on shutdown (the containerd kubelet, or simulated nodes). */
 interface AgentPart {
   stop(): Promise<void>;
 }
@@ -20,9 +21,31 @@ export function agentClient(config: Pick<AgentConfig, 'server' | 'token'>, log: 
   return new RestClient(new HttpsTransport({ server: config.server, token: config.token, insecureSkipTlsVerify: true }));
 }
 
-export async function runAgent(config: AgentConfig): Promise<void> {
+export async function runAgent(config: AgentConfig, raw: { nodeLabel?: string[] } = {}): Promise<void> {
   const log = createLogger(config.logLevel);
   const parts: AgentPart[] = [];
+  if (config.kubelet) {
+    const { checkAgentPackages } = await import('../kubelet/containerd/supervisor.js');
+    checkAgentPackages();
+    const { startAgent } = await import('../kubelet/run.js');
+    const client = agentClient(config, log);
+    await client.call('GET', '/version');
+    const k = config.kubelet;
+    const agent = await startAgent({
+      client,
+      dataDir: config.dataDir,
+      nodeName: config.nodeName,
+      controlPlane: false,
+      labels: parseNodeLabels(raw.nodeLabel),
+      ...(k.nodeIP ? { nodeIP: k.nodeIP } : {}),
+      ...(k.podCIDR ? { podCIDR: k.podCIDR } : {}),
+      ...(k.clusterDNS ? { clusterDNS: [k.clusterDNS] } : {}),
+      ...(k.containerRuntimeEndpoint ? { containerRuntimeEndpoint: k.containerRuntimeEndpoint } : {}),
+      log,
+    });
+    parts.push({ stop: () => agent.stop().then(() => client.close()) });
+    log.info('skiff agent is running', { server: config.server, node: agent.nodeName });
+  }
   const sim = config.simulated;
   if (sim) {
     const options = simulatorOptions(sim, config.clusterCidr);

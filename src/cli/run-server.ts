@@ -11,6 +11,8 @@ import { RestClient } from '../client/index.js';
 import { loadSchedulerConfig, type SchedulerConfiguration } from '../scheduler/config.js';
 import { startScheduler } from '../scheduler/run.js';
 import { buildProfiles } from '../scheduler/scheduler.js';
+import type { RunningAgent } from '../kubelet/run.js';
+import type { KubeletNodeConfig } from './agent.js';
 import type { SimulatedNodesConfig } from './node-flags.js';
 import { simulatorOptions } from './simulated.js';
 
@@ -19,6 +21,8 @@ export interface RunServerOptions {
   simulated?: SimulatedNodesConfig;
   /** --scheduler-config: a KubeSchedulerConfiguration file. */
   schedulerConfigFile?: string;
+  /** The local node (the kubelet on containerd), run unless --disable-agent or simulated nodes. */
+  localNode?: KubeletNodeConfig & { nodeName?: string; labels?: Record<string, string> };
 }
 
 /** Reads and checks --scheduler-config (plugins exist, args decode) before anything starts. */
@@ -75,7 +79,12 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
   // Read before the server starts, so a bad stage file fails the command at once.
   const simOptions = opts.simulated ? simulatorOptions(opts.simulated, config.clusterCidr) : undefined;
   const scheduling = schedulerConfig(opts.schedulerConfigFile);
-  if (!config.disableAgent && !opts.simulated) log.info('no local node yet: running the control plane only (as with --disable-agent)');
+  const runLocalNode = !config.disableAgent && !opts.simulated;
+  if (runLocalNode) {
+    // Fail before serving when the agent cannot run at all (missing packages), naming what to install.
+    const { checkAgentPackages } = await import('../kubelet/containerd/supervisor.js');
+    checkAgentPackages();
+  }
   const server = await startServer(config, { ...serverDeps(config), logger: log });
   // The controller manager (issue 3) and the scheduler (issue 4) are API clients of this server over loopback, as
   // upstream runs them as separate binaries. They start in the background (not awaited, so the signal handlers below
@@ -95,8 +104,15 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
   const simulated = simOptions
     ? startSimulatedNodes({ ...simOptions, client: () => RestClient.fromKubeconfig(server.kubeconfigPath), log })
     : undefined;
+  // The local node (issue 5): the kubelet on containerd, an API client over loopback like the others.
+  const agent: Promise<RunningAgent | undefined> = runLocalNode
+    ? startLocalAgent(config, opts.localNode ?? {}, server.kubeconfigPath, log).catch((err: unknown) => {
+        log.error('local node agent failed to start', { err: (err as Error).message });
+        return undefined;
+      })
+    : Promise.resolve(undefined);
   const stopClients = async (): Promise<void> => {
-    const stops = Promise.allSettled([controllers.then((c) => c?.stop()), scheduler.stop(), simulated?.stop()]);
+    const stops = Promise.allSettled([controllers.then((c) => c?.stop()), scheduler.stop(), simulated?.stop(), agent.then((a) => a?.stop())]);
     await Promise.race([stops, new Promise((r) => setTimeout(r, CLIENT_STOP_TIMEOUT_MS).unref())]);
   };
   let signalled = false;
@@ -119,4 +135,40 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+async function startLocalAgent(
+  config: ServerConfig,
+  node: NonNullable<RunServerOptions['localNode']>,
+  kubeconfigPath: string,
+  log: ReturnType<typeof createLogger>,
+): Promise<RunningAgent> {
+  const { startAgent, firstNodeCIDR } = await import('../kubelet/run.js');
+  const client = await RestClient.fromKubeconfig(kubeconfigPath);
+  try {
+    const agent = await startAgent({
+      client,
+      dataDir: config.dataDir,
+      controlPlane: true,
+      podCIDR: node.podCIDR ?? firstNodeCIDR(config.clusterCidr),
+      serviceCIDR: config.serviceCidr,
+      nodeIP: node.nodeIP ?? advertisedIP(config),
+      ...(node.nodeName ? { nodeName: node.nodeName } : {}),
+      ...(node.labels ? { labels: node.labels } : {}),
+      ...(node.clusterDNS ? { clusterDNS: [node.clusterDNS] } : {}),
+      ...(node.containerRuntimeEndpoint ? { containerRuntimeEndpoint: node.containerRuntimeEndpoint } : {}),
+      log,
+    });
+    log.info('local node is running', { node: agent.nodeName });
+    return {
+      ...agent,
+      stop: async () => {
+        await agent.stop();
+        client.close();
+      },
+    };
+  } catch (err) {
+    client.close();
+    throw err;
+  }
 }

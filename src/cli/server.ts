@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import { parseCidr } from '../apiserver/pki/cidr.js';
 import { LOG_LEVELS, type LogLevel } from '../apiserver/log.js';
 import type { ServerConfig } from '../apiserver/server.js';
-import { addNodeOptions, toSimulatedNodesConfig, type RawNodeOptions } from './node-flags.js';
+import { toKubeletNodeConfig } from './agent.js';
+import { addNodeOptions, parseNodeLabels, toSimulatedNodesConfig, type RawNodeOptions } from './node-flags.js';
 import { defaultDataDir, defaultKubeconfigPath } from './paths.js';
 import { parseApiServerArgs } from '../apiserver/args.js';
 import { parseControllerManagerArgs } from '../controllers/options.js';
@@ -116,7 +117,9 @@ export function addServerCommand(program: Command): void {
       new Option('--datastore-endpoint <url>', 'etcd as http://host:port[,host:port]; default: embedded SQLite').env('SKIFF_DATASTORE_ENDPOINT'),
     )
     .addOption(new Option('-t, --token <token>', 'shared secret; also accepted as a bearer token for the API').env('SKIFF_TOKEN'))
-    .option('--disable-agent', 'do not run a local node (no local node exists yet)')
+    .option('--disable-agent', 'do not run a local node (the kubelet on containerd)')
+    .option('--node-ip <ip>', 'address the local node advertises')
+    .option('--container-runtime-endpoint <socket>', 'local node: use this running CRI runtime instead of starting containerd')
     .option('--cluster-cidr <cidr>', 'IP range for pod IPs', DEFAULT_CLUSTER_CIDR)
     .option('--service-cidr <cidr>', 'IP range for service IPs', DEFAULT_SERVICE_CIDR)
     .option('--disable-controllers <names>', 'controllers not to run (repeat or comma-separate)', collect)
@@ -124,10 +127,18 @@ export function addServerCommand(program: Command): void {
     .option('--kube-controller-manager-arg <flag=value>', 'customized flag for the controller manager, e.g. node-monitor-grace-period=20s (repeatable)', collect)
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--scheduler-config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file: profiles, plugins, weights');
-  addNodeOptions(cmd).action(async (opts: RawServerOptions & RawNodeOptions & { schedulerConfig?: string }) => {
+  addNodeOptions(cmd).action(async (opts: RawServerOptions & RawNodeOptions & { schedulerConfig?: string; nodeIp?: string; containerRuntimeEndpoint?: string }) => {
     const config = toServerConfig(opts);
     const simulated = toSimulatedNodesConfig(opts, SERVER_SIMULATED_NODE_PREFIX);
+    const localNode = {
+      ...toKubeletNodeConfig(opts),
+      ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
+      labels: parseNodeLabels(opts.nodeLabel),
+    };
     const { runServer } = await import('./run-server.js');
-    await runServer(config, { ...(simulated ? { simulated } : {}), ...(opts.schedulerConfig ? { schedulerConfigFile: resolve(opts.schedulerConfig) } : {}) });
+    await runServer(config, {
+      ...(simulated ? { simulated } : { localNode }),
+      ...(opts.schedulerConfig ? { schedulerConfigFile: resolve(opts.schedulerConfig) } : {}),
+    });
   });
 }

@@ -51,6 +51,11 @@ export interface TestServerOptions {
   datastore?: 'sqlite' | 'etcd';
   args?: string[];
   readyTimeoutMs?: number;
+  /**
+   * Run the local node (kubelet on containerd) instead of passing --disable-agent; stop() then runs
+   * `skiff killall` on the data dir so no container, containerd or bridge outlives the test.
+   */
+  agent?: boolean;
 }
 
 const running = new Set<ChildProcess>();
@@ -105,7 +110,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       String(port),
       '--write-kubeconfig',
       kubeconfig,
-      '--disable-agent',
+      ...(opts.agent ? [] : ['--disable-agent']),
       ...(etcd ? ['--datastore-endpoint', etcd.endpoint] : []),
       ...(opts.args ?? []),
     ];
@@ -163,6 +168,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   try {
     await launch();
   } catch (e) {
+    if (opts.agent) await killallDataDir(dataDir);
     await etcd?.stop();
     await rm(dataDir, { recursive: true, force: true });
     throw e;
@@ -213,6 +219,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       const r = await signal('SIGTERM');
       if (!removed) {
         removed = true;
+        if (opts.agent) await killallDataDir(dataDir);
         await etcd?.stop();
         await rm(dataDir, { recursive: true, force: true });
       }
@@ -226,6 +233,15 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
   };
   return server;
+}
+
+/** `skiff killall --data-dir DIR`: removes the pods, containerd and bridge an agent left behind. */
+export function killallDataDir(dataDir: string): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SKIFF_BIN, 'killall', '--data-dir', dataDir], { stdio: 'ignore', cwd: REPO_ROOT });
+    child.on('exit', () => resolve());
+    child.on('error', () => resolve());
+  });
 }
 
 /** The admin client credentials (PEM) embedded in a kubeconfig that `skiff server` wrote. */

@@ -1,0 +1,200 @@
+// Runs containerd for the agent, as k3s does: its own config, root, state and socket under
+// <data-dir>/agent/containerd, started with the agent and stopped with it. The packages it needs come from Debian;
+// a missing one is named with the command that installs it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CriClient } from '../cri/client.js';
+
+export interface RequiredPackage {
+  /** Debian package. */
+  pkg: string;
+  /** A file the package installs that skiff uses. */
+  path: string;
+}
+
+/** What the agent needs on the host to run real containers. */
+export const AGENT_PACKAGES: readonly RequiredPackage[] = [
+  { pkg: 'containerd', path: '/usr/bin/containerd' },
+  { pkg: 'containerd', path: '/usr/bin/containerd-shim-runc-v2' },
+  { pkg: 'runc', path: '/usr/sbin/runc' },
+  { pkg: 'containernetworking-plugins', path: '/usr/lib/cni/bridge' },
+  { pkg: 'containernetworking-plugins', path: '/usr/lib/cni/host-local' },
+  { pkg: 'containernetworking-plugins', path: '/usr/lib/cni/loopback' },
+  { pkg: 'containernetworking-plugins', path: '/usr/lib/cni/portmap' },
+  { pkg: 'busybox-static', path: '/bin/busybox' },
+];
+
+export const CNI_BIN_DIR = '/usr/lib/cni';
+
+/** Throws an Error naming every missing package and the apt-get command that installs them. */
+export function checkAgentPackages(exists: (p: string) => boolean = existsSync): void {
+  const missing = [...new Set(AGENT_PACKAGES.filter((r) => !exists(r.path)).map((r) => r.pkg))];
+  if (missing.length === 0) return;
+  const files = AGENT_PACKAGES.filter((r) => missing.includes(r.pkg)).map((r) => r.path);
+  throw new Error(
+    `the agent needs the Debian package${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (missing: ${files.join(', ')}); ` +
+      `install with: apt-get install -y ${missing.join(' ')}   (or run with --disable-agent)`,
+  );
+}
+
+export interface ContainerdPaths {
+  dir: string;
+  config: string;
+  root: string;
+  state: string;
+  socket: string;
+  runcRoot: string;
+  cniConfDir: string;
+  log: string;
+}
+
+export function containerdPaths(agentDir: string): ContainerdPaths {
+  const dir = join(agentDir, 'containerd');
+  return {
+    dir,
+    config: join(dir, 'config.toml'),
+    root: join(dir, 'root'),
+    state: join(dir, 'state'),
+    socket: join(dir, 'containerd.sock'),
+    runcRoot: join(dir, 'runc'),
+    cniConfDir: join(agentDir, 'cni', 'net.d'),
+    log: join(dir, 'containerd.log'),
+  };
+}
+
+const tomlString = (s: string) => JSON.stringify(s);
+
+/** containerd 1.6's config (version 2) for the agent. */
+export function containerdConfig(paths: ContainerdPaths, sandboxImage: string): string {
+  const cri = 'plugins."io.containerd.grpc.v1.cri"';
+  return `# Written by skiff's agent at every start; edits are overwritten.
+version = 2
+root = ${tomlString(paths.root)}
+state = ${tomlString(paths.state)}
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]
+
+[grpc]
+  address = ${tomlString(paths.socket)}
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = ${tomlString(join(paths.dir, 'opt'))}
+
+[${cri}]
+  sandbox_image = ${tomlString(sandboxImage)}
+  # The machine may lack CAP_SYS_RESOURCE: a negative oom_score_adj would make every sandbox fail to start.
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_selinux = false
+  disable_apparmor = true
+
+[${cri}.containerd]
+  snapshotter = "overlayfs"
+  default_runtime_name = "runc"
+  discard_unpacked_layers = false
+
+[${cri}.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+
+[${cri}.containerd.runtimes.runc.options]
+  BinaryName = "/usr/sbin/runc"
+  Root = ${tomlString(paths.runcRoot)}
+  SystemdCgroup = false
+
+[${cri}.cni]
+  bin_dir = ${tomlString(CNI_BIN_DIR)}
+  conf_dir = ${tomlString(paths.cniConfDir)}
+  max_conf_num = 1
+`;
+}
+
+export interface Containerd {
+  socket: string;
+  /** The process we started, or undefined when using a runtime that was already running. */
+  process?: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface StartContainerdOptions {
+  agentDir: string;
+  sandboxImage: string;
+  /** How long to wait for the CRI socket to answer (default 30 s). */
+  readyTimeoutMs?: number;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Writes the config, starts containerd and waits until its CRI service answers. */
+export async function startContainerd(opts: StartContainerdOptions): Promise<Containerd> {
+  checkAgentPackages();
+  const paths = containerdPaths(opts.agentDir);
+  for (const d of [paths.dir, paths.root, paths.state, paths.cniConfDir]) await mkdir(d, { recursive: true });
+  await writeFile(paths.config, containerdConfig(paths, opts.sandboxImage));
+  const logStream = createWriteStream(paths.log, { flags: 'a' });
+  const child = spawn('/usr/bin/containerd', ['--config', paths.config], { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+  child.stdout?.pipe(logStream, { end: false });
+  child.stderr?.pipe(logStream, { end: false });
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exit = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
+  });
+  child.once('error', (err) => opts.log?.('containerd: failed to run', { err: err.message }));
+
+  const client = new CriClient(paths.socket);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+  try {
+    for (;;) {
+      if (exited) throw new Error(`containerd exited (code ${exited.code}, signal ${exited.signal}) during start; see ${paths.log}`);
+      try {
+        if (existsSync(paths.socket)) {
+          await client.version(2000);
+          break;
+        }
+      } catch {
+        // not serving yet
+      }
+      if (Date.now() > deadline) throw new Error(`containerd did not answer on ${paths.socket} within ${opts.readyTimeoutMs ?? 30_000} ms; see ${paths.log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exit;
+    logStream.end();
+    throw err;
+  } finally {
+    client.close();
+  }
+  opts.log?.('containerd: running', { pid: child.pid, socket: paths.socket });
+
+  return {
+    socket: paths.socket,
+    process: child,
+    async stop() {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exit;
+        clearTimeout(timer);
+      }
+      logStream.end();
+    },
+  };
+}
+
+/** A runtime someone else runs (--container-runtime-endpoint): checked, never stopped. */
+export async function useExistingRuntime(endpoint: string): Promise<Containerd> {
+  const client = new CriClient(endpoint);
+  try {
+    await client.version(5000);
+  } catch (err) {
+    throw new Error(`--container-runtime-endpoint ${endpoint}: no CRI runtime answers there (${(err as Error).message})`);
+  } finally {
+    client.close();
+  }
+  return { socket: endpoint.replace(/^unix:\/\//, ''), stop: async () => {} };
+}

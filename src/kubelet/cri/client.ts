@@ -1,0 +1,200 @@
+// A CRI client: runtime.v1 RuntimeService and ImageService over gRPC on the runtime's unix socket, from our own
+// api.proto (loaded at run time with @grpc/proto-loader). Every call has a deadline; failures carry the gRPC code.
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type {
+  Container,
+  ContainerConfig,
+  ContainerState,
+  ContainerStatus,
+  ExecSyncResult,
+  Image,
+  ImageSpec,
+  PodSandbox,
+  PodSandboxConfig,
+  PodSandboxState,
+  PodSandboxStatus,
+  RuntimeCondition,
+} from './types.js';
+
+/** api.proto stays in src/ next to this file's source (dist/src/kubelet/cri/client.js -> src/kubelet/cri/api.proto). */
+function protoPath(): string {
+  const candidates = [new URL('./api.proto', import.meta.url), new URL('../../../../src/kubelet/cri/api.proto', import.meta.url)];
+  for (const c of candidates) {
+    const p = fileURLToPath(c);
+    if (existsSync(p)) return p;
+  }
+  throw new Error('CRI api.proto not found next to the kubelet sources');
+}
+
+let packageDefinition: grpc.GrpcObject | undefined;
+function runtimePackage(): grpc.GrpcObject {
+  if (!packageDefinition) {
+    const def = protoLoader.loadSync(protoPath(), { keepCase: false, longs: Number, enums: String, defaults: true, arrays: true, objects: true });
+    packageDefinition = grpc.loadPackageDefinition(def);
+  }
+  const runtime = packageDefinition.runtime as grpc.GrpcObject;
+  return runtime.v1 as grpc.GrpcObject;
+}
+
+/** A CRI call failed: the gRPC status code and the runtime's message. */
+export class CriError extends Error {
+  constructor(
+    readonly method: string,
+    readonly code: grpc.status,
+    readonly details: string,
+  ) {
+    super(`${method}: ${details || grpc.status[code]}`);
+  }
+  get notFound(): boolean {
+    return this.code === grpc.status.NOT_FOUND;
+  }
+}
+
+type Callback = (err: grpc.ServiceError | null, res: unknown) => void;
+type UnaryMethod = (req: object, metadata: grpc.Metadata, options: grpc.CallOptions, cb: Callback) => grpc.ClientUnaryCall;
+
+export interface CriClientOptions {
+  /** Deadline of ordinary calls (default 2 min, as the kubelet's runtime request timeout). */
+  timeoutMs?: number;
+}
+
+export class CriClient {
+  private readonly runtime: grpc.Client;
+  private readonly images: grpc.Client;
+  private readonly timeoutMs: number;
+
+  /** `endpoint`: a socket path, or unix:///path as --container-runtime-endpoint takes it. */
+  constructor(
+    readonly endpoint: string,
+    opts: CriClientOptions = {},
+  ) {
+    const pkg = runtimePackage();
+    const address = endpoint.startsWith('unix:') ? endpoint : `unix://${endpoint}`;
+    const creds = grpc.credentials.createInsecure();
+    const options = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 + 1024 };
+    this.runtime = new (pkg.RuntimeService as grpc.ServiceClientConstructor)(address, creds, options);
+    this.images = new (pkg.ImageService as grpc.ServiceClientConstructor)(address, creds, options);
+    this.timeoutMs = opts.timeoutMs ?? 120_000;
+  }
+
+  private call<R>(client: grpc.Client, method: string, req: object, timeoutMs = this.timeoutMs): Promise<R> {
+    const fn = (client as unknown as Record<string, UnaryMethod>)[method];
+    return new Promise((resolve, reject) => {
+      fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+        if (err) reject(new CriError(method, err.code, err.details));
+        else resolve(res as R);
+      });
+    });
+  }
+
+  private rt<R>(method: string, req: object, timeoutMs?: number): Promise<R> {
+    return this.call<R>(this.runtime, method, req, timeoutMs);
+  }
+
+  private img<R>(method: string, req: object, timeoutMs?: number): Promise<R> {
+    return this.call<R>(this.images, method, req, timeoutMs);
+  }
+
+  close(): void {
+    this.runtime.close();
+    this.images.close();
+  }
+
+  version(timeoutMs?: number): Promise<{ version: string; runtimeName: string; runtimeVersion: string; runtimeApiVersion: string }> {
+    return this.rt('Version', { version: 'v1' }, timeoutMs);
+  }
+
+  async status(): Promise<RuntimeCondition[]> {
+    const r = await this.rt<{ status: { conditions: RuntimeCondition[] } | null }>('Status', {});
+    return r.status?.conditions ?? [];
+  }
+
+  async runPodSandbox(config: PodSandboxConfig, runtimeHandler = ''): Promise<string> {
+    const r = await this.rt<{ podSandboxId: string }>('RunPodSandbox', { config, runtimeHandler });
+    return r.podSandboxId;
+  }
+
+  async stopPodSandbox(podSandboxId: string): Promise<void> {
+    await this.rt('StopPodSandbox', { podSandboxId });
+  }
+
+  async removePodSandbox(podSandboxId: string): Promise<void> {
+    await this.rt('RemovePodSandbox', { podSandboxId });
+  }
+
+  async podSandboxStatus(podSandboxId: string): Promise<PodSandboxStatus> {
+    const r = await this.rt<{ status: PodSandboxStatus }>('PodSandboxStatus', { podSandboxId });
+    return r.status;
+  }
+
+  async listPodSandbox(filter: { id?: string; state?: PodSandboxState; labelSelector?: Record<string, string> } = {}): Promise<PodSandbox[]> {
+    const r = await this.rt<{ items: PodSandbox[] }>('ListPodSandbox', {
+      filter: { id: filter.id ?? '', ...(filter.state ? { state: { state: filter.state } } : {}), labelSelector: filter.labelSelector ?? {} },
+    });
+    return r.items;
+  }
+
+  async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
+    const r = await this.rt<{ containerId: string }>('CreateContainer', { podSandboxId, config, sandboxConfig });
+    return r.containerId;
+  }
+
+  async startContainer(containerId: string): Promise<void> {
+    await this.rt('StartContainer', { containerId });
+  }
+
+  /** Stops with SIGTERM (or the image's stop signal), then SIGKILL after `timeoutSeconds`. */
+  async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
+    // The call itself may last the whole grace period.
+    await this.rt('StopContainer', { containerId, timeout: timeoutSeconds }, this.timeoutMs + timeoutSeconds * 1000);
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    await this.rt('RemoveContainer', { containerId });
+  }
+
+  async listContainers(filter: { id?: string; podSandboxId?: string; state?: ContainerState; labelSelector?: Record<string, string> } = {}): Promise<Container[]> {
+    const r = await this.rt<{ containers: Container[] }>('ListContainers', {
+      filter: {
+        id: filter.id ?? '',
+        podSandboxId: filter.podSandboxId ?? '',
+        ...(filter.state ? { state: { state: filter.state } } : {}),
+        labelSelector: filter.labelSelector ?? {},
+      },
+    });
+    return r.containers;
+  }
+
+  async containerStatus(containerId: string): Promise<ContainerStatus> {
+    const r = await this.rt<{ status: ContainerStatus }>('ContainerStatus', { containerId });
+    return r.status;
+  }
+
+  async execSync(containerId: string, cmd: string[], timeoutSeconds = 0): Promise<ExecSyncResult> {
+    const deadline = timeoutSeconds > 0 ? timeoutSeconds * 1000 + 10_000 : this.timeoutMs;
+    return this.rt<ExecSyncResult>('ExecSync', { containerId, cmd, timeout: timeoutSeconds }, deadline);
+  }
+
+  async listImages(): Promise<Image[]> {
+    const r = await this.img<{ images: Image[] }>('ListImages', {});
+    return r.images;
+  }
+
+  /** The image, or undefined when the runtime does not have it. */
+  async imageStatus(image: ImageSpec): Promise<Image | undefined> {
+    const r = await this.img<{ image: Image | null }>('ImageStatus', { image });
+    return r.image ?? undefined;
+  }
+
+  async pullImage(image: ImageSpec, sandboxConfig?: PodSandboxConfig): Promise<string> {
+    const r = await this.img<{ imageRef: string }>('PullImage', { image, ...(sandboxConfig ? { sandboxConfig } : {}) });
+    return r.imageRef;
+  }
+
+  async removeImage(image: ImageSpec): Promise<void> {
+    await this.img('RemoveImage', { image });
+  }
+}

@@ -1,0 +1,94 @@
+// `skiff killall`: removes everything an agent's data dir left running on the host (like k3s-killall.sh): every pod
+// sandbox and container (so CNI releases addresses and rules), the containerd of that data dir, stray shims, the
+// agent's bridge and leftover mounts. Used by tests and before an uninstall.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { containerdPaths, startContainerd, type Containerd } from './containerd/supervisor.js';
+import { CriClient } from './cri/client.js';
+import { PAUSE_IMAGE } from './images/build.js';
+import { bridgeName } from './network/cni.js';
+
+const run = promisify(execFile);
+
+/** Processes whose command line mentions `needle` (e.g. the containerd socket of a data dir). */
+function processesMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (cmd.includes(needle)) pids.push(Number(d));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+async function waitGone(pids: number[], ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (pids.some((p) => existsSync(`/proc/${p}`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** Lines of /proc/self/mountinfo whose mount point is under `dir`, deepest first. */
+async function mountsUnder(dir: string): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  return text
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+export interface KillallReport {
+  sandboxes: number;
+  containers: number;
+}
+
+export async function killall(agentDir: string, log: (msg: string) => void = () => {}): Promise<KillallReport> {
+  const paths = containerdPaths(agentDir);
+  const report: KillallReport = { sandboxes: 0, containers: 0 };
+  if (!existsSync(paths.config)) return report;
+
+  // A containerd for this data dir: the running one, or one started just for the clean-up.
+  let started: Containerd | undefined;
+  let cri = new CriClient(paths.socket);
+  try {
+    await cri.version(2000);
+  } catch {
+    cri.close();
+    started = await startContainerd({ agentDir, sandboxImage: PAUSE_IMAGE, readyTimeoutMs: 30_000 });
+    cri = new CriClient(paths.socket);
+  }
+  try {
+    const containers = await cri.listContainers();
+    await Promise.all(containers.map((c) => cri.stopContainer(c.id, 0).catch(() => undefined)));
+    for (const c of containers) await cri.removeContainer(c.id).catch(() => undefined);
+    report.containers = containers.length;
+    const sandboxes = await cri.listPodSandbox();
+    for (const s of sandboxes) {
+      await cri.stopPodSandbox(s.id).catch((err: Error) => log(`stop sandbox ${s.id}: ${err.message}`));
+      await cri.removePodSandbox(s.id).catch(() => undefined);
+    }
+    report.sandboxes = sandboxes.length;
+  } finally {
+    cri.close();
+  }
+
+  // Stop containerd: ours, or the agent's still running.
+  if (started) await started.stop();
+  const daemons = processesMentioning(paths.config);
+  for (const pid of daemons) process.kill(pid, 'SIGTERM');
+  await waitGone(daemons, 10_000);
+  // Shims of this containerd outlive it.
+  const shims = processesMentioning(paths.socket);
+  for (const pid of shims) process.kill(pid, 'SIGKILL');
+  await waitGone(shims, 5000);
+
+  // The bridge, and mounts left under the data dir (netns, rootfs, shm).
+  await run('ip', ['link', 'delete', bridgeName(agentDir)]).catch(() => undefined);
+  for (const m of await mountsUnder(agentDir)) await run('umount', ['-l', m]).catch(() => undefined);
+  return report;
+}

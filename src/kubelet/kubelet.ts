@@ -1,0 +1,366 @@
+// The kubelet: registers the Node, renews its Lease, reports node status, and runs the pods bound to it through a
+// CRI runtime (containerd, supervised here unless an endpoint is given). Each pod has its own serialized worker;
+// informer events, a one-second relist of the runtime (upstream's PLEG) and a periodic resync all trigger syncs.
+import { existsSync } from 'node:fs';
+import { readFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { Node, NodeStatus, Pod } from 'kubernetes-types/core/v1.js';
+import { GIT_VERSION } from '../apiserver/version.js';
+import {
+  CoreEventRecorder,
+  deletedObject,
+  listWatcherFor,
+  realClock,
+  SharedIndexInformer,
+  type Clock,
+  type ResourceClient,
+  type RestClient,
+  type TimerHandle,
+} from '../client/index.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../machinery/errors.js';
+import { formatMicroTime } from '../machinery/time.js';
+import { startContainerd, useExistingRuntime, containerdPaths, type Containerd } from './containerd/supervisor.js';
+import { CriClient } from './cri/client.js';
+import { buildBusyboxImage, PAUSE_IMAGE } from './images/build.js';
+import { importImageArchive, importImagesDir } from './images/import.js';
+import { bridgeName, writeCniConfig } from './network/cni.js';
+import { machineInfo, pressureSignals, type MachineInfo } from './node/machine.js';
+import { computeNodeStatus, initialNode, nodeStatusChanged, type NodeIdentity, type RuntimeHealth } from './node/status.js';
+import { parseResolvConf, type DnsSettings } from './pods/config.js';
+import { listRuntimePods, runtimeFingerprint } from './pods/runtime-state.js';
+import { PodSyncer, type Logger } from './pods/sync.js';
+
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+export const LEASE_DURATION_SECONDS = 40;
+export const NODE_STATUS_UPDATE_MS = 10_000;
+/** Upstream posts an unchanged node status at least this often (nodeStatusReportFrequency). */
+export const NODE_STATUS_REPORT_MS = 300_000;
+export const RELIST_MS = 1000;
+export const POD_RESYNC_MS = 10_000;
+
+export interface KubeletOptions {
+  client: RestClient;
+  nodeName: string;
+  nodeIP: string;
+  hostname?: string;
+  /** Servers: node-role.kubernetes.io/control-plane. */
+  controlPlane: boolean;
+  /** Extra labels to register with. */
+  labels?: Record<string, string>;
+  /** <data-dir>/agent: containerd, CNI, images, pod logs. */
+  agentDir: string;
+  /** Used when the Node has no spec.podCIDR (no IPAM controller assigned one). */
+  podCIDR?: string;
+  clusterDNS: string[];
+  clusterDomain?: string;
+  /** A CRI socket already running: use it instead of starting containerd. */
+  containerRuntimeEndpoint?: string;
+  log: Logger & { error(msg: string, fields?: Record<string, unknown>): void };
+  clock?: Clock;
+}
+
+interface PodWorker {
+  running: boolean;
+  pending: boolean;
+  timer?: TimerHandle;
+}
+
+export class Kubelet {
+  private readonly clock: Clock;
+  private readonly nodes: ResourceClient<Node>;
+  private readonly leases: ResourceClient<Lease>;
+  private readonly podsClient: ResourceClient<Pod>;
+  private runtime: Containerd | undefined;
+  private cri: CriClient | undefined;
+  private syncer: PodSyncer | undefined;
+  private informer: SharedIndexInformer<Pod> | undefined;
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly uidToKey = new Map<string, string>();
+  private readonly fingerprints = new Map<string, string>();
+  private readonly timers: TimerHandle[] = [];
+  private stopped = false;
+  private machine: MachineInfo | undefined;
+  private nodeUid = '';
+  private lastPostedStatus: NodeStatus | undefined;
+  private lastPostedAt = 0;
+  private podCIDR = '';
+  private runtimeVersion = '';
+  private readonly events: CoreEventRecorder;
+
+  constructor(private readonly o: KubeletOptions) {
+    this.clock = o.clock ?? realClock;
+    this.nodes = o.client.resource<Node>({ group: '', version: 'v1', resource: 'nodes' });
+    this.leases = o.client.resource<Lease>({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases' });
+    this.podsClient = o.client.resource<Pod>({ group: '', version: 'v1', resource: 'pods' });
+    this.events = new CoreEventRecorder(o.client, { component: 'kubelet', host: o.nodeName, onError: () => undefined });
+  }
+
+  private identity(): NodeIdentity {
+    return { name: this.o.nodeName, addresses: [this.o.nodeIP], hostname: this.o.hostname ?? this.o.nodeName, controlPlane: this.o.controlPlane, ...(this.o.labels ? { extraLabels: this.o.labels } : {}) };
+  }
+
+  get criSocket(): string | undefined {
+    return this.runtime?.socket;
+  }
+
+  /** Starts the runtime, imports images, registers the node, then runs the loops. Resolves once pods can run. */
+  async start(): Promise<void> {
+    const { agentDir, log } = this.o;
+    await mkdir(agentDir, { recursive: true });
+    this.machine = machineInfo(agentDir);
+
+    // 1. The runtime and images.
+    if (this.o.containerRuntimeEndpoint) this.runtime = await useExistingRuntime(this.o.containerRuntimeEndpoint);
+    else this.runtime = await startContainerd({ agentDir, sandboxImage: PAUSE_IMAGE, log: (m, f) => log.info(m, f) });
+    this.cri = new CriClient(this.runtime.socket);
+    this.runtimeVersion = (await this.cri.version()).runtimeVersion;
+    if (!(await this.cri.imageStatus({ image: PAUSE_IMAGE }))) {
+      const file = join(containerdPaths(agentDir).dir, 'pause.oci.tar');
+      await buildBusyboxImage({ name: PAUSE_IMAGE, entrypoint: ['/bin/sleep', '2147483647'] }, file);
+      await importImageArchive(this.runtime.socket, file);
+    }
+    await importImagesDir(this.runtime.socket, join(agentDir, 'images'), (m, f) => log.info(m, f));
+
+    // 2. Pods' DNS and the pod syncer.
+    let host: DnsSettings['host'] = { servers: [], searches: [], options: [] };
+    if (existsSync('/etc/resolv.conf')) host = parseResolvConf(await readFile('/etc/resolv.conf', 'utf8'));
+    const dns: DnsSettings = { clusterDNS: this.o.clusterDNS, clusterDomain: this.o.clusterDomain ?? 'cluster.local', host };
+    this.syncer = new PodSyncer({
+      cri: this.cri,
+      pods: this.podsClient,
+      events: this.events,
+      clock: this.clock,
+      hostIPs: () => [this.o.nodeIP],
+      logRoot: join(agentDir, 'logs', 'pods'),
+      dns,
+      log,
+    });
+
+    // 3. The Node, its pod CIDR and the CNI network.
+    await this.registerNode();
+    await this.ensurePodCIDR();
+    await this.updateNodeStatus();
+    await this.renewLease();
+    this.every(NODE_STATUS_UPDATE_MS, () => this.updateNodeStatus());
+    this.every(LEASE_DURATION_SECONDS * 250, () => this.renewLease());
+
+    // 4. Pods bound to this node.
+    const lw = listWatcherFor(this.podsClient, { fieldSelector: `spec.nodeName=${this.o.nodeName}` });
+    this.informer = new SharedIndexInformer<Pod>(lw, { clock: this.clock, reflector: { name: `kubelet pods ${this.o.nodeName}` } });
+    this.informer.addEventHandler({
+      onAdd: (p) => this.podChanged(p),
+      onUpdate: (_o, p) => this.podChanged(p),
+      onDelete: (p) => this.podChanged(deletedObject(p), true),
+    });
+    this.informer.run();
+    await this.informer.waitForCacheSync();
+    this.every(RELIST_MS, () => this.relist());
+    this.every(POD_RESYNC_MS, async () => {
+      for (const p of this.informer?.indexer.list() ?? []) this.enqueue(p.metadata?.uid ?? '');
+      this.syncer?.backoff.gc();
+    });
+    log.info('kubelet started', { node: this.o.nodeName, runtime: `containerd ${this.runtimeVersion}`, socket: this.runtime.socket });
+  }
+
+  /** Runs `fn` every `ms` (after it finished), logging failures, until stop(). */
+  private every(ms: number, fn: () => Promise<void>): void {
+    const slot = this.timers.length;
+    const tick = () => {
+      if (this.stopped) return;
+      fn()
+        .catch((err: unknown) => this.o.log.warn('kubelet loop failed', { err: (err as Error).message }))
+        .finally(() => {
+          if (!this.stopped) this.timers[slot] = this.clock.setTimer(tick, ms);
+        });
+    };
+    this.timers.push(this.clock.setTimer(tick, ms));
+  }
+
+  private podChanged(pod: Pod, deleted = false): void {
+    const uid = pod.metadata?.uid ?? '';
+    if (!uid) return;
+    if (!deleted) this.uidToKey.set(uid, `${pod.metadata?.namespace}/${pod.metadata?.name}`);
+    this.enqueue(uid);
+  }
+
+  /** Asks for a sync of pod `uid` (now, or after `delayMs`); syncs of one pod never overlap. */
+  enqueue(uid: string, delayMs = 0): void {
+    if (this.stopped || !uid) return;
+    let w = this.workers.get(uid);
+    if (!w) this.workers.set(uid, (w = { running: false, pending: false }));
+    if (delayMs > 0) {
+      w.timer?.cancel();
+      w.timer = this.clock.setTimer(() => this.enqueue(uid), delayMs);
+      return;
+    }
+    if (w.running) {
+      w.pending = true;
+      return;
+    }
+    void this.runWorker(uid, w);
+  }
+
+  private async runWorker(uid: string, w: PodWorker): Promise<void> {
+    w.running = true;
+    try {
+      do {
+        w.pending = false;
+        const key = this.uidToKey.get(uid);
+        const pod = key ? this.informer?.indexer.getByKey(key) : undefined;
+        if (!pod || pod.metadata?.uid !== uid) {
+          await this.cleanupOrphan(uid);
+          this.workers.delete(uid);
+          this.uidToKey.delete(uid);
+          return;
+        }
+        try {
+          const r = await this.syncer!.sync(pod);
+          if (r.done) {
+            this.uidToKey.delete(uid);
+            return;
+          }
+          if (r.requeueAfterMs !== undefined) this.enqueue(uid, r.requeueAfterMs);
+        } catch (err) {
+          this.o.log.warn('pod sync failed', { pod: key, err: (err as Error).message });
+          this.enqueue(uid, 2000);
+        }
+      } while (w.pending && !this.stopped);
+    } finally {
+      w.running = false;
+    }
+  }
+
+  /** A pod the API no longer has (force-deleted, or deleted while the agent was down): stop and remove its containers. */
+  private async cleanupOrphan(uid: string): Promise<void> {
+    if (!this.cri || !this.syncer) return;
+    const runtime = (await listRuntimePods(this.cri, uid)).get(uid);
+    if (runtime) {
+      await this.syncer.killPod(undefined, runtime, 0);
+      await this.syncer.removePod(runtime);
+    }
+    this.syncer.forget(uid);
+    this.fingerprints.delete(uid);
+  }
+
+  /** Upstream's PLEG: list the runtime, and sync every pod whose containers or sandboxes changed. */
+  private async relist(): Promise<void> {
+    if (!this.cri) return;
+    const pods = await listRuntimePods(this.cri);
+    for (const [uid, p] of pods) {
+      const fp = runtimeFingerprint(p);
+      if (this.fingerprints.get(uid) !== fp) {
+        this.fingerprints.set(uid, fp);
+        this.enqueue(uid);
+      }
+    }
+    for (const uid of [...this.fingerprints.keys()]) if (!pods.has(uid)) this.fingerprints.delete(uid);
+  }
+
+  private async registerNode(): Promise<void> {
+    const node = initialNode({ ...this.identity(), ...(this.o.podCIDR ? { podCIDR: this.o.podCIDR } : {}) });
+    try {
+      const created = await this.nodes.create(node);
+      this.nodeUid = created.metadata?.uid ?? '';
+      this.o.log.info('node registered', { node: this.o.nodeName });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      const existing = await this.nodes.get(this.o.nodeName);
+      this.nodeUid = existing.metadata?.uid ?? '';
+      // Keep the labels the kubelet owns current (upstream reconciles them on start).
+      await this.nodes.patch(this.o.nodeName, { metadata: { labels: node.metadata?.labels } }, { type: 'merge' });
+    }
+  }
+
+  /** The node's podCIDR (assigned by IPAM, or ours when it has none), then the CNI config for it. */
+  private async ensurePodCIDR(): Promise<void> {
+    let node = await this.nodes.get(this.o.nodeName);
+    if (!node.spec?.podCIDR && this.o.podCIDR) {
+      node = await this.nodes.patch(this.o.nodeName, { spec: { podCIDR: this.o.podCIDR, podCIDRs: [this.o.podCIDR] } }, { type: 'merge' });
+    }
+    await this.applyPodCIDR(node);
+  }
+
+  private async applyPodCIDR(node: Node): Promise<void> {
+    const cidr = node.spec?.podCIDR ?? '';
+    if (!cidr || cidr === this.podCIDR) return;
+    this.podCIDR = cidr;
+    const paths = containerdPaths(this.o.agentDir);
+    await writeCniConfig(paths.cniConfDir, { agentDir: this.o.agentDir, podCIDR: cidr, bridge: bridgeName(this.o.agentDir) });
+    this.o.log.info('pod network configured', { podCIDR: cidr, bridge: bridgeName(this.o.agentDir) });
+  }
+
+  private async runtimeHealth(): Promise<RuntimeHealth> {
+    try {
+      const conds = await this.cri!.status();
+      const rt = conds.find((c) => c.type === 'RuntimeReady');
+      const net = conds.find((c) => c.type === 'NetworkReady');
+      const bad = [rt, net].find((c) => c && !c.status);
+      return {
+        runtimeReady: !!rt?.status,
+        networkReady: !!net?.status,
+        ...(bad ? { message: `reason:${bad.reason} message:${bad.message}` } : {}),
+        version: this.runtimeVersion,
+      };
+    } catch (err) {
+      return { runtimeReady: false, networkReady: false, message: (err as Error).message, version: this.runtimeVersion };
+    }
+  }
+
+  private async updateNodeStatus(): Promise<void> {
+    const node = await this.nodes.get(this.o.nodeName);
+    await this.applyPodCIDR(node);
+    const images = (await this.cri!.listImages())
+      .map((i) => ({ names: [...i.repoDigests, ...i.repoTags], sizeBytes: i.size }))
+      .filter((i) => i.names.length > 0)
+      .sort((a, b) => b.sizeBytes - a.sizeBytes)
+      .slice(0, 50);
+    const status = computeNodeStatus({
+      id: this.identity(),
+      machine: this.machine!,
+      signals: pressureSignals(this.o.agentDir),
+      runtime: await this.runtimeHealth(),
+      images,
+      kubeletVersion: GIT_VERSION,
+      previous: node.status,
+      now: this.clock.now(),
+    });
+    const now = this.clock.now();
+    if (!nodeStatusChanged(node.status, status) && now - this.lastPostedAt < NODE_STATUS_REPORT_MS) return;
+    await this.nodes.patch(this.o.nodeName, { status }, { type: 'merge', subresource: 'status' });
+    this.lastPostedStatus = status;
+    this.lastPostedAt = now;
+  }
+
+  private async renewLease(): Promise<void> {
+    const renewTime = formatMicroTime(new Date(this.clock.now()));
+    const spec = { holderIdentity: this.o.nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime };
+    try {
+      const lease = await this.leases.get(this.o.nodeName, { namespace: NODE_LEASE_NAMESPACE });
+      await this.leases.update({ ...lease, spec: { ...lease.spec, ...spec } });
+    } catch (err) {
+      if (isConflict(err)) return; // renewed at the next tick
+      if (!isNotFound(err)) throw err;
+      await this.leases.create({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name: this.o.nodeName,
+          namespace: NODE_LEASE_NAMESPACE,
+          ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.o.nodeName, uid: this.nodeUid }],
+        },
+        spec,
+      });
+    }
+  }
+
+  /** Stops the loops and the supervised containerd; containers keep running (as upstream's kubelet leaves them). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) t.cancel();
+    for (const w of this.workers.values()) w.timer?.cancel();
+    await this.informer?.stop();
+    this.cri?.close();
+    await this.runtime?.stop();
+  }
+}

@@ -1,0 +1,152 @@
+// What the runtime holds for each pod, read back from the CRI: its sandboxes and containers, newest first. The
+// kubelet keeps no state of its own about containers (beyond back-off timers and the last sync's waiting reasons):
+// every sync compares the pod's spec with this.
+import type { CriClient } from '../cri/client.js';
+import type { ContainerStatus, PodSandbox } from '../cri/types.js';
+
+/** Labels the kubelet puts on sandboxes and containers (upstream's names). */
+export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
+export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
+export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
+export const LABEL_CONTAINER_NAME = 'io.kubernetes.container.name';
+/** Marks what this kubelet created (another kubelet may share a containerd). */
+export const LABEL_MANAGED = 'skiff.dev/managed';
+/** Container annotations. */
+export const ANNOTATION_RESTART_COUNT = 'io.kubernetes.container.restartCount';
+export const ANNOTATION_INIT = 'skiff.dev/init-container';
+
+export type RuntimeContainerState = 'created' | 'running' | 'exited' | 'unknown';
+
+export interface RuntimeContainer {
+  id: string;
+  sandboxId: string;
+  name: string;
+  attempt: number;
+  restartCount: number;
+  state: RuntimeContainerState;
+  /** Milliseconds since the epoch; 0 when unset. */
+  createdAt: number;
+  startedAt: number;
+  finishedAt: number;
+  exitCode: number;
+  reason: string;
+  message: string;
+  image: string;
+  imageRef: string;
+}
+
+export interface RuntimeSandbox {
+  id: string;
+  attempt: number;
+  ready: boolean;
+  createdAt: number;
+  ip: string;
+  additionalIps: string[];
+}
+
+export interface RuntimePod {
+  uid: string;
+  name: string;
+  namespace: string;
+  /** Newest first. */
+  sandboxes: RuntimeSandbox[];
+  /** Newest first. */
+  containers: RuntimeContainer[];
+}
+
+const nsToMs = (ns: number): number => (ns > 0 ? Math.floor(ns / 1e6) : 0);
+
+const STATE: Record<string, RuntimeContainerState> = {
+  CONTAINER_CREATED: 'created',
+  CONTAINER_RUNNING: 'running',
+  CONTAINER_EXITED: 'exited',
+  CONTAINER_UNKNOWN: 'unknown',
+};
+
+export function toRuntimeContainer(s: ContainerStatus, sandboxId: string): RuntimeContainer {
+  const restart = Number(s.annotations[ANNOTATION_RESTART_COUNT] ?? s.metadata.attempt);
+  return {
+    id: s.id,
+    sandboxId,
+    name: s.metadata.name,
+    attempt: s.metadata.attempt,
+    restartCount: Number.isFinite(restart) ? restart : s.metadata.attempt,
+    state: STATE[s.state] ?? 'unknown',
+    createdAt: nsToMs(s.createdAt),
+    startedAt: nsToMs(s.startedAt),
+    finishedAt: nsToMs(s.finishedAt),
+    exitCode: s.exitCode,
+    reason: s.reason,
+    message: s.message,
+    image: s.image?.image ?? '',
+    imageRef: s.imageRef,
+  };
+}
+
+/** Every pod this kubelet runs, by pod UID, with sandbox and container details (one relist). */
+export async function listRuntimePods(cri: CriClient, podUid?: string): Promise<Map<string, RuntimePod>> {
+  const selector: Record<string, string> = { [LABEL_MANAGED]: 'true', ...(podUid ? { [LABEL_POD_UID]: podUid } : {}) };
+  const [sandboxes, containers] = await Promise.all([cri.listPodSandbox({ labelSelector: selector }), cri.listContainers({ labelSelector: selector })]);
+  const pods = new Map<string, RuntimePod>();
+  const podFor = (labels: Record<string, string>): RuntimePod | undefined => {
+    const uid = labels[LABEL_POD_UID];
+    if (!uid) return undefined;
+    let p = pods.get(uid);
+    if (!p) {
+      p = { uid, name: labels[LABEL_POD_NAME] ?? '', namespace: labels[LABEL_POD_NAMESPACE] ?? '', sandboxes: [], containers: [] };
+      pods.set(uid, p);
+    }
+    return p;
+  };
+  const sandboxIps = new Map<string, { ip: string; additionalIps: string[] }>();
+  await Promise.all(
+    sandboxes
+      .filter((s) => s.state === 'SANDBOX_READY')
+      .map(async (s) => {
+        try {
+          const st = await cri.podSandboxStatus(s.id);
+          sandboxIps.set(s.id, { ip: st.network?.ip ?? '', additionalIps: (st.network?.additionalIps ?? []).map((a) => a.ip) });
+        } catch {
+          // gone meanwhile
+        }
+      }),
+  );
+  for (const s of sandboxes as PodSandbox[]) {
+    const p = podFor(s.labels);
+    if (!p) continue;
+    const net = sandboxIps.get(s.id);
+    p.sandboxes.push({
+      id: s.id,
+      attempt: s.metadata.attempt,
+      ready: s.state === 'SANDBOX_READY',
+      createdAt: nsToMs(s.createdAt),
+      ip: net?.ip ?? '',
+      additionalIps: net?.additionalIps ?? [],
+    });
+  }
+  await Promise.all(
+    containers.map(async (c) => {
+      const p = podFor(c.labels);
+      if (!p) return;
+      try {
+        p.containers.push(toRuntimeContainer(await cri.containerStatus(c.id), c.podSandboxId));
+      } catch {
+        // removed meanwhile
+      }
+    }),
+  );
+  for (const p of pods.values()) {
+    p.sandboxes.sort((a, b) => b.createdAt - a.createdAt || b.attempt - a.attempt);
+    p.containers.sort((a, b) => b.createdAt - a.createdAt || b.restartCount - a.restartCount);
+  }
+  return pods;
+}
+
+/** A fingerprint of what a relist saw for one pod: a change means the pod needs a sync. */
+export function runtimeFingerprint(p: RuntimePod | undefined): string {
+  if (!p) return '';
+  return [
+    ...p.sandboxes.map((s) => `s:${s.id}:${s.ready}:${s.ip}`),
+    ...p.containers.map((c) => `c:${c.id}:${c.state}:${c.exitCode}`),
+  ].join('|');
+}

@@ -1,0 +1,379 @@
+// One pod's sync, level-triggered like upstream's kuberuntime SyncPod: read what the runtime holds for the pod,
+// compare with its spec, take the next steps (sandbox, init containers in order, app containers, restarts with
+// CrashLoopBackOff, graceful termination), then write the status computed from the runtime's state again.
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { Clock, CoreEventRecorder, ResourceClient } from '../../client/index.js';
+import { isNotFound } from '../../machinery/errors.js';
+import { CriError, type CriClient } from '../cri/client.js';
+import type { PodSandboxConfig } from '../cri/types.js';
+import { Backoff } from './backoff.js';
+import { containerConfig, podLogDirectory, sandboxConfig, type DnsSettings } from './config.js';
+import { listRuntimePods, type RuntimeContainer, type RuntimePod, type RuntimeSandbox } from './runtime-state.js';
+import { computePodStatus, isSidecar, restartPolicyOf, shouldRestart, type WaitingReason } from './status.js';
+
+export interface Logger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface PodSyncerOptions {
+  cri: CriClient;
+  pods: ResourceClient<Pod>;
+  events: CoreEventRecorder;
+  clock: Clock;
+  hostIPs: () => string[];
+  /** Container logs live under here (<logRoot>/<ns>_<name>_<uid>/<container>/<n>.log). */
+  logRoot: string;
+  dns: DnsSettings;
+  log: Logger;
+}
+
+export interface SyncResult {
+  /** Sync again after this long (a back-off ends, a container is being created). */
+  requeueAfterMs?: number;
+  /** The pod is gone from the API and the runtime: forget it. */
+  done?: boolean;
+}
+
+/** Upstream's default: Always for :latest or an untagged image, IfNotPresent otherwise. */
+export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
+  if (image.includes('@')) return 'IfNotPresent';
+  const last = image.slice(image.lastIndexOf('/') + 1);
+  const colon = last.indexOf(':');
+  return colon < 0 || last.slice(colon + 1) === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+const podFullName = (pod: Pod) => `${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`;
+
+/** The fields of PodStatus the kubelet owns: others (nominatedNodeName, qosClass, resize, …) are left alone. */
+const OWNED_STATUS_FIELDS = ['phase', 'conditions', 'hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime', 'initContainerStatuses', 'containerStatuses', 'message', 'reason'] as const;
+
+export class PodSyncer {
+  readonly backoff: Backoff;
+  private readonly waiting = new Map<string, Map<string, WaitingReason>>();
+  private readonly lastStatus = new Map<string, string>();
+
+  constructor(private readonly o: PodSyncerOptions) {
+    this.backoff = new Backoff(o.clock);
+  }
+
+  private async runtimeOf(uid: string): Promise<RuntimePod | undefined> {
+    return (await listRuntimePods(this.o.cri, uid)).get(uid);
+  }
+
+  private waitingOf(uid: string): Map<string, WaitingReason> {
+    let m = this.waiting.get(uid);
+    if (!m) this.waiting.set(uid, (m = new Map()));
+    return m;
+  }
+
+  /** Brings the runtime in line with the pod and writes its status. */
+  async sync(pod: Pod): Promise<SyncResult> {
+    const uid = pod.metadata?.uid ?? '';
+    let runtime = await this.runtimeOf(uid);
+    if (pod.metadata?.deletionTimestamp) return this.terminate(pod, runtime);
+
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      // Finished pods never run again: make sure nothing is left running; the status keeps its phase.
+      if (runtime && (runtime.sandboxes.some((s) => s.ready) || runtime.containers.some((c) => c.state === 'running'))) {
+        await this.killPod(pod, runtime, 0);
+        runtime = await this.runtimeOf(uid);
+      }
+      if (runtime && runtime.containers.length > 0) await this.writeStatus(pod, runtime, true);
+      return {};
+    }
+
+    const waiting = this.waitingOf(uid);
+    const policy = restartPolicyOf(pod);
+    let requeue: number | undefined;
+    const want = (ms: number) => (requeue = requeue === undefined ? ms : Math.min(requeue, ms));
+
+    // 1. The sandbox.
+    let sandbox = runtime?.sandboxes[0];
+    const hostNetwork = pod.spec?.hostNetwork === true;
+    const sandboxUsable = (s: RuntimeSandbox | undefined) => !!s && s.ready && (hostNetwork || s.ip !== '');
+    if (!sandboxUsable(sandbox)) {
+      const hadContainers = (runtime?.containers.length ?? 0) > 0;
+      if (policy === 'Never' && sandbox && hadContainers) {
+        // Upstream: a dead sandbox of a Never pod is not replaced; the pod ends with what it had.
+        return this.finishStatus(pod, runtime, true);
+      }
+      if (runtime && (runtime.containers.some((c) => c.state === 'running') || runtime.sandboxes.some((s) => s.ready))) {
+        await this.killPod(pod, runtime, 0);
+      }
+      const attempt = sandbox ? sandbox.attempt + 1 : 0;
+      const config = sandboxConfig(pod, attempt, this.o.logRoot, this.o.dns);
+      try {
+        await mkdir(podLogDirectory(this.o.logRoot, pod), { recursive: true });
+        await this.o.cri.runPodSandbox(config);
+      } catch (err) {
+        const message = `Failed to create pod sandbox: ${(err as Error).message}`;
+        this.o.events.event(pod, 'Warning', 'FailedCreatePodSandBox', message);
+        this.o.log.warn('sandbox failed', { pod: podFullName(pod), err: (err as Error).message });
+        await this.writeStatus(pod, await this.runtimeOf(uid), false);
+        return { requeueAfterMs: 5000 };
+      }
+      runtime = await this.runtimeOf(uid);
+      sandbox = runtime?.sandboxes[0];
+      if (!sandbox) return { requeueAfterMs: 1000 };
+    }
+    const sandboxCfg = sandboxConfig(pod, sandbox!.attempt, this.o.logRoot, this.o.dns);
+    const current = (name: string) => runtime?.containers.filter((c) => c.name === name && c.sandboxId === sandbox!.id) ?? [];
+    const latestAnywhere = (name: string) => runtime?.containers.find((c) => c.name === name);
+    const podIPs = sandbox && sandbox.ip ? [sandbox.ip, ...sandbox.additionalIps] : [];
+
+    // 2. Init containers, one at a time and in order; native sidecars start and keep running.
+    let initDone = true;
+    let initFailed = false;
+    for (const c of pod.spec?.initContainers ?? []) {
+      const inst = current(c.name)[0];
+      if (isSidecar(c)) {
+        if (!inst || inst.state === 'exited') {
+          const r = await this.maybeStart(pod, c, true, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, 'Always', waiting);
+          if (r !== undefined) want(r);
+        }
+        if (!inst || inst.state !== 'running') {
+          initDone = false;
+          break;
+        }
+        continue;
+      }
+      if (inst?.state === 'exited' && inst.exitCode === 0) continue;
+      initDone = false;
+      if (inst && (inst.state === 'running' || inst.state === 'created')) break;
+      if (inst && inst.state === 'exited' && policy === 'Never') {
+        initFailed = true;
+        break;
+      }
+      const r = await this.maybeStart(pod, c, true, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, policy === 'Never' ? 'Never' : 'OnFailure', waiting);
+      if (r !== undefined) want(r);
+      break;
+    }
+
+    // 3. App containers, once every init container has completed.
+    if (initDone && !initFailed) {
+      for (const c of pod.spec?.containers ?? []) {
+        const inst = current(c.name)[0];
+        if (inst && (inst.state === 'running' || inst.state === 'created')) continue;
+        if (inst && !shouldRestart(policy, inst.exitCode)) continue;
+        const r = await this.maybeStart(pod, c, false, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, policy, waiting);
+        if (r !== undefined) want(r);
+      }
+    }
+
+    runtime = await this.runtimeOf(uid);
+    await this.removeDeadInstances(runtime);
+    const status = await this.writeStatus(pod, runtime, false);
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') {
+      // Finished: stop the sandbox (and its network) as upstream's terminating step does.
+      if (runtime) await this.killPod(pod, runtime, 0);
+    }
+    return requeue === undefined ? {} : { requeueAfterMs: requeue };
+  }
+
+  /**
+   * Starts container `c` unless its restart back-off holds it; returns a requeue delay when it must wait.
+   * `inst` is its latest run in the current sandbox, `prev` its latest run anywhere (for the restart count).
+   */
+  private async maybeStart(
+    pod: Pod,
+    c: Container,
+    init: boolean,
+    inst: RuntimeContainer | undefined,
+    prev: RuntimeContainer | undefined,
+    sandboxId: string,
+    sandboxCfg: PodSandboxConfig,
+    podIPs: string[],
+    policy: 'Always' | 'OnFailure' | 'Never',
+    waiting: Map<string, WaitingReason>,
+  ): Promise<number | undefined> {
+    const uid = pod.metadata?.uid ?? '';
+    const key = `${uid}/${c.name}`;
+    if (inst && inst.state === 'exited') {
+      if (!shouldRestart(policy, inst.exitCode)) return undefined;
+      if (this.backoff.isInBackOffSince(key, inst.finishedAt)) {
+        const delay = this.backoff.get(key);
+        waiting.set(c.name, {
+          reason: 'CrashLoopBackOff',
+          message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.name} pod=${podFullName(pod)}`,
+        });
+        this.o.events.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${podFullName(pod)}`);
+        return this.backoff.remaining(key, inst.finishedAt) + 50;
+      }
+      this.backoff.next(key, inst.finishedAt);
+    }
+    const restartCount = prev ? prev.restartCount + 1 : 0;
+
+    // The image.
+    const image = c.image ?? '';
+    const pullKey = `${key}/pull`;
+    try {
+      const present = await this.o.cri.imageStatus({ image });
+      const pullPolicy = c.imagePullPolicy ?? defaultPullPolicy(image);
+      if (!present && pullPolicy === 'Never') {
+        waiting.set(c.name, { reason: 'ErrImageNeverPull', message: `Container image "${image}" is not present with pull policy of Never` });
+        this.o.events.event(pod, 'Warning', 'ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+        return undefined;
+      }
+      if (!present) {
+        if (this.backoff.isInBackOffSince(pullKey, this.o.clock.now() - 1)) {
+          waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
+          return this.backoff.get(pullKey);
+        }
+        this.o.events.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
+        try {
+          await this.o.cri.pullImage({ image }, sandboxCfg);
+        } catch (err) {
+          this.backoff.next(pullKey, this.o.clock.now());
+          const message = `Failed to pull image "${image}": ${(err as Error).message}`;
+          waiting.set(c.name, { reason: 'ErrImagePull', message });
+          this.o.events.event(pod, 'Warning', 'Failed', message);
+          this.o.events.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
+          return this.backoff.get(pullKey);
+        }
+        this.o.events.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}"`);
+      } else {
+        // Present locally: used as it is. With no registry reachable (skiff's air-gapped default) a pull for
+        // imagePullPolicy Always could only fail, so a present image counts as pulled.
+        this.o.events.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+      }
+    } catch (err) {
+      waiting.set(c.name, { reason: 'ErrImagePull', message: (err as Error).message });
+      return 5000;
+    }
+
+    let id: string;
+    try {
+      const cfg = containerConfig(pod, c, { restartCount, init, podIPs, hostIPs: this.o.hostIPs() });
+      await mkdir(dirname(join(sandboxCfg.logDirectory ?? '', cfg.logPath ?? '')), { recursive: true });
+      id = await this.o.cri.createContainer(sandboxId, cfg, sandboxCfg);
+    } catch (err) {
+      const message = err instanceof CriError ? err.details : (err as Error).message;
+      waiting.set(c.name, { reason: 'CreateContainerError', message });
+      this.o.events.event(pod, 'Warning', 'Failed', `Error: ${message}`);
+      return 5000;
+    }
+    this.o.events.event(pod, 'Normal', 'Created', `Created container ${c.name}`);
+    try {
+      await this.o.cri.startContainer(id);
+    } catch (err) {
+      const message = err instanceof CriError ? err.details : (err as Error).message;
+      waiting.set(c.name, { reason: 'RunContainerError', message });
+      this.o.events.event(pod, 'Warning', 'Failed', `Error: ${message}`);
+      return 1000;
+    }
+    waiting.delete(c.name);
+    this.o.events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    return undefined;
+  }
+
+  /** Keeps the latest two runs of each container (the current one and the one lastState shows); removes the rest. */
+  private async removeDeadInstances(runtime: RuntimePod | undefined): Promise<void> {
+    if (!runtime) return;
+    const seen = new Map<string, number>();
+    for (const c of runtime.containers) {
+      const n = (seen.get(c.name) ?? 0) + 1;
+      seen.set(c.name, n);
+      if (n > 2 && c.state === 'exited') await this.o.cri.removeContainer(c.id).catch(() => undefined);
+    }
+    // Sandboxes that are not the newest and hold no container any more.
+    for (const s of runtime.sandboxes.slice(1)) {
+      if (s.ready) continue;
+      if (runtime.containers.some((c) => c.sandboxId === s.id && seen.get(c.name)! <= 2)) continue;
+      await this.o.cri.removePodSandbox(s.id).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Stops every container (SIGTERM, then SIGKILL after `graceSeconds`) and the sandboxes. Containers stop in parallel,
+   * so the whole pod takes at most its grace period.
+   */
+  async killPod(pod: Pod | undefined, runtime: RuntimePod, graceSeconds: number): Promise<void> {
+    const running = runtime.containers.filter((c) => c.state === 'running' || c.state === 'created' || c.state === 'unknown');
+    await Promise.all(
+      running.map(async (c) => {
+        if (pod && c.state === 'running') this.o.events.event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`);
+        try {
+          await this.o.cri.stopContainer(c.id, graceSeconds);
+        } catch (err) {
+          if (!(err instanceof CriError && err.notFound)) this.o.log.warn('stop container failed', { id: c.id, err: (err as Error).message });
+        }
+      }),
+    );
+    for (const s of runtime.sandboxes) {
+      if (!s.ready) continue;
+      try {
+        await this.o.cri.stopPodSandbox(s.id);
+      } catch (err) {
+        if (!(err instanceof CriError && err.notFound)) this.o.log.warn('stop sandbox failed', { id: s.id, err: (err as Error).message });
+      }
+    }
+  }
+
+  /** Removes every container and sandbox of the pod from the runtime. */
+  async removePod(runtime: RuntimePod): Promise<void> {
+    for (const c of runtime.containers) await this.o.cri.removeContainer(c.id).catch(() => undefined);
+    for (const s of runtime.sandboxes) await this.o.cri.removePodSandbox(s.id).catch(() => undefined);
+  }
+
+  /** A pod being deleted: stop it within its grace period, report the final status, then delete it for good. */
+  private async terminate(pod: Pod, runtime: RuntimePod | undefined): Promise<SyncResult> {
+    const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    if (runtime) await this.killPod(pod, runtime, grace);
+    const after = await this.runtimeOf(pod.metadata?.uid ?? '');
+    try {
+      await this.writeStatus(pod, after, true);
+      await this.o.pods.delete(pod.metadata?.name ?? '', {
+        namespace: pod.metadata?.namespace,
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata?.uid },
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (after) await this.removePod(after);
+    this.forget(pod.metadata?.uid ?? '');
+    return { done: true };
+  }
+
+  private async finishStatus(pod: Pod, runtime: RuntimePod | undefined, terminal: boolean): Promise<SyncResult> {
+    if (runtime) await this.killPod(pod, runtime, 0);
+    await this.writeStatus(pod, await this.runtimeOf(pod.metadata?.uid ?? ''), terminal);
+    return {};
+  }
+
+  /** Computes the status and writes it when it differs from what was last written. */
+  private async writeStatus(pod: Pod, runtime: RuntimePod | undefined, terminal: boolean): Promise<PodStatus> {
+    const uid = pod.metadata?.uid ?? '';
+    const status = computePodStatus({ pod, runtime, hostIPs: this.o.hostIPs(), waiting: this.waitingOf(uid), now: this.o.clock.now(), terminal });
+    // A finished pod stays finished (its containers may be gone from the runtime by now).
+    const oldPhase = pod.status?.phase;
+    if (oldPhase === 'Succeeded' || oldPhase === 'Failed') status.phase = oldPhase;
+    const text = JSON.stringify(status);
+    if (this.lastStatus.get(uid) === text) return status;
+    const patch: Record<string, unknown> = { ...status };
+    const old = (pod.status ?? {}) as Record<string, unknown>;
+    for (const k of OWNED_STATUS_FIELDS) if (old[k] !== undefined && patch[k] === undefined) patch[k] = null;
+    try {
+      await this.o.pods.patch(pod.metadata?.name ?? '', { metadata: { uid }, status: patch }, {
+        type: 'merge',
+        subresource: 'status',
+        namespace: pod.metadata?.namespace,
+      });
+      this.lastStatus.set(uid, text);
+    } catch (err) {
+      if (!isNotFound(err)) this.o.log.warn('pod status update failed', { pod: podFullName(pod), err: (err as Error).message });
+    }
+    return status;
+  }
+
+  /** Drops what the kubelet remembered about a pod. */
+  forget(uid: string): void {
+    this.waiting.delete(uid);
+    this.lastStatus.delete(uid);
+    this.backoff.forgetPrefix(`${uid}/`);
+  }
+}

@@ -1,0 +1,65 @@
+// Starting the node agent: for `skiff server`'s local node (admin kubeconfig over loopback) and for `skiff agent`
+// joining a server from elsewhere.
+import { join } from 'node:path';
+import { RestClient } from '../client/index.js';
+import { formatCidr, nthAddress, parseCidr } from '../apiserver/pki/cidr.js';
+import { Kubelet, type KubeletOptions } from './kubelet.js';
+import { defaultNodeIP, defaultNodeName } from './node/machine.js';
+
+export interface AgentOptions {
+  client: RestClient;
+  dataDir: string;
+  nodeName?: string;
+  nodeIP?: string;
+  controlPlane: boolean;
+  /** The node's pod range when no IPAM controller assigns one. */
+  podCIDR?: string;
+  /** The service range: the cluster DNS address is its 10th address (as k3s: 10.43.0.10). */
+  serviceCIDR?: string;
+  clusterDNS?: string[];
+  containerRuntimeEndpoint?: string;
+  /** Extra node labels (--node-label). */
+  labels?: Record<string, string>;
+  log: KubeletOptions['log'];
+}
+
+export interface RunningAgent {
+  kubelet: Kubelet;
+  nodeName: string;
+  stop(): Promise<void>;
+}
+
+/** The first /24 of the cluster range (the whole range when it is smaller): the local node's pods. */
+export function firstNodeCIDR(clusterCIDR: string): string {
+  const c = parseCidr(clusterCIDR);
+  const size = c.family === 4 ? 24 : 64;
+  if (c.prefix >= size) return formatCidr(c);
+  return formatCidr({ ...c, prefix: size });
+}
+
+export function clusterDNSFor(serviceCIDR: string): string {
+  return nthAddress(parseCidr(serviceCIDR), 10);
+}
+
+export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+  const nodeName = opts.nodeName ?? defaultNodeName();
+  const kubelet = new Kubelet({
+    client: opts.client,
+    nodeName,
+    nodeIP: opts.nodeIP ?? defaultNodeIP(),
+    controlPlane: opts.controlPlane,
+    ...(opts.labels ? { labels: opts.labels } : {}),
+    agentDir: join(opts.dataDir, 'agent'),
+    ...(opts.podCIDR ? { podCIDR: opts.podCIDR } : {}),
+    clusterDNS: opts.clusterDNS ?? (opts.serviceCIDR ? [clusterDNSFor(opts.serviceCIDR)] : []),
+    ...(opts.containerRuntimeEndpoint ? { containerRuntimeEndpoint: opts.containerRuntimeEndpoint } : {}),
+    log: opts.log,
+  });
+  try {
+    await kubelet.start();
+  } catch (err) {
+    await kubelet.stop().catch(() => undefined);
+    throw err;
+  }
+  return { kubelet, nodeName, stop: () => kubelet.stop() };
+}

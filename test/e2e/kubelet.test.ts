@@ -1,0 +1,210 @@
+// The local node with real containers: `skiff server` runs its kubelet on containerd (Debian's containerd, runc and CNI
+// plugins; images built offline from busybox-static), and the real kubectl drives pods through it. Everything the
+// agent made (containers, containerd, bridge, mounts) is removed by `skiff killall` in stop().
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { get as httpGet } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { buildTestImages } from '../../src/kubelet/images/build.js';
+import { eventually, REPO_ROOT, SKIFF_BIN, startTestServer, type TestServer } from './harness.js';
+
+// One /24 of the pod range per test process, so parallel runs never share addresses or routes.
+const SUBNET = 100 + (process.pid % 100);
+const CLUSTER_CIDR = `198.18.${SUBNET}.0/24`;
+const NODE = `e2e-kubelet-${process.pid}`;
+
+let server: TestServer;
+let imagesDir: string;
+
+function run(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SKIFF_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+async function getPod(name: string): Promise<Pod | undefined> {
+  const r = await server.kubectl(['get', 'pod', name, '-o', 'json']);
+  return r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined;
+}
+
+async function apply(yaml: string): Promise<void> {
+  const r = await server.kubectl(['apply', '-f', '-'], { stdin: yaml });
+  assert.equal(r.code, 0, r.stderr);
+}
+
+const logs = () => server.logs().slice(-4000);
+
+before(async () => {
+  imagesDir = await mkdtemp(join(tmpdir(), 'skiff-images-'));
+  const images = await buildTestImages(imagesDir);
+  server = await startTestServer({ agent: true, args: ['--cluster-cidr', CLUSTER_CIDR, '--node-name', NODE], readyTimeoutMs: 60_000 });
+  // `skiff images import` into the local node's containerd (the agent imports the pause image itself).
+  await eventually('the agent to start containerd', async () => (await run(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
+});
+
+after(async () => {
+  await server?.stop();
+  if (imagesDir) await rm(imagesDir, { recursive: true, force: true });
+});
+
+test('the local node registers Ready with capacity, labels, nodeInfo and a renewed Lease', async () => {
+  let node: Node | undefined;
+  await eventually(
+    'node Ready',
+    async () => {
+      const r = await server.kubectl(['get', 'node', NODE, '-o', 'json']);
+      if (r.code !== 0) return false;
+      node = JSON.parse(r.stdout) as Node;
+      return node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    },
+    60_000,
+    logs,
+  );
+  assert.equal(node?.metadata?.labels?.['kubernetes.io/hostname'], NODE);
+  assert.equal(node?.metadata?.labels?.['node-role.kubernetes.io/control-plane'], 'true');
+  assert.equal(node?.status?.capacity?.pods, '110');
+  assert.ok(Number(node?.status?.capacity?.cpu) >= 1);
+  assert.match(node?.status?.capacity?.memory ?? '', /^\d+Ki$/);
+  assert.match(node?.status?.nodeInfo?.containerRuntimeVersion ?? '', /^containerd:\/\//);
+  assert.equal(node?.spec?.podCIDR, CLUSTER_CIDR);
+  const types = (node?.status?.conditions ?? []).map((c) => `${c.type}=${c.status}`).sort();
+  assert.deepEqual(types, ['DiskPressure=False', 'MemoryPressure=False', 'PIDPressure=False', 'Ready=True']);
+  const lease = await server.kubectl(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'jsonpath={.spec.holderIdentity} {.spec.leaseDurationSeconds}']);
+  assert.equal(lease.stdout, `${NODE} 40`);
+  const wide = await server.kubectl(['get', 'nodes', '-o', 'wide']);
+  assert.match(wide.stdout, new RegExp(`${NODE}\\s+Ready\\s+control-plane`));
+});
+
+test('a pod created with kubectl runs after its init containers, gets a pod IP and serves on it', async () => {
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  initContainers:
+  - {name: first, image: busybox, imagePullPolicy: IfNotPresent, command: [sh, -c, 'sleep 1']}
+  - {name: second, image: busybox, imagePullPolicy: IfNotPresent, command: [sh, -c, 'exit 0']}
+  containers:
+  - name: web
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: [httpd, -f, -p, '8080', -h, /etc]
+    env: [{name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+`);
+  let pod: Pod | undefined;
+  await eventually('pod web Running', async () => (pod = await getPod('web'))?.status?.phase === 'Running', 60_000, logs);
+  const ip = pod?.status?.podIP ?? '';
+  assert.ok(ip.startsWith(`198.18.${SUBNET}.`), `podIP ${ip} in ${CLUSTER_CIDR}`);
+  assert.deepEqual(pod?.status?.podIPs, [{ ip }]);
+  assert.equal(pod?.status?.hostIP !== undefined, true);
+  const [first, second] = pod?.status?.initContainerStatuses ?? [];
+  assert.equal(first?.state?.terminated?.reason, 'Completed');
+  assert.equal(second?.state?.terminated?.reason, 'Completed');
+  const web = pod?.status?.containerStatuses?.[0];
+  assert.equal(web?.ready, true);
+  assert.match(web?.containerID ?? '', /^containerd:\/\//);
+  // Init containers ran in order, and the app only after both.
+  const t = (s?: string) => Date.parse(s ?? '');
+  assert.ok(t(first?.state?.terminated?.finishedAt) <= t(second?.state?.terminated?.startedAt));
+  assert.ok(t(second?.state?.terminated?.finishedAt) <= t(web?.state?.running?.startedAt));
+  const conditions = Object.fromEntries((pod?.status?.conditions ?? []).map((c) => [c.type, c.status]));
+  assert.deepEqual(conditions, { PodReadyToStartContainers: 'True', Initialized: 'True', Ready: 'True', ContainersReady: 'True', PodScheduled: 'True' });
+
+  // The pod answers on its IP from the host, through the agent's bridge.
+  const body = await new Promise<string>((resolve, reject) => {
+    httpGet(`http://${ip}:8080/hostname`, (res) => {
+      let b = '';
+      res.on('data', (d: Buffer) => (b += d.toString()));
+      res.on('end', () => resolve(b));
+    }).on('error', reject);
+  });
+  assert.equal(body.trim(), 'web');
+
+  const events = await server.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=web', '-o', 'jsonpath={range .items[*]}{.reason} {end}']);
+  for (const reason of ['Scheduled', 'Pulled', 'Created', 'Started']) assert.ok(events.stdout.includes(reason), `${reason} in ${events.stdout}`);
+});
+
+test('a container exiting non-zero under restartPolicy Always is restarted with CrashLoopBackOff', async () => {
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: crash}
+spec:
+  containers:
+  - {name: c, image: busybox, imagePullPolicy: IfNotPresent, command: [sh, -c, 'echo failing; exit 3']}
+`);
+  let pod: Pod | undefined;
+  await eventually(
+    'restartCount >= 2 and CrashLoopBackOff',
+    async () => {
+      pod = await getPod('crash');
+      const cs = pod?.status?.containerStatuses?.[0];
+      return (cs?.restartCount ?? 0) >= 2 && cs?.state?.waiting?.reason === 'CrashLoopBackOff';
+    },
+    60_000,
+    logs,
+  );
+  const cs = pod?.status?.containerStatuses?.[0];
+  assert.equal(cs?.lastState?.terminated?.exitCode, 3);
+  assert.equal(cs?.lastState?.terminated?.reason, 'Error');
+  assert.match(cs?.state?.waiting?.message ?? '', /^back-off \d+s restarting failed container=c pod=crash_default\(/);
+  assert.equal(pod?.status?.phase, 'Running');
+  const get = await server.kubectl(['get', 'pod', 'crash']);
+  assert.match(get.stdout, /crash\s+0\/1\s+CrashLoopBackOff\s+\d+ \(.* ago\)/);
+});
+
+test('deleting pods stops them gracefully: SIGTERM ends a trapping container early, SIGKILL after the grace period otherwise', async () => {
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: polite}
+spec:
+  terminationGracePeriodSeconds: 60
+  containers:
+  - {name: c, image: busybox, imagePullPolicy: IfNotPresent, command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1; done']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: stubborn}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - {name: c, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, '3600']}
+`);
+  await eventually('both running', async () => (await getPod('polite'))?.status?.phase === 'Running' && (await getPod('stubborn'))?.status?.phase === 'Running', 60_000, logs);
+  // sleep as PID 1 ignores SIGTERM: it ends only by SIGKILL once its 2 s are up. The trapping shell ends on SIGTERM,
+  // long before its 60 s.
+  const t0 = Date.now();
+  const r = await server.kubectl(['delete', 'pod', 'polite', 'stubborn', '--wait=true', '--timeout=50s'], { timeoutMs: 55_000 });
+  const elapsed = Date.now() - t0;
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(elapsed < 50_000, `deleted within the grace periods (${elapsed} ms)`);
+  assert.equal(await getPod('polite'), undefined);
+  assert.equal(await getPod('stubborn'), undefined);
+});
+
+test('a Never pod that exits 0 Succeeds and its sandbox is stopped', async () => {
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: once}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: c, image: busybox, imagePullPolicy: IfNotPresent, command: [sh, -c, 'echo done']}
+`);
+  let pod: Pod | undefined;
+  await eventually('pod Succeeded', async () => (pod = await getPod('once'))?.status?.phase === 'Succeeded', 60_000, logs);
+  const cs = pod?.status?.containerStatuses?.[0];
+  assert.equal(cs?.state?.terminated?.reason, 'Completed');
+  assert.equal(cs?.restartCount, 0);
+  await eventually('PodReadyToStartContainers False', async () => (await getPod('once'))?.status?.conditions?.find((c) => c.type === 'PodReadyToStartContainers')?.status === 'False', 30_000, logs);
+});
