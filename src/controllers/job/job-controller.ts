@@ -428,6 +428,12 @@ export class JobController implements Controller {
   private readonly pods: ResourceClient<Pod>;
   private readonly podControl: PodControl;
   private readonly batchMs: number;
+  /**
+   * Per Job, the resourceVersions this controller's own status writes replaced since its last sync on a fresh cache. A
+   * cached Job at one of them is older than what we wrote: syncing on it would only conflict, and the watch event of our
+   * write (which enqueues the Job again) is on its way.
+   */
+  private readonly supersededVersions = new Map<string, Set<string>>();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -676,8 +682,11 @@ export class JobController implements Controller {
       this.expectations.deleteExpectations(key);
       this.finalizerExpectations.delete(key);
       this.backoff.remove(key);
+      this.supersededVersions.delete(key);
       return;
     }
+    if (this.supersededVersions.get(key)?.has(shared.metadata?.resourceVersion ?? '')) return;
+    this.supersededVersions.delete(key);
     const job = deepClone(shared);
     if (isJobFinished(job)) {
       this.backoff.remove(key);
@@ -835,6 +844,19 @@ export class JobController implements Controller {
     status.terminating = sc.terminating;
     await this.trackJobStatusAndRemoveFinalizers(sc, needsStatusUpdate);
     if (manageJobErr !== undefined) throw manageJobErr;
+  }
+
+  /** PUT the status; remembers the version it replaced, so a cache still showing that version is known to be stale. */
+  private async writeStatus(job: Job): Promise<Job> {
+    const key = metaNamespaceKey(job);
+    const before = job.metadata?.resourceVersion;
+    const written = await this.jobs.updateStatus(withStatus(job));
+    if (before) {
+      let set = this.supersededVersions.get(key);
+      if (!set) this.supersededVersions.set(key, (set = new Set()));
+      set.add(before);
+    }
+    return written;
   }
 
   private pastActiveDeadline(job: Job): boolean {
@@ -1112,7 +1134,7 @@ export class JobController implements Controller {
     const finished = !reachedMaxUncounted && this.enactJobFinished(sc);
     if (finished) needsFlush = true;
     if (needsFlush) {
-      sc.job = await this.jobs.updateStatus(withStatus(sc.job));
+      sc.job = await this.writeStatus(sc.job);
       if (finished) this.recordJobFinished(sc.job, sc.finishedCondition!);
     }
   }
@@ -1120,7 +1142,7 @@ export class JobController implements Controller {
   private async flushUncountedAndRemoveFinalizers(sc: SyncCtx, podsToRemoveFinalizer: readonly Pod[], uidsWithFinalizer: Set<string>, needsFlush: boolean): Promise<boolean> {
     const key = metaNamespaceKey(sc.job);
     if (needsFlush) {
-      sc.job = await this.jobs.updateStatus(withStatus(sc.job));
+      sc.job = await this.writeStatus(sc.job);
       sc.job.status = { ...(sc.job.status ?? {}) };
       sc.job.status.uncountedTerminatedPods = {
         succeeded: [...(sc.job.status.uncountedTerminatedPods?.succeeded ?? [])],
@@ -1151,7 +1173,7 @@ export class JobController implements Controller {
       );
     }
     if (cleanUncountedPodsWithoutFinalizers(sc.job.status!, uidsWithFinalizer)) needsFlush = true;
-    if (rmErr !== undefined && needsFlush) sc.job = await this.jobs.updateStatus(withStatus(sc.job));
+    if (rmErr !== undefined && needsFlush) sc.job = await this.writeStatus(sc.job);
     if (rmErr !== undefined) throw rmErr;
     return needsFlush;
   }
