@@ -23,6 +23,10 @@ import { runQueueController } from '../run.js';
 import {
   ControllerRefManager,
   NAMESPACE_TERMINATING_CAUSE,
+  claimCandidates,
+  controlledBy,
+  ensureClaimIndexes,
+  ensureControllerUIDIndex,
   getControllerOf,
   hasStatusCause,
   recheckDeletionTimestamp,
@@ -76,6 +80,8 @@ export class DeploymentController implements Controller {
     this.deployments = ctx.informers.informerFor<Deployment>(DEPLOYMENTS);
     this.replicaSets = ctx.informers.informerFor<ReplicaSet>(REPLICA_SETS);
     this.pods = ctx.informers.informerFor<Pod>(PODS);
+    ensureClaimIndexes(this.replicaSets);
+    ensureControllerUIDIndex(this.pods);
     this.syncer = new DeploymentSyncer({
       ops: this.ops(),
       recorder: this.recorder,
@@ -205,27 +211,25 @@ export class DeploymentController implements Controller {
   }
 
   private ownedReplicaSets(d: Deployment): ReplicaSet[] {
-    const uid = d.metadata?.uid;
-    return this.replicaSets
-      .lister()
-      .namespace(d.metadata?.namespace ?? '')
-      .list()
-      .filter((rs) => getControllerOf(rs)?.uid === uid);
+    return d.metadata?.uid ? controlledBy(this.replicaSets, d.metadata.uid) : [];
   }
 
   /** The deployment's pods (by selector) grouped by the UID of the claimed ReplicaSet controlling them. */
   private podMap(d: Deployment, rsList: readonly ReplicaSet[], selector?: Selector): PodMap {
     const map: PodMap = new Map();
-    for (const rs of rsList) if (rs.metadata?.uid) map.set(rs.metadata.uid, []);
     let sel: Selector;
     try {
       sel = selector ?? labelSelectorAsSelector(d.spec?.selector);
     } catch {
       return map;
     }
-    for (const pod of this.pods.lister().namespace(d.metadata?.namespace ?? '').list(sel)) {
-      const uid = getControllerOf(pod)?.uid;
-      if (uid) map.get(uid)?.push(pod);
+    for (const rs of rsList) {
+      const uid = rs.metadata?.uid;
+      if (!uid) continue;
+      map.set(
+        uid,
+        controlledBy(this.pods, uid).filter((p) => p.metadata?.namespace === d.metadata?.namespace && sel.matches(p.metadata?.labels)),
+      );
     }
     return map;
   }
@@ -261,7 +265,7 @@ export class DeploymentController implements Controller {
       client: this.rsClient,
       canAdopt: recheckDeletionTimestamp(() => this.dClient.get(name, { namespace }), cached, 'Deployment'),
     });
-    const rsList = (await manager.claim(this.replicaSets.lister().namespace(namespace).list())).map((rs) => structuredClone(rs) as MutableReplicaSet);
+    const rsList = (await manager.claim(claimCandidates(this.replicaSets, cached))).map((rs) => structuredClone(rs) as MutableReplicaSet);
     const podMap = this.podMap(d, rsList, selector);
     try {
       await this.syncer.syncDeployment(d, rsList, podMap);

@@ -373,6 +373,22 @@ describe('new ReplicaSet, revisions and conditions', () => {
     assert.equal(st?.status?.conditions?.[0]?.message, 'Found new replica set "web-cur"');
   });
 
+  test('minReadySeconds follows the deployment onto new and existing ReplicaSets', async () => {
+    const h = harness();
+    const d = newDeployment('web', 2, { maxSurge: 1, selector: { app: 'web' } });
+    d.spec!.minReadySeconds = 7;
+    await h.syncer.getNewReplicaSet(d, [], [], true);
+    const create = h.ops.actions.find((a) => a.verb === 'create');
+    assert.ok(create && create.resource === 'replicasets' && create.verb === 'create');
+    assert.equal(create.obj.spec?.minReadySeconds, 7);
+    const existing = rs('web-cur', 2, { app: 'web' }, T1);
+    existing.spec!.template = structuredClone(d.spec!.template);
+    existing.metadata!.annotations = { [REVISION_ANNOTATION]: '1' };
+    d.spec!.minReadySeconds = 9;
+    await h.syncer.getNewReplicaSet(d, [existing], [], false);
+    assert.equal(h.ops.rsUpdates().at(-1)?.spec?.minReadySeconds, 9);
+  });
+
   test('a name taken by another template bumps collisionCount and fails; the next hash differs', async () => {
     const h = harness();
     const d = newDeployment('web', 1, { maxSurge: 1, selector: { app: 'web' } });
