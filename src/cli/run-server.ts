@@ -93,7 +93,8 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
     kubeconfigPath: server.kubeconfigPath,
     disabled: config.disableControllers,
     log,
-    options: parseControllerManagerArgs(config.kubeControllerManagerArgs ?? []),
+    // kube-controller-manager gets --cluster-cidr from the server's flag, as k3s passes it.
+    options: { ...parseControllerManagerArgs(config.kubeControllerManagerArgs ?? []), clusterCidr: config.clusterCidr },
   }).catch(
     (err: unknown) => {
       log.error('controller manager failed to start', { err });

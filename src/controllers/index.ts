@@ -16,6 +16,11 @@ import { cronJobControllerDescriptor } from './cronjob/cronjob-controller.js';
 import { ttlAfterFinishedControllerDescriptor } from './ttlafterfinished/ttl-after-finished-controller.js';
 import { statefulSetControllerDescriptor } from './statefulset/statefulset-controller.js';
 import { daemonSetControllerDescriptor } from './daemonset/daemonset-controller.js';
+import { endpointsControllerDescriptor } from './endpoint/endpoints-controller.js';
+import { endpointSliceControllerDescriptor } from './endpointslice/endpointslice-controller.js';
+import { nodeIpamControllerDescriptor } from './nodeipam/nodeipam-controller.js';
+import { podGCControllerDescriptor } from './podgc/podgc-controller.js';
+import { resourceQuotaControllerDescriptor } from './resourcequota/resourcequota-controller.js';
 
 export * from './manager.js';
 export * from './options.js';
@@ -36,6 +41,11 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   statefulSetControllerDescriptor,
   daemonSetControllerDescriptor,
   disruptionControllerDescriptor,
+  endpointsControllerDescriptor,
+  endpointSliceControllerDescriptor,
+  nodeIpamControllerDescriptor,
+  podGCControllerDescriptor,
+  resourceQuotaControllerDescriptor,
 ];
 
 export interface StartControllersOptions {

@@ -28,6 +28,14 @@ export interface ControllerOptions {
   hpaCpuInitializationPeriodMs?: number;
   /** --horizontal-pod-autoscaler-initial-readiness-delay (30s). */
   hpaInitialReadinessDelayMs?: number;
+  /** --cluster-cidr: the range node IPAM cuts pod CIDRs from (skiff server's --cluster-cidr). */
+  clusterCidr?: string;
+  /** --node-cidr-mask-size: prefix length of each node's pod CIDR (24). */
+  nodeCidrMaskSize?: number;
+  /** --max-endpoints-per-slice (100). */
+  maxEndpointsPerSlice?: number;
+  /** --terminated-pod-gc-threshold: terminated pods kept before the pod GC deletes the oldest (12500; 0: off). */
+  terminatedPodGcThreshold?: number;
 }
 
 export const DEFAULT_NODE_MONITOR_PERIOD_MS = 5_000;
@@ -71,7 +79,10 @@ const int: Parser = (v) => {
   return Number(v);
 };
 
-const FLAGS: Record<string, [keyof ControllerOptions, Parser]> = {
+/** The options that hold numbers (every flag parsed here; --cluster-cidr comes from skiff server's own flag). */
+type NumericOption = { [K in keyof ControllerOptions]-?: ControllerOptions[K] extends number | undefined ? K : never }[keyof ControllerOptions];
+
+const FLAGS: Record<string, [NumericOption, Parser]> = {
   'node-monitor-period': ['nodeMonitorPeriodMs', duration],
   'node-monitor-grace-period': ['nodeMonitorGracePeriodMs', duration],
   'node-startup-grace-period': ['nodeStartupGracePeriodMs', duration],
@@ -84,6 +95,9 @@ const FLAGS: Record<string, [keyof ControllerOptions, Parser]> = {
   'horizontal-pod-autoscaler-downscale-stabilization': ['hpaDownscaleStabilizationMs', duration],
   'horizontal-pod-autoscaler-cpu-initialization-period': ['hpaCpuInitializationPeriodMs', duration],
   'horizontal-pod-autoscaler-initial-readiness-delay': ['hpaInitialReadinessDelayMs', duration],
+  'node-cidr-mask-size': ['nodeCidrMaskSize', int],
+  'max-endpoints-per-slice': ['maxEndpointsPerSlice', int],
+  'terminated-pod-gc-threshold': ['terminatedPodGcThreshold', int],
 };
 
 /** The flag names accepted in --kube-controller-manager-arg. */

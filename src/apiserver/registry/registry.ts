@@ -34,6 +34,7 @@ const GENERATION_TRACKED = new Set([
   '/replicationcontrollers',
   'autoscaling/horizontalpodautoscalers',
   'policy/poddisruptionbudgets',
+  'discovery.k8s.io/endpointslices',
   'networking.k8s.io/ingresses',
   'networking.k8s.io/networkpolicies',
   'apiextensions.k8s.io/customresourcedefinitions',

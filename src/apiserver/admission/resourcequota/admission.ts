@@ -1,0 +1,95 @@
+// Upstream's ResourceQuota admission plugin: a create (or an update that grows usage) in a namespace with quotas is
+// charged against each quota that covers it; if any would go over its hard limit the request is refused with 403
+// "exceeded quota: ...", otherwise the quotas' status.used is raised at once (compare-and-swap, retried) so that
+// concurrent requests see each other before the resourcequota controller recounts.
+import type { ResourceQuota } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../../../api/object.js';
+import { ApiError, isConflict } from '../../../machinery/errors.js';
+import type { Store } from '../../registry/store.js';
+import type { AdmissionAttributes, ValidatingAdmission } from '../types.js';
+import { addLists, evaluatorFor, mask, matchesQuotaScopes, parseResourceList, prettyPrint, subtractNonNegative, toRecord, type ResourceList } from './evaluators.js';
+import { Quantity } from '../../../machinery/quantity.js';
+
+const MAX_RETRIES = 5;
+const SYSTEM_USER = { name: 'system:apiserver', groups: ['system:masters'] };
+
+export class ResourceQuotaAdmission implements ValidatingAdmission {
+  readonly name = 'ResourceQuota';
+
+  constructor(
+    private readonly quotas: () => Store,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  async validate(a: AdmissionAttributes): Promise<void> {
+    if (!a.namespace || a.subresource !== '' || !a.object) return;
+    if (a.operation !== 'CREATE' && a.operation !== 'UPDATE') return;
+    const evaluator = evaluatorFor(a.group, a.resource);
+    if (a.operation === 'CREATE' ? !evaluator.handles.create : !evaluator.handles.update) return;
+    for (let attempt = 0; ; attempt++) {
+      const list = (await this.quotas().list({ namespace: a.namespace })).items as unknown as ResourceQuota[];
+      if (list.length === 0) return;
+      const updates = this.check(a, list);
+      if (a.dryRun || updates.length === 0) return;
+      try {
+        for (const q of updates) {
+          await this.quotas().update(a.namespace, q.metadata?.name ?? '', () => q as unknown as KubeObject, { user: SYSTEM_USER, dryRun: false, subresource: 'status' });
+        }
+        return;
+      } catch (err) {
+        // Another request charged the quota meanwhile: recheck against the fresh usage.
+        if (isConflict(err) && attempt < MAX_RETRIES) continue;
+        if (isConflict(err)) throw ApiError.internal('resource quota evaluation timed out', err);
+        throw err;
+      }
+    }
+  }
+
+  /** Checks the request against every quota; returns the quotas with raised usage to write (throws 403 if over). */
+  private check(a: AdmissionAttributes, quotas: ResourceQuota[]): ResourceQuota[] {
+    const evaluator = evaluatorFor(a.group, a.resource);
+    const obj = a.object as unknown;
+    const now = this.now();
+    const forbidden = (message: string) => ApiError.forbidden(a.group, a.resource, a.name || (a.object?.metadata.generateName ?? 'Unknown'), message);
+    const interesting: ResourceQuota[] = [];
+    for (const q of quotas) {
+      const hardNames = Object.keys(q.status?.hard ?? {});
+      const restricted = evaluator.matchingResources(hardNames);
+      if (restricted.length === 0 || !matchesQuotaScopes(evaluator, q, obj)) continue;
+      const constraint = evaluator.constraints?.(restricted, obj);
+      if (constraint) throw forbidden(`failed quota: ${q.metadata?.name}: ${constraint}`);
+      const used = q.status?.used ?? {};
+      const missing = restricted.filter((r) => used[r] === undefined);
+      if (missing.length) throw forbidden(`status unknown for quota: ${q.metadata?.name}, resources: ${[...restricted].sort().join(',')}`);
+      interesting.push(q);
+    }
+    if (interesting.length === 0) return [];
+    let delta: ResourceList = evaluator.usage(obj, now);
+    if (a.operation === 'UPDATE' && a.oldObject) {
+      // Only growth is charged; an old object outside the quota's scope charged nothing.
+      const prev = evaluator.usage(a.oldObject as unknown, now);
+      delta = subtractNonNegative(delta, prev);
+    }
+    if ([...delta.values()].every((q) => q.isZero())) return [];
+    const out: ResourceQuota[] = [];
+    for (const q of interesting) {
+      const hard = parseResourceList(q.status?.hard);
+      const used = parseResourceList(q.status?.used);
+      const requested = mask(delta, hard.keys());
+      const newUsage = addLists(used, requested);
+      const maskedNew = mask(newUsage, requested.keys());
+      const exceeded = [...maskedNew.entries()].filter(([k, v]) => v.cmp(hard.get(k) as Quantity) > 0).map(([k]) => k);
+      if (exceeded.length) {
+        throw forbidden(
+          `exceeded quota: ${q.metadata?.name}, requested: ${prettyPrint(mask(requested, exceeded))}, used: ${prettyPrint(mask(used, exceeded))}, limited: ${prettyPrint(mask(hard, exceeded))}`,
+        );
+      }
+      const changed = [...requested.values()].some((v) => !v.isZero());
+      if (!changed) continue;
+      const next = structuredClone(q);
+      next.status = { ...next.status, used: { ...(q.status?.used ?? {}), ...toRecord(newUsage) } };
+      out.push(next);
+    }
+    return out;
+  }
+}
