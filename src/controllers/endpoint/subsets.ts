@@ -1,7 +1,8 @@
 // The pure part of upstream's Endpoints controller: a service's pods → EndpointSubsets (RepackSubsets, SortSubsets),
 // the 1000-address truncation, and the comparison that decides whether an update is needed.
 import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
-import { findPort, isPodReady, podIPs, serviceIPFamily, ipFamilyOf, shouldPodBeInEndpoints, shouldSetHostname } from '../endpointutil/endpointutil.js';
+import { isPodReady } from '../common/index.js';
+import { findPort, podIPs, serviceIPFamily, ipFamilyOf, shouldPodBeInEndpoints, shouldSetHostname } from '../endpointutil/endpointutil.js';
 
 /** Upstream's maxCapacity: Endpoints hold at most this many addresses (ready and not ready together). */
 export const MAX_ENDPOINTS_CAPACITY = 1000;

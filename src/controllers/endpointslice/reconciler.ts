@@ -4,7 +4,8 @@
 // are made; a create paired with a delete becomes an update of the deleted slice.
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { findPort, ipFamilyOf, isPodReady, isServiceIPSet, podIPs, shouldPodBeInEndpoints, shouldSetHostname, HEADLESS_SERVICE_LABEL } from '../endpointutil/endpointutil.js';
+import { isPodReady, newControllerRef } from '../common/index.js';
+import { findPort, ipFamilyOf, isServiceIPSet, podIPs, shouldPodBeInEndpoints, shouldSetHostname, HEADLESS_SERVICE_LABEL } from '../endpointutil/endpointutil.js';
 
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
 export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
@@ -108,7 +109,7 @@ export function newEndpointSlice(svc: Service, ports: EndpointPort[], addressTyp
     metadata: {
       generateName: slicePrefix(svc.metadata?.name ?? ''),
       namespace: svc.metadata?.namespace,
-      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: svc.metadata?.name ?? '', uid: svc.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [newControllerRef(svc, { apiVersion: 'v1', kind: 'Service' })],
     },
     ports,
     addressType,
@@ -118,9 +119,9 @@ export function newEndpointSlice(svc: Service, ports: EndpointPort[], addressTyp
   return slice;
 }
 
-/** The slice is controlled by this very service (same UID). */
+/** Upstream's ownedBy: the slice references this very service (same UID). */
 export function ownedBy(slice: EndpointSlice, svc: Service): boolean {
-  return (slice.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.kind === 'Service' && r.uid === svc.metadata?.uid);
+  return (slice.metadata?.ownerReferences ?? []).some((r) => r.kind === 'Service' && r.apiVersion === 'v1' && r.uid === svc.metadata?.uid);
 }
 
 export interface ReconcileInput {
@@ -239,7 +240,7 @@ function reconcileByAddressType(input: ReconcileInput, addressType: AddressType,
 
 function isPlaceholderOf(slice: EndpointSlice, placeholder: EndpointSlice): boolean {
   return (
-    ownedBy(slice, { metadata: { uid: placeholder.metadata?.ownerReferences?.[0]?.uid } }) &&
+    (slice.metadata?.ownerReferences ?? []).some((r) => r.uid === placeholder.metadata?.ownerReferences?.[0]?.uid) &&
     (slice.endpoints ?? []).length === 0 &&
     (slice.ports ?? []).length === 0 &&
     slice.addressType === placeholder.addressType &&

@@ -6,15 +6,12 @@ import { isIP } from 'node:net';
 import { selectorFromSet } from '../../machinery/labels.js';
 import { formatTime } from '../../machinery/time.js';
 import type { Lister } from '../../client/index.js';
+import { isPodReady } from '../common/index.js';
 
 /** Annotation on Endpoints and EndpointSlices: when the change that led to this object's content happened. */
 export const LAST_CHANGE_TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
 /** Label set on the Endpoints and EndpointSlices of headless services. */
 export const HEADLESS_SERVICE_LABEL = 'service.kubernetes.io/headless';
-
-export function isPodReady(pod: Pod): boolean {
-  return (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-}
 
 export function isPodTerminal(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
