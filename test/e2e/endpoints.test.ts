@@ -159,7 +159,17 @@ describe('endpoints, endpoint slices, node IPAM, pod GC and quota in skiff serve
         .split('\n')
         .map((l) => (l.trim() ? l.trim().split(' ').length : 0))
         .sort((a, b) => b - a);
-    await eventually('two slices holding all pods', async () => JSON.stringify(await sizes()) === JSON.stringify([100, 30]), 60_000, () => JSON.stringify(srv.logs().slice(-2000)));
+    // How the 130 split depends on the order readiness arrived in (slices are reused, not repacked), as upstream.
+    let last: number[] = [];
+    await eventually(
+      'two slices of at most 100 holding all pods',
+      async () => {
+        last = await sizes();
+        return last.length === 2 && last[0] <= 100 && last[0] + last[1] === count;
+      },
+      120_000,
+      () => `slice sizes: ${JSON.stringify(last)}\n${srv.logs().slice(-2000)}`,
+    );
     await eventually(
       'all 130 ready addresses in the Endpoints',
       async () => (await ok(srv, ['get', 'endpoints', 'big', '-n', 'big', '-o', 'jsonpath={.subsets[*].addresses[*].ip}'])).trim().split(' ').length === count,

@@ -31,6 +31,8 @@ export class EndpointSliceController implements Controller {
   private readonly recorder: CoreEventRecorder;
   private readonly tracker = new EndpointSliceTracker();
   private readonly triggerTimes = new TriggerTimeTracker();
+  /** Services whose last sync found the slice cache behind this controller's writes: synced as soon as it catches up. */
+  private readonly waitingForCache = new Set<string>();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -77,15 +79,18 @@ export class EndpointSliceController implements Controller {
     this.slices.addEventHandler({
       onAdd: (s) => {
         if (this.tracker.shouldSync(s)) this.enqueueSliceService(s);
+        else this.cacheCaughtUp(s);
       },
       onUpdate: (old, s) => {
         // A slice relabelled away from its service: sync both services.
         if (old.metadata?.labels?.[LABEL_SERVICE_NAME] !== s.metadata?.labels?.[LABEL_SERVICE_NAME]) this.enqueueSliceService(old);
         if (this.tracker.shouldSync(s)) this.enqueueSliceService(s);
+        else this.cacheCaughtUp(s);
       },
       onDelete: (obj) => {
         const s = deletedObject(obj);
         if (this.tracker.handleDeletion(s)) this.enqueueSliceService(s);
+        else this.cacheCaughtUp(s);
       },
     });
   }
@@ -99,10 +104,21 @@ export class EndpointSliceController implements Controller {
     }
   }
 
-  private enqueueSliceService(s: EndpointSlice): void {
+  private sliceServiceKey(s: EndpointSlice): string | undefined {
     const labels = s.metadata?.labels ?? {};
-    if (labels[LABEL_MANAGED_BY] !== CONTROLLER_NAME || !labels[LABEL_SERVICE_NAME]) return;
-    this.queue.add(`${s.metadata?.namespace}/${labels[LABEL_SERVICE_NAME]}`);
+    if (labels[LABEL_MANAGED_BY] !== CONTROLLER_NAME || !labels[LABEL_SERVICE_NAME]) return undefined;
+    return `${s.metadata?.namespace}/${labels[LABEL_SERVICE_NAME]}`;
+  }
+
+  private enqueueSliceService(s: EndpointSlice): void {
+    const key = this.sliceServiceKey(s);
+    if (key) this.queue.add(key);
+  }
+
+  /** The cache caught up with one of this controller's writes: a service that found it stale may sync now. */
+  private cacheCaughtUp(s: EndpointSlice): void {
+    const key = this.sliceServiceKey(s);
+    if (key && this.waitingForCache.delete(key)) this.queue.add(key);
   }
 
   run(signal: AbortSignal): Promise<void> {
@@ -121,6 +137,7 @@ export class EndpointSliceController implements Controller {
       // The slices are owned by the service: the garbage collector deletes them.
       this.triggerTimes.deleteService(namespace, name);
       this.tracker.deleteService(namespace, name);
+      this.waitingForCache.delete(key);
       return;
     }
     // ExternalName services and services without a selector get no slices from this controller.
@@ -129,6 +146,7 @@ export class EndpointSliceController implements Controller {
     const pods = podsForService(this.pods.lister(), svc);
     const existing = this.slices.indexer.byIndex(SERVICE_INDEX, key);
     if (this.tracker.staleSlices(namespace, name, existing)) {
+      this.waitingForCache.add(key);
       throw new Error(`EndpointSlice informer cache is out of date for service ${key}`);
     }
     const triggerTime = this.triggerTimes.compute(svc, pods);
