@@ -300,4 +300,32 @@ describe('JobController against an in-process API', () => {
       return !(p.metadata?.finalizers ?? []).includes(JOB_TRACKING_FINALIZER);
     });
   });
+
+  test('podReplacementPolicy: TerminatingOrFailed replaces a terminating pod at once, Failed waits until it has failed', async () => {
+    // Pods "on a node" (nodeName set) are deleted gracefully, so they stay terminating until the kubelet (here: the test)
+    // finishes them.
+    const onNode = { restartPolicy: 'Never' as const, nodeName: 'ghost-node', containers: [{ name: 'main', image: 'busybox' }] };
+    await jobs.create(newJob('eager', { template: { spec: onNode } }));
+    await jobs.create(newJob('patient', { podReplacementPolicy: 'Failed', template: { spec: onNode } }));
+    const [eager] = await waitActive('eager', 1);
+    const [patient] = await waitActive('patient', 1);
+    await pods.delete(eager!.metadata!.name!, { namespace: NS });
+    await pods.delete(patient!.metadata!.name!, { namespace: NS });
+    await eventually('eager: terminating pod counted failed and replaced after the backoff', async () => {
+      const j = await getJob('eager');
+      return j.status?.failed === 1 && j.status.terminating === 1;
+    });
+    clock.step(10_500);
+    await waitActive('eager', 1);
+    await eventually('patient: one terminating pod, no replacement, nothing counted yet', async () => {
+      const j = await getJob('patient');
+      return j.status?.terminating === 1 && (j.status.failed ?? 0) === 0 && (j.status.active ?? 0) === 0;
+    });
+    clock.step(10_500);
+    assert.equal((await activePods('patient')).length, 0);
+    await finish(patient!, 'Failed');
+    await eventually('patient: failure counted once the pod failed', async () => (await getJob('patient')).status?.failed === 1);
+    clock.step(10_500);
+    await waitActive('patient', 1);
+  });
 });
