@@ -129,6 +129,9 @@ describe('DaemonSet controller with kubectl', () => {
       ],
     );
 
+    assert.equal(await ok(srv, ['get', 'ds', 'agent', '-n', NS, '-o', 'jsonpath={.metadata.annotations.deprecated\\.daemonset\\.template\\.generation}']), '1');
+    assert.equal(await ok(srv, ['get', 'pod', first[0].name, '-n', NS, '-o', 'jsonpath={.metadata.labels.pod-template-generation}']), '1');
+
     await readyAll();
     const done = await ok(srv, ['rollout', 'status', 'daemonset/agent', '-n', NS, '--timeout=90s']);
     assert.match(done, /daemon set "agent" successfully rolled out/);
@@ -155,6 +158,7 @@ describe('DaemonSet controller with kubectl', () => {
     assert.deepEqual(second.map((p) => p.node), ['worker-a', 'worker-b', 'worker-tainted']);
     const hash2 = second[0].hash;
     assert.notEqual(hash2, hash1);
+    assert.equal(await ok(srv, ['get', 'ds', 'agent', '-n', NS, '-o', 'jsonpath={.metadata.annotations.deprecated\\.daemonset\\.template\\.generation}']), '2');
 
     // set image: a third template, rolled out node by node.
     await ok(srv, ['set', 'image', 'daemonset/agent', '-n', NS, 'agent=agent:2']);

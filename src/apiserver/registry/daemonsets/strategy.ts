@@ -4,6 +4,7 @@ import { validateLabelSelector, validateNonnegativeField } from '../../../machin
 import type { Strategy } from '../strategy.js';
 import { asArray, asObject, ensureObject, type Json } from '../group-validation.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import { jsonEqual } from '../../../machinery/patch/json.js';
 import { intOrPercentValue, num, validateNotMoreThan100Percent, validatePositiveIntOrPercent } from '../validation/pod.js';
 import {
   defaultTemplate,
@@ -53,7 +54,31 @@ function validateStatus(statusValue: unknown): FieldError[] {
   return errs;
 }
 
+/** apps/v1 keeps the internal spec.templateGeneration in this annotation. */
+const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
+
+function setTemplateGeneration(obj: Json, generation: number): void {
+  const metadata = ensureObject(obj, 'metadata');
+  const annotations = ensureObject(metadata, 'annotations');
+  annotations[TEMPLATE_GENERATION_ANNOTATION] = String(generation);
+}
+
+function templateGenerationOf(obj: Json): number {
+  const v = asObject(asObject(obj.metadata)?.annotations)?.[TEMPLATE_GENERATION_ANNOTATION];
+  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : 0;
+}
+
 export const daemonSetStrategy: Strategy = {
+  // PrepareForCreate: templateGeneration starts at 1.
+  prepareForCreate(obj) {
+    setTemplateGeneration(obj, Math.max(1, templateGenerationOf(obj)));
+  },
+  // PrepareForUpdate: a changed template bumps templateGeneration; otherwise it is kept.
+  prepareForUpdate(obj, old) {
+    const oldGeneration = Math.max(1, templateGenerationOf(old));
+    const changed = !jsonEqual(specOf(obj).template, specOf(old).template);
+    setTemplateGeneration(obj, changed ? oldGeneration + 1 : oldGeneration);
+  },
   defaults(obj) {
     const spec = ensureObject(obj, 'spec');
     const us = ensureObject(spec, 'updateStrategy');
