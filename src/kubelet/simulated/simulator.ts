@@ -62,6 +62,8 @@ export interface SimulatedNodesOptions {
   statusReportIntervalMs?: number;
   /** Concurrent API calls for pod stages. */
   workers?: number;
+  /** Concurrent API calls for registration, Leases and node status (each call may need a connection of its own). */
+  heartbeatConcurrency?: number;
   clock?: Clock;
   random?: () => number;
   log?: Logger;
@@ -81,6 +83,25 @@ export function normalizeImage(image: string): string {
   const lastSlash = name.lastIndexOf('/');
   if (!name.includes('@') && !name.slice(lastSlash + 1).includes(':')) name += ':latest';
   return name;
+}
+
+/** At most `max` calls in flight; the rest wait their turn in order. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
 }
 
 interface Pending {
@@ -167,6 +188,7 @@ export class SimulatedNodes {
   private workers?: Promise<void>;
   private running = false;
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly limiter: Limiter;
 
   constructor(
     private readonly client: RestClient,
@@ -181,6 +203,7 @@ export class SimulatedNodes {
     opts.names.forEach((name, index) => {
       this.nodes.set(name, { name, index, address: nodeAddress(name), fallbackCidr: this.fallback.forNode(name), lastStatusAt: -Infinity });
     });
+    this.limiter = new Limiter(opts.heartbeatConcurrency ?? 16);
     this.queue = new RateLimitingQueue<string>({ clock: this.clock });
     this.factory = new SharedInformerFactory(client, { clock: this.clock });
     this.nodeInformer = this.factory.informerFor<Node>(NODES);
@@ -199,7 +222,7 @@ export class SimulatedNodes {
     this.running = true;
     this.factory.start();
     if (!(await this.factory.waitForCacheSync(syncTimeoutMs))) throw new Error('simulated nodes: timed out waiting for the informers to sync');
-    await this.forEachLimited([...this.nodes.values()], 32, (n) => this.register(n));
+    await Promise.all([...this.nodes.values()].map((n) => this.limiter.run(() => this.register(n))));
     const renew = this.opts.renewIntervalMs ?? 10_000;
     const count = this.nodes.size;
     for (const n of this.nodes.values()) {
@@ -220,6 +243,12 @@ export class SimulatedNodes {
     await Promise.allSettled([...this.inflight]);
     await this.factory.shutdown();
     await Promise.allSettled([...this.recorders.values()].map((r) => r.flush()));
+  }
+
+  /** The stage a pod waits for and when it is due (tests and diagnostics). */
+  pendingFor(podKey: string): { stage: string; dueAt: number } | undefined {
+    const p = this.pending.get(podKey);
+    return p ? { stage: p.stage, dueAt: p.dueAt } : undefined;
   }
 
   /** Whether the node currently heartbeats (not stopped by flag or annotation). */
@@ -337,7 +366,8 @@ export class SimulatedNodes {
   private scheduleTick(n: NodeState, delayMs: number): void {
     if (!this.running) return;
     n.timer = this.clock.setTimer(() => {
-      const done = this.tick(n)
+      const done = this.limiter
+        .run(() => this.tick(n))
         .catch((err: unknown) => this.log?.warn('simulated node heartbeat failed', { node: n.name, err: String(err) }))
         .finally(() => {
           this.inflight.delete(done);
@@ -375,12 +405,9 @@ export class SimulatedNodes {
         n.lease = undefined;
       }
     }
+    // No Lease known (first start, or it changed under us): create it, or take the stored one over.
+    const uid = this.nodeInformer.indexer.getByKey(n.name)?.metadata?.uid;
     try {
-      const current = await leases.get(n.name, { namespace: NODE_LEASE_NAMESPACE });
-      n.lease = await leases.update({ ...current, spec: { ...current.spec, ...spec } });
-    } catch (err) {
-      if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
-      const uid = this.nodeInformer.indexer.getByKey(n.name)?.metadata?.uid;
       n.lease = await leases.create({
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
@@ -391,6 +418,10 @@ export class SimulatedNodes {
         },
         spec,
       });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+      const current = await leases.get(n.name, { namespace: NODE_LEASE_NAMESPACE });
+      n.lease = await leases.update({ ...current, spec: { ...current.spec, ...spec } });
     }
   }
 
@@ -530,13 +561,5 @@ export class SimulatedNodes {
       this.recorders.set(node, r);
     }
     return r;
-  }
-
-  private async forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) await fn(items[next++]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   }
 }
