@@ -16,7 +16,7 @@ async function ok(srv: TestServer, args: string[], stdin?: string): Promise<stri
 
 const NS = 'sts-e2e';
 
-function statefulSet(name: string, extra: { replicas: number; image: string; partition?: number; policy?: 'OrderedReady' | 'Parallel' }): string {
+function statefulSet(name: string, extra: { replicas: number; image: string; partition?: number; policy?: 'OrderedReady' | 'Parallel'; whenDeleted?: 'Retain' | 'Delete' }): string {
   return JSON.stringify({
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -26,6 +26,7 @@ function statefulSet(name: string, extra: { replicas: number; image: string; par
       replicas: extra.replicas,
       podManagementPolicy: extra.policy ?? 'OrderedReady',
       selector: { matchLabels: { app: name } },
+      ...(extra.whenDeleted ? { persistentVolumeClaimRetentionPolicy: { whenDeleted: extra.whenDeleted, whenScaled: 'Retain' } } : {}),
       ...(extra.partition !== undefined ? { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: extra.partition } } } : {}),
       template: {
         metadata: { labels: { app: name } },
@@ -159,5 +160,21 @@ describe('StatefulSet controller with kubectl', () => {
     await ok(srv, ['rollout', 'status', 'statefulset/db', '-n', NS, '--timeout=90s']);
     assert.equal(await imageOf('db-1'), 'redis:1');
     assert.equal(await imageOf('db-2'), 'redis:1');
+  });
+
+  test('whenDeleted: Delete — the claims carry the StatefulSet as owner and the garbage collector removes them with it', async () => {
+    await ok(srv, ['apply', '-f', '-'], statefulSet('tmp', { replicas: 1, image: 'busybox', whenDeleted: 'Delete' }));
+    await eventually('pod and claim with the set as owner', async () => {
+      const r = await srv.kubectl(['get', 'pvc', 'data-tmp-0', '-n', NS, '-o', 'jsonpath={.metadata.ownerReferences[*].kind}/{.metadata.ownerReferences[*].name}']);
+      return r.code === 0 && r.stdout === 'StatefulSet/tmp';
+    });
+    await ok(srv, ['delete', 'statefulset', 'tmp', '-n', NS]);
+    await eventually('pod and claim collected', async () => {
+      const pvc = await srv.kubectl(['get', 'pvc', 'data-tmp-0', '-n', NS]);
+      const pod = await srv.kubectl(['get', 'pod', 'tmp-0', '-n', NS]);
+      return pvc.code !== 0 && pod.code !== 0;
+    });
+    // The default (Retain) claims of the other sets are untouched.
+    assert.equal((await srv.kubectl(['get', 'pvc', 'data-web-0', '-n', NS])).code, 0);
   });
 });
