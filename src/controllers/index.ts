@@ -12,6 +12,7 @@ import type { ControllerOptions } from './options.js';
 import { nodeLifecycleControllerDescriptor } from './nodelifecycle/node-lifecycle-controller.js';
 import { taintEvictionControllerDescriptor } from './nodelifecycle/taint-eviction-controller.js';
 import { disruptionControllerDescriptor } from './disruption/disruption-controller.js';
+import { horizontalPodAutoscalerControllerDescriptor } from './podautoscaler/horizontal.js';
 import { cronJobControllerDescriptor } from './cronjob/cronjob-controller.js';
 import { ttlAfterFinishedControllerDescriptor } from './ttlafterfinished/ttl-after-finished-controller.js';
 import { statefulSetControllerDescriptor } from './statefulset/statefulset-controller.js';
@@ -46,6 +47,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   nodeIpamControllerDescriptor,
   podGCControllerDescriptor,
   resourceQuotaControllerDescriptor,
+  horizontalPodAutoscalerControllerDescriptor,
 ];
 
 export interface StartControllersOptions {
