@@ -188,6 +188,8 @@ export class CronJobController implements Controller {
   private readonly jobs: ResourceClient<Job>;
   private readonly clock: Clock;
   private readonly defaultTimeZone: string;
+  /** Per CronJob, resourceVersions this controller's status writes replaced since its last sync on a fresh cache. */
+  private readonly supersededVersions = new Map<string, Set<string>>();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -278,7 +280,14 @@ export class CronJobController implements Controller {
   async sync(key: string): Promise<number | undefined> {
     const { namespace, name } = splitMetaNamespaceKey(key);
     const cached = this.cronJobInformer.lister().namespace(namespace).get(name);
-    if (!cached) return undefined;
+    if (!cached) {
+      this.supersededVersions.delete(key);
+      return undefined;
+    }
+    // The cache still shows a version our own status write replaced: acting on it could start a Job twice. The watch
+    // event of that write requeues the CronJob.
+    if (this.supersededVersions.get(key)?.has(cached.metadata?.resourceVersion ?? '')) return undefined;
+    this.supersededVersions.delete(key);
     // Every Job whose controller reference names this CronJob, matching labels or not.
     const jobs = this.jobInformer
       .lister()
@@ -298,6 +307,8 @@ export class CronJobController implements Controller {
       const status = { ...cj.status };
       if (!status.active?.length) delete status.active;
       await this.cronJobs.updateStatus({ ...withKind(cj), status });
+      const before = cj.metadata?.resourceVersion;
+      if (before) this.supersededVersions.set(key, new Set([...(this.supersededVersions.get(key) ?? []), before]));
     }
     if (result.error !== undefined) throw result.error;
     return result.requeueAfter;
