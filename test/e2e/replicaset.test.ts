@@ -127,4 +127,37 @@ describe('ReplicaSet controller in skiff server (kubectl)', () => {
     await eventually('the ReplicaSet gone after its pods', async () => (await srv.kubectl(['get', 'rs', 'fg', '-n', 'rs-e2e'])).code === 1);
     assert.deepEqual(await podNames(srv, 'rs-e2e', 'app=fg'), []);
   });
+
+  test('ReplicationController: pods created, kubectl scale rc, kubectl delete rc removes the pods', async () => {
+    await ok(
+      srv,
+      ['apply', '-f', '-'],
+      `apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: legacy
+  namespace: rs-e2e
+spec:
+  replicas: 2
+  selector:
+    app: legacy
+  template:
+    metadata:
+      labels:
+        app: legacy
+    spec:
+      containers:
+      - name: c
+        image: busybox
+`,
+    );
+    await eventually('2 pods', async () => (await podNames(srv, 'rs-e2e', 'app=legacy')).length === 2);
+    const kind = await ok(srv, ['get', 'pods', '-n', 'rs-e2e', '-l', 'app=legacy', '-o', 'jsonpath={.items[0].metadata.ownerReferences[0].kind}']);
+    assert.equal(kind, 'ReplicationController');
+    await ok(srv, ['scale', 'rc', 'legacy', '-n', 'rs-e2e', '--replicas=3']);
+    await eventually('3 pods', async () => (await podNames(srv, 'rs-e2e', 'app=legacy')).length === 3);
+    await eventually('kubectl get rc shows 3 current', async () => /^legacy\s+3\s+3\s+0\s+/.test(await ok(srv, ['get', 'rc', 'legacy', '-n', 'rs-e2e', '--no-headers'])));
+    await ok(srv, ['delete', 'rc', 'legacy', '-n', 'rs-e2e']);
+    await eventually('pods garbage-collected', async () => (await podNames(srv, 'rs-e2e', 'app=legacy')).length === 0);
+  });
 });
