@@ -66,6 +66,10 @@ export class DeploymentController implements Controller {
   private readonly recorder: CommonEventSink;
   private readonly syncer: DeploymentSyncer;
   private readonly workers: number;
+  /** Keys whose deployment this sync wrote (spec or status), with the resourceVersion written last. */
+  private readonly wrote = new Map<string, string>();
+  /** For a key: the cached resourceVersion our last write replaced, so a sync on that stale copy is skipped. */
+  private readonly replaced = new Map<string, string>();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -118,13 +122,20 @@ export class DeploymentController implements Controller {
         await this.rsClient.delete(name, { namespace });
       },
       cachedReplicaSet: (namespace, name) => this.replicaSets.lister().namespace(namespace).get(name),
-      updateDeployment: (d) => this.dClient.update(d),
+      updateDeployment: async (d) => {
+        const written = await this.dClient.update(d);
+        this.wrote.set(metaNamespaceKey(d), written.metadata?.resourceVersion ?? '');
+        return written;
+      },
       updateDeploymentStatus: async (d) => {
-        const written = await this.dClient.updateStatus(d);
+        let written = await this.dClient.updateStatus(d);
         const want = d.metadata?.annotations?.[REVISION_ANNOTATION];
-        if (want === undefined || written.metadata?.annotations?.[REVISION_ANNOTATION] === want) return written;
-        // skiff's status subresource keeps metadata as it was; the revision goes on with a metadata patch.
-        return this.dClient.patch(d.metadata?.name ?? '', { metadata: { annotations: { [REVISION_ANNOTATION]: want } } }, { namespace: d.metadata?.namespace, type: 'merge' });
+        if (want !== undefined && written.metadata?.annotations?.[REVISION_ANNOTATION] !== want) {
+          // skiff's status subresource keeps metadata as it was; the revision goes on with a metadata patch.
+          written = await this.dClient.patch(d.metadata?.name ?? '', { metadata: { annotations: { [REVISION_ANNOTATION]: want } } }, { namespace: d.metadata?.namespace, type: 'merge' });
+        }
+        this.wrote.set(metaNamespaceKey(d), written.metadata?.resourceVersion ?? '');
+        return written;
       },
     };
   }
@@ -238,7 +249,28 @@ export class DeploymentController implements Controller {
   async sync(key: string): Promise<void> {
     const { namespace, name } = splitMetaNamespaceKey(key);
     const cached = this.deployments.lister().namespace(namespace).get(name);
-    if (!cached) return;
+    if (!cached) {
+      this.replaced.delete(key);
+      return;
+    }
+    // The cache still holds the version our last write replaced: the watch event of that write requeues the key, and
+    // a sync now would only conflict (and back off).
+    const cachedRV = cached.metadata?.resourceVersion ?? '';
+    if (this.replaced.get(key) === cachedRV) return;
+    this.replaced.delete(key);
+    this.wrote.delete(key);
+    try {
+      await this.syncCached(key, cached);
+    } finally {
+      // Only a write that made a new version brings a watch event; an unchanged object keeps cachedRV.
+      const written = this.wrote.get(key);
+      this.wrote.delete(key);
+      if (written !== undefined && written !== cachedRV) this.replaced.set(key, cachedRV);
+    }
+  }
+
+  private async syncCached(key: string, cached: Deployment): Promise<void> {
+    const { namespace, name } = splitMetaNamespaceKey(key);
     const d: Deployment = { ...structuredClone(cached), apiVersion: 'apps/v1', kind: 'Deployment' };
 
     const sel = d.spec?.selector;
