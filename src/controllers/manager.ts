@@ -1,6 +1,7 @@
 // The controller-manager host (kube-controller-manager's equivalent): a registry of controllers by name, one shared
 // informer factory for all of them, and leader election on a kube-system Lease so that several servers sharing one
 // datastore run exactly one active set of controllers.
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../apiserver/log.js';
@@ -133,6 +134,8 @@ export class ControllerManager {
     const ctx = { client: this.opts.client, informers, clock: this.clock, log: this.opts.log, options: this.opts.options ?? {} };
     const controllers = this.enabled.map((d) => ({ name: d.name, controller: d.create(ctx) }));
     informers.start();
+    // Every controller (and its workers and sleeps) listens on this one signal: more than Node's default of 10 is expected.
+    setMaxListeners(0, signal);
     const runs = controllers.map(({ name, controller }) =>
       controller.run(signal).catch((err: unknown) => this.opts.log.error('controller failed', { controller: name, err })),
     );
