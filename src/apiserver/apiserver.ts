@@ -1,5 +1,6 @@
 // Assembles the API server's request handling from its parts: storage → registry (stores + strategies +
 // admission) → REST handlers, discovery and OpenAPI. The HTTPS server, authentication and authorization wrap this.
+import type { KubeletClientConfig } from './endpoints/pod-log.js';
 import type { KubeObject } from '../api/object.js';
 import type { ResourceInfo } from '../api/catalog.js';
 import type { Storage } from '../storage/types.js';
@@ -39,6 +40,8 @@ export interface ApiServerOptions {
   /** --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds (300 each). */
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
+  /** The client certificate shown to kubelets when proxying pods/log. */
+  kubeletClient?: KubeletClientConfig;
 }
 
 export interface ApiServer {
@@ -141,6 +144,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     discovery: (path, accept) => discovery.discovery(path, accept),
     openapi: (path, query, accept, ifNoneMatch) =>
       path === '/openapi/v2' ? openapi.respondV2({ accept, ifNoneMatch }) : openapi.respondV3(path, query, { accept, ifNoneMatch }),
+    ...(opts.kubeletClient ? { kubeletClient: opts.kubeletClient } : {}),
   });
 
   await bootstrapCluster(registry, {

@@ -2,7 +2,6 @@
 // simulated-node flags (--simulated-nodes N and friends), turned into the simulator's options.
 import type { Command } from 'commander';
 import type { Taint } from 'kubernetes-types/core/v1.js';
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseQuantity } from '../machinery/quantity.js';
 import { parseDuration } from '../kubelet/simulated/expr.js';
@@ -129,4 +128,4 @@ export function toSimulatedNodesConfig(raw: RawNodeOptions, defaultPrefix: strin
 }
 
 /** The agent's own node name when --node-name is not given (k3s: the hostname). */
-export const defaultNodeName = (): string => hostname().toLowerCase();
+export { defaultNodeName } from '../kubelet/node/machine.js';

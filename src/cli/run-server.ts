@@ -1,6 +1,10 @@
 // Runs the API server for `skiff server` until SIGTERM/SIGINT.
+import { defaultNodeIP } from '../kubelet/node/machine.js';
+import { handlePodExecUpgrade, isPodExec } from '../apiserver/endpoints/pod-exec.js';
+import type { KubeletClientConfig } from '../apiserver/endpoints/pod-log.js';
+import type { Registry } from '../apiserver/registry/registry.js';
+import { ApiError } from '../machinery/errors.js';
 import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { createApiServer } from '../apiserver/apiserver.js';
 import { watchStarted, watchStopped } from '../apiserver/metrics.js';
 import { createLogger, startServer, type ServerConfig, type ServerDeps } from '../apiserver/server.js';
@@ -39,7 +43,13 @@ function schedulerConfig(file: string | undefined): SchedulerConfiguration | und
 
 /** What `skiff server` plugs into the HTTPS server: the REST handlers over the opened storage. */
 export function serverDeps(config: ServerConfig): ServerDeps {
+  // pods/exec arrives as an upgrade; it needs the registry the API handler builds.
+  let exec: { registry: Registry; kubeletClient: KubeletClientConfig } | undefined;
   return {
+    upgradeHandler: async (req, socket, head) => {
+      if (!exec || !isPodExec(req)) throw ApiError.pageNotFound();
+      await handlePodExecUpgrade(req, socket, head, exec.registry, exec.kubeletClient);
+    },
     createApiHandler: async (ctx) => {
       const api = await createApiServer(ctx.storage, {
         serviceCIDR: config.serviceCidr,
@@ -48,9 +58,12 @@ export function serverDeps(config: ServerConfig): ServerDeps {
         securePort: ctx.port,
         registerLongRunning: (close) => ctx.lifecycle.registerLongRunning(close),
         onWatchStart: watchStarted,
+        // pods/log: the API server calls kubelets with the admin client certificate of the cluster CA.
+        kubeletClient: { certPem: ctx.pki.admin.certPem, keyPem: ctx.pki.admin.keyPem },
         onWatchStop: watchStopped,
         ...parseApiServerArgs(config.kubeApiserverArgs ?? []),
       });
+      exec = { registry: api.registry, kubeletClient: { certPem: ctx.pki.admin.certPem, keyPem: ctx.pki.admin.keyPem } };
       ctx.lifecycle.onShutdown('api-server', () => api.close());
       return api.handler;
     },
@@ -64,10 +77,7 @@ export function serverDeps(config: ServerConfig): ServerDeps {
 function advertisedIP(config: ServerConfig): string {
   if (config.advertiseAddress) return config.advertiseAddress;
   if (isIP(config.bindAddress) === 4 && config.bindAddress !== '0.0.0.0') return config.bindAddress;
-  for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
+  return defaultNodeIP();
 }
 
 /** How long the in-process API clients may take to stop before the server shuts down regardless. */
@@ -147,10 +157,14 @@ async function startLocalAgent(
   const { startAgent, firstNodeCIDR } = await import('../kubelet/run.js');
   const client = await RestClient.fromKubeconfig(kubeconfigPath);
   try {
+    const { readFile } = await import('node:fs/promises');
+    const { tlsDir } = await import('../apiserver/pki/cluster.js');
     const agent = await startAgent({
       client,
       dataDir: config.dataDir,
       controlPlane: true,
+      // The API server calls the kubelet with a client certificate of the cluster CA.
+      clientCA: await readFile(`${tlsDir(config.dataDir)}/ca.crt`, 'utf8'),
       podCIDR: node.podCIDR ?? firstNodeCIDR(config.clusterCidr),
       serviceCIDR: config.serviceCidr,
       nodeIP: node.nodeIP ?? advertisedIP(config),

@@ -26,10 +26,11 @@ import { buildBusyboxImage, PAUSE_IMAGE } from './images/build.js';
 import { importImageArchive, importImagesDir } from './images/import.js';
 import { bridgeName, writeCniConfig } from './network/cni.js';
 import { machineInfo, pressureSignals, type MachineInfo } from './node/machine.js';
-import { computeNodeStatus, initialNode, nodeStatusChanged, type NodeIdentity, type RuntimeHealth } from './node/status.js';
+import { computeNodeStatus, initialNode, KUBELET_PORT, nodeStatusChanged, type NodeIdentity, type RuntimeHealth } from './node/status.js';
 import { parseResolvConf, type DnsSettings } from './pods/config.js';
 import { listRuntimePods, runtimeFingerprint } from './pods/runtime-state.js';
 import { PodSyncer, type Logger } from './pods/sync.js';
+import { startKubeletServer, type KubeletServer } from './server/server.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
@@ -56,6 +57,10 @@ export interface KubeletOptions {
   clusterDomain?: string;
   /** A CRI socket already running: use it instead of starting containerd. */
   containerRuntimeEndpoint?: string;
+  /** The kubelet's HTTPS port (default 10250; taken: any free port, reported in the Node's daemonEndpoints). */
+  port?: number;
+  /** PEM of the CA whose client certificates may call the kubelet's API (the API server's). */
+  clientCA?: string;
   log: Logger & { error(msg: string, fields?: Record<string, unknown>): void };
   clock?: Clock;
 }
@@ -87,6 +92,7 @@ export class Kubelet {
   private podCIDR = '';
   private runtimeVersion = '';
   private readonly events: CoreEventRecorder;
+  private server: KubeletServer | undefined;
 
   constructor(private readonly o: KubeletOptions) {
     this.clock = o.clock ?? realClock;
@@ -137,7 +143,8 @@ export class Kubelet {
       log,
     });
 
-    // 3. The Node, its pod CIDR and the CNI network.
+    // 3. The kubelet's HTTPS API (logs for the API server), then the Node, its pod CIDR and the CNI network.
+    await this.startServer();
     await this.registerNode();
     await this.ensurePodCIDR();
     await this.updateNodeStatus();
@@ -161,6 +168,32 @@ export class Kubelet {
       this.syncer?.backoff.gc();
     });
     log.info('kubelet started', { node: this.o.nodeName, runtime: `containerd ${this.runtimeVersion}`, socket: this.runtime.socket });
+  }
+
+  private async startServer(): Promise<void> {
+    const cri = this.cri!;
+    const serverOpts = { agentDir: this.o.agentDir, nodeName: this.o.nodeName, addresses: [this.o.nodeIP], ...(this.o.clientCA ? { clientCA: this.o.clientCA } : {}) };
+    const deps = {
+      pod: (ns: string, name: string) => this.informer?.indexer.getByKey(`${ns}/${name}`),
+      runtime: async (uid: string) => (uid ? (await listRuntimePods(cri, uid)).get(uid) : undefined),
+      running: async (id: string) => {
+        try {
+          return (await cri.containerStatus(id)).state === 'CONTAINER_RUNNING';
+        } catch {
+          return false;
+        }
+      },
+      exec: (id: string, command: string[]) => cri.execSync(id, command, 0),
+      logRoot: join(this.o.agentDir, 'logs', 'pods'),
+    };
+    const port = this.o.port ?? KUBELET_PORT;
+    try {
+      this.server = await startKubeletServer({ ...serverOpts, port }, deps);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw err;
+      this.server = await startKubeletServer({ ...serverOpts, port: 0 }, deps);
+      this.o.log.warn('kubelet port in use: serving on another one', { wanted: port, port: this.server.port });
+    }
   }
 
   /** Runs `fn` every `ms` (after it finished), logging failures, until stop(). */
@@ -322,6 +355,7 @@ export class Kubelet {
       runtime: await this.runtimeHealth(),
       images,
       kubeletVersion: GIT_VERSION,
+      kubeletPort: this.server?.port ?? KUBELET_PORT,
       previous: node.status,
       now: this.clock.now(),
     });
@@ -360,6 +394,7 @@ export class Kubelet {
     for (const t of this.timers) t.cancel();
     for (const w of this.workers.values()) w.timer?.cancel();
     await this.informer?.stop();
+    await this.server?.close();
     this.cri?.close();
     await this.runtime?.stop();
   }

@@ -18,6 +18,10 @@ export interface AgentOptions {
   serviceCIDR?: string;
   clusterDNS?: string[];
   containerRuntimeEndpoint?: string;
+  /** The kubelet's HTTPS port (default 10250). */
+  port?: number;
+  /** CA whose client certificates may call the kubelet (the API server's cluster CA). */
+  clientCA?: string;
   /** Extra node labels (--node-label). */
   labels?: Record<string, string>;
   log: KubeletOptions['log'];
@@ -49,6 +53,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     nodeIP: opts.nodeIP ?? defaultNodeIP(),
     controlPlane: opts.controlPlane,
     ...(opts.labels ? { labels: opts.labels } : {}),
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.clientCA ? { clientCA: opts.clientCA } : {}),
     agentDir: join(opts.dataDir, 'agent'),
     ...(opts.podCIDR ? { podCIDR: opts.podCIDR } : {}),
     clusterDNS: opts.clusterDNS ?? (opts.serviceCIDR ? [clusterDNSFor(opts.serviceCIDR)] : []),

@@ -161,6 +161,56 @@ spec:
   assert.match(get.stdout, /crash\s+0\/1\s+CrashLoopBackOff\s+\d+ \(.* ago\)/);
 });
 
+test('kubectl logs reads container logs through the API server from the kubelet', async () => {
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: talker}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: c, image: busybox, imagePullPolicy: IfNotPresent, command: [sh, -c, 'for i in 1 2 3; do echo line $i; done; sleep 2; echo last']}
+`);
+  await eventually('talker started', async () => !!(await getPod('talker'))?.status?.containerStatuses?.[0]?.containerID, 60_000, logs);
+  // -f streams until the container ends.
+  const follow = await server.kubectl(['logs', '-f', 'talker'], { timeoutMs: 60_000 });
+  assert.equal(follow.code, 0, follow.stderr);
+  assert.equal(follow.stdout, 'line 1\nline 2\nline 3\nlast\n');
+  const tail = await server.kubectl(['logs', 'talker', '--tail=2']);
+  assert.equal(tail.stdout, 'line 3\nlast\n');
+  const stamped = await server.kubectl(['logs', 'talker', '--tail=1', '--timestamps']);
+  assert.match(stamped.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z last\n$/);
+  const bad = await server.kubectl(['logs', 'talker', '-c', 'nope']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /container nope is not valid for pod talker/);
+  // The crash-looping container's previous run.
+  const previous = await server.kubectl(['logs', 'crash', '--previous']);
+  assert.equal(previous.code, 0, previous.stderr);
+  assert.equal(previous.stdout, 'failing\n');
+});
+
+test('kubectl exec runs a command in the container: stdout, stderr and the exit code come back', async () => {
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: shell}
+spec:
+  containers:
+  - {name: c, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, '3600']}
+`);
+  await eventually('shell running', async () => (await getPod('shell'))?.status?.containerStatuses?.[0]?.state?.running !== undefined, 60_000, logs);
+  const ok = await server.kubectl(['exec', 'shell', '--', 'sh', '-c', 'cat /etc/hostname; echo oops >&2']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout, 'shell\n');
+  assert.match(ok.stderr, /oops/);
+  const failed = await server.kubectl(['exec', 'shell', '--', 'sh', '-c', 'exit 7']);
+  assert.equal(failed.code, 7);
+  assert.match(failed.stderr, /command terminated with exit code 7/);
+  const bad = await server.kubectl(['exec', 'shell', '-c', 'nope', '--', 'true']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /container nope is not valid for pod shell/);
+});
+
 test('deleting pods stops them gracefully: SIGTERM ends a trapping container early, SIGKILL after the grace period otherwise', async () => {
   await apply(`
 apiVersion: v1

@@ -1,4 +1,5 @@
 // Routes an authenticated, authorized request to discovery, OpenAPI or a resource verb.
+import { handlePodLog, type KubeletClientConfig } from './pod-log.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, isApiError } from '../../machinery/errors.js';
 import { deepClone } from '../../api/object.js';
@@ -39,6 +40,8 @@ export interface ApiHandlerDeps {
   discovery(path: string, accept: string | undefined): StaticDocument | undefined;
   /** The whole exchange for /openapi/* (status and caching headers included); undefined for unknown paths. */
   openapi(path: string, query: URLSearchParams, accept: string | undefined, ifNoneMatch: string | undefined): HttpAnswer | undefined;
+  /** The client certificate the API server shows kubelets (pods/log); without it logs are unavailable. */
+  kubeletClient?: KubeletClientConfig;
 }
 
 /** A complete HTTP answer computed elsewhere (OpenAPI handles its own caching headers and redirects). */
@@ -219,14 +222,18 @@ async function routeSubresource(deps: ApiHandlerDeps, info: RequestInfo, r: Reso
       if (method === 'PUT') return handleUpdate(r);
       if (method === 'PATCH') return handlePatch(r);
       throw ApiError.methodNotAllowed();
+    case 'log':
+      if (r.served.info.resource !== 'pods') break;
+      return handlePodLog(r, deps.registry, deps.kubeletClient);
     default:
-      // Streaming subresources (log, exec, attach, portforward, proxy) need a node agent to talk to.
-      throw new ApiError({
-        message: `${sub.name} is not available: pod ${r.name} has no node agent that serves it`,
-        reason: 'BadRequest',
-        code: 400,
-      });
+      break;
   }
+  // Streaming subresources (exec, attach, portforward, proxy) need a node agent to talk to.
+  throw new ApiError({
+    message: `${sub.name} is not available: pod ${r.name} has no node agent that serves it`,
+    reason: 'BadRequest',
+    code: 400,
+  });
 }
 
 /** PUT namespaces/{name}/finalize changes only spec.finalizers (the namespace controller's last step). */

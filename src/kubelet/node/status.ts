@@ -65,6 +65,8 @@ export interface NodeStatusInput {
   runtime: RuntimeHealth;
   images: { names: string[]; sizeBytes: number }[];
   kubeletVersion: string;
+  /** The port the kubelet's HTTPS API listens on. */
+  kubeletPort?: number;
   previous: NodeStatus | undefined;
   now: number;
   /** The pods the node may still take (below MAX_PODS). */
@@ -119,7 +121,7 @@ export function computeNodeStatus(input: NodeStatusInput): NodeStatus {
     allocatable,
     conditions,
     addresses: [...input.id.addresses.map((address) => ({ type: 'InternalIP', address })), { type: 'Hostname', address: input.id.hostname }],
-    daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
+    daemonEndpoints: { kubeletEndpoint: { Port: input.kubeletPort ?? KUBELET_PORT } },
     nodeInfo: {
       machineID: machine.machineID,
       systemUUID: machine.systemUUID,
