@@ -81,7 +81,8 @@ spec:
       assert.equal(d.spec.template.spec.containers[0].imagePullPolicy, 'IfNotPresent');
       const wide = await k(['-n', ns, 'get', 'deploy', 'web', '-o', 'wide']);
       assert.match(wide, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\n/);
-      assert.match(wide, /\nweb\s+0\/2\s+0\s+0\s+\S+\s+web\s+busybox:1.36\s+app=web\n/);
+      // No node runs pods here: the Deployment controller makes them (UP-TO-DATE 0 or 2 by then) but none become ready.
+      assert.match(wide, /\nweb\s+0\/2\s+[02]\s+0\s+\S+\s+web\s+busybox:1.36\s+app=web\n/);
     });
 
     test('server-side apply: conflicts with another manager, then --force-conflicts', async () => {
@@ -277,7 +278,8 @@ data:
       assert.equal(pod.spec.dnsPolicy, 'ClusterFirst');
       assert.equal(pod.spec.terminationGracePeriodSeconds, 30);
       assert.equal(pod.status.qosClass, 'BestEffort');
-      assert.match(await k(['-n', ns, 'get', 'pods']), /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\nsolo\s+0\/1\s+Pending\s+0\s+\S+\n$/);
+      // Named: the Deployments of earlier tests have pods in this namespace too.
+      assert.match(await k(['-n', ns, 'get', 'pods', 'solo']), /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\nsolo\s+0\/1\s+Pending\s+0\s+\S+\n$/);
       const immutable = await kFail(['-n', ns, 'patch', 'pod', 'solo', '--type=merge', '-p', '{"spec":{"restartPolicy":"Always"}}']);
       assert.match(immutable, /Forbidden: pod updates may not change fields other than/);
       await k(['-n', ns, 'create', 'job', 'once', '--image=busybox:1.36', '--', 'true']);
