@@ -49,7 +49,7 @@ async function waitComplete(deployments: ResourceClient<Deployment>, ns: string,
   }
 }
 
-const srv = await startTestServer({ args: ['--simulated-nodes', String(nodes), '--simulated-node-pods', String(Math.ceil((replicas * 1.3) / nodes) + 10)], readyTimeoutMs: 60_000 });
+const srv = await startTestServer({ args: ['--simulated-nodes', String(nodes), '--simulated-node-pods', String(Math.ceil(((replicas + count * 10) * 1.5) / nodes) + 10)], readyTimeoutMs: 60_000 });
 const client = await RestClient.fromKubeconfig(srv.kubeconfig);
 try {
   const deployments = client.resource<Deployment>({ group: 'apps', version: 'v1', resource: 'deployments' });
@@ -64,6 +64,7 @@ try {
   await waitComplete(deployments, 'big', ['big'], 'app:1', timeoutS * 1000);
   const bigMs = Math.round(performance.now() - t0);
   const p1 = await processFigures(srv);
+  console.error(`${replicas} replicas Available after ${bigMs} ms`);
 
   const names = Array.from({ length: count }, (_, i) => `d${i}`);
   await Promise.all(names.map((n) => deployments.create(deployment('many', n, 10, 'app:1'))));
