@@ -98,4 +98,14 @@ describe('SchedulingQueue', () => {
     assert.equal((await q.pop())?.pod.metadata?.name, 'g');
     q.close();
   });
+
+  test('keeps the nominator: pods nominated in their status are added with the pod and leave with it', () => {
+    const q = newQueue(new FakeClock());
+    const pod = { ...withPriority('p', 5), status: { nominatedNodeName: 'node-a' } };
+    q.add(pod);
+    assert.deepEqual(q.nominator.podsForNode('node-a').map((p) => p.metadata?.name), ['p']);
+    q.delete(pod);
+    assert.deepEqual(q.nominator.podsForNode('node-a'), []);
+    q.close();
+  });
 });

@@ -3,6 +3,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { realClock, type Clock, type TimerHandle } from '../client/index.js';
 import type { QueuedPodInfo } from './framework/interfaces.js';
+import { Nominator } from './framework/nominator.js';
 
 export const INITIAL_BACKOFF_MS = 1_000;
 export const MAX_BACKOFF_MS = 10_000;
@@ -10,7 +11,7 @@ export const MAX_BACKOFF_MS = 10_000;
 const BACKOFF_FLUSH_MS = 1_000;
 
 /** Cluster events that can make an unschedulable pod schedulable. */
-export type ClusterEvent = 'NodeAdd' | 'NodeUpdate' | 'AssignedPodDelete' | 'AssignedPodUpdate';
+export type ClusterEvent = 'NodeAdd' | 'NodeUpdate' | 'AssignedPodDelete' | 'AssignedPodUpdate' | 'PvcAdd' | 'PvcUpdate';
 
 export interface SchedulingQueueOptions {
   clock?: Clock;
@@ -23,6 +24,8 @@ export interface SchedulingQueueOptions {
 export const podKey = (pod: Pod): string => `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
 
 export class SchedulingQueue {
+  /** Pods nominated to nodes by preemption (upstream's PriorityQueue embeds its nominator the same way). */
+  readonly nominator = new Nominator();
   private readonly clock: Clock;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
@@ -58,6 +61,7 @@ export class SchedulingQueue {
     this.unschedulable.delete(key);
     this.gated.delete(key);
     this.removeActive(key);
+    this.nominator.add(pod);
     this.pushActive({ pod, timestamp: this.clock.now(), attempts: 0 });
   }
 
@@ -92,6 +96,7 @@ export class SchedulingQueue {
 
   delete(pod: Pod): void {
     const key = podKey(pod);
+    this.nominator.delete(pod);
     this.removeActive(key);
     this.backoff.delete(key);
     this.unschedulable.delete(key);

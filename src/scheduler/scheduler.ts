@@ -2,7 +2,7 @@
 // scheduling queue, and a loop that pops one pod at a time, picks a node over the cache, assumes the pod there and
 // binds it in the background; a pod that fits nowhere gets PodScheduled=False and a FailedScheduling event.
 import { hostname } from 'node:os';
-import type { Binding, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { Binding, Node, PersistentVolumeClaim, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import {
   EventRecorder,
   SharedInformerFactory,
@@ -29,11 +29,12 @@ import { buildProfile, DEFAULT_MULTI_POINT, DEFAULT_SCHEDULER_NAME, type Profile
 import { FitError, schedulePod } from './framework/schedule.js';
 import type { Status } from './framework/status.js';
 import type { BindFunc } from './plugins/defaultbinder/default-binder.js';
-import { newInTreeRegistry } from './plugins/registry.js';
+import { newInTreeRegistry, type InTreeOptions } from './plugins/registry.js';
 import { SchedulingQueue, podKey, type ClusterEvent } from './queue.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
+const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
 
 export interface SchedulerOptions {
   /** Profiles by schedulerName (default: one "default-scheduler" profile with upstream's plugins). */
@@ -83,8 +84,11 @@ function pluginNames(config: ProfileConfig): string[] {
  * Builds the profiles as the scheduler will (plugins looked up by name, args handed to them, extension points
  * checked); throws on the first problem, e.g. `plugin "Nope" does not exist`. `bind` is how DefaultBinder binds.
  */
-export function buildProfiles(configs: readonly ProfileConfig[], opts: { percentageOfNodesToScore?: number; bind?: BindFunc } = {}): Map<string, Profile> {
-  const registry = newInTreeRegistry({ bind: opts.bind ?? (() => Promise.reject(new Error('not binding'))) });
+export function buildProfiles(
+  configs: readonly ProfileConfig[],
+  opts: { percentageOfNodesToScore?: number; bind?: BindFunc; inTree?: Omit<InTreeOptions, 'bind'> } = {},
+): Map<string, Profile> {
+  const registry = newInTreeRegistry({ ...opts.inTree, bind: opts.bind ?? (() => Promise.reject(new Error('not binding'))) });
   const profiles = new Map<string, Profile>();
   for (const config of configs) {
     for (const name of pluginNames(config)) {
@@ -106,6 +110,7 @@ export class Scheduler {
   private readonly factory: SharedInformerFactory;
   private readonly podInformer: SharedIndexInformer<Pod>;
   private readonly nodeInformer: SharedIndexInformer<Node>;
+  private readonly pvcInformer: SharedIndexInformer<PersistentVolumeClaim>;
   /** One recorder per profile: events name the profile's schedulerName as their reporting controller, as upstream's do. */
   private readonly recorders = new Map<string, EventRecorder>();
   private readonly log: NonNullable<SchedulerOptions['log']>;
@@ -121,6 +126,9 @@ export class Scheduler {
     this.profiles = buildProfiles(opts.profiles ?? [{ schedulerName: DEFAULT_SCHEDULER_NAME }], {
       percentageOfNodesToScore: opts.percentageOfNodesToScore,
       bind: (binding) => this.postBinding(binding),
+      inTree: {
+        volumeRestrictions: { getPVC: (ns, name) => this.pvcInformer.indexer.getByKey(`${ns}/${name}`) },
+      },
     });
     const first = [...this.profiles.values()][0];
     const sort = first?.plugins.queueSort[0];
@@ -146,6 +154,7 @@ export class Scheduler {
     this.factory = new SharedInformerFactory(client);
     this.podInformer = this.factory.informerFor<Pod>(PODS);
     this.nodeInformer = this.factory.informerFor<Node>(NODES);
+    this.pvcInformer = this.factory.informerFor<PersistentVolumeClaim>(PVCS);
     this.addEventHandlers();
   }
 
@@ -189,6 +198,11 @@ export class Scheduler {
       },
       onDelete: (obj) => this.cache.removeNode(deletedObject(obj)),
     });
+    // A claim that appears or changes can let a pod waiting for it through (upstream's PvcAdd/PvcUpdate events).
+    this.pvcInformer.addEventHandler({
+      onAdd: () => this.moveOn('PvcAdd'),
+      onUpdate: () => this.moveOn('PvcUpdate'),
+    });
     this.podInformer.addEventHandler({
       onAdd: (pod) => this.onPod(undefined, pod),
       onUpdate: (oldPod, pod) => this.onPod(oldPod, pod),
@@ -224,6 +238,7 @@ export class Scheduler {
       this.queue.delete(pod);
       return;
     }
+    this.queue.nominator.update(oldPod, pod);
     if (!oldPod) this.queue.add(pod);
     // Status-only changes (such as this scheduler's own PodScheduled condition) cannot help, as upstream's isPodUpdated.
     else if (schedulingInputsChanged(oldPod, pod)) this.queue.update(pod);
@@ -259,7 +274,11 @@ export class Scheduler {
     const state = new CycleState();
     let host: string;
     try {
-      const result = schedulePod(pod, this.cache.nodeInfos(), profile, { state, startIndex: this.nextStartIndex });
+      const result = schedulePod(pod, this.cache.nodeInfos(), profile, {
+        state,
+        startIndex: this.nextStartIndex,
+        nominatedPods: (node) => this.queue.nominator.podsForNode(node),
+      });
       this.nextStartIndex = result.nextStartIndex;
       host = result.suggestedHost;
     } catch (err) {
@@ -274,6 +293,8 @@ export class Scheduler {
       return;
     }
     this.cache.assumePod(pod, host);
+    // Assumed on a node: whatever it was nominated to no longer holds room for it (upstream's assume).
+    this.queue.nominator.delete(pod);
     const reserved = runReservePlugins(profile, state, pod, host);
     const permitted = reserved.isSuccess() ? runPermitPlugins(profile, state, pod, host).status : reserved;
     // Waiting at Permit needs a plugin that asks for it; none in-tree does, so Wait counts as a failure here.
@@ -321,6 +342,9 @@ export class Scheduler {
       return;
     }
     info.pod = latest;
+    // Preemption's nomination (or its clearing) takes effect at once; otherwise the pod keeps what its status says.
+    if (nominatedNodeName === undefined) this.queue.nominator.add(latest);
+    else this.queue.nominator.add(latest, nominatedNodeName);
     this.queue.addUnschedulable(info, !fit);
     this.recorderFor(latest).eventf(latest, undefined, 'Warning', 'FailedScheduling', 'Scheduling', message);
     void this.updatePodStatus(latest, { type: 'PodScheduled', status: 'False', reason, message }, nominatedNodeName);

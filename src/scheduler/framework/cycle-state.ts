@@ -1,5 +1,9 @@
 // Upstream's CycleState: per-scheduling-cycle data that plugins share by key (PreFilter writes, Filter reads).
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { NodeInfo } from './node-info.js';
+
+/** Pods waiting for a node after preemption (status.nominatedNodeName), per node. */
+export type NominatedPodsLister = (nodeName: string) => readonly Pod[];
 
 export class StateNotFoundError extends Error {
   override readonly name = 'StateNotFoundError';
@@ -19,6 +23,8 @@ export class CycleState {
    * other than the ones they score. Set by schedulePod.
    */
   allNodes: readonly NodeInfo[] = [];
+  /** Pods nominated to each node (upstream's PodNominator in the framework handle). Set by schedulePod. */
+  nominatedPods?: NominatedPodsLister;
 
   /** A copy for a what-if run: values are shared, so plugins must replace (not mutate) what they write. */
   clone(): CycleState {
@@ -27,6 +33,7 @@ export class CycleState {
     for (const p of this.skipFilterPlugins) copy.skipFilterPlugins.add(p);
     for (const p of this.skipScorePlugins) copy.skipScorePlugins.add(p);
     copy.allNodes = this.allNodes;
+    copy.nominatedPods = this.nominatedPods;
     return copy;
   }
 

@@ -248,10 +248,11 @@ describe('registry and profiles', () => {
       'NodeAffinity',
       'NodePorts',
       'NodeResourcesFit',
+      'VolumeRestrictions',
       'PodTopologySpread',
       'InterPodAffinity',
     ]);
-    assert.deepEqual(p.plugins.preFilter.map((x) => x.name), ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity']);
+    assert.deepEqual(p.plugins.preFilter.map((x) => x.name), ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeRestrictions', 'PodTopologySpread', 'InterPodAffinity']);
     assert.deepEqual(p.plugins.score.map((x) => x.name), [
       'TaintToleration',
       'NodeAffinity',
@@ -276,7 +277,7 @@ describe('registry and profiles', () => {
   });
 
   test('an unknown plugin fails the build unless told to ignore it', () => {
-    assert.throws(() => buildProfile({}, newInTreeRegistry()), /plugin "VolumeRestrictions" does not exist/);
+    assert.throws(() => buildProfile({}, newInTreeRegistry()), /plugin "NodeVolumeLimits" does not exist/);
   });
 
   test('disable per extension point, re-weight, and pass args', () => {

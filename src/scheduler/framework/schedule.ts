@@ -1,7 +1,8 @@
 // One scheduling cycle's decision (upstream's schedulePod): PreFilter, Filter on every node, PreScore, Score with
 // NormalizeScore and weights, then the highest total wins; when no node fits, a FitError with upstream's message.
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { CycleState } from './cycle-state.js';
+import { CycleState, type NominatedPodsLister } from './cycle-state.js';
+import { podPriority } from './helpers.js';
 import type { NodeScore, PreFilterResult } from './interfaces.js';
 import { MAX_NODE_SCORE, MIN_NODE_SCORE } from './interfaces.js';
 import type { NodeInfo } from './node-info.js';
@@ -97,6 +98,80 @@ export interface ScheduleOptions {
   percentageOfNodesToScore?: number;
   /** Index into the candidate nodes where filtering starts (the previous result's nextStartIndex). */
   startIndex?: number;
+  /** Pods nominated to a node (upstream's PodNominator), counted there by the filters. */
+  nominatedPods?: NominatedPodsLister;
+}
+
+export type { NominatedPodsLister };
+
+/**
+ * Upstream's addNominatedPods: a copy of the node and of the cycle state with the nominated pods of priority at least
+ * the pod's added. PreFilter state is recomputed over the snapshot with the copy in place of the node (skiff's
+ * stand-in for the PreFilterExtensions AddPod calls). undefined when no such pod is nominated to the node.
+ */
+function addNominatedPods(
+  profile: Profile,
+  state: CycleState,
+  pod: Pod,
+  nodeInfo: NodeInfo,
+  nominated: NominatedPodsLister | undefined,
+): { state: CycleState; nodeInfo: NodeInfo } | undefined {
+  if (!nominated || !nodeInfo.node) return undefined;
+  const pods = nominated(nodeInfo.name).filter((p) => podPriority(p) >= podPriority(pod) && p.metadata?.uid !== pod.metadata?.uid);
+  if (pods.length === 0) return undefined;
+  const copy = nodeInfo.clone();
+  for (const p of pods) copy.addPod({ ...p, spec: { ...p.spec!, nodeName: nodeInfo.name } });
+  const stateOut = state.clone();
+  const snapshot = state.allNodes.length ? state.allNodes.map((n) => (n === nodeInfo ? copy : n)) : [copy];
+  stateOut.allNodes = snapshot;
+  const pre = runPreFilterPlugins(profile, stateOut, pod, snapshot);
+  if (pre.status.isRejected()) {
+    // The pod cannot pass PreFilter with the nominated pods counted: every filter would reject it on this node.
+    stateOut.write(NOMINATED_PREFILTER_REJECTION, pre.status);
+  } else if (!pre.status.isSuccess()) {
+    throw pre.status.asError()!;
+  }
+  return { state: stateOut, nodeInfo: copy };
+}
+
+const NOMINATED_PREFILTER_REJECTION = 'skiff.dev/nominated-prefilter-rejection';
+
+/**
+ * Upstream's RunFilterPluginsWithNominatedPods. Filters run twice when pods are nominated to the node: once with the
+ * nominated pods of equal or higher priority added (the pod must fit alongside them, as they will come back), and
+ * once without them (anti-affinity or spread among them must not make the pod pass only because they are there).
+ * Only when both passes succeed does the node fit.
+ */
+export function runFilterPluginsWithNominatedPods(
+  profile: Profile,
+  state: CycleState,
+  pod: Pod,
+  nodeInfo: NodeInfo,
+  nominated?: NominatedPodsLister,
+): Status {
+  let status = Status.success();
+  let podsAdded = false;
+  for (let i = 0; i < 2; i++) {
+    let stateToUse = state;
+    let nodeInfoToUse = nodeInfo;
+    if (i === 0) {
+      const added = addNominatedPods(profile, state, pod, nodeInfo, nominated);
+      if (added) {
+        podsAdded = true;
+        stateToUse = added.state;
+        nodeInfoToUse = added.nodeInfo;
+      }
+    } else if (!podsAdded || !status.isSuccess()) {
+      break;
+    }
+    if (stateToUse.has(NOMINATED_PREFILTER_REJECTION)) {
+      status = stateToUse.read<Status>(NOMINATED_PREFILTER_REJECTION);
+    } else {
+      status = runFilterPlugins(profile, stateToUse, pod, nodeInfoToUse);
+    }
+    if (!status.isSuccess() && !status.isRejected()) return status;
+  }
+  return status;
 }
 
 function mergePreFilterResults(a: PreFilterResult | undefined, b: PreFilterResult | undefined): PreFilterResult | undefined {
@@ -239,6 +314,7 @@ export function schedulePod(pod: Pod, nodes: readonly NodeInfo[], profile: Profi
   if (nodes.length === 0) throw new Error(NO_NODES_AVAILABLE);
   const state = opts.state ?? new CycleState();
   state.allNodes = nodes;
+  if (opts.nominatedPods) state.nominatedPods = opts.nominatedPods;
   const diagnosis: Diagnosis = { nodeToStatus: new Map(), unschedulablePlugins: new Set(), preFilterMsg: '', postFilterMsg: '' };
 
   const pre = runPreFilterPlugins(profile, state, pod, nodes);
@@ -258,7 +334,7 @@ export function schedulePod(pod: Pod, nodes: readonly NodeInfo[], profile: Profi
   let processed = 0;
   for (; processed < candidates.length && feasible.length < toFind; processed++) {
     const n = candidates[(start + processed) % candidates.length]!;
-    const s = runFilterPlugins(profile, state, pod, n);
+    const s = runFilterPluginsWithNominatedPods(profile, state, pod, n, state.nominatedPods);
     if (s.isSuccess()) {
       feasible.push(n);
     } else if (s.isRejected()) {

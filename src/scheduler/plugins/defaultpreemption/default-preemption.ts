@@ -4,12 +4,12 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { labelSelectorAsSelector } from '../../../machinery/labels.js';
-import { CycleState } from '../../framework/cycle-state.js';
+import { CycleState, type NominatedPodsLister } from '../../framework/cycle-state.js';
 import { podPriority } from '../../framework/helpers.js';
 import type { PostFilterPlugin, PostFilterResult } from '../../framework/interfaces.js';
 import type { NodeInfo, PodInfo } from '../../framework/node-info.js';
 import type { Profile } from '../../framework/profile.js';
-import { fitErrorMessage, runFilterPlugins, runPreFilterPlugins } from '../../framework/schedule.js';
+import { fitErrorMessage, runFilterPluginsWithNominatedPods, runPreFilterPlugins } from '../../framework/schedule.js';
 import { Code, Status } from '../../framework/status.js';
 
 export const DEFAULT_PREEMPTION = 'DefaultPreemption';
@@ -118,7 +118,7 @@ export class DefaultPreemption implements PostFilterPlugin {
       if (m.get(n.name)?.code === Code.UnschedulableAndUnresolvable) statuses.set(n.name, Status.unresolvable(NOT_HELPFUL));
       else potential.push(n);
     }
-    const candidates = potential.length ? this.dryRun(pod, potential, allNodes, profile, statuses) : [];
+    const candidates = potential.length ? this.dryRun(pod, potential, allNodes, profile, statuses, state.nominatedPods) : [];
     if (candidates.length === 0) {
       const diagnosis = { nodeToStatus: statuses, unschedulablePlugins: new Set<string>(), preFilterMsg: '', postFilterMsg: '' };
       return { result: { nominatedNodeName: '' }, status: Status.unschedulable(fitErrorMessage(statuses.size, diagnosis)) };
@@ -141,7 +141,14 @@ export class DefaultPreemption implements PostFilterPlugin {
     return undefined;
   }
 
-  private dryRun(pod: Pod, potential: NodeInfo[], allNodes: readonly NodeInfo[], profile: Profile, statuses: Map<string, Status>): Candidate[] {
+  private dryRun(
+    pod: Pod,
+    potential: NodeInfo[],
+    allNodes: readonly NodeInfo[],
+    profile: Profile,
+    statuses: Map<string, Status>,
+    nominated: NominatedPodsLister | undefined,
+  ): Candidate[] {
     const n = potential.length;
     const numCandidates = Math.min(Math.max(Math.trunc((n * this.pct) / 100), this.abs), n);
     const offset = Math.floor((this.opts.random ?? Math.random)() * n);
@@ -150,7 +157,7 @@ export class DefaultPreemption implements PostFilterPlugin {
     const violating: Candidate[] = [];
     for (let i = 0; i < n; i++) {
       const node = potential[(offset + i) % n]!;
-      const { victims, numPDBViolations, status } = this.selectVictimsOnNode(pod, node, allNodes, profile, pdbs);
+      const { victims, numPDBViolations, status } = this.selectVictimsOnNode(pod, node, allNodes, profile, pdbs, nominated);
       if (status.isSuccess() && victims.length) {
         (numPDBViolations === 0 ? nonViolating : violating).push({ nodeName: node.name, victims, numPDBViolations });
         if (nonViolating.length > 0 && nonViolating.length + violating.length >= numCandidates) break;
@@ -168,6 +175,7 @@ export class DefaultPreemption implements PostFilterPlugin {
     allNodes: readonly NodeInfo[],
     profile: Profile,
     pdbs: readonly PodDisruptionBudget[],
+    nominated: NominatedPodsLister | undefined,
   ): { victims: PodInfo[]; numPDBViolations: number; status: Status } {
     const node = original.clone();
     const snapshot = allNodes.map((n) => (n === original ? node : n));
@@ -175,10 +183,11 @@ export class DefaultPreemption implements PostFilterPlugin {
       // PreFilter state depends on the pods of every node, so it is computed afresh for the what-if node.
       const state = new CycleState();
       state.allNodes = snapshot;
+      if (nominated) state.nominatedPods = nominated;
       const pre = runPreFilterPlugins(profile, state, pod, snapshot);
       if (!pre.status.isSuccess()) return pre.status;
       if (pre.result?.nodeNames && !pre.result.nodeNames.has(node.name)) return Status.unresolvable('node is filtered out by the prefilter result');
-      return runFilterPlugins(profile, state, pod, node);
+      return runFilterPluginsWithNominatedPods(profile, state, pod, node, state.nominatedPods);
     };
     const prio = podPriority(pod);
     const potential = node.pods.filter((p) => podPriority(p.pod) < prio);
