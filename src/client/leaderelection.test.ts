@@ -1,5 +1,5 @@
 // Leader election between candidates sharing one real `skiff server`.
-import { test, describe, before, after } from 'node:test';
+import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { startTestServer, type TestServer } from '../../test/e2e/harness.js';
@@ -35,6 +35,12 @@ describe('LeaderElector', () => {
       await srv?.stop();
     });
 
+    // Electors still campaigning after a failed assertion would keep the test process alive forever.
+    const electors: LeaderElector[] = [];
+    afterEach(() => {
+      for (const e of electors.splice(0)) e.stop();
+    });
+
     test('one leader at a time; release hands over at once; a silent leader is replaced after the lease duration', async () => {
       const log: string[] = [];
       const candidate = (identity: string, releaseOnCancel: boolean) => {
@@ -53,6 +59,7 @@ describe('LeaderElector', () => {
             onStoppedLeading: () => log.push(`${identity} stops`),
           },
         });
+        electors.push(elector);
         return { elector, done: elector.run() };
       };
       const leases = client.resource<Lease>({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases' });
