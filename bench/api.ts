@@ -38,11 +38,12 @@ export interface RunningServer {
 }
 
 /** Starts `bin/skiff server` and measures the time until /readyz answers 200. */
-export async function startBenchServer(datastoreEndpoint: string | undefined, dataDir: string): Promise<RunningServer> {
+export async function startBenchServer(datastoreEndpoint: string | undefined, dataDir: string, extraArgs: string[] = []): Promise<RunningServer> {
   const port = await freePort();
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   const args = ['server', '--data-dir', dataDir, '--bind-address', '127.0.0.1', '--https-listen-port', String(port), '--write-kubeconfig', kubeconfig, '--disable-agent'];
   if (datastoreEndpoint) args.push('--datastore-endpoint', datastoreEndpoint);
+  args.push(...extraArgs);
   const t0 = performance.now();
   const proc = spawn(process.execPath, [join(ROOT, 'bin/skiff'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   const insecure = new Agent({ rejectUnauthorized: false });

@@ -20,6 +20,8 @@ for (const backend of ['sqlite', 'etcd']) {
   const raw = results[`storage-${backend}`].createsPerSec;
   results[`api-${backend}`].create_c100_ratioToRaw = Math.round((results[`api-${backend}`].create_c100_opsPerSec / raw) * 100) / 100;
 }
+// Deployment controller at scale on simulated nodes (bench/controllers.ts).
+results.controllers = run('controllers.js', []);
 console.log(JSON.stringify(results, null, 2));
 
 const rows = [];
