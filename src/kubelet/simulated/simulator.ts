@@ -527,7 +527,11 @@ export class SimulatedNodes {
     if (stage.next.event) this.recorder(pod.spec?.nodeName ?? '').event(pod, stage.next.event.type, stage.next.event.reason, stage.next.event.message);
     if (stage.next.delete) {
       try {
-        await pods.delete(name, { namespace, gracePeriodSeconds: 0, ...(pod.metadata?.uid ? { preconditions: { uid: pod.metadata.uid } } : {}) });
+        const left = await pods.delete(name, { namespace, gracePeriodSeconds: 0, ...(pod.metadata?.uid ? { preconditions: { uid: pod.metadata.uid } } : {}) });
+        // Still there (finalizers): do not delete it again until something else changes it.
+        const kept = (left as Pod).kind === 'Pod' && ((left as Pod).metadata?.finalizers?.length ?? 0) > 0;
+        const rv = kept ? (left as Pod).metadata?.resourceVersion : undefined;
+        if (rv) this.applied.set(metaNamespaceKey(pod), { stage: stage.name, resourceVersion: rv });
       } catch (err) {
         if (!(err instanceof ApiError && (err.reason === 'NotFound' || err.reason === 'Conflict'))) throw err;
       }
