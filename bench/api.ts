@@ -45,7 +45,9 @@ export async function startBenchServer(datastoreEndpoint: string | undefined, da
   if (datastoreEndpoint) args.push('--datastore-endpoint', datastoreEndpoint);
   args.push(...extraArgs);
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/skiff'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // SKIFF_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the server process (profiling).
+  const nodeArgs = (process.env.SKIFF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin/skiff'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   const insecure = new Agent({ rejectUnauthorized: false });
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
