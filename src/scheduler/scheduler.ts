@@ -2,7 +2,8 @@
 // scheduling queue, and a loop that pops one pod at a time, picks a node over the cache, assumes the pod there and
 // binds it in the background; a pod that fits nowhere gets PodScheduled=False and a FailedScheduling event.
 import { hostname } from 'node:os';
-import type { Binding, Node, PersistentVolumeClaim, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { Binding, Node, PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import {
   EventRecorder,
   SharedInformerFactory,
@@ -35,6 +36,8 @@ import { SchedulingQueue, podKey, type ClusterEvent } from './queue.js';
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
 const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
+const PVS = { group: '', version: 'v1', resource: 'persistentvolumes' };
+const STORAGE_CLASSES = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' };
 
 export interface SchedulerOptions {
   /** Profiles by schedulerName (default: one "default-scheduler" profile with upstream's plugins). */
@@ -111,6 +114,8 @@ export class Scheduler {
   private readonly podInformer: SharedIndexInformer<Pod>;
   private readonly nodeInformer: SharedIndexInformer<Node>;
   private readonly pvcInformer: SharedIndexInformer<PersistentVolumeClaim>;
+  private readonly pvInformer: SharedIndexInformer<PersistentVolume>;
+  private readonly storageClassInformer: SharedIndexInformer<StorageClass>;
   /** One recorder per profile: events name the profile's schedulerName as their reporting controller, as upstream's do. */
   private readonly recorders = new Map<string, EventRecorder>();
   private readonly log: NonNullable<SchedulerOptions['log']>;
@@ -127,7 +132,11 @@ export class Scheduler {
       percentageOfNodesToScore: opts.percentageOfNodesToScore,
       bind: (binding) => this.postBinding(binding),
       inTree: {
-        volumeRestrictions: { getPVC: (ns, name) => this.pvcInformer.indexer.getByKey(`${ns}/${name}`) },
+        volumes: {
+          getPVC: (ns, name) => this.pvcInformer.indexer.getByKey(`${ns}/${name}`),
+          getPV: (name) => this.pvInformer.indexer.getByKey(name),
+          getStorageClass: (name) => this.storageClassInformer.indexer.getByKey(name),
+        },
       },
     });
     const first = [...this.profiles.values()][0];
@@ -155,6 +164,8 @@ export class Scheduler {
     this.podInformer = this.factory.informerFor<Pod>(PODS);
     this.nodeInformer = this.factory.informerFor<Node>(NODES);
     this.pvcInformer = this.factory.informerFor<PersistentVolumeClaim>(PVCS);
+    this.pvInformer = this.factory.informerFor<PersistentVolume>(PVS);
+    this.storageClassInformer = this.factory.informerFor<StorageClass>(STORAGE_CLASSES);
     this.addEventHandlers();
   }
 
@@ -203,6 +214,11 @@ export class Scheduler {
       onAdd: () => this.moveOn('PvcAdd'),
       onUpdate: () => this.moveOn('PvcUpdate'),
     });
+    this.pvInformer.addEventHandler({
+      onAdd: () => this.moveOn('PvAdd'),
+      onUpdate: () => this.moveOn('PvUpdate'),
+    });
+    this.storageClassInformer.addEventHandler({ onAdd: () => this.moveOn('StorageClassAdd') });
     this.podInformer.addEventHandler({
       onAdd: (pod) => this.onPod(undefined, pod),
       onUpdate: (oldPod, pod) => this.onPod(oldPod, pod),

@@ -249,10 +249,11 @@ describe('registry and profiles', () => {
       'NodePorts',
       'NodeResourcesFit',
       'VolumeRestrictions',
+      'VolumeZone',
       'PodTopologySpread',
       'InterPodAffinity',
     ]);
-    assert.deepEqual(p.plugins.preFilter.map((x) => x.name), ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeRestrictions', 'PodTopologySpread', 'InterPodAffinity']);
+    assert.deepEqual(p.plugins.preFilter.map((x) => x.name), ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeRestrictions', 'VolumeZone', 'PodTopologySpread', 'InterPodAffinity']);
     assert.deepEqual(p.plugins.score.map((x) => x.name), [
       'TaintToleration',
       'NodeAffinity',

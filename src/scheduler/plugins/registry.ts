@@ -33,6 +33,7 @@ import {
 import { PrioritySort, PRIORITY_SORT } from './queuesort/priority-sort.js';
 import { SchedulingGates, SCHEDULING_GATES } from './schedulinggates/scheduling-gates.js';
 import { TaintToleration, TAINT_TOLERATION } from './tainttoleration/taint-toleration.js';
+import { VolumeZone, VOLUME_ZONE, type VolumeListers } from './volumezone/volume-zone.js';
 import { VolumeRestrictions, VOLUME_RESTRICTIONS, type VolumeRestrictionsOptions } from './volumerestrictions/volume-restrictions.js';
 
 /** Plugin args arrive as parsed configuration; anything but an object (or nothing) is a configuration error. */
@@ -48,6 +49,8 @@ export interface InTreeOptions {
   interPodAffinity?: InterPodAffinityOptions;
   defaultPreemption?: DefaultPreemptionOptions;
   volumeRestrictions?: VolumeRestrictionsOptions;
+  /** PersistentVolumeClaim, PersistentVolume and StorageClass listers for the volume plugins. */
+  volumes?: VolumeListers;
   /** How DefaultBinder creates Bindings; without it DefaultBinder is not registered. */
   bind?: BindFunc;
 }
@@ -69,7 +72,8 @@ export function newInTreeRegistry(opts: InTreeOptions = {}): Registry {
     [POD_TOPOLOGY_SPREAD]: (args) =>
       new PodTopologySpread(argsObject<PodTopologySpreadArgs>(POD_TOPOLOGY_SPREAD, args), opts.podTopologySpread),
     [IMAGE_LOCALITY]: () => new ImageLocality(),
-    [VOLUME_RESTRICTIONS]: () => new VolumeRestrictions(opts.volumeRestrictions),
+    [VOLUME_RESTRICTIONS]: () => new VolumeRestrictions(opts.volumeRestrictions ?? opts.volumes),
+    [VOLUME_ZONE]: () => new VolumeZone(opts.volumes),
     [DEFAULT_PREEMPTION]: (args) =>
       new DefaultPreemption(argsObject<DefaultPreemptionArgs>(DEFAULT_PREEMPTION, args), opts.defaultPreemption),
     [INTER_POD_AFFINITY]: (args) =>
