@@ -1,6 +1,7 @@
 // Owner references as controllers use them (apimachinery's metav1 helpers): the one controller reference of an
 // object, a fresh controller reference for an owner, and the strategic merge patches that adopt or release.
-import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
+import type { LabelSelector, OwnerReference } from 'kubernetes-types/meta/v1.js';
+import { labelSelectorAsSelector } from '../../machinery/labels.js';
 import type { ObjectLike } from '../../client/index.js';
 
 /** The owner's kind as its references name it, e.g. { apiVersion: 'apps/v1', kind: 'ReplicaSet' }. */
@@ -35,4 +36,17 @@ export function adoptPatch(obj: ObjectLike, ref: OwnerReference): object {
 /** Strategic merge patch that removes the reference to `ownerUid` (merge key uid, `$patch: delete`). */
 export function releasePatch(obj: ObjectLike, ownerUid: string): object {
   return { metadata: { ownerReferences: [{ $patch: 'delete', uid: ownerUid }], uid: obj.metadata?.uid } };
+}
+
+/**
+ * Whether a controller's selector selects these labels, as upstream's controllers decide it for orphans: an empty,
+ * match-nothing or invalid selector selects nothing.
+ */
+export function selectorSelects(selector: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
+  try {
+    const sel = labelSelectorAsSelector(selector);
+    return !sel.matchesNothing && sel.requirements.length > 0 && sel.matches(labels);
+  } catch {
+    return false;
+  }
 }

@@ -30,6 +30,7 @@ import {
   getControllerOf,
   hasStatusCause,
   recheckDeletionTimestamp,
+  selectorSelects,
   type EventSink as CommonEventSink,
   type OwnerKind,
 } from '../common/index.js';
@@ -157,14 +158,7 @@ export class DeploymentController implements Controller {
       .lister()
       .namespace(rs.metadata?.namespace ?? '')
       .list()
-      .filter((d) => {
-        try {
-          const sel = labelSelectorAsSelector(d.spec?.selector);
-          return !sel.matchesNothing && sel.requirements.length > 0 && sel.matches(rs.metadata?.labels);
-        } catch {
-          return false;
-        }
-      });
+      .filter((d) => selectorSelects(d.spec?.selector, rs.metadata?.labels));
   }
 
   private addReplicaSet(rs: ReplicaSet): void {

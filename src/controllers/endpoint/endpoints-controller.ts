@@ -11,9 +11,8 @@ import {
   LAST_CHANGE_TRIGGER_TIME,
   TriggerTimeTracker,
   isServiceIPSet,
-  podEndpointsChanged,
+  enqueueServicesOnChange,
   podsForService,
-  serviceKeysForPodChange,
 } from '../endpointutil/endpointutil.js';
 import { OVER_CAPACITY_ANNOTATION, capacityAnnotationSetCorrectly, computeSubsets, subsetsEqualIgnoringResourceVersion, truncateEndpoints } from './subsets.js';
 
@@ -44,24 +43,7 @@ export class EndpointsController implements Controller {
     this.services = ctx.informers.informerFor<Service>({ group: '', version: 'v1', resource: 'services' });
     this.pods = ctx.informers.informerFor<Pod>({ group: '', version: 'v1', resource: 'pods' });
     this.endpoints = ctx.informers.informerFor<Endpoints>({ group: '', version: 'v1', resource: 'endpoints' });
-    const enqueueService = (svc: Service) => {
-      if (svc.metadata?.name) this.queue.add(`${svc.metadata.namespace}/${svc.metadata.name}`);
-    };
-    this.services.addEventHandler({
-      onAdd: enqueueService,
-      onUpdate: (_o, svc) => enqueueService(svc),
-      onDelete: (obj) => enqueueService(deletedObject(obj)),
-    });
-    const lister = this.services.lister();
-    this.pods.addEventHandler({
-      onAdd: (pod) => serviceKeysForPodChange(lister, undefined, pod).forEach((k) => this.queue.add(k)),
-      onUpdate: (old, pod) => {
-        if (old.metadata?.resourceVersion === pod.metadata?.resourceVersion) return;
-        if (!podEndpointsChanged(old, pod)) return;
-        serviceKeysForPodChange(lister, old, pod).forEach((k) => this.queue.add(k));
-      },
-      onDelete: (obj) => serviceKeysForPodChange(lister, undefined, deletedObject(obj)).forEach((k) => this.queue.add(k)),
-    });
+    enqueueServicesOnChange(this.services, this.pods, this.queue);
     // An Endpoints changed or deleted by someone else is put back as the service wants it.
     this.endpoints.addEventHandler({
       onUpdate: (_o, ep) => this.enqueueEndpoints(ep),

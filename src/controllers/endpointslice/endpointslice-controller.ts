@@ -7,7 +7,7 @@ import { isApiError, isNotFound } from '../../machinery/errors.js';
 import { CoreEventRecorder, RateLimitingQueue, deletedObject, splitMetaNamespaceKey, type ResourceClient, type SharedIndexInformer } from '../../client/index.js';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.js';
 import { runQueueController } from '../run.js';
-import { LAST_CHANGE_TRIGGER_TIME, TriggerTimeTracker, podEndpointsChanged, podsForService, serviceKeysForPodChange } from '../endpointutil/endpointutil.js';
+import { LAST_CHANGE_TRIGGER_TIME, TriggerTimeTracker, enqueueServicesOnChange, podsForService, serviceKeysForPodChange } from '../endpointutil/endpointutil.js';
 import { CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, reconcile } from './reconciler.js';
 import { EndpointSliceTracker } from './tracker.js';
 
@@ -51,24 +51,7 @@ export class EndpointSliceController implements Controller {
     } catch {
       // Another instance on the same factory added it already.
     }
-    const enqueueService = (svc: Service) => {
-      if (svc.metadata?.name) this.queue.add(`${svc.metadata.namespace}/${svc.metadata.name}`);
-    };
-    this.services.addEventHandler({
-      onAdd: enqueueService,
-      onUpdate: (_o, svc) => enqueueService(svc),
-      onDelete: (obj) => enqueueService(deletedObject(obj)),
-    });
-    const lister = this.services.lister();
-    this.pods.addEventHandler({
-      onAdd: (pod) => serviceKeysForPodChange(lister, undefined, pod).forEach((k) => this.queue.add(k)),
-      onUpdate: (old, pod) => {
-        if (old.metadata?.resourceVersion === pod.metadata?.resourceVersion) return;
-        if (!podEndpointsChanged(old, pod)) return;
-        serviceKeysForPodChange(lister, old, pod).forEach((k) => this.queue.add(k));
-      },
-      onDelete: (obj) => serviceKeysForPodChange(lister, undefined, deletedObject(obj)).forEach((k) => this.queue.add(k)),
-    });
+    enqueueServicesOnChange(this.services, this.pods, this.queue);
     // A node's arrival (or zone change) can let skipped pods in; sync the services of its pods.
     this.nodes.addEventHandler({
       onAdd: (node) => this.enqueueNodePods(node),

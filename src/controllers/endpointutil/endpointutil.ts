@@ -5,7 +5,7 @@ import type { Container, ContainerPort, Pod, Service, ServicePort } from 'kubern
 import { isIP } from 'node:net';
 import { selectorFromSet } from '../../machinery/labels.js';
 import { formatTime } from '../../machinery/time.js';
-import type { Lister } from '../../client/index.js';
+import { deletedObject, type Lister, type RateLimitingQueue, type SharedIndexInformer } from '../../client/index.js';
 import { isPodReady } from '../common/index.js';
 
 /** Annotation on Endpoints and EndpointSlices: when the change that led to this object's content happened. */
@@ -171,4 +171,29 @@ export class TriggerTimeTracker {
   deleteService(namespace: string, name: string): void {
     this.states.delete(`${namespace}/${name}`);
   }
+}
+
+/**
+ * What the Endpoints and EndpointSlice controllers both watch: a service's own changes, and pod changes that alter
+ * the endpoints of the services selecting the pod; each queues `namespace/name` of the service.
+ */
+export function enqueueServicesOnChange(services: SharedIndexInformer<Service>, pods: SharedIndexInformer<Pod>, queue: RateLimitingQueue<string>): void {
+  const enqueueService = (svc: Service) => {
+    if (svc.metadata?.name) queue.add(`${svc.metadata.namespace}/${svc.metadata.name}`);
+  };
+  services.addEventHandler({
+    onAdd: enqueueService,
+    onUpdate: (_o, svc) => enqueueService(svc),
+    onDelete: (obj) => enqueueService(deletedObject(obj)),
+  });
+  const lister = services.lister();
+  pods.addEventHandler({
+    onAdd: (pod) => serviceKeysForPodChange(lister, undefined, pod).forEach((k) => queue.add(k)),
+    onUpdate: (old, pod) => {
+      if (old.metadata?.resourceVersion === pod.metadata?.resourceVersion) return;
+      if (!podEndpointsChanged(old, pod)) return;
+      serviceKeysForPodChange(lister, old, pod).forEach((k) => queue.add(k));
+    },
+    onDelete: (obj) => serviceKeysForPodChange(lister, undefined, deletedObject(obj)).forEach((k) => queue.add(k)),
+  });
 }

@@ -39,6 +39,7 @@ import {
   isPodReady,
   newControllerRef,
   recheckDeletionTimestamp,
+  selectorSelects,
   sortPodsForDeletion,
   updateStatusIfChanged,
   type EventSink,
@@ -235,14 +236,7 @@ export class ReplicaSetController<T extends ReplicaObject> implements Controller
       .lister()
       .namespace(ns)
       .list()
-      .filter((c) => {
-        try {
-          const sel = labelSelectorAsSelector(this.kind.selector(c));
-          return !sel.matchesNothing && sel.requirements.length > 0 && sel.matches(pod.metadata?.labels);
-        } catch {
-          return false;
-        }
-      });
+      .filter((c) => selectorSelects(this.kind.selector(c), pod.metadata?.labels));
   }
 
   private addPod(pod: Pod): void {
