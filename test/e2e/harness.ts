@@ -1,7 +1,7 @@
 // End-to-end harness: runs the real `bin/skiff server` on a free loopback port with a throwaway data dir, and the
 // real /usr/bin/kubectl against it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,8 @@ export interface TestServer {
   dataDir: string;
   /** Milliseconds from spawn to /readyz answering 200 on the last (re)start. */
   readyMs: number;
+  /** With `agent: true`: the pod range (--cluster-cidr) reserved for this server alone, e.g. 198.18.123.0/24. */
+  clusterCidr?: string;
   kubectl(args: string[], opts?: { stdin?: string; timeoutMs?: number; kubeconfig?: string }): Promise<KubectlResult>;
   /** GET a path with the cluster CA trusted but no client credentials. */
   getAnonymous(path: string): Promise<{ status: number; body: string }>;
@@ -165,9 +167,16 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     return { ...r, ms: performance.now() - t0 };
   }
 
+  // Real pods get real routes: servers running at the same time must not share a pod range.
+  const hasCidr = (opts.args ?? []).includes('--cluster-cidr');
+  const subnet = opts.agent && !hasCidr ? await reservePodSubnet() : undefined;
+  const clusterCidr = subnet ? `198.18.${subnet.octet}.0/24` : undefined;
+  if (clusterCidr) opts = { ...opts, args: ['--cluster-cidr', clusterCidr, ...(opts.args ?? [])] };
+
   try {
     await launch();
   } catch (e) {
+    await subnet?.release();
     if (opts.agent) await killallDataDir(dataDir);
     await etcd?.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -186,6 +195,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     get readyMs() {
       return readyMs;
     },
+    clusterCidr,
     kubectl(args, kopts = {}) {
       return new Promise((resolve) => {
         const child = spawn(KUBECTL, ['--kubeconfig', kopts.kubeconfig ?? kubeconfig, '--cache-dir', join(dataDir, 'kube-cache'), ...args], {
@@ -220,6 +230,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       if (!removed) {
         removed = true;
         if (opts.agent) await killallDataDir(dataDir);
+        await subnet?.release();
         await etcd?.stop();
         await rm(dataDir, { recursive: true, force: true });
       }
@@ -233,6 +244,40 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
   };
   return server;
+}
+
+const SUBNET_DIR = join(tmpdir(), 'skiff-e2e-pod-subnets');
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Reserves one /24 of 198.18.0.0/16 (third octet 100..249) across concurrently running test processes: mkdir is
+ * atomic, and a reservation whose owner process died is taken over.
+ */
+export async function reservePodSubnet(): Promise<{ octet: number; release(): Promise<void> }> {
+  await mkdir(SUBNET_DIR, { recursive: true });
+  const start = 100 + (process.pid % 150);
+  for (let i = 0; i < 150; i++) {
+    const octet = 100 + ((start - 100 + i) % 150);
+    const dir = join(SUBNET_DIR, String(octet));
+    try {
+      await mkdir(dir);
+    } catch {
+      const owner = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => '0'));
+      if (owner && processAlive(owner)) continue;
+      if (!owner) continue; // being created right now by another process
+    }
+    await writeFile(join(dir, 'pid'), String(process.pid));
+    return { octet, release: () => rm(dir, { recursive: true, force: true }) };
+  }
+  throw new Error(`no free pod /24 left in ${SUBNET_DIR}`);
 }
 
 /** `skiff killall --data-dir DIR`: removes the pods, containerd and bridge an agent left behind. */

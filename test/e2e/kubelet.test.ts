@@ -12,9 +12,6 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { buildTestImages } from '../../src/kubelet/images/build.js';
 import { eventually, REPO_ROOT, SKIFF_BIN, startTestServer, type TestServer } from './harness.js';
 
-// One /24 of the pod range per test process, so parallel runs never share addresses or routes.
-const SUBNET = 100 + (process.pid % 100);
-const CLUSTER_CIDR = `198.18.${SUBNET}.0/24`;
 const NODE = `e2e-kubelet-${process.pid}`;
 
 let server: TestServer;
@@ -45,7 +42,7 @@ const logs = () => server.logs().slice(-4000);
 before(async () => {
   imagesDir = await mkdtemp(join(tmpdir(), 'skiff-images-'));
   const images = await buildTestImages(imagesDir);
-  server = await startTestServer({ agent: true, args: ['--cluster-cidr', CLUSTER_CIDR, '--node-name', NODE], readyTimeoutMs: 60_000 });
+  server = await startTestServer({ agent: true, args: ['--node-name', NODE], readyTimeoutMs: 60_000 });
   // `skiff images import` into the local node's containerd (the agent imports the pause image itself).
   await eventually('the agent to start containerd', async () => (await run(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
 });
@@ -74,7 +71,7 @@ test('the local node registers Ready with capacity, labels, nodeInfo and a renew
   assert.ok(Number(node?.status?.capacity?.cpu) >= 1);
   assert.match(node?.status?.capacity?.memory ?? '', /^\d+Ki$/);
   assert.match(node?.status?.nodeInfo?.containerRuntimeVersion ?? '', /^containerd:\/\//);
-  assert.equal(node?.spec?.podCIDR, CLUSTER_CIDR);
+  assert.equal(node?.spec?.podCIDR, server.clusterCidr);
   const types = (node?.status?.conditions ?? []).map((c) => `${c.type}=${c.status}`).sort();
   assert.deepEqual(types, ['DiskPressure=False', 'MemoryPressure=False', 'PIDPressure=False', 'Ready=True']);
   const lease = await server.kubectl(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'jsonpath={.spec.holderIdentity} {.spec.leaseDurationSeconds}']);
@@ -102,7 +99,7 @@ spec:
   let pod: Pod | undefined;
   await eventually('pod web Running', async () => (pod = await getPod('web'))?.status?.phase === 'Running', 60_000, logs);
   const ip = pod?.status?.podIP ?? '';
-  assert.ok(ip.startsWith(`198.18.${SUBNET}.`), `podIP ${ip} in ${CLUSTER_CIDR}`);
+  assert.ok(ip.startsWith(server.clusterCidr!.replace(/0\/24$/, '')), `podIP ${ip} in ${server.clusterCidr}`);
   assert.deepEqual(pod?.status?.podIPs, [{ ip }]);
   assert.equal(pod?.status?.hostIP !== undefined, true);
   const [first, second] = pod?.status?.initContainerStatuses ?? [];
