@@ -22,7 +22,7 @@ import {
 import { NAMESPACE_TERMINATING_CAUSE, getControllerOf, hasStatusCause, isControlledBy, newControllerRef } from '../common/index.js';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.js';
 import { runQueueController } from '../run.js';
-import { isValidTimeZone, localTimeZone, parseStandard, wallClock, zoneOffset, type Schedule } from './cron.js';
+import { isValidTimeZone, localTimeZone, parseStandard, wallClock, zoneOffset, type Schedule } from '../../machinery/cron.js';
 
 export const CRONJOB_KIND = { apiVersion: 'batch/v1', kind: 'CronJob' } as const;
 export const CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';

@@ -33,14 +33,17 @@ interface Field {
 
 export class CronParseError extends Error {}
 
-function parseInt10(s: string, what: string): number {
-  if (!/^\d+$/.test(s)) throw new CronParseError(`failed to parse int from ${s}: ${what}`);
-  return Number.parseInt(s, 10);
+/** robfig's mustParseInt: strconv.Atoi's error, and no negative numbers. */
+function parseInt10(s: string): number {
+  if (!/^[+-]?\d+$/.test(s)) throw new CronParseError(`failed to parse int from ${s}: strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
+  const n = Number.parseInt(s, 10);
+  if (n < 0) throw new CronParseError(`negative number (${n}) not allowed: ${s}`);
+  return n;
 }
 
 function parseIntOrName(s: string, b: Bounds): number {
   const named = b.names?.[s.toLowerCase()];
-  return named !== undefined ? named : parseInt10(s, `strconv.Atoi: parsing "${s}": invalid syntax`);
+  return named !== undefined ? named : parseInt10(s);
 }
 
 /** One comma-separated part: "*", "?", "a", "a-b", with an optional "/step" ("a/step" runs to the maximum). */
@@ -63,7 +66,7 @@ function parseRange(expr: string, b: Bounds, field: Field): void {
   }
   let step = 1;
   if (rangeAndStep.length === 2) {
-    step = parseInt10(rangeAndStep[1]!, expr);
+    step = parseInt10(rangeAndStep[1]!);
     if (single) end = b.max;
     if (step > 1) star = false;
   } else if (rangeAndStep.length > 2) {
@@ -323,7 +326,12 @@ export function parseStandard(spec: string, defaultTimeZone: string = localTimeZ
   if (tz === 'Etc/UTC' || tz === 'Etc/GMT' || tz === 'GMT') tz = 'UTC';
   if (text.startsWith('@')) {
     if (text.startsWith('@every ')) {
-      const d = parseGoDuration(text.slice('@every '.length).trim());
+      let d: number;
+      try {
+        d = parseGoDuration(text.slice('@every '.length).trim());
+      } catch (e) {
+        throw new CronParseError(`failed to parse duration ${text}: ${(e as Error).message}`);
+      }
       return new ConstantDelaySchedule(d);
     }
     const expanded = DESCRIPTORS[text];
