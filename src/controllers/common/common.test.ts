@@ -25,6 +25,7 @@ import {
   sortActivePods,
   sortPodsForDeletion,
   updateStatusIfChanged,
+  SupersededVersions,
 } from './index.js';
 import { RecordingTransport } from './fake-transport.js';
 
@@ -285,5 +286,24 @@ describe('updateStatusIfChanged', () => {
     assert.equal(written.metadata?.resourceVersion, '7');
     assert.deepEqual(written.status, { replicas: 3 });
     assert.deepEqual(obj.status, { replicas: 2 }, 'the cached object is not modified');
+  });
+});
+
+describe('SupersededVersions', () => {
+  test('a cached copy our write replaced is stale until the cache shows a newer version', () => {
+    const s = new SupersededVersions();
+    assert.equal(s.isStale('ns/a', '5'), false, 'nothing written yet');
+    s.replaced('ns/a', '5');
+    s.replaced('ns/a', '6');
+    assert.equal(s.isStale('ns/a', '5'), true);
+    assert.equal(s.isStale('ns/a', '6'), true, 'every replaced version counts');
+    assert.equal(s.isStale('ns/b', '5'), false, 'per key');
+    assert.equal(s.isStale('ns/a', '7'), false, 'the cache caught up');
+    assert.equal(s.isStale('ns/a', '5'), false, 'records are dropped once caught up');
+    s.replaced('ns/a', '8');
+    s.forget('ns/a');
+    assert.equal(s.isStale('ns/a', '8'), false);
+    s.replaced('ns/a', undefined);
+    assert.equal(s.isStale('ns/a', ''), false, 'an object without a version records nothing');
   });
 });

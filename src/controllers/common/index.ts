@@ -7,3 +7,4 @@ export * from './pods.js';
 export * from './pod-control.js';
 export * from './status.js';
 export * from './indexes.js';
+export * from './superseded.js';

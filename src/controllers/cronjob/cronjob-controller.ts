@@ -19,7 +19,7 @@ import {
   type ResourceClient,
   type SharedIndexInformer,
 } from '../../client/index.js';
-import { NAMESPACE_TERMINATING_CAUSE, getControllerOf, hasStatusCause, isControlledBy, newControllerRef } from '../common/index.js';
+import { NAMESPACE_TERMINATING_CAUSE, SupersededVersions, getControllerOf, hasStatusCause, isControlledBy, newControllerRef } from '../common/index.js';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.js';
 import { runQueueController } from '../run.js';
 import { isValidTimeZone, localTimeZone, parseStandard, wallClock, zoneOffset, type Schedule } from '../../machinery/cron.js';
@@ -188,8 +188,7 @@ export class CronJobController implements Controller {
   private readonly jobs: ResourceClient<Job>;
   private readonly clock: Clock;
   private readonly defaultTimeZone: string;
-  /** Per CronJob, resourceVersions this controller's status writes replaced since its last sync on a fresh cache. */
-  private readonly supersededVersions = new Map<string, Set<string>>();
+  private readonly superseded = new SupersededVersions();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -281,13 +280,11 @@ export class CronJobController implements Controller {
     const { namespace, name } = splitMetaNamespaceKey(key);
     const cached = this.cronJobInformer.lister().namespace(namespace).get(name);
     if (!cached) {
-      this.supersededVersions.delete(key);
+      this.superseded.forget(key);
       return undefined;
     }
-    // The cache still shows a version our own status write replaced: acting on it could start a Job twice. The watch
-    // event of that write requeues the CronJob.
-    if (this.supersededVersions.get(key)?.has(cached.metadata?.resourceVersion ?? '')) return undefined;
-    this.supersededVersions.delete(key);
+    // Acting on a copy our own status write replaced could start a Job twice.
+    if (this.superseded.isStale(key, cached.metadata?.resourceVersion)) return undefined;
     // Every Job whose controller reference names this CronJob, matching labels or not.
     const jobs = this.jobInformer
       .lister()
@@ -307,8 +304,7 @@ export class CronJobController implements Controller {
       const status = { ...cj.status };
       if (!status.active?.length) delete status.active;
       await this.cronJobs.updateStatus({ ...withKind(cj), status });
-      const before = cj.metadata?.resourceVersion;
-      if (before) this.supersededVersions.set(key, new Set([...(this.supersededVersions.get(key) ?? []), before]));
+      this.superseded.replaced(key, cj.metadata?.resourceVersion);
     }
     if (result.error !== undefined) throw result.error;
     return result.requeueAfter;

@@ -33,6 +33,7 @@ import {
   selectorSelects,
   type EventSink as CommonEventSink,
   type OwnerKind,
+  SupersededVersions,
 } from '../common/index.js';
 import { DeploymentSyncer, type DeploymentOps, type PodMap } from './sync.js';
 import { REVISION_ANNOTATION, type MutableReplicaSet } from './util.js';
@@ -69,8 +70,7 @@ export class DeploymentController implements Controller {
   private readonly workers: number;
   /** Keys whose deployment this sync wrote (spec or status), with the resourceVersion written last. */
   private readonly wrote = new Map<string, string>();
-  /** For a key: the cached resourceVersion our last write replaced, so a sync on that stale copy is skipped. */
-  private readonly replaced = new Map<string, string>();
+  private readonly superseded = new SupersededVersions();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -244,14 +244,11 @@ export class DeploymentController implements Controller {
     const { namespace, name } = splitMetaNamespaceKey(key);
     const cached = this.deployments.lister().namespace(namespace).get(name);
     if (!cached) {
-      this.replaced.delete(key);
+      this.superseded.forget(key);
       return;
     }
-    // The cache still holds the version our last write replaced: the watch event of that write requeues the key, and
-    // a sync now would only conflict (and back off).
     const cachedRV = cached.metadata?.resourceVersion ?? '';
-    if (this.replaced.get(key) === cachedRV) return;
-    this.replaced.delete(key);
+    if (this.superseded.isStale(key, cachedRV)) return;
     this.wrote.delete(key);
     try {
       await this.syncCached(key, cached);
@@ -259,7 +256,7 @@ export class DeploymentController implements Controller {
       // Only a write that made a new version brings a watch event; an unchanged object keeps cachedRV.
       const written = this.wrote.get(key);
       this.wrote.delete(key);
-      if (written !== undefined && written !== cachedRV) this.replaced.set(key, cachedRV);
+      if (written !== undefined && written !== cachedRV) this.superseded.replaced(key, cachedRV);
     }
   }
 

@@ -37,6 +37,7 @@ import {
   newControllerRef,
   recheckDeletionTimestamp,
   sortActivePods,
+  SupersededVersions,
 } from '../common/index.js';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.js';
 import { runQueueController } from '../run.js';
@@ -428,12 +429,7 @@ export class JobController implements Controller {
   private readonly pods: ResourceClient<Pod>;
   private readonly podControl: PodControl;
   private readonly batchMs: number;
-  /**
-   * Per Job, the resourceVersions this controller's own status writes replaced since its last sync on a fresh cache. A
-   * cached Job at one of them is older than what we wrote: syncing on it would only conflict, and the watch event of our
-   * write (which enqueues the Job again) is on its way.
-   */
-  private readonly supersededVersions = new Map<string, Set<string>>();
+  private readonly superseded = new SupersededVersions();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -682,11 +678,10 @@ export class JobController implements Controller {
       this.expectations.deleteExpectations(key);
       this.finalizerExpectations.delete(key);
       this.backoff.remove(key);
-      this.supersededVersions.delete(key);
+      this.superseded.forget(key);
       return;
     }
-    if (this.supersededVersions.get(key)?.has(shared.metadata?.resourceVersion ?? '')) return;
-    this.supersededVersions.delete(key);
+    if (this.superseded.isStale(key, shared.metadata?.resourceVersion)) return;
     const job = deepClone(shared);
     if (isJobFinished(job)) {
       this.backoff.remove(key);
@@ -851,11 +846,7 @@ export class JobController implements Controller {
     const key = metaNamespaceKey(job);
     const before = job.metadata?.resourceVersion;
     const written = await this.jobs.updateStatus(withStatus(job));
-    if (before) {
-      let set = this.supersededVersions.get(key);
-      if (!set) this.supersededVersions.set(key, (set = new Set()));
-      set.add(before);
-    }
+    this.superseded.replaced(key, before);
     return written;
   }
 
