@@ -22,6 +22,7 @@ import { endpointSliceControllerDescriptor } from './endpointslice/endpointslice
 import { nodeIpamControllerDescriptor } from './nodeipam/nodeipam-controller.js';
 import { podGCControllerDescriptor } from './podgc/podgc-controller.js';
 import { resourceQuotaControllerDescriptor } from './resourcequota/resourcequota-controller.js';
+import { persistentVolumeBinderControllerDescriptor } from './volume/persistentvolume/pv-controller.js';
 
 export * from './manager.js';
 export * from './options.js';
@@ -48,6 +49,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   podGCControllerDescriptor,
   resourceQuotaControllerDescriptor,
   horizontalPodAutoscalerControllerDescriptor,
+  persistentVolumeBinderControllerDescriptor,
 ];
 
 export interface StartControllersOptions {
