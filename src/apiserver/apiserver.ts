@@ -15,6 +15,7 @@ import { NamespaceCache } from './admission/namespace-cache.js';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
 import { PriorityAdmission } from './admission/priority.js';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
+import { NodeRestriction } from './admission/node-restriction.js';
 import { ResourceQuotaAdmission } from './admission/resourcequota/admission.js';
 import { csrRequester } from './registry/certificatesigningrequests/strategy.js';
 import { ServiceAllocator, firstServiceIP } from './registry/services/allocator.js';
@@ -83,7 +84,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
       new DefaultTolerationSeconds(opts.defaultNotReadyTolerationSeconds, opts.defaultUnreachableTolerationSeconds),
       new PriorityAdmission(async () => (await late.registry!.store('scheduling.k8s.io', 'priorityclasses').list({})).items as unknown as PriorityClass[]),
     ],
-    validating: [new ResourceQuotaAdmission(() => late.registry!.store('', 'resourcequotas'), () => now().getTime())],
+    validating: [new NodeRestriction(), new ResourceQuotaAdmission(() => late.registry!.store('', 'resourcequotas'), () => now().getTime())],
     now,
   });
   late.registry = registry;

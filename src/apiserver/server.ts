@@ -20,6 +20,8 @@ import {
   type Authorizer,
 } from './auth/authorizer.js';
 import { SERVER_TOKEN_USER, TokenAuthenticator } from './auth/token.js';
+import { isJoinPath, JoinPathAuthorizer, joinRoute } from './join.js';
+import { ensureServerToken } from './pki/token.js';
 import { ANONYMOUS, type UserInfo } from './auth/user.js';
 import { X509Authenticator } from './auth/x509.js';
 import { writeError } from './endpoints/negotiation.js';
@@ -413,6 +415,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     config.dataDir,
     servingSans({ serviceCidr: config.serviceCidr, advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress }),
   );
+  // The join token (k3s's format, <data-dir>/server/token): its password admits agents to the certificate endpoints.
+  const joinToken = await ensureServerToken(config.dataDir, pki.ca.certPem, config.token);
   const rawStorage = deps.storage ?? (await openStorage(config.datastoreEndpoint || undefined, { dataDir: config.dataDir }));
   const storage = instrumentStorage(rawStorage);
   log.info('storage opened', { backend: storage.name, endpoint: config.datastoreEndpoint || 'sqlite (embedded)' });
@@ -445,14 +449,22 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         shutdownCheck(() => lifecycle.shuttingDown),
       ],
     };
+    // The token (as given, its password, or the full token) is also a bearer token with the admin's power, as before.
+    const tokens = new Set([joinToken.password, joinToken.token, ...(config.token ? [config.token] : [])]);
     const authenticators = deps.authenticators ?? [
       new X509Authenticator(),
-      ...(config.token ? [new TokenAuthenticator(new Map([[config.token, SERVER_TOKEN_USER]]))] : []),
+      new TokenAuthenticator(new Map([...tokens].map((t) => [t, SERVER_TOKEN_USER]))),
     ];
-    const authorizer = deps.authorizer ?? new UnionAuthorizer([new PublicInfoAuthorizer(), new AllowAuthenticatedAuthorizer()]);
+    const authorizer =
+      deps.authorizer ?? new UnionAuthorizer([new PublicInfoAuthorizer(), new JoinPathAuthorizer(), new AllowAuthenticatedAuthorizer()]);
+    const join = joinRoute({
+      ca: pki.ca,
+      password: joinToken.password,
+      apiServerSans: servingSans({ serviceCidr: config.serviceCidr, advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress }),
+    });
     const pipeline = buildPipeline({
-      filters: [authenticationFilter(authenticators, isPublicInfoPath, log), authorizationFilter(authorizer)],
-      routes: [healthRoute(checks, log), versionRoute, metricsRoute],
+      filters: [authenticationFilter(authenticators, (p) => isPublicInfoPath(p) || isJoinPath(p), log), authorizationFilter(authorizer)],
+      routes: [healthRoute(checks, log), versionRoute, metricsRoute, join],
       apiHandler: (req, res, user) => (handlerInstalled ? apiHandler : startingHandler)(req, res, user),
       upgradeHandler: deps.upgradeHandler,
       log,

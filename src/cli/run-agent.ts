@@ -1,10 +1,15 @@
 // Runs `skiff agent` until SIGTERM/SIGINT: the nodes it hosts (the kubelet on containerd, or simulated nodes) are API
-// clients of the server at --server, authenticated by the server's --token.
+// clients of the server at --server. The token admits the agent (k3s's join): the real node gets its own client and
+// serving certificates from the cluster CA, and every connection to the server verifies that CA.
+import { join } from 'node:path';
 import { createLogger, type Logger } from '../apiserver/log.js';
+import { parseToken, type ParsedToken } from '../apiserver/pki/token.js';
 import { HttpsTransport, RestClient } from '../client/index.js';
+import { ensureNodeCertificates, fetchClusterCA, remoteSigner } from '../kubelet/certs.js';
+import { defaultNodeIP } from '../kubelet/node/machine.js';
 import { startSimulatedNodes } from '../kubelet/simulated/run.js';
 import type { AgentConfig } from './agent.js';
-import { parseNodeLabels } from './node-flags.js';
+import { parseNodeLabels, parseNodeTaints } from './node-flags.js';
 import { simulatorOptions } from './simulated.js';
 
 /** Something the agent runs and stops on shutdown (the containerd kubelet, or simulated nodes). */
@@ -13,31 +18,46 @@ interface AgentPart {
 }
 
 /**
- * A client of the server. The token proves the agent to the server; as k3s does with a token that carries no CA
- * hash, the server's certificate is not verified (logged once).
+ * The cluster CA, fetched from the server and checked against the full token's hash (k3s's join). A short token
+ * carries no hash: the CA is then taken on trust, logged once.
  */
-export function agentClient(config: Pick<AgentConfig, 'server' | 'token'>, log: Logger): RestClient {
-  log.warn('the server certificate is not verified: the token carries no CA hash', { server: config.server });
-  return new RestClient(new HttpsTransport({ server: config.server, token: config.token, insecureSkipTlsVerify: true }));
+export async function clusterCA(config: Pick<AgentConfig, 'server'>, token: ParsedToken, log: Logger): Promise<string> {
+  return fetchClusterCA(config.server, token, () =>
+    log.warn('the cluster CA is not verified: the token carries no CA hash (use the full token from <data-dir>/server/token)', { server: config.server }),
+  );
 }
 
-export async function runAgent(config: AgentConfig, raw: { nodeLabel?: string[] } = {}): Promise<void> {
+export async function runAgent(config: AgentConfig, raw: { nodeLabel?: string[]; nodeTaint?: string[] } = {}): Promise<void> {
   const log = createLogger(config.logLevel);
   const parts: AgentPart[] = [];
+  const token = parseToken(config.token);
   if (config.kubelet) {
     const { checkAgentPackages } = await import('../kubelet/containerd/supervisor.js');
     checkAgentPackages();
-    const { startAgent } = await import('../kubelet/run.js');
-    const client = agentClient(config, log);
-    await client.call('GET', '/version');
     const k = config.kubelet;
+    const ca = await clusterCA(config, token, log);
+    const nodeIP = k.nodeIP ?? defaultNodeIP();
+    // The node's own identity: a client certificate (system:node:<name>) and a serving certificate from the cluster CA.
+    const certs = await ensureNodeCertificates({
+      agentDir: join(config.dataDir, 'agent'),
+      nodeName: config.nodeName,
+      addresses: [nodeIP],
+      caPem: ca,
+      sign: remoteSigner(config.server, ca, token.password, config.nodeName),
+    });
+    const client = new RestClient(new HttpsTransport({ server: config.server, ca, cert: certs.clientCertPem, key: certs.clientKeyPem }));
+    await client.call('GET', '/version');
+    const { startAgent } = await import('../kubelet/run.js');
     const agent = await startAgent({
       client,
       dataDir: config.dataDir,
       nodeName: config.nodeName,
       controlPlane: false,
       labels: parseNodeLabels(raw.nodeLabel),
-      ...(k.nodeIP ? { nodeIP: k.nodeIP } : {}),
+      taints: parseNodeTaints(raw.nodeTaint),
+      nodeIP,
+      clientCA: ca,
+      serving: { cert: certs.servingCertPem, key: certs.servingKeyPem },
       ...(k.podCIDR ? { podCIDR: k.podCIDR } : {}),
       ...(k.clusterDNS ? { clusterDNS: [k.clusterDNS] } : {}),
       ...(k.containerRuntimeEndpoint ? { containerRuntimeEndpoint: k.containerRuntimeEndpoint } : {}),
@@ -49,7 +69,9 @@ export async function runAgent(config: AgentConfig, raw: { nodeLabel?: string[] 
   const sim = config.simulated;
   if (sim) {
     const options = simulatorOptions(sim, config.clusterCidr);
-    const client = agentClient(config, log);
+    // Simulated nodes act for many node names: they use the token's password as a bearer token, over verified TLS.
+    const ca = await clusterCA(config, token, log);
+    const client = new RestClient(new HttpsTransport({ server: config.server, ca, token: token.password }));
     // Fails fast on a wrong --server or --token rather than retrying in the background.
     await client.call('GET', '/version');
     await client.call('GET', '/api/v1/nodes?limit=1');

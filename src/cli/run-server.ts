@@ -11,13 +11,15 @@ import { createLogger, startServer, type ServerConfig, type ServerDeps } from '.
 import { parseApiServerArgs } from '../apiserver/args.js';
 import { parseControllerManagerArgs, startControllerManager } from '../controllers/index.js';
 import { startSimulatedNodes } from '../kubelet/simulated/run.js';
-import { RestClient } from '../client/index.js';
+import { HttpsTransport, RestClient } from '../client/index.js';
 import { loadSchedulerConfig, type SchedulerConfiguration } from '../scheduler/config.js';
 import { startScheduler } from '../scheduler/run.js';
 import { buildProfiles } from '../scheduler/scheduler.js';
 import type { RunningAgent } from '../kubelet/run.js';
 import type { KubeletNodeConfig } from './agent.js';
 import type { SimulatedNodesConfig } from './node-flags.js';
+import type { Taint } from 'kubernetes-types/core/v1.js';
+import type { RunningServer } from '../apiserver/server.js';
 import { simulatorOptions } from './simulated.js';
 
 /** What `skiff server` runs besides the API server, from flags that are not the server's own. */
@@ -26,7 +28,7 @@ export interface RunServerOptions {
   /** --scheduler-config: a KubeSchedulerConfiguration file. */
   schedulerConfigFile?: string;
   /** The local node (the kubelet on containerd), run unless --disable-agent or simulated nodes. */
-  localNode?: KubeletNodeConfig & { nodeName?: string; labels?: Record<string, string> };
+  localNode?: KubeletNodeConfig & { nodeName?: string; labels?: Record<string, string>; taints?: Taint[] };
 }
 
 /** Reads and checks --scheduler-config (plugins exist, args decode) before anything starts. */
@@ -39,6 +41,14 @@ function schedulerConfig(file: string | undefined): SchedulerConfiguration | und
     throw new Error(`--scheduler-config ${file}: ${(err as Error).message}`);
   }
   return config;
+}
+
+/**
+ * How the API server calls kubelets: with the admin client certificate of the cluster CA, verifying the kubelet's
+ * serving certificate against that CA (upstream's --kubelet-certificate-authority; k3s sets it too).
+ */
+function kubeletClientOf(pki: RunningServer['pki']): KubeletClientConfig {
+  return { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem, caPem: pki.ca.certPem };
 }
 
 /** What `skiff server` plugs into the HTTPS server: the REST handlers over the opened storage. */
@@ -59,11 +69,11 @@ export function serverDeps(config: ServerConfig): ServerDeps {
         registerLongRunning: (close) => ctx.lifecycle.registerLongRunning(close),
         onWatchStart: watchStarted,
         // pods/log: the API server calls kubelets with the admin client certificate of the cluster CA.
-        kubeletClient: { certPem: ctx.pki.admin.certPem, keyPem: ctx.pki.admin.keyPem },
+        kubeletClient: kubeletClientOf(ctx.pki),
         onWatchStop: watchStopped,
         ...parseApiServerArgs(config.kubeApiserverArgs ?? []),
       });
-      exec = { registry: api.registry, kubeletClient: { certPem: ctx.pki.admin.certPem, keyPem: ctx.pki.admin.keyPem } };
+      exec = { registry: api.registry, kubeletClient: kubeletClientOf(ctx.pki) };
       ctx.lifecycle.onShutdown('api-server', () => api.close());
       return api.handler;
     },
@@ -117,7 +127,7 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
     : undefined;
   // The local node (issue 5): the kubelet on containerd, an API client over loopback like the others.
   const agent: Promise<RunningAgent | undefined> = runLocalNode
-    ? startLocalAgent(config, opts.localNode ?? {}, server.kubeconfigPath, log).catch((err: unknown) => {
+    ? startLocalAgent(config, opts.localNode ?? {}, server, log).catch((err: unknown) => {
         log.error('local node agent failed to start', { err: (err as Error).message });
         return undefined;
       })
@@ -151,25 +161,49 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
 async function startLocalAgent(
   config: ServerConfig,
   node: NonNullable<RunServerOptions['localNode']>,
-  kubeconfigPath: string,
+  server: Pick<RunningServer, 'url' | 'pki'>,
   log: ReturnType<typeof createLogger>,
 ): Promise<RunningAgent> {
   const { startAgent, firstNodeCIDR } = await import('../kubelet/run.js');
-  const client = await RestClient.fromKubeconfig(kubeconfigPath);
+  const { ensureNodeCertificates } = await import('../kubelet/certs.js');
+  const { defaultNodeName } = await import('../kubelet/node/machine.js');
+  const { join } = await import('node:path');
+  const nodeName = node.nodeName ?? defaultNodeName();
+  const nodeIP = node.nodeIP ?? advertisedIP(config);
+  // As k3s's server runs its own agent: the local node is a node like any other (system:node:<name> client
+  // certificate, serving certificate from the cluster CA), its requests signed here rather than over HTTPS.
+  const certs = await ensureNodeCertificates({
+    agentDir: join(config.dataDir, 'agent'),
+    nodeName,
+    addresses: [nodeIP],
+    caPem: server.pki.ca.certPem,
+    sign: async (kind, csrPem) => {
+      const { signCSR, inspectCSR } = await import('../apiserver/pki/issue.js');
+      const asked = await inspectCSR(csrPem);
+      const cert = await signCSR(server.pki.ca, csrPem, {
+        commonName: asked.commonName,
+        organizations: asked.organizations,
+        usage: kind === 'client' ? 'client' : 'server',
+        ...(kind === 'serving' ? { sans: asked.sans } : {}),
+      });
+      return cert + server.pki.ca.certPem;
+    },
+  });
+  const client = new RestClient(new HttpsTransport({ server: server.url, ca: certs.caPem, cert: certs.clientCertPem, key: certs.clientKeyPem }));
   try {
-    const { readFile } = await import('node:fs/promises');
-    const { tlsDir } = await import('../apiserver/pki/cluster.js');
     const agent = await startAgent({
       client,
       dataDir: config.dataDir,
       controlPlane: true,
+      nodeName,
       // The API server calls the kubelet with a client certificate of the cluster CA.
-      clientCA: await readFile(`${tlsDir(config.dataDir)}/ca.crt`, 'utf8'),
+      clientCA: server.pki.ca.certPem,
+      serving: { cert: certs.servingCertPem, key: certs.servingKeyPem },
       podCIDR: node.podCIDR ?? firstNodeCIDR(config.clusterCidr),
       serviceCIDR: config.serviceCidr,
-      nodeIP: node.nodeIP ?? advertisedIP(config),
-      ...(node.nodeName ? { nodeName: node.nodeName } : {}),
+      nodeIP,
       ...(node.labels ? { labels: node.labels } : {}),
+      ...(node.taints?.length ? { taints: node.taints } : {}),
       ...(node.clusterDNS ? { clusterDNS: [node.clusterDNS] } : {}),
       ...(node.containerRuntimeEndpoint ? { containerRuntimeEndpoint: node.containerRuntimeEndpoint } : {}),
       log,

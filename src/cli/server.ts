@@ -7,7 +7,7 @@ import { parseCidr } from '../apiserver/pki/cidr.js';
 import { LOG_LEVELS, type LogLevel } from '../apiserver/log.js';
 import type { ServerConfig } from '../apiserver/server.js';
 import { toKubeletNodeConfig } from './agent.js';
-import { addNodeOptions, parseNodeLabels, toSimulatedNodesConfig, type RawNodeOptions } from './node-flags.js';
+import { addNodeOptions, parseNodeLabels, parseNodeTaints, toSimulatedNodesConfig, type RawNodeOptions } from './node-flags.js';
 import { defaultDataDir, defaultKubeconfigPath } from './paths.js';
 import { parseApiServerArgs } from '../apiserver/args.js';
 import { parseControllerManagerArgs } from '../controllers/options.js';
@@ -134,6 +134,7 @@ export function addServerCommand(program: Command): void {
       ...toKubeletNodeConfig(opts),
       ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
       labels: parseNodeLabels(opts.nodeLabel),
+      taints: parseNodeTaints(opts.nodeTaint),
     };
     const { runServer } = await import('./run-server.js');
     await runServer(config, {

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import type { Node, NodeStatus, Pod } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeStatus, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import { GIT_VERSION } from '../apiserver/version.js';
 import {
   CoreEventRecorder,
@@ -61,6 +61,10 @@ export interface KubeletOptions {
   port?: number;
   /** PEM of the CA whose client certificates may call the kubelet's API (the API server's). */
   clientCA?: string;
+  /** The kubelet's serving certificate and key, signed by the cluster CA. */
+  serving?: { cert: string; key: string };
+  /** Taints the Node is registered with (--node-taint; as upstream, only at registration). */
+  taints?: Taint[];
   log: Logger & { error(msg: string, fields?: Record<string, unknown>): void };
   clock?: Clock;
 }
@@ -172,7 +176,7 @@ export class Kubelet {
 
   private async startServer(): Promise<void> {
     const cri = this.cri!;
-    const serverOpts = { agentDir: this.o.agentDir, nodeName: this.o.nodeName, addresses: [this.o.nodeIP], ...(this.o.clientCA ? { clientCA: this.o.clientCA } : {}) };
+    const serverOpts = { agentDir: this.o.agentDir, nodeName: this.o.nodeName, addresses: [this.o.nodeIP], ...(this.o.clientCA ? { clientCA: this.o.clientCA } : {}), ...(this.o.serving ? { serving: this.o.serving } : {}) };
     const deps = {
       pod: (ns: string, name: string) => this.informer?.indexer.getByKey(`${ns}/${name}`),
       runtime: async (uid: string) => (uid ? (await listRuntimePods(cri, uid)).get(uid) : undefined),
@@ -291,7 +295,7 @@ export class Kubelet {
   }
 
   private async registerNode(): Promise<void> {
-    const node = initialNode({ ...this.identity(), ...(this.o.podCIDR ? { podCIDR: this.o.podCIDR } : {}) });
+    const node = initialNode({ ...this.identity(), ...(this.o.podCIDR ? { podCIDR: this.o.podCIDR } : {}), ...(this.o.taints?.length ? { taints: this.o.taints } : {}) });
     try {
       const created = await this.nodes.create(node);
       this.nodeUid = created.metadata?.uid ?? '';

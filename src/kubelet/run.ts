@@ -24,6 +24,10 @@ export interface AgentOptions {
   clientCA?: string;
   /** Extra node labels (--node-label). */
   labels?: Record<string, string>;
+  /** Taints to register the Node with (--node-taint). */
+  taints?: KubeletOptions['taints'];
+  /** The kubelet's serving certificate and key from the cluster CA. */
+  serving?: KubeletOptions['serving'];
   log: KubeletOptions['log'];
 }
 
@@ -55,6 +59,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ...(opts.labels ? { labels: opts.labels } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     ...(opts.clientCA ? { clientCA: opts.clientCA } : {}),
+    ...(opts.serving ? { serving: opts.serving } : {}),
+    ...(opts.taints?.length ? { taints: opts.taints } : {}),
     agentDir: join(opts.dataDir, 'agent'),
     ...(opts.podCIDR ? { podCIDR: opts.podCIDR } : {}),
     clusterDNS: opts.clusterDNS ?? (opts.serviceCIDR ? [clusterDNSFor(opts.serviceCIDR)] : []),

@@ -2,22 +2,18 @@
 // a TTY: the API server asks the pod's kubelet to run the command to completion (CRI ExecSync) and sends stdout on
 // channel 1, stderr on channel 2 and the outcome as a Status on channel 3 (NonZeroExitCode makes kubectl exit with
 // the command's code). Interactive exec (-i/-t) is not served yet and is refused with 400 before the upgrade.
-import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { ApiError } from '../../machinery/errors.js';
 import type { Registry } from '../registry/registry.js';
-import type { KubeletClientConfig } from './pod-log.js';
+import { directKubeletDialer, type KubeletClientConfig, type KubeletDialer, type KubeletEndpoint } from './kubelet-dialer.js';
 
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 const EXEC_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/;
 
 interface PodShape {
   spec?: { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[] };
-}
-interface NodeShape {
-  status?: { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
 }
 
 interface ExecResult {
@@ -31,9 +27,9 @@ export function isPodExec(req: IncomingMessage): boolean {
   return EXEC_PATH.test(new URL(req.url ?? '/', 'https://x').pathname);
 }
 
-function callKubelet(url: string, kubelet: KubeletClientConfig): Promise<ExecResult> {
+function callKubelet(dialer: KubeletDialer, endpoint: KubeletEndpoint, path: string): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const r = httpsRequest(url, { method: 'POST', cert: kubelet.certPem, key: kubelet.keyPem, rejectUnauthorized: false, agent: false }, (res) => {
+    const r = dialer.request(endpoint, { method: 'POST', path }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
@@ -82,19 +78,16 @@ export async function handlePodExecUpgrade(req: IncomingMessage, socket: Duplex,
   if (![...names, ...(pod.spec?.initContainers ?? []).map((c) => c.name)].includes(container)) throw ApiError.badRequest(`container ${container} is not valid for pod ${name}`);
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw ApiError.badRequest(`pod ${name} does not have a host assigned`);
-  const node = (await registry.store('', 'nodes').get(undefined, nodeName)) as NodeShape;
-  const addrs = node.status?.addresses ?? [];
-  const host = addrs.find((a) => a.type === 'InternalIP')?.address;
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-  if (!host || !port || !kubelet) throw ApiError.badRequest(`exec is not available: node ${nodeName} has no kubelet endpoint`);
+  const dialer = directKubeletDialer(registry, kubelet);
+  const endpoint = await dialer.endpoint(nodeName, 'exec');
   const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
   if (!offered.some((p) => PROTOCOLS.includes(p))) {
     throw ApiError.badRequest(`unable to upgrade connection: only WebSocket exec (${PROTOCOLS.join(', ')}) is served, not SPDY`);
   }
   const params = new URLSearchParams(command.map((c): [string, string] => ['command', c]));
-  const target = `https://${host.includes(':') ? `[${host}]` : host}:${port}/execSync/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${params}`;
+  const path = `/execSync/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${params}`;
   // Run first, so a container that cannot exec is reported as an HTTP error kubectl shows as is.
-  const result = await callKubelet(target, kubelet);
+  const result = await callKubelet(dialer, endpoint, path);
 
   await new Promise<void>((resolve) => {
     wss.handleUpgrade(req, socket, head, (ws) => {

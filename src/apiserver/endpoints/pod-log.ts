@@ -1,25 +1,17 @@
 // GET pods/{name}/log: the API server finds the pod's node and streams the container log from that node's kubelet
 // (https://<InternalIP>:<daemonEndpoints.kubeletEndpoint.Port>/containerLogs/...), authenticating with its kubelet
-// client certificate. As upstream without --kubelet-certificate-authority, the kubelet's serving certificate is not
-// verified.
-import { request as httpsRequest } from 'node:https';
+// client certificate, verifying the kubelet's serving certificate against the cluster CA (kubelet-dialer.ts).
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../../machinery/errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { ResourceRequest } from './resource.js';
+import { directKubeletDialer, type KubeletClientConfig } from './kubelet-dialer.js';
 
-export interface KubeletClientConfig {
-  certPem: string;
-  keyPem: string;
-}
+export type { KubeletClientConfig } from './kubelet-dialer.js';
 
 interface PodShape {
   metadata: { name?: string; namespace?: string };
   spec?: { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] };
-}
-
-interface NodeShape {
-  status?: { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
 }
 
 /** The log options upstream's PodLogOptions carries to the kubelet. */
@@ -49,24 +41,18 @@ export async function handlePodLog(r: ResourceRequest, registry: Registry, kubel
   checkInt(r.query, 'sinceSeconds', 1);
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw ApiError.badRequest(`pod ${r.name} does not have a host assigned`);
-  const node = (await registry.store('', 'nodes').get(undefined, nodeName)) as NodeShape;
-  const addrs = node.status?.addresses ?? [];
-  const host = addrs.find((a) => a.type === 'InternalIP')?.address ?? addrs.find((a) => a.type === 'Hostname')?.address;
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-  if (!host || !port || !kubelet) {
-    throw ApiError.badRequest(`log is not available: node ${nodeName} has no kubelet endpoint`);
-  }
+  const dialer = directKubeletDialer(registry, kubelet);
+  const endpoint = await dialer.endpoint(nodeName, 'log');
   const q = new URLSearchParams();
   for (const k of PASSED) {
     const v = r.query.get(k);
     if (v !== null) q.set(k, v);
   }
   const path = `/containerLogs/${encodeURIComponent(r.namespace ?? '')}/${encodeURIComponent(r.name!)}/${encodeURIComponent(container)}${q.size ? `?${q}` : ''}`;
-  const hostPart = host.includes(':') ? `[${host}]` : host;
   await new Promise<void>((resolve, reject) => {
-    const upstream = httpsRequest(
-      `https://${hostPart}:${port}${path}`,
-      { method: 'GET', cert: kubelet.certPem, key: kubelet.keyPem, rejectUnauthorized: false, agent: false },
+    const upstream = dialer.request(
+      endpoint,
+      { method: 'GET', path },
       (res: IncomingMessage) => {
         const code = res.statusCode ?? 502;
         if (code !== 200) {
@@ -98,7 +84,7 @@ export async function handlePodLog(r: ResourceRequest, registry: Registry, kubel
       if (r.res.headersSent) {
         r.res.end();
         resolve();
-      } else reject(new ApiError({ message: `Get "https://${hostPart}:${port}${path}": ${err.message}`, reason: 'InternalError', code: 500 }));
+      } else reject(new ApiError({ message: `Get "${dialer.url(endpoint, path)}": ${err.message}`, reason: 'InternalError', code: 500 }));
     });
     r.req.on('close', () => upstream.destroy());
     upstream.end();

@@ -61,13 +61,14 @@ export async function createCA(commonName: string): Promise<CertAndKey> {
   return finish(cert, keys.privateKey);
 }
 
-async function issue(
+/** Signs a leaf certificate for `publicKey` with the CA. */
+async function signLeaf(
   ca: CertAndKey,
   subject: x509.JsonName,
   usage: 'server' | 'client',
+  publicKey: CryptoKey,
   sans?: SubjectAltNames,
-): Promise<CertAndKey> {
-  const keys = await newKeyPair();
+): Promise<x509.X509Certificate> {
   const caCert = new x509.X509Certificate(ca.certPem);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
@@ -83,17 +84,99 @@ async function issue(
       ]),
     );
   }
-  const cert = await x509.X509CertificateGenerator.create({
+  return x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject,
     issuer: caCert.subjectName,
     ...validity(LEAF_VALIDITY_DAYS),
     signingAlgorithm: SIGNING_ALGORITHM,
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey: ca.key,
     extensions,
   });
-  return finish(cert, keys.privateKey);
+}
+
+async function issue(
+  ca: CertAndKey,
+  subject: x509.JsonName,
+  usage: 'server' | 'client',
+  sans?: SubjectAltNames,
+): Promise<CertAndKey> {
+  const keys = await newKeyPair();
+  return finish(await signLeaf(ca, subject, usage, keys.publicKey, sans), keys.privateKey);
+}
+
+/** Subject names: one RDN per organization, then the common name, as upstream's certificates have them. */
+function subjectName(cn: string, orgs: readonly string[]): x509.JsonName {
+  return [...orgs.map((o) => ({ O: [o] })), { CN: [cn] }];
+}
+
+/** What a PKCS#10 request asks for, once its signature is checked. */
+export interface CertificateRequestInfo {
+  commonName: string;
+  organizations: string[];
+  sans: SubjectAltNames;
+}
+
+async function readCSR(csrPem: string): Promise<{ csr: x509.Pkcs10CertificateRequest; info: CertificateRequestInfo }> {
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(csrPem);
+  } catch (e) {
+    throw new Error(`not a PEM certificate request: ${(e as Error).message}`, { cause: e });
+  }
+  if (!(await csr.verify())) throw new Error('the certificate request is not signed by its own key');
+  const names = csr.subjectName.toJSON();
+  const all = (type: string) => names.flatMap((rdn) => rdn[type] ?? []);
+  const rawSan = csr.getExtension('2.5.29.17');
+  const sanExt = rawSan ? new x509.SubjectAlternativeNameExtension(rawSan.rawData) : undefined;
+  const sans: SubjectAltNames = { dnsNames: [], ips: [] };
+  for (const n of sanExt?.names.toJSON() ?? []) {
+    if (n.type === 'dns') sans.dnsNames.push(n.value);
+    else if (n.type === 'ip') sans.ips.push(n.value);
+  }
+  return { csr, info: { commonName: all('CN')[0] ?? '', organizations: all('O'), sans } };
+}
+
+/** The subject and names a certificate request carries (its signature checked). */
+export async function inspectCSR(csrPem: string): Promise<CertificateRequestInfo> {
+  return (await readCSR(csrPem)).info;
+}
+
+/**
+ * Signs a certificate request with the CA. The caller decides the subject and names (normally after checking them
+ * against what the request asked for); only the request's public key is taken from it.
+ */
+export async function signCSR(
+  ca: CertAndKey,
+  csrPem: string,
+  cert: { commonName: string; organizations: string[]; usage: 'server' | 'client'; sans?: SubjectAltNames },
+): Promise<string> {
+  const { csr } = await readCSR(csrPem);
+  const publicKey = await csr.publicKey.export(KEY_ALGORITHM, ['verify']);
+  const signed = await signLeaf(ca, subjectName(cert.commonName, cert.organizations), cert.usage, publicKey, cert.sans);
+  return signed.toString('pem') + '\n';
+}
+
+/** A new private key (PKCS#8 PEM) and a certificate request for it. */
+export async function createKeyAndCSR(commonName: string, organizations: string[], sans?: SubjectAltNames): Promise<{ keyPem: string; csrPem: string }> {
+  const keys = await newKeyPair();
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: subjectName(commonName, organizations),
+    keys,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    ...(sans
+      ? {
+          extensions: [
+            new x509.SubjectAlternativeNameExtension([
+              ...sans.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+              ...sans.ips.map((value) => ({ type: 'ip' as const, value })),
+            ]),
+          ],
+        }
+      : {}),
+  });
+  return { keyPem: (await privateKeyPem(keys.privateKey)) + '\n', csrPem: csr.toString('pem') + '\n' };
 }
 
 /** A serving certificate for the given DNS names and IP addresses. */
@@ -103,8 +186,6 @@ export function issueServingCert(ca: CertAndKey, commonName: string, sans: Subje
 
 /** A client certificate: CN is the user name and each organization a group (e.g. node certs later). */
 export function issueClientCert(ca: CertAndKey, cn: string, orgs: string[]): Promise<CertAndKey> {
-  // One RDN per organization, as upstream's certificates have them.
-  const subject: x509.JsonName = [...orgs.map((o) => ({ O: [o] })), { CN: [cn] }];
-  return issue(ca, subject, 'client');
+  return issue(ca, subjectName(cn, orgs), 'client');
 }
 

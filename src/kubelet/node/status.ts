@@ -1,6 +1,6 @@
 // The Node object the kubelet registers and keeps current (upstream's kubelet_node_status.go and nodestatus
 // setters): labels, capacity and allocatable, addresses, nodeInfo, images, and the four conditions.
-import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeCondition, NodeStatus, Taint } from 'kubernetes-types/core/v1.js';
 import { formatTime } from '../../machinery/time.js';
 import { goArch } from '../images/build.js';
 import type { MachineInfo, PressureSignals } from './machine.js';
@@ -19,6 +19,8 @@ export interface NodeIdentity {
   controlPlane: boolean;
   podCIDR?: string;
   extraLabels?: Record<string, string>;
+  /** Registered with the Node (--node-taint). */
+  taints?: Taint[];
 }
 
 export function nodeLabels(id: NodeIdentity): Record<string, string> {
@@ -44,7 +46,10 @@ export function initialNode(id: NodeIdentity): Node {
       labels: nodeLabels(id),
       annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
     },
-    spec: id.podCIDR ? { podCIDR: id.podCIDR, podCIDRs: [id.podCIDR] } : {},
+    spec: {
+      ...(id.podCIDR ? { podCIDR: id.podCIDR, podCIDRs: [id.podCIDR] } : {}),
+      ...(id.taints?.length ? { taints: id.taints.map((t) => ({ ...t })) } : {}),
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 // The kubelet's HTTPS API (upstream's port 10250): what the API server proxies pods/log to. TLS with a serving
-// certificate the kubelet makes for itself (upstream's self-signed default); callers must present a client
+// certificate signed by the cluster CA at join (or one the kubelet makes for itself); callers must present a client
 // certificate from the cluster CA (the API server uses its own), so nothing else can read container logs.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -31,13 +31,19 @@ export interface KubeletServerOptions {
   addresses: string[];
   /** The cluster CA that signs acceptable client certificates; without it every request is refused. */
   clientCA?: string;
+  /** A serving certificate (chain) and key signed by the cluster CA; without one the kubelet makes a self-signed one. */
+  serving?: { cert: string; key: string };
   bindAddress?: string;
   /** 0: any free port (reported in the Node's daemonEndpoints). */
   port: number;
 }
 
-/** A serving certificate kept under <agent>/pki, made once (self-signed CA + leaf, as upstream's kubelet does). */
+/**
+ * The given serving certificate (from the cluster CA, so the API server can verify the kubelet); otherwise one kept
+ * under <agent>/pki, made once (self-signed CA + leaf, as upstream's kubelet does without a CA-signed one).
+ */
 async function servingCert(o: KubeletServerOptions): Promise<{ cert: string; key: string }> {
+  if (o.serving) return o.serving;
   const dir = join(o.agentDir, 'pki');
   const certFile = join(dir, 'kubelet.crt');
   const keyFile = join(dir, 'kubelet.key');
