@@ -4,6 +4,7 @@ import type { KubeObject } from '../../api/object.js';
 import { findResource } from '../../api/catalog.js';
 import { ApiError } from '../../machinery/errors.js';
 import { openMemoryStorage } from '../../storage/memory/memory.js';
+import { Strategy as deploymentStrategy } from './deployments/strategy.js';
 import { Store } from './store.js';
 import type { Strategy } from './strategy.js';
 
@@ -14,8 +15,8 @@ function configMapStore(strategy: Strategy = { validate: () => [] }) {
   return new Store({ info: findResource('', 'v1', 'configmaps')!, storage: openMemoryStorage(), strategy, now: () => new Date('2024-01-02T03:04:05Z') });
 }
 
-function deploymentStore() {
-  return new Store({ info: findResource('apps', 'v1', 'deployments')!, storage: openMemoryStorage(), strategy: { validate: () => [] }, tracksGeneration: true });
+function deploymentStore(strategy: Strategy = { validate: () => [] }) {
+  return new Store({ info: findResource('apps', 'v1', 'deployments')!, storage: openMemoryStorage(), strategy, tracksGeneration: true });
 }
 
 const cm = (name: string, data: Record<string, string> = {}, labels?: Record<string, string>): KubeObject => ({
@@ -111,6 +112,27 @@ describe('generic store', () => {
     assert.deepEqual(status.object.spec, { replicas: 3 });
     assert.deepEqual(status.object.status, { replicas: 3 });
     assert.equal(status.object.metadata.generation, 2);
+    assert.deepEqual(status.object.metadata.labels, { a: 'b' });
+  });
+
+  test('status updates keep metadata as it was, unless the strategy lets it through (Deployment annotations)', async () => {
+    const withAnnotation = (cur: KubeObject | undefined): KubeObject => ({
+      ...cur!,
+      metadata: { ...cur!.metadata, labels: { changed: 'yes' }, annotations: { 'deployment.kubernetes.io/revision': '2' } },
+      status: { replicas: 1 },
+    });
+    const plain = deploymentStore();
+    await plain.create('default', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', labels: { a: 'b' } }, spec: {} }, ctx);
+    const reset = await plain.update('default', 'd', withAnnotation, { ...ctx, subresource: 'status' });
+    assert.equal(reset.object.metadata.annotations, undefined, 'ResetObjectMetaForStatus by default');
+    assert.deepEqual(reset.object.metadata.labels, { a: 'b' });
+
+    const real = deploymentStore(deploymentStrategy);
+    await real.create('default', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', labels: { a: 'b' } }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } }, ctx);
+    const through = await real.update('default', 'd', withAnnotation, { ...ctx, subresource: 'status' });
+    assert.deepEqual(through.object.metadata.annotations, { 'deployment.kubernetes.io/revision': '2' });
+    assert.deepEqual(through.object.metadata.labels, { a: 'b' }, 'labels stay as upstream deploymentStatusStrategy keeps them');
+    assert.deepEqual(through.object.status, { replicas: 1 });
   });
 
   test('delete with finalizers marks; removing the last finalizer deletes', async () => {

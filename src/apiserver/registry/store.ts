@@ -414,13 +414,18 @@ export class Store {
     obj.metadata.name = name;
     const status = ctx.subresource === 'status';
     if (status) {
-      // Status updates change only status (and managedFields); everything else is kept (ResetObjectMetaForStatus).
+      // Status updates change only status (and managedFields); everything else is kept (ResetObjectMetaForStatus),
+      // unless the kind's status strategy lets metadata through.
       const merged = deepClone(current);
       if (obj.status !== undefined) merged.status = obj.status;
       else delete merged.status;
-      if (obj.metadata.managedFields) merged.metadata.managedFields = obj.metadata.managedFields;
+      if (this.strategy.prepareForStatusUpdate) {
+        merged.metadata = { ...obj.metadata, managedFields: obj.metadata.managedFields ?? current.metadata.managedFields };
+        if (merged.metadata.managedFields === undefined) delete merged.metadata.managedFields;
+      } else if (obj.metadata.managedFields) merged.metadata.managedFields = obj.metadata.managedFields;
       merged.metadata.resourceVersion = obj.metadata.resourceVersion;
       this.copySystemMeta(merged, current);
+      this.strategy.prepareForStatusUpdate?.(merged, current);
       const errs = this.strategy.validateStatusUpdate?.(merged, current) ?? [];
       await this.admit('UPDATE', merged, current, ctx);
       if (errs.length) throw ApiError.invalid(this.info.group, this.info.kind, name, errs);

@@ -15,6 +15,12 @@ export interface Strategy {
   validate(obj: KubeObject): FieldError[];
   /** Validation of an update: immutable fields and transitions. Runs in addition to validate(obj). */
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /**
+   * Status-subresource updates: by default only status changes and metadata is kept as it was (upstream's
+   * ResetObjectMetaForStatus). Kinds whose upstream status strategy lets metadata through (Deployment, ReplicaSet)
+   * define this: it receives the new object with the client's metadata and the old spec, and resets what it must.
+   */
+  prepareForStatusUpdate?(obj: KubeObject, old: KubeObject): void;
   /** Validation of a status-subresource update (defaults to none). */
   validateStatusUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /**

@@ -36,7 +36,7 @@ import {
   SupersededVersions,
 } from '../common/index.js';
 import { DeploymentSyncer, type DeploymentOps, type PodMap } from './sync.js';
-import { REVISION_ANNOTATION, type MutableReplicaSet } from './util.js';
+import type { MutableReplicaSet } from './util.js';
 
 export const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
 export const REPLICA_SETS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'replicasets' };
@@ -129,12 +129,7 @@ export class DeploymentController implements Controller {
         return written;
       },
       updateDeploymentStatus: async (d) => {
-        let written = await this.dClient.updateStatus(d);
-        const want = d.metadata?.annotations?.[REVISION_ANNOTATION];
-        if (want !== undefined && written.metadata?.annotations?.[REVISION_ANNOTATION] !== want) {
-          // skiff's status subresource keeps metadata as it was; the revision goes on with a metadata patch.
-          written = await this.dClient.patch(d.metadata?.name ?? '', { metadata: { annotations: { [REVISION_ANNOTATION]: want } } }, { namespace: d.metadata?.namespace, type: 'merge' });
-        }
+        const written = await this.dClient.updateStatus(d);
         this.wrote.set(metaNamespaceKey(d), written.metadata?.resourceVersion ?? '');
         return written;
       },

@@ -90,6 +90,11 @@ export const deploymentStrategy: Strategy = {
     return errs;
   },
   validateUpdate: validateSelectorImmutable,
+  // Upstream's deploymentStatusStrategy keeps the spec and labels; annotations (the controller's revision) go through.
+  prepareForStatusUpdate(obj, old) {
+    if (old.metadata.labels !== undefined) obj.metadata.labels = old.metadata.labels;
+    else delete obj.metadata.labels;
+  },
   validateStatusUpdate(obj, old) {
     return [...validateStatus(obj.status), ...validateCollisionCountNotDecremented(obj, old)];
   },
