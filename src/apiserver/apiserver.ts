@@ -28,6 +28,7 @@ import { loadOpenAPI, type OpenAPI } from './openapi/index.js';
 import { Discovery } from './discovery/index.js';
 import { createFieldManager } from './fieldmanager.js';
 import { bootstrapCluster } from './bootstrap.js';
+import { METRICS_GROUP, METRICS_RESOURCES, MetricsApi } from './resourcemetrics/api.js';
 
 export interface ApiServerOptions {
   serviceCIDR: string;
@@ -43,6 +44,8 @@ export interface ApiServerOptions {
   defaultUnreachableTolerationSeconds?: number;
   /** The client certificate shown to kubelets when proxying pods/log. */
   kubeletClient?: KubeletClientConfig;
+  /** How often the built-in metrics-server scrapes kubelets (--metric-resolution, default 15 s). */
+  metricResolutionMs?: number;
 }
 
 export interface ApiServer {
@@ -134,6 +137,9 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     },
   };
 
+  // metrics.k8s.io: scraped from the kubelets with the same client certificate as pods/log.
+  const metrics = opts.kubeletClient ? new MetricsApi({ registry, kubelet: opts.kubeletClient, now, ...(opts.metricResolutionMs ? { resolutionMs: opts.metricResolutionMs } : {}) }) : undefined;
+  if (metrics) discovery.addResources(METRICS_RESOURCES);
   const handler = createApiHandler({
     registry,
     services,
@@ -146,6 +152,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     openapi: (path, query, accept, ifNoneMatch) =>
       path === '/openapi/v2' ? openapi.respondV2({ accept, ifNoneMatch }) : openapi.respondV3(path, query, { accept, ifNoneMatch }),
     ...(opts.kubeletClient ? { kubeletClient: opts.kubeletClient } : {}),
+    ...(metrics ? { metrics: { group: METRICS_GROUP, handle: (info, query, req, res) => metrics.handle(info, query, req, res) } } : {}),
   });
 
   await bootstrapCluster(registry, {
@@ -154,5 +161,8 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     securePort: opts.securePort,
   });
   await late.namespaces.start();
-  return { handler, registry, openapi, discovery, close: () => late.namespaces!.stop() };
+  return { handler, registry, openapi, discovery, close: () => {
+    late.namespaces!.stop();
+    metrics?.close();
+  } };
 }

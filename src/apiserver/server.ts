@@ -57,6 +57,8 @@ export interface ServerConfig {
   /** k3s's --kube-apiserver-arg / --kube-controller-manager-arg: "name=value" flags for those components. */
   kubeApiserverArgs?: string[];
   kubeControllerManagerArgs?: string[];
+  /** --metric-resolution: how often the built-in metrics-server scrapes kubelets (ms). */
+  metricResolutionMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ export function serverDeps(config: ServerConfig): ServerDeps {
         // pods/log: the API server calls kubelets with the admin client certificate of the cluster CA.
         kubeletClient: kubeletClientOf(ctx.pki),
         onWatchStop: watchStopped,
+        ...(config.metricResolutionMs ? { metricResolutionMs: config.metricResolutionMs } : {}),
         ...parseApiServerArgs(config.kubeApiserverArgs ?? []),
       });
       exec = { registry: api.registry, kubeletClient: kubeletClientOf(ctx.pki) };

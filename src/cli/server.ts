@@ -11,6 +11,7 @@ import { addNodeOptions, parseNodeLabels, parseNodeTaints, toSimulatedNodesConfi
 import { defaultDataDir, defaultKubeconfigPath } from './paths.js';
 import { parseApiServerArgs } from '../apiserver/args.js';
 import { parseControllerManagerArgs } from '../controllers/options.js';
+import { parseGoDuration } from '../machinery/duration.js';
 
 export const DEFAULT_HTTPS_PORT = 6443;
 export const DEFAULT_CLUSTER_CIDR = '198.18.0.0/16';
@@ -33,6 +34,7 @@ export interface RawServerOptions {
   logLevel?: string;
   kubeApiserverArg?: string[];
   kubeControllerManagerArg?: string[];
+  metricResolution?: string;
 }
 
 function checkIp(flag: string, value: string): string {
@@ -92,6 +94,11 @@ export function toServerConfig(raw: RawServerOptions): ServerConfig {
     parseControllerManagerArgs(raw.kubeControllerManagerArg);
     config.kubeControllerManagerArgs = raw.kubeControllerManagerArg;
   }
+  if (raw.metricResolution !== undefined) {
+    const ms = parseGoDuration(raw.metricResolution);
+    if (ms === undefined || ms < 1000) throw new Error(`invalid --metric-resolution ${JSON.stringify(raw.metricResolution)}: a duration of at least 1s, e.g. 15s`);
+    config.metricResolutionMs = ms;
+  }
   if (raw.advertiseAddress !== undefined) config.advertiseAddress = checkIp('--advertise-address', raw.advertiseAddress);
   if (raw.token !== undefined) config.token = raw.token;
   return config;
@@ -125,6 +132,7 @@ export function addServerCommand(program: Command): void {
     .option('--disable-controllers <names>', 'controllers not to run (repeat or comma-separate)', collect)
     .option('--kube-apiserver-arg <flag=value>', 'customized flag for the API server, e.g. default-unreachable-toleration-seconds=30 (repeatable)', collect)
     .option('--kube-controller-manager-arg <flag=value>', 'customized flag for the controller manager, e.g. node-monitor-grace-period=20s (repeatable)', collect)
+    .option('--metric-resolution <duration>', 'how often kubelets are scraped for metrics.k8s.io (kubectl top, HPA), as metrics-server (default 15s)')
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--scheduler-config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file: profiles, plugins, weights');
   addNodeOptions(cmd).action(async (opts: RawServerOptions & RawNodeOptions & { schedulerConfig?: string; nodeIp?: string; containerRuntimeEndpoint?: string }) => {

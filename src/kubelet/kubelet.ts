@@ -31,6 +31,8 @@ import { parseResolvConf, type DnsSettings } from './pods/config.js';
 import { listRuntimePods, runtimeFingerprint } from './pods/runtime-state.js';
 import { PodSyncer, type Logger } from './pods/sync.js';
 import { startKubeletServer, type KubeletServer } from './server/server.js';
+import { collectResourceUsage } from './metrics/collector.js';
+import { nodeBootTime, readNodeUsage } from './metrics/node-usage.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
@@ -189,6 +191,8 @@ export class Kubelet {
       },
       exec: (id: string, command: string[]) => cri.execSync(id, command, 0),
       logRoot: join(this.o.agentDir, 'logs', 'pods'),
+      resourceUsage: () => collectResourceUsage(this.o.nodeName, cri, () => readNodeUsage()),
+      nodeStartTime: nodeBootTime(),
     };
     const port = this.o.port ?? KUBELET_PORT;
     try {

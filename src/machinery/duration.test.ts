@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { humanDuration, shortHumanDuration, formatTime, formatMicroTime, humanAgeSince, parseTime } from './duration.js';
+import { humanDuration, shortHumanDuration, formatTime, formatMicroTime, humanAgeSince, parseTime, formatGoDuration, parseGoDuration } from './duration.js';
 
 const S = 1000;
 const M = 60 * S;
@@ -101,5 +101,30 @@ describe('timestamps', () => {
   });
   test('parseTime accepts offsets', () => {
     assert.equal(parseTime('2024-05-01T14:00:00+02:00')?.toISOString(), '2024-05-01T12:00:00.000Z');
+  });
+});
+
+describe('formatGoDuration / parseGoDuration (Go time.Duration text)', () => {
+  const cases: [number, string][] = [
+    [0, '0s'],
+    [1, '1ns'],
+    [1500, '1.5µs'],
+    [250e6, '250ms'],
+    [15_002_000_000, '15.002s'],
+    [60e9, '1m0s'],
+    [90.5e9, '1m30.5s'],
+    [3_723e9, '1h2m3s'],
+    [-2e9, '-2s'],
+  ];
+  for (const [ns, text] of cases) test(`${ns} ns -> ${text}`, () => assert.equal(formatGoDuration(ns), text));
+  test('parses', () => {
+    assert.equal(parseGoDuration('15s'), 15_000);
+    assert.equal(parseGoDuration('1m30s'), 90_000);
+    assert.equal(parseGoDuration('1.5h'), 5_400_000);
+    assert.equal(parseGoDuration('500ms'), 500);
+    assert.equal(parseGoDuration('0'), 0);
+    assert.equal(parseGoDuration('15'), undefined);
+    assert.equal(parseGoDuration('1x'), undefined);
+    assert.equal(parseGoDuration(''), undefined);
   });
 });

@@ -72,3 +72,37 @@ export function humanAgeSince(timestamp: unknown, now: Date): string {
   const t = parseTime(timestamp);
   return t === undefined ? '<unknown>' : humanDuration(now.getTime() - t.getTime());
 }
+
+/** Go's time.Duration.String() of a duration in nanoseconds: "1h2m3.5s", "15.002s", "250ms", "0s". */
+export function formatGoDuration(ns: number): string {
+  let n = Math.round(ns);
+  if (n === 0) return '0s';
+  const sign = n < 0 ? '-' : '';
+  n = Math.abs(n);
+  const frac = (v: number, digits: number): string => {
+    const s = String(v).padStart(digits, '0').replace(/0+$/, '');
+    return s ? `.${s}` : '';
+  };
+  if (n < 1000) return `${sign}${n}ns`;
+  if (n < 1e6) return `${sign}${Math.floor(n / 1e3)}${frac(n % 1e3, 3)}µs`;
+  if (n < 1e9) return `${sign}${Math.floor(n / 1e6)}${frac(n % 1e6, 6)}ms`;
+  const totalSeconds = Math.floor(n / 1e9);
+  const seconds = `${totalSeconds % 60}${frac(n % 1e9, 9)}s`;
+  const minutes = Math.floor(totalSeconds / 60);
+  if (minutes === 0) return `${sign}${seconds}`;
+  const hours = Math.floor(minutes / 60);
+  return `${sign}${hours > 0 ? `${hours}h` : ''}${minutes % 60}m${seconds}`;
+}
+
+/** Go's time.ParseDuration, in milliseconds ("15s", "1m30s", "500ms", "1.5h"); undefined when malformed. */
+export function parseGoDuration(text: string): number | undefined {
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const t = text.trim();
+  if (t === '0') return 0;
+  const m = /^([-+]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(t);
+  if (!m) return undefined;
+  let total = 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+  for (let p = re.exec(t); p; p = re.exec(t)) total += Number(p[1]) * units[p[2]!]!;
+  return m[1] === '-' ? -total : total;
+}

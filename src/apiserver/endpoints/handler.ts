@@ -42,6 +42,8 @@ export interface ApiHandlerDeps {
   openapi(path: string, query: URLSearchParams, accept: string | undefined, ifNoneMatch: string | undefined): HttpAnswer | undefined;
   /** The client certificate the API server shows kubelets (pods/log); without it logs are unavailable. */
   kubeletClient?: KubeletClientConfig;
+  /** metrics.k8s.io (served in-process from kubelet scrapes); absent: the group is not served. */
+  metrics?: { group: string; handle(info: RequestInfo, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> };
 }
 
 /** A complete HTTP answer computed elsewhere (OpenAPI handles its own caching headers and redirects). */
@@ -115,6 +117,7 @@ async function routeResource(
   res: ServerResponse,
   user: UserInfo,
 ): Promise<void> {
+  if (deps.metrics && info.apiGroup === deps.metrics.group) return deps.metrics.handle(info, query, req, res);
   // POST /api/v1/namespaces/{ns}/bindings is the collection form of pods/binding.
   if (info.apiGroup === '' && info.apiVersion === 'v1' && info.resource === 'bindings') {
     if (info.verb !== 'create' || !info.namespace || info.name) throw ApiError.methodNotAllowed();

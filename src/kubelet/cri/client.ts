@@ -8,6 +8,7 @@ import type {
   Container,
   ContainerConfig,
   ContainerState,
+  ContainerStats,
   ContainerStatus,
   ExecSyncResult,
   Image,
@@ -176,6 +177,14 @@ export class CriClient {
   async execSync(containerId: string, cmd: string[], timeoutSeconds = 0): Promise<ExecSyncResult> {
     const deadline = timeoutSeconds > 0 ? timeoutSeconds * 1000 + 10_000 : this.timeoutMs;
     return this.rt<ExecSyncResult>('ExecSync', { containerId, cmd, timeout: timeoutSeconds }, deadline);
+  }
+
+  /** Usage of every running container (or those the filter picks). */
+  async listContainerStats(filter: { id?: string; podSandboxId?: string; labelSelector?: Record<string, string> } = {}): Promise<ContainerStats[]> {
+    const r = await this.rt<{ stats: ContainerStats[] }>('ListContainerStats', {
+      filter: { id: filter.id ?? '', podSandboxId: filter.podSandboxId ?? '', labelSelector: filter.labelSelector ?? {} },
+    }, 30_000);
+    return r.stats;
   }
 
   async listImages(): Promise<Image[]> {

@@ -182,3 +182,10 @@ export interface ExecSyncResult {
   stderr: Buffer;
   exitCode: number;
 }
+
+/** One container's usage (ListContainerStats): cumulative CPU and the working set, each with its own timestamp (ns). */
+export interface ContainerStats {
+  attributes: { id: string; metadata: ContainerMetadata | null; labels: Record<string, string>; annotations: Record<string, string> } | null;
+  cpu: { timestamp: number; usageCoreNanoSeconds: { value: number } | null } | null;
+  memory: { timestamp: number; workingSetBytes: { value: number } | null } | null;
+}

@@ -12,6 +12,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { RuntimeContainer, RuntimePod } from '../pods/runtime-state.js';
 import { podLogDirectory } from '../pods/config.js';
 import { streamLog, type LogOptions } from './logs.js';
+import { renderMetricsResource, summaryOf, type ResourceUsage } from '../metrics/collector.js';
 
 export interface KubeletServerDeps {
   /** The pod as the kubelet's informer has it. */
@@ -23,6 +24,10 @@ export interface KubeletServerDeps {
   /** Runs a command to completion in a container (CRI ExecSync). */
   exec(containerId: string, command: string[]): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }>;
   logRoot: string;
+  /** Node, pod and container usage, read now (/metrics/resource, /stats/summary). */
+  resourceUsage?(): Promise<ResourceUsage>;
+  /** When the node booted (ms since the epoch), for /stats/summary. */
+  nodeStartTime?: number;
 }
 
 export interface KubeletServerOptions {
@@ -148,6 +153,18 @@ export async function startKubeletServer(o: KubeletServerOptions, deps: KubeletS
           return;
         }
         if (req.method === 'GET' && parts[0] === 'containerLogs' && parts.length === 4) return containerLogs(deps, req, res, url, parts.slice(1));
+        if (req.method === 'GET' && deps.resourceUsage && url.pathname === '/metrics/resource') {
+          const text = renderMetricsResource(await deps.resourceUsage());
+          res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+          res.end(text);
+          return;
+        }
+        if (req.method === 'GET' && deps.resourceUsage && url.pathname === '/stats/summary') {
+          const body = JSON.stringify(summaryOf(await deps.resourceUsage(), deps.nodeStartTime ?? 0));
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end(body);
+          return;
+        }
         if (req.method === 'POST' && parts[0] === 'execSync' && parts.length === 4) return execSync(deps, res, url, parts.slice(1));
         status(res, 404, 'NotFound', `the server could not find the requested resource (${url.pathname})`);
       };
