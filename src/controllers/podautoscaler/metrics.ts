@@ -5,6 +5,7 @@
 import type { CrossVersionObjectReference } from 'kubernetes-types/autoscaling/v2.js';
 import { Quantity } from '../../machinery/quantity.js';
 import { selectorToString, type Selector } from '../../machinery/labels.js';
+import { parseGoDuration } from '../../machinery/duration.js';
 import type { RestClient } from '../../client/index.js';
 
 export interface PodMetric {
@@ -31,14 +32,7 @@ export interface MetricsSource {
 const milli = (q: string | number | undefined): number => (q === undefined ? 0 : Quantity.parse(String(q)).milliValue());
 
 /** Go duration text of a PodMetrics window ("30s", "1m0s") in ms; 0 when unreadable. */
-function windowMs(text: string | undefined): number {
-  if (!text) return 0;
-  let total = 0;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  for (let m = re.exec(text); m; m = re.exec(text)) total += Number(m[1]) * units[m[2]];
-  return total;
-}
+const windowMs = (text: string | undefined): number => (text ? (parseGoDuration(text) ?? 0) : 0);
 
 interface PodMetricsItem {
   metadata?: { name?: string };
