@@ -53,7 +53,7 @@ profiles:
     assert.ok(!bp.plugins.filter.some((p) => p.name === 'TaintToleration'));
     assert.deepEqual(
       bp.plugins.score.map((p) => p.name),
-      ['NodeResourcesFit', 'TaintToleration', 'NodeAffinity', 'PodTopologySpread', 'InterPodAffinity'],
+      ['NodeResourcesFit', 'TaintToleration', 'NodeAffinity', 'VolumeBinding', 'PodTopologySpread', 'InterPodAffinity'],
     );
     assert.equal(bp.scoreWeights.get('NodeResourcesFit'), 5);
     assert.equal(def.scoreWeights.get('TaintToleration'), 3);

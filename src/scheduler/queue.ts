@@ -11,7 +11,7 @@ export const MAX_BACKOFF_MS = 10_000;
 const BACKOFF_FLUSH_MS = 1_000;
 
 /** Cluster events that can make an unschedulable pod schedulable. */
-export type ClusterEvent = 'NodeAdd' | 'NodeUpdate' | 'AssignedPodDelete' | 'AssignedPodUpdate' | 'PvcAdd' | 'PvcUpdate' | 'PvAdd' | 'PvUpdate' | 'StorageClassAdd';
+export type ClusterEvent = 'NodeAdd' | 'NodeUpdate' | 'AssignedPodDelete' | 'AssignedPodUpdate' | 'PvcAdd' | 'PvcUpdate' | 'PvAdd' | 'PvUpdate' | 'StorageClassAdd' | 'StorageClassUpdate' | 'CSINodeAdd' | 'CSINodeUpdate';
 
 export interface SchedulingQueueOptions {
   clock?: Clock;

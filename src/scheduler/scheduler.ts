@@ -136,6 +136,12 @@ export class Scheduler {
           getPVC: (ns, name) => this.pvcInformer.indexer.getByKey(`${ns}/${name}`),
           getPV: (name) => this.pvInformer.indexer.getByKey(name),
           getStorageClass: (name) => this.storageClassInformer.indexer.getByKey(name),
+          listPVs: () => this.pvInformer.indexer.list(),
+          listPVCs: () => this.pvcInformer.indexer.list(),
+          getNode: (name) => this.nodeInformer.indexer.getByKey(name),
+          getPod: (ns, name) => this.podInformer.indexer.getByKey(`${ns}/${name}`),
+          updatePV: (pv) => this.client.resource<PersistentVolume>(PVS).update(pv),
+          updatePVC: (pvc) => this.client.resource<PersistentVolumeClaim>(PVCS).update(pvc, { namespace: pvc.metadata?.namespace }),
         },
       },
     });
@@ -218,7 +224,7 @@ export class Scheduler {
       onAdd: () => this.moveOn('PvAdd'),
       onUpdate: () => this.moveOn('PvUpdate'),
     });
-    this.storageClassInformer.addEventHandler({ onAdd: () => this.moveOn('StorageClassAdd') });
+    this.storageClassInformer.addEventHandler({ onAdd: () => this.moveOn('StorageClassAdd'), onUpdate: () => this.moveOn('StorageClassUpdate') });
     this.podInformer.addEventHandler({
       onAdd: (pod) => this.onPod(undefined, pod),
       onUpdate: (oldPod, pod) => this.onPod(oldPod, pod),

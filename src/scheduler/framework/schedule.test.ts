@@ -249,15 +249,18 @@ describe('registry and profiles', () => {
       'NodePorts',
       'NodeResourcesFit',
       'VolumeRestrictions',
+      'VolumeBinding',
       'VolumeZone',
       'PodTopologySpread',
       'InterPodAffinity',
     ]);
-    assert.deepEqual(p.plugins.preFilter.map((x) => x.name), ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeRestrictions', 'VolumeZone', 'PodTopologySpread', 'InterPodAffinity']);
+    assert.deepEqual(p.plugins.preFilter.map((x) => x.name), ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeRestrictions', 'VolumeBinding', 'VolumeZone', 'PodTopologySpread', 'InterPodAffinity']);
+    // VolumeBinding scores only with a capacity shape configured; its PreScore skips otherwise.
     assert.deepEqual(p.plugins.score.map((x) => x.name), [
       'TaintToleration',
       'NodeAffinity',
       'NodeResourcesFit',
+      'VolumeBinding',
       'PodTopologySpread',
       'InterPodAffinity',
       'NodeResourcesBalancedAllocation',
@@ -267,11 +270,14 @@ describe('registry and profiles', () => {
       TaintToleration: 3,
       NodeAffinity: 2,
       NodeResourcesFit: 1,
+      VolumeBinding: 1,
       PodTopologySpread: 2,
       InterPodAffinity: 2,
       NodeResourcesBalancedAllocation: 1,
       ImageLocality: 1,
     });
+    assert.deepEqual(p.plugins.reserve.map((x) => x.name), ['VolumeBinding']);
+    assert.deepEqual(p.plugins.preBind.map((x) => x.name), ['VolumeBinding']);
     assert.deepEqual(p.plugins.queueSort.map((x) => x.name), ['PrioritySort']);
     assert.deepEqual(p.plugins.preEnqueue.map((x) => x.name), ['SchedulingGates']);
     assert.deepEqual(p.plugins.postFilter.map((x) => x.name), ['DefaultPreemption']);

@@ -33,7 +33,8 @@ import {
 import { PrioritySort, PRIORITY_SORT } from './queuesort/priority-sort.js';
 import { SchedulingGates, SCHEDULING_GATES } from './schedulinggates/scheduling-gates.js';
 import { TaintToleration, TAINT_TOLERATION } from './tainttoleration/taint-toleration.js';
-import { VolumeZone, VOLUME_ZONE, type VolumeListers } from './volumezone/volume-zone.js';
+import { VolumeZone, VOLUME_ZONE } from './volumezone/volume-zone.js';
+import { VolumeBinding, VOLUME_BINDING, type VolumeBindingArgs, type VolumeBindingListers } from './volumebinding/volume-binding.js';
 import { VolumeRestrictions, VOLUME_RESTRICTIONS, type VolumeRestrictionsOptions } from './volumerestrictions/volume-restrictions.js';
 
 /** Plugin args arrive as parsed configuration; anything but an object (or nothing) is a configuration error. */
@@ -49,8 +50,8 @@ export interface InTreeOptions {
   interPodAffinity?: InterPodAffinityOptions;
   defaultPreemption?: DefaultPreemptionOptions;
   volumeRestrictions?: VolumeRestrictionsOptions;
-  /** PersistentVolumeClaim, PersistentVolume and StorageClass listers for the volume plugins. */
-  volumes?: VolumeListers;
+  /** PersistentVolumeClaim, PersistentVolume, StorageClass (and node, pod) listers and PV/PVC writes for the volume plugins. */
+  volumes?: VolumeBindingListers;
   /** How DefaultBinder creates Bindings; without it DefaultBinder is not registered. */
   bind?: BindFunc;
 }
@@ -74,6 +75,7 @@ export function newInTreeRegistry(opts: InTreeOptions = {}): Registry {
     [IMAGE_LOCALITY]: () => new ImageLocality(),
     [VOLUME_RESTRICTIONS]: () => new VolumeRestrictions(opts.volumeRestrictions ?? opts.volumes),
     [VOLUME_ZONE]: () => new VolumeZone(opts.volumes),
+    [VOLUME_BINDING]: (args) => new VolumeBinding(argsObject<VolumeBindingArgs>(VOLUME_BINDING, args), opts.volumes),
     [DEFAULT_PREEMPTION]: (args) =>
       new DefaultPreemption(argsObject<DefaultPreemptionArgs>(DEFAULT_PREEMPTION, args), opts.defaultPreemption),
     [INTER_POD_AFFINITY]: (args) =>
