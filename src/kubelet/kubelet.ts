@@ -147,6 +147,9 @@ export class Kubelet {
       logRoot: join(agentDir, 'logs', 'pods'),
       dns,
       log,
+      podsDir: join(agentDir, 'pods'),
+      memoryCapacity: this.machine.memoryBytes,
+      onProbeChange: (uid) => this.enqueue(uid),
     });
 
     // 3. The kubelet's HTTPS API (logs for the API server), then the Node, its pod CIDR and the CNI network.
@@ -401,6 +404,7 @@ export class Kubelet {
     this.stopped = true;
     for (const t of this.timers) t.cancel();
     for (const w of this.workers.values()) w.timer?.cancel();
+    this.syncer?.probes.stop();
     await this.informer?.stop();
     await this.server?.close();
     this.cri?.close();

@@ -159,6 +159,7 @@ export interface ContainerStatus {
   message: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  mounts: Mount[];
   logPath: string;
 }
 

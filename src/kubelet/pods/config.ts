@@ -2,7 +2,7 @@
 // generateContainerConfig, for the fields skiff supports so far).
 import type { Container, EnvVar, Pod } from 'kubernetes-types/core/v1.js';
 import { parseQuantity } from '../../machinery/quantity.js';
-import type { ContainerConfig, KeyValue, LinuxContainerResources, NamespaceOption, PodSandboxConfig, PortMapping } from '../cri/types.js';
+import type { ContainerConfig, KeyValue, LinuxContainerResources, Mount, NamespaceOption, PodSandboxConfig, PortMapping } from '../cri/types.js';
 import { ANNOTATION_INIT, ANNOTATION_RESTART_COUNT, LABEL_CONTAINER_NAME, LABEL_MANAGED, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './runtime-state.js';
 
 export interface DnsSettings {
@@ -205,7 +205,7 @@ export function containerResources(c: Container): LinuxContainerResources {
 export function containerConfig(
   pod: Pod,
   c: Container,
-  opts: { restartCount: number; init: boolean; podIPs: string[]; hostIPs: string[] },
+  opts: { restartCount: number; init: boolean; podIPs: string[]; hostIPs: string[]; mounts?: Mount[]; oomScoreAdj?: number },
 ): ContainerConfig {
   const env = containerEnv(pod, c, opts.podIPs, opts.hostIPs);
   const lookup = (name: string) => env.find((e) => e.key === name)?.value;
@@ -217,7 +217,7 @@ export function containerConfig(
     args: (c.args ?? []).map((s) => expandVars(s, lookup)),
     workingDir: c.workingDir ?? '',
     envs: env,
-    mounts: [],
+    mounts: [...(opts.mounts ?? [])],
     labels: {
       [LABEL_POD_NAME]: pod.metadata?.name ?? '',
       [LABEL_POD_NAMESPACE]: pod.metadata?.namespace ?? '',
@@ -228,6 +228,7 @@ export function containerConfig(
     annotations: {
       [ANNOTATION_RESTART_COUNT]: String(opts.restartCount),
       'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log',
+      'io.kubernetes.container.terminationMessagePolicy': c.terminationMessagePolicy ?? 'File',
       'io.kubernetes.pod.terminationGracePeriod': String(pod.spec?.terminationGracePeriodSeconds ?? 30),
       ...(opts.init ? { [ANNOTATION_INIT]: 'true' } : {}),
     },
@@ -236,7 +237,7 @@ export function containerConfig(
     stdinOnce: c.stdinOnce ?? false,
     tty: c.tty ?? false,
     linux: {
-      resources: containerResources(c),
+      resources: { ...containerResources(c), ...(opts.oomScoreAdj !== undefined ? { oomScoreAdj: opts.oomScoreAdj } : {}) },
       securityContext: {
         privileged: c.securityContext?.privileged ?? false,
         namespaceOptions: namespaceOptions(pod),

@@ -3,6 +3,7 @@
 // every sync compares the pod's spec with this.
 import type { CriClient } from '../cri/client.js';
 import type { ContainerStatus, PodSandbox } from '../cri/types.js';
+import { terminationMessage } from './termination.js';
 
 /** Labels the kubelet puts on sandboxes and containers (upstream's names). */
 export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
@@ -83,6 +84,19 @@ export function toRuntimeContainer(s: ContainerStatus, sandboxId: string): Runti
   };
 }
 
+/** Messages of exited containers (they never change once the container exited), by container ID. */
+const exitMessages = new Map<string, string>();
+
+async function withTerminationMessage(s: ContainerStatus): Promise<ContainerStatus> {
+  if (s.state !== 'CONTAINER_EXITED') return s;
+  let message = exitMessages.get(s.id);
+  if (message === undefined) {
+    message = await terminationMessage({ exitCode: s.exitCode, reason: s.reason, message: s.message, mounts: s.mounts ?? [], annotations: s.annotations, logPath: s.logPath });
+    exitMessages.set(s.id, message);
+  }
+  return { ...s, message };
+}
+
 /** Every pod this kubelet runs, by pod UID, with sandbox and container details (one relist). */
 export async function listRuntimePods(cri: CriClient, podUid?: string): Promise<Map<string, RuntimePod>> {
   const selector: Record<string, string> = { [LABEL_MANAGED]: 'true', ...(podUid ? { [LABEL_POD_UID]: podUid } : {}) };
@@ -129,12 +143,16 @@ export async function listRuntimePods(cri: CriClient, podUid?: string): Promise<
       const p = podFor(c.labels);
       if (!p) return;
       try {
-        p.containers.push(toRuntimeContainer(await cri.containerStatus(c.id), c.podSandboxId));
+        p.containers.push(toRuntimeContainer(await withTerminationMessage(await cri.containerStatus(c.id)), c.podSandboxId));
       } catch {
         // removed meanwhile
       }
     }),
   );
+  if (!podUid) {
+    const present = new Set(containers.map((c) => c.id));
+    for (const id of exitMessages.keys()) if (!present.has(id)) exitMessages.delete(id);
+  }
   for (const p of pods.values()) {
     p.sandboxes.sort((a, b) => b.createdAt - a.createdAt || b.attempt - a.attempt);
     p.containers.sort((a, b) => b.createdAt - a.createdAt || b.restartCount - a.restartCount);

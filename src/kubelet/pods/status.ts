@@ -24,7 +24,11 @@ export interface StatusInput {
   now: number;
   /** The pod is being torn down or is finished: its containers will not run again. */
   terminal?: boolean;
+  /** started/ready of a running app container or sidecar from its probes (default: both true while running). */
+  probe?: ProbeView;
 }
+
+export type ProbeView = (name: string, c: RuntimeContainer) => { started: boolean; ready: boolean };
 
 export function restartPolicyOf(pod: Pod): RestartPolicy {
   return (pod.spec?.restartPolicy as RestartPolicy | undefined) ?? 'Always';
@@ -68,6 +72,9 @@ interface BuildOptions {
   /** Reason shown while the container has never been created. */
   defaultWaiting: string;
   waiting: WaitingReason | undefined;
+  /** A regular init container: ready once it completed, never while running (upstream). */
+  init?: boolean;
+  probe?: ProbeView | undefined;
 }
 
 function containerStatus(spec: Container, instances: RuntimeContainer[], o: BuildOptions): ContainerStatus {
@@ -98,8 +105,11 @@ function containerStatus(spec: Container, instances: RuntimeContainer[], o: Buil
   switch (latest.state) {
     case 'running':
       status.state = { running: { startedAt: time(latest.startedAt) } };
-      status.ready = true;
-      status.started = true;
+      {
+        const p = o.probe?.(spec.name, latest) ?? { started: true, ready: true };
+        status.started = p.started;
+        status.ready = !o.init && p.started && p.ready;
+      }
       break;
     case 'exited':
       if (!o.terminal && shouldRestart(o.policy, latest.exitCode)) {
@@ -109,6 +119,7 @@ function containerStatus(spec: Container, instances: RuntimeContainer[], o: Buil
         status.lastState = terminatedState(latest);
       } else {
         status.state = terminatedState(latest);
+        if (o.init && latest.exitCode === 0) status.ready = true;
       }
       break;
     default: {
@@ -206,6 +217,8 @@ export function computePodStatus(input: StatusInput): PodStatus {
       terminal,
       defaultWaiting: 'PodInitializing',
       waiting: input.waiting.get(c.name),
+      init: !isSidecar(c),
+      probe: input.probe,
     });
     initStatuses.push(s);
     const finished = isSidecar(c) ? !!s.started : s.state?.terminated?.exitCode === 0;
@@ -217,6 +230,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
       terminal,
       defaultWaiting: initDone ? 'ContainerCreating' : 'PodInitializing',
       waiting: input.waiting.get(c.name),
+      probe: input.probe,
     }),
   );
 

@@ -1,17 +1,22 @@
 // One pod's sync, level-triggered like upstream's kuberuntime SyncPod: read what the runtime holds for the pod,
 // compare with its spec, take the next steps (sandbox, init containers in order, app containers, restarts with
 // CrashLoopBackOff, graceful termination), then write the status computed from the runtime's state again.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { Container, Pod, PodStatus, Probe } from 'kubernetes-types/core/v1.js';
 import type { Clock, CoreEventRecorder, ResourceClient } from '../../client/index.js';
 import { isNotFound } from '../../machinery/errors.js';
 import { CriError, type CriClient } from '../cri/client.js';
-import type { PodSandboxConfig } from '../cri/types.js';
+import type { Mount, PodSandboxConfig } from '../cri/types.js';
+import { runProbe, type ExecFn } from '../prober/actions.js';
+import { ProbeManager, probeTimings, type ProbedContainer } from '../prober/manager.js';
 import { Backoff } from './backoff.js';
 import { containerConfig, podLogDirectory, sandboxConfig, type DnsSettings } from './config.js';
-import { listRuntimePods, type RuntimeContainer, type RuntimePod, type RuntimeSandbox } from './runtime-state.js';
+import { runHookWithin } from './hooks.js';
+import { oomScoreAdjust } from './qos.js';
+import { listRuntimePods, toRuntimeContainer, type RuntimeContainer, type RuntimePod, type RuntimeSandbox } from './runtime-state.js';
 import { computePodStatus, isSidecar, restartPolicyOf, shouldRestart, type WaitingReason } from './status.js';
+import { terminationMessageMount } from './termination.js';
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -28,7 +33,16 @@ export interface PodSyncerOptions {
   logRoot: string;
   dns: DnsSettings;
   log: Logger;
+  /** Per-pod files (termination-message files) live under <podsDir>/<uid>/. */
+  podsDir: string;
+  /** The node's memory capacity in bytes (Burstable containers' oom_score_adj). */
+  memoryCapacity?: number;
+  /** A probe's settled result changed: the pod wants a sync. */
+  onProbeChange?: (podUid: string) => void;
 }
+
+/** Upstream never stops a container with less grace than this (unless it is killed outright with 0). */
+const MIN_GRACE_SECONDS = 2;
 
 export interface SyncResult {
   /** Sync again after this long (a back-off ends, a container is being created). */
@@ -55,8 +69,71 @@ export class PodSyncer {
   private readonly waiting = new Map<string, Map<string, WaitingReason>>();
   private readonly lastStatus = new Map<string, string>();
 
+  readonly probes: ProbeManager;
+  private readonly exec: ExecFn;
+
   constructor(private readonly o: PodSyncerOptions) {
     this.backoff = new Backoff(o.clock);
+    this.exec = (id, cmd, timeout) => o.cri.execSync(id, cmd, timeout);
+    this.probes = new ProbeManager({
+      clock: o.clock,
+      run: (_type, probe, _pod, c, id, ip) => runProbe(this.exec, probe, c, id, ip, probeTimings(probe).timeoutSeconds),
+      event: (pod, type, reason, message) => o.events.event(pod, type, reason, message),
+      onChange: (uid) => o.onProbeChange?.(uid),
+    });
+  }
+
+  /** The pod's IP for probes and hooks: the sandbox's, or the node's for hostNetwork pods. */
+  private probeIP(pod: Pod, podIPs: string[]): string {
+    return pod.spec?.hostNetwork ? (this.o.hostIPs()[0] ?? '') : (podIPs[0] ?? '');
+  }
+
+  /** Why a running container must be killed for its probes ('liveness' or 'startup'), if it must. */
+  private probeFailure(c: Container, inst: RuntimeContainer): { probe: Probe; kind: 'liveness' | 'startup' } | undefined {
+    if (c.livenessProbe && this.probes.result(inst.id, 'liveness') === 'failure') return { probe: c.livenessProbe, kind: 'liveness' };
+    if (c.startupProbe && this.probes.result(inst.id, 'startup') === 'failure') return { probe: c.startupProbe, kind: 'startup' };
+    return undefined;
+  }
+
+  /**
+   * Kills a running container that failed its liveness or startup probe (preStop first, the probe's own
+   * terminationGracePeriodSeconds when set) and returns its exited state.
+   */
+  private async killForProbe(pod: Pod, c: Container, inst: RuntimeContainer, podIPs: string[], restart: boolean): Promise<RuntimeContainer | undefined> {
+    const failed = this.probeFailure(c, inst);
+    if (!failed) return undefined;
+    const grace = failed.probe.terminationGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const message = `Container ${c.name} failed ${failed.kind} probe${restart ? ', will be restarted' : ''}`;
+    await this.killContainer(pod, c, inst, grace, podIPs, message);
+    try {
+      return toRuntimeContainer(await this.o.cri.containerStatus(inst.id), inst.sandboxId);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Stops one container as upstream's killContainer: a Killing event, the preStop hook (within the grace period),
+   * then StopContainer with what is left of the grace (SIGTERM, SIGKILL after it).
+   */
+  private async killContainer(pod: Pod | undefined, spec: Container | undefined, inst: RuntimeContainer, graceSeconds: number, podIPs: string[], message?: string): Promise<void> {
+    if (pod && inst.state === 'running') this.o.events.event(pod, 'Normal', 'Killing', message ?? `Stopping container ${inst.name}`);
+    let grace = graceSeconds;
+    const preStop = spec?.lifecycle?.preStop;
+    if (pod && preStop && inst.state === 'running' && graceSeconds > 0) {
+      const start = this.o.clock.now();
+      const err = await runHookWithin(preStop, { pod, container: spec, containerId: inst.id, podIP: this.probeIP(pod, podIPs), exec: this.exec, clock: this.o.clock, timeoutMs: graceSeconds * 1000 });
+      if (err) {
+        this.o.log.warn('preStop hook failed', { pod: podFullName(pod), container: inst.name, err });
+        this.o.events.event(pod, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+      }
+      grace = Math.max(MIN_GRACE_SECONDS, graceSeconds - Math.floor((this.o.clock.now() - start) / 1000));
+    } else if (graceSeconds > 0) grace = Math.max(MIN_GRACE_SECONDS, graceSeconds);
+    try {
+      await this.o.cri.stopContainer(inst.id, grace);
+    } catch (err) {
+      if (!(err instanceof CriError && err.notFound)) this.o.log.warn('stop container failed', { id: inst.id, err: (err as Error).message });
+    }
   }
 
   private async runtimeOf(uid: string): Promise<RuntimePod | undefined> {
@@ -124,18 +201,20 @@ export class PodSyncer {
     const current = (name: string) => runtime?.containers.filter((c) => c.name === name && c.sandboxId === sandbox!.id) ?? [];
     const latestAnywhere = (name: string) => runtime?.containers.find((c) => c.name === name);
     const podIPs = sandbox && sandbox.ip ? [sandbox.ip, ...sandbox.additionalIps] : [];
+    const probed = (inst: RuntimeContainer): ProbedContainer => ({ id: inst.id, running: inst.state === 'running', startedAt: inst.startedAt });
 
     // 2. Init containers, one at a time and in order; native sidecars start and keep running.
     let initDone = true;
     let initFailed = false;
     for (const c of pod.spec?.initContainers ?? []) {
-      const inst = current(c.name)[0];
+      let inst = current(c.name)[0];
       if (isSidecar(c)) {
+        if (inst?.state === 'running') inst = (await this.killForProbe(pod, c, inst, podIPs, true)) ?? inst;
         if (!inst || inst.state === 'exited') {
           const r = await this.maybeStart(pod, c, true, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, 'Always', waiting);
           if (r !== undefined) want(r);
         }
-        if (!inst || inst.state !== 'running') {
+        if (!inst || inst.state !== 'running' || !this.probes.started(uid, c.name, probed(inst))) {
           initDone = false;
           break;
         }
@@ -156,7 +235,8 @@ export class PodSyncer {
     // 3. App containers, once every init container has completed.
     if (initDone && !initFailed) {
       for (const c of pod.spec?.containers ?? []) {
-        const inst = current(c.name)[0];
+        let inst = current(c.name)[0];
+        if (inst?.state === 'running') inst = (await this.killForProbe(pod, c, inst, podIPs, policy !== 'Never')) ?? inst;
         if (inst && (inst.state === 'running' || inst.state === 'created')) continue;
         if (inst && !shouldRestart(policy, inst.exitCode)) continue;
         const r = await this.maybeStart(pod, c, false, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, policy, waiting);
@@ -166,6 +246,7 @@ export class PodSyncer {
 
     runtime = await this.runtimeOf(uid);
     await this.removeDeadInstances(runtime);
+    this.updateProbes(pod, runtime, sandbox!.id, podIPs);
     const status = await this.writeStatus(pod, runtime, false);
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       // Finished: stop the sandbox (and its network) as upstream's terminating step does.
@@ -247,7 +328,11 @@ export class PodSyncer {
 
     let id: string;
     try {
-      const cfg = containerConfig(pod, c, { restartCount, init, podIPs, hostIPs: this.o.hostIPs() });
+      const mounts: Mount[] = [];
+      const tm = await terminationMessageMount(this.o.podsDir, pod, c);
+      if (tm) mounts.push(tm);
+      const oomScoreAdj = oomScoreAdjust(pod, c, this.o.memoryCapacity ?? 0);
+      const cfg = containerConfig(pod, c, { restartCount, init, podIPs, hostIPs: this.o.hostIPs(), mounts, oomScoreAdj });
       await mkdir(dirname(join(sandboxCfg.logDirectory ?? '', cfg.logPath ?? '')), { recursive: true });
       id = await this.o.cri.createContainer(sandboxId, cfg, sandboxCfg);
     } catch (err) {
@@ -267,6 +352,19 @@ export class PodSyncer {
     }
     waiting.delete(c.name);
     this.o.events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    const postStart = c.lifecycle?.postStart;
+    if (postStart) {
+      // Upstream runs postStart synchronously after the start; a failure kills the container (restarted per policy).
+      const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+      const err = await runHookWithin(postStart, { pod, container: c, containerId: id, podIP: this.probeIP(pod, podIPs), exec: this.exec, clock: this.o.clock, timeoutMs: 2 ** 31 - 1 });
+      if (err) {
+        this.o.log.warn('postStart hook failed', { pod: podFullName(pod), container: c.name, err });
+        this.o.events.event(pod, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+        const inst = await this.o.cri.containerStatus(id).then((s) => toRuntimeContainer(s, sandboxId)).catch(() => undefined);
+        if (inst) await this.killContainer(pod, c, inst, grace, podIPs, 'FailedPostStartHook');
+        waiting.set(c.name, { reason: 'PostStartHookError', message: err });
+      }
+    }
     return undefined;
   }
 
@@ -293,16 +391,10 @@ export class PodSyncer {
    */
   async killPod(pod: Pod | undefined, runtime: RuntimePod, graceSeconds: number): Promise<void> {
     const running = runtime.containers.filter((c) => c.state === 'running' || c.state === 'created' || c.state === 'unknown');
-    await Promise.all(
-      running.map(async (c) => {
-        if (pod && c.state === 'running') this.o.events.event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`);
-        try {
-          await this.o.cri.stopContainer(c.id, graceSeconds);
-        } catch (err) {
-          if (!(err instanceof CriError && err.notFound)) this.o.log.warn('stop container failed', { id: c.id, err: (err as Error).message });
-        }
-      }),
-    );
+    const specs = [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])];
+    const sandbox = runtime.sandboxes.find((s) => s.ready);
+    const podIPs = sandbox?.ip ? [sandbox.ip] : [];
+    await Promise.all(running.map((c) => this.killContainer(pod, specs.find((s) => s.name === c.name), c, graceSeconds, podIPs)));
     for (const s of runtime.sandboxes) {
       if (!s.ready) continue;
       try {
@@ -317,6 +409,7 @@ export class PodSyncer {
   async removePod(runtime: RuntimePod): Promise<void> {
     for (const c of runtime.containers) await this.o.cri.removeContainer(c.id).catch(() => undefined);
     for (const s of runtime.sandboxes) await this.o.cri.removePodSandbox(s.id).catch(() => undefined);
+    if (runtime.uid) await rm(join(this.o.podsDir, runtime.uid), { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** A pod being deleted: stop it within its grace period, report the final status, then delete it for good. */
@@ -348,7 +441,18 @@ export class PodSyncer {
   /** Computes the status and writes it when it differs from what was last written. */
   private async writeStatus(pod: Pod, runtime: RuntimePod | undefined, terminal: boolean): Promise<PodStatus> {
     const uid = pod.metadata?.uid ?? '';
-    const status = computePodStatus({ pod, runtime, hostIPs: this.o.hostIPs(), waiting: this.waitingOf(uid), now: this.o.clock.now(), terminal });
+    const status = computePodStatus({
+      pod,
+      runtime,
+      hostIPs: this.o.hostIPs(),
+      waiting: this.waitingOf(uid),
+      now: this.o.clock.now(),
+      terminal,
+      probe: (name, c) => {
+        const view = { id: c.id, running: c.state === 'running', startedAt: c.startedAt };
+        return { started: this.probes.started(uid, name, view), ready: this.probes.ready(uid, name, view) };
+      },
+    });
     // A finished pod stays finished (its containers may be gone from the runtime by now).
     const oldPhase = pod.status?.phase;
     if (oldPhase === 'Succeeded' || oldPhase === 'Failed') status.phase = oldPhase;
@@ -375,5 +479,19 @@ export class PodSyncer {
     this.waiting.delete(uid);
     this.lastStatus.delete(uid);
     this.backoff.forgetPrefix(`${uid}/`);
+    this.probes.removePod(uid);
+  }
+
+  /** Tells the probe workers what runs now: the newest run of each container in the current sandbox. */
+  private updateProbes(pod: Pod, runtime: RuntimePod | undefined, sandboxId: string, podIPs: string[]): void {
+    const hasProbes = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some((c) => c.livenessProbe || c.readinessProbe || c.startupProbe);
+    if (!hasProbes) return;
+    const policy = restartPolicyOf(pod);
+    const containers = new Map<string, ProbedContainer>();
+    for (const c of runtime?.containers ?? []) {
+      if (c.sandboxId !== sandboxId || containers.has(c.name)) continue;
+      containers.set(c.name, { id: c.id, running: c.state === 'running', startedAt: c.startedAt, terminatedForGood: c.state === 'exited' && !shouldRestart(policy, c.exitCode) });
+    }
+    this.probes.update(pod, this.probeIP(pod, podIPs), containers);
   }
 }
