@@ -42,7 +42,7 @@ const logs = () => server.logs().slice(-4000);
 before(async () => {
   imagesDir = await mkdtemp(join(tmpdir(), 'skiff-images-'));
   const images = await buildTestImages(imagesDir);
-  server = await startTestServer({ agent: true, args: ['--node-name', NODE], readyTimeoutMs: 60_000 });
+  server = await startTestServer({ agent: true, args: ['--node-name', NODE, '--node-taint', 'skiff.dev/e2e=local:PreferNoSchedule'], readyTimeoutMs: 60_000 });
   // `skiff images import` into the local node's containerd (the agent imports the pause image itself).
   await eventually('the agent to start containerd', async () => (await run(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
 });
@@ -72,6 +72,8 @@ test('the local node registers Ready with capacity, labels, nodeInfo and a renew
   assert.match(node?.status?.capacity?.memory ?? '', /^\d+Ki$/);
   assert.match(node?.status?.nodeInfo?.containerRuntimeVersion ?? '', /^containerd:\/\//);
   assert.equal(node?.spec?.podCIDR, server.clusterCidr);
+  // --node-taint on the server registers the local node with it.
+  assert.deepEqual(node?.spec?.taints, [{ key: 'skiff.dev/e2e', value: 'local', effect: 'PreferNoSchedule' }]);
   const types = (node?.status?.conditions ?? []).map((c) => `${c.type}=${c.status}`).sort();
   assert.deepEqual(types, ['DiskPressure=False', 'MemoryPressure=False', 'PIDPressure=False', 'Ready=True']);
   const lease = await server.kubectl(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'jsonpath={.spec.holderIdentity} {.spec.leaseDurationSeconds}']);
