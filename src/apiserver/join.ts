@@ -15,6 +15,7 @@ import type { CertAndKey, SubjectAltNames } from './pki/crypto.js';
 import { canonicalIp } from './pki/cidr.js';
 import type { RequestInfo } from './request-info.js';
 import type { UserInfo } from './auth/user.js';
+import { NODE_USER_PREFIX, NODES_GROUP } from './auth/node.js';
 
 export const CACERTS_PATH = '/cacerts';
 export const CLIENT_KUBELET_PATH = '/v1-skiff/client-kubelet.crt';
@@ -22,8 +23,6 @@ export const SERVING_KUBELET_PATH = '/v1-skiff/serving-kubelet.crt';
 /** The node an agent asks certificates for (k3s: k3s-Node-Name). */
 export const NODE_NAME_HEADER = 'skiff-node-name';
 
-export const NODES_GROUP = 'system:nodes';
-export const NODE_USER_PREFIX = 'system:node:';
 
 const MAX_BODY = 64 * 1024;
 /** DNS-1123 subdomain, as Node names are. */

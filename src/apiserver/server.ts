@@ -21,6 +21,7 @@ import {
 } from './auth/authorizer.js';
 import { SERVER_TOKEN_USER, TokenAuthenticator } from './auth/token.js';
 import { isJoinPath, JoinPathAuthorizer, joinRoute } from './join.js';
+import { NodeAuthorizer } from './auth/node.js';
 import { ensureServerToken } from './pki/token.js';
 import { ANONYMOUS, type UserInfo } from './auth/user.js';
 import { X509Authenticator } from './auth/x509.js';
@@ -458,7 +459,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       new TokenAuthenticator(new Map([...tokens].map((t) => [t, SERVER_TOKEN_USER]))),
     ];
     const authorizer =
-      deps.authorizer ?? new UnionAuthorizer([new PublicInfoAuthorizer(), new JoinPathAuthorizer(), new AllowAuthenticatedAuthorizer()]);
+      deps.authorizer ?? new UnionAuthorizer([new PublicInfoAuthorizer(), new JoinPathAuthorizer(), new NodeAuthorizer(), new AllowAuthenticatedAuthorizer()]);
     const join = joinRoute({
       ca: pki.ca,
       password: joinToken.password,

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { canonicalIp } from '../apiserver/pki/cidr.js';
 import { writeFileAtomic } from '../apiserver/pki/cluster.js';
 import { subjectAltNames } from '../apiserver/pki/crypto.js';
-import { CACERTS_PATH, CLIENT_KUBELET_PATH, NODE_NAME_HEADER, NODE_USER_PREFIX, NODES_GROUP, SERVING_KUBELET_PATH } from '../apiserver/join.js';
+import { CACERTS_PATH, CLIENT_KUBELET_PATH, NODE_NAME_HEADER, SERVING_KUBELET_PATH } from '../apiserver/join.js';
+import { NODE_USER_PREFIX, NODES_GROUP } from '../apiserver/auth/node.js';
 import { caHash, type ParsedToken } from '../apiserver/pki/token.js';
 
 const RENEW_BEFORE_MS = 90 * 24 * 60 * 60 * 1000;

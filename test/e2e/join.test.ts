@@ -177,7 +177,7 @@ describe('a second agent in a network namespace', () => {
     assert.doesNotMatch(agentLog, /not verified/);
   });
 
-  test('a node certificate may modify its own Node but not another node', async () => {
+  test('a node certificate may modify its own Node but not another node, nor write what nodes may not', async () => {
     const created = await server.kubectl(['apply', '-f', '-'], {
       stdin: stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: `${NODE}-other` } }),
     });
@@ -203,6 +203,11 @@ describe('a second agent in a network namespace', () => {
     const untaint = await server.kubectl(['taint', 'node', NODE, 'skiff.dev/edge-'], { kubeconfig });
     assert.notEqual(untaint.code, 0);
     assert.match(untaint.stderr, /is not allowed to modify taints/);
+    // Writes outside upstream's system:node role are refused; reads are not.
+    const cm = await server.kubectl(['create', 'configmap', 'from-a-node'], { kubeconfig });
+    assert.notEqual(cm.code, 0);
+    assert.match(cm.stderr, new RegExp(`User "system:node:${NODE}" cannot create resource "configmaps" in API group "" in the namespace "default"`));
+    assert.equal((await server.kubectl(['get', 'configmaps'], { kubeconfig })).code, 0);
     assert.equal((await server.kubectl(['delete', 'node', `${NODE}-other`])).code, 0);
   });
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../api/object.js';
-import { NodeRestriction, nodeIdentity } from './node-restriction.js';
+import { nodeIdentity } from '../auth/node.js';
+import { NodeRestriction } from './node-restriction.js';
 import type { AdmissionAttributes } from './types.js';
 
 const n1 = { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };

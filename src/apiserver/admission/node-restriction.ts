@@ -4,19 +4,10 @@
 // to it; it may delete only pods bound to it and create only mirror pods (of its static pods) bound to itself.
 import { ApiError } from '../../machinery/errors.js';
 import type { KubeObject } from '../../api/object.js';
-import type { UserInfo } from '../auth/user.js';
+import { nodeIdentity } from '../auth/node.js';
 import type { AdmissionAttributes, ValidatingAdmission } from './types.js';
 
-const NODES_GROUP = 'system:nodes';
-const NODE_USER_PREFIX = 'system:node:';
 const RESTRICTED_LABEL_PREFIX = 'node-restriction.kubernetes.io/';
-
-/** The node a user acts as, when the user is a node (upstream's NodeIdentifier). */
-export function nodeIdentity(user: UserInfo): string | undefined {
-  if (!user.groups.includes(NODES_GROUP) || !user.name.startsWith(NODE_USER_PREFIX)) return undefined;
-  const name = user.name.slice(NODE_USER_PREFIX.length);
-  return name === '' ? undefined : name;
-}
 
 const taintsOf = (o: KubeObject | undefined) => JSON.stringify((o?.spec as { taints?: unknown[] } | undefined)?.taints ?? []);
 const nodeNameOf = (o: KubeObject | undefined) => (o?.spec as { nodeName?: string } | undefined)?.nodeName ?? '';
