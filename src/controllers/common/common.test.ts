@@ -26,6 +26,8 @@ import {
   sortPodsForDeletion,
   updateStatusIfChanged,
   SupersededVersions,
+  onPodUpdate,
+  type PodOwnerEvents,
 } from './index.js';
 import { RecordingTransport } from './fake-transport.js';
 
@@ -305,5 +307,38 @@ describe('SupersededVersions', () => {
     assert.equal(s.isStale('ns/a', '8'), false);
     s.replaced('ns/a', undefined);
     assert.equal(s.isStale('ns/a', ''), false, 'an object without a version records nothing');
+  });
+});
+
+describe('onPodUpdate', () => {
+  const owner = (uid: string) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `rs-${uid}`, uid, controller: true });
+  const pod = (rv: string, opts: { ref?: string; ready?: boolean; labels?: Record<string, string> } = {}): Pod => ({
+    metadata: { name: 'p', namespace: 'ns', resourceVersion: rv, labels: opts.labels, ownerReferences: opts.ref ? [owner(opts.ref)] : undefined },
+    status: { conditions: [{ type: 'Ready', status: opts.ready ? 'True' : 'False' }] },
+  });
+  const run = (old: Pod, cur: Pod, minReady = 0) => {
+    const seen: string[] = [];
+    const h: PodOwnerEvents<string> = {
+      ownerOf: (p) => getControllerOf(p)?.uid,
+      ownersMatching: (p) => (p.metadata?.labels?.app ? ['by-selector'] : []),
+      enqueue: (o, after) => seen.push(after === undefined ? o : `${o}+${after}`),
+      minReadySeconds: () => minReady,
+      isReady: isPodReady,
+      availabilitySlackMs: 1000,
+    };
+    onPodUpdate(old, cur, h);
+    return seen;
+  };
+  test('resyncs are ignored; the owner is enqueued; a newly ready pod is looked at again after minReadySeconds', () => {
+    assert.deepEqual(run(pod('1', { ref: 'a' }), pod('1', { ref: 'a' })), []);
+    assert.deepEqual(run(pod('1', { ref: 'a' }), pod('2', { ref: 'a' })), ['a']);
+    assert.deepEqual(run(pod('1', { ref: 'a' }), pod('2', { ref: 'a', ready: true }), 5), ['a', 'a+6000']);
+    assert.deepEqual(run(pod('1', { ref: 'a', ready: true }), pod('2', { ref: 'a', ready: true }), 5), ['a']);
+  });
+  test('a changed controller reference enqueues both owners; orphans go to the owners that match them', () => {
+    assert.deepEqual(run(pod('1', { ref: 'a' }), pod('2', { ref: 'b' })), ['a', 'b']);
+    assert.deepEqual(run(pod('1', { ref: 'a' }), pod('2', { labels: { app: 'x' } })), ['a', 'by-selector']);
+    assert.deepEqual(run(pod('1', { labels: { app: 'x' } }), pod('2', { labels: { app: 'x' } })), [], 'same labels, no owner: nothing to do');
+    assert.deepEqual(run(pod('1', {}), pod('2', { labels: { app: 'x' } })), ['by-selector']);
   });
 });

@@ -8,3 +8,4 @@ export * from './pod-control.js';
 export * from './status.js';
 export * from './indexes.js';
 export * from './superseded.js';
+export * from './pod-events.js';

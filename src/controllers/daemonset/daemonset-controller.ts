@@ -28,6 +28,8 @@ import {
   recheckDeletionTimestamp,
   semanticEqual,
   type EventSink,
+  onPodUpdate,
+  type PodOwnerEvents,
 } from '../common/index.js';
 import { computeHash } from '../deployment/hash.js';
 import { canonicalJSON, maxRevision, templatePatch } from '../history/index.js';
@@ -185,26 +187,17 @@ export class DaemonSetController implements Controller {
   }
 
   private updatePod(old: Pod, cur: Pod): void {
-    if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-    const oldRef = getControllerOf(old);
-    const curRef = getControllerOf(cur);
-    const refChanged = oldRef?.uid !== curRef?.uid;
-    if (refChanged && oldRef) {
-      const ds = this.resolveControllerRef(old.metadata?.namespace ?? '', old);
-      if (ds) this.enqueue(ds);
-    }
-    if (curRef) {
-      const ds = this.resolveControllerRef(cur.metadata?.namespace ?? '', cur);
-      if (!ds) return;
-      this.enqueue(ds);
-      const minReady = ds.spec?.minReadySeconds ?? 0;
-      if (!isPodReady(old) && isPodReady(cur) && minReady > 0) this.enqueueAfter(ds, minReady * 1000 + 1000);
-      return;
-    }
-    if (refChanged || !semanticEqual(old.metadata?.labels, cur.metadata?.labels)) {
-      for (const ds of this.setsMatching(cur.metadata?.namespace ?? '', cur.metadata?.labels)) this.enqueue(ds);
-    }
+    onPodUpdate(old, cur, this.podEvents);
   }
+
+  private readonly podEvents: PodOwnerEvents<DaemonSet> = {
+    ownerOf: (pod) => this.resolveControllerRef(pod.metadata?.namespace ?? '', pod),
+    ownersMatching: (pod) => this.setsMatching(pod.metadata?.namespace ?? '', pod.metadata?.labels),
+    enqueue: (ds, afterMs) => (afterMs === undefined ? this.enqueue(ds) : this.enqueueAfter(ds, afterMs)),
+    minReadySeconds: (ds) => ds.spec?.minReadySeconds ?? 0,
+    isReady: isPodReady,
+    availabilitySlackMs: 1000,
+  };
 
   private deletePod(obj: Pod | DeletedFinalStateUnknown<Pod>): void {
     const pod = deletedObject(obj);

@@ -44,6 +44,8 @@ import {
   updateStatusIfChanged,
   type EventSink,
   type OwnerKind,
+  onPodUpdate,
+  type PodOwnerEvents,
 } from '../common/index.js';
 
 /** Upstream's BurstReplicas: at most this many creations or deletions per sync. */
@@ -258,32 +260,26 @@ export class ReplicaSetController<T extends ReplicaObject> implements Controller
   }
 
   private updatePod(old: Pod, cur: Pod): void {
-    if (cur.metadata?.resourceVersion === old.metadata?.resourceVersion) return; // a resync
-    const labelChanged = !sameLabels(old.metadata?.labels, cur.metadata?.labels);
-    if (cur.metadata?.deletionTimestamp) {
+    if (cur.metadata?.deletionTimestamp && cur.metadata.resourceVersion !== old.metadata?.resourceVersion) {
       // Graceful deletion: count it now, so the replacement is not held up for the grace period.
       this.deletePod(cur);
-      if (labelChanged) this.deletePod(old);
+      if (!sameLabels(old.metadata?.labels, cur.metadata?.labels)) this.deletePod(old);
       return;
     }
-    const curRef = getControllerOf(cur);
-    const oldRef = getControllerOf(old);
-    const refChanged = curRef?.uid !== oldRef?.uid;
-    if (refChanged && oldRef) {
-      const owner = this.resolveControllerRef(old.metadata?.namespace ?? '', oldRef);
-      if (owner) this.enqueue(owner);
-    }
-    if (curRef) {
-      const owner = this.resolveControllerRef(cur.metadata?.namespace ?? '', curRef);
-      if (!owner) return;
-      this.enqueue(owner);
-      // A pod that just became ready becomes available minReadySeconds later: look again then.
-      const mrs = minReadySecondsOf(owner);
-      if (!isPodReady(old) && isPodReady(cur) && mrs > 0) this.queue.addAfter(metaNamespaceKey(owner), mrs * 1000 + 1000);
-      return;
-    }
-    if (labelChanged || refChanged) for (const c of this.controllersMatching(cur)) this.enqueue(c);
+    onPodUpdate(old, cur, this.podEvents);
   }
+
+  private readonly podEvents: PodOwnerEvents<T> = {
+    ownerOf: (pod) => {
+      const ref = getControllerOf(pod);
+      return ref ? this.resolveControllerRef(pod.metadata?.namespace ?? '', ref) : undefined;
+    },
+    ownersMatching: (pod) => this.controllersMatching(pod),
+    enqueue: (owner, afterMs) => (afterMs === undefined ? this.enqueue(owner) : this.queue.addAfter(metaNamespaceKey(owner), afterMs)),
+    minReadySeconds: (owner) => minReadySecondsOf(owner),
+    isReady: isPodReady,
+    availabilitySlackMs: 1000,
+  };
 
   private deletePod(obj: Pod | DeletedFinalStateUnknown<Pod>): void {
     const pod = deletedObject(obj);

@@ -16,7 +16,15 @@ import {
   type ResourceClient,
   type SharedIndexInformer,
 } from '../../client/index.js';
-import { ControllerRefManager, getControllerOf, recheckDeletionTimestamp, semanticEqual, type EventSink } from '../common/index.js';
+import {
+  ControllerRefManager,
+  getControllerOf,
+  onPodUpdate,
+  recheckDeletionTimestamp,
+  semanticEqual,
+  type EventSink,
+  type PodOwnerEvents,
+} from '../common/index.js';
 import { ControllerHistory, equalRevision, findEqualRevisions, newControllerRevision, nextRevision, revisionTemplate, revisionsToTruncate, sortControllerRevisions, templatePatch } from '../history/index.js';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.js';
 import { slowStartBatch } from '../replicaset/replicaset-controller.js';
@@ -310,26 +318,17 @@ export class StatefulSetController implements Controller {
   }
 
   private updatePod(old: Pod, cur: Pod): void {
-    if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-    const labelChanged = !semanticEqual(old.metadata?.labels, cur.metadata?.labels);
-    const oldRef = getControllerOf(old);
-    const curRef = getControllerOf(cur);
-    const refChanged = oldRef?.uid !== curRef?.uid;
-    if (refChanged && oldRef) {
-      const set = this.resolveControllerRef(old.metadata?.namespace ?? '', old);
-      if (set) this.enqueue(set);
-    }
-    if (curRef) {
-      const set = this.resolveControllerRef(cur.metadata?.namespace ?? '', cur);
-      if (!set) return;
-      this.enqueue(set);
-      // A pod that just became ready is available minReadySeconds later: look again then.
-      const minReady = set.spec?.minReadySeconds ?? 0;
-      if (!isRunningAndReady(old) && isRunningAndReady(cur) && minReady > 0) this.enqueueAfter(set, minReady * 1000);
-      return;
-    }
-    if (labelChanged || refChanged) for (const s of this.setsForPod(cur)) this.enqueue(s);
+    onPodUpdate(old, cur, this.podEvents);
   }
+
+  private readonly podEvents: PodOwnerEvents<StatefulSet> = {
+    ownerOf: (pod) => this.resolveControllerRef(pod.metadata?.namespace ?? '', pod),
+    ownersMatching: (pod) => this.setsForPod(pod),
+    enqueue: (set, afterMs) => (afterMs === undefined ? this.enqueue(set) : this.enqueueAfter(set, afterMs)),
+    minReadySeconds: (set) => set.spec?.minReadySeconds ?? 0,
+    isReady: isRunningAndReady,
+    availabilitySlackMs: 0,
+  };
 
   private deletePod(obj: Pod | DeletedFinalStateUnknown<Pod>): void {
     const pod = deletedObject(obj);
