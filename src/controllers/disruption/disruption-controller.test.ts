@@ -8,10 +8,9 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
-import { createLogger } from '../../apiserver/log.js';
-import { FakeClock, SharedInformerFactory, type ResourceClient } from '../../client/index.js';
+import { FakeClock, type ResourceClient } from '../../client/index.js';
 import { ApiError } from '../../machinery/errors.js';
-import { startInProcessApi, type InProcessApi } from '../testing/in-process-api.js';
+import { runControllerUnderTest, type ControllerUnderTest } from '../testing/in-process-api.js';
 import { DisruptionController } from './disruption-controller.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
@@ -30,30 +29,17 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
 }
 
 describe('DisruptionController', () => {
-  let api: InProcessApi;
-  let informers: SharedInformerFactory;
-  let stop: AbortController;
-  let running: Promise<void>;
+  let api: ControllerUnderTest<DisruptionController>;
   let pods: ResourceClient<Pod>;
   let pdbs: ResourceClient<PodDisruptionBudget>;
   const clock = new FakeClock(Date.now());
 
   before(async () => {
-    api = await startInProcessApi();
-    informers = new SharedInformerFactory(api.client);
-    const controller = new DisruptionController({ client: api.client, informers, clock, log: createLogger('error') });
+    api = await runControllerUnderTest((ctx) => new DisruptionController(ctx), { clock });
     pods = api.client.resource<Pod>(PODS);
     pdbs = api.client.resource<PodDisruptionBudget>(PDBS);
-    informers.start();
-    stop = new AbortController();
-    running = controller.run(stop.signal);
   });
-  after(async () => {
-    stop.abort();
-    await running;
-    await informers.shutdown();
-    await api.close();
-  });
+  after(() => api.stop());
 
   async function pod(ns: string, name: string, labels: Record<string, string>, opts: { ready?: boolean; owner?: OwnerReference } = {}): Promise<void> {
     await pods.create({

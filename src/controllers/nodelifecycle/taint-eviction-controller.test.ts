@@ -3,9 +3,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Event as CoreEvent, Node, Pod, Toleration } from 'kubernetes-types/core/v1.js';
-import { createLogger } from '../../apiserver/log.js';
-import { FakeClock, SharedInformerFactory, type ResourceClient } from '../../client/index.js';
-import { startInProcessApi, type InProcessApi } from '../testing/in-process-api.js';
+import { FakeClock, type ResourceClient } from '../../client/index.js';
+import { runControllerUnderTest, type ControllerUnderTest } from '../testing/in-process-api.js';
 import { TaintEvictionController } from './taint-eviction-controller.js';
 
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
@@ -22,31 +21,17 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
 }
 
 describe('TaintEvictionController', () => {
-  let api: InProcessApi;
-  let informers: SharedInformerFactory;
-  let controller: TaintEvictionController;
-  let stop: AbortController;
-  let running: Promise<void>;
+  let api: ControllerUnderTest<TaintEvictionController>;
   const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
   let nodes: ResourceClient<Node>;
   let pods: ResourceClient<Pod>;
 
   before(async () => {
-    api = await startInProcessApi();
-    informers = new SharedInformerFactory(api.client);
-    controller = new TaintEvictionController({ client: api.client, informers, clock, log: createLogger('error') });
+    api = await runControllerUnderTest((ctx) => new TaintEvictionController(ctx), { clock });
     nodes = api.client.resource<Node>(NODES);
     pods = api.client.resource<Pod>(PODS);
-    informers.start();
-    stop = new AbortController();
-    running = controller.run(stop.signal);
   });
-  after(async () => {
-    stop.abort();
-    await running;
-    await informers.shutdown();
-    await api.close();
-  });
+  after(() => api.stop());
 
   // Pods created through the API get DefaultTolerationSeconds' 300 s tolerations unless they carry their own.
   async function pod(name: string, tolerations: Toleration[]): Promise<void> {
@@ -61,13 +46,13 @@ describe('TaintEvictionController', () => {
     await pod('thirty', [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 }]);
     await pod('forever', [{ operator: 'Exists' }]);
     await pod('defaulted', []);
-    await until('pods cached', () => informers.informerFor<Pod>(PODS).lister().list().length === 4);
+    await until('pods cached', () => api.informers.informerFor<Pod>(PODS).lister().list().length === 4);
     const defaulted = await pods.get('defaulted', { namespace: 'default' });
     assert.ok(defaulted.spec?.tolerations?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.tolerationSeconds === 300));
 
     const n = await nodes.get('sick');
     await nodes.update({ ...n, spec: { taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: '2026-01-01T00:00:00Z' }] } });
-    await until('evictions scheduled', () => controller.scheduled.size === 3);
+    await until('evictions scheduled', () => api.controller.scheduled.size === 3);
     clock.step(0);
     await gone('zero');
     assert.ok(await present('thirty'));
@@ -79,18 +64,18 @@ describe('TaintEvictionController', () => {
     await gone('thirty');
     const events = async () =>
       (await api.client.resource<CoreEvent>({ group: '', version: 'v1', resource: 'events' }).list({ namespace: 'default' })).items.map((e) => `${e.reason}: ${e.message}`);
-    await controller.recorder.flush();
+    await api.controller.recorder.flush();
     assert.ok((await events()).includes('TaintManagerEviction: Marking for deletion Pod default/thirty'));
 
     // The taint goes before the 300 s of "defaulted" run out: its eviction is cancelled.
     const tainted = await nodes.get('sick');
     await nodes.update({ ...tainted, spec: {} });
-    await until('cancelled', () => !controller.scheduled.has('default/defaulted'));
+    await until('cancelled', () => !api.controller.scheduled.has('default/defaulted'));
     clock.step(600_000);
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(await present('defaulted'));
     assert.ok(await present('forever'));
-    await controller.recorder.flush();
+    await api.controller.recorder.flush();
     assert.ok((await events()).includes('TaintManagerEviction: Cancelling deletion of Pod default/defaulted'));
   });
 
@@ -103,11 +88,11 @@ describe('TaintEvictionController', () => {
       metadata: { name: 'held', namespace: 'default', finalizers: ['example.com/hold'] },
       spec: { nodeName: 'sick2', containers: [{ name: 'c', image: 'busybox' }], tolerations: [{ key: 'x', operator: 'Exists' }] },
     });
-    await until('cached', () => informers.informerFor<Pod>(PODS).lister().namespace('default').get('held'));
+    await until('cached', () => api.informers.informerFor<Pod>(PODS).lister().namespace('default').get('held'));
     const n = await nodes.get('sick2');
     // A NoExecute taint the pod does not tolerate at all: deleted at once.
     await nodes.update({ ...n, spec: { taints: [{ key: 'example.com/evict', effect: 'NoExecute' }] } });
-    await until('scheduled', () => controller.scheduled.has('default/held'));
+    await until('scheduled', () => api.controller.scheduled.has('default/held'));
     clock.step(0);
     const p = await until('deleting', async () => {
       const got = await pods.get('held', { namespace: 'default' });

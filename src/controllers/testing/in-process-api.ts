@@ -4,7 +4,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createApiServer, type ApiServer, type ApiServerOptions } from '../../apiserver/apiserver.js';
 import type { UserInfo } from '../../apiserver/auth/user.js';
 import { openMemoryStorage } from '../../storage/memory/memory.js';
-import { InProcessTransport, RestClient, type RestClientOptions } from '../../client/index.js';
+import { createLogger } from '../../apiserver/log.js';
+import { InProcessTransport, RestClient, SharedInformerFactory, realClock, type Clock, type RestClientOptions } from '../../client/index.js';
+import type { Controller, ControllerContext } from '../manager.js';
+import type { ControllerOptions } from '../options.js';
 
 export const IN_PROCESS_ADMIN: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] };
 
@@ -46,6 +49,41 @@ export async function startInProcessApi(opts: Partial<ApiServerOptions> = {}): P
       for (const close of [...longRunning]) close();
       api.close();
       await storage.close();
+    },
+  };
+}
+
+export interface ControllerUnderTest<C extends Controller> extends InProcessApi {
+  informers: SharedInformerFactory;
+  controller: C;
+  /** Stops the controller, its informers and the API server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * One controller running against a fresh in-process API: informers created through `create`'s context are started,
+ * and the controller runs until stop().
+ */
+export async function runControllerUnderTest<C extends Controller>(
+  create: (ctx: ControllerContext) => C,
+  opts: { clock?: Clock; options?: ControllerOptions; waitForSync?: boolean } = {},
+): Promise<ControllerUnderTest<C>> {
+  const api = await startInProcessApi();
+  const informers = new SharedInformerFactory(api.client);
+  const controller = create({ client: api.client, informers, clock: opts.clock ?? realClock, log: createLogger('error'), options: opts.options });
+  informers.start();
+  if (opts.waitForSync && !(await informers.waitForCacheSync(10_000))) throw new Error('informer caches did not sync');
+  const abort = new AbortController();
+  const running = controller.run(abort.signal);
+  return {
+    ...api,
+    informers,
+    controller,
+    async stop() {
+      abort.abort();
+      await running;
+      await informers.shutdown();
+      await api.close();
     },
   };
 }
