@@ -53,7 +53,7 @@ function kubeletClientOf(pki: RunningServer['pki']): KubeletClientConfig {
 
 /** What `skiff server` plugs into the HTTPS server: the REST handlers over the opened storage. */
 export function serverDeps(config: ServerConfig): ServerDeps {
-  // pods/exec arrives as an upgrade; it needs the registry the API handler builds.
+  // pods/exec, pods/attach and pods/portforward arrive as upgrades; they need the registry the API handler builds.
   let exec: { registry: Registry; kubeletClient: KubeletClientConfig } | undefined;
   return {
     upgradeHandler: async (req, socket, head) => {

@@ -193,6 +193,9 @@ export class Kubelet {
         }
       },
       exec: (id: string, command: string[]) => cri.execSync(id, command, 0),
+      execUrl: (req: Parameters<CriClient['exec']>[0]) => cri.exec(req),
+      attachUrl: (req: Parameters<CriClient['attach']>[0]) => cri.attach(req),
+      portForwardUrl: (sandboxId: string, ports: number[]) => cri.portForward(sandboxId, ports),
       logRoot: join(this.o.agentDir, 'logs', 'pods'),
       resourceUsage: () => collectResourceUsage(this.o.nodeName, cri, () => readNodeUsage()),
       nodeStartTime: nodeBootTime(),

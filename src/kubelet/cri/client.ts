@@ -187,6 +187,21 @@ export class CriClient {
     return r.stats;
   }
 
+  /** Streaming exec: the URL on the runtime's streaming server where the session continues. */
+  async exec(req: { containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
+    return (await this.rt<{ url: string }>('Exec', req)).url;
+  }
+
+  /** Attach to a running container's streams: the URL on the runtime's streaming server. */
+  async attach(req: { containerId: string; stdin: boolean; tty: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
+    return (await this.rt<{ url: string }>('Attach', req)).url;
+  }
+
+  /** Port forwarding into a sandbox's network namespace: the URL on the runtime's streaming server. */
+  async portForward(podSandboxId: string, ports: number[]): Promise<string> {
+    return (await this.rt<{ url: string }>('PortForward', { podSandboxId, port: ports })).url;
+  }
+
   async listImages(): Promise<Image[]> {
     const r = await this.img<{ images: Image[] }>('ListImages', {});
     return r.images;

@@ -13,8 +13,9 @@ import type { RuntimeContainer, RuntimePod } from '../pods/runtime-state.js';
 import { podLogDirectory } from '../pods/config.js';
 import { streamLog, type LogOptions } from './logs.js';
 import { renderMetricsResource, summaryOf, type ResourceUsage } from '../metrics/collector.js';
+import { proxyUpgrade, StreamingError, streamingUrl, type StreamingDeps } from './streaming.js';
 
-export interface KubeletServerDeps {
+export interface KubeletServerDeps extends StreamingDeps {
   /** The pod as the kubelet's informer has it. */
   pod(namespace: string, name: string): Pod | undefined;
   /** The runtime's view of a pod, by UID. */
@@ -171,6 +172,24 @@ export async function startKubeletServer(o: KubeletServerOptions, deps: KubeletS
       route().catch((err: unknown) => status(res, 500, 'InternalError', (err as Error).message));
     },
   );
+  // /exec, /attach and /portForward arrive as upgrades (SPDY/3.1 or WebSocket) and continue on the runtime's server.
+  server.on('upgrade', (req: IncomingMessage, socket: TLSSocket, head: Buffer) => {
+    const refuse = (code: number, reason: string, message: string) => {
+      const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+      socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    socket.on('error', () => socket.destroy());
+    if (!o.clientCA || !socket.authorized) return refuse(401, 'Unauthorized', 'Unauthorized: a client certificate from the cluster CA is required');
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    const parts = url.pathname.split('/').filter((p) => p !== '');
+    const kind = parts[0];
+    if ((kind !== 'exec' && kind !== 'attach' && kind !== 'portForward') || parts.length !== (kind === 'portForward' ? 3 : 4)) {
+      return refuse(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`);
+    }
+    streamingUrl(deps, kind, parts.slice(1), url.searchParams)
+      .then((target) => proxyUpgrade(req, socket, head, target))
+      .catch((err: unknown) => (err instanceof StreamingError ? refuse(err.code, err.reason, err.message) : refuse(500, 'InternalError', (err as Error).message)));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.bindAddress ?? '0.0.0.0', () => resolve());
