@@ -70,7 +70,7 @@ export async function readProc(pid: number): Promise<ProcSample> {
 }
 
 /** Samples the server process every 250 ms; peak RSS is the highest sample (VmHWM is read too). */
-function sampler(pid: number): { peakRssMiB(): number; stop(): Promise<void> } {
+export function sampler(pid: number): { peakRssMiB(): number; stop(): Promise<void> } {
   let peak = 0;
   let stopped = false;
   const loop = (async () => {
@@ -227,7 +227,7 @@ async function waitNodesReady(client: Client, n: number, timeoutMs: number): Pro
   }
 }
 
-async function inParallel<T>(items: T[], concurrency: number, op: (item: T) => Promise<void>): Promise<void> {
+export async function inParallel<T>(items: T[], concurrency: number, op: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, items.length) }, async () => {

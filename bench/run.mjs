@@ -22,6 +22,11 @@ for (const backend of ['sqlite', 'etcd']) {
 }
 // Deployment controller at scale on simulated nodes (bench/controllers.ts).
 results.controllers = run('controllers.js', []);
+// scheduler_perf-style workloads (bench/scheduler.ts), one server each; the 5,000-node / 150,000-pod hold case only
+// with SKIFF_BENCH_HOLD=1 (it takes several minutes on 2 cores).
+for (const [name, figures] of Object.entries(run('scheduler.js', []))) {
+  results[`scheduler ${name}`] = figures;
+}
 console.log(JSON.stringify(results, null, 2));
 
 const rows = [];

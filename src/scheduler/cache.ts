@@ -14,12 +14,23 @@ interface PodState {
 export class SchedulerCache {
   private readonly nodes = new Map<string, NodeInfo>();
   private readonly pods = new Map<string, PodState>();
+  /**
+   * The nodes of the last nodeInfos() call, reused until a node is added or removed: NodeInfos are updated in place
+   * and a cycle runs synchronously, so (unlike upstream's generation-based UpdateSnapshot, which copies changed
+   * NodeInfos into a snapshot) a cycle needs no copy at all, only the list, which changes with the set of nodes.
+   */
+  private list: NodeInfo[] | undefined;
 
   addNode(node: Node): void {
     const name = node.metadata?.name ?? '';
     const info = this.nodes.get(name);
-    if (info) info.setNode(node);
-    else this.nodes.set(name, new NodeInfo(node));
+    if (info) {
+      if (!info.node) this.list = undefined;
+      info.setNode(node);
+    } else {
+      this.nodes.set(name, new NodeInfo(node));
+      this.list = undefined;
+    }
   }
 
   updateNode(node: Node): void {
@@ -33,6 +44,7 @@ export class SchedulerCache {
     if (!info) return;
     if (info.pods.length === 0) this.nodes.delete(name);
     else info.node = undefined;
+    this.list = undefined;
   }
 
   /** The scheduler decided `pod` goes to `nodeName`: count it there at once. */
@@ -85,10 +97,11 @@ export class SchedulerCache {
   }
 
   /** Nodes that exist, for a scheduling cycle; valid until the cache next changes. */
-  nodeInfos(): NodeInfo[] {
+  nodeInfos(): readonly NodeInfo[] {
+    if (this.list) return this.list;
     const out: NodeInfo[] = [];
     for (const info of this.nodes.values()) if (info.node) out.push(info);
-    return out;
+    return (this.list = out);
   }
 
   get podCount(): number {

@@ -25,6 +25,31 @@ describe('SchedulingQueue', () => {
     q.close();
   });
 
+  test('activeQ keeps priority and arrival order through many adds, deletes and priority updates', async () => {
+    const clock = new FakeClock(1000);
+    const q = newQueue(clock);
+    // Same timestamp for all: arrival order alone breaks ties.
+    for (let i = 0; i < 300; i++) q.add(withPriority(`p-${i}`, i % 3));
+    for (let i = 0; i < 300; i += 5) q.delete(withPriority(`p-${i}`, i % 3));
+    // p-1 (priority 1) jumps to the front; p-2 (priority 2) drops to the back of priority 0.
+    q.update(withPriority('p-1', 100));
+    q.update(withPriority('p-2', 0));
+    assert.equal(q.counts().active, 240);
+    const popped: string[] = [];
+    for (let i = 0; i < 240; i++) popped.push((await q.pop())!.pod.metadata!.name!);
+    const expected = ['p-1'];
+    for (const prio of [2, 1, 0]) {
+      for (let i = 0; i < 300; i++) {
+        if (i % 5 === 0 || i === 1) continue;
+        const effective = i === 2 ? 0 : i % 3;
+        if (effective === prio) expected.push(`p-${i}`);
+      }
+    }
+    assert.deepEqual(popped, expected);
+    assert.equal(q.counts().active, 0);
+    q.close();
+  });
+
   test('pop waits for a pod and close releases waiters', async () => {
     const q = newQueue(new FakeClock());
     const waiting = q.pop();

@@ -29,8 +29,8 @@ export class SchedulingQueue {
   private readonly clock: Clock;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
-  /** Sorted so that the first element is the next to pop. */
-  private readonly active: QueuedPodInfo[] = [];
+  /** activeQ: a binary heap by `less` (ties in arrival order), with its members by key; removal is lazy. */
+  private readonly active: ActiveHeap;
   private readonly backoff = new Map<string, QueuedPodInfo>();
   private readonly unschedulable = new Map<string, QueuedPodInfo>();
   /** Pods held back by PreEnqueue. */
@@ -49,6 +49,7 @@ export class SchedulingQueue {
     private readonly opts: SchedulingQueueOptions = {},
   ) {
     this.clock = opts.clock ?? realClock;
+    this.active = new ActiveHeap(less);
     this.initialBackoffMs = opts.initialBackoffMs ?? INITIAL_BACKOFF_MS;
     this.maxBackoffMs = opts.maxBackoffMs ?? MAX_BACKOFF_MS;
     this.scheduleFlush();
@@ -68,9 +69,9 @@ export class SchedulingQueue {
   /** A pending pod changed: the newest spec replaces the old one; an unschedulable pod gets another try. */
   update(pod: Pod): void {
     const key = podKey(pod);
-    const i = this.active.findIndex((p) => podKey(p.pod) === key);
-    if (i >= 0) {
-      this.active[i]!.pod = pod;
+    if (this.active.get(key)) {
+      // Re-placed, as its priority may have changed (upstream's activeQ.Update re-heapifies).
+      this.active.replacePod(key, pod);
       return;
     }
     const inBackoff = this.backoff.get(key);
@@ -107,7 +108,7 @@ export class SchedulingQueue {
   /** The next pod to schedule, waiting for one; undefined once closed. */
   pop(): Promise<QueuedPodInfo | undefined> {
     if (this.closed) return Promise.resolve(undefined);
-    const info = this.active.shift();
+    const info = this.active.pop();
     if (info) return Promise.resolve(this.started(info));
     return new Promise((resolve) => this.waiters.push(resolve));
   }
@@ -161,7 +162,7 @@ export class SchedulingQueue {
 
   /** Sizes of the sub-queues, for tests and metrics. */
   counts(): { active: number; backoff: number; unschedulable: number; gated: number } {
-    return { active: this.active.length, backoff: this.backoff.size, unschedulable: this.unschedulable.size, gated: this.gated.size };
+    return { active: this.active.size, backoff: this.backoff.size, unschedulable: this.unschedulable.size, gated: this.gated.size };
   }
 
   close(): void {
@@ -196,20 +197,11 @@ export class SchedulingQueue {
       waiter(this.started(info));
       return;
     }
-    // Insert after every pod that sorts before it, keeping FIFO among equals.
-    let lo = 0;
-    let hi = this.active.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.less(info, this.active[mid]!)) hi = mid;
-      else lo = mid + 1;
-    }
-    this.active.splice(lo, 0, info);
+    this.active.push(podKey(info.pod), info);
   }
 
   private removeActive(key: string): void {
-    const i = this.active.findIndex((p) => podKey(p.pod) === key);
-    if (i >= 0) this.active.splice(i, 1);
+    this.active.remove(key);
   }
 
   private scheduleFlush(): void {
@@ -218,5 +210,111 @@ export class SchedulingQueue {
       this.flushBackoffCompleted();
       this.scheduleFlush();
     }, BACKOFF_FLUSH_MS);
+  }
+}
+
+interface HeapEntry {
+  key: string;
+  info: QueuedPodInfo;
+  /** Arrival order: equal pods pop first in, first out. */
+  seq: number;
+  removed: boolean;
+}
+
+type Less = (a: QueuedPodInfo, b: QueuedPodInfo) => boolean;
+
+/**
+ * activeQ as upstream keeps it: a heap ordered by the QueueSort plugin plus a map by pod key, so add, update and
+ * delete cost O(log n) instead of a scan of every pending pod. Deleted entries stay in the heap, marked, until popped.
+ */
+class ActiveHeap {
+  private heap: HeapEntry[] = [];
+  private readonly byKey = new Map<string, HeapEntry>();
+  private seq = 0;
+
+  constructor(private readonly less: Less) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  get(key: string): QueuedPodInfo | undefined {
+    return this.byKey.get(key)?.info;
+  }
+
+  push(key: string, info: QueuedPodInfo, seq = this.seq++): void {
+    this.remove(key);
+    const e: HeapEntry = { key, info, seq, removed: false };
+    this.byKey.set(key, e);
+    this.heap.push(e);
+    this.up(this.heap.length - 1);
+  }
+
+  /**
+   * The pod changed: a new entry takes its place by the new pod, keeping its arrival order among equals. The old
+   * entry's info is left as it was, so the heap it still sits in stays ordered.
+   */
+  replacePod(key: string, pod: Pod): void {
+    const e = this.byKey.get(key);
+    if (e) this.push(key, { ...e.info, pod }, e.seq);
+  }
+
+  remove(key: string): void {
+    const e = this.byKey.get(key);
+    if (!e) return;
+    e.removed = true;
+    this.byKey.delete(key);
+    // Mostly-removed heaps are compacted so lazy deletion cannot grow them without bound.
+    if (this.heap.length > 64 && this.heap.length > 2 * this.byKey.size) this.rebuild();
+  }
+
+  pop(): QueuedPodInfo | undefined {
+    while (this.heap.length > 0) {
+      const top = this.heap[0]!;
+      const last = this.heap.pop()!;
+      if (this.heap.length > 0) {
+        this.heap[0] = last;
+        this.down(0);
+      }
+      if (top.removed) continue;
+      this.byKey.delete(top.key);
+      return top.info;
+    }
+    return undefined;
+  }
+
+  private before(a: HeapEntry, b: HeapEntry): boolean {
+    if (this.less(a.info, b.info)) return true;
+    if (this.less(b.info, a.info)) return false;
+    return a.seq < b.seq;
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(h[i]!, h[parent]!)) return;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.before(h[l]!, h[m]!)) m = l;
+      if (r < h.length && this.before(h[r]!, h[m]!)) m = r;
+      if (m === i) return;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
+  }
+
+  private rebuild(): void {
+    this.heap = this.heap.filter((e) => !e.removed);
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
 }

@@ -31,6 +31,7 @@ import { FitError, schedulePod } from './framework/schedule.js';
 import type { Status } from './framework/status.js';
 import type { BindFunc } from './plugins/defaultbinder/default-binder.js';
 import { newInTreeRegistry, type InTreeOptions } from './plugins/registry.js';
+import { observeAlgorithm, observeAttempt } from './metrics.js';
 import { SchedulingQueue, podKey, type ClusterEvent } from './queue.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
@@ -293,6 +294,7 @@ export class Scheduler {
       this.queue.done(pod);
       return;
     }
+    const start = performance.now();
     const state = new CycleState();
     let host: string;
     try {
@@ -303,6 +305,7 @@ export class Scheduler {
       });
       this.nextStartIndex = result.nextStartIndex;
       host = result.suggestedHost;
+      observeAlgorithm(start);
     } catch (err) {
       let nominatedNodeName: string | undefined;
       if (err instanceof FitError) {
@@ -311,6 +314,7 @@ export class Scheduler {
         nominatedNodeName = post.result?.nominatedNodeName;
         for (const victim of post.result?.victims ?? []) this.evict(victim, pod);
       }
+      observeAttempt(err instanceof FitError ? 'unschedulable' : 'error', profile.schedulerName, start);
       this.failed(info, err, nominatedNodeName);
       return;
     }
@@ -323,18 +327,20 @@ export class Scheduler {
     if (!permitted.isSuccess()) {
       runUnreservePlugins(profile, state, pod, host);
       this.cache.forgetPod(pod);
+      observeAttempt(permitted.isRejected() ? 'unschedulable' : 'error', profile.schedulerName, start);
       this.failed(info, permitted.asError() ?? new Error(permitted.message()));
       return;
     }
-    const binding = this.bindingCycle(info, profile, state, host).finally(() => this.bindings.delete(binding));
+    const binding = this.bindingCycle(info, profile, state, host, start).finally(() => this.bindings.delete(binding));
     this.bindings.add(binding);
   }
 
-  private async bindingCycle(info: QueuedPodInfo, profile: Profile, state: CycleState, host: string): Promise<void> {
+  private async bindingCycle(info: QueuedPodInfo, profile: Profile, state: CycleState, host: string, start: number): Promise<void> {
     const pod = info.pod;
     let status: Status = await runPreBindPlugins(profile, state, pod, host);
     if (status.isSuccess()) status = await runBindPlugins(profile, state, pod, host);
     if (status.isSuccess()) {
+      observeAttempt('scheduled', profile.schedulerName, start);
       this.queue.done(pod);
       const ns = pod.metadata?.namespace ?? '';
       this.recorderFor(pod).eventf(pod, undefined, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${ns}/${pod.metadata?.name ?? ''} to ${host}`);
@@ -343,6 +349,7 @@ export class Scheduler {
     }
     runUnreservePlugins(profile, state, pod, host);
     this.cache.forgetPod(pod);
+    observeAttempt(status.isRejected() ? 'unschedulable' : 'error', profile.schedulerName, start);
     this.failed(info, status.isSkip() ? new Error('no bind plugin bound the pod') : (status.asError() ?? new Error(status.message())));
   }
 

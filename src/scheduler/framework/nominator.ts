@@ -4,6 +4,8 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 
 const keyOf = (pod: Pod): string => pod.metadata?.uid || `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
 
+const NONE: readonly Pod[] = Object.freeze([]);
+
 export class Nominator {
   /** node name -> pods nominated to it, by key. */
   private readonly byNode = new Map<string, Map<string, Pod>>();
@@ -51,10 +53,10 @@ export class Nominator {
     return this.nodeOf.get(keyOf(pod));
   }
 
-  /** Pods nominated to the node (a fresh array). */
-  podsForNode(nodeName: string): Pod[] {
+  /** Pods nominated to the node (a fresh array, or a shared empty one: most nodes have none). */
+  podsForNode(nodeName: string): readonly Pod[] {
     const pods = this.byNode.get(nodeName);
-    return pods ? [...pods.values()] : [];
+    return pods ? [...pods.values()] : NONE;
   }
 
   get size(): number {

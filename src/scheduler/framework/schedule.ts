@@ -117,7 +117,9 @@ function addNominatedPods(
   nominated: NominatedPodsLister | undefined,
 ): { state: CycleState; nodeInfo: NodeInfo } | undefined {
   if (!nominated || !nodeInfo.node) return undefined;
-  const pods = nominated(nodeInfo.name).filter((p) => podPriority(p) >= podPriority(pod) && p.metadata?.uid !== pod.metadata?.uid);
+  const all = nominated(nodeInfo.name);
+  if (all.length === 0) return undefined;
+  const pods = all.filter((p) => podPriority(p) >= podPriority(pod) && p.metadata?.uid !== pod.metadata?.uid);
   if (pods.length === 0) return undefined;
   const copy = nodeInfo.clone();
   for (const p of pods) copy.addPod({ ...p, spec: { ...p.spec!, nodeName: nodeInfo.name } });

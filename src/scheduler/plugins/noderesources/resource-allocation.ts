@@ -42,35 +42,50 @@ export class ResourceAllocationScorer {
     });
   }
 
-  private allocatableAndRequested(nodeInfo: NodeInfo, resource: string, podRequest: number): [number, number] {
+  /**
+   * Writes the node's allocatable and requested-with-the-pod amount of resource `i` into the scratch arrays (0, 0
+   * when the resource is left out of the score).
+   */
+  private fill(i: number, nodeInfo: NodeInfo, resource: string, podRequest: number): void {
     const requested = this.useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
+    let alloc = 0;
+    let req = 0;
     // An extended resource the pod does not ask for is left out of the score.
-    if (podRequest === 0 && isScalarResourceName(resource)) return [0, 0];
-    switch (resource) {
-      case 'cpu':
-        return [nodeInfo.allocatable.milliCPU, requested.milliCPU + podRequest];
-      case 'memory':
-        return [nodeInfo.allocatable.memory, requested.memory + podRequest];
-      case 'ephemeral-storage':
-        return [nodeInfo.allocatable.ephemeralStorage, nodeInfo.requested.ephemeralStorage + podRequest];
-      default: {
-        const alloc = nodeInfo.allocatable.scalarResources.get(resource);
-        if (alloc === undefined) return [0, 0];
-        return [alloc, (nodeInfo.requested.scalarResources.get(resource) ?? 0) + podRequest];
+    if (podRequest !== 0 || !isScalarResourceName(resource)) {
+      switch (resource) {
+        case 'cpu':
+          alloc = nodeInfo.allocatable.milliCPU;
+          req = requested.milliCPU + podRequest;
+          break;
+        case 'memory':
+          alloc = nodeInfo.allocatable.memory;
+          req = requested.memory + podRequest;
+          break;
+        case 'ephemeral-storage':
+          alloc = nodeInfo.allocatable.ephemeralStorage;
+          req = nodeInfo.requested.ephemeralStorage + podRequest;
+          break;
+        default: {
+          alloc = nodeInfo.allocatable.scalarResources.get(resource) ?? 0;
+          req = alloc === 0 ? 0 : (nodeInfo.requested.scalarResources.get(resource) ?? 0) + podRequest;
+        }
       }
     }
+    if (alloc === 0) req = 0;
+    this.allocatable[i] = alloc;
+    this.requested[i] = req;
   }
 
+  /** Scratch arrays reused for every node (scoring is synchronous; scorers only read them). */
+  private readonly requested: number[] = [];
+  private readonly allocatable: number[] = [];
+
   score(nodeInfo: NodeInfo, podRequestList: readonly number[]): number {
-    if (this.resources.length === 0) throw new Error('resources not found');
-    const requested = new Array<number>(this.resources.length).fill(0);
-    const allocatable = new Array<number>(this.resources.length).fill(0);
-    this.resources.forEach((r, i) => {
-      const [alloc, req] = this.allocatableAndRequested(nodeInfo, r.name, podRequestList[i] ?? 0);
-      if (alloc === 0) return;
-      allocatable[i] = alloc;
-      requested[i] = req;
-    });
-    return this.scorer(requested, allocatable);
+    const n = this.resources.length;
+    if (n === 0) throw new Error('resources not found');
+    this.requested.length = n;
+    this.allocatable.length = n;
+    for (let i = 0; i < n; i++) this.fill(i, nodeInfo, this.resources[i]!.name, podRequestList[i] ?? 0);
+    return this.scorer(this.requested, this.allocatable);
   }
 }
