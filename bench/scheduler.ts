@@ -528,7 +528,8 @@ export function table(results: Record<string, Record<string, number | string | b
 
 /** Runs the workloads (by name prefix, or all), and the hold case when asked. */
 export async function benchScheduler(opts: { quick?: boolean; only?: string[]; hold?: boolean }): Promise<Record<string, Record<string, number | string | boolean>>> {
-  const workloads = (opts.quick ? QUICK : FULL).filter((w) => !opts.only?.length || opts.only.some((o) => w.name.startsWith(o)));
+  // A name selects that workload, or every workload of a group ("SchedulingBasic").
+  const workloads = (opts.quick ? QUICK : FULL).filter((w) => !opts.only?.length || opts.only.some((o) => w.name === o || w.name.startsWith(`${o}/`)));
   const results: Record<string, Record<string, number | string | boolean>> = {};
   for (const w of workloads) {
     results[w.name] = await benchWorkload(w);

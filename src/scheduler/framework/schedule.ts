@@ -267,25 +267,33 @@ export function prioritizeNodes(profile: Profile, state: CycleState, pod: Pod, n
     }
     if (s && !s.isSuccess()) throw new Error(`running PreScore plugin ${JSON.stringify(pl.name)}: ${s.message()}`);
   }
-  const totals = nodes.map((n) => ({ name: n.name, score: 0 }));
+  const n = nodes.length;
+  const totals: NodeScore[] = new Array<NodeScore>(n);
+  for (let i = 0; i < n; i++) totals[i] = { name: nodes[i]!.name, score: 0 };
+  // One array of per-node scores reused for every plugin (its entries are rewritten before each plugin's turn).
+  const scores: NodeScore[] = new Array<NodeScore>(n);
+  for (let i = 0; i < n; i++) scores[i] = { name: totals[i]!.name, score: 0 };
   for (const pl of profile.plugins.score) {
     if (state.skipScorePlugins.has(pl.name)) continue;
-    const scores: NodeScore[] = nodes.map((n) => {
-      const { score, status } = pl.score(state, pod, n);
+    for (let i = 0; i < n; i++) {
+      const { score, status } = pl.score(state, pod, nodes[i]!);
       if (status && !status.isSuccess()) {
         throw new Error(`plugin ${JSON.stringify(pl.name)} failed with: ${status.message()}`);
       }
-      return { name: n.name, score };
-    });
+      const entry = scores[i]!;
+      entry.name = totals[i]!.name;
+      entry.score = score;
+    }
     const ns = pl.normalizeScore?.(state, pod, scores);
     if (ns && !ns.isSuccess()) throw new Error(`running Normalize on Score plugins: plugin ${JSON.stringify(pl.name)} failed with: ${ns.message()}`);
     const weight = scoreWeight(profile, pl);
-    scores.forEach((s, i) => {
-      if (s.score > MAX_NODE_SCORE || s.score < MIN_NODE_SCORE) {
-        throw new Error(`plugin ${JSON.stringify(pl.name)} returns an invalid score ${s.score}, it should in the range of [${MIN_NODE_SCORE}, ${MAX_NODE_SCORE}] after normalizing`);
+    for (let i = 0; i < n; i++) {
+      const s = scores[i]!.score;
+      if (s > MAX_NODE_SCORE || s < MIN_NODE_SCORE) {
+        throw new Error(`plugin ${JSON.stringify(pl.name)} returns an invalid score ${s}, it should in the range of [${MIN_NODE_SCORE}, ${MAX_NODE_SCORE}] after normalizing`);
       }
-      totals[i]!.score += s.score * weight;
-    });
+      totals[i]!.score += s * weight;
+    }
   }
   return totals;
 }

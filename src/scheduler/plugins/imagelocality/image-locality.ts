@@ -25,28 +25,42 @@ export function normalizedImageName(name: string): string {
 interface PodImages {
   /** The pod's image names (init containers and containers), normalized. */
   names: string[];
-  /** Nodes holding each image. */
-  spread: Map<string, number>;
+  /** Nodes holding each image, counted over the snapshot the first time a node holds one of them. */
+  spread: Map<string, number> | undefined;
 }
 
 export class ImageLocality implements ScorePlugin {
   readonly name = IMAGE_LOCALITY;
 
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
-    // Spread is measured over the whole snapshot: how many nodes hold each of the pod's images, once per cycle.
+    // Spread is measured over the whole snapshot: how many nodes hold each of the pod's images, once per cycle and
+    // only when some scored node holds one (otherwise every node's sum is 0 whatever the spread).
     const nodes = state.allNodes.length ? state.allNodes : [nodeInfo];
-    if (!state.has(STATE_KEY)) {
-      const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-      const names = containers.map((c) => normalizedImageName(c.image ?? ''));
-      const spread = new Map<string, number>();
-      for (const name of new Set(names)) spread.set(name, nodes.reduce((n, info) => n + (info.imageSizes.has(name) ? 1 : 0), 0));
-      state.write(STATE_KEY, { names, spread } satisfies PodImages);
+    let images = state.has(STATE_KEY) ? state.read<PodImages>(STATE_KEY) : undefined;
+    if (!images) {
+      const names: string[] = [];
+      for (const c of pod.spec?.initContainers ?? []) names.push(normalizedImageName(c.image ?? ''));
+      for (const c of pod.spec?.containers ?? []) names.push(normalizedImageName(c.image ?? ''));
+      images = { names, spread: undefined } satisfies PodImages;
+      state.write(STATE_KEY, images);
     }
-    const { names, spread } = state.read<PodImages>(STATE_KEY);
+    const { names } = images;
     let sum = 0;
-    for (const name of names) {
-      const size = nodeInfo.imageSizes.get(name);
-      if (size !== undefined) sum += Math.trunc(size * ((spread.get(name) ?? 0) / nodes.length));
+    if (nodeInfo.imageSizes.size > 0) {
+      for (const name of names) {
+        const size = nodeInfo.imageSizes.get(name);
+        if (size === undefined) continue;
+        if (!images.spread) {
+          const spread = new Map<string, number>();
+          for (const n of new Set(names)) {
+            let count = 0;
+            for (const info of nodes) if (info.imageSizes.has(n)) count++;
+            spread.set(n, count);
+          }
+          images.spread = spread;
+        }
+        sum += Math.trunc(size * ((images.spread.get(name) ?? 0) / nodes.length));
+      }
     }
     const maxThreshold = MAX_CONTAINER_THRESHOLD * names.length;
     // A pod without containers has nothing to pull.

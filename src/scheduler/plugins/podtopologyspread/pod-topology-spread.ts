@@ -150,16 +150,27 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     if (constraints.length === 0) return { status: Status.skip() };
     const namespace = pod.metadata?.namespace ?? '';
     const affinity = new RequiredNodeAffinity(pod);
-    const pairCounts = new Map<string, number>();
+    // Counted per constraint by topology value (no pair string per node), then keyed by pair for Filter.
+    const byValue = constraints.map(() => new Map<string, number>());
     for (const info of nodes) {
       const node = info.node;
       if (!node || !hasAllKeys(node, constraints)) continue;
-      for (const c of constraints) {
+      const labels = node.metadata!.labels!;
+      for (let i = 0; i < constraints.length; i++) {
+        const c = constraints[i]!;
         if (!includesNode(c, pod, node, affinity)) continue;
-        const key = pairKey(c.topologyKey, node.metadata!.labels![c.topologyKey]!);
-        pairCounts.set(key, (pairCounts.get(key) ?? 0) + countMatching(info.pods, c.selector, namespace));
+        const value = labels[c.topologyKey]!;
+        const counts = byValue[i]!;
+        counts.set(value, (counts.get(value) ?? 0) + countMatching(info.pods, c.selector, namespace));
       }
     }
+    const pairCounts = new Map<string, number>();
+    constraints.forEach((c, i) => {
+      for (const [value, count] of byValue[i]!) {
+        const key = pairKey(c.topologyKey, value);
+        pairCounts.set(key, (pairCounts.get(key) ?? 0) + count);
+      }
+    });
     const minByKey = new Map<string, number>();
     const domainsByKey = new Map<string, number>();
     for (const [pair, count] of pairCounts) {
