@@ -12,7 +12,8 @@ import { formatTime } from '../../machinery/time.js';
 import { negotiate, writeJson } from '../endpoints/negotiation.js';
 import type { Registry } from '../registry/registry.js';
 import type { RequestInfo } from '../request-info.js';
-import { httpsFetcher, MetricsScraper, type KubeletCredentials, type ScrapeTarget, type ScraperOptions } from './scraper.js';
+import { kubeletFetcher, MetricsScraper, type ScrapeTarget, type ScraperOptions } from './scraper.js';
+import { directKubeletDialer, type KubeletClientConfig } from '../endpoints/kubelet-dialer.js';
 import type { Usage } from './store.js';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
@@ -101,7 +102,7 @@ interface MetricsObject {
 
 export interface MetricsApiOptions {
   registry: Registry;
-  kubelet: KubeletCredentials;
+  kubelet: KubeletClientConfig;
   resolutionMs?: number;
   now?: () => Date;
   /** Reads one kubelet's /metrics/resource (default: HTTPS with the kubelet client certificate). */
@@ -116,7 +117,7 @@ export class MetricsApi {
     this.now = o.now ?? (() => new Date());
     this.scraper = new MetricsScraper({
       targets: async () => scrapeTargets((await o.registry.store('', 'nodes').list({})).items as unknown as NodeShape[]),
-      fetch: o.fetch ?? httpsFetcher(o.kubelet),
+      fetch: o.fetch ?? kubeletFetcher(directKubeletDialer(o.registry, o.kubelet)),
       ...(o.resolutionMs ? { resolutionMs: o.resolutionMs } : {}),
     });
   }

@@ -1,10 +1,10 @@
 // The API server's built-in metrics-server: every resolution period it reads each kubelet's /metrics/resource
-// (HTTPS with the API server's kubelet client certificate, as pods/log), decodes it and stores one round in the
+// (through the API server's kubelet dialer, as pods/log), decodes it and stores one round in the
 // MetricsStore. It runs only while someone asks for metrics (kubectl top, the HPA controller): the first request
 // starts it, and it stops after IDLE_MS without one, so clusters nobody measures pay nothing.
-import { request as httpsRequest } from 'node:https';
 import { parseResourceMetrics } from '../../machinery/resource-metrics.js';
 import { decodeScrape, MetricsStore, type NodeScrape } from './store.js';
+import type { KubeletDialer } from '../endpoints/kubelet-dialer.js';
 
 export const DEFAULT_METRIC_RESOLUTION_MS = 15_000;
 export const IDLE_MS = 10 * 60_000;
@@ -27,28 +27,19 @@ export interface ScraperOptions {
   onError?(node: string, err: Error): void;
 }
 
-export interface KubeletCredentials {
-  certPem: string;
-  keyPem: string;
-}
-
-/** GET https://host:port/metrics/resource with a client certificate; the kubelet's serving cert is not verified. */
-export function httpsFetcher(creds: KubeletCredentials): ScraperOptions['fetch'] {
+/** GET /metrics/resource through the API server's kubelet dialer (its client certificate; the kubelet's serving
+ * certificate verified against the cluster CA when one is configured, as for pods/log). */
+export function kubeletFetcher(dialer: KubeletDialer): ScraperOptions['fetch'] {
   return (t, timeoutMs) =>
     new Promise<string>((resolve, reject) => {
-      const host = t.host.includes(':') ? `[${t.host}]` : t.host;
-      const req = httpsRequest(
-        `https://${host}:${t.port}/metrics/resource`,
-        { method: 'GET', cert: creds.certPem, key: creds.keyPem, rejectUnauthorized: false, agent: false, timeout: timeoutMs },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (body += d));
-          res.on('end', () => ((res.statusCode ?? 0) === 200 ? resolve(body) : reject(new Error(`kubelet answered ${res.statusCode}: ${body.slice(0, 200)}`))));
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+      const req = dialer.request({ nodeName: t.name, host: t.host, port: t.port }, { method: 'GET', path: '/metrics/resource' }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => ((res.statusCode ?? 0) === 200 ? resolve(body) : reject(new Error(`kubelet answered ${res.statusCode}: ${body.slice(0, 200)}`))));
+        res.on('error', reject);
+      });
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
       req.on('error', reject);
       req.end();
     });
