@@ -9,6 +9,8 @@ import { containerdPaths, startContainerd, type Containerd } from './containerd/
 import { CriClient } from './cri/client.js';
 import { PAUSE_IMAGE } from './images/build.js';
 import { bridgeName } from './network/cni.js';
+import { removeAgentCgroups } from './pods/cgroups.js';
+import { LABEL_POD_UID } from './pods/runtime-state.js';
 
 const run = promisify(execFile);
 
@@ -50,6 +52,7 @@ export interface KillallReport {
 export async function killall(agentDir: string, log: (msg: string) => void = () => {}): Promise<KillallReport> {
   const paths = containerdPaths(agentDir);
   const report: KillallReport = { sandboxes: 0, containers: 0 };
+  const podUids = new Set<string>();
   if (!existsSync(paths.config)) return report;
 
   // A containerd for this data dir: the running one, or one started just for the clean-up.
@@ -69,6 +72,7 @@ export async function killall(agentDir: string, log: (msg: string) => void = () 
     report.containers = containers.length;
     const sandboxes = await cri.listPodSandbox();
     for (const s of sandboxes) {
+      if (s.labels[LABEL_POD_UID]) podUids.add(s.labels[LABEL_POD_UID]);
       await cri.stopPodSandbox(s.id).catch((err: Error) => log(`stop sandbox ${s.id}: ${err.message}`));
       await cri.removePodSandbox(s.id).catch(() => undefined);
     }
@@ -86,6 +90,9 @@ export async function killall(agentDir: string, log: (msg: string) => void = () 
   const shims = processesMentioning(paths.socket);
   for (const pid of shims) process.kill(pid, 'SIGKILL');
   await waitGone(shims, 5000);
+
+  // The pods' cgroups (empty once their containers are gone) and the QoS folders if no other agent uses them.
+  await removeAgentCgroups(agentDir, [...podUids]);
 
   // The bridge, and mounts left under the data dir (netns, rootfs, shm).
   await run('ip', ['link', 'delete', bridgeName(agentDir)]).catch(() => undefined);

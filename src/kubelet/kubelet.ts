@@ -27,6 +27,7 @@ import { importImageArchive, importImagesDir } from './images/import.js';
 import { bridgeName, writeCniConfig } from './network/cni.js';
 import { machineInfo, pressureSignals, type MachineInfo } from './node/machine.js';
 import { computeNodeStatus, initialNode, KUBELET_PORT, nodeStatusChanged, type NodeIdentity, type RuntimeHealth } from './node/status.js';
+import { PodCgroups } from './pods/cgroups.js';
 import { parseResolvConf, type DnsSettings } from './pods/config.js';
 import { listRuntimePods, runtimeFingerprint } from './pods/runtime-state.js';
 import { PodSyncer, type Logger } from './pods/sync.js';
@@ -138,6 +139,9 @@ export class Kubelet {
     let host: DnsSettings['host'] = { servers: [], searches: [], options: [] };
     if (existsSync('/etc/resolv.conf')) host = parseResolvConf(await readFile('/etc/resolv.conf', 'utf8'));
     const dns: DnsSettings = { clusterDNS: this.o.clusterDNS, clusterDomain: this.o.clusterDomain ?? 'cluster.local', host };
+    // Pod cgroups nest under the runtime's own cgroup (only when we run containerd: its cgroup is ours to use).
+    const cgroups = this.runtime.process?.pid ? await PodCgroups.detect(this.runtime.process.pid, agentDir) : undefined;
+    if (!cgroups) log.info('pod cgroups: not managed here (no cgroup v1 cpu and memory controllers, or an external runtime)');
     this.syncer = new PodSyncer({
       cri: this.cri,
       pods: this.podsClient,
@@ -150,6 +154,7 @@ export class Kubelet {
       podsDir: join(agentDir, 'pods'),
       memoryCapacity: this.machine.memoryBytes,
       onProbeChange: (uid) => this.enqueue(uid),
+      ...(cgroups ? { cgroups } : {}),
     });
 
     // 3. The kubelet's HTTPS API (logs for the API server), then the Node, its pod CIDR and the CNI network.

@@ -5,7 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
@@ -197,7 +198,7 @@ spec:
   assert.equal(pod.status?.qosClass, 'Guaranteed');
 });
 
-test('oom_score_adj follows the QoS class (Burstable: 1000 - 1000*request/capacity)', async () => {
+test('QoS: a Burstable pod runs in kubepods/burstable/pod<uid> with the pod-level limits; oom_score_adj from its request', async () => {
   await apply(`
 apiVersion: v1
 kind: Pod
@@ -209,6 +210,7 @@ spec:
     command: [sleep, '3600']
     resources:
       requests: {memory: 64Mi}
+      limits: {memory: 128Mi, cpu: 500m}
 `);
   const pod = await until('burst', 'Running', (p) => p.status?.phase === 'Running');
   assert.equal(pod.status?.qosClass, 'Burstable');
@@ -217,6 +219,24 @@ spec:
   const expected = Math.max(3, Math.min(999, Math.trunc(1000 - (1000 * 64 * 1024 * 1024) / capacity)));
   const r = await server.kubectl(['exec', 'burst', '--', 'cat', '/proc/1/oom_score_adj']);
   assert.equal(r.stdout.trim(), String(expected));
+
+  // The container's cgroups (v1 paths as the host sees them) sit in the pod's, which carries the pod's limits.
+  const cg = (await server.kubectl(['exec', 'burst', '--', 'cat', '/proc/1/cgroup'])).stdout;
+  const pathOf = (controller: string) => cg.split('\n').map((l) => l.split(':')).find((f) => f[1]?.split(',').includes(controller))?.[2] ?? '';
+  const podDir = `kubepods/burstable/pod${pod.metadata?.uid}`;
+  const mem = pathOf('memory');
+  const cpu = pathOf('cpu');
+  assert.ok(mem.includes(`/${podDir}/`), cg);
+  assert.ok(cpu.includes(`/${podDir}/`), cg);
+  const parent = (p: string) => p.slice(0, p.lastIndexOf('/'));
+  const cpuMount = existsSync('/sys/fs/cgroup/cpu/cpu.shares') ? '/sys/fs/cgroup/cpu' : '/sys/fs/cgroup/cpu,cpuacct';
+  assert.equal((await readFile(`/sys/fs/cgroup/memory${parent(mem)}/memory.limit_in_bytes`, 'utf8')).trim(), String(128 * 1024 * 1024));
+  assert.equal((await readFile(`${cpuMount}${parent(cpu)}/cpu.cfs_quota_us`, 'utf8')).trim(), '50000');
+  assert.equal((await readFile(`${cpuMount}${parent(cpu)}/cpu.shares`, 'utf8')).trim(), '512', 'shares from the request (= the limit when only a limit is set)');
+  // Deleting the pod removes its cgroup.
+  const del = await server.kubectl(['delete', 'pod', 'burst', '--wait=true', '--grace-period=1', '--timeout=50s'], { timeoutMs: 55_000 });
+  assert.equal(del.code, 0, del.stderr);
+  await eventually('pod cgroup removed', async () => !existsSync(`/sys/fs/cgroup/memory${parent(mem)}`), 30_000, logs);
 });
 
 test('terminationMessagePath and FallbackToLogsOnError end up in state.terminated.message', async () => {

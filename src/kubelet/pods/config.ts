@@ -81,7 +81,7 @@ function namespaceOptions(pod: Pod): NamespaceOption {
   };
 }
 
-export function sandboxConfig(pod: Pod, attempt: number, logRoot: string, dns: DnsSettings): PodSandboxConfig {
+export function sandboxConfig(pod: Pod, attempt: number, logRoot: string, dns: DnsSettings, cgroupParent = ''): PodSandboxConfig {
   const spec = pod.spec;
   const ports: PortMapping[] = [];
   for (const c of spec?.containers ?? []) {
@@ -101,7 +101,7 @@ export function sandboxConfig(pod: Pod, attempt: number, logRoot: string, dns: D
     labels: podLabels(pod),
     annotations: { ...(pod.metadata?.annotations ?? {}) },
     linux: {
-      cgroupParent: '',
+      cgroupParent,
       securityContext: {
         namespaceOptions: namespaceOptions(pod),
         ...(sc?.runAsUser !== undefined ? { runAsUser: { value: sc.runAsUser } } : {}),

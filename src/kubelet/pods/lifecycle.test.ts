@@ -10,6 +10,7 @@ import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { FakeClock } from '../../client/index.js';
 import type { ExecFn } from '../prober/actions.js';
 import { runHook, runHookWithin } from './hooks.js';
+import { hierarchiesOf, podCgroupParent, podResourceConfig } from './cgroups.js';
 import { oomScoreAdjust, qosClassOf } from './qos.js';
 import { ANNOTATION_TERMINATION_MESSAGE_PATH, ANNOTATION_TERMINATION_MESSAGE_POLICY, terminationMessage, terminationMessageMount } from './termination.js';
 
@@ -101,4 +102,44 @@ test('QoS and oom_score_adj as upstream: Guaranteed -997, BestEffort 1000, Burst
   const huge = withRes({ requests: { memory: '4Gi' } });
   assert.equal(oomScoreAdjust(huge, huge.spec!.containers[0]!, 4 * gib), 3);
   assert.equal(oomScoreAdjust(withRes(undefined, 2_000_001_000), { name: 'c' }, 4 * gib), -997, 'critical pods');
+});
+
+test('pod cgroups: QoS parent folders and the pod-level resources upstream gives them', () => {
+  const p = (containers: Container[], initContainers: Container[] = []): Pod => ({ metadata: { uid: 'u9' }, spec: { containers, initContainers } });
+  const guaranteed = p([{ name: 'a', resources: { limits: { cpu: '500m', memory: '64Mi' }, requests: { cpu: '500m', memory: '64Mi' } } }]);
+  assert.equal(podCgroupParent(guaranteed), 'kubepods/podu9');
+  assert.deepEqual(podResourceConfig(guaranteed), { cpuShares: 512, cpuQuota: 50_000, memoryLimit: 64 * 1024 * 1024 });
+  // Burstable: quota and memory limit only when every container declares one.
+  const burst = p([{ name: 'a', resources: { requests: { cpu: '250m' }, limits: { memory: '32Mi' } } }, { name: 'b', resources: { limits: { memory: '32Mi' } } }]);
+  assert.equal(podCgroupParent(burst), 'kubepods/burstable/podu9');
+  assert.deepEqual(podResourceConfig(burst), { cpuShares: 256, memoryLimit: 64 * 1024 * 1024 });
+  const partial = p([{ name: 'a', resources: { limits: { memory: '32Mi' } } }, { name: 'b' }]);
+  assert.deepEqual(podResourceConfig(partial), { cpuShares: 2 });
+  // A big init container sets the pod's need when it is larger than the app containers together.
+  const init = p([{ name: 'a', resources: { limits: { memory: '16Mi', cpu: '100m' } } }], [{ name: 'i', resources: { limits: { memory: '48Mi', cpu: '100m' } } }]);
+  assert.equal(podResourceConfig(init).memoryLimit, 48 * 1024 * 1024);
+  const best = p([{ name: 'a' }]);
+  assert.equal(podCgroupParent(best), 'kubepods/besteffort/podu9');
+  assert.deepEqual(podResourceConfig(best), { cpuShares: 2 });
+});
+
+test('cgroup v1 hierarchies: the runtime process cgroup in each mounted hierarchy', () => {
+  const mountinfo = [
+    '30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
+    '31 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct',
+    '34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory',
+    '38 30 0:35 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd',
+    '39 30 0:36 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
+  ].join('\n');
+  const proc = ['9:name=systemd:/', '4:memory:/process_api/abc', '1:cpuacct,cpu:/', '0::/'].join('\n');
+  const hs = hierarchiesOf(mountinfo, proc);
+  assert.deepEqual(
+    hs.map((h) => [h.controllers.join(','), h.dir]),
+    [
+      ['cpu,cpuacct', '/sys/fs/cgroup/cpu,cpuacct'],
+      ['memory', '/sys/fs/cgroup/memory/process_api/abc'],
+      ['name=systemd', '/sys/fs/cgroup/systemd'],
+      ['', '/sys/fs/cgroup/unified'],
+    ],
+  );
 });

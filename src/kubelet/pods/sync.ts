@@ -11,6 +11,7 @@ import type { Mount, PodSandboxConfig } from '../cri/types.js';
 import { runProbe, type ExecFn } from '../prober/actions.js';
 import { ProbeManager, probeTimings, type ProbedContainer } from '../prober/manager.js';
 import { Backoff } from './backoff.js';
+import { podCgroupParent, type PodCgroups } from './cgroups.js';
 import { containerConfig, podLogDirectory, sandboxConfig, type DnsSettings } from './config.js';
 import { runHookWithin } from './hooks.js';
 import { oomScoreAdjust } from './qos.js';
@@ -39,6 +40,8 @@ export interface PodSyncerOptions {
   memoryCapacity?: number;
   /** A probe's settled result changed: the pod wants a sync. */
   onProbeChange?: (podUid: string) => void;
+  /** Pod-level cgroups under kubepods/<qos>/ (absent: the runtime's default placement). */
+  cgroups?: PodCgroups;
 }
 
 /** Upstream never stops a container with less grace than this (unless it is killed outright with 0). */
@@ -81,6 +84,10 @@ export class PodSyncer {
       event: (pod, type, reason, message) => o.events.event(pod, type, reason, message),
       onChange: (uid) => o.onProbeChange?.(uid),
     });
+  }
+
+  private cgroupParent(pod: Pod): string {
+    return this.o.cgroups ? podCgroupParent(pod) : '';
   }
 
   /** The pod's IP for probes and hooks: the sandbox's, or the node's for hostNetwork pods. */
@@ -182,9 +189,10 @@ export class PodSyncer {
         await this.killPod(pod, runtime, 0);
       }
       const attempt = sandbox ? sandbox.attempt + 1 : 0;
-      const config = sandboxConfig(pod, attempt, this.o.logRoot, this.o.dns);
+      const config = sandboxConfig(pod, attempt, this.o.logRoot, this.o.dns, this.cgroupParent(pod));
       try {
         await mkdir(podLogDirectory(this.o.logRoot, pod), { recursive: true });
+        await this.o.cgroups?.ensure(pod);
         await this.o.cri.runPodSandbox(config);
       } catch (err) {
         const message = `Failed to create pod sandbox: ${(err as Error).message}`;
@@ -197,7 +205,7 @@ export class PodSyncer {
       sandbox = runtime?.sandboxes[0];
       if (!sandbox) return { requeueAfterMs: 1000 };
     }
-    const sandboxCfg = sandboxConfig(pod, sandbox!.attempt, this.o.logRoot, this.o.dns);
+    const sandboxCfg = sandboxConfig(pod, sandbox!.attempt, this.o.logRoot, this.o.dns, this.cgroupParent(pod));
     const current = (name: string) => runtime?.containers.filter((c) => c.name === name && c.sandboxId === sandbox!.id) ?? [];
     const latestAnywhere = (name: string) => runtime?.containers.find((c) => c.name === name);
     const podIPs = sandbox && sandbox.ip ? [sandbox.ip, ...sandbox.additionalIps] : [];
@@ -410,6 +418,7 @@ export class PodSyncer {
     for (const c of runtime.containers) await this.o.cri.removeContainer(c.id).catch(() => undefined);
     for (const s of runtime.sandboxes) await this.o.cri.removePodSandbox(s.id).catch(() => undefined);
     if (runtime.uid) await rm(join(this.o.podsDir, runtime.uid), { recursive: true, force: true }).catch(() => undefined);
+    if (runtime.uid) await this.o.cgroups?.remove(runtime.uid);
   }
 
   /** A pod being deleted: stop it within its grace period, report the final status, then delete it for good. */
