@@ -3,7 +3,7 @@
 // binds it in the background; a pod that fits nowhere gets PodScheduled=False and a FailedScheduling event.
 import { hostname } from 'node:os';
 import type { Binding, Node, PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
-import type { StorageClass } from 'kubernetes-types/storage/v1.js';
+import type { CSINode, StorageClass } from 'kubernetes-types/storage/v1.js';
 import {
   EventRecorder,
   SharedInformerFactory,
@@ -26,7 +26,7 @@ import {
   runUnreservePlugins,
 } from './framework/cycle.js';
 import type { QueuedPodInfo } from './framework/interfaces.js';
-import { buildProfile, DEFAULT_MULTI_POINT, DEFAULT_SCHEDULER_NAME, type Profile, type ProfileConfig } from './framework/profile.js';
+import { buildProfile, DEFAULT_SCHEDULER_NAME, type Profile, type ProfileConfig } from './framework/profile.js';
 import { FitError, schedulePod } from './framework/schedule.js';
 import type { Status } from './framework/status.js';
 import type { BindFunc } from './plugins/defaultbinder/default-binder.js';
@@ -39,6 +39,7 @@ const NODES = { group: '', version: 'v1', resource: 'nodes' };
 const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
 const PVS = { group: '', version: 'v1', resource: 'persistentvolumes' };
 const STORAGE_CLASSES = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' };
+const CSI_NODES = { group: 'storage.k8s.io', version: 'v1', resource: 'csinodes' };
 
 export interface SchedulerOptions {
   /** Profiles by schedulerName (default: one "default-scheduler" profile with upstream's plugins). */
@@ -70,8 +71,6 @@ const schedulingInputsChanged = (a: Pod, b: Pod): boolean =>
   JSON.stringify([a.metadata?.labels, a.metadata?.annotations, a.metadata?.deletionTimestamp, a.spec]) !==
   JSON.stringify([b.metadata?.labels, b.metadata?.annotations, b.metadata?.deletionTimestamp, b.spec]);
 
-/** Upstream's default plugins: those skiff does not have yet (volumes) may be named by profiles and are skipped. */
-const UPSTREAM_DEFAULT_PLUGINS = new Set(DEFAULT_MULTI_POINT.map((p) => p.name));
 
 /** Every plugin name a profile mentions (enabled, disabled or configured). */
 function pluginNames(config: ProfileConfig): string[] {
@@ -96,10 +95,9 @@ export function buildProfiles(
   const profiles = new Map<string, Profile>();
   for (const config of configs) {
     for (const name of pluginNames(config)) {
-      if (!registry.has(name) && !UPSTREAM_DEFAULT_PLUGINS.has(name)) throw new Error(`profile ${JSON.stringify(config.schedulerName ?? DEFAULT_SCHEDULER_NAME)}: plugin ${JSON.stringify(name)} does not exist`);
+      if (!registry.has(name)) throw new Error(`profile ${JSON.stringify(config.schedulerName ?? DEFAULT_SCHEDULER_NAME)}: plugin ${JSON.stringify(name)} does not exist`);
     }
-    // Volume plugins are not built yet; a profile naming them still works without them.
-    const profile = buildProfile({ percentageOfNodesToScore: opts.percentageOfNodesToScore, ...config }, registry, { ignoreUnknownPlugins: true });
+    const profile = buildProfile({ percentageOfNodesToScore: opts.percentageOfNodesToScore, ...config }, registry);
     if (profiles.has(profile.schedulerName)) throw new Error(`duplicate profile with scheduler name ${JSON.stringify(profile.schedulerName)}`);
     profiles.set(profile.schedulerName, profile);
   }
@@ -117,6 +115,7 @@ export class Scheduler {
   private readonly pvcInformer: SharedIndexInformer<PersistentVolumeClaim>;
   private readonly pvInformer: SharedIndexInformer<PersistentVolume>;
   private readonly storageClassInformer: SharedIndexInformer<StorageClass>;
+  private readonly csiNodeInformer: SharedIndexInformer<CSINode>;
   /** One recorder per profile: events name the profile's schedulerName as their reporting controller, as upstream's do. */
   private readonly recorders = new Map<string, EventRecorder>();
   private readonly log: NonNullable<SchedulerOptions['log']>;
@@ -140,6 +139,7 @@ export class Scheduler {
           listPVs: () => this.pvInformer.indexer.list(),
           listPVCs: () => this.pvcInformer.indexer.list(),
           getNode: (name) => this.nodeInformer.indexer.getByKey(name),
+          getCSINode: (name) => this.csiNodeInformer.indexer.getByKey(name),
           getPod: (ns, name) => this.podInformer.indexer.getByKey(`${ns}/${name}`),
           updatePV: (pv) => this.client.resource<PersistentVolume>(PVS).update(pv),
           updatePVC: (pvc) => this.client.resource<PersistentVolumeClaim>(PVCS).update(pvc, { namespace: pvc.metadata?.namespace }),
@@ -173,6 +173,7 @@ export class Scheduler {
     this.pvcInformer = this.factory.informerFor<PersistentVolumeClaim>(PVCS);
     this.pvInformer = this.factory.informerFor<PersistentVolume>(PVS);
     this.storageClassInformer = this.factory.informerFor<StorageClass>(STORAGE_CLASSES);
+    this.csiNodeInformer = this.factory.informerFor<CSINode>(CSI_NODES);
     this.addEventHandlers();
   }
 
@@ -226,6 +227,8 @@ export class Scheduler {
       onUpdate: () => this.moveOn('PvUpdate'),
     });
     this.storageClassInformer.addEventHandler({ onAdd: () => this.moveOn('StorageClassAdd'), onUpdate: () => this.moveOn('StorageClassUpdate') });
+    // A driver's attach limit that appears or grows can let a pod rejected by NodeVolumeLimits through.
+    this.csiNodeInformer.addEventHandler({ onAdd: () => this.moveOn('CSINodeAdd'), onUpdate: () => this.moveOn('CSINodeUpdate') });
     this.podInformer.addEventHandler({
       onAdd: (pod) => this.onPod(undefined, pod),
       onUpdate: (oldPod, pod) => this.onPod(oldPod, pod),

@@ -4,6 +4,7 @@
 // persistentvolume-binder controller: WaitForFirstConsumer claims wait for a pod, which goes to the node whose local
 // volume is free and gets it bound; with no free volume the pod stays pending with upstream's message; Immediate
 // claims bind without a pod; a StatefulSet's claim templates on WaitForFirstConsumer storage get bound.
+// NodeVolumeLimits: CSINode attach limits keep a pod with a CSI volume off full nodes until a limit is raised.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer, eventually } from './harness.js';
@@ -177,5 +178,31 @@ describe('scheduler volume plugins (simulated nodes)', () => {
       volumes.set(volume, node);
     }
     assert.deepEqual(Object.fromEntries([...volumes].sort()), { 'sts-pv-a': nodes[0], 'sts-pv-b': nodes[2] });
+  });
+
+  test('NodeVolumeLimits: no node may attach another volume of the driver until its CSINode allows one', async () => {
+    const csiNode = (node: string, count: number) =>
+      JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'CSINode', metadata: { name: node }, spec: { drivers: [{ name: 'csi.example.com', nodeID: node, allocatable: { count } }] } });
+    for (const n of nodes) await ok(srv, ['create', '-f', '-'], csiNode(n, 0));
+    await ok(
+      srv,
+      ['create', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name: 'csi-pv' },
+        spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'csi-manual', csi: { driver: 'csi.example.com', volumeHandle: 'vol-1' } },
+      }),
+    );
+    await ok(srv, ['create', '-f', '-'], classClaim('csi-claim', 'csi-manual'));
+    await eventually('csi-claim Bound', async () => (await jsonpath(['get', 'pvc', 'csi-claim'], '{.status.phase}')) === 'Bound', 60_000, logs);
+    await ok(srv, ['create', '-f', '-'], pod('csi-pod', 'csi-claim'));
+    await eventually('csi-pod unschedulable', async () => /nodes are available/.test(await condition('csi-pod')), 60_000, logs);
+    assert.match(await condition('csi-pod'), /^0\/3 nodes are available: 3 node\(s\) exceed max volume count\. preemption: /);
+    // Attach limits are immutable: the driver registers again on the third node with room for one volume.
+    await ok(srv, ['delete', 'csinode', nodes[2]!]);
+    await ok(srv, ['create', '-f', '-'], csiNode(nodes[2]!, 1));
+    await eventually('csi-pod scheduled', async () => (await jsonpath(['get', 'pod', 'csi-pod'], '{.spec.nodeName}')) !== '', 60_000, logs);
+    assert.equal(await jsonpath(['get', 'pod', 'csi-pod'], '{.spec.nodeName}'), nodes[2]);
   });
 });

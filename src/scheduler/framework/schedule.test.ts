@@ -249,12 +249,13 @@ describe('registry and profiles', () => {
       'NodePorts',
       'NodeResourcesFit',
       'VolumeRestrictions',
+      'NodeVolumeLimits',
       'VolumeBinding',
       'VolumeZone',
       'PodTopologySpread',
       'InterPodAffinity',
     ]);
-    assert.deepEqual(p.plugins.preFilter.map((x) => x.name), ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeRestrictions', 'VolumeBinding', 'VolumeZone', 'PodTopologySpread', 'InterPodAffinity']);
+    assert.deepEqual(p.plugins.preFilter.map((x) => x.name), ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeRestrictions', 'NodeVolumeLimits', 'VolumeBinding', 'VolumeZone', 'PodTopologySpread', 'InterPodAffinity']);
     // VolumeBinding scores only with a capacity shape configured; its PreScore skips otherwise.
     assert.deepEqual(p.plugins.score.map((x) => x.name), [
       'TaintToleration',
@@ -284,7 +285,8 @@ describe('registry and profiles', () => {
   });
 
   test('an unknown plugin fails the build unless told to ignore it', () => {
-    assert.throws(() => buildProfile({}, newInTreeRegistry()), /plugin "NodeVolumeLimits" does not exist/);
+    // Without a bind function the registry has no DefaultBinder.
+    assert.throws(() => buildProfile({}, newInTreeRegistry()), /plugin "DefaultBinder" does not exist/);
   });
 
   test('disable per extension point, re-weight, and pass args', () => {

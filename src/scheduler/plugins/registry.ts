@@ -35,6 +35,7 @@ import { SchedulingGates, SCHEDULING_GATES } from './schedulinggates/scheduling-
 import { TaintToleration, TAINT_TOLERATION } from './tainttoleration/taint-toleration.js';
 import { VolumeZone, VOLUME_ZONE } from './volumezone/volume-zone.js';
 import { VolumeBinding, VOLUME_BINDING, type VolumeBindingArgs, type VolumeBindingListers } from './volumebinding/volume-binding.js';
+import { NodeVolumeLimits, NODE_VOLUME_LIMITS, type NodeVolumeLimitsListers } from './nodevolumelimits/csi.js';
 import { VolumeRestrictions, VOLUME_RESTRICTIONS, type VolumeRestrictionsOptions } from './volumerestrictions/volume-restrictions.js';
 
 /** Plugin args arrive as parsed configuration; anything but an object (or nothing) is a configuration error. */
@@ -51,7 +52,7 @@ export interface InTreeOptions {
   defaultPreemption?: DefaultPreemptionOptions;
   volumeRestrictions?: VolumeRestrictionsOptions;
   /** PersistentVolumeClaim, PersistentVolume, StorageClass (and node, pod) listers and PV/PVC writes for the volume plugins. */
-  volumes?: VolumeBindingListers;
+  volumes?: VolumeBindingListers & NodeVolumeLimitsListers;
   /** How DefaultBinder creates Bindings; without it DefaultBinder is not registered. */
   bind?: BindFunc;
 }
@@ -75,6 +76,7 @@ export function newInTreeRegistry(opts: InTreeOptions = {}): Registry {
     [IMAGE_LOCALITY]: () => new ImageLocality(),
     [VOLUME_RESTRICTIONS]: () => new VolumeRestrictions(opts.volumeRestrictions ?? opts.volumes),
     [VOLUME_ZONE]: () => new VolumeZone(opts.volumes),
+    [NODE_VOLUME_LIMITS]: () => new NodeVolumeLimits(opts.volumes),
     [VOLUME_BINDING]: (args) => new VolumeBinding(argsObject<VolumeBindingArgs>(VOLUME_BINDING, args), opts.volumes),
     [DEFAULT_PREEMPTION]: (args) =>
       new DefaultPreemption(argsObject<DefaultPreemptionArgs>(DEFAULT_PREEMPTION, args), opts.defaultPreemption),
