@@ -200,9 +200,10 @@ export class ApiError extends Error {
   static tooLarge(message = 'Request entity too large: limit is 3145728'): ApiError {
     return new ApiError({ message, reason: 'RequestEntityTooLarge', code: 413 });
   }
-  static unsupportedMediaType(contentType: string): ApiError {
+  /** Upstream's wording; `detail` (ours) says what about the body could not be read. */
+  static unsupportedMediaType(detail?: string): ApiError {
     return new ApiError({
-      message: `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${contentType} is not supported yet)`,
+      message: `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf${detail ? ` (${detail})` : ''}`,
       reason: 'UnsupportedMediaType',
       code: 415,
     });

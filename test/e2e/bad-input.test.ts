@@ -283,12 +283,24 @@ describe('bad input (sqlite)', () => {
     assert.equal((await call('GET', `${configmaps}/big`)).status, 404);
   });
 
-  test('a protobuf body is 415', async () => {
+  test('an unknown media type is 415; a protobuf body without a Kubernetes envelope is 400', async () => {
     assertStatus(
-      await call('POST', configmaps, { body: Buffer.from([0x6b, 0x38, 0x73, 0x00]), contentType: 'application/vnd.kubernetes.protobuf' }),
+      await call('POST', configmaps, { body: Buffer.from('a=b'), contentType: 'application/x-www-form-urlencoded' }),
       415,
       'UnsupportedMediaType',
-      /^the body of the request was in an unknown format - accepted media types include: application\/json, application\/yaml\b/,
+      'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+    );
+    assertStatus(
+      await call('POST', configmaps, { body: Buffer.from('{"kind":"ConfigMap"}'), contentType: 'application/vnd.kubernetes.protobuf' }),
+      400,
+      'BadRequest',
+      /^the object provided is unrecognized \(must be of type ConfigMap\): provided data does not appear to be a protobuf message/,
+    );
+    assertStatus(
+      await call('POST', configmaps, { body: Buffer.from([0x6b, 0x38, 0x73, 0x00]), contentType: 'application/vnd.kubernetes.protobuf' }),
+      400,
+      'BadRequest',
+      /Object 'Kind' is missing/,
     );
   });
 

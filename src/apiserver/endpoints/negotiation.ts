@@ -1,4 +1,4 @@
-// Request bodies in, response bodies out: size limit, media types (JSON, YAML; protobuf is refused with 415),
+// Request bodies in, response bodies out: size limit, media types (JSON, YAML, protobuf object bodies),
 // Accept negotiation (plain JSON, YAML, meta.k8s.io Table and PartialObjectMetadata).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml, type YAMLError } from 'yaml';
@@ -6,6 +6,7 @@ import { ApiError } from '../../machinery/errors.js';
 import { parseAccept } from '../discovery/accept.js';
 import { isPlainObject } from '../../api/object.js';
 import { goJsonSyntaxError, jsonKind, summarizeBody, typeMetaError } from './go-decode.js';
+import { decodeProtobufObject } from './protobuf.js';
 
 /** Upstream's limit for request bodies (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -45,16 +46,20 @@ export function mediaTypeOf(req: IncomingMessage): string {
     .toLowerCase();
 }
 
+export type ObjectMediaType = 'json' | 'yaml' | 'protobuf';
+
 /** Media types accepted for object bodies (POST/PUT and subresource writes). */
-export function objectMediaType(contentType: string): 'json' | 'yaml' {
+export function objectMediaType(contentType: string): ObjectMediaType {
   switch (contentType) {
     case '':
     case 'application/json':
       return 'json';
     case 'application/yaml':
       return 'yaml';
+    case 'application/vnd.kubernetes.protobuf':
+      return 'protobuf';
     default:
-      throw ApiError.unsupportedMediaType(contentType);
+      throw ApiError.unsupportedMediaType();
   }
 }
 
@@ -109,7 +114,8 @@ export function decodePatch(body: Buffer, type: Exclude<BodyMediaType, 'json' | 
  * (first document only, as go-yaml), then apiVersion/kind. Failures are 400 BadRequest worded as upstream's
  * "the object provided is unrecognized (must be of type <Kind>): ... (<body summary>)".
  */
-export function decodeObject(body: Buffer, format: 'json' | 'yaml', intoKind = 'Object'): Record<string, unknown> {
+export function decodeObject(body: Buffer, format: ObjectMediaType, intoKind = 'Object'): Record<string, unknown> {
+  if (format === 'protobuf') return decodeProtobufObject(body, intoKind);
   const unrecognized = (why: string) =>
     ApiError.badRequest(`the object provided is unrecognized (must be of type ${intoKind}): ${why} (${summarizeBody(body)})`);
   let value: unknown;

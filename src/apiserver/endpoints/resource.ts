@@ -14,6 +14,7 @@ import {
   mediaTypeOf,
   negotiate,
   objectMediaType,
+  type ObjectMediaType,
   patchMediaType,
   readBody,
   writeJson,
@@ -148,7 +149,7 @@ function internalPackage(group: string): string {
  * Reads an object body and checks it as upstream's typed decoder does: apiVersion/kind (missing ones default to the
  * endpoint's) must name this resource's kind, and field values must have the schema's types.
  */
-function decodeTyped(r: ResourceRequest, body: Buffer, format: 'json' | 'yaml'): KubeObject {
+function decodeTyped(r: ResourceRequest, body: Buffer, format: ObjectMediaType): KubeObject {
   const info = r.served.info;
   const raw = decodeObject(body, format, info.kind);
   const expected = apiVersionOf(info.group, info.version);
