@@ -27,6 +27,8 @@ results.controllers = run('controllers.js', []);
 for (const [name, figures] of Object.entries(run('scheduler.js', []))) {
   results[`scheduler ${name}`] = figures;
 }
+// Real node (bench/kubelet.ts): pod startup latency and the agent's RSS/CPU; needs root and containerd (scripts/setup).
+results.kubelet = run('kubelet.js', []);
 console.log(JSON.stringify(results, null, 2));
 
 const rows = [];

@@ -1,0 +1,200 @@
+// Real-node benchmarks (issue 5) on this machine's containerd, with the busybox image already imported:
+//  - pod startup latency: pods created 10 at a time (each slot creates its next pod once its last one is Running),
+//    latency = create request sent → phase Running seen by a watch; p50/p99/max over 100 pods;
+//  - the agent's own cost: a separate `skiff agent` process (the kubelet; containerd and the shims are its children
+//    and are not counted) joined to a `skiff server --disable-agent`: RSS (VmRSS) and CPU seconds (utime+stime of
+//    the agent process alone) over an idle window with 0 pods, and again with 50 pods running.
+// CLI: `node dist/bench/kubelet.js [--quick]` prints JSON (last line). Needs root, containerd, runc and the CNI
+// plugins (scripts/setup). Everything the agent made is removed with `skiff killall` at the end.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { listWatcherFor, RestClient, SharedIndexInformer } from '../src/client/index.js';
+import { buildTestImages } from '../src/kubelet/images/build.js';
+import { killallDataDir, reservePodSubnet, SKIFF_BIN, REPO_ROOT } from '../test/e2e/harness.js';
+import { startBenchServer } from './api.js';
+import { readProc } from './controllers.js';
+
+export interface KubeletBenchOptions {
+  pods: number;
+  concurrency: number;
+  /** Pods kept running for the second idle measurement. */
+  steadyPods: number;
+  /** Length of each idle measurement window. */
+  idleMs: number;
+  phaseTimeoutMs: number;
+}
+
+export const FULL: KubeletBenchOptions = { pods: 100, concurrency: 10, steadyPods: 50, idleMs: 30_000, phaseTimeoutMs: 10 * 60_000 };
+export const QUICK: KubeletBenchOptions = { pods: 4, concurrency: 2, steadyPods: 2, idleMs: 2_000, phaseTimeoutMs: 3 * 60_000 };
+
+const TOKEN = 'bench-kubelet-token';
+const NS = 'default';
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+async function until(what: string, timeoutMs: number, check: () => boolean | Promise<boolean>, pollMs = 250): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** The agent's RSS and CPU seconds over an idle window (average RSS of samples every second, and the last one). */
+async function idleWindow(pid: number, ms: number): Promise<{ rssMiB: number; cpuSec: number; cpuPercent: number }> {
+  const start = await readProc(pid);
+  const t0 = performance.now();
+  const rss: number[] = [];
+  while (performance.now() - t0 < ms) {
+    await new Promise((r) => setTimeout(r, Math.min(1000, ms)));
+    rss.push((await readProc(pid)).rssMiB);
+  }
+  const end = await readProc(pid);
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpuSec = end.cpuSec - start.cpuSec;
+  return { rssMiB: Math.max(...rss), cpuSec: round(cpuSec, 2), cpuPercent: round((cpuSec / elapsed) * 100, 2) };
+}
+
+function podManifest(name: string): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS, labels: { bench: 'startup' } },
+    spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+  };
+}
+
+export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<string, number>> {
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-bench-kubelet-'));
+  const serverDir = join(dir, 'server');
+  const agentDir = join(dir, 'agent');
+  const subnet = await reservePodSubnet();
+  const cidr = `198.18.${subnet.octet}.0/24`;
+  const nodeName = `bench-node-${process.pid}`;
+  let agent: ChildProcess | undefined;
+  let server: Awaited<ReturnType<typeof startBenchServer>> | undefined;
+  let client: RestClient | undefined;
+  let informer: SharedIndexInformer<Pod> | undefined;
+  const loadStart = loadavg()[0]!;
+  try {
+    // The busybox image goes where the agent imports archives from at start (k3s's airgap folder).
+    await mkdir(join(agentDir, 'agent', 'images'), { recursive: true });
+    await buildTestImages(join(agentDir, 'agent', 'images'));
+    server = await startBenchServer(undefined, serverDir, ['--token', TOKEN, '--cluster-cidr', cidr]);
+    const kubeconfig = server.kubeconfig;
+    // /readyz can answer a moment before the kubeconfig is written.
+    await until('the kubeconfig', 30_000, () => existsSync(kubeconfig), 50);
+    client = await RestClient.fromKubeconfig(server.kubeconfig);
+    const t0 = performance.now();
+    agent = spawn(
+      process.execPath,
+      [SKIFF_BIN, 'agent', '--server', `https://127.0.0.1:${server.port}`, '--token', TOKEN, '--data-dir', agentDir, '--node-name', nodeName, '--pod-cidr', cidr, '--log-level', 'error'],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    const nodes = client.resource<Node>({ group: '', version: 'v1', resource: 'nodes' });
+    await until('the agent node Ready', o.phaseTimeoutMs, async () => {
+      if (agent?.exitCode !== null) throw new Error(`skiff agent exited with ${agent?.exitCode}`);
+      const n = await nodes.get(nodeName).catch(() => undefined);
+      return n?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    });
+    const agentReadyMs = performance.now() - t0;
+    const idle0 = await idleWindow(agent.pid!, o.idleMs);
+
+    // Startup latency: `concurrency` slots, each creating its next pod once its last one is Running.
+    const pods = client.resource<Pod>({ group: '', version: 'v1', resource: 'pods' });
+    const created = new Map<string, number>();
+    const running = new Map<string, number>();
+    const waiters = new Map<string, () => void>();
+    const seen = (p: Pod) => {
+      const name = p.metadata?.name ?? '';
+      if (p.status?.phase !== 'Running' || running.has(name) || !created.has(name)) return;
+      running.set(name, performance.now());
+      waiters.get(name)?.();
+    };
+    informer = new SharedIndexInformer<Pod>(listWatcherFor(pods, { namespace: NS, labelSelector: 'bench=startup' }));
+    informer.addEventHandler({ onAdd: seen, onUpdate: (_o, p) => seen(p), onDelete: () => undefined });
+    informer.run();
+    await informer.waitForCacheSync();
+    const cpuBefore = await readProc(agent.pid!);
+    const tStart = performance.now();
+    let next = 0;
+    const slot = async () => {
+      while (next < o.pods) {
+        const name = `startup-${next++}`;
+        const done = new Promise<void>((resolve) => waiters.set(name, resolve));
+        created.set(name, performance.now());
+        await pods.create(podManifest(name), { namespace: NS });
+        const timeout = new Promise<never>((_r, reject) => setTimeout(() => reject(new Error(`pod ${name} not Running in time`)), o.phaseTimeoutMs).unref());
+        await Promise.race([done, timeout]);
+      }
+    };
+    await Promise.all(Array.from({ length: o.concurrency }, slot));
+    const startupWallMs = performance.now() - tStart;
+    const cpuAfter = await readProc(agent.pid!);
+    const latencies = [...running].map(([name, at]) => at - created.get(name)!).sort((a, b) => a - b);
+
+    // Keep `steadyPods` running, delete the rest, then measure the agent idle again.
+    for (let i = o.steadyPods; i < o.pods; i++) await pods.delete(`startup-${i}`, { namespace: NS, gracePeriodSeconds: 0 }).catch(() => undefined);
+    await until('the extra pods gone', o.phaseTimeoutMs, () => (informer?.indexer.list().length ?? 0) <= o.steadyPods, 500);
+    await new Promise((r) => setTimeout(r, Math.min(5000, o.idleMs)));
+    const idleN = await idleWindow(agent.pid!, o.idleMs);
+
+    return {
+      pods: o.pods,
+      concurrency: o.concurrency,
+      agentReadyMs: Math.round(agentReadyMs),
+      startupP50Ms: Math.round(percentile(latencies, 50)),
+      startupP99Ms: Math.round(percentile(latencies, 99)),
+      startupMaxMs: Math.round(latencies[latencies.length - 1] ?? NaN),
+      startupWallMs: Math.round(startupWallMs),
+      startupAgentCpuSec: round(cpuAfter.cpuSec - cpuBefore.cpuSec, 2),
+      idle0PodsRssMiB: idle0.rssMiB,
+      idle0PodsCpuSec: idle0.cpuSec,
+      idle0PodsCpuPercent: idle0.cpuPercent,
+      steadyPods: o.steadyPods,
+      idleNPodsRssMiB: idleN.rssMiB,
+      idleNPodsCpuSec: idleN.cpuSec,
+      idleNPodsCpuPercent: idleN.cpuPercent,
+      idleWindowSec: o.idleMs / 1000,
+      agentPeakRssMiB: (await readProc(agent.pid!)).hwmMiB,
+      loadAvgStart: round(loadStart, 2),
+      loadAvgEnd: round(loadavg()[0]!, 2),
+    };
+  } finally {
+    await informer?.stop();
+    client?.close();
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise((r) => agent!.once('exit', r));
+      agent.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (agent.exitCode === null) agent.kill('SIGKILL');
+    }
+    await killallDataDir(agentDir);
+    await server?.stop();
+    await subnet.release();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const quick = process.argv.includes('--quick');
+  benchKubelet(quick ? QUICK : FULL).then(
+    (r) => console.log(JSON.stringify(r)),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
