@@ -139,7 +139,7 @@ test('kubectl exec -i sends stdin until EOF (v5 close signal) and exits with the
 test('kubectl exec -it runs on a pty: the terminal size arrives through resize, and the exit code comes back', async () => {
   // `script` gives kubectl a pseudo-terminal of 33 rows and 91 columns. The size reaches the container's terminal
   // through the resize channel just after the command started, so the command waits for it (up to 10 s).
-  const wait = 'for i in $(seq 20); do s=$(stty size 2>/dev/null) && [ "$s" != "0 0" ] && break; sleep 0.5; done; echo "size:$s"; tty; exit 5';
+  const wait = 'for i in $(seq 20); do s=$(stty size 2>/dev/null); case "$s" in [1-9]*" "[1-9]*) break;; esac; sleep 0.5; done; echo "size:$s"; tty; exit 5';
   const cmd = [KUBECTL, ...kubectlArgs(['exec', '-it', 'box', '--', 'sh', '-c', wait])].map((a) => `'${a}'`).join(' ');
   const r = await runProgram('script', ['-qec', `stty rows 33 cols 91; ${cmd}`, '/dev/null'], { stdin: '' });
   assert.match(r.stdout, /size:33 91\r?\n/);
@@ -184,6 +184,18 @@ test('kubectl port-forward (SPDY tunnelled over WebSocket) carries HTTP to busyb
       assert.equal(r.stdout, 'hello-from-box\n');
     }
     assert.match(pf.output(), /Handling connection for \d+/);
+  } finally {
+    pf.child.kill('SIGTERM');
+  }
+});
+
+test('port-forward to a port nothing listens on: the runtime\'s error reaches kubectl through the tunnel', async () => {
+  const pf = await portForward('box', 9999);
+  try {
+    const r = await curl(pf.port, '/');
+    assert.notEqual(r.code, 0);
+    await eventually('the forwarding error in kubectl output', async () => /error forwarding port 9999/.test(pf.output()), 30_000, pf.output);
+    assert.match(pf.output(), /connection refused/);
   } finally {
     pf.child.kill('SIGTERM');
   }
