@@ -3,51 +3,31 @@
 // messages, OOM kills, QoS, init containers and graceful termination. One agent server for every case.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { buildTestImages } from '../../src/kubelet/images/build.js';
-import { eventually, REPO_ROOT, SKIFF_BIN, startTestServer, type TestServer } from './harness.js';
+import { startAgentNode, type AgentNode } from './agent-node.js';
+import { eventually, type TestServer } from './harness.js';
 
 const NODE = `e2e-lifecycle-${process.pid}`;
 
+let node: AgentNode;
 let server: TestServer;
-let imagesDir: string;
 /** A server on the pod network's gateway address (the host side of the agent's bridge) that hooks and pods call. */
 let hookServer: Server | undefined;
 let hookURL = '';
 const hookCalls: string[] = [];
 
-function run(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SKIFF_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
-
-async function getPod(name: string): Promise<Pod | undefined> {
-  const r = await server.kubectl(['get', 'pod', name, '-o', 'json']);
-  return r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined;
-}
-
-async function apply(yaml: string): Promise<void> {
-  const r = await server.kubectl(['apply', '-f', '-'], { stdin: yaml });
-  assert.equal(r.code, 0, r.stderr);
-}
+const getPod = (name: string) => node.getPod(name);
+const apply = (yaml: string) => node.apply(yaml);
 
 async function events(name: string): Promise<string[]> {
   const r = await server.kubectl(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
   return r.stdout.split('\n').filter((l) => l !== '');
 }
 
-const logs = () => server.logs().slice(-4000);
+const logs = () => node.logs();
 const status = (p: Pod | undefined, c: string) => p?.status?.containerStatuses?.find((s) => s.name === c);
 const cond = (p: Pod | undefined, type: string) => p?.status?.conditions?.find((c) => c.type === type);
 
@@ -59,10 +39,8 @@ async function until(name: string, what: string, ok: (p: Pod) => boolean, timeou
 }
 
 before(async () => {
-  imagesDir = await mkdtemp(join(tmpdir(), 'skiff-images-'));
-  const images = await buildTestImages(imagesDir);
-  server = await startTestServer({ agent: true, args: ['--node-name', NODE], readyTimeoutMs: 60_000 });
-  await eventually('the agent to start containerd', async () => (await run(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
+  node = await startAgentNode(NODE);
+  server = node.server;
   await eventually(
     'node Ready',
     async () => {
@@ -77,8 +55,7 @@ before(async () => {
 after(async () => {
   hookServer?.closeAllConnections();
   hookServer?.close();
-  await server?.stop();
-  if (imagesDir) await rm(imagesDir, { recursive: true, force: true });
+  await node?.stop();
 });
 
 const busybox = 'image: busybox\n    imagePullPolicy: IfNotPresent';

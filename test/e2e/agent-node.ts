@@ -1,0 +1,58 @@
+// Shared set-up of e2e files that run real pods: one server with its local node (the kubelet on containerd), the
+// offline busybox image imported into that node's containerd, and kubectl helpers for pods.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { buildTestImages } from '../../src/kubelet/images/build.js';
+import { eventually, REPO_ROOT, SKIFF_BIN, startTestServer, type TestServer } from './harness.js';
+
+/** Runs the skiff CLI; stdout and stderr together. */
+export function runSkiff(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SKIFF_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+export interface AgentNode {
+  server: TestServer;
+  /** The server's last output, for failure messages. */
+  logs(): string;
+  getPod(name: string): Promise<Pod | undefined>;
+  /** kubectl apply -f - of `yaml`; fails the test when kubectl does. */
+  apply(yaml: string): Promise<void>;
+  /** Stops the server (skiff killall included) and removes the images. */
+  stop(): Promise<void>;
+}
+
+/** A server running its local node `nodeName` with the busybox image imported. */
+export async function startAgentNode(nodeName: string): Promise<AgentNode> {
+  const imagesDir = await mkdtemp(join(tmpdir(), 'skiff-images-'));
+  const images = await buildTestImages(imagesDir);
+  const server = await startTestServer({ agent: true, args: ['--node-name', nodeName], readyTimeoutMs: 60_000 });
+  const logs = () => server.logs().slice(-4000);
+  // `skiff images import` into the local node's containerd (the agent imports the pause image itself).
+  await eventually('the agent to start containerd', async () => (await runSkiff(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
+  return {
+    server,
+    logs,
+    async getPod(name) {
+      const r = await server.kubectl(['get', 'pod', name, '-o', 'json']);
+      return r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined;
+    },
+    async apply(yaml) {
+      const r = await server.kubectl(['apply', '-f', '-'], { stdin: yaml });
+      assert.equal(r.code, 0, r.stderr);
+    },
+    async stop() {
+      await server.stop();
+      await rm(imagesDir, { recursive: true, force: true });
+    },
+  };
+}
