@@ -26,9 +26,11 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-bench-sim-'));
   const kubeconfig = join(dir, 'kubeconfig.yaml');
   const t0 = performance.now();
+  // SKIFF_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the server (as bench/api.ts).
+  const nodeArgs = (process.env.SKIFF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const proc = spawn(
     process.execPath,
-    [join(ROOT, 'bin/skiff'), 'server', '--data-dir', dir, '--bind-address', '127.0.0.1', '--https-listen-port', '0', '--write-kubeconfig', kubeconfig, '--disable-agent', '--simulated-nodes', String(nodes), '--log-level', 'error'],
+    [...nodeArgs, join(ROOT, 'bin/skiff'), 'server', '--data-dir', dir, '--bind-address', '127.0.0.1', '--https-listen-port', '0', '--write-kubeconfig', kubeconfig, '--disable-agent', '--simulated-nodes', String(nodes), '--log-level', 'error'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let ready = false;
