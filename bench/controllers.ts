@@ -341,13 +341,17 @@ export async function benchControllers(o: ControllerBenchOptions): Promise<Recor
     out.loadAvg1mEnd = r1(loadavg()[0]);
   } finally {
     for (const w of watchers) w.close();
-    await samples.stop();
-    client.agent.destroy();
-    watchClient.agent.destroy();
-    await server.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await closeBench(samples, [client, watchClient], server, dataDir);
   }
   return out;
+}
+
+/** A benchmark's teardown: stop sampling, drop the clients' connections, stop the server, remove its data dir. */
+export async function closeBench(samples: { stop(): Promise<void> }, clients: Client[], server: RunningServer, dataDir: string): Promise<void> {
+  await samples.stop();
+  for (const c of clients) c.agent.destroy();
+  await server.stop();
+  await rm(dataDir, { recursive: true, force: true });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -16,7 +16,8 @@
 // single-object GET and UPDATE, LIST latencies and watch delivery latency. It is long, so `npm run bench` runs it only
 // with SKIFF_BENCH_HOLD=1.
 // CLI: `node dist/bench/scheduler.js [--quick] [workload...] [hold]` prints JSON (last line) and a table on stderr.
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { clientFor, startBenchServer, type RunningServer } from './api.js';
-import { inParallel, readProc, sampler } from './controllers.js';
+import { closeBench, inParallel, readProc, sampler } from './controllers.js';
 
 type Client = Awaited<ReturnType<typeof clientFor>>;
 
@@ -135,6 +136,23 @@ export function benchPod(name: string, namespace: string, kind: PodKind, nodeNam
   return pod;
 }
 
+/** Calls `line` for each line of a watch response with the time its chunk arrived, then `after` once per chunk. */
+function onLines(res: IncomingMessage, line: (text: string, now: number) => void, after: () => void = () => {}): void {
+  let buf = '';
+  res.setEncoding('utf8');
+  res.on('data', (c: string) => {
+    const now = performance.now();
+    buf += c;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const text = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      line(text, now);
+    }
+    after();
+  });
+}
+
 interface PodWatch {
   /** When each pod was first seen with spec.nodeName (performance.now()), and the node. */
   bound: Map<string, { at: number; node: string }>;
@@ -172,23 +190,13 @@ function watchPods(server: RunningServer, client: Client, ns: string): Promise<P
           req.destroy();
         },
       });
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        const now = performance.now();
-        buf += c;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (!line.trim()) continue;
-          const ev = JSON.parse(line) as { type: string; object: Pod };
-          const name = ev.object.metadata?.name ?? '';
-          const node = ev.object.spec?.nodeName;
-          if ((ev.type === 'ADDED' || ev.type === 'MODIFIED') && node && !bound.has(name)) bound.set(name, { at: now, node });
-        }
-        notify();
-      });
+      onLines(res, (line, now) => {
+        if (!line.trim()) return;
+        const ev = JSON.parse(line) as { type: string; object: Pod };
+        const name = ev.object.metadata?.name ?? '';
+        const node = ev.object.spec?.nodeName;
+        if ((ev.type === 'ADDED' || ev.type === 'MODIFIED') && node && !bound.has(name)) bound.set(name, { at: now, node });
+      }, notify);
       res.on('end', () => {
         if (!closed) failure = new Error(`watch of pods in ${ns} ended`);
       });
@@ -330,11 +338,7 @@ export async function benchWorkload(w: Workload, timeoutMs = 15 * 60_000): Promi
     out.loadAvg1mEnd = r1(loadavg()[0]!);
   } finally {
     for (const wt of watches) wt.close();
-    await samples.stop();
-    client.agent.destroy();
-    watchClient.agent.destroy();
-    await server.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await closeBench(samples, [client, watchClient], server, dataDir);
   }
   return out;
 }
@@ -415,19 +419,10 @@ export async function benchHold(o: HoldOptions): Promise<Record<string, number>>
     await new Promise<void>((ready, reject) => {
       watchReq = request({ host: '127.0.0.1', port: server.port, path: `/api/v1/pods?watch=true&resourceVersion=${rv}`, agent: watchClient.agent }, (res) => {
         ready();
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          const now = performance.now();
-          buf += c;
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            // Only the marked updates matter (controllers may write others).
-            const m = /"bench-seq":"(\d+)"/.exec(line);
-            if (m && !seen.has(m[1]!)) seen.set(m[1]!, now);
-          }
+        onLines(res, (line, now) => {
+          // Only the marked updates matter (controllers may write others).
+          const m = /"bench-seq":"(\d+)"/.exec(line);
+          if (m && !seen.has(m[1]!)) seen.set(m[1]!, now);
         });
       });
       watchReq.on('error', reject);
@@ -503,11 +498,7 @@ export async function benchHold(o: HoldOptions): Promise<Record<string, number>>
     out.loadAvg1mEnd = r1(loadavg()[0]!);
   } finally {
     watchReq?.destroy();
-    await samples.stop();
-    client.agent.destroy();
-    watchClient.agent.destroy();
-    await server.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await closeBench(samples, [client, watchClient], server, dataDir);
   }
   return out;
 }
