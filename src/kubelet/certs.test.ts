@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createKeyAndCSR } from '../apiserver/pki/issue.js';
 import { parseToken, formatToken, tokenFile } from '../apiserver/pki/token.js';
 import { createLogger, startServer, type RunningServer } from '../apiserver/server.js';
+import { toServerConfig } from '../cli/server.js';
 import { agentCertPaths, ensureNodeCertificates, fetchClusterCA, remoteSigner } from './certs.js';
 
 let dir = '';
@@ -32,19 +33,8 @@ describe('node join', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'skiff-join-'));
     srv = await startServer(
-      {
-        dataDir: join(dir, 'server-data'),
-        bindAddress: '127.0.0.1',
-        httpsListenPort: 0,
-        writeKubeconfig: join(dir, 'kubeconfig.yaml'),
-        writeKubeconfigMode: 0o600,
-        datastoreEndpoint: 'memory://',
-        disableAgent: true,
-        clusterCidr: '198.18.0.0/16',
-        serviceCidr: '198.19.0.0/16',
-        disableControllers: [],
-        logLevel: 'error',
-      },
+      // The flags `skiff server` would get, through its own flag parsing.
+      toServerConfig({ dataDir: join(dir, 'server-data'), bindAddress: '127.0.0.1', httpsListenPort: '0', datastoreEndpoint: 'memory://', disableAgent: true, logLevel: 'error' }),
       {
         logger: createLogger('error'),
         apiHandler: async (_req, res, user) => {
