@@ -39,6 +39,41 @@ export interface JoinOptions {
   password: string;
   /** Names of the API server's own serving certificate: a kubelet serving certificate may not claim them. */
   apiServerSans: SubjectAltNames;
+  /** Node passwords (k3s's node-passwd): absent, every agent holding the token may take any node name. */
+  nodePasswords?: NodePasswords;
+}
+
+/** The node's own password, made once by the agent (k3s: k3s-Node-Password). */
+export const NODE_PASSWORD_HEADER = 'skiff-node-password';
+
+/**
+ * k3s's node-passwd file (<data-dir>/server/cred/node-passwd, lines "<sha256 of the password>,<node name>"): the first
+ * agent to take a node name records its node password; later requests for that name must bring the same one, so a
+ * second machine cannot take over an existing node's name (and its NodeRestriction rights) with the join token alone.
+ */
+export class NodePasswords {
+  private chain: Promise<unknown> = Promise.resolve();
+  constructor(private readonly file: string) {}
+
+  /** Records the password of a new node name, or checks it against the recorded one. */
+  check(nodeName: string, password: string): Promise<boolean> {
+    const run = this.chain.then(async () => {
+      const { readFile } = await import('node:fs/promises');
+      const { writeFileAtomic } = await import('./pki/cluster.js');
+      const text = await readFile(this.file, 'utf8').catch(() => '');
+      const hash = createHash('sha256').update(password).digest('hex');
+      for (const line of text.split('\n')) {
+        const comma = line.indexOf(',');
+        if (comma <= 0 || line.slice(comma + 1) !== nodeName) continue;
+        const stored = line.slice(0, comma);
+        return stored.length === hash.length && timingSafeEqual(Buffer.from(stored), Buffer.from(hash));
+      }
+      await writeFileAtomic(this.file, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${hash},${nodeName}\n`, 0o600);
+      return true;
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
 }
 
 /** Anyone may call the join paths (anonymous included): /cacerts is public and the route checks the token itself. */
@@ -103,6 +138,13 @@ export function joinRoute(o: JoinOptions): (req: IncomingMessage, res: ServerRes
     if (password === undefined || !samePassword(password, o.password)) throw ApiError.unauthorized();
     const nodeName = String(req.headers[NODE_NAME_HEADER] ?? '');
     if (!NODE_NAME.test(nodeName) || nodeName.length > 253) throw ApiError.badRequest(`invalid ${NODE_NAME_HEADER} header ${JSON.stringify(nodeName)}`);
+    if (o.nodePasswords) {
+      const nodePassword = String(req.headers[NODE_PASSWORD_HEADER] ?? '');
+      if (!nodePassword) throw ApiError.badRequest(`missing ${NODE_PASSWORD_HEADER} header`);
+      if (!(await o.nodePasswords.check(nodeName, nodePassword))) {
+        throw ApiError.forbidden('', 'nodes', nodeName, `Node password rejected, duplicate hostname or contents of the agent's node-password file may not match the server's node-passwd entry for node "${nodeName}"`);
+      }
+    }
     const csrPem = await readBody(req);
     const { inspectCSR, signCSR } = await import('./pki/issue.js');
     let asked;

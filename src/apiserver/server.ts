@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { ApiError, isApiError } from '../machinery/errors.js';
 import { openStorage } from '../storage/registry.js';
@@ -20,7 +21,7 @@ import {
   type Authorizer,
 } from './auth/authorizer.js';
 import { SERVER_TOKEN_USER, TokenAuthenticator } from './auth/token.js';
-import { isJoinPath, JoinPathAuthorizer, joinRoute } from './join.js';
+import { isJoinPath, JoinPathAuthorizer, joinRoute, NodePasswords } from './join.js';
 import { NodeAuthorizer } from './auth/node.js';
 import { ensureServerToken } from './pki/token.js';
 import { ANONYMOUS, type UserInfo } from './auth/user.js';
@@ -460,14 +461,15 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     ];
     const authorizer =
       deps.authorizer ?? new UnionAuthorizer([new PublicInfoAuthorizer(), new JoinPathAuthorizer(), new NodeAuthorizer(), new AllowAuthenticatedAuthorizer()]);
-    const join = joinRoute({
+    const joinPaths = joinRoute({
       ca: pki.ca,
       password: joinToken.password,
       apiServerSans: servingSans({ serviceCidr: config.serviceCidr, advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress }),
+      nodePasswords: new NodePasswords(join(config.dataDir, 'server', 'cred', 'node-passwd')),
     });
     const pipeline = buildPipeline({
       filters: [authenticationFilter(authenticators, (p) => isPublicInfoPath(p) || isJoinPath(p), log), authorizationFilter(authorizer)],
-      routes: [healthRoute(checks, log), versionRoute, metricsRoute, join],
+      routes: [healthRoute(checks, log), versionRoute, metricsRoute, joinPaths],
       apiHandler: (req, res, user) => (handlerInstalled ? apiHandler : startingHandler)(req, res, user),
       upgradeHandler: deps.upgradeHandler,
       log,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createLogger, type Logger } from '../apiserver/log.js';
 import { parseToken, type ParsedToken } from '../apiserver/pki/token.js';
 import { HttpsTransport, RestClient } from '../client/index.js';
-import { ensureNodeCertificates, fetchClusterCA, remoteSigner } from '../kubelet/certs.js';
+import { ensureNodeCertificates, fetchClusterCA, nodePassword, remoteSigner } from '../kubelet/certs.js';
 import { defaultNodeIP } from '../kubelet/node/machine.js';
 import { startSimulatedNodes } from '../kubelet/simulated/run.js';
 import type { AgentConfig } from './agent.js';
@@ -38,12 +38,13 @@ export async function runAgent(config: AgentConfig, raw: { nodeLabel?: string[];
     const ca = await clusterCA(config, token, log);
     const nodeIP = k.nodeIP ?? defaultNodeIP();
     // The node's own identity: a client certificate (system:node:<name>) and a serving certificate from the cluster CA.
+    const agentDir = join(config.dataDir, 'agent');
     const certs = await ensureNodeCertificates({
-      agentDir: join(config.dataDir, 'agent'),
+      agentDir,
       nodeName: config.nodeName,
       addresses: [nodeIP],
       caPem: ca,
-      sign: remoteSigner(config.server, ca, token.password, config.nodeName),
+      sign: remoteSigner(config.server, ca, token.password, config.nodeName, await nodePassword(agentDir)),
     });
     const client = new RestClient(new HttpsTransport({ server: config.server, ca, cert: certs.clientCertPem, key: certs.clientKeyPem }));
     await client.call('GET', '/version');

@@ -11,7 +11,7 @@ import { createKeyAndCSR } from '../apiserver/pki/issue.js';
 import { parseToken, formatToken, tokenFile } from '../apiserver/pki/token.js';
 import { createLogger, startServer, type RunningServer } from '../apiserver/server.js';
 import { toServerConfig } from '../cli/server.js';
-import { agentCertPaths, ensureNodeCertificates, fetchClusterCA, remoteSigner } from './certs.js';
+import { agentCertPaths, ensureNodeCertificates, fetchClusterCA, nodePassword, remoteSigner } from './certs.js';
 
 let dir = '';
 let srv: RunningServer;
@@ -65,7 +65,7 @@ describe('node join', () => {
     const agentDir = join(dir, 'agent');
     const { password } = parseToken(token);
     const ca = srv.pki.ca.certPem;
-    const certs = await ensureNodeCertificates({ agentDir, nodeName: 'n1', addresses: ['198.18.255.2'], caPem: ca, sign: remoteSigner(srv.url, ca, password, 'n1') });
+    const certs = await ensureNodeCertificates({ agentDir, nodeName: 'n1', addresses: ['198.18.255.2'], caPem: ca, sign: remoteSigner(srv.url, ca, password, 'n1', 'n1-pass') });
     const client = new X509Certificate(certs.clientCertPem);
     assert.equal(client.subject, 'O=system:nodes\nCN=system:node:n1');
     assert.ok(client.checkIssued(new X509Certificate(ca)));
@@ -86,25 +86,34 @@ describe('node join', () => {
     };
     const again = await ensureNodeCertificates({ agentDir, nodeName: 'n1', addresses: ['198.18.255.2'], caPem: ca, sign: failing });
     assert.deepEqual(again, certs);
-    const moved = await ensureNodeCertificates({ agentDir, nodeName: 'n1', addresses: ['198.18.255.6'], caPem: ca, sign: remoteSigner(srv.url, ca, password, 'n1') });
+    const moved = await ensureNodeCertificates({ agentDir, nodeName: 'n1', addresses: ['198.18.255.6'], caPem: ca, sign: remoteSigner(srv.url, ca, password, 'n1', 'n1-pass') });
     assert.equal(moved.clientCertPem, certs.clientCertPem);
     assert.notEqual(moved.servingCertPem, certs.servingCertPem);
   });
 
-  test('the server refuses a wrong password, a request for another node, and the API server\'s own names', async () => {
+  test('the server refuses a wrong password, a request for another node, another node password, and the API server\'s own names', async () => {
     const ca = srv.pki.ca.certPem;
     const { password } = parseToken(token);
     await assert.rejects(
-      ensureNodeCertificates({ agentDir: join(dir, 'bad'), nodeName: 'n2', addresses: ['198.18.255.2'], caPem: ca, sign: remoteSigner(srv.url, ca, 'wrong', 'n2') }),
+      ensureNodeCertificates({ agentDir: join(dir, 'bad'), nodeName: 'n2', addresses: ['198.18.255.2'], caPem: ca, sign: remoteSigner(srv.url, ca, 'wrong', 'n2', 'n2-pass') }),
       /Unauthorized/,
     );
     const { csrPem } = await createKeyAndCSR('system:node:n3', ['system:nodes']);
-    await assert.rejects(remoteSigner(srv.url, ca, password, 'n2')('client', csrPem), /status 400: .*CN=system:node:n2 and O=system:nodes/);
+    await assert.rejects(remoteSigner(srv.url, ca, password, 'n2', 'n2-pass')('client', csrPem), /status 400: .*CN=system:node:n2 and O=system:nodes/);
     const masters = await createKeyAndCSR('system:node:n2', ['system:masters']);
-    await assert.rejects(remoteSigner(srv.url, ca, password, 'n2')('client', masters.csrPem), /status 400/);
+    await assert.rejects(remoteSigner(srv.url, ca, password, 'n2', 'n2-pass')('client', masters.csrPem), /status 400/);
+    // Another machine with the token but not n1's node password cannot take over n1.
+    const other = await createKeyAndCSR('system:node:n1', ['system:nodes']);
+    await assert.rejects(remoteSigner(srv.url, ca, password, 'n1', 'someone-else')('client', other.csrPem), /Node password rejected/);
+    assert.match(await remoteSigner(srv.url, ca, password, 'n1', 'n1-pass')('client', other.csrPem), /BEGIN CERTIFICATE/);
+    const passwd = await readFile(join(dir, 'server-data', 'server', 'cred', 'node-passwd'), 'utf8');
+    assert.match(passwd, /^[0-9a-f]{64},n1\n/m);
+    assert.doesNotMatch(passwd, /n1-pass/);
+    assert.equal((await nodePassword(join(dir, 'np'))).length, 32);
+    assert.equal(await nodePassword(join(dir, 'np')), await nodePassword(join(dir, 'np')));
     // 127.0.0.1 is the API server's: a kubelet serving certificate never names it.
     await assert.rejects(
-      ensureNodeCertificates({ agentDir: join(dir, 'loop'), nodeName: 'n2', addresses: ['127.0.0.1'], caPem: ca, sign: remoteSigner(srv.url, ca, password, 'n2') }),
+      ensureNodeCertificates({ agentDir: join(dir, 'loop'), nodeName: 'n2', addresses: ['127.0.0.1'], caPem: ca, sign: remoteSigner(srv.url, ca, password, 'n2', 'n2-pass') }),
       /does not fit node n2/,
     );
   });

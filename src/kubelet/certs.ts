@@ -3,14 +3,14 @@
 // a kubelet serving certificate, both signed by the cluster CA, from the server's certificate endpoints. Keys are made
 // here and never leave the node. Everything is kept under <data-dir>/agent and reused on restart while it still
 // chains to the CA, names this node and its addresses, and has more than 90 days left.
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { canonicalIp } from '../apiserver/pki/cidr.js';
 import { writeFileAtomic } from '../apiserver/pki/cluster.js';
 import { subjectAltNames } from '../apiserver/pki/crypto.js';
-import { CACERTS_PATH, CLIENT_KUBELET_PATH, NODE_NAME_HEADER, SERVING_KUBELET_PATH } from '../apiserver/join.js';
+import { CACERTS_PATH, CLIENT_KUBELET_PATH, NODE_NAME_HEADER, NODE_PASSWORD_HEADER, SERVING_KUBELET_PATH } from '../apiserver/join.js';
 import { NODE_USER_PREFIX, NODES_GROUP } from '../apiserver/auth/node.js';
 import { caHash, type ParsedToken } from '../apiserver/pki/token.js';
 
@@ -90,8 +90,21 @@ export async function fetchClusterCA(server: string, token: ParsedToken, onUnver
   return r.body;
 }
 
-/** A signer that posts requests to the server's certificate endpoints, proving the join token's password. */
-export function remoteSigner(server: string, caPem: string, password: string, nodeName: string): CertificateSigner {
+/** The node's own password (k3s's /etc/rancher/node/password): made once, kept in <agent>/node-password. */
+export async function nodePassword(agentDir: string): Promise<string> {
+  const file = join(agentDir, 'node-password');
+  const kept = (await readIfExists(file))?.trim();
+  if (kept) return kept;
+  const made = randomBytes(16).toString('hex');
+  await writeFileAtomic(file, `${made}\n`, 0o600);
+  return made;
+}
+
+/**
+ * A signer that posts requests to the server's certificate endpoints, proving the join token's password and the
+ * node's own password (the server remembers which node password took each node name).
+ */
+export function remoteSigner(server: string, caPem: string, password: string, nodeName: string, nodePass: string): CertificateSigner {
   return async (kind, csrPem) => {
     const path = kind === 'client' ? CLIENT_KUBELET_PATH : SERVING_KUBELET_PATH;
     const r = await httpsCall(`${server}${path}`, {
@@ -100,11 +113,13 @@ export function remoteSigner(server: string, caPem: string, password: string, no
       headers: {
         Authorization: `Basic ${Buffer.from(`node:${password}`).toString('base64')}`,
         [NODE_NAME_HEADER]: nodeName,
+        [NODE_PASSWORD_HEADER]: nodePass,
         'Content-Type': 'application/pkcs10',
       },
       body: csrPem,
     });
     if (r.status === 401) throw new Error(`${server}${path}: Unauthorized: the token's password is wrong`);
+    if (r.status === 403) throw new Error(`${server}${path}: ${(JSON.parse(r.body) as { message?: string }).message ?? r.body}`);
     if (r.status !== 200) throw new Error(`${server}${path}: status ${r.status}: ${r.body}`);
     return r.body;
   };

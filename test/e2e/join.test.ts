@@ -175,6 +175,10 @@ describe('a second agent in a network namespace', () => {
     assert.equal(serving.subjectAltName, `DNS:${NODE}, IP Address:${NODE_IP}`);
     assert.ok(serving.checkIssued(ca));
     assert.doesNotMatch(agentLog, /not verified/);
+    // Another machine with the token but without this node's password cannot take its name (k3s's node-passwd).
+    const impostor = await exec('nsenter', agentArgs(token, join(agentData, 'impostor')));
+    assert.equal(impostor.code, 1, impostor.out);
+    assert.match(impostor.out, /Node password rejected/);
   });
 
   test('a node certificate may modify its own Node but not another node, nor write what nodes may not', async () => {
