@@ -1,5 +1,5 @@
 // A second node from another network namespace (issue 5's multi-host proof): the test makes a netns joined to the host
-// by a veth pair (198.18.255.1/30 on the host, .2 inside), runs `skiff server` on the host's end and `skiff agent`
+// by a veth pair (a /30 of 198.18.255.0/24, e.g. 198.18.255.1 on the host and .2 inside), runs `skiff server` on the host's end and `skiff agent`
 // inside the netns with its own data dir (its own containerd), joining with the full token from
 // <data-dir>/server/token. The agent verifies the cluster CA against the token, gets its node certificates, registers
 // with its labels and taints, and runs a pod the scheduler sends there; `kubectl logs`/`exec` reach its kubelet over
@@ -22,8 +22,9 @@ import { eventually, REPO_ROOT, reservePodSubnet, SKIFF_BIN, startTestServer, ty
 const NS = `skiff-join-${process.pid}`;
 const VETH_HOST = `sjh${process.pid % 1_000_000}`;
 const VETH_NS = `sjn${process.pid % 1_000_000}`;
-const HOST_IP = '198.18.255.1';
-const NODE_IP = '198.18.255.2';
+// A /30 of 198.18.255.0/24 per run, so runs in concurrent test processes never share addresses (chosen in before()).
+let HOST_IP = '';
+let NODE_IP = '';
 const NODE = `e2e-join-${process.pid}`;
 
 let server: TestServer;
@@ -52,12 +53,33 @@ async function ip(...args: string[]): Promise<void> {
   assert.equal(r.code, 0, `ip ${args.join(' ')}: ${r.out}`);
 }
 
-/** Removes what an earlier, killed run of this file left: netns skiff-join-* and a host veth holding HOST_IP. */
-async function removeStale(): Promise<void> {
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the netns an earlier, killed run of this file left (skiff-join-<pid> of a dead process; its veth goes with
+ * it), then picks a /30 whose host address no live run holds.
+ */
+async function removeStaleAndPickAddresses(): Promise<void> {
   const list = await exec('ip', ['netns', 'list']);
-  for (const m of list.out.matchAll(/^(skiff-join-\d+)/gm)) await exec('ip', ['netns', 'del', m[1]!]);
-  const addrs = await exec('ip', ['-o', 'addr', 'show', 'to', `${HOST_IP}/32`]);
-  for (const m of addrs.out.matchAll(/^\d+:\s+([^\s@]+)/gm)) await exec('ip', ['link', 'del', m[1]!]);
+  for (const m of list.out.matchAll(/^skiff-join-(\d+)/gm)) if (!processAlive(Number(m[1]))) await exec('ip', ['netns', 'del', `skiff-join-${m[1]}`]);
+  for (let i = 0; i < 64; i++) {
+    const base = (((process.pid + i) % 64) * 4) >>> 0;
+    const host = `198.18.255.${base + 1}`;
+    const taken = await exec('ip', ['-o', 'addr', 'show', 'to', `${host}/32`]);
+    if (taken.out.trim() === '') {
+      HOST_IP = host;
+      NODE_IP = `198.18.255.${base + 2}`;
+      return;
+    }
+  }
+  throw new Error('no free /30 in 198.18.255.0/24 for the veth pair');
 }
 
 /**
@@ -111,7 +133,7 @@ const POD = 'edge-pod';
 
 describe('a second agent in a network namespace', () => {
   before(async () => {
-    await removeStale();
+    await removeStaleAndPickAddresses();
     await ip('netns', 'add', NS);
     netnsMade = true;
     await ip('link', 'add', VETH_HOST, 'type', 'veth', 'peer', 'name', VETH_NS);
@@ -137,7 +159,7 @@ describe('a second agent in a network namespace', () => {
     await stopAgent();
     if (agentData && netnsMade) await exec('nsenter', inNetns(process.execPath, SKIFF_BIN, 'killall', '--data-dir', agentData));
     if (netnsMade) await exec('ip', ['netns', 'del', NS]);
-    await exec('ip', ['link', 'del', VETH_HOST]);
+    if (netnsMade) await exec('ip', ['link', 'del', VETH_HOST]);
     await server?.stop();
     await subnet?.release();
     for (const d of [agentData, imagesDir]) if (d) await rm(d, { recursive: true, force: true });
