@@ -281,6 +281,17 @@ export async function reservePodSubnet(): Promise<{ octet: number; release(): Pr
 }
 
 /** `skiff killall --data-dir DIR`: removes the pods, containerd and bridge an agent left behind. */
+/** Runs `skiff ARGS...` to its end; stdout and stderr together. */
+export function runSkiff(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SKIFF_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
 export function killallDataDir(dataDir: string): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [SKIFF_BIN, 'killall', '--data-dir', dataDir], { stdio: 'ignore', cwd: REPO_ROOT });

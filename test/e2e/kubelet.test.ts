@@ -3,29 +3,19 @@
 // agent made (containers, containerd, bridge, mounts) is removed by `skiff killall` in stop().
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { get as httpGet } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { buildTestImages } from '../../src/kubelet/images/build.js';
-import { eventually, REPO_ROOT, SKIFF_BIN, startTestServer, type TestServer } from './harness.js';
+import { eventually, runSkiff, startTestServer, type TestServer } from './harness.js';
 
 const NODE = `e2e-kubelet-${process.pid}`;
 
 let server: TestServer;
 let imagesDir: string;
 
-function run(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SKIFF_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
 
 async function getPod(name: string): Promise<Pod | undefined> {
   const r = await server.kubectl(['get', 'pod', name, '-o', 'json']);
@@ -44,7 +34,7 @@ before(async () => {
   const images = await buildTestImages(imagesDir);
   server = await startTestServer({ agent: true, args: ['--node-name', NODE, '--node-taint', 'skiff.dev/e2e=local:PreferNoSchedule'], readyTimeoutMs: 60_000 });
   // `skiff images import` into the local node's containerd (the agent imports the pause image itself).
-  await eventually('the agent to start containerd', async () => (await run(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
+  await eventually('the agent to start containerd', async () => (await runSkiff(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
 });
 
 after(async () => {

@@ -4,7 +4,6 @@
 // scales a Deployment of CPU-burning busybox pods up on that real usage and back down once the test stops the load.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +12,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { buildTestImages } from '../../src/kubelet/images/build.js';
 import { parseResourceMetrics } from '../../src/machinery/resource-metrics.js';
 import { Quantity } from '../../src/machinery/quantity.js';
-import { eventually, kubeconfigCredentials, REPO_ROOT, SKIFF_BIN, startTestServer, type TestServer } from './harness.js';
+import { eventually, kubeconfigCredentials, runSkiff, startTestServer, type TestServer } from './harness.js';
 
 const NODE = `e2e-metrics-${process.pid}`;
 
@@ -23,15 +22,6 @@ let imagesDir: string;
 const logs = () => server.logs().slice(-4000);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function run(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SKIFF_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
 
 async function ok(args: string[], stdin?: string): Promise<string> {
   const r = await server.kubectl(args, stdin === undefined ? {} : { stdin });
@@ -49,7 +39,7 @@ before(async () => {
     args: ['--node-name', NODE, '--metric-resolution', '5s', '--kube-controller-manager-arg', 'horizontal-pod-autoscaler-sync-period=5s'],
     readyTimeoutMs: 60_000,
   });
-  await eventually('the agent to start containerd', async () => (await run(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
+  await eventually('the agent to start containerd', async () => (await runSkiff(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
 });
 
 after(async () => {
