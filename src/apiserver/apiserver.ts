@@ -11,12 +11,12 @@ import { coreStrategies } from './registry/core-strategies.js';
 import { groupStrategies } from './registry/group-strategies.js';
 import { builtinConverters } from './registry/converters.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
-import { NamespaceCache } from './admission/namespace-cache.js';
+import { NamespaceCache, ObjectCache } from './admission/namespace-cache.js';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
 import { PriorityAdmission } from './admission/priority.js';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import { NodeRestriction } from './admission/node-restriction.js';
-import { ResourceQuotaAdmission } from './admission/resourcequota/admission.js';
+import { QuotaPresence, ResourceQuotaAdmission } from './admission/resourcequota/admission.js';
 import { csrRequester } from './registry/certificatesigningrequests/strategy.js';
 import { ServiceAllocator, firstServiceIP } from './registry/services/allocator.js';
 import { parseCidr } from './pki/cidr.js';
@@ -73,7 +73,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
   const strategies = mergeStrategies(coreStrategies, groupStrategies);
   const serviceCidr = parseCidr(opts.serviceCIDR);
   // Admission needs the registry and the registry needs admission: the plugins read through this late binding.
-  const late: { registry?: Registry; namespaces?: NamespaceCache } = {};
+  const late: { registry?: Registry; namespaces?: NamespaceCache; priorityClasses?: ObjectCache; quotas?: ObjectCache } = {};
   const lifecycle = new NamespaceLifecycle((name) => late.namespaces!.get(name));
   const allocator = new ServiceAllocator(serviceCidr, async () => (await late.registry!.store('', 'services').list({})).items);
   const registry = new Registry({
@@ -85,13 +85,23 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
       allocator,
       csrRequester,
       new DefaultTolerationSeconds(opts.defaultNotReadyTolerationSeconds, opts.defaultUnreachableTolerationSeconds),
-      new PriorityAdmission(async () => (await late.registry!.store('scheduling.k8s.io', 'priorityclasses').list({})).items as unknown as PriorityClass[]),
+      // Upstream's Priority plugin reads a PriorityClass informer; this is the same, from a watch.
+      new PriorityAdmission(async () => late.priorityClasses!.list() as unknown as PriorityClass[]),
     ],
-    validating: [new NodeRestriction(), new ResourceQuotaAdmission(() => late.registry!.store('', 'resourcequotas'), () => now().getTime())],
+    validating: [
+      new NodeRestriction(),
+      new ResourceQuotaAdmission(
+        () => late.registry!.store('', 'resourcequotas'),
+        () => now().getTime(),
+        new QuotaPresence((ns) => late.quotas!.list(ns).length, () => late.registry!.store('', 'resourcequotas'), () => now().getTime()),
+      ),
+    ],
     now,
   });
   late.registry = registry;
   late.namespaces = new NamespaceCache(registry.store('', 'namespaces'));
+  late.priorityClasses = new ObjectCache(registry.store('scheduling.k8s.io', 'priorityclasses'));
+  late.quotas = new ObjectCache(registry.store('', 'resourcequotas'));
 
   const openapi = loadOpenAPI();
   const discovery = new Discovery({ serverAddress: `${opts.advertiseAddress}:${opts.securePort}` });
@@ -155,14 +165,16 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     ...(metrics ? { metrics: { group: METRICS_GROUP, handle: (info, query, req, res) => metrics.handle(info, query, req, res) } } : {}),
   });
 
+  await Promise.all([late.priorityClasses.start(), late.quotas.start()]);
   await bootstrapCluster(registry, {
     serviceIP: firstServiceIP(serviceCidr),
     advertiseAddress: opts.advertiseAddress,
     securePort: opts.securePort,
   });
   await late.namespaces.start();
+  const caches = [late.namespaces, late.priorityClasses, late.quotas];
   return { handler, registry, openapi, discovery, close: () => {
-    late.namespaces!.stop();
+    for (const c of caches) c.stop();
     metrics?.close();
   } };
 }

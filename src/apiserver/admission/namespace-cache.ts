@@ -1,28 +1,29 @@
-// Namespaces kept in memory from a watch, so admission does not read storage on every write (upstream's
-// NamespaceLifecycle reads an informer the same way). A miss falls back to a live read: a namespace created a
-// moment ago may not have reached the watch yet.
+// Objects of one resource kept in memory from a watch, so admission does not read storage on every write (upstream's
+// admission plugins read informers the same way). ObjectCache holds any resource (PriorityClasses, ResourceQuotas);
+// NamespaceCache adds a live read on a miss: a namespace created a moment ago may not have reached the watch yet.
 import type { KubeObject } from '../../api/object.js';
 import { isNotFound } from '../../machinery/errors.js';
 import type { Store } from '../registry/store.js';
 
-export class NamespaceCache {
-  private readonly byName = new Map<string, KubeObject>();
+export class ObjectCache {
+  /** namespace ('' for cluster-scoped) -> name -> object. */
+  private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
   private watch?: { stop(): void };
   private stopped = false;
 
-  constructor(private readonly store: Store) {}
+  constructor(protected readonly store: Store) {}
 
   /** Lists, then follows changes; after a watch failure (e.g. compaction) it lists again. */
   async start(): Promise<void> {
     if (this.stopped) return;
     const list = await this.store.list({});
-    this.byName.clear();
-    for (const ns of list.items) this.byName.set(ns.metadata.name!, ns);
+    this.byNamespace.clear();
+    for (const obj of list.items) this.put(obj);
     this.watch = this.store.watch(undefined, Number(list.metadata.resourceVersion), undefined, {
       onEvents: (events) => {
         for (const e of events) {
-          if (e.type === 'put') this.byName.set(e.object.metadata.name!, e.object);
-          else if (e.type === 'delete') this.byName.delete(e.object.metadata.name!);
+          if (e.type === 'put') this.put(e.object);
+          else if (e.type === 'delete') this.remove(e.object);
         }
       },
       onError: () => {
@@ -32,8 +33,40 @@ export class NamespaceCache {
     });
   }
 
+  private put(obj: KubeObject): void {
+    const ns = obj.metadata.namespace ?? '';
+    let names = this.byNamespace.get(ns);
+    if (!names) this.byNamespace.set(ns, (names = new Map()));
+    names.set(obj.metadata.name!, obj);
+  }
+
+  private remove(obj: KubeObject): void {
+    const ns = obj.metadata.namespace ?? '';
+    const names = this.byNamespace.get(ns);
+    names?.delete(obj.metadata.name!);
+    if (names?.size === 0) this.byNamespace.delete(ns);
+  }
+
+  /** The cached object (shared: callers must not mutate it). */
+  cached(namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.byNamespace.get(namespace ?? '')?.get(name);
+  }
+
+  /** The cached objects of one namespace ('' or undefined: cluster-scoped objects). */
+  list(namespace?: string): KubeObject[] {
+    const names = this.byNamespace.get(namespace ?? '');
+    return names ? [...names.values()] : [];
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.watch?.stop();
+  }
+}
+
+export class NamespaceCache extends ObjectCache {
   async get(name: string): Promise<KubeObject | undefined> {
-    const cached = this.byName.get(name);
+    const cached = this.cached(undefined, name);
     if (cached) return cached;
     try {
       return await this.store.get(undefined, name);
@@ -41,10 +74,5 @@ export class NamespaceCache {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.watch?.stop();
   }
 }

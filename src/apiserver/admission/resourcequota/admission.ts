@@ -11,6 +11,38 @@ import { addLists, evaluatorFor, mask, matchesQuotaScopes, parseResourceList, pr
 import { Quantity } from '../../../machinery/quantity.js';
 
 const MAX_RETRIES = 5;
+/** How long a live lookup that found no quotas is trusted while the watched cache has none (upstream's liveTTL). */
+const LIVE_LOOKUP_TTL_MS = 30_000;
+
+/**
+ * Whether a namespace may have quotas, from the watched quotas (upstream's quota lister). When the cache has none,
+ * a live list decides and is remembered for 30 s, as upstream's liveLookupCache: a quota created a moment ago may
+ * not have reached the watch yet. Only a namespace that may have quotas pays for the live list of validate().
+ */
+export class QuotaPresence {
+  private readonly emptyUntil = new Map<string, number>();
+
+  constructor(
+    private readonly watched: (namespace: string) => number,
+    private readonly live: () => Store,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  async mayHaveQuotas(namespace: string): Promise<boolean> {
+    if (this.watched(namespace) > 0) return true;
+    const t = this.now();
+    const until = this.emptyUntil.get(namespace);
+    if (until !== undefined && until > t) return false;
+    const n = (await this.live().list({ namespace, limit: 1 })).items.length;
+    if (n > 0) {
+      this.emptyUntil.delete(namespace);
+      return true;
+    }
+    if (this.emptyUntil.size > 10_000) this.emptyUntil.clear();
+    this.emptyUntil.set(namespace, t + LIVE_LOOKUP_TTL_MS);
+    return false;
+  }
+}
 const SYSTEM_USER = { name: 'system:apiserver', groups: ['system:masters'] };
 
 export class ResourceQuotaAdmission implements ValidatingAdmission {
@@ -19,6 +51,8 @@ export class ResourceQuotaAdmission implements ValidatingAdmission {
   constructor(
     private readonly quotas: () => Store,
     private readonly now: () => number = () => Date.now(),
+    /** Skips namespaces without quotas without reading storage (a watched cache); absent: always list. */
+    private readonly presence?: QuotaPresence,
   ) {}
 
   async validate(a: AdmissionAttributes): Promise<void> {
@@ -26,6 +60,7 @@ export class ResourceQuotaAdmission implements ValidatingAdmission {
     if (a.operation !== 'CREATE' && a.operation !== 'UPDATE') return;
     const evaluator = evaluatorFor(a.group, a.resource);
     if (a.operation === 'CREATE' ? !evaluator.handles.create : !evaluator.handles.update) return;
+    if (this.presence && !(await this.presence.mayHaveQuotas(a.namespace))) return;
     for (let attempt = 0; ; attempt++) {
       const list = (await this.quotas().list({ namespace: a.namespace })).items as unknown as ResourceQuota[];
       if (list.length === 0) return;
