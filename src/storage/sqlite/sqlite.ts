@@ -74,6 +74,11 @@ class SqliteLog implements LogStore {
   private revision: number;
   private compacted: number;
   private readonly stmts;
+  /**
+   * The newest row of each live key read or written so far (without oldValue): every update reads the key's latest
+   * row first, and this process is the only writer. Tombstones are not kept, so compaction never has to touch it.
+   */
+  private readonly latestRows = new Map<string, LogRow>();
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -116,8 +121,13 @@ class SqliteLog implements LogStore {
   }
 
   latest(key: string): LogRow | undefined {
+    const cached = this.latestRows.get(key);
+    if (cached) return cached;
     const r = this.stmts.latest.get(key);
-    return r ? fromRaw(r) : undefined;
+    if (!r) return undefined;
+    const row = fromRaw(r);
+    if (!row.deleted) this.latestRows.set(key, { ...row, oldValue: undefined });
+    return row;
   }
 
   append(row: Omit<LogRow, 'revision'>): number {
@@ -139,6 +149,8 @@ class SqliteLog implements LogStore {
       throw err;
     }
     this.revision = id;
+    if (row.deleted) this.latestRows.delete(row.key);
+    else this.latestRows.set(row.key, { ...row, revision: id, createRevision: row.created ? id : row.createRevision, oldValue: undefined });
     return id;
   }
 
@@ -191,6 +203,7 @@ class SqliteLog implements LogStore {
   }
 
   close(): void {
+    this.latestRows.clear();
     if (this.db.open) this.db.close();
   }
 }
