@@ -58,6 +58,9 @@ export interface WatchOptions {
   bookmarkIntervalMs?: number;
 }
 
+/** Encoded event lines per (shared, never mutated) watch event object and event type. */
+const encodedLines = new WeakMap<object, Partial<Record<WatchEventType, string>>>();
+
 export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promise<void> {
   const neg = negotiate(r.req.headers.accept, r.query.get('includeObject'));
   // Not listRequest(): a watch may name resourceVersionMatch without a resourceVersion (watch-list from "now").
@@ -97,7 +100,14 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
   res.flushHeaders();
 
   let sentColumns = false;
+  // Plain JSON of a stored object is the same line for every watcher that sends it: encode it once.
+  const shareable = neg.output === 'object' && !r.served.converter;
   const encode = (type: WatchEventType, obj: KubeObject | object): string => {
+    if (shareable && type !== 'ERROR' && type !== 'BOOKMARK') {
+      let lines = encodedLines.get(obj);
+      if (!lines) encodedLines.set(obj, (lines = {}));
+      return (lines[type] ??= JSON.stringify({ type, object: obj }) + '\n');
+    }
     let out: unknown = obj;
     if (type !== 'ERROR' && type !== 'BOOKMARK' && 'metadata' in obj) {
       const served = r.served.converter ? r.served.converter.fromStored(obj as KubeObject) : (obj as KubeObject);
@@ -170,7 +180,8 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
           continue;
         }
         const now = filter(e.object);
-        const before = e.prev ? filter(e.prev) : false;
+        // Unfiltered watches never look at the previous object (decoding it is left to those that do).
+        const before = !e.hasPrev ? false : selected ? selected(e.prev!) : true;
         if (now && before) out.push(encode('MODIFIED', e.object));
         else if (now) out.push(encode('ADDED', e.object));
         else if (before && e.prev) {

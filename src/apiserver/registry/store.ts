@@ -8,7 +8,7 @@ import type { ResourceInfo } from '../../api/catalog.js';
 import { storagePrefix } from '../../api/catalog.js';
 import { ApiError, fieldErr, type FieldError } from '../../machinery/errors.js';
 import { FINALIZER_DELETE_DEPENDENTS as FINALIZER_FOREGROUND, FINALIZER_ORPHAN_DEPENDENTS as FINALIZER_ORPHAN, validateObjectMeta, validateObjectMetaUpdate } from '../../machinery/validation.js';
-import type { KeyValue, Storage, Watch } from '../../storage/types.js';
+import type { KeyValue, Storage, Watch, WatchEvent } from '../../storage/types.js';
 import { StorageError, isStorageError } from '../../storage/types.js';
 import type { Strategy } from './strategy.js';
 import type { AdmissionAttributes, MutatingAdmission, Operation, ValidatingAdmission } from '../admission/types.js';
@@ -64,7 +64,11 @@ export interface DeleteResult {
 }
 
 export type StoreWatchEvent =
-  | { type: 'put'; object: KubeObject; prev?: KubeObject }
+  /**
+   * `prev` (the object before the change, when it existed) is decoded on first use; `hasPrev` says whether there is
+   * one without decoding it. Events are shared by every watcher of the store: handlers must not mutate them.
+   */
+  | { type: 'put'; object: KubeObject; readonly prev: KubeObject | undefined; hasPrev: boolean }
   | { type: 'delete'; object: KubeObject }
   | { type: 'progress'; revision: number };
 
@@ -101,6 +105,7 @@ export class Store {
   private readonly validating: readonly ValidatingAdmission[];
   private readonly now: () => Date;
   private readonly hasStatus: boolean;
+  private readonly decodedEvents = new WeakMap<WatchEvent, StoreWatchEvent>();
 
   constructor(private readonly opts: StoreOptions) {
     this.info = opts.info;
@@ -256,19 +261,43 @@ export class Store {
         onEvents: (events) => {
           const out: StoreWatchEvent[] = [];
           for (const e of events) {
-            if (e.type === 'progress') out.push({ type: 'progress', revision: e.revision });
-            else if (e.type === 'put') out.push({ type: 'put', object: this.decode(e.kv), prev: e.prev ? this.decode(e.prev) : undefined });
-            else {
-              const gone = this.decode(e.prev);
-              gone.metadata.resourceVersion = String(e.revision);
-              out.push({ type: 'delete', object: gone });
+            if (e.type === 'progress') {
+              out.push({ type: 'progress', revision: e.revision });
+              continue;
             }
+            // The hub hands the same event to every watcher of a prefix: decode it once for all of them.
+            let decoded = this.decodedEvents.get(e);
+            if (!decoded) {
+              decoded = this.decodeEvent(e);
+              this.decodedEvents.set(e, decoded);
+            }
+            out.push(decoded);
           }
           handler.onEvents(out);
         },
         onError: (err) => handler.onError(err),
       },
     );
+  }
+
+  private decodeEvent(e: WatchEvent & { type: 'put' | 'delete' }): StoreWatchEvent {
+    if (e.type === 'delete') {
+      const gone = this.decode(e.prev);
+      gone.metadata.resourceVersion = String(e.revision);
+      return { type: 'delete', object: gone };
+    }
+    const prevKv = e.prev;
+    let prev: KubeObject | undefined;
+    const decode = (kv: KeyValue) => this.decode(kv);
+    return {
+      type: 'put',
+      object: this.decode(e.kv),
+      hasPrev: prevKv !== undefined,
+      get prev() {
+        if (prev === undefined && prevKv !== undefined) prev = decode(prevKv);
+        return prev;
+      },
+    };
   }
 
   async currentRevision(): Promise<number> {
