@@ -135,15 +135,31 @@ function timeText(now: string | Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function resetPrefixes(opts: CommonOptions): FieldPath[] {
-  const fields = opts.resetFields ?? (opts.subresource === undefined || opts.subresource === '' ? [['status']] : opts.subresource === 'status' ? [['spec']] : []);
-  return fields.map((p) => p.map(fieldPE));
+function resetFields(opts: CommonOptions): string[][] {
+  return opts.resetFields ?? (opts.subresource === undefined || opts.subresource === '' ? [['status']] : opts.subresource === 'status' ? [['spec']] : []);
 }
 
-function withoutManagedFields(obj: JsonMap): JsonMap {
-  const copy = structuredClone(obj);
-  if (isPlainObject(copy.metadata)) delete copy.metadata.managedFields;
+function resetPrefixes(opts: CommonOptions): FieldPath[] {
+  return resetFields(opts).map((p) => p.map(fieldPE));
+}
+
+/**
+ * The object as compared: without metadata.managedFields and without the top-level fields in `drop`. Nothing below
+ * the top level is copied: the comparison only reads it (withZeroStructs builds new maps).
+ */
+function withoutManagedFields(obj: JsonMap, drop: readonly string[] = []): JsonMap {
+  const copy: JsonMap = { ...obj };
+  for (const name of drop) delete copy[name];
+  if (isPlainObject(copy.metadata)) {
+    const { managedFields: _mf, ...meta } = copy.metadata;
+    copy.metadata = meta;
+  }
   return copy;
+}
+
+function withoutTopLevel(obj: JsonMap, drop: readonly string[]): JsonMap {
+  for (const name of drop) delete obj[name];
+  return obj;
 }
 
 function context(opts: CommonOptions): { typer: Typer; root: SchemaObject | undefined } {
@@ -184,8 +200,11 @@ export function trackUpdate(oldObj: JsonMap | undefined, newObj: JsonMap, opts: 
     if (e instanceof DecodeError) return [];
     throw e;
   }
-  const before = oldObj ? typer.withZeroStructs(withoutManagedFields(oldObj), root) : typer.zeroObject(root);
-  const after = typer.withZeroStructs(withoutManagedFields(newObj), root);
+  // Top-level fields whose changes are reset anyway (status for the main resource, spec for status) are left out of
+  // the comparison: it would report them only for withoutPrefixes to drop them again.
+  const dropped = resetFields(opts).filter((p) => p.length === 1).map((p) => p[0]);
+  const before = oldObj ? typer.withZeroStructs(withoutManagedFields(oldObj, dropped), root) : withoutTopLevel(typer.zeroObject(root), dropped);
+  const after = typer.withZeroStructs(withoutManagedFields(newObj, dropped), root);
   let changed: FieldSet;
   let removed: FieldSet;
   try {
@@ -279,7 +298,8 @@ export function apply(live: JsonMap | undefined, applied: unknown, opts: ApplyOp
     if (e instanceof DecodeError) throw unknownError(`failed to decode managed fields: ${e.message}`);
     throw e;
   }
-  const liveObj = live ? withoutManagedFields(live) : {};
+  // A deep copy: the merge below may share parts of it with the result it then changes.
+  const liveObj = live ? withoutManagedFields(structuredClone(live)) : {};
   if (live && managers.size === 0) {
     // Upstream's skipNonAppliedManager: fields of an untracked object belong to "before-first-apply".
     managers = decodeManagedFields(trackUpdate(undefined, liveObj, { ...opts, manager: BEFORE_FIRST_APPLY, subresource: undefined }));
