@@ -40,7 +40,31 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** Deep copy of a JSON-compatible value. Cached objects are never mutated: callers clone first. */
 export function deepClone<T>(v: T): T {
-  return structuredClone(v);
+  return cloneValue(v) as T;
+}
+
+/**
+ * A deep copy of JSON-shaped data, as structuredClone makes it but several times faster on API objects (plain
+ * objects, arrays and scalars are copied by hand; anything else, such as a Date, still goes to structuredClone).
+ */
+function cloneValue(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const n = v.length;
+    const out: unknown[] = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) out[i] = cloneValue(v[i]);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const src = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(src)) {
+    // JSON.parse makes "__proto__" an own key; plain assignment would set the prototype instead.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: cloneValue(src[k]), enumerable: true, writable: true, configurable: true });
+    else out[k] = cloneValue(src[k]);
+  }
+  return out;
 }
 
 export interface GroupVersionKind {
