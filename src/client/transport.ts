@@ -1,6 +1,7 @@
 // How the REST client reaches an API server. The HTTPS transport talks to a real server with the kubeconfig's client
 // certificate; an in-process transport (calling the server's handler directly) can implement the same interface.
 import { Agent, request as httpsRequest } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -55,13 +56,9 @@ export class HttpsTransport implements Transport {
   constructor(private readonly opts: HttpsTransportOptions) {
     this.base = new URL(opts.server);
     if (this.base.protocol !== 'https:') throw new Error(`unsupported server URL ${opts.server}: only https is supported`);
-    this.agent = new Agent({
-      keepAlive: true,
-      ca: opts.ca,
-      cert: opts.cert,
-      key: opts.key,
-      rejectUnauthorized: !opts.insecureSkipTlsVerify,
-    });
+    // One TLS context for every connection: node would otherwise parse the CA, certificate and key for each new socket.
+    const secureContext = createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
+    this.agent = new Agent({ keepAlive: true, secureContext, rejectUnauthorized: !opts.insecureSkipTlsVerify });
   }
 
   private send(req: TransportRequest, onResponse: (res: IncomingMessage) => void, onError: (err: Error) => void, timeoutMs?: number) {
