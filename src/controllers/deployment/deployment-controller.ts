@@ -71,6 +71,11 @@ export class DeploymentController implements Controller {
   /** Keys whose deployment this sync wrote (spec or status), with the resourceVersion written last. */
   private readonly wrote = new Map<string, string>();
   private readonly superseded = new SupersededVersions();
+  /**
+   * ReplicaSet versions our writes replaced: a sync that still sees one would act on the stale copy (scale it again)
+   * and only get a Conflict; the watch event of the write requeues the deployment (updateReplicaSet).
+   */
+  private readonly rsSuperseded = new SupersededVersions();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -118,7 +123,12 @@ export class DeploymentController implements Controller {
   private ops(): DeploymentOps {
     return {
       createReplicaSet: (rs) => this.rsClient.create(rs),
-      updateReplicaSet: (rs) => this.rsClient.update(rs),
+      updateReplicaSet: async (rs) => {
+        const before = rs.metadata?.resourceVersion ?? '';
+        const written = await this.rsClient.update(rs);
+        if (written.metadata?.resourceVersion !== before) this.rsSuperseded.replaced(metaNamespaceKey(rs), before);
+        return written;
+      },
       deleteReplicaSet: async (namespace, name) => {
         await this.rsClient.delete(name, { namespace });
       },
@@ -189,6 +199,7 @@ export class DeploymentController implements Controller {
 
   private deleteReplicaSet(obj: ReplicaSet | DeletedFinalStateUnknown<ReplicaSet>): void {
     const rs = deletedObject(obj);
+    this.rsSuperseded.forget(metaNamespaceKey(rs));
     const ref = getControllerOf(rs);
     if (!ref) return;
     const d = this.resolveControllerRef(rs.metadata?.namespace ?? '', ref);
@@ -244,6 +255,7 @@ export class DeploymentController implements Controller {
     }
     const cachedRV = cached.metadata?.resourceVersion ?? '';
     if (this.superseded.isStale(key, cachedRV)) return;
+    if (this.ownedReplicaSets(cached).some((rs) => this.rsSuperseded.isStale(metaNamespaceKey(rs), rs.metadata?.resourceVersion))) return;
     this.wrote.delete(key);
     try {
       await this.syncCached(key, cached);
