@@ -107,6 +107,9 @@ describe('scheduler volume plugins (simulated nodes)', () => {
   });
 
   const jsonpath = (args: string[], path: string) => ok(srv, [...args, '-o', `jsonpath=${path}`]);
+  const create = (obj: object) => ok(srv, ['create', '-f', '-'], JSON.stringify(obj));
+  const plainPV = (name: string, storageClassName: string, source: Record<string, unknown>) =>
+    create({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName, ...source } });
 
   test('WaitForFirstConsumer: the claim waits for a pod, the pod goes to the node whose local volume is free, both get bound', async () => {
     await ok(srv, ['create', '-f', '-'], storageClass('local-wffc'));
@@ -138,7 +141,7 @@ describe('scheduler volume plugins (simulated nodes)', () => {
   });
 
   test('an Immediate claim binds to a matching volume without any pod', async () => {
-    await ok(srv, ['create', '-f', '-'], JSON.stringify({ ...JSON.parse(pv('manual-pv', 'zone-0')), spec: { ...JSON.parse(pv('manual-pv', 'zone-0')).spec, storageClassName: 'manual' } }));
+    await plainPV('manual-pv', 'manual', { hostPath: { path: '/tmp/manual-pv' } });
     await ok(srv, ['create', '-f', '-'], classClaim('immediate', 'manual'));
     await eventually('immediate Bound', async () => (await jsonpath(['get', 'pvc', 'immediate'], '{.status.phase}')) === 'Bound', 60_000, logs);
     assert.equal(await jsonpath(['get', 'pvc', 'immediate'], '{.spec.volumeName}'), 'manual-pv');
@@ -150,25 +153,21 @@ describe('scheduler volume plugins (simulated nodes)', () => {
     await ok(srv, ['create', '-f', '-'], storageClass('sts-wffc'));
     await ok(srv, ['create', '-f', '-'], localPV('sts-pv-a', 'sts-wffc', nodes[0]!));
     await ok(srv, ['create', '-f', '-'], localPV('sts-pv-b', 'sts-wffc', nodes[2]!));
-    await ok(
-      srv,
-      ['create', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'apps/v1',
-        kind: 'StatefulSet',
-        metadata: { name: 'db', namespace: 'default' },
-        spec: {
-          serviceName: 'db',
-          replicas: 2,
-          selector: { matchLabels: { app: 'db' } },
-          template: {
-            metadata: { labels: { app: 'db' } },
-            spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'pause', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] },
-          },
-          volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'sts-wffc', resources: { requests: { storage: '1Gi' } } } }],
+    await create({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db', namespace: 'default' },
+      spec: {
+        serviceName: 'db',
+        replicas: 2,
+        selector: { matchLabels: { app: 'db' } },
+        template: {
+          metadata: { labels: { app: 'db' } },
+          spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'pause', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] },
         },
-      }),
-    );
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'sts-wffc', resources: { requests: { storage: '1Gi' } } } }],
+      },
+    });
     await eventually('2 ready replicas', async () => (await jsonpath(['get', 'statefulset', 'db'], '{.status.readyReplicas}')) === '2', 120_000, logs);
     const volumes = new Map<string, string>();
     for (const i of [0, 1]) {
@@ -184,16 +183,7 @@ describe('scheduler volume plugins (simulated nodes)', () => {
     const csiNode = (node: string, count: number) =>
       JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'CSINode', metadata: { name: node }, spec: { drivers: [{ name: 'csi.example.com', nodeID: node, allocatable: { count } }] } });
     for (const n of nodes) await ok(srv, ['create', '-f', '-'], csiNode(n, 0));
-    await ok(
-      srv,
-      ['create', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'PersistentVolume',
-        metadata: { name: 'csi-pv' },
-        spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'csi-manual', csi: { driver: 'csi.example.com', volumeHandle: 'vol-1' } },
-      }),
-    );
+    await plainPV('csi-pv', 'csi-manual', { csi: { driver: 'csi.example.com', volumeHandle: 'vol-1' } });
     await ok(srv, ['create', '-f', '-'], classClaim('csi-claim', 'csi-manual'));
     await eventually('csi-claim Bound', async () => (await jsonpath(['get', 'pvc', 'csi-claim'], '{.status.phase}')) === 'Bound', 60_000, logs);
     await ok(srv, ['create', '-f', '-'], pod('csi-pod', 'csi-claim'));

@@ -2,6 +2,7 @@
 // nodes in one of those zones or regions (values may list several zones joined by "__").
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
+import { claimClass } from '../../../machinery/storage-volume.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { FilterPlugin, PreFilterPlugin, PreFilterResult } from '../../framework/interfaces.js';
 import type { NodeInfo } from '../../framework/node-info.js';
@@ -29,13 +30,6 @@ export interface VolumeListers {
 interface PVTopology {
   key: string;
   values: ReadonlySet<string>;
-}
-
-/** storageClassName, or the beta annotation older claims carry (upstream's GetPersistentVolumeClaimClass). */
-export function claimClass(pvc: PersistentVolumeClaim): string {
-  const ann = pvc.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'];
-  if (ann !== undefined) return ann;
-  return pvc.spec?.storageClassName ?? '';
 }
 
 export class VolumeZone implements PreFilterPlugin, FilterPlugin {
