@@ -30,7 +30,9 @@ import { computeNodeStatus, initialNode, KUBELET_PORT, nodeStatusChanged, type N
 import { PodCgroups } from './pods/cgroups.js';
 import { parseResolvConf, type DnsSettings } from './pods/config.js';
 import { listRuntimePods, runtimeFingerprint } from './pods/runtime-state.js';
+import { ApiObjectSource } from './pods/objects.js';
 import { PodSyncer, type Logger } from './pods/sync.js';
+import { VolumeManager } from './pods/volumes.js';
 import { startKubeletServer, type KubeletServer } from './server/server.js';
 import { collectResourceUsage } from './metrics/collector.js';
 import { nodeBootTime, readNodeUsage } from './metrics/node-usage.js';
@@ -100,6 +102,7 @@ export class Kubelet {
   private runtimeVersion = '';
   private readonly events: CoreEventRecorder;
   private server: KubeletServer | undefined;
+  private volumes: VolumeManager | undefined;
 
   constructor(private readonly o: KubeletOptions) {
     this.clock = o.clock ?? realClock;
@@ -142,6 +145,7 @@ export class Kubelet {
     // Pod cgroups nest under the runtime's own cgroup (only when we run containerd: its cgroup is ours to use).
     const cgroups = this.runtime.process?.pid ? await PodCgroups.detect(this.runtime.process.pid, agentDir) : undefined;
     if (!cgroups) log.info('pod cgroups: not managed here (no cgroup v1 cpu and memory controllers, or an external runtime)');
+    this.volumes = new VolumeManager(join(agentDir, 'pods'), dns.clusterDomain);
     this.syncer = new PodSyncer({
       cri: this.cri,
       pods: this.podsClient,
@@ -155,6 +159,9 @@ export class Kubelet {
       memoryCapacity: this.machine.memoryBytes,
       onProbeChange: (uid) => this.enqueue(uid),
       ...(cgroups ? { cgroups } : {}),
+      objects: new ApiObjectSource(this.o.client),
+      volumes: this.volumes,
+      allocatable: () => (this.lastPostedStatus?.allocatable ?? {}) as Record<string, string>,
     });
 
     // 3. The kubelet's HTTPS API (logs for the API server), then the Node, its pod CIDR and the CNI network.
@@ -180,6 +187,7 @@ export class Kubelet {
     this.every(POD_RESYNC_MS, async () => {
       for (const p of this.informer?.indexer.list() ?? []) this.enqueue(p.metadata?.uid ?? '');
       this.syncer?.backoff.gc();
+      await this.cleanupPodDirs();
     });
     log.info('kubelet started', { node: this.o.nodeName, runtime: `containerd ${this.runtimeVersion}`, socket: this.runtime.socket });
   }
@@ -291,8 +299,16 @@ export class Kubelet {
       await this.syncer.killPod(undefined, runtime, 0);
       await this.syncer.removePod(runtime);
     }
+    await this.volumes?.tearDown(uid);
     this.syncer.forget(uid);
     this.fingerprints.delete(uid);
+  }
+
+  /** Pod directories (volumes, etc-hosts) of pods this kubelet no longer runs. */
+  private async cleanupPodDirs(): Promise<void> {
+    const known = new Set<string>(this.workers.keys());
+    for (const p of this.informer?.indexer.list() ?? []) known.add(p.metadata?.uid ?? '');
+    await this.volumes?.cleanupOrphans((uid) => known.has(uid) || this.fingerprints.has(uid));
   }
 
   /** Upstream's PLEG: list the runtime, and sync every pod whose containers or sandboxes changed. */

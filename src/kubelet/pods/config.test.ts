@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { containerConfig, containerResources, expandVars, parseResolvConf, podDnsConfig, sandboxConfig, type DnsSettings } from './config.js';
+import { resolveEnv } from './env.js';
+import type { ObjectSource } from './objects.js';
 import { defaultPullPolicy } from './sync.js';
 
 const pod: Pod = {
@@ -57,8 +59,10 @@ test('sandbox config: metadata, labels, host ports, hostname, DNS', () => {
   assert.equal(c.linux?.securityContext?.namespaceOptions?.pid, 'CONTAINER');
 });
 
-test('container config: env with fieldRefs and expansion, command expansion, resources, labels, log path', () => {
-  const c = containerConfig(pod, pod.spec!.containers[0]!, { restartCount: 3, init: false, podIPs: ['198.18.0.7'], hostIPs: ['127.0.0.1'] });
+test('container config: env with fieldRefs and expansion, command expansion, resources, labels, log path', async () => {
+  const objects = {} as ObjectSource; // no ConfigMap/Secret references here
+  const env = await resolveEnv(pod, pod.spec!.containers[0]!, { objects, podIPs: ['198.18.0.7'], hostIPs: ['127.0.0.1'], allocatable: {}, warn: () => undefined });
+  const c = containerConfig(pod, pod.spec!.containers[0]!, { restartCount: 3, init: false, env, mounts: [] });
   assert.deepEqual(c.envs, [
     { key: 'GREETING', value: 'hi' },
     { key: 'BOTH', value: 'hi-$(MISSING)' },

@@ -1,6 +1,6 @@
 // Pod spec -> CRI sandbox and container configs (upstream's kuberuntime generatePodSandboxConfig and
 // generateContainerConfig, for the fields skiff supports so far).
-import type { Container, EnvVar, Pod } from 'kubernetes-types/core/v1.js';
+import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { parseQuantity } from '../../machinery/quantity.js';
 import type { ContainerConfig, KeyValue, LinuxContainerResources, Mount, NamespaceOption, PodSandboxConfig, PortMapping } from '../cri/types.js';
 import { ANNOTATION_INIT, ANNOTATION_RESTART_COUNT, LABEL_CONTAINER_NAME, LABEL_MANAGED, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './runtime-state.js';
@@ -115,7 +115,7 @@ export function sandboxConfig(pod: Pod, attempt: number, logRoot: string, dns: D
 }
 
 /** Resolves `fieldRef` paths the kubelet knows (upstream's podFieldSelectorRuntimeValue). */
-function fieldRefValue(pod: Pod, path: string, podIPs: string[], hostIPs: string[]): string | undefined {
+export function fieldRefValue(pod: Pod, path: string, podIPs: string[], hostIPs: string[]): string | undefined {
   switch (path) {
     case 'metadata.name':
       return pod.metadata?.name;
@@ -169,19 +169,6 @@ export function expandVars(input: string, lookup: (name: string) => string | und
   return out;
 }
 
-function containerEnv(pod: Pod, c: Container, podIPs: string[], hostIPs: string[]): KeyValue[] {
-  const env = new Map<string, string>();
-  for (const e of (c.env ?? []) as EnvVar[]) {
-    if (e.value !== undefined || !e.valueFrom) {
-      env.set(e.name, expandVars(e.value ?? '', (n) => env.get(n)));
-    } else if (e.valueFrom.fieldRef) {
-      const v = fieldRefValue(pod, e.valueFrom.fieldRef.fieldPath, podIPs, hostIPs);
-      if (v !== undefined) env.set(e.name, v);
-    }
-  }
-  return [...env].map(([key, value]) => ({ key, value }));
-}
-
 const MIN_SHARES = 2;
 const CPU_PERIOD = 100_000;
 
@@ -205,9 +192,9 @@ export function containerResources(c: Container): LinuxContainerResources {
 export function containerConfig(
   pod: Pod,
   c: Container,
-  opts: { restartCount: number; init: boolean; podIPs: string[]; hostIPs: string[]; mounts?: Mount[]; oomScoreAdj?: number },
+  opts: { restartCount: number; init: boolean; env: KeyValue[]; mounts?: Mount[]; oomScoreAdj?: number },
 ): ContainerConfig {
-  const env = containerEnv(pod, c, opts.podIPs, opts.hostIPs);
+  const env = opts.env;
   const lookup = (name: string) => env.find((e) => e.key === name)?.value;
   const sc = { ...(pod.spec?.securityContext ?? {}), ...(c.securityContext ?? {}) };
   return {

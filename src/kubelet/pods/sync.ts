@@ -13,11 +13,14 @@ import { ProbeManager, probeTimings, type ProbedContainer } from '../prober/mana
 import { Backoff } from './backoff.js';
 import { podCgroupParent, type PodCgroups } from './cgroups.js';
 import { containerConfig, podLogDirectory, sandboxConfig, type DnsSettings } from './config.js';
+import { resolveEnv } from './env.js';
 import { runHookWithin } from './hooks.js';
+import { ObjectSession, PodConfigError, type ObjectSource } from './objects.js';
 import { oomScoreAdjust } from './qos.js';
 import { listRuntimePods, toRuntimeContainer, type RuntimeContainer, type RuntimePod, type RuntimeSandbox } from './runtime-state.js';
 import { computePodStatus, isSidecar, restartPolicyOf, shouldRestart, type WaitingReason } from './status.js';
 import { terminationMessageMount } from './termination.js';
+import { containerMounts, VolumeSetupError, type PodVolume, type VolumeManager } from './volumes.js';
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -42,6 +45,17 @@ export interface PodSyncerOptions {
   onProbeChange?: (podUid: string) => void;
   /** Pod-level cgroups under kubepods/<qos>/ (absent: the runtime's default placement). */
   cgroups?: PodCgroups;
+  /** ConfigMaps, Secrets, claims and tokens for env and volumes. */
+  objects: ObjectSource;
+  volumes: VolumeManager;
+  /** The node's allocatable resources (defaults of limits.* in the downward API). */
+  allocatable: () => Record<string, string>;
+}
+
+/** What creating a container needs beyond its spec: this sync's API reads and the pod's volumes. */
+interface ContainerContext {
+  objects: ObjectSession;
+  volumes: Map<string, PodVolume>;
 }
 
 /** Upstream never stops a container with less grace than this (unless it is killed outright with 0). */
@@ -172,6 +186,20 @@ export class PodSyncer {
 
     const waiting = this.waitingOf(uid);
     const policy = restartPolicyOf(pod);
+
+    // 0. Volumes (upstream's WaitForAttachAndMount): every sync refreshes them; a missing source holds the pod.
+    const objects = new ObjectSession(this.o.objects);
+    let volumes: Map<string, PodVolume>;
+    try {
+      volumes = await this.o.volumes.setUp(pod, { objects, allocatable: this.o.allocatable() });
+    } catch (err) {
+      const message = err instanceof VolumeSetupError ? err.message : `MountVolume.SetUp failed: ${(err as Error).message}`;
+      this.o.events.event(pod, 'Warning', 'FailedMount', message);
+      this.o.log.warn('volume set-up failed', { pod: podFullName(pod), err: message });
+      await this.writeStatus(pod, runtime, false);
+      return { requeueAfterMs: 2000 };
+    }
+    const cctx: ContainerContext = { objects, volumes };
     let requeue: number | undefined;
     const want = (ms: number) => (requeue = requeue === undefined ? ms : Math.min(requeue, ms));
 
@@ -219,7 +247,7 @@ export class PodSyncer {
       if (isSidecar(c)) {
         if (inst?.state === 'running') inst = (await this.killForProbe(pod, c, inst, podIPs, true)) ?? inst;
         if (!inst || inst.state === 'exited') {
-          const r = await this.maybeStart(pod, c, true, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, 'Always', waiting);
+          const r = await this.maybeStart(pod, c, true, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, 'Always', waiting, cctx);
           if (r !== undefined) want(r);
         }
         if (!inst || inst.state !== 'running' || !this.probes.started(uid, c.name, probed(inst))) {
@@ -235,7 +263,7 @@ export class PodSyncer {
         initFailed = true;
         break;
       }
-      const r = await this.maybeStart(pod, c, true, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, policy === 'Never' ? 'Never' : 'OnFailure', waiting);
+      const r = await this.maybeStart(pod, c, true, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, policy === 'Never' ? 'Never' : 'OnFailure', waiting, cctx);
       if (r !== undefined) want(r);
       break;
     }
@@ -247,7 +275,7 @@ export class PodSyncer {
         if (inst?.state === 'running') inst = (await this.killForProbe(pod, c, inst, podIPs, policy !== 'Never')) ?? inst;
         if (inst && (inst.state === 'running' || inst.state === 'created')) continue;
         if (inst && !shouldRestart(policy, inst.exitCode)) continue;
-        const r = await this.maybeStart(pod, c, false, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, policy, waiting);
+        const r = await this.maybeStart(pod, c, false, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, policy, waiting, cctx);
         if (r !== undefined) want(r);
       }
     }
@@ -278,6 +306,7 @@ export class PodSyncer {
     podIPs: string[],
     policy: 'Always' | 'OnFailure' | 'Never',
     waiting: Map<string, WaitingReason>,
+    cctx: ContainerContext,
   ): Promise<number | undefined> {
     const uid = pod.metadata?.uid ?? '';
     const key = `${uid}/${c.name}`;
@@ -334,13 +363,32 @@ export class PodSyncer {
       return 5000;
     }
 
+    // Environment and mounts: a missing ConfigMap/Secret or key is CreateContainerConfigError.
+    let env;
+    let mounts: Mount[];
+    try {
+      env = await resolveEnv(pod, c, {
+        objects: cctx.objects,
+        podIPs,
+        hostIPs: this.o.hostIPs(),
+        allocatable: this.o.allocatable(),
+        warn: (reason, message) => this.o.events.event(pod, 'Warning', reason, message),
+      });
+      const hostsFile = await this.o.volumes.writeHostsFile(pod, podIPs);
+      mounts = await containerMounts(c, cctx.volumes, env, hostsFile);
+    } catch (err) {
+      if (!(err instanceof PodConfigError)) throw err;
+      waiting.set(c.name, { reason: 'CreateContainerConfigError', message: err.message });
+      this.o.events.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
+      return 5000;
+    }
+
     let id: string;
     try {
-      const mounts: Mount[] = [];
       const tm = await terminationMessageMount(this.o.podsDir, pod, c);
       if (tm) mounts.push(tm);
       const oomScoreAdj = oomScoreAdjust(pod, c, this.o.memoryCapacity ?? 0);
-      const cfg = containerConfig(pod, c, { restartCount, init, podIPs, hostIPs: this.o.hostIPs(), mounts, oomScoreAdj });
+      const cfg = containerConfig(pod, c, { restartCount, init, env, mounts, oomScoreAdj });
       await mkdir(dirname(join(sandboxCfg.logDirectory ?? '', cfg.logPath ?? '')), { recursive: true });
       id = await this.o.cri.createContainer(sandboxId, cfg, sandboxCfg);
     } catch (err) {
@@ -437,6 +485,7 @@ export class PodSyncer {
       if (!isNotFound(err)) throw err;
     }
     if (after) await this.removePod(after);
+    await this.o.volumes.tearDown(pod.metadata?.uid ?? '');
     this.forget(pod.metadata?.uid ?? '');
     return { done: true };
   }
