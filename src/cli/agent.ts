@@ -21,6 +21,7 @@ export interface RawAgentOptions extends RawNodeOptions {
   podCidr?: string;
   clusterDns?: string;
   containerRuntimeEndpoint?: string;
+  podManifestPath?: string;
 }
 
 /** The real node's settings (`skiff agent` without --simulated-nodes, and `skiff server`'s local node). */
@@ -31,9 +32,11 @@ export interface KubeletNodeConfig {
   clusterDNS?: string;
   /** A running CRI runtime to use instead of starting containerd. */
   containerRuntimeEndpoint?: string;
+  /** Static pod manifests (default <data-dir>/agent/pod-manifests). */
+  podManifestPath?: string;
 }
 
-export function toKubeletNodeConfig(raw: { nodeIp?: string; podCidr?: string; clusterDns?: string; containerRuntimeEndpoint?: string }): KubeletNodeConfig {
+export function toKubeletNodeConfig(raw: { nodeIp?: string; podCidr?: string; clusterDns?: string; containerRuntimeEndpoint?: string; podManifestPath?: string }): KubeletNodeConfig {
   const ip = (flag: string, v: string) => {
     if (isIP(v) === 0) throw new Error(`invalid ${flag} ${JSON.stringify(v)}: not an IP address`);
     return v;
@@ -50,6 +53,7 @@ export function toKubeletNodeConfig(raw: { nodeIp?: string; podCidr?: string; cl
     ...(raw.podCidr ? { podCIDR: raw.podCidr } : {}),
     ...(raw.clusterDns ? { clusterDNS: ip('--cluster-dns', raw.clusterDns) } : {}),
     ...(raw.containerRuntimeEndpoint ? { containerRuntimeEndpoint: raw.containerRuntimeEndpoint } : {}),
+    ...(raw.podManifestPath ? { podManifestPath: raw.podManifestPath } : {}),
   };
 }
 
@@ -110,7 +114,8 @@ export function addAgentCommand(program: Command): void {
     .option('--node-ip <ip>', 'address to advertise for the node (default: the first non-loopback IPv4 address)')
     .option('--pod-cidr <cidr>', 'pod range of this node when the cluster assigns none')
     .option('--cluster-dns <ip>', 'cluster DNS address for pods')
-    .option('--container-runtime-endpoint <socket>', 'use this running CRI runtime instead of starting containerd');
+    .option('--container-runtime-endpoint <socket>', 'use this running CRI runtime instead of starting containerd')
+    .option('--pod-manifest-path <dir>', 'static pod manifests (default: <data-dir>/agent/pod-manifests)');
   addNodeOptions(cmd).action(async (opts: RawAgentOptions) => {
     const config = toAgentConfig(opts);
     const { runAgent } = await import('./run-agent.js');

@@ -62,6 +62,7 @@ export async function runAgent(config: AgentConfig, raw: { nodeLabel?: string[];
       ...(k.podCIDR ? { podCIDR: k.podCIDR } : {}),
       ...(k.clusterDNS ? { clusterDNS: [k.clusterDNS] } : {}),
       ...(k.containerRuntimeEndpoint ? { containerRuntimeEndpoint: k.containerRuntimeEndpoint } : {}),
+      ...(k.podManifestPath ? { podManifestPath: k.podManifestPath } : {}),
       log,
     });
     parts.push({ stop: () => agent.stop().then(() => client.close()) });

@@ -207,6 +207,7 @@ async function startLocalAgent(
       ...(node.taints?.length ? { taints: node.taints } : {}),
       ...(node.clusterDNS ? { clusterDNS: [node.clusterDNS] } : {}),
       ...(node.containerRuntimeEndpoint ? { containerRuntimeEndpoint: node.containerRuntimeEndpoint } : {}),
+      ...(node.podManifestPath ? { podManifestPath: node.podManifestPath } : {}),
       log,
     });
     log.info('local node is running', { node: agent.nodeName });

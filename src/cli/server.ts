@@ -127,6 +127,7 @@ export function addServerCommand(program: Command): void {
     .option('--disable-agent', 'do not run a local node (the kubelet on containerd)')
     .option('--node-ip <ip>', 'address the local node advertises')
     .option('--container-runtime-endpoint <socket>', 'local node: use this running CRI runtime instead of starting containerd')
+    .option('--pod-manifest-path <dir>', 'local node: static pod manifests (default: <data-dir>/agent/pod-manifests)')
     .option('--cluster-cidr <cidr>', 'IP range for pod IPs', DEFAULT_CLUSTER_CIDR)
     .option('--service-cidr <cidr>', 'IP range for service IPs', DEFAULT_SERVICE_CIDR)
     .option('--disable-controllers <names>', 'controllers not to run (repeat or comma-separate)', collect)
@@ -135,7 +136,7 @@ export function addServerCommand(program: Command): void {
     .option('--metric-resolution <duration>', 'how often kubelets are scraped for metrics.k8s.io (kubectl top, HPA), as metrics-server (default 15s)')
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--scheduler-config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file: profiles, plugins, weights');
-  addNodeOptions(cmd).action(async (opts: RawServerOptions & RawNodeOptions & { schedulerConfig?: string; nodeIp?: string; containerRuntimeEndpoint?: string }) => {
+  addNodeOptions(cmd).action(async (opts: RawServerOptions & RawNodeOptions & { schedulerConfig?: string; nodeIp?: string; containerRuntimeEndpoint?: string; podManifestPath?: string }) => {
     const config = toServerConfig(opts);
     const simulated = toSimulatedNodesConfig(opts, SERVER_SIMULATED_NODE_PREFIX);
     const localNode = {

@@ -31,6 +31,7 @@ import { PodCgroups } from './pods/cgroups.js';
 import { parseResolvConf, type DnsSettings } from './pods/config.js';
 import { listRuntimePods, runtimeFingerprint } from './pods/runtime-state.js';
 import { ApiObjectSource } from './pods/objects.js';
+import { ANNOTATION_CONFIG_HASH, ANNOTATION_CONFIG_MIRROR, isMirrorPod, mirrorPodFor, readStaticPods } from './pods/static.js';
 import { PodSyncer, type Logger } from './pods/sync.js';
 import { VolumeManager } from './pods/volumes.js';
 import { startKubeletServer, type KubeletServer } from './server/server.js';
@@ -44,6 +45,8 @@ export const NODE_STATUS_UPDATE_MS = 10_000;
 export const NODE_STATUS_REPORT_MS = 300_000;
 export const RELIST_MS = 1000;
 export const POD_RESYNC_MS = 10_000;
+/** How often the static pod folder is read (upstream: inotify plus a 20 s --file-check-frequency). */
+export const STATIC_POD_CHECK_MS = 2000;
 
 export interface KubeletOptions {
   client: RestClient;
@@ -62,6 +65,8 @@ export interface KubeletOptions {
   clusterDomain?: string;
   /** A CRI socket already running: use it instead of starting containerd. */
   containerRuntimeEndpoint?: string;
+  /** Static pod manifests (default <agentDir>/pod-manifests). */
+  podManifestPath?: string;
   /** The kubelet's HTTPS port (default 10250; taken: any free port, reported in the Node's daemonEndpoints). */
   port?: number;
   /** PEM of the CA whose client certificates may call the kubelet's API (the API server's). */
@@ -103,6 +108,8 @@ export class Kubelet {
   private readonly events: CoreEventRecorder;
   private server: KubeletServer | undefined;
   private volumes: VolumeManager | undefined;
+  /** Static pods from the manifests folder, by UID. */
+  private staticPods = new Map<string, Pod>();
 
   constructor(private readonly o: KubeletOptions) {
     this.clock = o.clock ?? realClock;
@@ -162,6 +169,7 @@ export class Kubelet {
       objects: new ApiObjectSource(this.o.client),
       volumes: this.volumes,
       allocatable: () => (this.lastPostedStatus?.allocatable ?? {}) as Record<string, string>,
+      mirrorPod: (pod) => this.currentMirror(pod),
     });
 
     // 3. The kubelet's HTTPS API (logs for the API server), then the Node, its pod CIDR and the CNI network.
@@ -184,8 +192,11 @@ export class Kubelet {
     this.informer.run();
     await this.informer.waitForCacheSync();
     this.every(RELIST_MS, () => this.relist());
+    await this.syncStaticPods().catch((err: unknown) => log.warn('static pods failed', { err: (err as Error).message }));
+    this.every(STATIC_POD_CHECK_MS, () => this.syncStaticPods());
     this.every(POD_RESYNC_MS, async () => {
-      for (const p of this.informer?.indexer.list() ?? []) this.enqueue(p.metadata?.uid ?? '');
+      for (const p of this.informer?.indexer.list() ?? []) if (!isMirrorPod(p)) this.enqueue(p.metadata?.uid ?? '');
+      for (const uid of this.staticPods.keys()) this.enqueue(uid);
       this.syncer?.backoff.gc();
       await this.cleanupPodDirs();
     });
@@ -196,7 +207,7 @@ export class Kubelet {
     const cri = this.cri!;
     const serverOpts = { agentDir: this.o.agentDir, nodeName: this.o.nodeName, addresses: [this.o.nodeIP], ...(this.o.clientCA ? { clientCA: this.o.clientCA } : {}), ...(this.o.serving ? { serving: this.o.serving } : {}) };
     const deps = {
-      pod: (ns: string, name: string) => this.informer?.indexer.getByKey(`${ns}/${name}`),
+      pod: (ns: string, name: string) => this.staticPodNamed(ns, name) ?? this.informer?.indexer.getByKey(`${ns}/${name}`),
       runtime: async (uid: string) => (uid ? (await listRuntimePods(cri, uid)).get(uid) : undefined),
       running: async (id: string) => {
         try {
@@ -240,6 +251,12 @@ export class Kubelet {
   private podChanged(pod: Pod, deleted = false): void {
     const uid = pod.metadata?.uid ?? '';
     if (!uid) return;
+    if (isMirrorPod(pod)) {
+      // Mirror pods are never run: their static pod is (and its status goes to the current mirror).
+      const s = this.staticPodNamed(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '');
+      if (s) this.enqueue(s.metadata?.uid ?? '');
+      return;
+    }
     if (!deleted) this.uidToKey.set(uid, `${pod.metadata?.namespace}/${pod.metadata?.name}`);
     this.enqueue(uid);
   }
@@ -267,7 +284,7 @@ export class Kubelet {
       do {
         w.pending = false;
         const key = this.uidToKey.get(uid);
-        const pod = key ? this.informer?.indexer.getByKey(key) : undefined;
+        const pod = this.podFor(uid);
         if (!pod || pod.metadata?.uid !== uid) {
           await this.cleanupOrphan(uid);
           this.workers.delete(uid);
@@ -306,9 +323,66 @@ export class Kubelet {
 
   /** Pod directories (volumes, etc-hosts) of pods this kubelet no longer runs. */
   private async cleanupPodDirs(): Promise<void> {
-    const known = new Set<string>(this.workers.keys());
+    const known = new Set<string>([...this.workers.keys(), ...this.staticPods.keys()]);
     for (const p of this.informer?.indexer.list() ?? []) known.add(p.metadata?.uid ?? '');
     await this.volumes?.cleanupOrphans((uid) => known.has(uid) || this.fingerprints.has(uid));
+  }
+
+  /** The pod `uid` to sync: a static pod (with its mirror's last status), or the API's pod. */
+  private podFor(uid: string): Pod | undefined {
+    const s = this.staticPods.get(uid);
+    if (s) return { ...s, status: this.currentMirror(s)?.status ?? {} };
+    const key = this.uidToKey.get(uid);
+    const pod = key ? this.informer?.indexer.getByKey(key) : undefined;
+    return pod && !isMirrorPod(pod) ? pod : undefined;
+  }
+
+  private staticPodNamed(namespace: string, name: string): Pod | undefined {
+    for (const p of this.staticPods.values()) if (p.metadata?.namespace === namespace && p.metadata?.name === name) return p;
+    return undefined;
+  }
+
+  /** The API's mirror pod of static pod `pod`, when it is current (same config hash, not being deleted). */
+  private currentMirror(pod: Pod): Pod | undefined {
+    const m = this.informer?.indexer.getByKey(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
+    if (!m || m.metadata?.deletionTimestamp) return undefined;
+    return m.metadata?.annotations?.[ANNOTATION_CONFIG_MIRROR] === pod.metadata?.annotations?.[ANNOTATION_CONFIG_HASH] ? m : undefined;
+  }
+
+  /**
+   * Reads the manifests folder: new static pods start, removed or edited ones stop (an edit is a new UID); then the
+   * mirror pods are brought in line (created, replaced when outdated or being deleted, removed without a static pod).
+   */
+  private async syncStaticPods(): Promise<void> {
+    const dir = this.o.podManifestPath ?? join(this.o.agentDir, 'pod-manifests');
+    const next = await readStaticPods(dir, this.o.nodeName, this.staticPods, new Date(this.clock.now()), (msg) => this.o.log.warn('static pod manifest skipped', { err: msg }));
+    const before = this.staticPods;
+    this.staticPods = next;
+    for (const uid of before.keys()) if (!next.has(uid)) this.enqueue(uid); // gone: the worker finds no pod and cleans up
+    for (const uid of next.keys()) if (!before.has(uid)) this.enqueue(uid);
+
+    for (const p of next.values()) {
+      const ns = p.metadata?.namespace ?? 'default';
+      const m = this.informer?.indexer.getByKey(`${ns}/${p.metadata?.name}`);
+      if (m && this.currentMirror(p) === m) continue;
+      try {
+        if (m) {
+          await this.podsClient.delete(m.metadata?.name ?? '', { namespace: ns, gracePeriodSeconds: 0, preconditions: { uid: m.metadata?.uid } });
+          continue; // created at a later round, once the old one is gone from the cache
+        }
+        await this.podsClient.create(mirrorPodFor(p, this.o.nodeName, this.nodeUid), { namespace: ns });
+      } catch (err) {
+        if (!isAlreadyExists(err) && !isNotFound(err) && !isConflict(err)) this.o.log.warn('mirror pod update failed', { pod: `${ns}/${p.metadata?.name}`, err: (err as Error).message });
+      }
+    }
+    for (const m of this.informer?.indexer.list() ?? []) {
+      if (!isMirrorPod(m) || this.staticPodNamed(m.metadata?.namespace ?? '', m.metadata?.name ?? '')) continue;
+      try {
+        await this.podsClient.delete(m.metadata?.name ?? '', { namespace: m.metadata?.namespace, gracePeriodSeconds: 0, preconditions: { uid: m.metadata?.uid } });
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) this.o.log.warn('orphaned mirror pod delete failed', { pod: m.metadata?.name, err: (err as Error).message });
+      }
+    }
   }
 
   /** Upstream's PLEG: list the runtime, and sync every pod whose containers or sandboxes changed. */

@@ -18,6 +18,8 @@ export interface AgentOptions {
   serviceCIDR?: string;
   clusterDNS?: string[];
   containerRuntimeEndpoint?: string;
+  /** Static pod manifests (default <data-dir>/agent/pod-manifests). */
+  podManifestPath?: string;
   /** The kubelet's HTTPS port (default 10250). */
   port?: number;
   /** CA whose client certificates may call the kubelet (the API server's cluster CA). */
@@ -65,6 +67,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ...(opts.podCIDR ? { podCIDR: opts.podCIDR } : {}),
     clusterDNS: opts.clusterDNS ?? (opts.serviceCIDR ? [clusterDNSFor(opts.serviceCIDR)] : []),
     ...(opts.containerRuntimeEndpoint ? { containerRuntimeEndpoint: opts.containerRuntimeEndpoint } : {}),
+    ...(opts.podManifestPath ? { podManifestPath: opts.podManifestPath } : {}),
     log: opts.log,
   });
   try {

@@ -18,6 +18,7 @@ import { runHookWithin } from './hooks.js';
 import { ObjectSession, PodConfigError, type ObjectSource } from './objects.js';
 import { oomScoreAdjust } from './qos.js';
 import { listRuntimePods, toRuntimeContainer, type RuntimeContainer, type RuntimePod, type RuntimeSandbox } from './runtime-state.js';
+import { isStaticPod } from './static.js';
 import { computePodStatus, isSidecar, restartPolicyOf, shouldRestart, type WaitingReason } from './status.js';
 import { terminationMessageMount } from './termination.js';
 import { containerMounts, VolumeSetupError, type PodVolume, type VolumeManager } from './volumes.js';
@@ -50,6 +51,8 @@ export interface PodSyncerOptions {
   volumes: VolumeManager;
   /** The node's allocatable resources (defaults of limits.* in the downward API). */
   allocatable: () => Record<string, string>;
+  /** A static pod's status goes to its mirror pod in the API (none yet: not written). */
+  mirrorPod?: (pod: Pod) => Pod | undefined;
 }
 
 /** What creating a container needs beyond its spec: this sync's API reads and the pod's volumes. */
@@ -514,13 +517,16 @@ export class PodSyncer {
     // A finished pod stays finished (its containers may be gone from the runtime by now).
     const oldPhase = pod.status?.phase;
     if (oldPhase === 'Succeeded' || oldPhase === 'Failed') status.phase = oldPhase;
-    const text = JSON.stringify(status);
+    const target = isStaticPod(pod) ? this.o.mirrorPod?.(pod) : pod;
+    if (!target) return status;
+    const targetUid = target.metadata?.uid ?? '';
+    const text = `${targetUid}\n${JSON.stringify(status)}`;
     if (this.lastStatus.get(uid) === text) return status;
     const patch: Record<string, unknown> = { ...status };
-    const old = (pod.status ?? {}) as Record<string, unknown>;
+    const old = (target.status ?? {}) as Record<string, unknown>;
     for (const k of OWNED_STATUS_FIELDS) if (old[k] !== undefined && patch[k] === undefined) patch[k] = null;
     try {
-      await this.o.pods.patch(pod.metadata?.name ?? '', { metadata: { uid }, status: patch }, {
+      await this.o.pods.patch(pod.metadata?.name ?? '', { metadata: { uid: targetUid }, status: patch }, {
         type: 'merge',
         subresource: 'status',
         namespace: pod.metadata?.namespace,
