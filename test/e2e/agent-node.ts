@@ -1,24 +1,14 @@
 // Shared set-up of e2e files that run real pods: one server with its local node (the kubelet on containerd), the
 // offline busybox image imported into that node's containerd, and kubectl helpers for pods.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { buildTestImages } from '../../src/kubelet/images/build.js';
-import { eventually, REPO_ROOT, SKIFF_BIN, startTestServer, type TestServer } from './harness.js';
+import { eventually, runSkiff, startTestServer, type TestServer } from './harness.js';
 
-/** Runs the skiff CLI; stdout and stderr together. */
-export function runSkiff(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SKIFF_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
+export { runSkiff };
 
 export interface AgentNode {
   server: TestServer;
@@ -31,11 +21,11 @@ export interface AgentNode {
   stop(): Promise<void>;
 }
 
-/** A server running its local node `nodeName` with the busybox image imported. */
-export async function startAgentNode(nodeName: string): Promise<AgentNode> {
+/** A server running its local node `nodeName` (and `extraArgs`) with the busybox image imported. */
+export async function startAgentNode(nodeName: string, extraArgs: string[] = []): Promise<AgentNode> {
   const imagesDir = await mkdtemp(join(tmpdir(), 'skiff-images-'));
   const images = await buildTestImages(imagesDir);
-  const server = await startTestServer({ agent: true, args: ['--node-name', nodeName], readyTimeoutMs: 60_000 });
+  const server = await startTestServer({ agent: true, args: ['--node-name', nodeName, ...extraArgs], readyTimeoutMs: 60_000 });
   const logs = () => server.logs().slice(-4000);
   // `skiff images import` into the local node's containerd (the agent imports the pause image itself).
   await eventually('the agent to start containerd', async () => (await runSkiff(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);

@@ -4,48 +4,28 @@
 // pods with their mirror pods. One server for every case; `skiff killall` cleans up in stop().
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
-import { buildTestImages } from '../../src/kubelet/images/build.js';
-import { eventually, REPO_ROOT, SKIFF_BIN, startTestServer, type TestServer } from './harness.js';
+import { startAgentNode, type AgentNode } from './agent-node.js';
+import { eventually, type TestServer } from './harness.js';
 
 const NODE = `e2e-kcfg-${process.pid}`;
 
+let agent: AgentNode;
 let server: TestServer;
-let imagesDir: string;
+const logs = () => agent.logs();
+const getPod = (name: string) => agent.getPod(name);
+const apply = (yaml: string) => agent.apply(yaml);
 let hostDir: string;
-
-function run(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SKIFF_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
-
-async function getPod(name: string): Promise<Pod | undefined> {
-  const r = await server.kubectl(['get', 'pod', name, '-o', 'json']);
-  return r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined;
-}
-
-async function apply(yaml: string): Promise<void> {
-  const r = await server.kubectl(['apply', '-f', '-'], { stdin: yaml });
-  assert.equal(r.code, 0, r.stderr);
-}
 
 async function exec(pod: string, script: string, container?: string): Promise<string> {
   const r = await server.kubectl(['exec', pod, ...(container ? ['-c', container] : []), '--', 'sh', '-c', script]);
   assert.equal(r.code, 0, `${script}: ${r.stderr}`);
   return r.stdout;
 }
-
-const logs = () => server.logs().slice(-4000);
 
 async function running(name: string): Promise<Pod> {
   let pod: Pod | undefined;
@@ -54,11 +34,9 @@ async function running(name: string): Promise<Pod> {
 }
 
 before(async () => {
-  imagesDir = await mkdtemp(join(tmpdir(), 'skiff-images-'));
   hostDir = await mkdtemp(join(tmpdir(), 'skiff-pv-'));
-  const images = await buildTestImages(imagesDir);
-  server = await startTestServer({ agent: true, args: ['--node-name', NODE], readyTimeoutMs: 60_000 });
-  await eventually('the agent to start containerd', async () => (await run(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
+  agent = await startAgentNode(NODE);
+  server = agent.server;
   await apply(`
 apiVersion: v1
 kind: ConfigMap
@@ -73,8 +51,7 @@ stringData: {password: s3cret, user: admin}
 });
 
 after(async () => {
-  await server?.stop();
-  if (imagesDir) await rm(imagesDir, { recursive: true, force: true });
+  await agent?.stop();
   if (hostDir) await rm(hostDir, { recursive: true, force: true });
 });
 

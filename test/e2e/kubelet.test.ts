@@ -4,42 +4,25 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { get as httpGet } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { buildTestImages } from '../../src/kubelet/images/build.js';
-import { eventually, runSkiff, startTestServer, type TestServer } from './harness.js';
+import { startAgentNode, type AgentNode } from './agent-node.js';
+import { eventually, type TestServer } from './harness.js';
 
 const NODE = `e2e-kubelet-${process.pid}`;
 
+let agent: AgentNode;
 let server: TestServer;
-let imagesDir: string;
-
-
-async function getPod(name: string): Promise<Pod | undefined> {
-  const r = await server.kubectl(['get', 'pod', name, '-o', 'json']);
-  return r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined;
-}
-
-async function apply(yaml: string): Promise<void> {
-  const r = await server.kubectl(['apply', '-f', '-'], { stdin: yaml });
-  assert.equal(r.code, 0, r.stderr);
-}
-
-const logs = () => server.logs().slice(-4000);
+const logs = () => agent.logs();
+const getPod = (name: string) => agent.getPod(name);
+const apply = (yaml: string) => agent.apply(yaml);
 
 before(async () => {
-  imagesDir = await mkdtemp(join(tmpdir(), 'skiff-images-'));
-  const images = await buildTestImages(imagesDir);
-  server = await startTestServer({ agent: true, args: ['--node-name', NODE, '--node-taint', 'skiff.dev/e2e=local:PreferNoSchedule'], readyTimeoutMs: 60_000 });
-  // `skiff images import` into the local node's containerd (the agent imports the pause image itself).
-  await eventually('the agent to start containerd', async () => (await runSkiff(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
+  agent = await startAgentNode(NODE, ['--node-taint', 'skiff.dev/e2e=local:PreferNoSchedule']);
+  server = agent.server;
 });
 
 after(async () => {
-  await server?.stop();
-  if (imagesDir) await rm(imagesDir, { recursive: true, force: true });
+  await agent?.stop();
 });
 
 test('the local node registers Ready with capacity, labels, nodeInfo and a renewed Lease', async () => {
