@@ -30,7 +30,7 @@ import { computeNodeStatus, initialNode, KUBELET_PORT, nodeStatusChanged, type N
 import { PodCgroups } from './pods/cgroups.js';
 import { parseResolvConf, type DnsSettings } from './pods/config.js';
 import { listRuntimePods, runtimeFingerprint } from './pods/runtime-state.js';
-import { ApiObjectSource } from './pods/objects.js';
+import { WatchingObjectSource } from './pods/objects.js';
 import { ANNOTATION_CONFIG_HASH, ANNOTATION_CONFIG_MIRROR, isMirrorPod, mirrorPodFor, readStaticPods } from './pods/static.js';
 import { PodSyncer, type Logger } from './pods/sync.js';
 import { VolumeManager } from './pods/volumes.js';
@@ -47,6 +47,8 @@ export const RELIST_MS = 1000;
 export const POD_RESYNC_MS = 10_000;
 /** How often the static pod folder is read (upstream: inotify plus a 20 s --file-check-frequency). */
 export const STATIC_POD_CHECK_MS = 2000;
+/** A ConfigMap/Secret watch no pod sync read for this long is stopped. */
+export const OBJECT_WATCH_IDLE_MS = 60_000;
 
 export interface KubeletOptions {
   client: RestClient;
@@ -108,6 +110,7 @@ export class Kubelet {
   private readonly events: CoreEventRecorder;
   private server: KubeletServer | undefined;
   private volumes: VolumeManager | undefined;
+  private objects: WatchingObjectSource | undefined;
   /** Static pods from the manifests folder, by UID. */
   private staticPods = new Map<string, Pod>();
 
@@ -166,7 +169,7 @@ export class Kubelet {
       memoryCapacity: this.machine.memoryBytes,
       onProbeChange: (uid) => this.enqueue(uid),
       ...(cgroups ? { cgroups } : {}),
-      objects: new ApiObjectSource(this.o.client),
+      objects: (this.objects = new WatchingObjectSource(this.o.client, this.clock)),
       volumes: this.volumes,
       allocatable: () => (this.lastPostedStatus?.allocatable ?? {}) as Record<string, string>,
       mirrorPod: (pod) => this.currentMirror(pod),
@@ -199,6 +202,7 @@ export class Kubelet {
       for (const uid of this.staticPods.keys()) this.enqueue(uid);
       this.syncer?.backoff.gc();
       await this.cleanupPodDirs();
+      await this.objects?.gc(OBJECT_WATCH_IDLE_MS);
     });
     log.info('kubelet started', { node: this.o.nodeName, runtime: `containerd ${this.runtimeVersion}`, socket: this.runtime.socket });
   }
@@ -504,6 +508,7 @@ export class Kubelet {
     for (const w of this.workers.values()) w.timer?.cancel();
     this.syncer?.probes.stop();
     await this.informer?.stop();
+    await this.objects?.stop();
     await this.server?.close();
     this.cri?.close();
     await this.runtime?.stop();

@@ -1,9 +1,10 @@
-// The API objects a pod's configuration reads (ConfigMaps, Secrets, PVCs and PVs, service account tokens). The kubelet
-// reads them with a GET at each pod sync, like upstream's "Get" ConfigMap/Secret change-detection strategy with no TTL:
-// a pod sync (informer event, or the 10 s resync) sees the object as it is now, so a change reaches volumes within a
-// sync period. One `ObjectSession` per sync shares each read between the pod's env and volumes.
+// The API objects a pod's configuration reads (ConfigMaps, Secrets, PVCs and PVs, service account tokens).
+// ConfigMaps and Secrets come from upstream's default "Watch" change-detection strategy: one watch per referenced
+// object (field selector metadata.name), kept while pods use it, so each pod sync (informer event, or the 10 s resync)
+// sees the object as it is now and a change reaches volumes within a sync period. PVCs, PVs and tokens are read with a
+// request each time. One `ObjectSession` per sync shares each read between the pod's env and volumes.
 import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret } from 'kubernetes-types/core/v1.js';
-import type { RestClient, ResourceClient } from '../../client/index.js';
+import { listWatcherFor, realClock, SharedIndexInformer, type Clock, type RestClient, type ResourceClient } from '../../client/index.js';
 import { isNotFound } from '../../machinery/errors.js';
 
 /** A configuration error with upstream's message (a missing object or key): CreateContainerConfigError / FailedMount. */
@@ -86,6 +87,89 @@ export class ApiObjectSource implements ObjectSource {
     const token = r.status?.token;
     if (!token) throw new Error('the TokenRequest returned no token');
     return token;
+  }
+}
+
+interface WatchedObject {
+  informer: SharedIndexInformer<ConfigMap | Secret>;
+  lastUsed: number;
+}
+
+/** How long the first list of a newly watched object may take before a read fails (upstream: 1 s poll, then an error). */
+const WATCH_SYNC_TIMEOUT_MS = 10_000;
+
+/** ConfigMaps and Secrets from per-object watches (upstream's watch-based manager); the rest through the API. */
+export class WatchingObjectSource implements ObjectSource {
+  private readonly direct: ApiObjectSource;
+  private readonly watched = new Map<string, WatchedObject>();
+  private readonly clock: Clock;
+  private readonly configMaps: ResourceClient<ConfigMap | Secret>;
+  private readonly secrets: ResourceClient<ConfigMap | Secret>;
+
+  constructor(client: RestClient, clock: Clock = realClock) {
+    this.direct = new ApiObjectSource(client);
+    this.clock = clock;
+    this.configMaps = client.resource<ConfigMap | Secret>({ group: '', version: 'v1', resource: 'configmaps' });
+    this.secrets = client.resource<ConfigMap | Secret>({ group: '', version: 'v1', resource: 'secrets' });
+  }
+
+  private async cached(what: 'configmap' | 'secret', rc: ResourceClient<ConfigMap | Secret>, namespace: string, name: string): Promise<ConfigMap | Secret> {
+    const key = `${what}/${namespace}/${name}`;
+    let w = this.watched.get(key);
+    if (!w) {
+      const informer = new SharedIndexInformer<ConfigMap | Secret>(listWatcherFor(rc, { namespace, fieldSelector: `metadata.name=${name}` }), {
+        clock: this.clock,
+        reflector: { name: `kubelet ${key}` },
+      });
+      informer.run();
+      w = { informer, lastUsed: 0 };
+      this.watched.set(key, w);
+    }
+    w.lastUsed = this.clock.now();
+    const informer = w.informer;
+    if (!(await informer.waitForCacheSync(WATCH_SYNC_TIMEOUT_MS))) throw new Error(`failed to sync ${what} cache: timed out waiting for the condition`);
+    const obj = informer.indexer.getByKey(`${namespace}/${name}`);
+    if (!obj) throw new PodConfigError(`${what} "${name}" not found`, true);
+    return obj;
+  }
+
+  configMap(namespace: string, name: string): Promise<ConfigMap> {
+    return this.cached('configmap', this.configMaps, namespace, name) as Promise<ConfigMap>;
+  }
+
+  secret(namespace: string, name: string): Promise<Secret> {
+    return this.cached('secret', this.secrets, namespace, name) as Promise<Secret>;
+  }
+
+  pvc(namespace: string, name: string): Promise<PersistentVolumeClaim> {
+    return this.direct.pvc(namespace, name);
+  }
+
+  pv(name: string): Promise<PersistentVolume> {
+    return this.direct.pv(name);
+  }
+
+  serviceAccountToken(namespace: string, serviceAccount: string, opts: TokenRequestOptions): Promise<string> {
+    return this.direct.serviceAccountToken(namespace, serviceAccount, opts);
+  }
+
+  /** Stops the watches no pod read for `idleMs` (pods read theirs at every sync), as upstream unregisters pods. */
+  async gc(idleMs: number): Promise<void> {
+    const now = this.clock.now();
+    for (const [key, w] of this.watched) {
+      if (now - w.lastUsed <= idleMs) continue;
+      this.watched.delete(key);
+      await w.informer.stop();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.gc(-1);
+  }
+
+  /** How many objects are watched (tests). */
+  get size(): number {
+    return this.watched.size;
   }
 }
 
