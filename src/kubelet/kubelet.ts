@@ -299,6 +299,7 @@ export class Kubelet {
           const r = await this.syncer!.sync(pod);
           if (r.done) {
             this.uidToKey.delete(uid);
+            this.objects?.forgetPod(uid);
             return;
           }
           if (r.requeueAfterMs !== undefined) this.enqueue(uid, r.requeueAfterMs);
@@ -321,6 +322,7 @@ export class Kubelet {
       await this.syncer.removePod(runtime);
     }
     await this.volumes?.tearDown(uid);
+    this.objects?.forgetPod(uid);
     this.syncer.forget(uid);
     this.fingerprints.delete(uid);
   }

@@ -5,6 +5,7 @@ import { eventually } from '../../../test/e2e/harness.js';
 import { startInProcessApi, type InProcessApi } from '../../controllers/testing/in-process-api.js';
 import { FakeClock } from '../../client/index.js';
 import { isAlreadyExists } from '../../machinery/errors.js';
+import { fakeObjects } from './fake-objects.js';
 import { ObjectSession, PodConfigError, WatchingObjectSource } from './objects.js';
 
 let api: InProcessApi;
@@ -51,4 +52,21 @@ test('ConfigMaps and Secrets from per-object watches: values, changes, late crea
   assert.equal(src.size, 1);
   await src.stop();
   assert.equal(src.size, 0);
+});
+
+test('service account tokens are reused until 80 % of their lifetime, and forgotten with their pod', async () => {
+  const clock = new FakeClock(0);
+  let calls = 0;
+  const direct = { ...fakeObjects([]), serviceAccountToken: () => Promise.resolve(`token-${++calls}`) };
+  const src = new WatchingObjectSource(api.client, clock, direct);
+  const opts = { audiences: ['api'], expirationSeconds: 3600, podName: 'p', podUid: 'u1' };
+  assert.equal(await src.serviceAccountToken('cfg', 'default', opts), 'token-1');
+  clock.step(2000 * 1000);
+  assert.equal(await src.serviceAccountToken('cfg', 'default', opts), 'token-1');
+  assert.equal(await src.serviceAccountToken('cfg', 'default', { ...opts, audiences: ['other'] }), 'token-2');
+  clock.step(900 * 1000); // past 2,880 s of 3,600
+  assert.equal(await src.serviceAccountToken('cfg', 'default', opts), 'token-3');
+  src.forgetPod('u1');
+  assert.equal(await src.serviceAccountToken('cfg', 'default', opts), 'token-4');
+  await src.stop();
 });

@@ -100,14 +100,16 @@ const WATCH_SYNC_TIMEOUT_MS = 10_000;
 
 /** ConfigMaps and Secrets from per-object watches (upstream's watch-based manager); the rest through the API. */
 export class WatchingObjectSource implements ObjectSource {
-  private readonly direct: ApiObjectSource;
+  private readonly direct: ObjectSource;
   private readonly watched = new Map<string, WatchedObject>();
+  private readonly tokens = new Map<string, { token: string; refreshAt: number; podUid: string }>();
   private readonly clock: Clock;
   private readonly configMaps: ResourceClient<ConfigMap | Secret>;
   private readonly secrets: ResourceClient<ConfigMap | Secret>;
 
-  constructor(client: RestClient, clock: Clock = realClock) {
-    this.direct = new ApiObjectSource(client);
+  /** `direct` serves PVCs, PVs and tokens (default: the API). */
+  constructor(client: RestClient, clock: Clock = realClock, direct?: ObjectSource) {
+    this.direct = direct ?? new ApiObjectSource(client);
     this.clock = clock;
     this.configMaps = client.resource<ConfigMap | Secret>({ group: '', version: 'v1', resource: 'configmaps' });
     this.secrets = client.resource<ConfigMap | Secret>({ group: '', version: 'v1', resource: 'secrets' });
@@ -149,8 +151,20 @@ export class WatchingObjectSource implements ObjectSource {
     return this.direct.pv(name);
   }
 
-  serviceAccountToken(namespace: string, serviceAccount: string, opts: TokenRequestOptions): Promise<string> {
-    return this.direct.serviceAccountToken(namespace, serviceAccount, opts);
+  /** Tokens are reused until 80 % of their lifetime has passed (upstream's token manager refresh rule). */
+  async serviceAccountToken(namespace: string, serviceAccount: string, opts: TokenRequestOptions): Promise<string> {
+    const key = JSON.stringify([namespace, serviceAccount, opts.audiences, opts.expirationSeconds, opts.podUid]);
+    const now = this.clock.now();
+    const cached = this.tokens.get(key);
+    if (cached && now < cached.refreshAt) return cached.token;
+    const token = await this.direct.serviceAccountToken(namespace, serviceAccount, opts);
+    this.tokens.set(key, { token, refreshAt: now + opts.expirationSeconds * 800, podUid: opts.podUid });
+    return token;
+  }
+
+  /** Forgets the tokens of a pod that is gone. */
+  forgetPod(podUid: string): void {
+    for (const [k, t] of this.tokens) if (t.podUid === podUid) this.tokens.delete(k);
   }
 
   /** Stops the watches no pod read for `idleMs` (pods read theirs at every sync), as upstream unregisters pods. */
