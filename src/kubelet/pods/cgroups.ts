@@ -6,7 +6,8 @@
 // inside a delegated cgroup (as on these machines, memory at /process_api/<id>) stays inside it. cgroup v1 (also on
 // hybrid hosts, whose controllers are v1) is supported; without the cpu and memory v1 controllers pods keep the
 // runtime's default placement.
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { parseQuantity } from '../../machinery/quantity.js';
@@ -171,12 +172,22 @@ export class PodCgroups {
   }
 }
 
-/** rmdir of pod<uid> under each QoS folder of each hierarchy; busy or missing folders are left alone. */
+/** rmdir of a cgroup folder after its child folders (a container's cgroup a killed shim left behind). */
+async function rmdirTree(dir: string): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) await rmdirTree(join(dir, e.name));
+  await rmdir(dir).catch(() => undefined);
+}
+
+/** Removes pod<uid> under each QoS folder of each hierarchy; folders with processes in them stay. */
 export async function removePodCgroups(dirs: string[], uid: string): Promise<void> {
   for (const dir of dirs) {
-    for (const qos of ['', 'burstable', 'besteffort']) {
-      await rmdir(join(dir, KUBEPODS, qos, `pod${uid}`)).catch(() => undefined);
-    }
+    for (const qos of ['', 'burstable', 'besteffort']) await rmdirTree(join(dir, KUBEPODS, qos, `pod${uid}`));
   }
 }
 
