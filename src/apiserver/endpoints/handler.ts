@@ -221,6 +221,7 @@ async function routeSubresource(deps: ApiHandlerDeps, info: RequestInfo, r: Reso
       if (method !== 'PUT') throw ApiError.methodNotAllowed();
       return handleFinalize(r);
     case 'approval':
+    case 'ephemeralcontainers':
       if (method === 'GET') return handleGet(r);
       if (method === 'PUT') return handleUpdate(r);
       if (method === 'PATCH') return handlePatch(r);

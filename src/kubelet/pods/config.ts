@@ -192,7 +192,7 @@ export function containerResources(c: Container): LinuxContainerResources {
 export function containerConfig(
   pod: Pod,
   c: Container,
-  opts: { restartCount: number; init: boolean; env: KeyValue[]; mounts?: Mount[]; oomScoreAdj?: number },
+  opts: { restartCount: number; init: boolean; env: KeyValue[]; mounts?: Mount[]; oomScoreAdj?: number; targetId?: string },
 ): ContainerConfig {
   const env = opts.env;
   const lookup = (name: string) => env.find((e) => e.key === name)?.value;
@@ -227,7 +227,8 @@ export function containerConfig(
       resources: { ...containerResources(c), ...(opts.oomScoreAdj !== undefined ? { oomScoreAdj: opts.oomScoreAdj } : {}) },
       securityContext: {
         privileged: c.securityContext?.privileged ?? false,
-        namespaceOptions: namespaceOptions(pod),
+        // An ephemeral container with a target joins that container's process namespace (CRI pid TARGET).
+        namespaceOptions: opts.targetId ? { ...namespaceOptions(pod), pid: 'TARGET', targetId: opts.targetId } : namespaceOptions(pod),
         ...(sc.runAsUser !== undefined ? { runAsUser: { value: sc.runAsUser } } : {}),
         ...(sc.runAsGroup !== undefined ? { runAsGroup: { value: sc.runAsGroup } } : {}),
         readonlyRootfs: c.securityContext?.readOnlyRootFilesystem ?? false,

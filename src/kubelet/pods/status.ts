@@ -234,6 +234,12 @@ export function computePodStatus(input: StatusInput): PodStatus {
     }),
   );
 
+  // Ephemeral containers run once (never restarted) and are never ready; they do not count towards the phase.
+  const ephemeralStatuses = (spec?.ephemeralContainers ?? []).map((c) => ({
+    ...containerStatus(c as Container, instancesOf(runtime, c.name), { policy: 'Never', terminal, defaultWaiting: 'ContainerCreating', waiting: input.waiting.get(c.name) }),
+    ready: false,
+  }));
+
   const phase = podPhase(pod, initStatuses, statuses, terminal);
   const sandbox = runtime?.sandboxes[0];
   const sandboxReady = !!sandbox?.ready && !terminal;
@@ -289,6 +295,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
     startTime: old.startTime ?? time(now),
     ...(initStatuses.length ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
+    ...(ephemeralStatuses.length ? { ephemeralContainerStatuses: ephemeralStatuses } : {}),
     ...(old.qosClass ? { qosClass: old.qosClass } : {}),
   };
   return status;

@@ -82,7 +82,7 @@ export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
 const podFullName = (pod: Pod) => `${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`;
 
 /** The fields of PodStatus the kubelet owns: others (nominatedNodeName, qosClass, resize, …) are left alone. */
-const OWNED_STATUS_FIELDS = ['phase', 'conditions', 'hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime', 'initContainerStatuses', 'containerStatuses', 'message', 'reason'] as const;
+const OWNED_STATUS_FIELDS = ['phase', 'conditions', 'hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime', 'initContainerStatuses', 'containerStatuses', 'ephemeralContainerStatuses', 'message', 'reason'] as const;
 
 export class PodSyncer {
   readonly backoff: Backoff;
@@ -283,6 +283,22 @@ export class PodSyncer {
       }
     }
 
+    // 4. Ephemeral containers (kubectl debug): started once, even before initialization completes, never restarted.
+    for (const ec of pod.spec?.ephemeralContainers ?? []) {
+      if (latestAnywhere(ec.name)) continue;
+      let targetId: string | undefined;
+      if (ec.targetContainerName) {
+        targetId = current(ec.targetContainerName).find((c) => c.state === 'running')?.id;
+        if (!targetId) {
+          waiting.set(ec.name, { reason: 'ContainerCreating', message: `target container ${JSON.stringify(ec.targetContainerName)} is not running` });
+          want(1000);
+          continue;
+        }
+      }
+      const r = await this.maybeStart(pod, ec as Container, false, undefined, undefined, sandbox!.id, sandboxCfg, podIPs, 'Never', waiting, cctx, targetId);
+      if (r !== undefined) want(r);
+    }
+
     runtime = await this.runtimeOf(uid);
     await this.removeDeadInstances(runtime);
     this.updateProbes(pod, runtime, sandbox!.id, podIPs);
@@ -310,6 +326,7 @@ export class PodSyncer {
     policy: 'Always' | 'OnFailure' | 'Never',
     waiting: Map<string, WaitingReason>,
     cctx: ContainerContext,
+    targetId?: string,
   ): Promise<number | undefined> {
     const uid = pod.metadata?.uid ?? '';
     const key = `${uid}/${c.name}`;
@@ -391,7 +408,7 @@ export class PodSyncer {
       const tm = await terminationMessageMount(this.o.podsDir, pod, c);
       if (tm) mounts.push(tm);
       const oomScoreAdj = oomScoreAdjust(pod, c, this.o.memoryCapacity ?? 0);
-      const cfg = containerConfig(pod, c, { restartCount, init, env, mounts, oomScoreAdj });
+      const cfg = containerConfig(pod, c, { restartCount, init, env, mounts, oomScoreAdj, targetId });
       await mkdir(dirname(join(sandboxCfg.logDirectory ?? '', cfg.logPath ?? '')), { recursive: true });
       id = await this.o.cri.createContainer(sandboxId, cfg, sandboxCfg);
     } catch (err) {

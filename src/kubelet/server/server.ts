@@ -80,7 +80,7 @@ async function containerLogs(deps: KubeletServerDeps, req: IncomingMessage, res:
   if (!namespace || !name || !container) return status(res, 400, 'BadRequest', 'expected /containerLogs/{namespace}/{pod}/{container}');
   const pod = deps.pod(namespace, name);
   if (!pod) return status(res, 404, 'NotFound', `pod "${name}" not found`);
-  const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === container);
+  const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].find((c) => c.name === container);
   if (!spec) return status(res, 400, 'BadRequest', `container ${container} is not valid for pod ${name}`);
   const q = url.searchParams;
   const previous = q.get('previous') === 'true';
@@ -89,7 +89,7 @@ async function containerLogs(deps: KubeletServerDeps, req: IncomingMessage, res:
   const run = previous ? runs[1] : runs[0];
   if (!run) {
     if (previous) return status(res, 400, 'BadRequest', `previous terminated container "${container}" in pod "${name}" not found`);
-    const all = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+    const all = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
     const reason = all.find((s) => s.name === container)?.state?.waiting?.reason ?? 'ContainerCreating';
     return status(res, 400, 'BadRequest', `container "${container}" in pod "${name}" is waiting to start: ${reason}`);
   }

@@ -1,11 +1,12 @@
 // Pods (upstream pkg/registry/core/pod/strategy.go + ValidatePodCreate/ValidatePodUpdate/ValidatePodStatusUpdate).
 import type { KubeObject } from '../../../api/object.js';
+import { deepClone } from '../../../api/object.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { fieldErr, type FieldError } from '../../../machinery/errors.js';
 import { invalidEach, isDNS1123Subdomain, isValidIP, validateImmutableField } from '../../../machinery/validation.js';
 import type { Quantity } from '../../../machinery/quantity.js';
 import type { Strategy } from '../strategy.js';
-import { asArray, asObject, asString, decodeQuantity, type Json } from '../group-validation.js';
+import { asArray, asObject, asString, decodeQuantity, sameValue, type Json } from '../group-validation.js';
 import { defaultPod } from '../defaults/pod.js';
 import { validatePodOnly, validatePodSpec, validatePodSpecUpdate } from '../validation/pod.js';
 
@@ -80,6 +81,19 @@ function validateContainerStateTransition(newList: unknown, oldList: unknown, pa
   return errs;
 }
 
+/** Upstream's ValidatePodEphemeralContainersUpdate: ephemeral containers may be added, never removed or changed. */
+function validateEphemeralContainersUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const next = new Map(asArray(specOf(obj).ephemeralContainers).map((c) => [asString(asObject(c)?.name), c] as const));
+  for (const raw of asArray(specOf(old).ephemeralContainers)) {
+    const name = asString(asObject(raw)?.name);
+    const now = next.get(name);
+    if (now === undefined) errs.push(fieldErr.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(name)} may not be removed\n`));
+    else if (!sameValue(now, raw)) errs.push(fieldErr.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(name)} may not be changed\n`));
+  }
+  return errs;
+}
+
 export const podStrategy: Strategy = {
   defaults(obj) {
     defaultPod(obj as unknown as Pod);
@@ -126,6 +140,25 @@ export const podStrategy: Strategy = {
       ...validateContainerStateTransition(status.initContainerStatuses, oldStatus.initContainerStatuses, 'status.initContainerStatuses', restartPolicy),
     );
     return errs;
+  },
+  prepareForSubresourceUpdate(subresource, obj, old) {
+    if (subresource !== 'ephemeralcontainers') return;
+    // Only spec.ephemeralContainers changes through this subresource (upstream's dropNonEphemeralContainerUpdates).
+    const ephemeral = specOf(obj).ephemeralContainers;
+    const next = deepClone(old);
+    next.metadata.resourceVersion = obj.metadata.resourceVersion;
+    if (obj.metadata.managedFields !== undefined) next.metadata.managedFields = obj.metadata.managedFields;
+    const spec = { ...specOf(next) };
+    if (ephemeral === undefined || ephemeral === null) delete spec.ephemeralContainers;
+    else spec.ephemeralContainers = ephemeral;
+    next.spec = spec;
+    defaultPod(next as unknown as Pod);
+    for (const k of Object.keys(obj)) delete (obj as Record<string, unknown>)[k];
+    Object.assign(obj, next);
+  },
+  validateSubresourceUpdate(subresource, obj, old) {
+    if (subresource !== 'ephemeralcontainers') return [];
+    return validateEphemeralContainersUpdate(obj, old);
   },
   selectableFields(obj) {
     const spec = specOf(obj);
