@@ -129,7 +129,10 @@ test('existing ephemeral containers may not be changed or removed; the pod updat
   const url = '/api/v1/namespaces/default/pods/target/ephemeralcontainers';
   const got = await kubectl(['get', '--raw', url]);
   assert.equal(got.code, 0, got.stderr);
-  const pod = JSON.parse(got.stdout) as Pod;
+  // No resourceVersion: the kubelet writes status meanwhile, and a conflict is not what these cases test.
+  const raw = JSON.parse(got.stdout) as { metadata: Record<string, unknown> };
+  delete raw.metadata.resourceVersion;
+  const pod = raw as unknown as Pod;
   const changed = structuredClone(pod);
   changed.spec!.ephemeralContainers![0].image = 'busybox:other';
   const r = await kubectl(['replace', '--raw', url, '-f', '-'], JSON.stringify(changed));
@@ -151,6 +154,7 @@ test('existing ephemeral containers may not be changed or removed; the pod updat
   assert.equal(after1.spec?.containers[0].image, 'busybox');
   // Through the pod itself ephemeral containers cannot be added.
   const main = structuredClone(after1);
+  delete (main.metadata as Record<string, unknown>).resourceVersion;
   main.spec!.ephemeralContainers!.push({ name: 'sneak', image: 'busybox' });
   const r4 = await kubectl(['replace', '-f', '-'], JSON.stringify(main));
   assert.notEqual(r4.code, 0);
