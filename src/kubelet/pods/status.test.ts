@@ -150,3 +150,17 @@ test('transition times stay while a condition keeps its status; pod IPs stay onc
   const gone = computePodStatus(input(p, runtime([ctr('app', 'exited', { exitCode: 137 })], false), undefined, true));
   assert.equal(gone.podIP, '198.18.0.5');
 });
+
+test('ephemeral containers: ephemeralContainerStatuses never ready, not restarted, absent when there are none', () => {
+  const p = pod({ ephemeralContainers: [{ name: 'dbg', image: 'busybox', targetContainerName: 'app' }, { name: 'dbg2', image: 'busybox' }] });
+  const s = computePodStatus(input(p, runtime([ctr('app', 'running'), ctr('dbg', 'exited', { exitCode: 1 })])));
+  const [dbg, dbg2] = s.ephemeralContainerStatuses ?? [];
+  assert.equal(dbg?.state?.terminated?.exitCode, 1);
+  assert.equal(dbg?.ready, false);
+  assert.equal(dbg?.restartCount, 0);
+  assert.equal(dbg?.containerID, 'containerd://dbg-0');
+  assert.deepEqual(dbg2?.state, { waiting: { reason: 'ContainerCreating' } });
+  // The ephemeral container does not count towards the pod's phase or readiness.
+  assert.equal(s.phase, 'Running');
+  assert.equal(computePodStatus(input(pod(), runtime([ctr('app', 'running')]))).ephemeralContainerStatuses, undefined);
+});

@@ -314,3 +314,38 @@ describe('pods: field selectors', () => {
     });
   });
 });
+
+describe('pods: ephemeralcontainers subresource', () => {
+  const withEphemeral = (ephemeral: Json[]): KubeObject => {
+    const p = defaulted({ ...basic(), ephemeralContainers: ephemeral });
+    p.metadata = { ...p.metadata, labels: { a: 'b' }, resourceVersion: '5' };
+    return p;
+  };
+  test('only spec.ephemeralContainers changes, and new ones are defaulted', () => {
+    const old = withEphemeral([]);
+    const next = withEphemeral([{ name: 'dbg', image: 'busybox', targetContainerName: 'c' }]);
+    next.metadata = { ...next.metadata, labels: { sneaky: 'yes' } };
+    (spec(next).containers as Json[])[0].image = 'other';
+    Strategy.prepareForSubresourceUpdate!('ephemeralcontainers', next, old);
+    assert.deepEqual(next.metadata.labels, { a: 'b' });
+    assert.equal(container(next).image, 'nginx:1.25');
+    const ec = (spec(next).ephemeralContainers as Json[])[0];
+    assert.equal(ec.terminationMessagePath, '/dev/termination-log');
+    assert.deepEqual(Strategy.validateSubresourceUpdate!('ephemeralcontainers', next, old), []);
+  });
+  test('existing ephemeral containers may not be changed or removed', () => {
+    const old = withEphemeral([{ name: 'dbg', image: 'busybox' }]);
+    const changed = withEphemeral([{ name: 'dbg', image: 'busybox:2' }]);
+    assert.deepEqual(
+      Strategy.validateSubresourceUpdate!('ephemeralcontainers', changed, old).map((e) => e.detail),
+      ['existing ephemeral containers "dbg" may not be changed\n'],
+    );
+    const removed = withEphemeral([]);
+    assert.deepEqual(brief(Strategy.validateSubresourceUpdate!('ephemeralcontainers', removed, old)), ['FieldValueForbidden spec.ephemeralContainers']);
+  });
+  test('the pod update path may not add them', () => {
+    const old = withEphemeral([]);
+    const next = withEphemeral([{ name: 'dbg', image: 'busybox' }]);
+    assert.ok(brief(Strategy.validateUpdate!(next, old)).includes('FieldValueForbidden spec'));
+  });
+});
