@@ -166,3 +166,30 @@ test('existing ephemeral containers may not be changed or removed; the pod updat
   assert.notEqual(r5.code, 0);
   assert.match(r5.stderr, /Duplicate value: "app"/);
 });
+
+test('kubectl debug -i attaches to the new container: commands on stdin run there and see the target', async () => {
+  // Without stdinOnce, closing stdin ends the attach (as with containerd upstream): stdin stays open until output came.
+  const child = spawn(KUBECTL, ['--kubeconfig', server.kubeconfig, 'debug', 'target', '-i', '--image', 'busybox', '--image-pull-policy', 'IfNotPresent', '--target', 'app', '--container', 'dbg3', '--', 'sh'], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 124)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  try {
+    await eventually('the debug shell answers', async () => {
+      if (child.exitCode !== null) return true;
+      child.stdin.write('ps\n');
+      return /sleep 3601/.test(stdout);
+    }, 60_000, () => `${stdout}\n${stderr}`);
+    child.stdin.end('exit 0\n');
+    assert.equal(await exited, 0, stderr);
+  } finally {
+    clearTimeout(timer);
+  }
+  assert.match(stdout, /sleep 3601/);
+  await ephemeralStatus('target', 'dbg3', (s) => s.state?.terminated?.exitCode === 0);
+});
