@@ -5,10 +5,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Event, Node } from 'kubernetes-types/core/v1.js';
 import { eventually } from '../../../test/e2e/harness.js';
-import { createLogger } from '../../apiserver/log.js';
-import { SharedInformerFactory, realClock } from '../../client/index.js';
-import { startInProcessApi, type InProcessApi } from '../testing/in-process-api.js';
-import type { ControllerContext } from '../manager.js';
+import { startControllerOn, startInProcessApi, type InProcessApi } from '../testing/in-process-api.js';
 import { CidrExhaustedError, CidrSet } from './cidrset.js';
 import { NodeIpamController } from './nodeipam-controller.js';
 
@@ -51,17 +48,8 @@ describe('NodeIpamController against an in-process API', () => {
     const node = (name: string, podCIDR?: string): Node => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, ...(podCIDR ? { spec: { podCIDR, podCIDRs: [podCIDR] } } : {}) });
     // Existing before the controller starts: its CIDR must not be handed out again.
     await nodes.create(node('old', '198.18.0.0/26'));
-    const informers = new SharedInformerFactory(api.client);
-    const ctx: ControllerContext = { client: api.client, informers, clock: realClock, log: createLogger('error'), options: { clusterCidr: '198.18.0.0/24', nodeCidrMaskSize: 26 } };
-    const c = new NodeIpamController(ctx);
-    const abort = new AbortController();
-    informers.start();
-    const running = c.run(abort.signal);
-    stops.push(async () => {
-      abort.abort();
-      await running;
-      await informers.shutdown();
-    });
+    const running = await startControllerOn(api, (ctx) => new NodeIpamController(ctx), { options: { clusterCidr: '198.18.0.0/24', nodeCidrMaskSize: 26 } });
+    stops.push(running.stop);
     const cidrOf = async (name: string) => (await nodes.get(name)).spec?.podCIDRs?.join(',');
     await nodes.create(node('a'));
     await nodes.create(node('b'));

@@ -6,12 +6,9 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConfigMap, Namespace, Pod, ResourceQuota, Service } from 'kubernetes-types/core/v1.js';
 import { eventually } from '../../../test/e2e/harness.js';
-import { createLogger } from '../../apiserver/log.js';
-import { SharedInformerFactory, realClock } from '../../client/index.js';
 import { isApiError } from '../../machinery/errors.js';
 import { podEvaluator, prettyPrint, pvcEvaluator, serviceEvaluator, toRecord, usageStats } from '../../apiserver/admission/resourcequota/evaluators.js';
-import { startInProcessApi, type InProcessApi } from '../testing/in-process-api.js';
-import type { ControllerContext } from '../manager.js';
+import { startControllerOn, startInProcessApi, type InProcessApi } from '../testing/in-process-api.js';
 import { ResourceQuotaController } from './resourcequota-controller.js';
 
 const podWith = (requests: Record<string, string>, limits: Record<string, string> = {}, extra: Partial<NonNullable<Pod['spec']>> = {}): Pod => ({
@@ -96,17 +93,7 @@ describe('ResourceQuota controller and admission against an in-process API', () 
     await pods.create(pod('early-be'));
     await pods.delete('early-be', { namespace: 'ns', gracePeriodSeconds: 0 });
 
-    const informers = new SharedInformerFactory(client);
-    const ctx: ControllerContext = { client, informers, clock: realClock, log: createLogger('error') };
-    const c = new ResourceQuotaController(ctx);
-    const abort = new AbortController();
-    informers.start();
-    const running = c.run(abort.signal);
-    stops.push(async () => {
-      abort.abort();
-      await running;
-      await informers.shutdown();
-    });
+    stops.push((await startControllerOn(api, (ctx) => new ResourceQuotaController(ctx))).stop);
     const status = async (name: string) => (await quotas.get(name, { namespace: 'ns' })).status;
     await eventually('q status', async () => JSON.stringify((await status('q'))?.used) === JSON.stringify({ configmaps: '1', 'count/secrets': '0', pods: '1', 'requests.cpu': '100m' }));
     assert.deepEqual((await status('q'))?.hard, { configmaps: '1', 'count/secrets': '5', pods: '2', 'requests.cpu': '1' });

@@ -53,22 +53,26 @@ export async function startInProcessApi(opts: Partial<ApiServerOptions> = {}): P
   };
 }
 
-export interface ControllerUnderTest<C extends Controller> extends InProcessApi {
+export interface RunningController<C extends Controller> {
   informers: SharedInformerFactory;
   controller: C;
+  /** Stops the controller and its informers (the API server stays). */
+  stop(): Promise<void>;
+}
+
+export interface ControllerUnderTest<C extends Controller> extends InProcessApi, RunningController<C> {
   /** Stops the controller, its informers and the API server. */
   stop(): Promise<void>;
 }
 
-/**
- * One controller running against a fresh in-process API: informers created through `create`'s context are started,
- * and the controller runs until stop().
- */
-export async function runControllerUnderTest<C extends Controller>(
+type ControllerTestOptions = { clock?: Clock; options?: ControllerOptions; waitForSync?: boolean };
+
+/** One controller running against `api` (e.g. after the test created what must exist before it starts). */
+export async function startControllerOn<C extends Controller>(
+  api: InProcessApi,
   create: (ctx: ControllerContext) => C,
-  opts: { clock?: Clock; options?: ControllerOptions; waitForSync?: boolean } = {},
-): Promise<ControllerUnderTest<C>> {
-  const api = await startInProcessApi();
+  opts: ControllerTestOptions = {},
+): Promise<RunningController<C>> {
   const informers = new SharedInformerFactory(api.client);
   const controller = create({ client: api.client, informers, clock: opts.clock ?? realClock, log: createLogger('error'), options: opts.options });
   informers.start();
@@ -76,13 +80,28 @@ export async function runControllerUnderTest<C extends Controller>(
   const abort = new AbortController();
   const running = controller.run(abort.signal);
   return {
-    ...api,
     informers,
     controller,
     async stop() {
       abort.abort();
       await running;
       await informers.shutdown();
+    },
+  };
+}
+
+/** One controller running against a fresh in-process API, until stop(). */
+export async function runControllerUnderTest<C extends Controller>(
+  create: (ctx: ControllerContext) => C,
+  opts: ControllerTestOptions = {},
+): Promise<ControllerUnderTest<C>> {
+  const api = await startInProcessApi();
+  const running = await startControllerOn(api, create, opts);
+  return {
+    ...api,
+    ...running,
+    async stop() {
+      await running.stop();
       await api.close();
     },
   };
