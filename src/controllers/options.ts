@@ -1,6 +1,7 @@
 // kube-controller-manager's flags that skiff's controllers honour, passed as k3s does: `skiff server
 // --kube-controller-manager-arg node-monitor-grace-period=20s`. Every value is optional; unset ones take upstream's
 // defaults (the DEFAULT_* constants below).
+import { parseGoDuration as parseDuration } from '../machinery/duration.js';
 
 /** Flag values the controllers read (durations in milliseconds). */
 export interface ControllerOptions {
@@ -51,21 +52,11 @@ export const DEFAULT_HPA_DOWNSCALE_STABILIZATION_MS = 300_000;
 export const DEFAULT_HPA_CPU_INITIALIZATION_PERIOD_MS = 300_000;
 export const DEFAULT_HPA_INITIAL_READINESS_DELAY_MS = 30_000;
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /** A Go duration ("40s", "1m30s", "500ms", "0") in milliseconds; throws on anything else. */
 export function parseGoDuration(text: string): number {
-  const s = text.trim();
-  if (s === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    total += Number(m[1]) * UNITS[m[2]];
-    matched = re.lastIndex;
-  }
-  if (matched === 0 || matched !== s.length) throw new Error(`invalid duration ${JSON.stringify(text)}`);
-  return total;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`invalid duration ${JSON.stringify(text)}`);
+  return ms;
 }
 
 type Parser = (value: string) => number;

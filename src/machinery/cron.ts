@@ -3,6 +3,7 @@
 // @monthly, @weekly, @daily, @midnight, @hourly and @every <duration>; an optional "TZ=<zone>" or "CRON_TZ=<zone>"
 // prefix. Next() walks wall-clock time in the schedule's IANA zone (through Intl) the way robfig does: month, then day,
 // then hour, minute and second, so DST gaps and repeats behave as upstream's.
+import { parseGoDuration as parseDuration } from './duration.js';
 
 export interface Schedule {
   /** The first activation strictly after `ms` (epoch milliseconds), or undefined if none within five years. */
@@ -271,30 +272,11 @@ export class ConstantDelaySchedule implements Schedule {
   }
 }
 
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go's time.ParseDuration (positive values), in milliseconds. */
+/** Go's time.ParseDuration, in milliseconds; throws CronParseError with Go's message. */
 export function parseGoDuration(s: string): number {
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
-  if (s === '' || s === '0') {
-    if (s === '0') return 0;
-    throw new CronParseError(`time: invalid duration "${s}"`);
-  }
-  let total = 0;
-  let pos = 0;
-  let text = s;
-  if (text.startsWith('+')) {
-    text = text.slice(1);
-  }
-  re.lastIndex = 0;
-  while (pos < text.length) {
-    re.lastIndex = pos;
-    const m = re.exec(text);
-    if (!m) throw new CronParseError(`time: invalid duration "${s}"`);
-    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
-    pos = re.lastIndex;
-  }
-  return total;
+  const ms = parseDuration(s);
+  if (ms === undefined) throw new CronParseError(`time: invalid duration "${s}"`);
+  return ms;
 }
 
 const DESCRIPTORS: Record<string, string> = {

@@ -280,7 +280,6 @@ export async function reservePodSubnet(): Promise<{ octet: number; release(): Pr
   throw new Error(`no free pod /24 left in ${SUBNET_DIR}`);
 }
 
-/** `skiff killall --data-dir DIR`: removes the pods, containerd and bridge an agent left behind. */
 /** Runs `skiff ARGS...` to its end; stdout and stderr together. */
 export function runSkiff(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -292,12 +291,9 @@ export function runSkiff(args: string[]): Promise<{ code: number; out: string }>
   });
 }
 
-export function killallDataDir(dataDir: string): Promise<void> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SKIFF_BIN, 'killall', '--data-dir', dataDir], { stdio: 'ignore', cwd: REPO_ROOT });
-    child.on('exit', () => resolve());
-    child.on('error', () => resolve());
-  });
+/** `skiff killall --data-dir DIR`: removes the pods, containerd and bridge an agent left behind. */
+export async function killallDataDir(dataDir: string): Promise<void> {
+  await runSkiff(['killall', '--data-dir', dataDir]);
 }
 
 /** The admin client credentials (PEM) embedded in a kubeconfig that `skiff server` wrote. */

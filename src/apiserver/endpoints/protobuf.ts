@@ -4,6 +4,7 @@
 // and turned into the object's JSON form, so everything after decoding is the same as for a JSON body.
 import { existsSync, readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
+import { formatGoDuration } from '../../machinery/duration.js';
 import { ApiError } from '../../machinery/errors.js';
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
@@ -157,22 +158,4 @@ function wellKnownToJson(message: protobuf.Message, type: protobuf.Type): Json |
     default:
       return undefined;
   }
-}
-
-/** Go's time.Duration.String() for whole units: "1h2m3s", "500ms", "0s". */
-function formatGoDuration(ns: number): string {
-  if (ns === 0) return '0s';
-  const sign = ns < 0 ? '-' : '';
-  let rest = Math.abs(ns);
-  if (rest < 1e9) {
-    if (rest < 1e3) return `${sign}${rest}ns`;
-    if (rest < 1e6) return `${sign}${rest / 1e3}µs`;
-    return `${sign}${rest / 1e6}ms`;
-  }
-  const h = Math.floor(rest / 3.6e12);
-  rest -= h * 3.6e12;
-  const m = Math.floor(rest / 6e10);
-  rest -= m * 6e10;
-  const s = rest / 1e9;
-  return `${sign}${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
 }
