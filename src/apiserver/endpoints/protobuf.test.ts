@@ -64,6 +64,44 @@ test('a Deployment: int32 replicas (0 kept), IntOrString, Quantity, Time, nested
   });
 });
 
+test('zero scalars follow the Go field: pointers and non-omitempty fields keep them, the rest drop them', () => {
+  // Go writes non-pointer fields always, so a zero on the wire means "unset" unless the Go field is a pointer
+  // (procMount, volumeAttributesClassName) or has no omitempty (containerPort); names alone cannot tell
+  // (Toleration.value is a plain omitempty string, HPAScalingPolicy.value is not omitempty).
+  const body = envelope('v1', 'Pod', 'k8s.io.api.core.v1.Pod', {
+    metadata: { name: 'p' },
+    spec: {
+      containers: [{ name: 'c', image: 'i', stdin: false, ports: [{ containerPort: 0, hostPort: 0 }], securityContext: { procMount: '', privileged: false } }],
+      tolerations: [{ key: 'k', operator: 'Exists', value: '', tolerationSeconds: 0 }],
+      terminationGracePeriodSeconds: 0,
+      hostNetwork: false,
+      priority: 0,
+    },
+  });
+  assert.deepEqual(decodeProtobufObject(body), {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: {
+      containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 0 }], securityContext: { procMount: '', privileged: false } }],
+      tolerations: [{ key: 'k', operator: 'Exists', tolerationSeconds: 0 }],
+      terminationGracePeriodSeconds: 0,
+      priority: 0,
+    },
+  });
+  const hpa = envelope('autoscaling/v2', 'HorizontalPodAutoscaler', 'k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler', {
+    metadata: { name: 'h' },
+    spec: {
+      scaleTargetRef: { kind: 'Deployment', name: 'd', apiVersion: '' },
+      maxReplicas: 3,
+      behavior: { scaleDown: { policies: [{ type: 'Pods', value: 0, periodSeconds: 60 }] } },
+    },
+  });
+  assert.deepEqual((decodeProtobufObject(hpa).spec as Record<string, unknown>).behavior, {
+    scaleDown: { policies: [{ type: 'Pods', value: 0, periodSeconds: 60 }] },
+  });
+});
+
 test('broken bodies: no magic or no kind is 400; a kind without a schema is 415', () => {
   const status = (fn: () => unknown) => {
     try {

@@ -70,25 +70,13 @@ export function decodeProtobufObject(body: Buffer, intoKind = 'Object'): Record<
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /**
- * Go writes every non-pointer field to the wire, zero or not, and pointer fields only when set; JSON leaves zero
- * non-pointer fields out (omitempty). The schema cannot tell the two apart, so zero scalars are dropped except for
- * these fields, which are pointers in upstream's types where zero (or "" or false) means something.
+ * Go writes every non-pointer field to the wire, zero or not, and pointer fields only when set; its JSON leaves zero
+ * non-pointer fields out where they are omitempty. The schema marks the scalar fields whose zero survives (pointers
+ * and fields without omitempty) with keep_zero, read from the Go types by scripts/extract-k8s-proto.mjs.
  */
-const ZERO_MEANS_SOMETHING = new Set([
-  // apps, batch, autoscaling
-  'replicas', 'parallelism', 'completions', 'backoffLimit', 'backoffLimitPerIndex', 'maxFailedIndexes', 'activeDeadlineSeconds',
-  'ttlSecondsAfterFinished', 'startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit',
-  'revisionHistoryLimit', 'progressDeadlineSeconds', 'suspend', 'partition', 'minReplicas', 'stabilizationWindowSeconds',
-  'targetCPUUtilizationPercentage', 'averageUtilization', 'manualSelector',
-  // pods and containers
-  'terminationGracePeriodSeconds', 'runAsUser', 'runAsGroup', 'fsGroup', 'runAsNonRoot', 'privileged', 'allowPrivilegeEscalation',
-  'readOnlyRootFilesystem', 'automountServiceAccountToken', 'enableServiceLinks', 'shareProcessNamespace', 'setHostnameAsFQDN',
-  'hostUsers', 'priority', 'tolerationSeconds', 'defaultMode', 'mode', 'optional', 'expirationSeconds', 'readOnly',
-  // storage, services, misc
-  'storageClassName', 'volumeMode', 'allowVolumeExpansion', 'allocateLoadBalancerNodePorts', 'publishNotReadyAddresses',
-  'immutable', 'ready', 'serving', 'terminating', 'minAvailable', 'maxUnavailable', 'maxSurge', 'leaseDurationSeconds',
-  'leaseTransitions', 'holderIdentity', 'value', 'preemptionPolicy', 'globalDefault', 'expirationSecondsCount',
-]);
+function keepsZero(field: protobuf.Field): boolean {
+  return field.options?.keep_zero === true;
+}
 
 function isZero(v: unknown): boolean {
   if (v === '' || v === 0 || v === false) return true;
@@ -109,7 +97,7 @@ function messageToJson(message: protobuf.Message, type: protobuf.Type): Record<s
     } else if (field.repeated) {
       const list = value as unknown[];
       if (list.length) out[field.name] = list.map((v) => valueToJson(v, field));
-    } else if (!(field.resolvedType === null && isZero(value) && !ZERO_MEANS_SOMETHING.has(field.name))) {
+    } else if (!(field.resolvedType === null && isZero(value) && !keepsZero(field))) {
       out[field.name] = valueToJson(value, field);
     }
   }
