@@ -29,6 +29,8 @@ import { Discovery } from './discovery/index.js';
 import { createFieldManager } from './fieldmanager.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { METRICS_GROUP, METRICS_RESOURCES, MetricsApi } from './resourcemetrics/api.js';
+import type { ServiceAccountTokenAuthenticator, ServiceAccountTokens, TokenObjectGetter } from './auth/serviceaccount.js';
+import { getIfExists } from './endpoints/token-request.js';
 
 export interface ApiServerOptions {
   serviceCIDR: string;
@@ -46,6 +48,12 @@ export interface ApiServerOptions {
   kubeletClient?: KubeletClientConfig;
   /** How often the built-in metrics-server scrapes kubelets (--metric-resolution, default 15 s). */
   metricResolutionMs?: number;
+  /** The service-account token signer and authenticator (serviceaccounts/token, TokenReview, bound-token checks). */
+  serviceAccountTokens?: ServiceAccountTokens;
+  serviceAccountAuthenticator?: ServiceAccountTokenAuthenticator;
+  /** --service-account-max-token-expiration (seconds) and --service-account-extend-token-expiration (default true). */
+  serviceAccountMaxTokenExpirationSeconds?: number;
+  serviceAccountExtendTokenExpiration?: boolean;
 }
 
 export interface ApiServer {
@@ -163,7 +171,19 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
       path === '/openapi/v2' ? openapi.respondV2({ accept, ifNoneMatch }) : openapi.respondV3(path, query, { accept, ifNoneMatch }),
     ...(opts.kubeletClient ? { kubeletClient: opts.kubeletClient } : {}),
     ...(metrics ? { metrics: { group: METRICS_GROUP, handle: (info, query, req, res) => metrics.handle(info, query, req, res) } } : {}),
+    ...(opts.serviceAccountTokens
+      ? {
+          tokenIssuing: {
+            tokens: opts.serviceAccountTokens,
+            maxExpirationSeconds: opts.serviceAccountMaxTokenExpirationSeconds,
+            extendExpiration: opts.serviceAccountExtendTokenExpiration ?? true,
+            authenticator: opts.serviceAccountAuthenticator,
+          },
+        }
+      : {}),
   });
+  // Bound service account tokens are checked against live objects (upstream's --service-account-lookup).
+  if (opts.serviceAccountAuthenticator) opts.serviceAccountAuthenticator.getter = tokenObjectGetter(registry);
 
   await Promise.all([late.priorityClasses.start(), late.quotas.start()]);
   await bootstrapCluster(registry, {
@@ -177,4 +197,13 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     for (const c of caches) c.stop();
     metrics?.close();
   } };
+}
+
+function tokenObjectGetter(registry: Registry): TokenObjectGetter {
+  return {
+    serviceAccount: (ns, name) => getIfExists(registry, 'serviceaccounts', ns, name),
+    pod: (ns, name) => getIfExists(registry, 'pods', ns, name),
+    secret: (ns, name) => getIfExists(registry, 'secrets', ns, name),
+    node: (name) => getIfExists(registry, 'nodes', undefined, name),
+  };
 }

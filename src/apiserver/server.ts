@@ -26,6 +26,7 @@ import { NodeAuthorizer } from './auth/node.js';
 import { ensureServerToken } from './pki/token.js';
 import { ANONYMOUS, type UserInfo } from './auth/user.js';
 import { X509Authenticator } from './auth/x509.js';
+import { ensureServiceAccountKey, ServiceAccountTokenAuthenticator, ServiceAccountTokens } from './auth/serviceaccount.js';
 import { writeError } from './endpoints/negotiation.js';
 import { logCheck, namedCheck, pingCheck, serveHealth, shutdownCheck, type HealthCheck, type HealthChecks } from './health.js';
 import { METRICS_CONTENT_TYPE, instrumentStorage, longRunningStarted, metricsText, recordRequest } from './metrics.js';
@@ -337,6 +338,9 @@ export interface ServerContext {
   lifecycle: ShutdownHooks;
   log: Logger;
   pki: ClusterPki;
+  /** The service-account token signer, and the authenticator that wants the registry once it exists. */
+  serviceAccountTokens: ServiceAccountTokens;
+  serviceAccountAuthenticator: ServiceAccountTokenAuthenticator;
   /** The port actually listened on (differs from the flag when that was 0) and the matching local URL. */
   port: number;
   url: string;
@@ -455,9 +459,13 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     };
     // The token (as given, its password, or the full token) is also a bearer token with the admin's power, as before.
     const tokens = new Set([joinToken.password, joinToken.token, ...(config.token ? [config.token] : [])]);
+    // Service account JWTs, signed with <data-dir>/server/tls/service.key.
+    const serviceAccountTokens = new ServiceAccountTokens(await ensureServiceAccountKey(pki.dir));
+    const serviceAccountAuthenticator = new ServiceAccountTokenAuthenticator(serviceAccountTokens);
     const authenticators = deps.authenticators ?? [
       new X509Authenticator(),
       new TokenAuthenticator(new Map([...tokens].map((t) => [t, SERVER_TOKEN_USER]))),
+      serviceAccountAuthenticator,
     ];
     const authorizer =
       deps.authorizer ?? new UnionAuthorizer([new PublicInfoAuthorizer(), new JoinPathAuthorizer(), new NodeAuthorizer(), new AllowAuthenticatedAuthorizer()]);
@@ -498,7 +506,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     const url = `https://${localHost(config.bindAddress)}:${port}`;
     if (buildHandler) {
       try {
-        apiHandler = await buildHandler({ config, storage, lifecycle, log, pki, port, url });
+        apiHandler = await buildHandler({ config, storage, lifecycle, log, pki, port, url, serviceAccountTokens, serviceAccountAuthenticator });
         handlerInstalled = true;
       } catch (e) {
         server.close();

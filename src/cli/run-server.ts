@@ -72,6 +72,8 @@ export function serverDeps(config: ServerConfig): ServerDeps {
         kubeletClient: kubeletClientOf(ctx.pki),
         onWatchStop: watchStopped,
         ...(config.metricResolutionMs ? { metricResolutionMs: config.metricResolutionMs } : {}),
+        serviceAccountTokens: ctx.serviceAccountTokens,
+        serviceAccountAuthenticator: ctx.serviceAccountAuthenticator,
         ...parseApiServerArgs(config.kubeApiserverArgs ?? []),
       });
       exec = { registry: api.registry, kubeletClient: kubeletClientOf(ctx.pki) };

@@ -22,6 +22,7 @@ import {
 import { handleWatch, type WatchOptions } from './watch.js';
 import { handleBinding, handleEviction, handleScale } from './subresources.js';
 import { dryRunParam } from './params.js';
+import { handleSelfSubjectReview, handleTokenRequest, handleTokenReview, type TokenIssuing } from './token-request.js';
 import type { ApiServices } from './services.js';
 
 /** A served document (discovery, OpenAPI): body plus the headers that go with it. */
@@ -44,6 +45,8 @@ export interface ApiHandlerDeps {
   kubeletClient?: KubeletClientConfig;
   /** metrics.k8s.io (served in-process from kubelet scrapes); absent: the group is not served. */
   metrics?: { group: string; handle(info: RequestInfo, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> };
+  /** serviceaccounts/token and TokenReview; absent: no service account key. */
+  tokenIssuing?: TokenIssuing;
 }
 
 /** A complete HTTP answer computed elsewhere (OpenAPI handles its own caching headers and redirects). */
@@ -124,6 +127,13 @@ async function routeResource(
     const served = deps.registry.resolve('', 'v1', 'pods')!;
     await handleBinding(resourceRequest(deps, info, query, req, res, user, served), deps.registry);
     return;
+  }
+  // authentication.k8s.io/v1 reviews are create-only and never stored.
+  if (info.apiGroup === 'authentication.k8s.io' && info.apiVersion === 'v1' && !info.namespace && !info.name && !info.subresource) {
+    if (info.resource === 'selfsubjectreviews' || info.resource === 'tokenreviews') {
+      if (info.verb !== 'create') throw ApiError.methodNotAllowed();
+      return info.resource === 'tokenreviews' ? handleTokenReview(req, res, deps.tokenIssuing) : handleSelfSubjectReview(req, res, user);
+    }
   }
   const served = deps.registry.resolve(info.apiGroup, info.apiVersion, info.resource);
   if (!served) throw ApiError.pageNotFound();
@@ -226,6 +236,9 @@ async function routeSubresource(deps: ApiHandlerDeps, info: RequestInfo, r: Reso
       if (method === 'PUT') return handleUpdate(r);
       if (method === 'PATCH') return handlePatch(r);
       throw ApiError.methodNotAllowed();
+    case 'token':
+      if (method !== 'POST') throw ApiError.methodNotAllowed();
+      return handleTokenRequest(r, deps.registry, deps.tokenIssuing);
     case 'log':
       if (r.served.info.resource !== 'pods') break;
       return handlePodLog(r, deps.registry, deps.kubeletClient);

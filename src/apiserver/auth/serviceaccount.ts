@@ -1,0 +1,252 @@
+// Service account tokens: JWTs signed with the cluster's service-account key (<data-dir>/server/tls/service.key, as
+// k3s keeps it), issued by the TokenRequest subresource (serviceaccounts/token) and accepted as bearer tokens by the
+// authenticator below. Bound tokens carry upstream's "kubernetes.io" private claims (namespace, service account,
+// and the Pod, Secret or Node they are bound to); they stop authenticating once the service account or the bound
+// object is gone or was replaced (another uid), and at expiry.
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import type { KubeObject } from '../../api/object.js';
+import { writeFileAtomic } from '../pki/cluster.js';
+import type { AuthResult, Authenticator } from './authenticator.js';
+import { bearerToken } from './token.js';
+import type { UserInfo } from './user.js';
+
+/** kube-apiserver's --service-account-issuer as k3s sets it; also the default (and only) API audience. */
+export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+/** TokenRequestSpec.expirationSeconds when unset, and the minimum (ValidateTokenRequest). */
+export const DEFAULT_EXPIRATION_SECONDS = 3600;
+export const MIN_EXPIRATION_SECONDS = 600;
+export const MAX_EXPIRATION_SECONDS = 2 ** 32;
+/** The kubelet's kube-api-access token asks for this odd lifetime; the server then extends it to a year (warnafter). */
+export const WARN_ONLY_EXPIRATION_SECONDS = 3607;
+export const EXTENDED_EXPIRATION_SECONDS = 365 * 24 * 60 * 60;
+/** A bound object deleted longer ago than this no longer vouches for its tokens (upstream's grace). */
+const DELETION_GRACE_MS = 60_000;
+/** Clock skew accepted on exp and nbf (go-jose's default leeway). */
+const LEEWAY_SECONDS = 60;
+
+export const SERVICE_ACCOUNT_USER_PREFIX = 'system:serviceaccount:';
+export const SERVICE_ACCOUNTS_GROUP = 'system:serviceaccounts';
+
+interface NameUid {
+  name: string;
+  uid: string;
+}
+
+/** The private claims of a bound token. */
+export interface KubernetesClaims {
+  namespace: string;
+  serviceaccount: NameUid;
+  pod?: NameUid;
+  secret?: NameUid;
+  node?: NameUid;
+  /** Extended tokens: when a client should have rotated (seconds since the epoch). */
+  warnafter?: number;
+}
+
+export interface ServiceAccountClaims {
+  iss: string;
+  sub: string;
+  aud: string[];
+  exp: number;
+  iat: number;
+  nbf: number;
+  jti: string;
+  'kubernetes.io': KubernetesClaims;
+}
+
+/** The service-account signing key: made at first start (RSA 2048, as k3s's service.key), reused afterwards. */
+export async function ensureServiceAccountKey(tlsDir: string): Promise<string> {
+  const path = join(tlsDir, 'service.key');
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  await writeFileAtomic(path, pem, 0o600);
+  return pem;
+}
+
+const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
+
+export type VerifyResult = { ok: true; claims: ServiceAccountClaims } | { ok: false; ours: boolean; reason: string };
+
+/** Signs and verifies the cluster's service account JWTs (one key, RS256 or ES256 after its type). */
+export class ServiceAccountTokens {
+  readonly issuer: string;
+  /** --api-audiences: a token must name one of these to authenticate to the API server. */
+  readonly apiAudiences: readonly string[];
+  private readonly privateKey: KeyObject;
+  private readonly publicKey: KeyObject;
+  private readonly alg: 'RS256' | 'ES256';
+  private readonly kid: string;
+
+  constructor(keyPem: string, opts: { issuer?: string; apiAudiences?: readonly string[] } = {}) {
+    this.issuer = opts.issuer ?? DEFAULT_ISSUER;
+    this.apiAudiences = opts.apiAudiences?.length ? opts.apiAudiences : [this.issuer];
+    this.privateKey = createPrivateKey(keyPem);
+    this.publicKey = createPublicKey(this.privateKey);
+    this.alg = this.privateKey.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
+    // Upstream's key id: the SHA-256 of the DER public key, base64url.
+    this.kid = b64url(createHash('sha256').update(this.publicKey.export({ type: 'spki', format: 'der' })).digest());
+  }
+
+  sign(claims: ServiceAccountClaims): string {
+    const signingInput = `${b64url(JSON.stringify({ alg: this.alg, kid: this.kid }))}.${b64url(JSON.stringify(claims))}`;
+    const signature = sign('sha256', Buffer.from(signingInput), this.alg === 'ES256' ? { key: this.privateKey, dsaEncoding: 'ieee-p1363' } : this.privateKey);
+    return `${signingInput}.${b64url(signature)}`;
+  }
+
+  /**
+   * Checks signature, issuer, audience and time. `ours: false` means the token is no JWT of this issuer (another
+   * authenticator may know it).
+   */
+  verify(token: string, nowMs: number): VerifyResult {
+    const parts = token.split('.');
+    if (parts.length !== 3) return { ok: false, ours: false, reason: 'not a JWT' };
+    let header: { alg?: unknown };
+    let claims: ServiceAccountClaims;
+    try {
+      header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as { alg?: unknown };
+      claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as ServiceAccountClaims;
+    } catch {
+      return { ok: false, ours: false, reason: 'not a JWT' };
+    }
+    if (typeof claims !== 'object' || claims === null || claims.iss !== this.issuer) return { ok: false, ours: false, reason: 'issuer mismatch' };
+    if (header.alg !== this.alg) return { ok: false, ours: true, reason: `unexpected signing algorithm ${String(header.alg)}` };
+    const signature = Buffer.from(parts[2], 'base64url');
+    const good = verify(
+      'sha256',
+      Buffer.from(`${parts[0]}.${parts[1]}`),
+      this.alg === 'ES256' ? { key: this.publicKey, dsaEncoding: 'ieee-p1363' } : this.publicKey,
+      signature,
+    );
+    if (!good) return { ok: false, ours: true, reason: 'invalid signature' };
+    const now = Math.floor(nowMs / 1000);
+    if (typeof claims.exp !== 'number' || now > claims.exp + LEEWAY_SECONDS) return { ok: false, ours: true, reason: 'service account token has expired' };
+    if (typeof claims.nbf === 'number' && now + LEEWAY_SECONDS < claims.nbf) return { ok: false, ours: true, reason: 'service account token is not valid yet' };
+    const aud = Array.isArray(claims.aud) ? claims.aud : typeof claims.aud === 'string' ? [claims.aud] : [];
+    if (!aud.some((a) => this.apiAudiences.includes(a))) return { ok: false, ours: true, reason: 'token audiences is invalid for the target audiences' };
+    const k = claims['kubernetes.io'];
+    if (typeof k !== 'object' || k === null || typeof k.namespace !== 'string' || typeof k.serviceaccount?.name !== 'string') {
+      return { ok: false, ours: true, reason: 'service account token claims are incomplete' };
+    }
+    return { ok: true, claims };
+  }
+
+  /** The claims of a new bound token (upstream's token.Claims). */
+  claims(opts: {
+    serviceAccount: KubeObject;
+    audiences: readonly string[];
+    expirationSeconds: number;
+    /** Extended tokens: the lifetime after which the holder is warned. */
+    warnAfterSeconds?: number;
+    pod?: KubeObject;
+    secret?: KubeObject;
+    node?: KubeObject;
+    nowMs: number;
+  }): ServiceAccountClaims {
+    const now = Math.floor(opts.nowMs / 1000);
+    const sa = opts.serviceAccount.metadata;
+    const ref = (o: KubeObject): NameUid => ({ name: o.metadata.name ?? '', uid: o.metadata.uid ?? '' });
+    const k: KubernetesClaims = { namespace: sa.namespace ?? '', serviceaccount: ref(opts.serviceAccount) };
+    if (opts.pod) k.pod = ref(opts.pod);
+    if (opts.secret) k.secret = ref(opts.secret);
+    if (opts.node) k.node = ref(opts.node);
+    if (opts.warnAfterSeconds !== undefined) k.warnafter = now + opts.warnAfterSeconds;
+    return {
+      aud: [...opts.audiences],
+      exp: now + opts.expirationSeconds,
+      iat: now,
+      iss: this.issuer,
+      jti: randomUUID(),
+      'kubernetes.io': k,
+      nbf: now,
+      sub: `${SERVICE_ACCOUNT_USER_PREFIX}${sa.namespace}:${sa.name}`,
+    };
+  }
+}
+
+/** Live reads of the objects a token names (upstream's --service-account-lookup). Undefined: not found. */
+export interface TokenObjectGetter {
+  serviceAccount(namespace: string, name: string): Promise<KubeObject | undefined>;
+  pod(namespace: string, name: string): Promise<KubeObject | undefined>;
+  secret(namespace: string, name: string): Promise<KubeObject | undefined>;
+  node(name: string): Promise<KubeObject | undefined>;
+}
+
+/** The user a service account acts as (serviceaccount.UserInfo). */
+export function serviceAccountUser(namespace: string, name: string, uid?: string): UserInfo {
+  return {
+    name: `${SERVICE_ACCOUNT_USER_PREFIX}${namespace}:${name}`,
+    ...(uid ? { uid } : {}),
+    groups: [SERVICE_ACCOUNTS_GROUP, `${SERVICE_ACCOUNTS_GROUP}:${namespace}`],
+  };
+}
+
+/** Accepts the cluster's service account JWTs, checking that what they are bound to still exists. */
+export class ServiceAccountTokenAuthenticator implements Authenticator {
+  readonly name = 'serviceaccount';
+  /** Set once the registry exists (the API handler is built after the filters). */
+  getter?: TokenObjectGetter;
+
+  constructor(
+    private readonly tokens: ServiceAccountTokens,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async authenticate(req: IncomingMessage): Promise<AuthResult> {
+    const token = bearerToken(req.headers.authorization);
+    if (token === undefined) return { kind: 'none' };
+    return this.authenticateToken(token);
+  }
+
+  async authenticateToken(token: string): Promise<AuthResult> {
+    const nowMs = this.now();
+    const v = this.tokens.verify(token, nowMs);
+    if (!v.ok) return v.ours ? { kind: 'invalid', reason: v.reason } : { kind: 'none' };
+    if (!this.getter) return { kind: 'invalid', reason: 'service account tokens cannot be checked yet: the API server is starting' };
+    const k = v.claims['kubernetes.io'];
+    const ns = k.namespace;
+    const invalid = (reason: string): AuthResult => ({ kind: 'invalid', reason });
+    const sa = await this.getter.serviceAccount(ns, k.serviceaccount.name);
+    const saCheck = checkBound('service account', ns, k.serviceaccount, sa, nowMs);
+    if (saCheck) return invalid(saCheck);
+    const extra: Record<string, string[]> = {};
+    if (k.secret) {
+      const why = checkBound('secret', ns, k.secret, await this.getter.secret(ns, k.secret.name), nowMs);
+      if (why) return invalid(why);
+    }
+    if (k.pod) {
+      const why = checkBound('pod', ns, k.pod, await this.getter.pod(ns, k.pod.name), nowMs);
+      if (why) return invalid(why);
+      extra['authentication.kubernetes.io/pod-name'] = [k.pod.name];
+      extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
+    }
+    if (k.node) {
+      // A pod-bound token names its node for information; only a token bound to the node itself needs it alive.
+      if (!k.pod) {
+        const why = checkBound('node', '', k.node, await this.getter.node(k.node.name), nowMs);
+        if (why) return invalid(why);
+      }
+      extra['authentication.kubernetes.io/node-name'] = [k.node.name];
+      extra['authentication.kubernetes.io/node-uid'] = [k.node.uid];
+    }
+    if (v.claims.jti) extra['authentication.kubernetes.io/credential-id'] = [`JTI=${v.claims.jti}`];
+    return { kind: 'ok', user: { ...serviceAccountUser(ns, k.serviceaccount.name, k.serviceaccount.uid), extra } };
+  }
+}
+
+/** Why a bound object no longer vouches for a token (gone, replaced, or deleted a while ago); undefined when it does. */
+function checkBound(what: string, ns: string, claim: NameUid, obj: KubeObject | undefined, nowMs: number): string | undefined {
+  const id = ns ? `${ns}/${claim.name}` : claim.name;
+  if (!obj) return `${what} ${id} has been deleted`;
+  if (claim.uid && obj.metadata.uid !== claim.uid) return `${what} UID (${obj.metadata.uid ?? ''}) does not match claim (${claim.uid})`;
+  const deletion = obj.metadata.deletionTimestamp;
+  if (deletion && Date.parse(deletion) < nowMs - DELETION_GRACE_MS) return `${what} ${id} is being deleted`;
+  return undefined;
+}
