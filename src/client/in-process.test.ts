@@ -10,6 +10,7 @@ import { FakeListerWatcher, listOf } from './fake-lister-watcher.js';
 import { Reflector, listWatcherFor, INITIAL_EVENTS_END_ANNOTATION, type ReflectorStore } from './reflector.js';
 import { RestClient, retryAfterSeconds } from './rest.js';
 import type { Transport, TransportRequest, TransportResponse, TransportStream } from './transport.js';
+import { eventually } from '../../test/e2e/harness.js';
 
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
 
@@ -17,13 +18,6 @@ function cm(name: string, data: Record<string, string> = {}): ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data };
 }
 
-async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function mapStore(): ReflectorStore<ConfigMap> & { objects: Map<string, ConfigMap>; replaces: string[] } {
   const objects = new Map<string, ConfigMap>();
@@ -88,12 +82,12 @@ describe('InProcessTransport', () => {
     const reflector = new Reflector(listWatcherFor(cms, { namespace: 'default' }), store, { useWatchList: true, watchTimeoutSeconds: 60 });
     reflector.run();
     try {
-      await until('initial state', () => store.replaces.length === 1);
+      await eventually('initial state', () => store.replaces.length === 1);
       assert.ok(store.objects.has('wl-a') && store.objects.has('wl-b'));
       assert.equal(reflector.stats.lists, 0, 'no LIST call');
       assert.equal(reflector.stats.watchLists, 1);
       await cms.create(cm('wl-c'));
-      await until('event after the bookmark', () => store.objects.has('wl-c'));
+      await eventually('event after the bookmark', () => store.objects.has('wl-c'));
       assert.equal(reflector.stats.watches, 1, 'the watch-list stream keeps serving events');
     } finally {
       await reflector.stop();
@@ -187,11 +181,11 @@ describe('client-side retry on 429 with Retry-After', () => {
     const transport = new ScriptedTransport([tooMany('2'), tooMany('1'), ok]);
     const client = new RestClient(transport, { clock });
     const got = client.resource<ConfigMap>(CONFIGMAPS).get('fine', { namespace: 'default' });
-    await until('first attempt', () => transport.requests.length === 1 && clock.pendingTimers() === 1);
+    await eventually('first attempt', () => transport.requests.length === 1 && clock.pendingTimers() === 1);
     clock.step(1999);
     assert.equal(transport.requests.length, 1, 'not before Retry-After');
     clock.step(1);
-    await until('second attempt', () => transport.requests.length === 2 && clock.pendingTimers() === 1);
+    await eventually('second attempt', () => transport.requests.length === 2 && clock.pendingTimers() === 1);
     clock.step(1000);
     assert.equal((await got).metadata?.name, 'fine');
     assert.equal(transport.requests.length, 3);

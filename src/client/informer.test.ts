@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '../../test/e2e/harness.js';
 import { parseSelector } from '../machinery/labels.js';
 import { DeletedFinalStateUnknown, SharedIndexInformer, SharedInformerFactory, deletedObject, type EventHandler } from './informer.js';
 import { RestClient } from './rest.js';
+import { eventually } from '../../test/e2e/harness.js';
 
 const cm = (name: string, rv: string, v = '1'): ConfigMap => ({ metadata: { namespace: 'ns', name, resourceVersion: rv }, data: { v } });
 
@@ -18,13 +19,6 @@ function recorder(log: string[]): EventHandler<ConfigMap> {
   };
 }
 
-async function until(what: string, cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
 
 const fastBackoff = { backoff: { initialMs: 1, maxMs: 2 } };
 
@@ -75,7 +69,7 @@ describe('SharedIndexInformer (scripted server)', () => {
       },
     });
     informer.run();
-    await until('sync', () => informer.hasSynced());
+    await eventually('sync', () => informer.hasSynced());
     assert.equal(errors.length, 1);
     const log: string[] = [];
     const reg = informer.addEventHandler(recorder(log), 500);
@@ -134,7 +128,7 @@ describe('SharedInformerFactory against a real server', () => {
       await make('inf-a', 'three', 'web');
       await cms.patch('one', { data: { v: '2' } }, { namespace: 'inf-a', type: 'merge' });
       await cms.delete('two', { namespace: 'inf-b' });
-      await until('watch events', () => log.length === 3);
+      await eventually('watch events', () => log.length === 3);
       assert.deepEqual(log, ['add three', 'update one 1->2', 'delete two']);
 
       const lister = informer.lister();

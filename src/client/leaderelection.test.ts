@@ -5,14 +5,8 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { startTestServer, type TestServer } from '../../test/e2e/harness.js';
 import { LeaderElector } from './leaderelection.js';
 import { RestClient } from './rest.js';
+import { eventually } from '../../test/e2e/harness.js';
 
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('LeaderElector', () => {
   test('validates its timing like client-go', () => {
@@ -65,9 +59,9 @@ describe('LeaderElector', () => {
       const leases = client.resource<Lease>({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases' });
 
       const a = candidate('a', true);
-      await until('a leads', () => log.includes('a leads'));
+      await eventually('a leads', () => log.includes('a leads'));
       const b = candidate('b', false);
-      await until('b sees a as leader', () => b.elector.getLeader() === 'a');
+      await eventually('b sees a as leader', () => b.elector.getLeader() === 'a');
       assert.deepEqual(log, ['a leads'], 'b waits while a renews');
       const held = await leases.get('skiff-controller-manager', { namespace: 'kube-system' });
       assert.equal(held.spec?.holderIdentity, 'a');
@@ -77,7 +71,7 @@ describe('LeaderElector', () => {
       const handoverStart = Date.now();
       a.elector.stop();
       await a.done;
-      await until('b leads', () => log.includes('b leads'));
+      await eventually('b leads', () => log.includes('b leads'));
       assert.ok(Date.now() - handoverStart < 6000, 'released: no need to wait for expiry');
       assert.deepEqual(log, ['a leads', 'a stops', 'b leads']);
       const afterHandover = await leases.get('skiff-controller-manager', { namespace: 'kube-system' });
@@ -89,7 +83,7 @@ describe('LeaderElector', () => {
       await b.done;
       const silentSince = Date.now();
       const c = candidate('c', true);
-      await until('c leads', () => log.includes('c leads'), 30_000);
+      await eventually('c leads', () => log.includes('c leads'), 30_000);
       assert.ok(Date.now() - silentSince >= 7800, `c took over after ${Date.now() - silentSince} ms`);
       assert.equal((await leases.get('skiff-controller-manager', { namespace: 'kube-system' })).spec?.leaseTransitions, 2);
       c.elector.stop();

@@ -14,6 +14,7 @@ import { RestClient } from './rest.js';
 import { HttpsTransport } from './transport.js';
 import { ApiError } from '../machinery/errors.js';
 import { FakeListerWatcher, listOf } from './fake-lister-watcher.js';
+import { eventually } from '../../test/e2e/harness.js';
 
 /** A TCP relay to the API server that can refuse connections for a while (as a server restart would). */
 class Relay {
@@ -77,13 +78,6 @@ function recordingStore(): ReflectorStore<ConfigMap> & Recorded {
   };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const cm = (name: string, v: string): ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v } });
 
@@ -126,18 +120,18 @@ describe('Reflector against a real server', () => {
     });
     reflector.run();
     try {
-      await until('initial list', () => store.replaces.length === 1);
+      await eventually('initial list', () => store.replaces.length === 1);
       assert.deepEqual(store.replaces[0].names, ['a', 'b', 'c'], 'every page of the list');
-      await until('watch open', () => reflector.stats.watches >= 1);
+      await eventually('watch open', () => reflector.stats.watches >= 1);
 
       await cms.create(cm('d', '1'), { namespace: 'refl' });
       await cms.patch('a', { data: { v: '2' } }, { namespace: 'refl', type: 'merge' });
-      await until('watched events', () => store.events.length === 2);
+      await eventually('watched events', () => store.events.length === 2);
       assert.deepEqual(store.events, ['add d', 'update a']);
       assert.equal(reflector.lastResourceVersion(), store.objects.get('a')!.metadata!.resourceVersion);
 
       // The 1 s server timeout ends the watch cleanly: the reflector watches again without relisting.
-      await until('re-watch', () => reflector.stats.watches >= 2, 5000);
+      await eventually('re-watch', () => reflector.stats.watches >= 2, 5000);
       assert.equal(store.replaces.length, 1);
 
       // Cut the connection, change things the watch will never see, and compact them out of history.
@@ -152,11 +146,11 @@ describe('Reflector against a real server', () => {
       } finally {
         await storage.close();
       }
-      await until('a re-watch refused by the cut relay', () => errors.some((e) => (e as { code?: string }).code === 'ECONNREFUSED'));
+      await eventually('a re-watch refused by the cut relay', () => errors.some((e) => (e as { code?: string }).code === 'ECONNREFUSED'));
       const listsBefore = reflector.stats.lists;
       await relay.up();
 
-      await until('relist after 410', () => store.replaces.length === 2);
+      await eventually('relist after 410', () => store.replaces.length === 2);
       assert.ok(reflector.stats.expired >= 1, 'the re-watch was answered 410');
       assert.ok(reflector.stats.lists > listsBefore);
       assert.deepEqual(store.replaces[1].names, ['a', 'c', 'd', 'e']);
@@ -165,7 +159,7 @@ describe('Reflector against a real server', () => {
 
       // And it watches again from the relist.
       await cms.create(cm('f', '1'), { namespace: 'refl' });
-      await until('event after relist', () => store.objects.has('f'));
+      await eventually('event after relist', () => store.objects.has('f'));
     } finally {
       await reflector.stop();
     }

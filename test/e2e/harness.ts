@@ -316,18 +316,22 @@ export async function kubeconfigCredentials(kubeconfig: string): Promise<Kubecon
   };
 }
 
+type Falsy = false | 0 | '' | null | undefined;
+
 /**
- * Polls `check` (every 50 ms) until it holds; fails with `what` (and `context()`, e.g. server logs) after `timeoutMs`.
- * Tests wait with this instead of sleeping.
+ * Polls `check` (every 50 ms) until it returns something truthy, and returns that; fails with `what` (and
+ * `context()`, e.g. server logs) after `timeoutMs`. Tests wait with this instead of sleeping.
  */
-export async function eventually(
+export async function eventually<T>(
   what: string,
-  check: () => boolean | Promise<boolean>,
+  check: () => T | Promise<T>,
   timeoutMs = 20_000,
   context?: () => string,
-): Promise<void> {
+): Promise<Exclude<T, Falsy>> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
+  for (;;) {
+    const value = await check();
+    if (value) return value as Exclude<T, Falsy>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -12,21 +12,11 @@ import { FakeClock, type ResourceClient } from '../../client/index.js';
 import { ApiError } from '../../machinery/errors.js';
 import { runControllerUnderTest, type ControllerUnderTest } from '../testing/in-process-api.js';
 import { DisruptionController } from './disruption-controller.js';
+import { eventually } from '../../../test/e2e/harness.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const PDBS = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' };
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    last = v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('DisruptionController', () => {
   let api: ControllerUnderTest<DisruptionController>;
@@ -59,7 +49,7 @@ describe('DisruptionController', () => {
   }
   const statusOf = async (ns: string, name: string) => (await pdbs.get(name, { namespace: ns })).status;
   const settled = (ns: string, name: string, want: Partial<Record<'expectedPods' | 'desiredHealthy' | 'currentHealthy' | 'disruptionsAllowed', number>>) =>
-    until(`pdb ${ns}/${name} status ${JSON.stringify(want)}`, async () => {
+    eventually(`pdb ${ns}/${name} status ${JSON.stringify(want)}`, async () => {
       const st = await statusOf(ns, name);
       if (!st || st.observedGeneration !== 1) return false;
       for (const [k, v] of Object.entries(want)) if (st[k as keyof typeof want] !== v) return false;
@@ -131,7 +121,7 @@ describe('DisruptionController', () => {
 
     await pod('sts', 'orphan', { app: 'lost' }, { owner: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'gone', uid: '00000000-0000-0000-0000-000000000000', controller: true } });
     await pdb('sts', 'lost', { minAvailable: '50%', selector: { matchLabels: { app: 'lost' } } });
-    const failed = await until('SyncFailed', async () => {
+    const failed = await eventually('SyncFailed', async () => {
       const c = (await statusOf('sts', 'lost'))?.conditions?.find((x) => x.type === 'DisruptionAllowed');
       return c?.reason === 'SyncFailed' ? c : undefined;
     });

@@ -7,28 +7,18 @@ import assert from 'node:assert/strict';
 import type { Node, NodeCondition, Pod } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Event as CoreEvent } from 'kubernetes-types/core/v1.js';
-import { createLogger } from '../../apiserver/log.js';
 import { FakeClock, SharedInformerFactory, type ResourceClient } from '../../client/index.js';
 import { formatMicroTime, formatTime } from '../../machinery/time.js';
-import { startInProcessApi, type InProcessApi } from '../testing/in-process-api.js';
-import type { ControllerContext } from '../manager.js';
+import { buildControllerOn, startInProcessApi, type InProcessApi } from '../testing/in-process-api.js';
 import { NodeLifecycleController } from './node-lifecycle-controller.js';
 import { computeZoneState, RateLimitedTimedQueue, zoneKey } from './zones.js';
 import { matchingTolerations, minTolerationSeconds, swapTaints, toleratesTaint } from './taints.js';
+import { eventually } from '../../../test/e2e/harness.js';
 
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const LEASES = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' };
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const readyCondition = (at: number, status = 'True'): NodeCondition => ({
   type: 'Ready',
@@ -52,11 +42,10 @@ interface Fixture {
 async function fixture(): Promise<Fixture> {
   const api = await startInProcessApi();
   const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
-  const informers = new SharedInformerFactory(api.client);
-  const ctx: ControllerContext = { client: api.client, informers, clock, log: createLogger('error'), options: { nodeMonitorGracePeriodMs: 40_000 } };
-  const controller = new NodeLifecycleController(ctx);
-  informers.start();
-  assert.ok(await informers.waitForCacheSync(10_000));
+  const { informers, controller } = await buildControllerOn(api, (ctx) => new NodeLifecycleController(ctx), {
+    clock,
+    options: { nodeMonitorGracePeriodMs: 40_000 },
+  });
   return {
     api,
     clock,
@@ -96,18 +85,18 @@ describe('NodeLifecycleController', () => {
     const l = await f.leases.get(name, { namespace: 'kube-node-lease' });
     const renewTime = formatMicroTime(new Date(f.clock.now()));
     await f.leases.update({ ...l, spec: { ...l.spec, renewTime } });
-    await until('lease seen', () => f.informers.informerFor<Lease>(LEASES).lister().namespace('kube-node-lease').get(name)?.spec?.renewTime === renewTime);
+    await eventually('lease seen', () => f.informers.informerFor<Lease>(LEASES).lister().namespace('kube-node-lease').get(name)?.spec?.renewTime === renewTime);
   }
 
   async function boundPod(name: string, node: string): Promise<void> {
     await f.pods.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] } });
     const p = await f.pods.get(name, { namespace: 'default' });
     await f.pods.updateStatus({ ...p, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
-    await until('pod seen', () => f.informers.informerFor<Pod>(PODS).lister().namespace('default').get(name)?.status?.phase === 'Running');
+    await eventually('pod seen', () => f.informers.informerFor<Pod>(PODS).lister().namespace('default').get(name)?.status?.phase === 'Running');
   }
 
   const condition = (n: Node | undefined, type: string) => n?.status?.conditions?.find((c) => c.type === type);
-  const seen = (name: string, pred: (n: Node) => boolean) => until(`node ${name} in the cache`, () => {
+  const seen = (name: string, pred: (n: Node) => boolean) => eventually(`node ${name} in the cache`, () => {
     const n = lister().get(name);
     return n && pred(n) ? n : undefined;
   });

@@ -6,19 +6,11 @@ import type { Event as CoreEvent, Node, Pod, Toleration } from 'kubernetes-types
 import { FakeClock, type ResourceClient } from '../../client/index.js';
 import { runControllerUnderTest, type ControllerUnderTest } from '../testing/in-process-api.js';
 import { TaintEvictionController } from './taint-eviction-controller.js';
+import { eventually } from '../../../test/e2e/harness.js';
 
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('TaintEvictionController', () => {
   let api: ControllerUnderTest<TaintEvictionController>;
@@ -37,7 +29,7 @@ describe('TaintEvictionController', () => {
   async function pod(name: string, tolerations: Toleration[]): Promise<void> {
     await pods.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: 'sick', tolerations, containers: [{ name: 'c', image: 'busybox' }] } });
   }
-  const gone = (name: string) => until(`${name} deleted`, async () => (await pods.list({ namespace: 'default' })).items.every((p) => p.metadata?.name !== name || p.metadata?.deletionTimestamp));
+  const gone = (name: string) => eventually(`${name} deleted`, async () => (await pods.list({ namespace: 'default' })).items.every((p) => p.metadata?.name !== name || p.metadata?.deletionTimestamp));
   const present = async (name: string) => (await pods.list({ namespace: 'default' })).items.some((p) => p.metadata?.name === name && !p.metadata?.deletionTimestamp);
 
   test('evicts by tolerationSeconds on the clock; unbounded tolerations stay; untainting cancels', async () => {
@@ -46,13 +38,13 @@ describe('TaintEvictionController', () => {
     await pod('thirty', [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 }]);
     await pod('forever', [{ operator: 'Exists' }]);
     await pod('defaulted', []);
-    await until('pods cached', () => api.informers.informerFor<Pod>(PODS).lister().list().length === 4);
+    await eventually('pods cached', () => api.informers.informerFor<Pod>(PODS).lister().list().length === 4);
     const defaulted = await pods.get('defaulted', { namespace: 'default' });
     assert.ok(defaulted.spec?.tolerations?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.tolerationSeconds === 300));
 
     const n = await nodes.get('sick');
     await nodes.update({ ...n, spec: { taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: '2026-01-01T00:00:00Z' }] } });
-    await until('evictions scheduled', () => api.controller.scheduled.size === 3);
+    await eventually('evictions scheduled', () => api.controller.scheduled.size === 3);
     clock.step(0);
     await gone('zero');
     assert.ok(await present('thirty'));
@@ -70,7 +62,7 @@ describe('TaintEvictionController', () => {
     // The taint goes before the 300 s of "defaulted" run out: its eviction is cancelled.
     const tainted = await nodes.get('sick');
     await nodes.update({ ...tainted, spec: {} });
-    await until('cancelled', () => !api.controller.scheduled.has('default/defaulted'));
+    await eventually('cancelled', () => !api.controller.scheduled.has('default/defaulted'));
     clock.step(600_000);
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(await present('defaulted'));
@@ -88,13 +80,13 @@ describe('TaintEvictionController', () => {
       metadata: { name: 'held', namespace: 'default', finalizers: ['example.com/hold'] },
       spec: { nodeName: 'sick2', containers: [{ name: 'c', image: 'busybox' }], tolerations: [{ key: 'x', operator: 'Exists' }] },
     });
-    await until('cached', () => api.informers.informerFor<Pod>(PODS).lister().namespace('default').get('held'));
+    await eventually('cached', () => api.informers.informerFor<Pod>(PODS).lister().namespace('default').get('held'));
     const n = await nodes.get('sick2');
     // A NoExecute taint the pod does not tolerate at all: deleted at once.
     await nodes.update({ ...n, spec: { taints: [{ key: 'example.com/evict', effect: 'NoExecute' }] } });
-    await until('scheduled', () => api.controller.scheduled.has('default/held'));
+    await eventually('scheduled', () => api.controller.scheduled.has('default/held'));
     clock.step(0);
-    const p = await until('deleting', async () => {
+    const p = await eventually('deleting', async () => {
       const got = await pods.get('held', { namespace: 'default' });
       return got.metadata?.deletionTimestamp ? got : undefined;
     });

@@ -7,27 +7,18 @@ import assert from 'node:assert/strict';
 import type { Event as CoreEvent, Pod } from 'kubernetes-types/core/v1.js';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec } from 'kubernetes-types/autoscaling/v2.js';
-import { createLogger } from '../../apiserver/log.js';
 import { FakeClock, SharedInformerFactory, type ResourceClient } from '../../client/index.js';
 import { formatTime } from '../../machinery/time.js';
-import { startInProcessApi, type InProcessApi } from '../testing/in-process-api.js';
+import { buildControllerOn, startInProcessApi, type InProcessApi } from '../testing/in-process-api.js';
 import { FakeMetricsSource, RestMetricsSource } from './metrics.js';
 import { HorizontalController, convertDesiredReplicasWithRules, scaleDownLimitWithRules, scaleUpLimitWithRules } from './horizontal.js';
 import { everything } from '../../machinery/labels.js';
+import { eventually } from '../../../test/e2e/harness.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const HPAS = { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' };
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' };
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('HorizontalController', () => {
   let api: InProcessApi;
@@ -43,13 +34,10 @@ describe('HorizontalController', () => {
     api = await startInProcessApi();
     clock = new FakeClock(Date.now());
     metrics = new FakeMetricsSource(() => clock.now());
-    informers = new SharedInformerFactory(api.client);
-    controller = new HorizontalController({ client: api.client, informers, clock, log: createLogger('error') }, metrics);
+    ({ informers, controller } = await buildControllerOn(api, (ctx) => new HorizontalController(ctx, metrics), { clock }));
     pods = api.client.resource<Pod>(PODS);
     hpas = api.client.resource<HorizontalPodAutoscaler>(HPAS);
     deployments = api.client.resource<Deployment>(DEPLOYMENTS);
-    informers.start();
-    assert.ok(await informers.waitForCacheSync(10_000));
   });
   afterEach(async () => {
     await informers.shutdown();
@@ -86,7 +74,7 @@ describe('HorizontalController', () => {
       await pods.updateStatus({ ...p, status: { phase: 'Running', startTime: long, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: long }] } });
       metrics.setPodUsage('default', name, { cpu: cpuMilli, 'c:cpu': cpuMilli, memory: 50_000 });
     }
-    await until('pods cached', () => informers.informerFor<Pod>(PODS).lister().list().filter((p) => p.status?.phase === 'Running').length === n);
+    await eventually('pods cached', () => informers.informerFor<Pod>(PODS).lister().list().filter((p) => p.status?.phase === 'Running').length === n);
   }
   async function hpa(spec: Partial<HorizontalPodAutoscalerSpec>): Promise<void> {
     await hpas.create({
@@ -101,7 +89,7 @@ describe('HorizontalController', () => {
         ...spec,
       },
     });
-    await until('hpa cached', () => informers.informerFor<HorizontalPodAutoscaler>(HPAS).lister().namespace('default').get('web'));
+    await eventually('hpa cached', () => informers.informerFor<HorizontalPodAutoscaler>(HPAS).lister().namespace('default').get('web'));
   }
   const replicas = async () => (await deployments.get('web', { namespace: 'default' })).spec?.replicas;
   const status = async () => (await hpas.get('web', { namespace: 'default' })).status!;
@@ -109,7 +97,7 @@ describe('HorizontalController', () => {
   /** Run one sync once the cache holds the HPA's latest status (as the informer would before the next period). */
   async function syncOnce(): Promise<void> {
     const rv = (await hpas.get('web', { namespace: 'default' })).metadata?.resourceVersion;
-    await until('hpa status cached', () => informers.informerFor<HorizontalPodAutoscaler>(HPAS).lister().namespace('default').get('web')?.metadata?.resourceVersion === rv);
+    await eventually('hpa status cached', () => informers.informerFor<HorizontalPodAutoscaler>(HPAS).lister().namespace('default').get('web')?.metadata?.resourceVersion === rv);
     await controller.sync('default/web');
   }
 

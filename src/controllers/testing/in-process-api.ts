@@ -67,16 +67,38 @@ export interface ControllerUnderTest<C extends Controller> extends InProcessApi,
 
 type ControllerTestOptions = { clock?: Clock; options?: ControllerOptions; waitForSync?: boolean };
 
+async function withStartedInformers<C extends Controller>(
+  api: InProcessApi,
+  create: (ctx: ControllerContext) => C,
+  opts: ControllerTestOptions,
+): Promise<{ informers: SharedInformerFactory; controller: C }> {
+  const informers = new SharedInformerFactory(api.client);
+  const controller = create({ client: api.client, informers, clock: opts.clock ?? realClock, log: createLogger('error'), options: opts.options });
+  informers.start();
+  if (opts.waitForSync && !(await informers.waitForCacheSync(10_000))) throw new Error('informer caches did not sync');
+  return { informers, controller };
+}
+
+/**
+ * One controller built against `api` with its informers started and synced, but not running: the test drives
+ * `sync()` itself (e.g. with a FakeClock). stop() shuts the informers down (the API server stays).
+ */
+export async function buildControllerOn<C extends Controller>(
+  api: InProcessApi,
+  create: (ctx: ControllerContext) => C,
+  opts: Omit<ControllerTestOptions, 'waitForSync'> = {},
+): Promise<RunningController<C>> {
+  const { informers, controller } = await withStartedInformers(api, create, { ...opts, waitForSync: true });
+  return { informers, controller, stop: () => informers.shutdown() };
+}
+
 /** One controller running against `api` (e.g. after the test created what must exist before it starts). */
 export async function startControllerOn<C extends Controller>(
   api: InProcessApi,
   create: (ctx: ControllerContext) => C,
   opts: ControllerTestOptions = {},
 ): Promise<RunningController<C>> {
-  const informers = new SharedInformerFactory(api.client);
-  const controller = create({ client: api.client, informers, clock: opts.clock ?? realClock, log: createLogger('error'), options: opts.options });
-  informers.start();
-  if (opts.waitForSync && !(await informers.waitForCacheSync(10_000))) throw new Error('informer caches did not sync');
+  const { informers, controller } = await withStartedInformers(api, create, opts);
   const abort = new AbortController();
   const running = controller.run(abort.signal);
   return {
