@@ -201,6 +201,7 @@ export class Kubelet {
       for (const p of this.informer?.indexer.list() ?? []) if (!isMirrorPod(p)) this.enqueue(p.metadata?.uid ?? '');
       for (const uid of this.staticPods.keys()) this.enqueue(uid);
       this.syncer?.backoff.gc();
+      this.syncer?.images.backoff.gc();
       await this.cleanupPodDirs();
       await this.objects?.gc(OBJECT_WATCH_IDLE_MS);
     });

@@ -58,10 +58,12 @@ spec:
   containers:
   - name: spin
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ['sh', '-c', 'while true; do :; done']
     resources: {requests: {cpu: 50m}, limits: {cpu: 200m, memory: 64Mi}}
   - name: idle
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ['sleep', '3600']
 `,
   );
@@ -173,6 +175,7 @@ spec:
       containers:
       - name: spin
         image: busybox
+        imagePullPolicy: IfNotPresent
         # Burns CPU until /tmp/stop exists, then idles.
         command: ['sh', '-c', 'while [ ! -e /tmp/stop ]; do :; done; exec sleep 3600']
         resources: {requests: {cpu: 40m}, limits: {cpu: 150m}}

@@ -11,6 +11,7 @@ import type {
   ContainerStats,
   ContainerStatus,
   ExecSyncResult,
+  AuthConfig,
   Image,
   ImageSpec,
   PodSandbox,
@@ -213,8 +214,9 @@ export class CriClient {
     return r.image ?? undefined;
   }
 
-  async pullImage(image: ImageSpec, sandboxConfig?: PodSandboxConfig): Promise<string> {
-    const r = await this.img<{ imageRef: string }>('PullImage', { image, ...(sandboxConfig ? { sandboxConfig } : {}) });
+  /** Pulls with the registry credentials in `auth` (none: anonymously or as the runtime's registry config says). */
+  async pullImage(image: ImageSpec, sandboxConfig?: PodSandboxConfig, auth?: AuthConfig): Promise<string> {
+    const r = await this.img<{ imageRef: string }>('PullImage', { image, ...(sandboxConfig ? { sandboxConfig } : {}), ...(auth ? { auth } : {}) });
     return r.imageRef;
   }
 

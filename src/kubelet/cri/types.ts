@@ -163,6 +163,16 @@ export interface ContainerStatus {
   logPath: string;
 }
 
+/** Registry credentials for one pull. */
+export interface AuthConfig {
+  username?: string;
+  password?: string;
+  auth?: string;
+  serverAddress?: string;
+  identityToken?: string;
+  registryToken?: string;
+}
+
 export interface Image {
   id: string;
   repoTags: string[];

@@ -36,6 +36,19 @@ export class Backoff {
     return this.clock.now() - eventTime < e.backoffMs;
   }
 
+  /** Still waiting: less than the current delay has passed since the last `next` (client-go's IsInBackOffSinceUpdate). */
+  isInBackOffSinceUpdate(key: string): boolean {
+    const e = this.entries.get(key);
+    if (!e || this.expired(e, this.clock.now())) return false;
+    return this.clock.now() - e.lastUpdate < e.backoffMs;
+  }
+
+  /** How long until the back-off that started at the last `next` ends (0 when it has). */
+  remainingSinceUpdate(key: string): number {
+    const e = this.entries.get(key);
+    return e ? Math.max(0, e.lastUpdate + e.backoffMs - this.clock.now()) : 0;
+  }
+
   /** How long until `key` may restart, counted from `eventTime` (0 when it may now). */
   remaining(key: string, eventTime: number): number {
     const e = this.entries.get(key);

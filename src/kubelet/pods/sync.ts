@@ -8,6 +8,7 @@ import type { Clock, CoreEventRecorder, ResourceClient } from '../../client/inde
 import { isNotFound } from '../../machinery/errors.js';
 import { CriError, type CriClient } from '../cri/client.js';
 import type { Mount, PodSandboxConfig } from '../cri/types.js';
+import { ImageManager, pullSecretsFor, type ImageEvent } from '../images/manager.js';
 import { runProbe, type ExecFn } from '../prober/actions.js';
 import { ProbeManager, probeTimings, type ProbedContainer } from '../prober/manager.js';
 import { Backoff } from './backoff.js';
@@ -71,13 +72,7 @@ export interface SyncResult {
   done?: boolean;
 }
 
-/** Upstream's default: Always for :latest or an untagged image, IfNotPresent otherwise. */
-export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
-  if (image.includes('@')) return 'IfNotPresent';
-  const last = image.slice(image.lastIndexOf('/') + 1);
-  const colon = last.indexOf(':');
-  return colon < 0 || last.slice(colon + 1) === 'latest' ? 'Always' : 'IfNotPresent';
-}
+export { defaultPullPolicy } from '../images/reference.js';
 
 const podFullName = (pod: Pod) => `${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`;
 
@@ -90,10 +85,14 @@ export class PodSyncer {
   private readonly lastStatus = new Map<string, string>();
 
   readonly probes: ProbeManager;
+  readonly images: ImageManager;
   private readonly exec: ExecFn;
+  private readonly imageEvent: ImageEvent;
 
   constructor(private readonly o: PodSyncerOptions) {
     this.backoff = new Backoff(o.clock);
+    this.imageEvent = (pod, type, reason, message) => o.events.event(pod, type, reason, message);
+    this.images = new ImageManager({ images: o.cri, clock: o.clock, event: this.imageEvent });
     this.exec = (id, cmd, timeout) => o.cri.execSync(id, cmd, timeout);
     this.probes = new ProbeManager({
       clock: o.clock,
@@ -345,42 +344,13 @@ export class PodSyncer {
     }
     const restartCount = prev ? prev.restartCount + 1 : 0;
 
-    // The image.
-    const image = c.image ?? '';
-    const pullKey = `${key}/pull`;
-    try {
-      const present = await this.o.cri.imageStatus({ image });
-      const pullPolicy = c.imagePullPolicy ?? defaultPullPolicy(image);
-      if (!present && pullPolicy === 'Never') {
-        waiting.set(c.name, { reason: 'ErrImageNeverPull', message: `Container image "${image}" is not present with pull policy of Never` });
-        this.o.events.event(pod, 'Warning', 'ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
-        return undefined;
-      }
-      if (!present) {
-        if (this.backoff.isInBackOffSince(pullKey, this.o.clock.now() - 1)) {
-          waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
-          return this.backoff.get(pullKey);
-        }
-        this.o.events.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
-        try {
-          await this.o.cri.pullImage({ image }, sandboxCfg);
-        } catch (err) {
-          this.backoff.next(pullKey, this.o.clock.now());
-          const message = `Failed to pull image "${image}": ${(err as Error).message}`;
-          waiting.set(c.name, { reason: 'ErrImagePull', message });
-          this.o.events.event(pod, 'Warning', 'Failed', message);
-          this.o.events.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
-          return this.backoff.get(pullKey);
-        }
-        this.o.events.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}"`);
-      } else {
-        // Present locally: used as it is. With no registry reachable (skiff's air-gapped default) a pull for
-        // imagePullPolicy Always could only fail, so a present image counts as pulled.
-        this.o.events.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
-      }
-    } catch (err) {
-      waiting.set(c.name, { reason: 'ErrImagePull', message: (err as Error).message });
-      return 5000;
+    // The image (pulled as its policy says, with the pod's pull secrets).
+    const secrets = await pullSecretsFor(pod, (ns, name) => cctx.objects.secret(ns, name), this.imageEvent);
+    const pulled = await this.images.ensureImageExists(pod, c, secrets, sandboxCfg);
+    if (!pulled.ok) {
+      waiting.set(c.name, { reason: pulled.reason, message: pulled.message });
+      this.o.events.event(pod, 'Warning', 'Failed', `Error: ${pulled.reason}`);
+      return pulled.retryAfterMs;
     }
 
     // Environment and mounts: a missing ConfigMap/Secret or key is CreateContainerConfigError.
@@ -560,6 +530,7 @@ export class PodSyncer {
     this.waiting.delete(uid);
     this.lastStatus.delete(uid);
     this.backoff.forgetPrefix(`${uid}/`);
+    this.images.forgetPod(uid);
     this.probes.removePod(uid);
   }
 
