@@ -6,6 +6,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CriClient } from '../cri/client.js';
+import { registryConfigToml, writeHostsDir, type RegistriesConfig } from '../images/registries.js';
 
 export interface RequiredPackage {
   /** Debian package. */
@@ -48,6 +49,8 @@ export interface ContainerdPaths {
   runcRoot: string;
   cniConfDir: string;
   log: string;
+  /** hosts.toml per registry (the CRI plugin's registry config_path). */
+  certsDir: string;
 }
 
 export function containerdPaths(agentDir: string): ContainerdPaths {
@@ -61,13 +64,14 @@ export function containerdPaths(agentDir: string): ContainerdPaths {
     runcRoot: join(dir, 'runc'),
     cniConfDir: join(agentDir, 'cni', 'net.d'),
     log: join(dir, 'containerd.log'),
+    certsDir: join(dir, 'certs.d'),
   };
 }
 
 const tomlString = (s: string) => JSON.stringify(s);
 
-/** containerd 1.6's config (version 2) for the agent. */
-export function containerdConfig(paths: ContainerdPaths, sandboxImage: string): string {
+/** containerd 1.6's config (version 2) for the agent; `registries` adds the registry section (config_path, credentials). */
+export function containerdConfig(paths: ContainerdPaths, sandboxImage: string, registries: RegistriesConfig = { mirrors: {}, configs: {} }): string {
   const cri = 'plugins."io.containerd.grpc.v1.cri"';
   return `# Written by skiff's agent at every start; edits are overwritten.
 version = 2
@@ -108,7 +112,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   bin_dir = ${tomlString(CNI_BIN_DIR)}
   conf_dir = ${tomlString(paths.cniConfDir)}
   max_conf_num = 1
-`;
+
+${registryConfigToml(registries, paths.certsDir)}`;
 }
 
 export interface Containerd {
@@ -121,6 +126,8 @@ export interface Containerd {
 export interface StartContainerdOptions {
   agentDir: string;
   sandboxImage: string;
+  /** Private registries (registries.yaml): hosts.toml files and credentials. */
+  registries?: RegistriesConfig;
   /** How long to wait for the CRI socket to answer (default 30 s). */
   readyTimeoutMs?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -131,7 +138,9 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
   checkAgentPackages();
   const paths = containerdPaths(opts.agentDir);
   for (const d of [paths.dir, paths.root, paths.state, paths.cniConfDir]) await mkdir(d, { recursive: true });
-  await writeFile(paths.config, containerdConfig(paths, opts.sandboxImage));
+  const registries = opts.registries ?? { mirrors: {}, configs: {} };
+  await writeHostsDir(registries, paths.certsDir);
+  await writeFile(paths.config, containerdConfig(paths, opts.sandboxImage, registries));
   const logStream = createWriteStream(paths.log, { flags: 'a' });
   const child = spawn('/usr/bin/containerd', ['--config', paths.config], { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   child.stdout?.pipe(logStream, { end: false });
