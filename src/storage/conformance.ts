@@ -316,6 +316,40 @@ export function runConformance(name: string, open: () => Promise<Storage>): void
       assert.equal((await s.get(`${p}k`))?.value, winner.value);
     });
 
+    test('updates issued together with one expected revision: exactly one wins, the others see it', async () => {
+      const p = prefixFor('together');
+      const k0 = await s.create(`${p}k`, '0');
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, (_, i) => s.update(`${p}k`, `v${i}`, k0.modRevision)),
+      );
+      const won = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<Storage['update']>>> => r.status === 'fulfilled');
+      assert.equal(won.length, 1);
+      const winner = won[0]!.value;
+      for (const r of results) {
+        if (r.status === 'fulfilled') continue;
+        assert.ok(isStorageError(r.reason, 'Conflict'), String(r.reason));
+        assert.deepEqual(r.reason.current, winner);
+      }
+      assert.deepEqual(await s.get(`${p}k`), winner);
+    });
+
+    test('a burst of writes issued without waiting reaches a watcher once each, in revision order', async () => {
+      const p = prefixFor('burst');
+      const w = collect(s, p, { afterRevision: await s.currentRevision() });
+      const created = await Promise.all(Array.from({ length: 30 }, (_, i) => s.create(`${p}${i}`, `c${i}`)));
+      const updated = await Promise.all(created.map((kv) => s.update(kv.key, `u-${kv.key}`, kv.modRevision)));
+      const deleted = await Promise.all(updated.slice(0, 10).map((kv) => s.delete(kv.key, kv.modRevision)));
+      await w.waitFor((ev) => changes(ev).length >= 70, '70 events');
+      await sleep(50);
+      w.stop();
+      const expected: WatchEvent[] = [
+        ...created.map((kv): WatchEvent => ({ type: 'put', kv })),
+        ...updated.map((kv, i): WatchEvent => ({ type: 'put', kv, prev: created[i]! })),
+        ...deleted.map((d, i): WatchEvent => ({ type: 'delete', key: updated[i]!.key, revision: d.revision, prev: updated[i]! })),
+      ].sort((a, b) => revOf(a) - revOf(b));
+      assert.deepEqual(changes(w.events), expected);
+    });
+
     test('revisions strictly increase across writes', async () => {
       const p = prefixFor('revs');
       const revs: number[] = [];

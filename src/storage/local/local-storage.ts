@@ -1,6 +1,13 @@
 // Storage semantics over a synchronous revision log (memory or SQLite). Each write is one synchronous step, so
 // the read-check-append of a compare-and-swap cannot interleave with another write in this process; the log's
 // UNIQUE(key, prevRevision) guard catches anything else. Watchers are fed in-process right after each commit.
+//
+// Group commit (logs with `transactions`, i.e. SQLite): the first write of an event-loop turn opens a transaction,
+// every write of the same turn appends into it, and a setImmediate callback commits it once. A write's outcome
+// (its result, or a precondition error judged against rows of the open group) is delivered only after the COMMIT,
+// so an acknowledged write is durable; watchers get the group's events after the COMMIT, in revision order. If the
+// COMMIT fails, the transaction is rolled back and every write of the group fails with that error; its events are
+// never published. Reads (get, list, count, watch replay) see committed state only.
 import { compareKeys } from '../keys.js';
 import { WatchHub } from '../watch-hub.js';
 import {
@@ -51,8 +58,19 @@ export function rowToEvent(row: LogRow): WatchEvent & { type: 'put' | 'delete' }
   return prev ? { type: 'put', kv: rowToKeyValue(row), prev } : { type: 'put', kv: rowToKeyValue(row) };
 }
 
+/** The writes of one event-loop turn, appended inside one open transaction. */
+interface WriteGroup {
+  /** Revision before the group's first row: the newest committed revision while the group is open. */
+  readonly base: number;
+  /** Appended rows, in revision order. */
+  readonly rows: LogRow[];
+  /** Deliver each write's outcome once the group is committed (undefined) or failed (the error). */
+  readonly outcomes: Array<(failure: StorageError | undefined) => void>;
+}
+
 export class LocalStorage implements Storage {
   private readonly hub: WatchHub;
+  private group: WriteGroup | undefined;
   private readonly ttl = new TtlTracker();
   private readonly timers: NodeJS.Timeout[] = [];
   private compaction: Promise<void> = Promise.resolve();
@@ -66,8 +84,8 @@ export class LocalStorage implements Storage {
   ) {
     this.batchSize = opts.compactBatchSize ?? 500;
     this.hub = new WatchHub({
-      history: (prefix, after) => log.history(prefix, after).map(rowToEvent),
-      currentRevision: () => log.currentRevision(),
+      history: (prefix, after) => log.history(prefix, after, this.committedRevision()).map(rowToEvent),
+      currentRevision: () => this.committedRevision(),
       compactRevision: () => log.compactRevision(),
     });
     // The log stores TTLs in seconds, not deadlines: after a restart they count from now again (as kine does).
@@ -79,7 +97,7 @@ export class LocalStorage implements Storage {
       const retain = opts.compactRetainRevisions ?? 1000;
       this.timers.push(
         setInterval(() => {
-          const target = this.log.currentRevision() - retain;
+          const target = this.committedRevision() - retain;
           if (target > this.log.compactRevision()) {
             this.compact(target).catch((err: unknown) => console.error(`${name}: periodic compaction failed:`, err));
           }
@@ -91,13 +109,14 @@ export class LocalStorage implements Storage {
 
   async get(key: string): Promise<KeyValue | undefined> {
     this.checkOpen(key);
-    const row = this.log.latest(key);
+    let row = this.log.latest(key);
+    if (row && this.group && row.revision > this.group.base) row = this.log.latestAt(key, this.group.base);
     return row && !row.deleted ? rowToKeyValue(row) : undefined;
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     this.checkOpen(prefix);
-    const current = this.log.currentRevision();
+    const current = this.committedRevision();
     const revision = opts.revision && opts.revision > 0 ? opts.revision : current;
     if (revision > current) {
       throw new StorageError('Internal', prefix, `required revision ${revision} is a future revision (current ${current})`);
@@ -117,56 +136,59 @@ export class LocalStorage implements Storage {
 
   async count(prefix: string): Promise<number> {
     this.checkOpen(prefix);
-    return this.log.count(prefix);
+    return this.log.count(prefix, this.committedRevision());
   }
 
-  async create(key: string, value: string, opts: CreateOptions = {}): Promise<KeyValue> {
-    this.checkOpen(key);
-    const latest = this.log.latest(key);
-    if (latest && !latest.deleted) throw new StorageError('KeyExists', key, `key already exists: ${key}`);
-    const row = this.appendRow(key, {
-      key,
-      value,
-      createRevision: this.log.currentRevision() + 1,
-      prevRevision: latest?.revision ?? 0,
-      oldValue: undefined,
-      created: true,
-      deleted: false,
-      lease: opts.ttlSeconds ?? 0,
+  create(key: string, value: string, opts: CreateOptions = {}): Promise<KeyValue> {
+    return this.write(key, () => {
+      const latest = this.log.latest(key);
+      if (latest && !latest.deleted) throw new StorageError('KeyExists', key, `key already exists: ${key}`);
+      const row = this.appendRow(key, {
+        key,
+        value,
+        createRevision: this.log.currentRevision() + 1,
+        prevRevision: latest?.revision ?? 0,
+        oldValue: undefined,
+        created: true,
+        deleted: false,
+        lease: opts.ttlSeconds ?? 0,
+      });
+      return rowToKeyValue(row);
     });
-    return rowToKeyValue(row);
   }
 
-  async update(key: string, value: string, expectedRevision: number, opts: CreateOptions = {}): Promise<KeyValue> {
-    this.checkOpen(key);
-    const latest = this.liveOrThrow(key, expectedRevision);
-    const row = this.appendRow(key, {
-      key,
-      value,
-      createRevision: latest.createRevision,
-      prevRevision: latest.revision,
-      oldValue: latest.value,
-      created: false,
-      deleted: false,
-      lease: opts.ttlSeconds ?? 0,
+  update(key: string, value: string, expectedRevision: number, opts: CreateOptions = {}): Promise<KeyValue> {
+    return this.write(key, () => {
+      const latest = this.liveOrThrow(key, expectedRevision);
+      const row = this.appendRow(key, {
+        key,
+        value,
+        createRevision: latest.createRevision,
+        prevRevision: latest.revision,
+        oldValue: latest.value,
+        created: false,
+        deleted: false,
+        lease: opts.ttlSeconds ?? 0,
+      });
+      return rowToKeyValue(row);
     });
-    return rowToKeyValue(row);
   }
 
-  async delete(key: string, expectedRevision?: number): Promise<{ prev: KeyValue; revision: number }> {
-    this.checkOpen(key);
-    const latest = this.liveOrThrow(key, expectedRevision);
-    const row = this.appendRow(key, {
-      key,
-      value: latest.value,
-      createRevision: latest.createRevision,
-      prevRevision: latest.revision,
-      oldValue: latest.value,
-      created: false,
-      deleted: true,
-      lease: 0,
+  delete(key: string, expectedRevision?: number): Promise<{ prev: KeyValue; revision: number }> {
+    return this.write(key, () => {
+      const latest = this.liveOrThrow(key, expectedRevision);
+      const row = this.appendRow(key, {
+        key,
+        value: latest.value,
+        createRevision: latest.createRevision,
+        prevRevision: latest.revision,
+        oldValue: latest.value,
+        created: false,
+        deleted: true,
+        lease: 0,
+      });
+      return { prev: rowToKeyValue(latest), revision: row.revision };
     });
-    return { prev: rowToKeyValue(latest), revision: row.revision };
   }
 
   watch(prefix: string, opts: WatchOptions, handler: WatchHandler): Watch {
@@ -176,7 +198,7 @@ export class LocalStorage implements Storage {
 
   async currentRevision(): Promise<number> {
     this.checkOpen('');
-    return this.log.currentRevision();
+    return this.committedRevision();
   }
 
   async oldestRevision(): Promise<number> {
@@ -187,7 +209,7 @@ export class LocalStorage implements Storage {
   /** Compacts in batches, yielding between them so writes never wait long; concurrent calls queue up. */
   compact(revision: number): Promise<void> {
     this.checkOpen('');
-    const current = this.log.currentRevision();
+    const current = this.committedRevision();
     if (revision > current) {
       return Promise.reject(
         new StorageError('Internal', '', `cannot compact to future revision ${revision} (current ${current})`),
@@ -195,7 +217,8 @@ export class LocalStorage implements Storage {
     }
     const run = async (): Promise<void> => {
       while (!this.closed && this.log.compactRevision() < revision) {
-        this.log.compactBatch(revision, this.batchSize);
+        // Never inside an open write group: the batch would commit or roll back with it.
+        if (!this.group) this.log.compactBatch(revision, this.batchSize);
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     };
@@ -207,6 +230,7 @@ export class LocalStorage implements Storage {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    this.commitGroup();
     this.hub.closeAll(new StorageError('Unavailable', '', 'storage closed'));
     await this.compaction.catch(() => undefined);
     this.log.close();
@@ -230,7 +254,45 @@ export class LocalStorage implements Storage {
     return latest;
   }
 
+  /** Newest revision whose rows are committed (what reads, watch starts and compaction go by). */
+  private committedRevision(): number {
+    return this.group ? this.group.base : this.log.currentRevision();
+  }
+
+  /**
+   * Run one write's synchronous check-and-append. Without an open group its failure is final at once; inside a group
+   * its outcome, success or failure, waits for the group's COMMIT (a failed COMMIT fails it too).
+   */
+  private write<T>(key: string, op: () => T): Promise<T> {
+    let result: T;
+    try {
+      this.checkOpen(key);
+      result = op();
+    } catch (err) {
+      const group = this.group;
+      return group ? this.afterCommit(group, () => Promise.reject(err as Error)) : Promise.reject(err as Error);
+    }
+    const group = this.group;
+    return group ? this.afterCommit(group, () => Promise.resolve(result)) : Promise.resolve(result);
+  }
+
+  private afterCommit<T>(group: WriteGroup, outcome: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      group.outcomes.push((failure) => (failure ? reject(failure) : outcome().then(resolve, reject)));
+    });
+  }
+
   private appendRow(key: string, data: Omit<LogRow, 'revision'>): LogRow {
+    const tx = this.log.transactions;
+    if (tx && !this.group) {
+      try {
+        tx.begin();
+      } catch (err) {
+        throw new StorageError('Internal', key, `write failed: ${(err as Error).message}`, undefined, { cause: err });
+      }
+      this.group = { base: this.log.currentRevision(), rows: [], outcomes: [] };
+      setImmediate(() => this.commitGroup());
+    }
     let revision: number;
     try {
       revision = this.log.append(data);
@@ -240,13 +302,55 @@ export class LocalStorage implements Storage {
         if (data.created) throw new StorageError('KeyExists', key, `key already exists: ${key}`);
         throw new StorageError('Conflict', key, `concurrent write to ${key}`, current ? rowToKeyValue(current) : undefined);
       }
-      throw new StorageError('Internal', key, `write failed: ${(err as Error).message}`, undefined, { cause: err });
+      const failure = new StorageError('Internal', key, `write failed: ${(err as Error).message}`, undefined, { cause: err });
+      // The transaction may already be gone (SQLite rolls back on some errors): the whole group fails.
+      this.failGroup(failure);
+      throw failure;
     }
     const row: LogRow = { ...data, revision, createRevision: data.created ? revision : data.createRevision };
-    if (row.lease > 0) this.ttl.set(key, revision, row.lease);
-    else this.ttl.clear(key);
-    this.hub.publish(rowToEvent(row));
+    if (this.group) this.group.rows.push(row);
+    else this.published([row]);
     return row;
+  }
+
+  /** COMMIT the open group, then publish its events in revision order and deliver its writes' outcomes. */
+  private commitGroup(): void {
+    const group = this.group;
+    const tx = this.log.transactions;
+    if (!group || !tx) return;
+    try {
+      tx.commit();
+    } catch (err) {
+      this.failGroup(
+        new StorageError('Internal', '', `commit failed: ${(err as Error).message}`, undefined, { cause: err }),
+      );
+      return;
+    }
+    this.group = undefined;
+    this.published(group.rows);
+    for (const deliver of group.outcomes) deliver(undefined);
+  }
+
+  /** Roll the open group back: none of its rows happened, every one of its writes fails with `failure`. */
+  private failGroup(failure: StorageError): void {
+    const group = this.group;
+    if (!group) return;
+    this.group = undefined;
+    try {
+      this.log.transactions?.rollback();
+    } catch (err) {
+      console.error(`${this.name}: rollback after a failed write failed:`, err);
+    }
+    for (const deliver of group.outcomes) deliver(failure);
+  }
+
+  /** Rows that are durable: arm their TTLs and hand their events to the watchers, in revision order. */
+  private published(rows: LogRow[]): void {
+    for (const row of rows) {
+      if (row.lease > 0) this.ttl.set(row.key, row.revision, row.lease);
+      else this.ttl.clear(row.key);
+      this.hub.publish(rowToEvent(row));
+    }
   }
 
   private expireTtls(): void {

@@ -26,8 +26,10 @@ export interface LatestListOptions {
 }
 
 export interface LogStore {
-  /** Newest row for `key`, tombstones included. */
+  /** Newest row for `key`, tombstones included (rows of an uncommitted group too). */
   latest(key: string): LogRow | undefined;
+  /** Newest row for `key` with revision <= `revision`, tombstones included. */
+  latestAt(key: string, revision: number): LogRow | undefined;
   /**
    * Append a row at revision currentRevision()+1. Must fail with KeyExistsRace when another row already
    * superseded `prevRevision` for the same key (the UNIQUE(name, prev_revision) guard).
@@ -35,9 +37,11 @@ export interface LogStore {
   append(row: Omit<LogRow, 'revision'>): number;
   /** Live (non-deleted) newest rows per key under `prefix` as of `opts.revision`, in key order, and whether more follow. */
   listLatest(prefix: string, opts: LatestListOptions): { rows: LogRow[]; more: boolean; remaining: number };
-  count(prefix: string): number;
-  /** Rows under `prefix` with revision > afterRevision, in revision order. */
-  history(prefix: string, afterRevision: number): LogRow[];
+  /** Live keys under `prefix` as of `revision`. */
+  count(prefix: string, revision: number): number;
+  /** Rows under `prefix` with afterRevision < revision <= upToRevision, in revision order. */
+  history(prefix: string, afterRevision: number, upToRevision: number): LogRow[];
+  /** Revision of the last appended row (committed or not). */
   currentRevision(): number;
   compactRevision(): number;
   /**
@@ -47,6 +51,16 @@ export interface LogStore {
   compactBatch(target: number, batchSize: number): number;
   /** Live keys that carry a TTL (to restart their timers after a restart). */
   leasedKeys(): LogRow[];
+  /**
+   * Group commit (optional; a log without it makes every append durable on its own). After begin(), appends go into
+   * one transaction that commit() makes durable or rollback() discards, rewinding currentRevision() and latest().
+   */
+  transactions?: {
+    begin(): void;
+    /** Throws if the transaction could not be committed; the caller then calls rollback(). */
+    commit(): void;
+    rollback(): void;
+  };
   close(): void;
 }
 

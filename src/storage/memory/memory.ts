@@ -15,6 +15,15 @@ class MemoryLog implements LogStore {
     return this.latestByKey.get(key);
   }
 
+  latestAt(key: string, revision: number): LogRow | undefined {
+    let found: LogRow | undefined;
+    for (const r of this.rows) {
+      if (r.revision > revision) break;
+      if (r.key === key) found = r;
+    }
+    return found;
+  }
+
   append(data: Omit<LogRow, 'revision'>): number {
     if ((this.latestByKey.get(data.key)?.revision ?? 0) !== data.prevRevision) throw new KeyExistsRace(data.key);
     const revision = ++this.revision;
@@ -43,14 +52,15 @@ class MemoryLog implements LogStore {
     return { rows: live.slice(0, limit), more: live.length > limit, remaining: Math.max(0, live.length - limit) };
   }
 
-  count(prefix: string): number {
+  count(prefix: string, revision: number): number {
+    if (revision < this.revision) return this.listLatest(prefix, { revision }).rows.length;
     let n = 0;
     for (const r of this.latestByKey.values()) if (!r.deleted && hasPrefix(r.key, prefix)) n++;
     return n;
   }
 
-  history(prefix: string, afterRevision: number): LogRow[] {
-    return this.rows.filter((r) => r.revision > afterRevision && hasPrefix(r.key, prefix));
+  history(prefix: string, afterRevision: number, upToRevision: number): LogRow[] {
+    return this.rows.filter((r) => r.revision > afterRevision && r.revision <= upToRevision && hasPrefix(r.key, prefix));
   }
 
   currentRevision(): number {
