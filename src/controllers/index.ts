@@ -19,6 +19,7 @@ import { statefulSetControllerDescriptor } from './statefulset/statefulset-contr
 import { daemonSetControllerDescriptor } from './daemonset/daemonset-controller.js';
 import { endpointsControllerDescriptor } from './endpoint/endpoints-controller.js';
 import { endpointSliceControllerDescriptor } from './endpointslice/endpointslice-controller.js';
+import { endpointSliceMirroringControllerDescriptor } from './endpointslicemirroring/endpointslicemirroring-controller.js';
 import { nodeIpamControllerDescriptor } from './nodeipam/nodeipam-controller.js';
 import { podGCControllerDescriptor } from './podgc/podgc-controller.js';
 import { resourceQuotaControllerDescriptor } from './resourcequota/resourcequota-controller.js';
@@ -45,6 +46,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   disruptionControllerDescriptor,
   endpointsControllerDescriptor,
   endpointSliceControllerDescriptor,
+  endpointSliceMirroringControllerDescriptor,
   nodeIpamControllerDescriptor,
   podGCControllerDescriptor,
   resourceQuotaControllerDescriptor,

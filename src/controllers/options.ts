@@ -35,6 +35,8 @@ export interface ControllerOptions {
   nodeCidrMaskSize?: number;
   /** --max-endpoints-per-slice (100). */
   maxEndpointsPerSlice?: number;
+  /** --mirroring-max-endpoints-per-subset (1000): addresses of one Endpoints subset mirrored into a slice. */
+  mirroringMaxEndpointsPerSubset?: number;
   /** --terminated-pod-gc-threshold: terminated pods kept before the pod GC deletes the oldest (12500; 0: off). */
   terminatedPodGcThreshold?: number;
 }
@@ -88,6 +90,7 @@ const FLAGS: Record<string, [NumericOption, Parser]> = {
   'horizontal-pod-autoscaler-initial-readiness-delay': ['hpaInitialReadinessDelayMs', duration],
   'node-cidr-mask-size': ['nodeCidrMaskSize', int],
   'max-endpoints-per-slice': ['maxEndpointsPerSlice', int],
+  'mirroring-max-endpoints-per-subset': ['mirroringMaxEndpointsPerSubset', int],
   'terminated-pod-gc-threshold': ['terminatedPodGcThreshold', int],
 };
 

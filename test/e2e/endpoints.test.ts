@@ -177,6 +177,54 @@ describe('endpoints, endpoint slices, node IPAM, pod GC and quota in skiff serve
     );
   });
 
+  test('a Service without a selector: hand-written Endpoints are mirrored into an EndpointSlice', async () => {
+    await ok(srv, ['create', 'namespace', 'mirror']);
+    await ok(
+      srv,
+      ['apply', '-f', '-'],
+      `apiVersion: v1
+kind: Service
+metadata:
+  name: external
+  namespace: mirror
+spec:
+  ports:
+  - name: db
+    port: 5432
+---
+apiVersion: v1
+kind: Endpoints
+metadata:
+  name: external
+  namespace: mirror
+  labels:
+    team: data
+subsets:
+- addresses:
+  - ip: 198.18.40.1
+  - ip: 198.18.40.2
+  notReadyAddresses:
+  - ip: 198.18.40.3
+  ports:
+  - name: db
+    port: 5432
+`,
+    );
+    const slices = async () =>
+      JSON.parse(await ok(srv, ['get', 'endpointslices', '-n', 'mirror', '-l', 'kubernetes.io/service-name=external', '-o', 'json'])).items as EndpointSlice[];
+    const [slice] = await eventually('a mirrored slice', async () => ((await slices()).length === 1 ? slices() : undefined));
+    assert.equal(slice.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'], 'endpointslicemirroring-controller.k8s.io');
+    assert.equal(slice.metadata?.labels?.team, 'data');
+    assert.equal(slice.metadata?.ownerReferences?.[0]?.kind, 'Endpoints');
+    assert.deepEqual(slice.ports, [{ name: 'db', port: 5432, protocol: 'TCP' }]);
+    assert.deepEqual(
+      slice.endpoints?.map((e) => [e.addresses[0], e.conditions?.ready]),
+      [['198.18.40.1', true], ['198.18.40.2', true], ['198.18.40.3', false]],
+    );
+    await ok(srv, ['delete', 'endpoints', 'external', '-n', 'mirror']);
+    await eventually('the mirrored slice goes with the Endpoints', async () => (await slices()).length === 0);
+  });
+
   test('kubectl describe quota shows usage; a create over quota is refused with upstream message', async () => {
     await ok(srv, ['create', 'namespace', 'q']);
     await ok(srv, ['create', 'quota', 'q', '-n', 'q', '--hard=pods=2,services=3,configmaps=5,requests.cpu=1']);
