@@ -41,6 +41,23 @@ export interface WatchOptions {
   afterRevision: number;
   /** Ask the backend for periodic progress events (every `progressIntervalMs`). */
   progressIntervalMs?: number;
+  /** A hint that only some events can matter to this watcher (backends may ignore it; the caller still filters). */
+  index?: WatchIndex;
+}
+
+/**
+ * A watcher that wants only events whose object (or previous object) has `value` in one indexed field, as upstream's
+ * watch cache indexes watchers by a field selector's value (pods by spec.nodeName): a backend that honours it hands
+ * an event to such a watcher only if `valuesOf(event)` includes `value`, instead of offering it to every watcher.
+ */
+export interface WatchIndex {
+  /** Names the index: watchers with the same name share one `valuesOf` (the first one registered is used). */
+  name: string;
+  /** The index covers events under this prefix; `valuesOf` is called only for those. */
+  prefix: string;
+  value: string;
+  /** The field's values in the event: the object's and, for an update, the previous object's. */
+  valuesOf(event: WatchEvent & { type: 'put' | 'delete' }): readonly string[];
 }
 
 export interface Watch {

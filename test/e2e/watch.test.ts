@@ -423,6 +423,49 @@ function describeBackend(datastore: 'sqlite' | 'etcd'): void {
       assert.match(unsupported.body.message, /field label not supported: data\.v/);
     });
 
+    test('spec.nodeName watches (indexed by node) see only their node\'s pods, entering on binding', async () => {
+      const ns = await namespace();
+      const base = `/api/v1/namespaces/${ns}/pods`;
+      const start = await api.ok('GET', base);
+      const from = `&resourceVersion=${start.metadata.resourceVersion}`;
+      const onN1 = await api.watch(`${base}?watch=1&fieldSelector=spec.nodeName%3Dn1${from}`);
+      const onN2 = await api.watch(`${base}?watch=1&fieldSelector=spec.nodeName%3Dn2${from}`);
+      const unassigned = await api.watch(`${base}?watch=1&fieldSelector=spec.nodeName%3D${from}`);
+      const pod = (name: string, nodeName?: string) => ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        // No scheduler serves this name, so nothing but the test writes the pods.
+        spec: { ...(nodeName ? { nodeName } : {}), schedulerName: 'nobody', containers: [{ name: 'c', image: 'busybox' }] },
+      });
+      await api.ok('POST', base, pod('p1'));
+      await api.ok('POST', base, pod('p2', 'n2'));
+      await api.ok('POST', `${base}/p1/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p1' }, target: { kind: 'Node', name: 'n1' } });
+      await api.ok('DELETE', `${base}/p1?gracePeriodSeconds=0`);
+      const events = async (w: Awaited<ReturnType<Client['watch']>>, n: number) => {
+        const out: [string, string, string][] = [];
+        for (let i = 0; i < n; i++) {
+          const e = await w.next();
+          assert.ok(e);
+          out.push([e.type, e.object.metadata.name, (e.object as Doc & { spec?: { nodeName?: string } }).spec?.nodeName ?? '']);
+        }
+        return out;
+      };
+      assert.deepEqual(await events(unassigned, 2), [
+        ['ADDED', 'p1', ''],
+        ['DELETED', 'p1', ''],
+      ]);
+      assert.deepEqual(await events(onN1, 2), [
+        ['ADDED', 'p1', 'n1'],
+        ['DELETED', 'p1', 'n1'],
+      ]);
+      assert.deepEqual(await events(onN2, 1), [['ADDED', 'p2', 'n2']]);
+      assert.deepEqual(await onN2.drain(100), []);
+      assert.deepEqual(await onN1.drain(0), []);
+      assert.deepEqual(await unassigned.drain(0), []);
+      for (const w of [onN1, onN2, unassigned]) w.close();
+    });
+
     test('allowWatchBookmarks brings BOOKMARK events that carry only a resourceVersion', async () => {
       const ns = await namespace();
       const other = await namespace();

@@ -2,13 +2,15 @@
 // may name only metadata.name, metadata.namespace and the kind's own selectable fields, as upstream.
 import type { KubeObject } from '../../api/object.js';
 import { parseSelector } from '../../machinery/labels.js';
-import { checkSupportedFields, parseFieldSelector } from '../../machinery/fields.js';
+import { checkSupportedFields, parseFieldSelector, type FieldSelector } from '../../machinery/fields.js';
 import type { ServedResource } from '../registry/registry.js';
 import type { ApiServices } from './services.js';
 
 export interface CompiledFilter {
   filter?: (obj: KubeObject) => boolean;
   filtered: boolean;
+  /** The parsed field selector, when one was given. */
+  fields?: FieldSelector;
 }
 
 export function compileFilter(served: ServedResource, query: URLSearchParams, services: ApiServices): CompiledFilter {
@@ -25,6 +27,7 @@ export function compileFilter(served: ServedResource, query: URLSearchParams, se
   const converter = served.converter;
   return {
     filtered: true,
+    ...(fields ? { fields } : {}),
     filter: (stored) => {
       const obj = converter ? converter.fromStored(stored) : stored;
       if (labels && !labels.matches(obj.metadata.labels ?? {})) return false;

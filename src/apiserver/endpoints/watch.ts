@@ -5,7 +5,8 @@
 import type { KubeObject } from '../../api/object.js';
 import { apiVersionOf } from '../../api/object.js';
 import { ApiError, fieldErr, type FieldError } from '../../machinery/errors.js';
-import type { StoreWatchEvent } from '../registry/store.js';
+import type { StoreWatchEvent, StoreWatchIndex } from '../registry/store.js';
+import type { FieldSelector } from '../../machinery/fields.js';
 import { negotiate } from './negotiation.js';
 import { boolParam, intParam } from './params.js';
 import { compileFilter } from './filter.js';
@@ -65,7 +66,7 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
   const neg = negotiate(r.req.headers.accept, r.query.get('includeObject'));
   // Not listRequest(): a watch may name resourceVersionMatch without a resourceVersion (watch-list from "now").
   validateWatchOptions(r.query);
-  const { filter: selected, filtered } = compileFilter(r.served, r.query, r.services);
+  const { filter: selected, filtered, fields } = compileFilter(r.served, r.query, r.services);
   const filter = selected ?? (() => true);
   const rvParam = r.query.get('resourceVersion') ?? '';
   const bookmarks = boolParam(r.query, 'allowWatchBookmarks');
@@ -208,6 +209,29 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
         close();
       })();
     },
-  });
+  }, watchIndex(r, fields));
   if (closed) handles.watch.stop();
+}
+
+/** Fields whose exact-value watches are indexed, as upstream's watch cache indexes pods by spec.nodeName. */
+const INDEXED_FIELDS = ['spec.nodeName', 'metadata.name'];
+
+/**
+ * The index hint for a watch whose field selector demands one value of an indexed field (kubelets watch their pods
+ * by spec.nodeName, single objects by metadata.name), so the store hands it only events carrying that value.
+ */
+function watchIndex(r: ResourceRequest, fields: FieldSelector | undefined): StoreWatchIndex | undefined {
+  if (!fields || r.served.converter) return undefined;
+  const { services } = r;
+  const { info } = r.served;
+  for (const field of INDEXED_FIELDS) {
+    const value = fields.requiresExactMatch(field);
+    if (value === undefined) continue;
+    const valueOf =
+      field === 'metadata.name'
+        ? (obj: KubeObject) => obj.metadata.name ?? ''
+        : (obj: KubeObject) => services.selectableFields(info, obj)[field] ?? '';
+    return { field, value, valueOf };
+  }
+  return undefined;
 }

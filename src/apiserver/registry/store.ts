@@ -8,7 +8,7 @@ import type { ResourceInfo } from '../../api/catalog.js';
 import { storagePrefix } from '../../api/catalog.js';
 import { ApiError, fieldErr, type FieldError } from '../../machinery/errors.js';
 import { FINALIZER_DELETE_DEPENDENTS as FINALIZER_FOREGROUND, FINALIZER_ORPHAN_DEPENDENTS as FINALIZER_ORPHAN, validateObjectMeta, validateObjectMetaUpdate } from '../../machinery/validation.js';
-import type { KeyValue, Storage, Watch, WatchEvent } from '../../storage/types.js';
+import type { KeyValue, Storage, Watch, WatchEvent, WatchIndex } from '../../storage/types.js';
 import { StorageError, isStorageError } from '../../storage/types.js';
 import type { Strategy } from './strategy.js';
 import type { AdmissionAttributes, MutatingAdmission, Operation, ValidatingAdmission } from '../admission/types.js';
@@ -71,6 +71,17 @@ export type StoreWatchEvent =
   | { type: 'put'; object: KubeObject; readonly prev: KubeObject | undefined; hasPrev: boolean }
   | { type: 'delete'; object: KubeObject }
   | { type: 'progress'; revision: number };
+
+/**
+ * A watch that selects `field` = `value` (e.g. pods by spec.nodeName): the backend may then hand it only events whose
+ * object or previous object has that value. `valueOf` reads the field of a stored object; it must be the same
+ * function for every watch naming the same field of this store.
+ */
+export interface StoreWatchIndex {
+  field: string;
+  value: string;
+  valueOf(obj: KubeObject): string;
+}
 
 export interface StoreWatchHandler {
   onEvents(events: StoreWatchEvent[]): void;
@@ -253,10 +264,16 @@ export class Store {
    * Watches the resource (one namespace or all) for changes after `afterRevision`, decoding objects. Deleted
    * objects carry the deletion's revision as their resourceVersion, as upstream reports them.
    */
-  watch(namespace: string | undefined, afterRevision: number, progressIntervalMs: number | undefined, handler: StoreWatchHandler): Watch {
+  watch(
+    namespace: string | undefined,
+    afterRevision: number,
+    progressIntervalMs: number | undefined,
+    handler: StoreWatchHandler,
+    index?: StoreWatchIndex,
+  ): Watch {
     return this.storage.watch(
       this.listPrefix(namespace),
-      { afterRevision, progressIntervalMs },
+      { afterRevision, progressIntervalMs, ...(index ? { index: this.watchIndex(index) } : {}) },
       {
         onEvents: (events) => {
           const out: StoreWatchEvent[] = [];
@@ -265,19 +282,36 @@ export class Store {
               out.push({ type: 'progress', revision: e.revision });
               continue;
             }
-            // The hub hands the same event to every watcher of a prefix: decode it once for all of them.
-            let decoded = this.decodedEvents.get(e);
-            if (!decoded) {
-              decoded = this.decodeEvent(e);
-              this.decodedEvents.set(e, decoded);
-            }
-            out.push(decoded);
+            out.push(this.decodedEvent(e));
           }
           handler.onEvents(out);
         },
         onError: (err) => handler.onError(err),
       },
     );
+  }
+
+  /** The hub hands the same event to every watcher of a prefix: decode it once for all of them. */
+  private decodedEvent(e: WatchEvent & { type: 'put' | 'delete' }): Exclude<StoreWatchEvent, { type: 'progress' }> {
+    let decoded = this.decodedEvents.get(e);
+    if (!decoded) {
+      decoded = this.decodeEvent(e);
+      this.decodedEvents.set(e, decoded);
+    }
+    return decoded as Exclude<StoreWatchEvent, { type: 'progress' }>;
+  }
+
+  private watchIndex(index: StoreWatchIndex): WatchIndex {
+    return {
+      name: `${this.prefix}\u0000${index.field}`,
+      prefix: this.prefix,
+      value: index.value,
+      valuesOf: (e) => {
+        const d = this.decodedEvent(e);
+        if (d.type === 'delete') return [index.valueOf(d.object)];
+        return d.hasPrev ? [index.valueOf(d.object), index.valueOf(d.prev!)] : [index.valueOf(d.object)];
+      },
+    };
   }
 
   private decodeEvent(e: WatchEvent & { type: 'put' | 'delete' }): StoreWatchEvent {
