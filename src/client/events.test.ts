@@ -5,7 +5,7 @@ import type { ConfigMap, Event as CoreEvent } from 'kubernetes-types/core/v1.js'
 import type { Event as EventsV1Event } from 'kubernetes-types/events/v1.js';
 import { startTestServer, type TestServer } from '../../test/e2e/harness.js';
 import { FakeClock } from './clock.js';
-import { CoreEventRecorder, EventRecorder } from './events.js';
+import { CoreEventRecorder, EventRecorder, MAX_QUEUED_EVENTS } from './events.js';
 import { RestClient } from './rest.js';
 
 describe('event recorders against a real server', () => {
@@ -80,5 +80,36 @@ describe('event recorders against a real server', () => {
     assert.equal(list.filter((e) => e.reason === 'Failed')[0]?.series, undefined);
     await rec.refreshSeries();
     assert.equal((await events.get(scaled[0].metadata!.name!, { namespace: 'ev' })).series?.count, 4);
+  });
+});
+
+describe('event recorders under a flood', () => {
+  test('at most MAX_QUEUED_EVENTS wait to be written; later events are dropped, as client-go broadcasters do', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const created: string[] = [];
+    // A client whose writes wait until the gate opens, so every recorded event stays queued meanwhile.
+    const stub = {
+      resource: () => ({
+        create: async (ev: EventsV1Event) => {
+          await gate;
+          created.push(ev.note ?? '');
+          return ev;
+        },
+      }),
+    } as unknown as RestClient;
+    const rec = new EventRecorder(stub, { reportingController: 'test', reportingInstance: 'test-1', onError: (e) => assert.fail(String(e)) });
+    const regarding = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u' } };
+    for (let i = 0; i < MAX_QUEUED_EVENTS + 10; i++) rec.eventf(regarding, undefined, 'Normal', 'Scheduled', 'Binding', `event ${i}`);
+    assert.equal(rec.dropped, 10);
+    release();
+    await rec.flush();
+    assert.equal(created.length, MAX_QUEUED_EVENTS);
+    assert.equal(created[created.length - 1], `event ${MAX_QUEUED_EVENTS - 1}`);
+    // Once the queue drained, events are written again.
+    rec.eventf(regarding, undefined, 'Normal', 'Scheduled', 'Binding', 'after');
+    await rec.flush();
+    assert.equal(created[created.length - 1], 'after');
+    assert.equal(rec.dropped, 10);
   });
 });

@@ -3,7 +3,8 @@
 // (same object, type and reason, different messages) within 10 minutes collapse into one "(combined from similar
 // events)" event, and a token bucket per object, type and reason (burst 25, one per 5 minutes) drops floods. EventRecorder
 // (tools/events) writes events.k8s.io/v1 Events: a repeat of an identical event turns the first into a series.
-// Recording never blocks or throws: writes run in the background, one at a time; flush() waits for them.
+// Recording never blocks or throws: writes run in the background, one at a time; flush() waits for them. As
+// client-go's broadcasters, at most MAX_QUEUED_EVENTS wait to be written and later ones are dropped.
 import type { Event as CoreEvent, EventSource, ObjectReference } from 'kubernetes-types/core/v1.js';
 import type { Event as EventsV1Event } from 'kubernetes-types/events/v1.js';
 import { isNotFound } from '../machinery/errors.js';
@@ -40,12 +41,26 @@ function eventName(objectName: string, nowMs: number): string {
 }
 
 
-/** Serialises background writes and lets callers wait for them. */
+/** Events waiting to be written beyond which new ones are dropped (client-go's maxQueuedEvents, DropIfChannelFull). */
+export const MAX_QUEUED_EVENTS = 1000;
+
+/** Serialises background writes and lets callers wait for them; drops writes while MAX_QUEUED_EVENTS are waiting. */
 class WriteQueue {
   private tail: Promise<void> = Promise.resolve();
+  private queued = 0;
+  /** Writes dropped because the queue was full. */
+  dropped = 0;
   constructor(private readonly onError: (err: unknown) => void) {}
   push(write: () => Promise<void>): void {
-    this.tail = this.tail.then(write).catch(this.onError);
+    if (this.queued >= MAX_QUEUED_EVENTS) {
+      this.dropped++;
+      return;
+    }
+    this.queued++;
+    this.tail = this.tail
+      .then(write)
+      .catch(this.onError)
+      .finally(() => this.queued--);
   }
   flush(): Promise<void> {
     return this.tail;
@@ -144,6 +159,11 @@ export class CoreEventRecorder {
   /** Wait until every recorded event has been written (or failed). */
   flush(): Promise<void> {
     return this.writes.flush();
+  }
+
+  /** Events dropped because MAX_QUEUED_EVENTS were waiting to be written. */
+  get dropped(): number {
+    return this.writes.dropped;
   }
 
   private spamFiltered(key: string): boolean {
@@ -246,5 +266,10 @@ export class EventRecorder {
 
   flush(): Promise<void> {
     return this.writes.flush();
+  }
+
+  /** Events dropped because MAX_QUEUED_EVENTS were waiting to be written. */
+  get dropped(): number {
+    return this.writes.dropped;
   }
 }
