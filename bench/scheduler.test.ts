@@ -3,7 +3,7 @@
 // are valid, never how fast: timing is the benchmark's job.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HOLD_QUICK, QUICK, benchHold, benchPod, benchWorkload, histogramQuantile } from './scheduler.js';
+import { HOLD_QUICK, QUICK, ThroughputCollector, benchHold, benchPod, benchWorkload, histogramQuantile } from './scheduler.js';
 
 test('histogramQuantile interpolates within the bucket of the difference', () => {
   const before = new Map([[0.001, 0], [0.002, 0], [0.004, 0], [Infinity, 0]]);
@@ -12,6 +12,18 @@ test('histogramQuantile interpolates within the bucket of the difference', () =>
   assert.equal(histogramQuantile(0.5, before, after), 0.0015);
   assert.ok(Math.abs(histogramQuantile(1, before, after) - 0.004) < 1e-12);
   assert.equal(histogramQuantile(0.5, after, after), 0);
+});
+
+test('ThroughputCollector averages as upstream: first sample is the baseline, empty intervals merge into the next', () => {
+  const c = new ThroughputCollector();
+  c.sample(0, 0); // nothing scheduled yet: no sample
+  c.sample(50, 1000); // baseline only
+  c.sample(150, 2000); // 100/s
+  c.sample(150, 3000); // nothing new: merged
+  c.sample(250, 4000); // 100 over 2 s = 50/s, recorded twice
+  assert.deepEqual(c.rates, [100, 50, 50]);
+  assert.equal(c.average(), 200 / 3);
+  assert.equal(new ThroughputCollector().average(), 0);
 });
 
 test('bench pods follow upstream templates', () => {
@@ -24,7 +36,7 @@ test('scheduler benchmark workloads run at quick sizes with valid placements', {
   for (const w of QUICK) {
     const r = await benchWorkload(w, 3 * 60_000);
     assert.equal(r.valid, true, `${w.name}: placement`);
-    for (const k of ['podsPerSec', 'attemptP50Ms', 'attemptP99Ms', 'measureCpuSec', 'peakRssMiB', 'attempts']) {
+    for (const k of ['podsPerSec', 'throughputAvg', 'attemptP50Ms', 'attemptP99Ms', 'measureCpuSec', 'peakRssMiB', 'attempts']) {
       assert.equal(typeof r[k], 'number', `${w.name}: ${k}`);
       assert.ok(Number.isFinite(r[k] as number) && (r[k] as number) >= 0, `${w.name}: ${k} = ${r[k]}`);
     }

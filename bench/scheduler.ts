@@ -270,6 +270,45 @@ async function createPods(client: Client, ns: string, prefix: string, n: number,
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
+/**
+ * Upstream's SchedulingThroughput (scheduler_perf's throughputCollector): the count of scheduled pods sampled once a
+ * second; samples start at the first one that sees a scheduled pod, which only sets the baseline (sampling and pod
+ * creation start independently); an interval with no new pod is merged into the next one, whose rate is then
+ * recorded once per merged interval; the figure CI compares with its threshold is the average of those rates.
+ * podsPerSec (all measured pods over first create → last bound) is the stricter figure and stays the headline.
+ */
+export class ThroughputCollector {
+  private started = false;
+  private lastCount = 0;
+  private lastAt = 0;
+  private skipped = 0;
+  readonly rates: number[] = [];
+
+  sample(scheduled: number, nowMs: number): void {
+    if (scheduled === 0) return;
+    if (!this.started) {
+      this.started = true;
+      this.lastCount = scheduled;
+      this.lastAt = nowMs;
+      return;
+    }
+    const fresh = scheduled - this.lastCount;
+    if (fresh === 0) {
+      this.skipped++;
+      return;
+    }
+    const rate = fresh / ((nowMs - this.lastAt) / 1000);
+    for (let i = 0; i <= this.skipped; i++) this.rates.push(rate);
+    this.skipped = 0;
+    this.lastCount = scheduled;
+    this.lastAt = nowMs;
+  }
+
+  average(): number {
+    return this.rates.length ? this.rates.reduce((a, b) => a + b, 0) / this.rates.length : 0;
+  }
+}
+
 /** Runs one scheduler_perf-style workload on a fresh server. */
 export async function benchWorkload(w: Workload, timeoutMs = 15 * 60_000): Promise<Record<string, number | string | boolean>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-bench-sched-'));
@@ -305,10 +344,12 @@ export async function benchWorkload(w: Workload, timeoutMs = 15 * 60_000): Promi
     const creating = createPods(client, 'sched-1', 'm', w.measurePods, w.measureKind).then(() => (createdAt = performance.now()));
     // Scheduled pods counted every second (upstream's throughputCollector).
     const perSecond: number[] = [];
+    const collector = new ThroughputCollector();
     let last = 0;
     const tick = setInterval(() => {
       perSecond.push(measure.bound.size - last);
       last = measure.bound.size;
+      collector.sample(measure.bound.size, performance.now());
     }, 1000);
     try {
       await Promise.all([creating, measure.untilBound(w.measurePods, timeoutMs)]);
@@ -326,6 +367,8 @@ export async function benchWorkload(w: Workload, timeoutMs = 15 * 60_000): Promi
     out.throughputP50 = percentile(sorted, 50);
     out.throughputP90 = percentile(sorted, 90);
     out.throughputP99 = percentile(sorted, 99);
+    // Upstream's SchedulingThroughput Average (what its CI thresholds are compared with).
+    out.throughputAvg = r1(collector.average());
     out.attemptP50Ms = r1(histogramQuantile(0.5, hist0, hist1) * 1000);
     out.attemptP90Ms = r1(histogramQuantile(0.9, hist0, hist1) * 1000);
     out.attemptP99Ms = r1(histogramQuantile(0.99, hist0, hist1) * 1000);
@@ -504,7 +547,7 @@ export async function benchHold(o: HoldOptions): Promise<Record<string, number>>
 }
 
 export function table(results: Record<string, Record<string, number | string | boolean>>): string {
-  const cols = ['podsPerSec', 'throughputP50', 'attemptP50Ms', 'attemptP99Ms', 'measureCpuSec', 'cpuMsPerPod', 'peakRssMiB', 'measureMs', 'valid', 'loadAvg1m'];
+  const cols = ['podsPerSec', 'throughputAvg', 'throughputP50', 'attemptP50Ms', 'attemptP99Ms', 'measureCpuSec', 'cpuMsPerPod', 'peakRssMiB', 'measureMs', 'valid', 'loadAvg1m'];
   const rows = Object.entries(results)
     .filter(([name]) => name !== 'hold')
     .map(([name, r]) => [name, ...cols.map((c) => String(r[c] ?? ''))]);
@@ -518,9 +561,9 @@ export function table(results: Record<string, Record<string, number | string | b
 }
 
 /** Runs the workloads (by name prefix, or all), and the hold case when asked. */
-export async function benchScheduler(opts: { quick?: boolean; only?: string[]; hold?: boolean }): Promise<Record<string, Record<string, number | string | boolean>>> {
+export async function benchScheduler(opts: { quick?: boolean; only?: string[]; hold?: boolean; holdOnly?: boolean }): Promise<Record<string, Record<string, number | string | boolean>>> {
   // A name selects that workload, or every workload of a group ("SchedulingBasic").
-  const workloads = (opts.quick ? QUICK : FULL).filter((w) => !opts.only?.length || opts.only.some((o) => w.name === o || w.name.startsWith(`${o}/`)));
+  const workloads = opts.holdOnly ? [] : (opts.quick ? QUICK : FULL).filter((w) => !opts.only?.length || opts.only.some((o) => w.name === o || w.name.startsWith(`${o}/`)));
   const results: Record<string, Record<string, number | string | boolean>> = {};
   for (const w of workloads) {
     results[w.name] = await benchWorkload(w);
@@ -538,7 +581,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const quick = args.includes('--quick');
   const hold = args.includes('hold') || process.env.SKIFF_BENCH_HOLD === '1';
   const only = args.filter((a) => a !== '--quick' && a !== 'hold');
-  benchScheduler({ quick, only, hold }).then(
+  // `hold` alone runs only the hold case; with workload names, those and the hold case.
+  const holdOnly = args.includes('hold') && only.length === 0;
+  benchScheduler({ quick, only, hold, holdOnly }).then(
     (r) => {
       console.error('\n' + table(r));
       console.log(JSON.stringify(r));
