@@ -34,6 +34,7 @@ import { ensureClusterPki, servingSans, type ClusterPki } from './pki/cluster.js
 import { writeKubeconfig } from './pki/kubeconfig.js';
 import { isLongRunning, parseRequestInfo, setRequestInfo, type RequestInfo } from './request-info.js';
 import { versionInfo } from './version.js';
+import type { EgressSelectorMode } from './tunnel/server.js';
 import { createLogger, type LogLevel, type Logger } from './log.js';
 
 export { LOG_LEVELS, createLogger, type LogLevel, type Logger } from './log.js';
@@ -62,6 +63,8 @@ export interface ServerConfig {
   kubeControllerManagerArgs?: string[];
   /** --metric-resolution: how often the built-in metrics-server scrapes kubelets (ms). */
   metricResolutionMs?: number;
+  /** k3s's --egress-selector-mode: whether kubelets are reached through the agents' reverse tunnels (default agent). */
+  egressSelectorMode?: EgressSelectorMode;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

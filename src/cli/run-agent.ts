@@ -7,6 +7,7 @@ import { parseToken, type ParsedToken } from '../apiserver/pki/token.js';
 import { HttpsTransport, RestClient } from '../client/index.js';
 import { ensureNodeCertificates, fetchClusterCA, nodePassword, remoteSigner } from '../kubelet/certs.js';
 import { defaultNodeIP } from '../kubelet/node/machine.js';
+import { KUBELET_PORT } from '../kubelet/node/status.js';
 import { startSimulatedNodes } from '../kubelet/simulated/run.js';
 import type { AgentConfig } from './agent.js';
 import { parseNodeLabels, parseNodeTaints } from './node-flags.js';
@@ -65,7 +66,17 @@ export async function runAgent(config: AgentConfig, raw: { nodeLabel?: string[];
       ...(k.podManifestPath ? { podManifestPath: k.podManifestPath } : {}),
       log,
     });
-    parts.push({ stop: () => agent.stop().then(() => client.close()) });
+    // The reverse tunnel (k3s's remotedialer): the server reaches this kubelet through it, even from behind NAT.
+    const { kubeletOnly, startTunnelClient } = await import('../kubelet/tunnel.js');
+    const tunnel = startTunnelClient({
+      server: config.server,
+      ca,
+      cert: certs.clientCertPem,
+      key: certs.clientKeyPem,
+      allowed: kubeletOnly([nodeIP], agent.kubelet.kubeletPort ?? KUBELET_PORT),
+      log,
+    });
+    parts.push({ stop: () => Promise.all([tunnel.stop(), agent.stop()]).then(() => client.close()) });
     log.info('skiff agent is running', { server: config.server, node: agent.nodeName });
   }
   const sim = config.simulated;

@@ -4,6 +4,7 @@ import { handlePodExecUpgrade, isPodExec } from '../apiserver/endpoints/pod-exec
 import type { KubeletClientConfig } from '../apiserver/endpoints/pod-log.js';
 import type { Registry } from '../apiserver/registry/registry.js';
 import { ApiError } from '../machinery/errors.js';
+import { isTunnelConnect, TunnelServer } from '../apiserver/tunnel/server.js';
 import { isIP } from 'node:net';
 import { createApiServer } from '../apiserver/apiserver.js';
 import { watchStarted, watchStopped } from '../apiserver/metrics.js';
@@ -47,16 +48,19 @@ function schedulerConfig(file: string | undefined): SchedulerConfiguration | und
  * How the API server calls kubelets: with the admin client certificate of the cluster CA, verifying the kubelet's
  * serving certificate against that CA (upstream's --kubelet-certificate-authority; k3s sets it too).
  */
-function kubeletClientOf(pki: RunningServer['pki']): KubeletClientConfig {
-  return { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem, caPem: pki.ca.certPem };
+function kubeletClientOf(pki: RunningServer['pki'], tunnel: TunnelServer | undefined): KubeletClientConfig {
+  return { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem, caPem: pki.ca.certPem, ...(tunnel ? { tunnel } : {}) };
 }
 
 /** What `skiff server` plugs into the HTTPS server: the REST handlers over the opened storage. */
 export function serverDeps(config: ServerConfig): ServerDeps {
   // pods/exec, pods/attach and pods/portforward arrive as upgrades; they need the registry the API handler builds.
   let exec: { registry: Registry; kubeletClient: KubeletClientConfig } | undefined;
+  // Agents' reverse tunnels (k3s's remotedialer), unless --egress-selector-mode=disabled.
+  const tunnels = config.egressSelectorMode === 'disabled' ? undefined : new TunnelServer({ log: createLogger(config.logLevel) });
   return {
-    upgradeHandler: async (req, socket, head) => {
+    upgradeHandler: async (req, socket, head, user) => {
+      if (tunnels && isTunnelConnect(req)) return tunnels.handleUpgrade(req, socket, head, user);
       if (!exec || !isPodExec(req)) throw ApiError.pageNotFound();
       await handlePodExecUpgrade(req, socket, head, exec.registry, exec.kubeletClient);
     },
@@ -69,15 +73,17 @@ export function serverDeps(config: ServerConfig): ServerDeps {
         registerLongRunning: (close) => ctx.lifecycle.registerLongRunning(close),
         onWatchStart: watchStarted,
         // pods/log: the API server calls kubelets with the admin client certificate of the cluster CA.
-        kubeletClient: kubeletClientOf(ctx.pki),
+        kubeletClient: kubeletClientOf(ctx.pki, tunnels),
         onWatchStop: watchStopped,
         ...(config.metricResolutionMs ? { metricResolutionMs: config.metricResolutionMs } : {}),
         serviceAccountTokens: ctx.serviceAccountTokens,
         serviceAccountAuthenticator: ctx.serviceAccountAuthenticator,
         ...parseApiServerArgs(config.kubeApiserverArgs ?? []),
       });
-      exec = { registry: api.registry, kubeletClient: kubeletClientOf(ctx.pki) };
+      exec = { registry: api.registry, kubeletClient: kubeletClientOf(ctx.pki, tunnels) };
       ctx.lifecycle.onShutdown('api-server', () => api.close());
+      // The tunnels' WebSockets would keep the HTTPS server from closing: they end when shutdown begins.
+      if (tunnels) ctx.lifecycle.registerLongRunning(() => tunnels.close());
       return api.handler;
     },
   };

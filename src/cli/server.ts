@@ -1,5 +1,6 @@
 // `skiff server` flags (k3s's names) -> a validated ServerConfig. The server itself is loaded only when the command
 // runs, so `skiff --help` and `skiff kubectl` stay fast.
+import { EGRESS_SELECTOR_MODES, type EgressSelectorMode } from '../apiserver/tunnel/server.js';
 import { Command, Option } from 'commander';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
@@ -35,6 +36,7 @@ export interface RawServerOptions {
   kubeApiserverArg?: string[];
   kubeControllerManagerArg?: string[];
   metricResolution?: string;
+  egressSelectorMode?: string;
 }
 
 function checkIp(flag: string, value: string): string {
@@ -99,6 +101,11 @@ export function toServerConfig(raw: RawServerOptions): ServerConfig {
     if (ms === undefined || ms < 1000) throw new Error(`invalid --metric-resolution ${JSON.stringify(raw.metricResolution)}: a duration of at least 1s, e.g. 15s`);
     config.metricResolutionMs = ms;
   }
+  if (raw.egressSelectorMode !== undefined) {
+    const mode = raw.egressSelectorMode as EgressSelectorMode;
+    if (!EGRESS_SELECTOR_MODES.includes(mode)) throw new Error(`invalid --egress-selector-mode ${JSON.stringify(raw.egressSelectorMode)}: must be one of ${EGRESS_SELECTOR_MODES.join(', ')}`);
+    config.egressSelectorMode = mode;
+  }
   if (raw.advertiseAddress !== undefined) config.advertiseAddress = checkIp('--advertise-address', raw.advertiseAddress);
   if (raw.token !== undefined) config.token = raw.token;
   return config;
@@ -134,6 +141,7 @@ export function addServerCommand(program: Command): void {
     .option('--kube-apiserver-arg <flag=value>', 'customized flag for the API server, e.g. default-unreachable-toleration-seconds=30 (repeatable)', collect)
     .option('--kube-controller-manager-arg <flag=value>', 'customized flag for the controller manager, e.g. node-monitor-grace-period=20s (repeatable)', collect)
     .option('--metric-resolution <duration>', 'how often kubelets are scraped for metrics.k8s.io (kubectl top, HPA), as metrics-server (default 15s)')
+    .option('--egress-selector-mode <mode>', `how the API server reaches kubelets: ${EGRESS_SELECTOR_MODES.join(', ')} (agent: through the agents' tunnels when they hold one, else directly; disabled: always directly)`, 'agent')
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--scheduler-config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file: profiles, plugins, weights');
   addNodeOptions(cmd).action(async (opts: RawServerOptions & RawNodeOptions & { schedulerConfig?: string; nodeIp?: string; containerRuntimeEndpoint?: string; podManifestPath?: string }) => {

@@ -130,6 +130,11 @@ export class Kubelet {
     return this.runtime?.socket;
   }
 
+  /** The port the kubelet's HTTPS API listens on (after start). */
+  get kubeletPort(): number | undefined {
+    return this.server?.port;
+  }
+
   /** Starts the runtime, imports images, registers the node, then runs the loops. Resolves once pods can run. */
   async start(): Promise<void> {
     const { agentDir, log } = this.o;

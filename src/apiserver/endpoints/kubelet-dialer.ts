@@ -1,12 +1,17 @@
 // How the API server reaches a node's kubelet (pods/log, exec, attach, port-forward): the node's InternalIP (else its
 // Hostname address) and the port in status.daemonEndpoints, over TLS with the API server's kubelet client
 // certificate. The kubelet's serving certificate is verified against the cluster CA when one is configured (upstream's
-// --kubelet-certificate-authority), by the address dialled. Every caller goes through one KubeletDialer, so a tunnel
-// (agents behind NAT, as k3s's) can replace the direct dial in one place.
+// --kubelet-certificate-authority), by the address dialled. Every caller goes through one KubeletDialer.
+// When the node's agent holds a reverse tunnel to the server (tunnel/server.ts, k3s's remotedialer), the TCP
+// connection is a stream of that tunnel instead of a direct dial, and TLS runs over it end to end as before; without
+// a tunnel for the node (or with --egress-selector-mode=disabled) the kubelet is dialled directly, as k3s does.
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { connect as tlsConnect } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import { ApiError } from '../../machinery/errors.js';
 import type { Registry } from '../registry/registry.js';
+import type { KubeletTunnel } from '../tunnel/server.js';
 
 export interface KubeletClientConfig {
   /** The API server's client certificate towards kubelets (a cluster-CA certificate). */
@@ -14,6 +19,8 @@ export interface KubeletClientConfig {
   keyPem: string;
   /** The CA kubelet serving certificates must chain to; without it they are not verified (upstream's default). */
   caPem?: string;
+  /** Agents' reverse tunnels; absent = always dial directly (--egress-selector-mode=disabled). */
+  tunnel?: KubeletTunnel;
 }
 
 interface NodeShape {
@@ -56,7 +63,22 @@ export function kubeletTlsOptions(config: KubeletClientConfig): RequestOptions {
   };
 }
 
-/** Dials kubelets directly at their node's address. */
+function tlsOverStream(stream: Duplex, host: string, tls: RequestOptions): Duplex {
+  const socket = tlsConnect({
+    socket: stream,
+    host,
+    ...(tls.cert ? { cert: tls.cert } : {}),
+    ...(tls.key ? { key: tls.key } : {}),
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    rejectUnauthorized: tls.rejectUnauthorized ?? true,
+  });
+  // The TLS socket does not always pass on the stream's end of life; a reset tunnel stream fails the request.
+  stream.once('error', (err) => socket.destroy(err));
+  socket.once('close', () => stream.destroy());
+  return socket;
+}
+
+/** Dials kubelets at their node's address: through the node's tunnel when it has one, else directly. */
 export function directKubeletDialer(registry: Registry, config: KubeletClientConfig | undefined): KubeletDialer {
   return {
     async endpoint(nodeName, what) {
@@ -72,11 +94,13 @@ export function directKubeletDialer(registry: Registry, config: KubeletClientCon
     },
     request(endpoint, req, onResponse) {
       if (!config) throw ApiError.badRequest(`node ${endpoint.nodeName}: no kubelet client certificate configured`);
-      return httpsRequest(
-        this.url(endpoint, req.path),
-        { method: req.method, ...(req.headers ? { headers: req.headers } : {}), ...kubeletTlsOptions(config), agent: false },
-        onResponse,
-      );
+      const tls = kubeletTlsOptions(config);
+      const stream = config.tunnel?.dial(endpoint.nodeName, { host: endpoint.host, port: endpoint.port });
+      const options: RequestOptions = stream
+        ? // TLS over the tunnel stream, checking the serving certificate against the same address as a direct dial.
+          { method: req.method, ...(req.headers ? { headers: req.headers } : {}), createConnection: () => tlsOverStream(stream, endpoint.host, tls) }
+        : { method: req.method, ...(req.headers ? { headers: req.headers } : {}), ...tls, agent: false };
+      return httpsRequest(this.url(endpoint, req.path), options, onResponse);
     },
   };
 }
