@@ -52,6 +52,7 @@ test('every flag is parsed into the typed config', () => {
       '--disable-controllers', 'garbage-collector,ttl',
       '--disable-controllers', 'cronjob',
       '--log-level', 'debug',
+      '--egress-selector-mode', 'disabled',
     ]),
   );
   assert.deepEqual(c, {
@@ -68,6 +69,7 @@ test('every flag is parsed into the typed config', () => {
     serviceCidr: '198.19.0.0/24',
     disableControllers: ['garbage-collector', 'ttl', 'cronjob'],
     logLevel: 'debug',
+    egressSelectorMode: 'disabled',
   });
   assert.equal(toServerConfig(parseFlags(['-o', '/tmp/k.yaml'])).writeKubeconfig, '/tmp/k.yaml');
 });
@@ -77,6 +79,7 @@ test('bad values name the flag', () => {
     [['--https-listen-port', '70000'], /invalid --https-listen-port "70000"/],
     [['--https-listen-port', '-1'], /invalid --https-listen-port "-1"/],
     [['--bind-address', 'localhost'], /invalid --bind-address "localhost": not an IP address/],
+    [['--egress-selector-mode', 'tunnel'], /invalid --egress-selector-mode "tunnel": must be one of agent, cluster, pod, disabled/],
     [['--advertise-address', '1.2.3'], /invalid --advertise-address/],
     [['--write-kubeconfig-mode', '0999'], /invalid --write-kubeconfig-mode "0999"/],
     [['--cluster-cidr', '198.18.0.0/40'], /invalid --cluster-cidr/],
