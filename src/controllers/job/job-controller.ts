@@ -702,6 +702,10 @@ export class JobController implements Controller {
     };
     // Expectations first: a pod created after this point is seen by a later sync.
     const satisfied = this.expectations.satisfiedExpectations(key);
+    // Read before the pod snapshot, in the same step: getPodsForJob awaits (claims may call the API), and a finalizer
+    // removal observed meanwhile would clear the expectation while the snapshot still shows the finalizer, so the
+    // pod, already moved into the counters, would be counted a second time.
+    const expectedRmFinalizers = this.finalizerExpectations.expected(key);
     const pods = await this.getPodsForJob(job);
     const activePods = filterActivePods(pods);
     const sc: SyncCtx = {
@@ -715,7 +719,7 @@ export class JobController implements Controller {
       succeededIndexes: new OrderedIntervals(),
       failedIndexes: undefined,
       newBackoffRecord: { key, failuresAfterLastSuccess: 0 },
-      expectedRmFinalizers: this.finalizerExpectations.expected(key),
+      expectedRmFinalizers,
       uncountedSucceeded: new Set(status.uncountedTerminatedPods.succeeded),
       uncountedFailed: new Set(status.uncountedTerminatedPods.failed),
       podsWithDelayedDeletionPerIndex: new Map(),
