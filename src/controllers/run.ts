@@ -11,7 +11,16 @@ export interface QueueControllerRun {
   workers: number;
   sync: (key: string) => Promise<void>;
   log: Logger;
+  /**
+   * Drop a key (and log it) after this many consecutive failed syncs, as upstream's endpoint, endpointslice,
+   * endpointslicemirroring and deployment controllers do (15); undefined: retry with backoff forever, like the others.
+   * A later event for the key queues it afresh.
+   */
+  maxRetries?: number;
 }
+
+/** Upstream's maxRetries of the controllers that give up on a key: 15 rate-limited retries (up to ~1,000 s apart). */
+export const UPSTREAM_MAX_RETRIES = 15;
 
 export async function runQueueController(c: QueueControllerRun, signal: AbortSignal): Promise<void> {
   const onAbort = () => c.queue.shutDown();
@@ -24,7 +33,17 @@ export async function runQueueController(c: QueueControllerRun, signal: AbortSig
   }
   if (signal.aborted) return;
   c.log.debug('controller started', { controller: c.name });
+  const maxRetries = c.maxRetries;
   await runWorkers(c.queue, c.workers, c.sync, {
-    onError: (key, err) => c.log.warn('sync failed, will retry', { controller: c.name, key, err }),
+    maxRetries,
+    onError: (key, err) => {
+      // Called before the worker decides: at maxRetries requeues it forgets the key instead of adding it again.
+      const retries = c.queue.numRequeues(key);
+      if (maxRetries !== undefined && retries >= maxRetries) {
+        c.log.warn('dropping key out of the queue', { controller: c.name, key, retries, err });
+      } else {
+        c.log.warn('sync failed, will retry', { controller: c.name, key, err });
+      }
+    },
   });
 }

@@ -19,7 +19,7 @@ import {
   type SharedIndexInformer,
 } from '../../client/index.js';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.js';
-import { runQueueController } from '../run.js';
+import { runQueueController, UPSTREAM_MAX_RETRIES } from '../run.js';
 import {
   ControllerRefManager,
   NAMESPACE_TERMINATING_CAUSE,
@@ -116,7 +116,7 @@ export class DeploymentController implements Controller {
   run(signal: AbortSignal): Promise<void> {
     const waitForSync = async () =>
       (await this.deployments.waitForCacheSync()) && (await this.replicaSets.waitForCacheSync()) && (await this.pods.waitForCacheSync());
-    return runQueueController({ name: 'deployment', waitForSync, queue: this.queue, workers: this.workers, sync: (k) => this.sync(k), log: this.ctx.log }, signal);
+    return runQueueController({ name: 'deployment', waitForSync, queue: this.queue, workers: this.workers, sync: (k) => this.sync(k), log: this.ctx.log, maxRetries: UPSTREAM_MAX_RETRIES }, signal);
   }
 
   /** The API writes of a sync. A status write also carries the revision annotation, as upstream's status strategy allows. */

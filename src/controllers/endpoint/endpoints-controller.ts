@@ -5,7 +5,7 @@ import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isApiError, isNotFound } from '../../machinery/errors.js';
 import { CoreEventRecorder, RateLimitingQueue, deletedObject, splitMetaNamespaceKey, type ResourceClient, type SharedIndexInformer } from '../../client/index.js';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.js';
-import { runQueueController } from '../run.js';
+import { runQueueController, UPSTREAM_MAX_RETRIES } from '../run.js';
 import {
   HEADLESS_SERVICE_LABEL,
   LAST_CHANGE_TRIGGER_TIME,
@@ -61,7 +61,7 @@ export class EndpointsController implements Controller {
   async run(signal: AbortSignal): Promise<void> {
     const waitForSync = async () =>
       (await this.services.waitForCacheSync()) && (await this.pods.waitForCacheSync()) && (await this.endpoints.waitForCacheSync());
-    const started = runQueueController({ name: 'endpoint', waitForSync, queue: this.queue, workers: this.workers, sync: (k) => this.sync(k), log: this.ctx.log }, signal);
+    const started = runQueueController({ name: 'endpoint', waitForSync, queue: this.queue, workers: this.workers, sync: (k) => this.sync(k), log: this.ctx.log, maxRetries: UPSTREAM_MAX_RETRIES }, signal);
     // Upstream's checkLeftoverEndpoints: Endpoints whose service vanished while no controller ran are removed.
     if (await waitForSync()) this.checkLeftoverEndpoints();
     await started;

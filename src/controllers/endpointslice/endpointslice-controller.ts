@@ -6,7 +6,7 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { isApiError, isNotFound } from '../../machinery/errors.js';
 import { CoreEventRecorder, RateLimitingQueue, deletedObject, splitMetaNamespaceKey, type ResourceClient, type SharedIndexInformer } from '../../client/index.js';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.js';
-import { runQueueController } from '../run.js';
+import { runQueueController, UPSTREAM_MAX_RETRIES } from '../run.js';
 import { LAST_CHANGE_TRIGGER_TIME, TriggerTimeTracker, enqueueServicesOnChange, podsForService, serviceKeysForPodChange } from '../endpointutil/endpointutil.js';
 import { CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, reconcile } from './reconciler.js';
 import { EndpointSliceTracker } from './tracker.js';
@@ -110,7 +110,7 @@ export class EndpointSliceController implements Controller {
       (await this.pods.waitForCacheSync()) &&
       (await this.nodes.waitForCacheSync()) &&
       (await this.slices.waitForCacheSync());
-    return runQueueController({ name: 'endpointslice', waitForSync, queue: this.queue, workers: this.workers, sync: (k) => this.sync(k), log: this.ctx.log }, signal);
+    return runQueueController({ name: 'endpointslice', waitForSync, queue: this.queue, workers: this.workers, sync: (k) => this.sync(k), log: this.ctx.log, maxRetries: UPSTREAM_MAX_RETRIES }, signal);
   }
 
   async sync(key: string): Promise<void> {

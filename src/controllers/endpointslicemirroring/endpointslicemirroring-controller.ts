@@ -6,7 +6,7 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { isApiError, isNotFound } from '../../machinery/errors.js';
 import { CoreEventRecorder, RateLimitingQueue, deletedObject, splitMetaNamespaceKey, type ResourceClient, type SharedIndexInformer } from '../../client/index.js';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.js';
-import { runQueueController } from '../run.js';
+import { runQueueController, UPSTREAM_MAX_RETRIES } from '../run.js';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../endpointslice/reconciler.js';
 import { EndpointSliceTracker } from '../endpointslice/tracker.js';
 import { DEFAULT_MAX_ENDPOINTS_PER_SUBSET, MIRRORING_CONTROLLER_NAME, reconcileMirror, shouldMirror } from './reconciler.js';
@@ -89,7 +89,7 @@ export class EndpointSliceMirroringController implements Controller {
     const waitForSync = async () =>
       (await this.endpoints.waitForCacheSync()) && (await this.services.waitForCacheSync()) && (await this.slices.waitForCacheSync());
     return runQueueController(
-      { name: 'endpointslicemirroring', waitForSync, queue: this.queue, workers: this.workers, sync: (k) => this.sync(k), log: this.ctx.log },
+      { name: 'endpointslicemirroring', waitForSync, queue: this.queue, workers: this.workers, sync: (k) => this.sync(k), log: this.ctx.log, maxRetries: UPSTREAM_MAX_RETRIES },
       signal,
     );
   }
