@@ -98,9 +98,11 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
     await until('the kubeconfig', 30_000, () => existsSync(kubeconfig), 50);
     client = await RestClient.fromKubeconfig(server.kubeconfig);
     const t0 = performance.now();
+    // SKIFF_BENCH_AGENT_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the agent process.
+    const agentNodeArgs = (process.env.SKIFF_BENCH_AGENT_ARGS ?? '').split(' ').filter(Boolean);
     agent = spawn(
       process.execPath,
-      [SKIFF_BIN, 'agent', '--server', `https://127.0.0.1:${server.port}`, '--token', TOKEN, '--data-dir', agentDir, '--node-name', nodeName, '--pod-cidr', cidr, '--log-level', 'error'],
+      [...agentNodeArgs, SKIFF_BIN, 'agent', '--server', `https://127.0.0.1:${server.port}`, '--token', TOKEN, '--data-dir', agentDir, '--node-name', nodeName, '--pod-cidr', cidr, '--log-level', 'error'],
       { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
     );
     const nodes = client.resource<Node>({ group: '', version: 'v1', resource: 'nodes' });
@@ -117,8 +119,10 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
     const created = new Map<string, number>();
     const running = new Map<string, number>();
     const waiters = new Map<string, () => void>();
+    const bound = new Map<string, number>();
     const seen = (p: Pod) => {
       const name = p.metadata?.name ?? '';
+      if (p.spec?.nodeName && !bound.has(name) && created.has(name)) bound.set(name, performance.now());
       if (p.status?.phase !== 'Running' || running.has(name) || !created.has(name)) return;
       running.set(name, performance.now());
       waiters.get(name)?.();
@@ -144,6 +148,9 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
     const startupWallMs = performance.now() - tStart;
     const cpuAfter = await readProc(agent.pid!);
     const latencies = [...running].map(([name, at]) => at - created.get(name)!).sort((a, b) => a - b);
+    // Where the time goes: create -> bound (scheduler, seen by the watch) and bound -> Running (the kubelet).
+    const toBind = [...bound].filter(([n]) => running.has(n)).map(([n, at]) => at - created.get(n)!).sort((a, b) => a - b);
+    const toRun = [...bound].filter(([n]) => running.has(n)).map(([n, at]) => running.get(n)! - at).sort((a, b) => a - b);
 
     // Keep `steadyPods` running, delete the rest, then measure the agent idle again.
     for (let i = o.steadyPods; i < o.pods; i++) await pods.delete(`startup-${i}`, { namespace: NS, gracePeriodSeconds: 0 }).catch(() => undefined);
@@ -158,6 +165,10 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
       startupP50Ms: Math.round(percentile(latencies, 50)),
       startupP99Ms: Math.round(percentile(latencies, 99)),
       startupMaxMs: Math.round(latencies[latencies.length - 1] ?? NaN),
+      bindP50Ms: Math.round(percentile(toBind, 50)),
+      bindP99Ms: Math.round(percentile(toBind, 99)),
+      boundToRunningP50Ms: Math.round(percentile(toRun, 50)),
+      boundToRunningP99Ms: Math.round(percentile(toRun, 99)),
       startupWallMs: Math.round(startupWallMs),
       startupAgentCpuSec: round(cpuAfter.cpuSec - cpuBefore.cpuSec, 2),
       idle0PodsRssMiB: idle0.rssMiB,
@@ -190,7 +201,14 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const quick = process.argv.includes('--quick');
-  benchKubelet(quick ? QUICK : FULL).then(
+  // --pods N, --concurrency N, --steady-pods N, --idle-ms N override the chosen set.
+  const o = { ...(quick ? QUICK : FULL) };
+  const flags: Record<string, keyof KubeletBenchOptions> = { '--pods': 'pods', '--concurrency': 'concurrency', '--steady-pods': 'steadyPods', '--idle-ms': 'idleMs' };
+  for (const [flag, key] of Object.entries(flags)) {
+    const i = process.argv.indexOf(flag);
+    if (i >= 0) o[key] = Number(process.argv[i + 1]);
+  }
+  benchKubelet(o).then(
     (r) => console.log(JSON.stringify(r)),
     (err: unknown) => {
       console.error(err);

@@ -29,7 +29,7 @@ import { machineInfo, pressureSignals, type MachineInfo } from './node/machine.j
 import { computeNodeStatus, initialNode, KUBELET_PORT, nodeStatusChanged, type NodeIdentity, type RuntimeHealth } from './node/status.js';
 import { PodCgroups } from './pods/cgroups.js';
 import { parseResolvConf, type DnsSettings } from './pods/config.js';
-import { listRuntimePods, runtimeFingerprint } from './pods/runtime-state.js';
+import { listRuntimePods, relistFingerprints } from './pods/runtime-state.js';
 import { WatchingObjectSource } from './pods/objects.js';
 import { ANNOTATION_CONFIG_HASH, ANNOTATION_CONFIG_MIRROR, isMirrorPod, mirrorPodFor, readStaticPods } from './pods/static.js';
 import { PodSyncer, type Logger } from './pods/sync.js';
@@ -49,6 +49,15 @@ export const POD_RESYNC_MS = 10_000;
 export const STATIC_POD_CHECK_MS = 2000;
 /** A ConfigMap/Secret watch no pod sync read for this long is stopped. */
 export const OBJECT_WATCH_IDLE_MS = 60_000;
+
+/** Whether `next` differs from `prev` in its status (and resourceVersion, managedFields) only. */
+export function onlyStatusChanged(prev: Pod, next: Pod): boolean {
+  const a = prev.metadata ?? {};
+  const b = next.metadata ?? {};
+  if (a.uid !== b.uid || a.deletionTimestamp !== b.deletionTimestamp || a.deletionGracePeriodSeconds !== b.deletionGracePeriodSeconds) return false;
+  const same = (x: unknown, y: unknown) => x === y || JSON.stringify(x) === JSON.stringify(y);
+  return same(a.labels, b.labels) && same(a.annotations, b.annotations) && same(a.ownerReferences, b.ownerReferences) && same(prev.spec, next.spec);
+}
 
 export interface KubeletOptions {
   client: RestClient;
@@ -194,7 +203,11 @@ export class Kubelet {
     this.informer = new SharedIndexInformer<Pod>(lw, { clock: this.clock, reflector: { name: `kubelet pods ${this.o.nodeName}` } });
     this.informer.addEventHandler({
       onAdd: (p) => this.podChanged(p),
-      onUpdate: (_o, p) => this.podChanged(p),
+      onUpdate: (o, p) => {
+        // A status-only change (mostly the kubelet's own status write coming back) needs no sync, as upstream's pod
+        // config hands such updates to the status manager rather than to the pod workers; the resync still runs.
+        if (!onlyStatusChanged(o, p)) this.podChanged(p);
+      },
       onDelete: (p) => this.podChanged(deletedObject(p), true),
     });
     this.informer.run();
@@ -400,9 +413,8 @@ export class Kubelet {
   /** Upstream's PLEG: list the runtime, and sync every pod whose containers or sandboxes changed. */
   private async relist(): Promise<void> {
     if (!this.cri) return;
-    const pods = await listRuntimePods(this.cri);
-    for (const [uid, p] of pods) {
-      const fp = runtimeFingerprint(p);
+    const pods = await relistFingerprints(this.cri);
+    for (const [uid, fp] of pods) {
       if (this.fingerprints.get(uid) !== fp) {
         this.fingerprints.set(uid, fp);
         this.enqueue(uid);

@@ -160,11 +160,27 @@ export async function listRuntimePods(cri: CriClient, podUid?: string): Promise<
   return pods;
 }
 
-/** A fingerprint of what a relist saw for one pod: a change means the pod needs a sync. */
-export function runtimeFingerprint(p: RuntimePod | undefined): string {
-  if (!p) return '';
-  return [
-    ...p.sandboxes.map((s) => `s:${s.id}:${s.ready}:${s.ip}`),
-    ...p.containers.map((c) => `c:${c.id}:${c.state}:${c.exitCode}`),
-  ].join('|');
+/**
+ * Upstream's generic PLEG relist: the two list calls only (no status call per sandbox or container), giving each pod's
+ * fingerprint — its sandboxes' and containers' IDs and states. A sandbox's IP or a container's exit code never change
+ * without a state change, so a different fingerprint is what tells that a pod needs a sync.
+ */
+export async function relistFingerprints(cri: CriClient): Promise<Map<string, string>> {
+  const selector = { [LABEL_MANAGED]: 'true' };
+  const [sandboxes, containers] = await Promise.all([cri.listPodSandbox({ labelSelector: selector }), cri.listContainers({ labelSelector: selector })]);
+  const parts = new Map<string, string[]>();
+  const add = (labels: Record<string, string>, part: string) => {
+    const uid = labels[LABEL_POD_UID];
+    if (!uid) return;
+    const list = parts.get(uid);
+    if (list) list.push(part);
+    else parts.set(uid, [part]);
+  };
+  for (const s of sandboxes) add(s.labels, `s:${s.id}:${s.state}`);
+  for (const c of containers) add(c.labels, `c:${c.id}:${c.state}`);
+  const present = new Set(containers.map((c) => c.id));
+  for (const id of exitMessages.keys()) if (!present.has(id)) exitMessages.delete(id);
+  const out = new Map<string, string>();
+  for (const [uid, list] of parts) out.set(uid, list.sort().join('|'));
+  return out;
 }

@@ -78,11 +78,33 @@ const podFullName = (pod: Pod) => `${pod.metadata?.name}_${pod.metadata?.namespa
 
 /** The fields of PodStatus the kubelet owns: others (nominatedNodeName, qosClass, resize, …) are left alone. */
 const OWNED_STATUS_FIELDS = ['phase', 'conditions', 'hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime', 'initContainerStatuses', 'containerStatuses', 'ephemeralContainerStatuses', 'message', 'reason'] as const;
+/** The pod conditions the kubelet sets; others' (PodScheduled, DisruptionTarget, readiness gates) are theirs. */
+const OWNED_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady']);
+
+/** `api` (the API's pod status) with the fields and conditions the kubelet owns taken from `own`, which it wrote. */
+export function mergeOwnStatus(api: PodStatus | undefined, own: PodStatus): PodStatus {
+  const status: Record<string, unknown> = { ...api };
+  const ownFields = own as Record<string, unknown>;
+  for (const k of OWNED_STATUS_FIELDS) {
+    if (ownFields[k] === undefined) delete status[k];
+    else status[k] = ownFields[k];
+  }
+  status.conditions = [...(own.conditions ?? []), ...(api?.conditions ?? []).filter((c) => !OWNED_CONDITIONS.has(c.type))];
+  return status as PodStatus;
+}
+
+/** A status the kubelet wrote: to which API pod (a static pod's goes to its mirror), as text, and as an object. */
+interface WrittenStatus {
+  targetUid: string;
+  text: string;
+  status: PodStatus;
+}
 
 export class PodSyncer {
   readonly backoff: Backoff;
   private readonly waiting = new Map<string, Map<string, WaitingReason>>();
-  private readonly lastStatus = new Map<string, string>();
+  /** What was last written for each pod (upstream's status manager cache), by pod UID. */
+  private readonly written = new Map<string, WrittenStatus>();
 
   readonly probes: ProbeManager;
   readonly images: ImageManager;
@@ -169,8 +191,25 @@ export class PodSyncer {
     return m;
   }
 
+  /** The API pod the status of `pod` goes to: itself, or a static pod's current mirror. */
+  private statusTarget(pod: Pod): Pod | undefined {
+    return isStaticPod(pod) ? this.o.mirrorPod?.(pod) : pod;
+  }
+
+  /**
+   * `pod` with the status the kubelet last wrote for it (as upstream's status manager is the source of the old status):
+   * the informer's copy may not show that write yet, and computing from it would move transition times again and
+   * write again. What others own in the status (their conditions, qosClass, nominatedNodeName) stays as the API has it.
+   */
+  withOwnStatus(pod: Pod): Pod {
+    const w = this.written.get(pod.metadata?.uid ?? '');
+    if (!w || w.targetUid !== this.statusTarget(pod)?.metadata?.uid) return pod;
+    return { ...pod, status: mergeOwnStatus(pod.status, w.status) };
+  }
+
   /** Brings the runtime in line with the pod and writes its status. */
-  async sync(pod: Pod): Promise<SyncResult> {
+  async sync(apiPod: Pod): Promise<SyncResult> {
+    const pod = this.withOwnStatus(apiPod);
     const uid = pod.metadata?.uid ?? '';
     let runtime = await this.runtimeOf(uid);
     if (pod.metadata?.deletionTimestamp) return this.terminate(pod, runtime);
@@ -504,11 +543,12 @@ export class PodSyncer {
     // A finished pod stays finished (its containers may be gone from the runtime by now).
     const oldPhase = pod.status?.phase;
     if (oldPhase === 'Succeeded' || oldPhase === 'Failed') status.phase = oldPhase;
-    const target = isStaticPod(pod) ? this.o.mirrorPod?.(pod) : pod;
+    const target = this.statusTarget(pod);
     if (!target) return status;
     const targetUid = target.metadata?.uid ?? '';
-    const text = `${targetUid}\n${JSON.stringify(status)}`;
-    if (this.lastStatus.get(uid) === text) return status;
+    const text = JSON.stringify(status);
+    const last = this.written.get(uid);
+    if (last?.targetUid === targetUid && last.text === text) return status;
     const patch: Record<string, unknown> = { ...status };
     const old = (target.status ?? {}) as Record<string, unknown>;
     for (const k of OWNED_STATUS_FIELDS) if (old[k] !== undefined && patch[k] === undefined) patch[k] = null;
@@ -518,7 +558,7 @@ export class PodSyncer {
         subresource: 'status',
         namespace: pod.metadata?.namespace,
       });
-      this.lastStatus.set(uid, text);
+      this.written.set(uid, { targetUid, text, status });
     } catch (err) {
       if (!isNotFound(err)) this.o.log.warn('pod status update failed', { pod: podFullName(pod), err: (err as Error).message });
     }
@@ -528,7 +568,7 @@ export class PodSyncer {
   /** Drops what the kubelet remembered about a pod. */
   forget(uid: string): void {
     this.waiting.delete(uid);
-    this.lastStatus.delete(uid);
+    this.written.delete(uid);
     this.backoff.forgetPrefix(`${uid}/`);
     this.images.forgetPod(uid);
     this.probes.removePod(uid);
