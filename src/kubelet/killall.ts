@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { containerdPaths, startContainerd, type Containerd } from './containerd/supervisor.js';
 import { CriClient } from './cri/client.js';
 import { PAUSE_IMAGE } from './images/build.js';
-import { bridgeName } from './network/cni.js';
+import { bridgeName, removeMasquerade } from './network/cni.js';
 import { removeAgentCgroups } from './pods/cgroups.js';
 import { LABEL_POD_UID } from './pods/runtime-state.js';
 
@@ -96,6 +96,7 @@ export async function killall(agentDir: string, log: (msg: string) => void = () 
 
   // The bridge, and mounts left under the data dir (netns, rootfs, shm).
   await run('ip', ['link', 'delete', bridgeName(agentDir)]).catch(() => undefined);
+  await removeMasquerade(bridgeName(agentDir)).catch(() => undefined);
   for (const m of await mountsUnder(agentDir)) await run('umount', ['-l', m]).catch(() => undefined);
   return report;
 }

@@ -24,7 +24,7 @@ import { startContainerd, useExistingRuntime, containerdPaths, type Containerd }
 import { CriClient } from './cri/client.js';
 import { buildBusyboxImage, PAUSE_IMAGE } from './images/build.js';
 import { importImageArchive, importImagesDir } from './images/import.js';
-import { bridgeName, writeCniConfig } from './network/cni.js';
+import { bridgeName, ensureMasquerade, writeCniConfig } from './network/cni.js';
 import { machineInfo, pressureSignals, type MachineInfo } from './node/machine.js';
 import { computeNodeStatus, initialNode, KUBELET_PORT, nodeStatusChanged, type NodeIdentity, type RuntimeHealth } from './node/status.js';
 import { PodCgroups } from './pods/cgroups.js';
@@ -453,6 +453,9 @@ export class Kubelet {
     this.podCIDR = cidr;
     const paths = containerdPaths(this.o.agentDir);
     await writeCniConfig(paths.cniConfDir, { agentDir: this.o.agentDir, podCIDR: cidr, bridge: bridgeName(this.o.agentDir) });
+    await ensureMasquerade(cidr, bridgeName(this.o.agentDir)).catch((err: unknown) =>
+      this.o.log.warn('pod traffic masquerade rule not set (pods reach only this host and its pod network)', { err: (err as Error).message }),
+    );
     this.o.log.info('pod network configured', { podCIDR: cidr, bridge: bridgeName(this.o.agentDir) });
   }
 
