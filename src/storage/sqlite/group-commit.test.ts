@@ -3,23 +3,14 @@
 // revision order, compare-and-swap stays exact inside a group, and a failed COMMIT fails every write of the group.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteLog, openSqliteStorage } from './sqlite.js';
 import { LocalStorage } from '../local/local-storage.js';
 import type { LogStore } from '../local/log-store.js';
 import { isStorageError, type KeyValue, type Storage, type WatchEvent } from '../types.js';
+import { withTempDir } from '../testing/temp-dir.js';
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'skiff-group-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 interface CommitProbe {
   commits: number;
@@ -54,6 +45,19 @@ function probedStorage(path: string): { storage: Storage; probe: CommitProbe } {
   return { storage: new LocalStorage('sqlite', wrapped, { compactIntervalMs: 0 }), probe };
 }
 
+/** A probed store in a fresh directory, closed (idempotent) and removed afterwards. */
+function withProbedStorage(fn: (c: { storage: Storage; probe: CommitProbe; path: string }) => Promise<void>): Promise<void> {
+  return withTempDir('skiff-group-', async (dir) => {
+    const path = join(dir, 'state.db');
+    const { storage, probe } = probedStorage(path);
+    try {
+      await fn({ storage, probe, path });
+    } finally {
+      await storage.close();
+    }
+  });
+}
+
 function collect(storage: Storage, prefix: string): { events: WatchEvent[]; stop(): void } {
   const events: WatchEvent[] = [];
   const w = storage.watch(prefix, { afterRevision: 0 }, { onEvents: (b) => events.push(...b), onError: () => {} });
@@ -69,9 +73,7 @@ async function eventually(pred: () => boolean, what: string): Promise<void> {
 }
 
 test('writes of one turn share one COMMIT and each is committed when acknowledged; all survive a reopen', async () => {
-  await withDir(async (dir) => {
-    const path = join(dir, 'state.db');
-    const { storage, probe } = probedStorage(path);
+  await withProbedStorage(async ({ storage, probe, path }) => {
     // A second connection sees only what was committed.
     const reader = new Database(path, { readonly: true });
     const present = reader.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM kine WHERE name = ?');
@@ -111,97 +113,85 @@ test('writes of one turn share one COMMIT and each is committed when acknowledge
 });
 
 test('a group publishes its events after the COMMIT in revision order, with the right prev values', async () => {
-  await withDir(async (dir) => {
-    const { storage, probe } = probedStorage(join(dir, 'state.db'));
-    try {
-      const base = await storage.create('/order/b', 'b0');
-      const w = collect(storage, '/order/');
-      await new Promise((r) => setImmediate(r));
-      const rev = base.modRevision;
-      // One turn: revisions are assigned in call order, so later writes can name earlier ones' revisions.
-      const a1 = storage.create('/order/a', 'a1');
-      const b1 = storage.update('/order/b', 'b1', rev);
-      const a2 = storage.update('/order/a', 'a2', rev + 1);
-      const bDel = storage.delete('/order/b', rev + 2);
-      const c1 = storage.create('/order/c', 'c1');
-      // Reads during the open group see committed state only.
-      const readA = storage.get('/order/a');
-      const readB = storage.get('/order/b');
-      const listed = storage.list('/order/');
-      assert.deepEqual(w.events, []);
-      const [ra1, rb1, ra2, rbDel, rc1] = await Promise.all([a1, b1, a2, bDel, c1]);
-      assert.equal(probe.commits, 2);
-      assert.equal(await readA, undefined);
-      assert.deepEqual(await readB, base);
-      assert.deepEqual((await listed).items, [base]);
-      assert.equal((await listed).revision, rev);
+  await withProbedStorage(async ({ storage, probe }) => {
+    const base = await storage.create('/order/b', 'b0');
+    const w = collect(storage, '/order/');
+    await new Promise((r) => setImmediate(r));
+    const rev = base.modRevision;
+    // One turn: revisions are assigned in call order, so later writes can name earlier ones' revisions.
+    const a1 = storage.create('/order/a', 'a1');
+    const b1 = storage.update('/order/b', 'b1', rev);
+    const a2 = storage.update('/order/a', 'a2', rev + 1);
+    const bDel = storage.delete('/order/b', rev + 2);
+    const c1 = storage.create('/order/c', 'c1');
+    // Reads during the open group see committed state only.
+    const readA = storage.get('/order/a');
+    const readB = storage.get('/order/b');
+    const listed = storage.list('/order/');
+    assert.deepEqual(w.events, []);
+    const [ra1, rb1, ra2, rbDel, rc1] = await Promise.all([a1, b1, a2, bDel, c1]);
+    assert.equal(probe.commits, 2);
+    assert.equal(await readA, undefined);
+    assert.deepEqual(await readB, base);
+    assert.deepEqual((await listed).items, [base]);
+    assert.equal((await listed).revision, rev);
 
-      await eventually(() => w.events.length >= 5, '5 events');
-      await new Promise((r) => setTimeout(r, 50));
-      w.stop();
-      assert.deepEqual(w.events, [
-        { type: 'put', kv: ra1 },
-        { type: 'put', kv: rb1, prev: base },
-        { type: 'put', kv: ra2, prev: ra1 },
-        { type: 'delete', key: '/order/b', revision: rbDel.revision, prev: rb1 },
-        { type: 'put', kv: rc1 },
-      ]);
-      assert.deepEqual(
-        [ra1.modRevision, rb1.modRevision, ra2.modRevision, rbDel.revision, rc1.modRevision],
-        [rev + 1, rev + 2, rev + 3, rev + 4, rev + 5],
-      );
-      assert.equal(await storage.currentRevision(), rev + 5);
-    } finally {
-      await storage.close();
-    }
+    await eventually(() => w.events.length >= 5, '5 events');
+    await new Promise((r) => setTimeout(r, 50));
+    w.stop();
+    assert.deepEqual(w.events, [
+      { type: 'put', kv: ra1 },
+      { type: 'put', kv: rb1, prev: base },
+      { type: 'put', kv: ra2, prev: ra1 },
+      { type: 'delete', key: '/order/b', revision: rbDel.revision, prev: rb1 },
+      { type: 'put', kv: rc1 },
+    ]);
+    assert.deepEqual(
+      [ra1.modRevision, rb1.modRevision, ra2.modRevision, rbDel.revision, rc1.modRevision],
+      [rev + 1, rev + 2, rev + 3, rev + 4, rev + 5],
+    );
+    assert.equal(await storage.currentRevision(), rev + 5);
   });
 });
 
 test('compare-and-swap is exact inside a group: the second write of a key sees the first', async () => {
-  await withDir(async (dir) => {
-    const { storage, probe } = probedStorage(join(dir, 'state.db'));
-    try {
-      const k0 = await storage.create('/cas/k', '0');
-      const before = probe.commits;
-      const first = storage.update('/cas/k', '1', k0.modRevision);
-      const stale = storage.update('/cas/k', 'stale', k0.modRevision);
-      const staleDelete = storage.delete('/cas/k', k0.modRevision);
-      const dupCreate = storage.create('/cas/k', 'dup');
-      const chained = storage.update('/cas/k', '2', k0.modRevision + 1);
-      const gone = storage.delete('/cas/k');
-      const recreated = storage.create('/cas/k', 'again');
-      const results = await Promise.allSettled([first, stale, staleDelete, dupCreate, chained, gone, recreated]);
-      assert.equal(probe.commits, before + 1);
-      const [r1, rStale, rStaleDel, rDup, r2, rGone, rAgain] = results;
-      assert.equal(r1.status, 'fulfilled');
-      const v1 = (r1 as PromiseFulfilledResult<KeyValue>).value;
-      for (const r of [rStale, rStaleDel]) {
-        assert.equal(r.status, 'rejected');
-        const err = (r as PromiseRejectedResult).reason as unknown;
-        assert.ok(isStorageError(err, 'Conflict'), String(err));
-        assert.deepEqual(err.current, v1);
-      }
-      assert.equal(rDup.status, 'rejected');
-      assert.ok(isStorageError((rDup as PromiseRejectedResult).reason, 'KeyExists'));
-      assert.equal(r2.status, 'fulfilled');
-      const v2 = (r2 as PromiseFulfilledResult<KeyValue>).value;
-      assert.equal(v2.modRevision, v1.modRevision + 1);
-      assert.equal(rGone.status, 'fulfilled');
-      assert.deepEqual((rGone as PromiseFulfilledResult<{ prev: KeyValue }>).value.prev, v2);
-      assert.equal(rAgain.status, 'fulfilled');
-      const again = (rAgain as PromiseFulfilledResult<KeyValue>).value;
-      assert.equal(again.createRevision, again.modRevision);
-      assert.deepEqual(await storage.get('/cas/k'), again);
-    } finally {
-      await storage.close();
+  await withProbedStorage(async ({ storage, probe }) => {
+    const k0 = await storage.create('/cas/k', '0');
+    const before = probe.commits;
+    const first = storage.update('/cas/k', '1', k0.modRevision);
+    const stale = storage.update('/cas/k', 'stale', k0.modRevision);
+    const staleDelete = storage.delete('/cas/k', k0.modRevision);
+    const dupCreate = storage.create('/cas/k', 'dup');
+    const chained = storage.update('/cas/k', '2', k0.modRevision + 1);
+    const gone = storage.delete('/cas/k');
+    const recreated = storage.create('/cas/k', 'again');
+    const results = await Promise.allSettled([first, stale, staleDelete, dupCreate, chained, gone, recreated]);
+    assert.equal(probe.commits, before + 1);
+    const [r1, rStale, rStaleDel, rDup, r2, rGone, rAgain] = results;
+    assert.equal(r1.status, 'fulfilled');
+    const v1 = (r1 as PromiseFulfilledResult<KeyValue>).value;
+    for (const r of [rStale, rStaleDel]) {
+      assert.equal(r.status, 'rejected');
+      const err = (r as PromiseRejectedResult).reason as unknown;
+      assert.ok(isStorageError(err, 'Conflict'), String(err));
+      assert.deepEqual(err.current, v1);
     }
+    assert.equal(rDup.status, 'rejected');
+    assert.ok(isStorageError((rDup as PromiseRejectedResult).reason, 'KeyExists'));
+    assert.equal(r2.status, 'fulfilled');
+    const v2 = (r2 as PromiseFulfilledResult<KeyValue>).value;
+    assert.equal(v2.modRevision, v1.modRevision + 1);
+    assert.equal(rGone.status, 'fulfilled');
+    assert.deepEqual((rGone as PromiseFulfilledResult<{ prev: KeyValue }>).value.prev, v2);
+    assert.equal(rAgain.status, 'fulfilled');
+    const again = (rAgain as PromiseFulfilledResult<KeyValue>).value;
+    assert.equal(again.createRevision, again.modRevision);
+    assert.deepEqual(await storage.get('/cas/k'), again);
   });
 });
 
 test('a failed COMMIT fails every write of the group, publishes none of its events and leaves no trace', async () => {
-  await withDir(async (dir) => {
-    const path = join(dir, 'state.db');
-    const { storage, probe } = probedStorage(path);
+  await withProbedStorage(async ({ storage, probe, path }) => {
     let rev = 0;
     try {
       const existing = await storage.create('/fail/existing', 'e0');

@@ -2,21 +2,13 @@
 // and state (revisions, compaction point, TTLs) surviving a reopen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStorage } from './sqlite.js';
 import { isStorageError } from '../types.js';
+import { withTempDir } from '../testing/temp-dir.js';
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'skiff-sqlite-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>): Promise<void> => withTempDir('skiff-sqlite-', fn);
 
 function rowCount(path: string): number {
   const db = new Database(path, { readonly: true });
