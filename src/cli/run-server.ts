@@ -12,9 +12,9 @@ import { createLogger, startServer, type ServerConfig, type ServerDeps } from '.
 import { parseApiServerArgs } from '../apiserver/args.js';
 import { parseControllerManagerArgs, startControllerManager } from '../controllers/index.js';
 import { startSimulatedNodes } from '../kubelet/simulated/run.js';
-import { HttpsTransport, RestClient } from '../client/index.js';
+import { HttpsTransport, RestClient, SharedInformerFactory } from '../client/index.js';
 import { loadSchedulerConfig, type SchedulerConfiguration } from '../scheduler/config.js';
-import { startScheduler } from '../scheduler/run.js';
+import { SCHEDULER_COMPONENT, startScheduler } from '../scheduler/run.js';
 import { buildProfiles } from '../scheduler/scheduler.js';
 import type { RunningAgent } from '../kubelet/run.js';
 import type { KubeletNodeConfig } from './agent.js';
@@ -130,9 +130,15 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
       return undefined;
     },
   );
-  const scheduler = startScheduler({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log, ...scheduling });
+  // With simulated nodes, the scheduler and the simulators share one client and one informer factory: one watch
+  // and one cached copy of every pod and node instead of one each.
+  const shared =
+    simOptions && !config.disableControllers?.includes(SCHEDULER_COMPONENT)
+      ? RestClient.fromKubeconfig(server.kubeconfigPath).then((client) => ({ client, informers: new SharedInformerFactory(client) }))
+      : undefined;
+  const scheduler = startScheduler({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log, ...scheduling, ...(shared ? { shared } : {}) });
   const simulated = simOptions
-    ? startSimulatedNodes({ ...simOptions, client: () => RestClient.fromKubeconfig(server.kubeconfigPath), log })
+    ? startSimulatedNodes({ ...simOptions, client: () => RestClient.fromKubeconfig(server.kubeconfigPath), log, ...(shared ? { shared } : {}) })
     : undefined;
   // The local node (issue 5): the kubelet on containerd, an API client over loopback like the others.
   const agent: Promise<RunningAgent | undefined> = runLocalNode
@@ -142,7 +148,12 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
       })
     : Promise.resolve(undefined);
   const stopClients = async (): Promise<void> => {
-    const stops = Promise.allSettled([controllers.then((c) => c?.stop()), scheduler.stop(), simulated?.stop(), agent.then((a) => a?.stop())]);
+    const stopShared = Promise.allSettled([scheduler.stop(), simulated?.stop()]).then(async () => {
+      const s = await shared?.catch(() => undefined);
+      await s?.informers.shutdown();
+      s?.client.close();
+    });
+    const stops = Promise.allSettled([controllers.then((c) => c?.stop()), stopShared, agent.then((a) => a?.stop())]);
     await Promise.race([stops, new Promise((r) => setTimeout(r, CLIENT_STOP_TIMEOUT_MS).unref())]);
   };
   let signalled = false;

@@ -1,5 +1,5 @@
 // Runs the scheduler inside `skiff server`: an API client of the server over loopback, as kube-scheduler is upstream.
-import { RestClient } from '../client/index.js';
+import { RestClient, type SharedInformerFactory } from '../client/index.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 
 /** The --disable-controllers name that turns the scheduler off (k3s's --disable-scheduler). */
@@ -14,6 +14,8 @@ export interface StartSchedulerOptions extends Omit<SchedulerOptions, 'log'> {
   /** Components disabled by the operator; "scheduler" among them means none is started. */
   disabled?: readonly string[];
   log?: { warn(msg: string, fields?: Record<string, unknown>): void };
+  /** A client and informers shared with other in-process components (their owner closes them), instead of our own. */
+  shared?: Promise<{ client: RestClient; informers: SharedInformerFactory }>;
 }
 
 /**
@@ -22,18 +24,23 @@ export interface StartSchedulerOptions extends Omit<SchedulerOptions, 'log'> {
  */
 export function startScheduler(opts: StartSchedulerOptions): RunningScheduler {
   if (opts.disabled?.includes(SCHEDULER_COMPONENT)) return { stop: async () => {} };
-  const { kubeconfigPath, disabled: _disabled, log, ...schedulerOpts } = opts;
+  const { kubeconfigPath, disabled: _disabled, log, shared, ...schedulerOpts } = opts;
   const started = (async () => {
-    const client = await RestClient.fromKubeconfig(kubeconfigPath);
-    const scheduler = new Scheduler(client, { ...schedulerOpts, ...(log ? { log: (msg, fields) => log.warn(`scheduler: ${msg}`, fields) } : {}) });
+    const own = shared ? undefined : await RestClient.fromKubeconfig(kubeconfigPath);
+    const { client, informers } = shared ? await shared : { client: own!, informers: undefined };
+    const scheduler = new Scheduler(client, {
+      ...schedulerOpts,
+      ...(informers ? { informers } : {}),
+      ...(log ? { log: (msg, fields) => log.warn(`scheduler: ${msg}`, fields) } : {}),
+    });
     try {
       await scheduler.start();
     } catch (err) {
       await scheduler.stop();
-      client.close();
+      own?.close();
       throw err;
     }
-    return { client, scheduler };
+    return { client: own, scheduler };
   })();
   started.catch((err: unknown) => log?.warn('scheduler: failed to start', { err: String(err) }));
   return {
@@ -41,7 +48,7 @@ export function startScheduler(opts: StartSchedulerOptions): RunningScheduler {
       const running = await started.catch(() => undefined);
       if (!running) return;
       await running.scheduler.stop();
-      running.client.close();
+      running.client?.close();
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   SharedInformerFactory,
   deletedObject,
   type DeletedFinalStateUnknown,
+  type HandlerRegistration,
   type RestClient,
   type SharedIndexInformer,
 } from '../client/index.js';
@@ -49,6 +50,11 @@ export interface SchedulerOptions {
   podInitialBackoffSeconds?: number;
   podMaxBackoffSeconds?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Informers shared with other in-process components (one cache and one watch per resource for all of them). The
+   * owner starts nothing early and shuts it down; the scheduler only removes its handlers on stop.
+   */
+  informers?: SharedInformerFactory;
 }
 
 const isTerminal = (pod: Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
@@ -122,6 +128,7 @@ export class Scheduler {
   private nextStartIndex = 0;
   private loop?: Promise<void>;
   private readonly bindings = new Set<Promise<void>>();
+  private readonly registrations: HandlerRegistration[] = [];
 
   constructor(
     private readonly client: RestClient,
@@ -167,7 +174,7 @@ export class Scheduler {
         }),
       );
     }
-    this.factory = new SharedInformerFactory(client);
+    this.factory = opts.informers ?? new SharedInformerFactory(client);
     this.podInformer = this.factory.informerFor<Pod>(PODS);
     this.nodeInformer = this.factory.informerFor<Node>(NODES);
     this.pvcInformer = this.factory.informerFor<PersistentVolumeClaim>(PVCS);
@@ -188,7 +195,8 @@ export class Scheduler {
     this.queue.close();
     await this.loop;
     await Promise.allSettled([...this.bindings]);
-    await this.factory.shutdown();
+    if (this.opts.informers) for (const r of this.registrations.splice(0)) r.remove();
+    else await this.factory.shutdown();
     await Promise.all([...this.recorders.values()].map((r) => r.flush()));
   }
 
@@ -206,7 +214,7 @@ export class Scheduler {
   }
 
   private addEventHandlers(): void {
-    this.nodeInformer.addEventHandler({
+    this.registrations.push(this.nodeInformer.addEventHandler({
       onAdd: (node) => {
         this.cache.addNode(node);
         this.queue.moveAllToActiveOrBackoff('NodeAdd');
@@ -216,20 +224,20 @@ export class Scheduler {
         if (schedulingPropertiesChanged(oldNode, node)) this.queue.moveAllToActiveOrBackoff('NodeUpdate');
       },
       onDelete: (obj) => this.cache.removeNode(deletedObject(obj)),
-    });
+    }));
     // A claim that appears or changes can let a pod waiting for it through (upstream's PvcAdd/PvcUpdate events).
-    this.pvcInformer.addEventHandler({
+    this.registrations.push(this.pvcInformer.addEventHandler({
       onAdd: () => this.moveOn('PvcAdd'),
       onUpdate: () => this.moveOn('PvcUpdate'),
-    });
-    this.pvInformer.addEventHandler({
+    }));
+    this.registrations.push(this.pvInformer.addEventHandler({
       onAdd: () => this.moveOn('PvAdd'),
       onUpdate: () => this.moveOn('PvUpdate'),
-    });
-    this.storageClassInformer.addEventHandler({ onAdd: () => this.moveOn('StorageClassAdd'), onUpdate: () => this.moveOn('StorageClassUpdate') });
+    }));
+    this.registrations.push(this.storageClassInformer.addEventHandler({ onAdd: () => this.moveOn('StorageClassAdd'), onUpdate: () => this.moveOn('StorageClassUpdate') }));
     // A driver's attach limit that appears or grows can let a pod rejected by NodeVolumeLimits through.
-    this.csiNodeInformer.addEventHandler({ onAdd: () => this.moveOn('CSINodeAdd'), onUpdate: () => this.moveOn('CSINodeUpdate') });
-    this.podInformer.addEventHandler({
+    this.registrations.push(this.csiNodeInformer.addEventHandler({ onAdd: () => this.moveOn('CSINodeAdd'), onUpdate: () => this.moveOn('CSINodeUpdate') }));
+    this.registrations.push(this.podInformer.addEventHandler({
       onAdd: (pod) => this.onPod(undefined, pod),
       onUpdate: (oldPod, pod) => this.onPod(oldPod, pod),
       onDelete: (obj: Pod | DeletedFinalStateUnknown<Pod>) => {
@@ -240,7 +248,7 @@ export class Scheduler {
           this.moveOn('AssignedPodDelete');
         }
       },
-    });
+    }));
   }
 
   private onPod(oldPod: Pod | undefined, pod: Pod): void {

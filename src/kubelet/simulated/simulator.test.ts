@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { startTestServer, type TestServer, eventually } from '../../../test/e2e/harness.js';
-import { FakeClock, RestClient } from '../../client/index.js';
+import { FakeClock, RestClient, SharedInformerFactory } from '../../client/index.js';
+import { Scheduler } from '../../scheduler/scheduler.js';
 import { ApiError } from '../../machinery/errors.js';
 import { NODE_LEASE_NAMESPACE, SimulatedNodes } from './simulator.js';
 
@@ -139,5 +140,48 @@ describe('SimulatedNodes with a FakeClock', () => {
     await eventually('after-restart Running', async () => (await pod('after-restart')).status?.phase === 'Running');
     assert.notEqual((await pod('after-restart')).status?.podIP, ip, 'the address of a running pod is not handed out again');
     assert.equal((await pod('later')).status?.podIP, ip);
+  });
+});
+
+describe('SimulatedNodes sharing informers with the scheduler', () => {
+  let srv: TestServer;
+  let client: RestClient;
+
+  before(async () => {
+    // The test runs its own scheduler on the shared informers.
+    srv = await startTestServer({ args: ['--disable-controllers', 'scheduler,nodelifecycle'] });
+    client = await RestClient.fromKubeconfig(srv.kubeconfig);
+  });
+  after(async () => {
+    client?.close();
+    await srv?.stop();
+  });
+
+  test('one pod and node cache serves both; stopping one leaves the other running', async () => {
+    const informers = new SharedInformerFactory(client);
+    const sim = new SimulatedNodes(client, { names: ['share-0'], informers });
+    const scheduler = new Scheduler(client, { informers });
+    assert.equal(sim.podInformer, informers.informerFor(PODS), 'the simulator reads the shared pod informer');
+    assert.equal(sim.nodeInformer, informers.informerFor(NODES), 'the simulator reads the shared node informer');
+    try {
+      await sim.start();
+      await scheduler.start();
+      const pods = client.resource<Pod>(PODS);
+      const spec = { containers: [{ name: 'c', image: 'busybox' }] };
+      await pods.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'shared-a' }, spec }, { namespace: 'default' });
+      const a = await eventually('shared-a scheduled and Running', async () => {
+        const p = await pods.get('shared-a', { namespace: 'default' });
+        return p.spec?.nodeName === 'share-0' && p.status?.phase === 'Running' ? p : undefined;
+      });
+      assert.equal(a.spec?.nodeName, 'share-0');
+      // The scheduler stops without shutting the shared informers down: the simulator still sees new pods.
+      await scheduler.stop();
+      await pods.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'shared-b' }, spec: { ...spec, nodeName: 'share-0' } }, { namespace: 'default' });
+      await eventually('shared-b Running after the scheduler stopped', async () => (await pods.get('shared-b', { namespace: 'default' })).status?.phase === 'Running');
+    } finally {
+      await scheduler.stop();
+      await sim.stop();
+      await informers.shutdown();
+    }
   });
 });

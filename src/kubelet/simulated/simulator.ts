@@ -16,6 +16,7 @@ import {
   runWorkers,
   type Clock,
   type RestClient,
+  type HandlerRegistration,
   type SharedIndexInformer,
   type TimerHandle,
 } from '../../client/index.js';
@@ -67,6 +68,11 @@ export interface SimulatedNodesOptions {
   clock?: Clock;
   random?: () => number;
   log?: Logger;
+  /**
+   * Informers shared with other in-process components (the scheduler inside `skiff server`): one cache and one watch
+   * of pods and nodes for all of them. Its owner shuts it down; stop() only removes this simulator's handlers.
+   */
+  informers?: SharedInformerFactory;
 }
 
 
@@ -189,6 +195,7 @@ export class SimulatedNodes {
   private running = false;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly limiter: Limiter;
+  private readonly registrations: HandlerRegistration[] = [];
 
   constructor(
     private readonly client: RestClient,
@@ -205,7 +212,7 @@ export class SimulatedNodes {
     });
     this.limiter = new Limiter(opts.heartbeatConcurrency ?? 16);
     this.queue = new RateLimitingQueue<string>({ clock: this.clock });
-    this.factory = new SharedInformerFactory(client, { clock: this.clock });
+    this.factory = opts.informers ?? new SharedInformerFactory(client, { clock: this.clock });
     this.nodeInformer = this.factory.informerFor<Node>(NODES);
     this.podInformer = this.factory.informerFor<Pod>(PODS);
     this.podInformer.addIndexers({ [nodeIndexName]: (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []) });
@@ -241,7 +248,8 @@ export class SimulatedNodes {
     this.queue.shutDown();
     await this.workers;
     await Promise.allSettled([...this.inflight]);
-    await this.factory.shutdown();
+    if (this.opts.informers) for (const r of this.registrations.splice(0)) r.remove();
+    else await this.factory.shutdown();
     await Promise.allSettled([...this.recorders.values()].map((r) => r.flush()));
   }
 
@@ -428,7 +436,7 @@ export class SimulatedNodes {
   // ---- pods
 
   private addHandlers(): void {
-    this.podInformer.addEventHandler({
+    this.registrations.push(this.podInformer.addEventHandler({
       onAdd: (pod) => this.onPod(pod),
       onUpdate: (_old, pod) => this.onPod(pod),
       onDelete: (obj) => {
@@ -436,8 +444,8 @@ export class SimulatedNodes {
         const key = metaNamespaceKey(pod);
         this.forgetPod(key);
       },
-    });
-    this.nodeInformer.addEventHandler({
+    }));
+    this.registrations.push(this.nodeInformer.addEventHandler({
       onUpdate: (oldNode, node) => {
         const name = node.metadata?.name ?? '';
         if (!this.nodes.has(name)) return;
@@ -445,7 +453,7 @@ export class SimulatedNodes {
         const is = node.metadata?.annotations?.[STOP_HEARTBEAT_ANNOTATION] === 'true';
         if (was && !is && this.running) for (const p of this.podInformer.indexer.byIndex(nodeIndexName, name)) this.queue.add(metaNamespaceKey(p));
       },
-    });
+    }));
   }
 
   private onPod(pod: Pod): void {
