@@ -8,7 +8,7 @@
 // plugins (scripts/setup). Everything the agent made is removed with `skiff killall` at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -53,18 +53,26 @@ async function until(what: string, timeoutMs: number, check: () => boolean | Pro
 }
 
 /** The agent's RSS and CPU seconds over an idle window (average RSS of samples every second, and the last one). */
-async function idleWindow(pid: number, ms: number): Promise<{ rssMiB: number; cpuSec: number; cpuPercent: number }> {
+/** Anonymous (private) resident memory: RSS without the mapped node binary and libraries, which other processes share. */
+async function rssAnonMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/RssAnon:\s+(\d+) kB/.exec(status)?.[1] ?? -1024) / 1024);
+}
+
+async function idleWindow(pid: number, ms: number): Promise<{ rssMiB: number; rssAnonMiB: number; cpuSec: number; cpuPercent: number }> {
   const start = await readProc(pid);
   const t0 = performance.now();
   const rss: number[] = [];
+  const anon: number[] = [];
   while (performance.now() - t0 < ms) {
     await new Promise((r) => setTimeout(r, Math.min(1000, ms)));
     rss.push((await readProc(pid)).rssMiB);
+    anon.push(await rssAnonMiB(pid));
   }
   const end = await readProc(pid);
   const elapsed = (performance.now() - t0) / 1000;
   const cpuSec = end.cpuSec - start.cpuSec;
-  return { rssMiB: Math.max(...rss), cpuSec: round(cpuSec, 2), cpuPercent: round((cpuSec / elapsed) * 100, 2) };
+  return { rssMiB: Math.max(...rss), rssAnonMiB: Math.max(...anon), cpuSec: round(cpuSec, 2), cpuPercent: round((cpuSec / elapsed) * 100, 2) };
 }
 
 function podManifest(name: string): Pod {
@@ -172,10 +180,12 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
       startupWallMs: Math.round(startupWallMs),
       startupAgentCpuSec: round(cpuAfter.cpuSec - cpuBefore.cpuSec, 2),
       idle0PodsRssMiB: idle0.rssMiB,
+      idle0PodsRssAnonMiB: idle0.rssAnonMiB,
       idle0PodsCpuSec: idle0.cpuSec,
       idle0PodsCpuPercent: idle0.cpuPercent,
       steadyPods: o.steadyPods,
       idleNPodsRssMiB: idleN.rssMiB,
+      idleNPodsRssAnonMiB: idleN.rssAnonMiB,
       idleNPodsCpuSec: idleN.cpuSec,
       idleNPodsCpuPercent: idleN.cpuPercent,
       idleWindowSec: o.idleMs / 1000,
