@@ -12,6 +12,8 @@ export class PodConfigError extends Error {
   constructor(
     message: string,
     readonly notFound = false,
+    /** What only the kubelet's log shows (host paths the user must not learn). */
+    readonly detail?: string,
   ) {
     super(message);
   }

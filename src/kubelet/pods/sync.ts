@@ -407,6 +407,7 @@ export class PodSyncer {
       mounts = await containerMounts(c, cctx.volumes, env, hostsFile);
     } catch (err) {
       if (!(err instanceof PodConfigError)) throw err;
+      if (err.detail) this.o.log.warn('container config failed', { pod: podFullName(pod), container: c.name, err: err.detail });
       waiting.set(c.name, { reason: 'CreateContainerConfigError', message: err.message });
       this.o.events.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
       return 5000;

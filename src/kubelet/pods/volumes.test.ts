@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
@@ -170,4 +170,32 @@ test('hostPath types, a PVC bound to a hostPath PV, emptyDir, mounts with subPat
   await vm.tearDown('u1');
   await assert.rejects(lstat(join(dir, 'pods', 'u1')));
   assert.ok((await stat(pvDir)).isDirectory());
+});
+
+test('a subPath never leaves its volume through a symlink, and is never created outside it', async () => {
+  const outside = join(dir, 'outside');
+  await mkdir(outside, { recursive: true });
+  const base = pod([{ name: 'scratch', emptyDir: {} }]);
+  const p: Pod = { ...base, metadata: { ...base.metadata, uid: 'u-sub' } };
+  const vols = await vm.setUp(p, { objects: fakeObjects([], [], [], []), allocatable: {} });
+  const vol = vols.get('scratch')!.path;
+  await symlink(outside, join(vol, 'escape'));
+  await symlink('/', join(vol, 'root'));
+  await mkdir(join(vol, 'real', 'deep'), { recursive: true });
+  await symlink('real', join(vol, 'inside'));
+  const mountOf = (subPath: string) => containerMounts({ name: 'c', volumeMounts: [{ name: 'scratch', mountPath: '/x', subPath }] }, vols, [], undefined);
+  const rejects = (subPath: string, message: string) => assert.rejects(mountOf(subPath), (err: unknown) => err instanceof PodConfigError && err.message === message);
+
+  await rejects('escape', 'failed to prepare subPath for volumeMount "scratch" of container "c"');
+  await rejects('root/etc', 'failed to prepare subPath for volumeMount "scratch" of container "c"');
+  // A missing directory below an escaping symlink is not made on the host.
+  await rejects('escape/made-by-kubelet', 'failed to create subPath directory for volumeMount "scratch" of container "c"');
+  await assert.rejects(lstat(join(outside, 'made-by-kubelet')));
+  await rejects('/abs', 'error SubPath `/abs` must not be an absolute path');
+  await rejects('a/../b', "unable to provision SubPath `a/../b`: must not contain '..'");
+  // A symlink that stays inside the volume is fine: the runtime gets the resolved path.
+  assert.equal((await mountOf('inside/deep'))[0]!.hostPath, join(await realpath(vol), 'real', 'deep'));
+  assert.equal((await mountOf('inside/new'))[0]!.hostPath, join(await realpath(vol), 'real', 'new'));
+  assert.ok((await stat(join(vol, 'real', 'new'))).isDirectory());
+  await vm.tearDown('u-sub');
 });

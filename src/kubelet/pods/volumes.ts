@@ -4,7 +4,7 @@
 // contents are rewritten atomically only when they changed), so a running container sees updates.
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { Container, DownwardAPIVolumeFile, KeyToPath, Pod, Volume, VolumeProjection } from 'kubernetes-types/core/v1.js';
@@ -337,6 +337,58 @@ export class VolumeManager {
   }
 }
 
+/** A subPath that cannot be used: it leaves its volume through a symlink, or it cannot be made. */
+export class SubPathError extends Error {
+  constructor(
+    message: string,
+    readonly creating: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const within = (path: string, base: string) => path === base || path.startsWith(base.endsWith('/') ? base : base + '/');
+
+/**
+ * The real host path of `sub` inside the volume at `volumePath`: each existing component is resolved (symlinks
+ * included) and must stay inside the volume; missing components are created as directories (when `create`) one at
+ * a time under the resolved parent, with the volume's mode, so a symlink cannot make the kubelet create anything
+ * outside the volume either. The resolved path is what the runtime bind-mounts.
+ */
+export async function resolveSubPath(volumePath: string, sub: string, create: boolean): Promise<string> {
+  const base = await realpath(volumePath);
+  const parts = sub.split('/').filter((p) => p !== '' && p !== '.');
+  // As upstream: a path that exists (through symlinks) is only prepared; one that does not is made first.
+  const creating = !(await stat(join(volumePath, sub)).then(
+    () => true,
+    () => false,
+  ));
+  let current = base;
+  for (const part of parts) {
+    const next = join(current, part);
+    let resolved: string | undefined;
+    try {
+      resolved = await realpath(next);
+    } catch {
+      resolved = undefined;
+    }
+    if (resolved === undefined) {
+      const st = await lstat(next).catch(() => undefined);
+      if (st?.isSymbolicLink()) throw new SubPathError(`subpath ${JSON.stringify(join(volumePath, sub))}: dangling symlink ${JSON.stringify(next)}`, creating);
+      if (!create) throw new SubPathError(`subpath ${JSON.stringify(join(volumePath, sub))} does not exist`, creating);
+      const mode = (await stat(base)).mode & 0o7777;
+      await mkdir(next, { mode }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw new SubPathError(`cannot create ${JSON.stringify(next)}: ${err.message}`, true);
+      });
+      await chmod(next, mode);
+      resolved = await realpath(next);
+    }
+    if (!within(resolved, base)) throw new SubPathError(`subpath ${JSON.stringify(resolved)} not within volume path ${JSON.stringify(base)}`, creating);
+    current = resolved;
+  }
+  return current;
+}
+
 /**
  * The CRI mounts of one container: its volumeMounts (subPath/subPathExpr, readOnly, mountPropagation) and the managed
  * /etc/hosts unless the container mounts something there itself.
@@ -351,12 +403,15 @@ export async function containerMounts(c: Container, volumes: Map<string, PodVolu
     let sub = vm.subPath ?? '';
     if (vm.subPathExpr) sub = expandVars(vm.subPathExpr, lookup);
     if (sub) {
-      if (posix.isAbsolute(sub) || sub.split('/').includes('..')) throw new PodConfigError(`failed to prepare subPath for volumeMount "${vm.name}" of container "${c.name}"`);
-      hostPath = join(vol.path, sub);
-      // A missing subPath is created as a directory (upstream's doSafeMakeDir); read-only volumes are left alone.
-      if (!vol.readOnly) {
-        const st = await stat(hostPath).catch(() => undefined);
-        if (!st) await mkdir(hostPath, { recursive: true, mode: 0o755 });
+      if (posix.isAbsolute(sub)) throw new PodConfigError(`error SubPath \`${sub}\` must not be an absolute path`);
+      if (sub.split('/').includes('..')) throw new PodConfigError(`unable to provision SubPath \`${sub}\`: must not contain '..'`);
+      // Resolved through the volume's own symlinks, never outside the volume (upstream's SafeMakeDir and
+      // PrepareSafeSubpath); the details stay in the kubelet's log, the container gets upstream's short message.
+      try {
+        hostPath = await resolveSubPath(vol.path, sub, !vol.readOnly);
+      } catch (err) {
+        if (!(err instanceof SubPathError)) throw err;
+        throw new PodConfigError(`${err.creating ? 'failed to create subPath directory' : 'failed to prepare subPath'} for volumeMount "${vm.name}" of container "${c.name}"`, false, err.message);
       }
     }
     const propagation: Mount['propagation'] =
