@@ -128,6 +128,7 @@ export interface ContainerConfig {
       runAsGroup?: Int64Value;
       runAsUsername?: string;
       readonlyRootfs?: boolean;
+      supplementalGroups?: number[];
       capabilities?: { addCapabilities: string[]; dropCapabilities: string[] };
     };
   };

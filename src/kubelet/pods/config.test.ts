@@ -85,3 +85,12 @@ test('default image pull policy', () => {
   assert.equal(defaultPullPolicy('registry.local:5000/busybox:1.36'), 'IfNotPresent');
   assert.equal(defaultPullPolicy('busybox@sha256:abc'), 'IfNotPresent');
 });
+
+test('security context: runAsUser/runAsGroup (container over pod), supplementalGroups with the fsGroup', () => {
+  const p: Pod = { ...pod, spec: { ...pod.spec!, securityContext: { runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], fsGroup: 2000 } } };
+  const c = containerConfig(p, { name: 'c', securityContext: { runAsUser: 1001 } }, { restartCount: 0, init: false, env: [] });
+  assert.deepEqual(c.linux?.securityContext?.runAsUser, { value: 1001 });
+  assert.deepEqual(c.linux?.securityContext?.runAsGroup, { value: 3000 });
+  assert.deepEqual(c.linux?.securityContext?.supplementalGroups, [4000, 2000]);
+  assert.deepEqual(sandboxConfig(p, 0, '/logs', dns).linux?.securityContext?.supplementalGroups, [4000, 2000]);
+});

@@ -81,6 +81,14 @@ function namespaceOptions(pod: Pod): NamespaceOption {
   };
 }
 
+/** The pod's supplementalGroups and then its fsGroup (upstream adds it to every container's groups). */
+export function podSupplementalGroups(pod: Pod): number[] {
+  const sc = pod.spec?.securityContext;
+  const groups = [...(sc?.supplementalGroups ?? [])];
+  if (sc?.fsGroup !== undefined && !groups.includes(sc.fsGroup)) groups.push(sc.fsGroup);
+  return groups;
+}
+
 export function sandboxConfig(pod: Pod, attempt: number, logRoot: string, dns: DnsSettings, cgroupParent = ''): PodSandboxConfig {
   const spec = pod.spec;
   const ports: PortMapping[] = [];
@@ -106,7 +114,7 @@ export function sandboxConfig(pod: Pod, attempt: number, logRoot: string, dns: D
         namespaceOptions: namespaceOptions(pod),
         ...(sc?.runAsUser !== undefined ? { runAsUser: { value: sc.runAsUser } } : {}),
         ...(sc?.runAsGroup !== undefined ? { runAsGroup: { value: sc.runAsGroup } } : {}),
-        supplementalGroups: sc?.supplementalGroups ?? [],
+        supplementalGroups: podSupplementalGroups(pod),
         privileged: (spec?.containers ?? []).some((c) => c.securityContext?.privileged),
       },
       sysctls: Object.fromEntries((sc?.sysctls ?? []).map((s) => [s.name, s.value])),
@@ -232,6 +240,7 @@ export function containerConfig(
         ...(sc.runAsUser !== undefined ? { runAsUser: { value: sc.runAsUser } } : {}),
         ...(sc.runAsGroup !== undefined ? { runAsGroup: { value: sc.runAsGroup } } : {}),
         readonlyRootfs: c.securityContext?.readOnlyRootFilesystem ?? false,
+        supplementalGroups: podSupplementalGroups(pod),
         ...(c.securityContext?.capabilities
           ? { capabilities: { addCapabilities: c.securityContext.capabilities.add ?? [], dropCapabilities: c.securityContext.capabilities.drop ?? [] } }
           : {}),

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
@@ -8,7 +8,7 @@ import { validatePayloadPath, writeAtomically } from './atomic-writer.js';
 import { fakeObjects } from './fake-objects.js';
 import { managedHostsFile } from './hosts.js';
 import { PodConfigError } from './objects.js';
-import { containerMounts, formatMap, VolumeManager, VolumeSetupError } from './volumes.js';
+import { containerMounts, formatMap, setVolumeOwnership, VolumeManager, VolumeSetupError } from './volumes.js';
 
 let dir: string;
 let vm: VolumeManager;
@@ -198,4 +198,48 @@ test('a subPath never leaves its volume through a symlink, and is never created 
   assert.equal((await mountOf('inside/new'))[0]!.hostPath, join(await realpath(vol), 'real', 'new'));
   assert.ok((await stat(join(vol, 'real', 'new'))).isDirectory());
   await vm.tearDown('u-sub');
+});
+
+test('fsGroup: volume files get the group with its rights, directories setgid; hostPath is left alone', async () => {
+  const host = join(dir, 'fs-host');
+  await mkdir(host, { recursive: true });
+  const objects = fakeObjects([{ metadata: { namespace: 'ns', name: 'cm' }, data: { k: 'v' } } as ConfigMap], [], [], []);
+  const base = pod([
+    { name: 'scratch', emptyDir: {} },
+    { name: 'cm', configMap: { name: 'cm', defaultMode: 0o400 } },
+    { name: 'h', hostPath: { path: host } },
+  ]);
+  const p: Pod = { ...base, metadata: { ...base.metadata, uid: 'u-fs' }, spec: { ...base.spec!, securityContext: { fsGroup: 2345 } } };
+  const vols = await vm.setUp(p, { objects, allocatable: {} });
+  const scratch = await stat(vols.get('scratch')!.path);
+  assert.equal(scratch.gid, 2345);
+  assert.equal(scratch.mode & 0o7777, 0o2777);
+  const cmDir = vols.get('cm')!.path;
+  const file = await stat(join(cmDir, 'k'));
+  assert.equal(file.gid, 2345);
+  assert.equal(file.mode & 0o777, 0o440);
+  assert.equal((await stat(cmDir)).mode & 0o2000, 0o2000);
+  assert.equal((await stat(host)).gid, 0);
+  // A file the container makes later is not touched again by later syncs; setgid survives them.
+  await writeFile(join(vols.get('scratch')!.path, 'later'), 'x', { mode: 0o600 });
+  await vm.setUp(p, { objects, allocatable: {} });
+  assert.equal((await stat(vols.get('scratch')!.path)).mode & 0o7777, 0o2777);
+  assert.equal((await stat(join(vols.get('scratch')!.path, 'later'))).mode & 0o777, 0o600);
+  await vm.tearDown('u-fs');
+});
+
+test('setVolumeOwnership with OnRootMismatch leaves a matching volume alone and fixes a mismatching one', async () => {
+  const vol = join(dir, 'fs-pv');
+  await mkdir(join(vol, 'sub'), { recursive: true });
+  await writeFile(join(vol, 'sub', 'f'), 'x', { mode: 0o600 });
+  await setVolumeOwnership(vol, 3456, false, 'OnRootMismatch');
+  assert.equal((await stat(join(vol, 'sub', 'f'))).gid, 3456);
+  assert.equal((await stat(join(vol, 'sub', 'f'))).mode & 0o777, 0o660);
+  assert.equal((await stat(join(vol, 'sub'))).mode & 0o7777, 0o2770 | 0o755);
+  await writeFile(join(vol, 'new'), 'x', { mode: 0o600 });
+  await chown(join(vol, 'new'), 0, 0);
+  await setVolumeOwnership(vol, 3456, false, 'OnRootMismatch');
+  assert.equal((await stat(join(vol, 'new'))).gid, 0, 'the root matched: nothing walked');
+  await setVolumeOwnership(vol, 3456, false, 'Always');
+  assert.equal((await stat(join(vol, 'new'))).gid, 3456);
 });

@@ -4,7 +4,7 @@
 // contents are rewritten atomically only when they changed), so a running container sees updates.
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, open, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { Container, DownwardAPIVolumeFile, KeyToPath, Pod, Volume, VolumeProjection } from 'kubernetes-types/core/v1.js';
@@ -22,6 +22,16 @@ const run = promisify(execFile);
 export interface PodVolume {
   path: string;
   readOnly: boolean;
+}
+
+/** A volume as its plugin set it up, with how the pod's fsGroup applies to it. */
+interface SetUpVolume extends PodVolume {
+  /** Ownership for the fsGroup: read-write or read-only group rights; absent: not managed (hostPath). */
+  ownership?: 'rw' | 'ro';
+  /** The files were rewritten by this set-up. */
+  rewritten?: boolean;
+  /** fsGroupChangePolicy applies (persistent volumes). */
+  ownershipPolicy?: boolean;
 }
 
 /** A volume that could not be set up: upstream's FailedMount event text. */
@@ -129,7 +139,47 @@ function keyItems(values: Map<string, Buffer>, items: KeyToPath[] | undefined, d
   return out;
 }
 
+const RW_MASK = 0o660;
+const RO_MASK = 0o440;
+const EXEC_MASK = 0o110;
+const SETGID = 0o2000;
+
+/** Upstream's requiresPermissionChange: the volume's root is not yet owned by the group with the group's rights. */
+async function requiresPermissionChange(dir: string, fsGroup: number, readOnly: boolean): Promise<boolean> {
+  const st = await stat(dir).catch(() => undefined);
+  if (!st) return true;
+  if (st.gid !== fsGroup || !st.isDirectory()) return true;
+  const want = (readOnly ? RO_MASK : RW_MASK) | EXEC_MASK;
+  return (st.mode & want) !== want || (st.mode & SETGID) === 0;
+}
+
+/**
+ * Upstream's SetVolumeOwnership: every file and directory of the volume (children first, the root last, symlinks
+ * not followed) gets group `fsGroup` and the group's read (and write unless read-only) rights; directories also
+ * the group's execute right and setgid, so files made later inherit the group. With fsGroupChangePolicy
+ * OnRootMismatch a volume whose root already matches is left alone.
+ */
+export async function setVolumeOwnership(dir: string, fsGroup: number | undefined, readOnly: boolean, policy?: string): Promise<void> {
+  if (fsGroup === undefined) return;
+  if (policy === 'OnRootMismatch' && !(await requiresPermissionChange(dir, fsGroup, readOnly))) return;
+  const visit = async (path: string): Promise<void> => {
+    const st = await lstat(path);
+    if (st.isDirectory()) {
+      for (const name of await readdir(path)) await visit(join(path, name));
+    }
+    await lchown(path, -1, fsGroup);
+    if (st.isSymbolicLink()) return;
+    let mask = readOnly ? RO_MASK : RW_MASK;
+    if (st.isDirectory()) mask |= SETGID | EXEC_MASK;
+    await chmod(path, (st.mode & 0o7777) | mask);
+  };
+  await visit(dir);
+}
+
 export class VolumeManager {
+  /** Volumes whose ownership was set for the pod's fsGroup (upstream does it when it mounts them): uid/name. */
+  private readonly owned = new Set<string>();
+
   constructor(
     /** <agent-dir>/pods */
     readonly root: string,
@@ -158,7 +208,22 @@ export class VolumeManager {
     return out;
   }
 
+  /** Sets up the volume, then its ownership for the pod's fsGroup once (and again whenever its files were rewritten). */
   private async setUpVolume(pod: Pod, v: Volume, ctx: VolumeContext): Promise<PodVolume> {
+    const vol = await this.setUpSource(pod, v, ctx);
+    const sc = pod.spec?.securityContext;
+    const key = `${pod.metadata?.uid ?? ''}/${v.name}`;
+    // hostPath volumes (and hostPath PVs) are never changed, as upstream's plugin does not manage their ownership;
+    // a read-only local PV is left alone too.
+    const managed = vol.ownership !== undefined && sc?.fsGroup !== undefined;
+    if (managed && (vol.rewritten || !this.owned.has(key))) {
+      await setVolumeOwnership(vol.path, sc.fsGroup, vol.ownership === 'ro', vol.ownershipPolicy ? sc.fsGroupChangePolicy : undefined);
+      this.owned.add(key);
+    }
+    return { path: vol.path, readOnly: vol.readOnly };
+  }
+
+  private async setUpSource(pod: Pod, v: Volume, ctx: VolumeContext): Promise<SetUpVolume> {
     const uid = pod.metadata?.uid ?? '';
     const ns = pod.metadata?.namespace ?? 'default';
     if (v.hostPath) {
@@ -169,8 +234,9 @@ export class VolumeManager {
       const dir = this.volumeDir(uid, PLUGIN.emptyDir, v.name);
       await mkdir(dir, { recursive: true });
       if (v.emptyDir.medium === 'Memory') await this.ensureTmpfs(dir, v.emptyDir.sizeLimit as string | undefined);
-      await chmod(dir, 0o777);
-      return { path: dir, readOnly: false };
+      // rwx for everyone (upstream's 0777); setgid from an fsGroup stays.
+      if (((await stat(dir)).mode & 0o777) !== 0o777) await chmod(dir, 0o777);
+      return { path: dir, readOnly: false, ownership: 'rw' };
     }
     if (v.configMap) {
       const src = v.configMap;
@@ -178,8 +244,8 @@ export class VolumeManager {
       const cm = await optionalRead(() => ctx.objects.configMap(ns, src.name ?? ''), src.optional);
       const values = cm ? configMapBytes(cm) : new Map<string, Buffer>();
       const payload = keyItems(values, src.items, src.defaultMode ?? DEFAULT_MODE, (k) => `configmap references non-existent config key: ${k}`, src.optional || !cm);
-      await writeAtomically(dir, payload);
-      return { path: dir, readOnly: true };
+      const rewritten = await writeAtomically(dir, payload);
+      return { path: dir, readOnly: true, ownership: 'ro', rewritten };
     }
     if (v.secret) {
       const src = v.secret;
@@ -190,20 +256,20 @@ export class VolumeManager {
       // Secrets never touch the node's disk: their directory is a tmpfs, as upstream's.
       await mkdir(dir, { recursive: true });
       await this.ensureTmpfs(dir, undefined);
-      await writeAtomically(dir, payload);
-      return { path: dir, readOnly: true };
+      const rewritten = await writeAtomically(dir, payload);
+      return { path: dir, readOnly: true, ownership: 'ro', rewritten };
     }
     if (v.downwardAPI) {
       const dir = this.volumeDir(uid, PLUGIN.downwardAPI, v.name);
       const payload = this.downwardPayload(pod, v.downwardAPI.items, v.downwardAPI.defaultMode ?? DEFAULT_MODE, ctx);
-      await writeAtomically(dir, payload);
-      return { path: dir, readOnly: true };
+      const rewritten = await writeAtomically(dir, payload);
+      return { path: dir, readOnly: true, ownership: 'ro', rewritten };
     }
     if (v.projected) {
       const dir = this.volumeDir(uid, PLUGIN.projected, v.name);
       const payload = await this.projectedPayload(pod, v.projected.sources ?? [], v.projected.defaultMode ?? DEFAULT_MODE, ctx);
-      await writeAtomically(dir, payload);
-      return { path: dir, readOnly: true };
+      const rewritten = await writeAtomically(dir, payload);
+      return { path: dir, readOnly: true, ownership: 'ro', rewritten };
     }
     if (v.persistentVolumeClaim) return this.claimVolume(pod, v, ctx);
     throw new Error('volume type not supported by this kubelet');
@@ -268,7 +334,7 @@ export class VolumeManager {
     return out;
   }
 
-  private async claimVolume(pod: Pod, v: Volume, ctx: VolumeContext): Promise<PodVolume> {
+  private async claimVolume(pod: Pod, v: Volume, ctx: VolumeContext): Promise<SetUpVolume> {
     const ns = pod.metadata?.namespace ?? 'default';
     const claim = v.persistentVolumeClaim!.claimName;
     const unable = (why: string) => new VolumeSetupError(v.name, `Unable to attach or mount volumes: unmounted volumes=[${v.name}], unattached volumes=[${v.name}]: error processing PVC ${ns}/${claim}: ${why}`);
@@ -299,7 +365,7 @@ export class VolumeManager {
     if (pv.spec?.local) {
       const st = await stat(pv.spec.local.path).catch(() => undefined);
       if (!st) throw new VolumeSetupError(v.name, `MountVolume.NewMounter initialization failed for volume "${pvName}" : path "${pv.spec.local.path}" does not exist`);
-      return { path: pv.spec.local.path, readOnly };
+      return { path: pv.spec.local.path, readOnly, ...(readOnly ? {} : { ownership: 'rw', ownershipPolicy: true }) };
     }
     throw new VolumeSetupError(v.name, `MountVolume.SetUp failed for volume "${pvName}" : volume source of PersistentVolume "${pvName}" is not supported by this kubelet (hostPath and local are)`);
   }
@@ -324,6 +390,7 @@ export class VolumeManager {
   /** Removes the pod's directory after unmounting what is mounted under it. */
   async tearDown(uid: string): Promise<void> {
     if (!uid) return;
+    for (const k of this.owned) if (k.startsWith(`${uid}/`)) this.owned.delete(k);
     const dir = this.podDir(uid);
     for (const m of await mountsUnder(dir)) await run('umount', [m]).catch(() => run('umount', ['-l', m]).catch(() => undefined));
     if ((await mountsUnder(dir)).length > 0) return; // never remove through a mount still in place
