@@ -28,6 +28,7 @@ import { bridgeName, ensureMasquerade, writeCniConfig } from './network/cni.js';
 import { machineInfo, pressureSignals, type MachineInfo } from './node/machine.js';
 import { computeNodeStatus, initialNode, KUBELET_PORT, nodeStatusChanged, type NodeIdentity, type RuntimeHealth } from './node/status.js';
 import { PodCgroups } from './pods/cgroups.js';
+import { hasLocalStorageLimits, isCriticalPod, localStorageViolation, podStorageUsage } from './pods/eviction.js';
 import { parseResolvConf, type DnsSettings } from './pods/config.js';
 import { listRuntimePods, relistFingerprints } from './pods/runtime-state.js';
 import { WatchingObjectSource } from './pods/objects.js';
@@ -45,6 +46,8 @@ export const NODE_STATUS_UPDATE_MS = 10_000;
 export const NODE_STATUS_REPORT_MS = 300_000;
 export const RELIST_MS = 1000;
 export const POD_RESYNC_MS = 10_000;
+/** How often the eviction manager measures local storage (upstream: its 10 s monitoring interval). */
+export const EVICTION_MONITORING_MS = 10_000;
 /** How often the static pod folder is read (upstream: inotify plus a 20 s --file-check-frequency). */
 export const STATIC_POD_CHECK_MS = 2000;
 /** A ConfigMap/Secret watch no pod sync read for this long is stopped. */
@@ -119,6 +122,7 @@ export class Kubelet {
   private readonly events: CoreEventRecorder;
   private server: KubeletServer | undefined;
   private volumes: VolumeManager | undefined;
+  private cgroups: PodCgroups | undefined;
   private objects: WatchingObjectSource | undefined;
   /** Static pods from the manifests folder, by UID. */
   private staticPods = new Map<string, Pod>();
@@ -167,7 +171,7 @@ export class Kubelet {
     if (existsSync('/etc/resolv.conf')) host = parseResolvConf(await readFile('/etc/resolv.conf', 'utf8'));
     const dns: DnsSettings = { clusterDNS: this.o.clusterDNS, clusterDomain: this.o.clusterDomain ?? 'cluster.local', host };
     // Pod cgroups nest under the runtime's own cgroup (only when we run containerd: its cgroup is ours to use).
-    const cgroups = this.runtime.process?.pid ? await PodCgroups.detect(this.runtime.process.pid, agentDir) : undefined;
+    const cgroups = (this.cgroups = this.runtime.process?.pid ? await PodCgroups.detect(this.runtime.process.pid, agentDir) : undefined);
     if (!cgroups) log.info('pod cgroups: not managed here (no cgroup v1 cpu and memory controllers, or an external runtime)');
     this.volumes = new VolumeManager(join(agentDir, 'pods'), dns.clusterDomain);
     this.syncer = new PodSyncer({
@@ -220,9 +224,11 @@ export class Kubelet {
       for (const uid of this.staticPods.keys()) this.enqueue(uid);
       this.syncer?.backoff.gc();
       this.syncer?.images.backoff.gc();
+      await this.cgroups?.updateQos(this.activePods());
       await this.cleanupPodDirs();
       await this.objects?.gc(OBJECT_WATCH_IDLE_MS);
     });
+    this.every(EVICTION_MONITORING_MS, () => this.localStorageEviction());
     log.info('kubelet started', { node: this.o.nodeName, runtime: `containerd ${this.runtimeVersion}`, socket: this.runtime.socket });
   }
 
@@ -282,6 +288,30 @@ export class Kubelet {
     }
     if (!deleted) this.uidToKey.set(uid, `${pod.metadata?.namespace}/${pod.metadata?.name}`);
     this.enqueue(uid);
+  }
+
+  /** Pods that run or may still run here (not finished): the API's (mirror pods excepted) and static ones. */
+  private activePods(): Pod[] {
+    const all = [...(this.informer?.indexer.list() ?? []).filter((p) => !isMirrorPod(p)), ...this.staticPods.values()];
+    return all.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+  }
+
+  /**
+   * Upstream's localStorageEviction: running pods that use more local storage than they declared (emptyDir
+   * sizeLimit, ephemeral-storage limits) are evicted; critical pods never are.
+   */
+  private async localStorageEviction(): Promise<void> {
+    if (!this.cri || !this.volumes || !this.syncer) return;
+    const volumes = this.volumes;
+    const src = { emptyDirPath: (uid: string, name: string) => volumes.emptyDirPath(uid, name), cri: this.cri, logRoot: join(this.o.agentDir, 'logs', 'pods') };
+    for (const pod of this.activePods()) {
+      if (pod.metadata?.deletionTimestamp) continue;
+      if (!hasLocalStorageLimits(pod) || isCriticalPod(pod)) continue;
+      const message = localStorageViolation(pod, await podStorageUsage(pod, src));
+      if (message === undefined) continue;
+      this.syncer.requestEviction(pod.metadata?.uid ?? '', message);
+      this.enqueue(pod.metadata?.uid ?? '');
+    }
   }
 
   /** Asks for a sync of pod `uid` (now, or after `delayMs`); syncs of one pod never overlap. */

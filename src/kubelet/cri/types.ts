@@ -200,4 +200,6 @@ export interface ContainerStats {
   attributes: { id: string; metadata: ContainerMetadata | null; labels: Record<string, string>; annotations: Record<string, string> } | null;
   cpu: { timestamp: number; usageCoreNanoSeconds: { value: number } | null } | null;
   memory: { timestamp: number; workingSetBytes: { value: number } | null } | null;
+  /** The container's writable layer on the image file system (containerd refreshes it every few seconds). */
+  writableLayer?: { timestamp: number; usedBytes: { value: number } | null } | null;
 }

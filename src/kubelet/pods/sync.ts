@@ -12,7 +12,8 @@ import { ImageManager, pullSecretsFor, type ImageEvent } from '../images/manager
 import { runProbe, type ExecFn } from '../prober/actions.js';
 import { ProbeManager, probeTimings, type ProbedContainer } from '../prober/manager.js';
 import { Backoff } from './backoff.js';
-import { podCgroupParent, type PodCgroups } from './cgroups.js';
+import { EVICTED_REASON } from './eviction.js';
+import type { PodCgroups } from './cgroups.js';
 import { containerConfig, podLogDirectory, sandboxConfig, type DnsSettings } from './config.js';
 import { resolveEnv } from './env.js';
 import { runHookWithin } from './hooks.js';
@@ -105,6 +106,8 @@ export class PodSyncer {
   private readonly waiting = new Map<string, Map<string, WaitingReason>>();
   /** What was last written for each pod (upstream's status manager cache), by pod UID. */
   private readonly written = new Map<string, WrittenStatus>();
+  /** Pods the eviction manager asked to evict: their message (kept until the pod is forgotten). */
+  private readonly evictions = new Map<string, { message: string; announced: boolean }>();
 
   readonly probes: ProbeManager;
   readonly images: ImageManager;
@@ -125,7 +128,7 @@ export class PodSyncer {
   }
 
   private cgroupParent(pod: Pod): string {
-    return this.o.cgroups ? podCgroupParent(pod) : '';
+    return this.o.cgroups?.parent(pod) ?? '';
   }
 
   /** The pod's IP for probes and hooks: the sandbox's, or the node's for hostNetwork pods. */
@@ -215,6 +218,8 @@ export class PodSyncer {
     if (pod.metadata?.deletionTimestamp) return this.terminate(pod, runtime);
 
     const phase = pod.status?.phase;
+    const eviction = this.evictions.get(uid);
+    if (eviction && phase !== 'Succeeded' && phase !== 'Failed') return this.evict(pod, runtime, eviction);
     if (phase === 'Succeeded' || phase === 'Failed') {
       // Finished pods never run again: make sure nothing is left running; the status keeps its phase.
       if (runtime && (runtime.sandboxes.some((s) => s.ready) || runtime.containers.some((c) => c.state === 'running'))) {
@@ -454,6 +459,29 @@ export class PodSyncer {
     return undefined;
   }
 
+  /** Asks for the pod to be evicted at its next sync (the eviction manager's decision, with upstream's message). */
+  requestEviction(uid: string, message: string): void {
+    if (!this.evictions.has(uid)) this.evictions.set(uid, { message, announced: false });
+  }
+
+  /**
+   * Upstream's evictPod: an Evicted warning, every container killed at once (grace 0), then the pod Failed with
+   * reason Evicted and the message; it never runs again.
+   */
+  private async evict(pod: Pod, runtime: RuntimePod | undefined, eviction: { message: string; announced: boolean }): Promise<SyncResult> {
+    const uid = pod.metadata?.uid ?? '';
+    const { message } = eviction;
+    if (!eviction.announced) {
+      eviction.announced = true;
+      this.o.events.event(pod, 'Warning', EVICTED_REASON, message);
+      this.o.log.info('evicting pod', { pod: podFullName(pod), message });
+    }
+    if (runtime) await this.killPod(pod, runtime, 0);
+    this.probes.removePod(uid);
+    await this.writeStatus(pod, await this.runtimeOf(uid), true, { phase: 'Failed', reason: EVICTED_REASON, message });
+    return {};
+  }
+
   /** Keeps the latest two runs of each container (the current one and the one lastState shows); removes the rest. */
   private async removeDeadInstances(runtime: RuntimePod | undefined): Promise<void> {
     if (!runtime) return;
@@ -527,7 +555,7 @@ export class PodSyncer {
   }
 
   /** Computes the status and writes it when it differs from what was last written. */
-  private async writeStatus(pod: Pod, runtime: RuntimePod | undefined, terminal: boolean): Promise<PodStatus> {
+  private async writeStatus(pod: Pod, runtime: RuntimePod | undefined, terminal: boolean, final?: Pick<PodStatus, 'phase' | 'reason' | 'message'>): Promise<PodStatus> {
     const uid = pod.metadata?.uid ?? '';
     const status = computePodStatus({
       pod,
@@ -543,7 +571,13 @@ export class PodSyncer {
     });
     // A finished pod stays finished (its containers may be gone from the runtime by now).
     const oldPhase = pod.status?.phase;
-    if (oldPhase === 'Succeeded' || oldPhase === 'Failed') status.phase = oldPhase;
+    if (final) Object.assign(status, final);
+    else if (oldPhase === 'Succeeded' || oldPhase === 'Failed') {
+      // ... with the reason and message it finished with (Evicted).
+      status.phase = oldPhase;
+      if (pod.status?.reason) status.reason = pod.status.reason;
+      if (pod.status?.message) status.message = pod.status.message;
+    }
     const target = this.statusTarget(pod);
     if (!target) return status;
     const targetUid = target.metadata?.uid ?? '';
@@ -570,6 +604,7 @@ export class PodSyncer {
   forget(uid: string): void {
     this.waiting.delete(uid);
     this.written.delete(uid);
+    this.evictions.delete(uid);
     this.backoff.forgetPrefix(`${uid}/`);
     this.images.forgetPod(uid);
     this.probes.removePod(uid);

@@ -190,6 +190,11 @@ export class VolumeManager {
     return join(this.root, uid);
   }
 
+  /** The folder of the pod's emptyDir `name` (its usage is measured there). */
+  emptyDirPath(uid: string, name: string): string {
+    return this.volumeDir(uid, PLUGIN.emptyDir, name);
+  }
+
   private volumeDir(uid: string, plugin: string, name: string): string {
     return join(this.podDir(uid), 'volumes', plugin, name);
   }
