@@ -5,6 +5,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { CriError } from '../cri/client.js';
+import { HEALTH, startHealthServer } from './health-server.js';
 import { decodeHealthResponse, execProbe, grpcProbe, httpGetURL, httpProbe, resolvePort, runProbe, tcpProbe, type ExecFn } from './actions.js';
 
 let http: Server;
@@ -108,31 +109,8 @@ test('exec: exit 0 succeeds, non-zero fails with the output, a runtime timeout f
 });
 
 test('grpc: grpc.health.v1 Check: SERVING succeeds, NOT_SERVING fails, an unimplemented service and no server fail', async () => {
-  const statuses: Record<string, number> = { '': 1, down: 2 };
-  const server = new grpc.Server();
-  const encode = (n: number) => Buffer.from([0x08, n]);
-  server.addService(
-    {
-      check: {
-        path: '/grpc.health.v1.Health/Check',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: (b: Buffer) => b,
-        // grpc-js treats a falsy request as missing: hand the handler an object.
-        requestDeserialize: (b: Buffer) => ({ service: b.subarray(2).toString() }),
-        responseSerialize: (n: number) => encode(n),
-        responseDeserialize: (b: Buffer) => decodeHealthResponse(b),
-      },
-    },
-    {
-      check: (call: grpc.ServerUnaryCall<{ service: string }, number>, cb: grpc.sendUnaryData<number>) => {
-        const s = statuses[call.request.service];
-        if (s === undefined) cb({ code: grpc.status.NOT_FOUND, details: 'unknown service' });
-        else cb(null, s);
-      },
-    },
-  );
-  const gport = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const server = await startHealthServer('127.0.0.1', { '': HEALTH.SERVING, down: HEALTH.NOT_SERVING });
+  const gport = server.port;
   try {
     assert.deepEqual(await grpcProbe('127.0.0.1', gport, '', 1), { result: 'success', output: 'service healthy' });
     assert.deepEqual(await grpcProbe('127.0.0.1', gport, 'down', 1), { result: 'failure', output: 'service unhealthy (responded with "NOT_SERVING")' });
@@ -141,7 +119,7 @@ test('grpc: grpc.health.v1 Check: SERVING succeeds, NOT_SERVING fails, an unimpl
     assert.equal(none.result, 'failure');
     assert.match(none.output, /^timeout: failed to connect service "127.0.0.1:1" within 1s/);
   } finally {
-    server.forceShutdown();
+    server.close();
   }
   assert.equal(decodeHealthResponse(Buffer.from([0x08, 0x03])), 3);
   assert.equal(decodeHealthResponse(Buffer.alloc(0)), 0);
