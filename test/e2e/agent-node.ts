@@ -15,6 +15,10 @@ export interface AgentNode {
   /** The server's last output, for failure messages. */
   logs(): string;
   getPod(name: string): Promise<Pod | undefined>;
+  /** Waits until pod `name` satisfies `ok` (the server's log in the failure message), returning it. */
+  waitForPod(name: string, what: string, ok: (p: Pod) => boolean, timeoutMs?: number): Promise<Pod>;
+  /** The pod's events as `Reason: message` lines. */
+  events(name: string): Promise<string[]>;
   /** kubectl apply -f - of `yaml`; fails the test when kubectl does. */
   apply(yaml: string): Promise<void>;
   /** Stops the server (skiff killall included) and removes the images. */
@@ -29,12 +33,21 @@ export async function startAgentNode(nodeName: string, extraArgs: string[] = [])
   const logs = () => server.logs().slice(-4000);
   // `skiff images import` into the local node's containerd (the agent imports the pause image itself).
   await eventually('the agent to start containerd', async () => (await runSkiff(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
+  const getPod = async (name: string) => {
+    const r = await server.kubectl(['get', 'pod', name, '-o', 'json']);
+    return r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined;
+  };
   return {
     server,
     logs,
-    async getPod(name) {
-      const r = await server.kubectl(['get', 'pod', name, '-o', 'json']);
-      return r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined;
+    getPod,
+    async waitForPod(name, what, ok, timeoutMs = 90_000) {
+      let pod: Pod | undefined;
+      return eventually(`${name}: ${what}`, async () => ((pod = await getPod(name)) && ok(pod) ? pod : undefined), timeoutMs, () => `${JSON.stringify(pod?.status)}\n${logs()}`);
+    },
+    async events(name) {
+      const r = await server.kubectl(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
+      return r.stdout.split('\n').filter((l) => l !== '');
     },
     async apply(yaml) {
       const r = await server.kubectl(['apply', '-f', '-'], { stdin: yaml });

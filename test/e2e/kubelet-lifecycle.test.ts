@@ -19,24 +19,15 @@ let hookServer: Server | undefined;
 let hookURL = '';
 const hookCalls: string[] = [];
 
-const getPod = (name: string) => node.getPod(name);
 const apply = (yaml: string) => node.apply(yaml);
 
-async function events(name: string): Promise<string[]> {
-  const r = await server.kubectl(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
-  return r.stdout.split('\n').filter((l) => l !== '');
-}
+const events = (name: string) => node.events(name);
 
 const logs = () => node.logs();
 const status = (p: Pod | undefined, c: string) => p?.status?.containerStatuses?.find((s) => s.name === c);
 const cond = (p: Pod | undefined, type: string) => p?.status?.conditions?.find((c) => c.type === type);
 
-/** Waits until the pod satisfies `ok`, returning it. */
-async function until(name: string, what: string, ok: (p: Pod) => boolean, timeoutMs = 90_000): Promise<Pod> {
-  let pod: Pod | undefined;
-  await eventually(`${name}: ${what}`, async () => !!(pod = await getPod(name)) && ok(pod), timeoutMs, () => `${JSON.stringify(pod?.status)}\n${logs()}`);
-  return pod!;
-}
+const until = (name: string, what: string, ok: (p: Pod) => boolean, timeoutMs?: number) => node.waitForPod(name, what, ok, timeoutMs);
 
 before(async () => {
   node = await startAgentNode(NODE);
