@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { buildTestImages } from '../../src/kubelet/images/build.js';
 import { eventually, runSkiff, startTestServer, type TestServer } from './harness.js';
 
@@ -19,6 +19,8 @@ export interface AgentNode {
   waitForPod(name: string, what: string, ok: (p: Pod) => boolean, timeoutMs?: number): Promise<Pod>;
   /** The pod's events as `Reason: message` lines. */
   events(name: string): Promise<string[]>;
+  /** Waits until the local node is Ready, returning it. */
+  readyNode(): Promise<Node>;
   /** kubectl apply -f - of `yaml`; fails the test when kubectl does. */
   apply(yaml: string): Promise<void>;
   /** Stops the server (skiff killall included) and removes the images. */
@@ -44,6 +46,18 @@ export async function startAgentNode(nodeName: string, extraArgs: string[] = [])
     async waitForPod(name, what, ok, timeoutMs = 90_000) {
       let pod: Pod | undefined;
       return eventually(`${name}: ${what}`, async () => ((pod = await getPod(name)) && ok(pod) ? pod : undefined), timeoutMs, () => `${JSON.stringify(pod?.status)}\n${logs()}`);
+    },
+    async readyNode() {
+      return eventually(
+        'node Ready',
+        async () => {
+          const r = await server.kubectl(['get', 'node', nodeName, '-o', 'json']);
+          const n = r.code === 0 ? (JSON.parse(r.stdout) as Node) : undefined;
+          return n?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? n : undefined;
+        },
+        60_000,
+        logs,
+      );
     },
     async events(name) {
       const r = await server.kubectl(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { HEALTH, startHealthServer, type HealthServer } from '../../src/kubelet/prober/health-server.js';
 import { startAgentNode, type AgentNode } from './agent-node.js';
 import { eventually, type TestServer } from './harness.js';
@@ -41,18 +41,8 @@ async function remove(...pods: string[]): Promise<void> {
 before(async () => {
   node = await startAgentNode(NODE);
   server = node.server;
-  await eventually(
-    'node Ready',
-    async () => {
-      const r = await server.kubectl(['get', 'node', NODE, '-o', 'json']);
-      if (r.code !== 0) return false;
-      const n = JSON.parse(r.stdout) as Node;
-      nodeIP = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '';
-      return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    },
-    60_000,
-    logs,
-  );
+  const n = await node.readyNode();
+  nodeIP = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '';
 });
 
 after(async () => {

@@ -32,15 +32,7 @@ const until = (name: string, what: string, ok: (p: Pod) => boolean, timeoutMs?: 
 before(async () => {
   node = await startAgentNode(NODE);
   server = node.server;
-  await eventually(
-    'node Ready',
-    async () => {
-      const r = await server.kubectl(['get', 'node', NODE, '-o', 'json']);
-      return r.code === 0 && (JSON.parse(r.stdout) as Node).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    },
-    60_000,
-    logs,
-  );
+  await node.readyNode();
 });
 
 after(async () => {
