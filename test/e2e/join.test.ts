@@ -1,9 +1,9 @@
 // A second node from another network namespace (issue 5's multi-host proof): the test makes a netns joined to the host
-// by a veth pair (a /30 of 198.18.255.0/24, e.g. 198.18.255.1 on the host and .2 inside), runs `skiff server` on the host's end and `skiff agent`
+// by a veth pair (netns-node.ts), runs `skiff server` on the host's end and `skiff agent`
 // inside the netns with its own data dir (its own containerd), joining with the full token from
 // <data-dir>/server/token. The agent verifies the cluster CA against the token, gets its node certificates, registers
-// with its labels and taints, and runs a pod the scheduler sends there; `kubectl logs`/`exec` reach its kubelet over
-// the veth, the API server verifying the kubelet's serving certificate. Then the agent is stopped and started again:
+// with its labels and taints, and runs a pod the scheduler sends there; `kubectl logs`/`exec` reach its kubelet (through
+// the agent's tunnel, see tunnel.test.ts), the API server verifying the kubelet's serving certificate. Then the agent is stopped and started again:
 // the running container is adopted (same containerID, restartCount unchanged, same process).
 // Everything is removed afterwards: `skiff killall` for the agent's data dir inside the netns, then the netns.
 // The agent runs under `nsenter --net` (network namespace only; `ip netns exec` would remount /sys without cgroups).
@@ -18,13 +18,8 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { stringify } from 'yaml';
 import { buildTestImages } from '../../src/kubelet/images/build.js';
 import { eventually, REPO_ROOT, reservePodSubnet, SKIFF_BIN, startTestServer, type TestServer } from './harness.js';
+import { exec, makeNetnsNode, type NetnsNode } from './netns-node.js';
 
-const NS = `skiff-join-${process.pid}`;
-const VETH_HOST = `sjh${process.pid % 1_000_000}`;
-const VETH_NS = `sjn${process.pid % 1_000_000}`;
-// A /30 of 198.18.255.0/24 per run, so runs in concurrent test processes never share addresses (chosen in before()).
-let HOST_IP = '';
-let NODE_IP = '';
 const NODE = `e2e-join-${process.pid}`;
 
 let server: TestServer;
@@ -35,69 +30,18 @@ let subnet: Awaited<ReturnType<typeof reservePodSubnet>> | undefined;
 let token = '';
 let agent: ChildProcess | undefined;
 let agentLog = '';
-let netnsMade = false;
 
-function exec(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', (e) => resolve({ code: 127, out: out + e.message }));
-    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
-
-async function ip(...args: string[]): Promise<void> {
-  const r = await exec('ip', args);
-  assert.equal(r.code, 0, `ip ${args.join(' ')}: ${r.out}`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Removes the netns an earlier, killed run of this file left (skiff-join-<pid> of a dead process; its veth goes with
- * it), then picks a /30 whose host address no live run holds.
- */
-async function removeStaleAndPickAddresses(): Promise<void> {
-  const list = await exec('ip', ['netns', 'list']);
-  for (const m of list.out.matchAll(/^skiff-join-(\d+)/gm)) if (!processAlive(Number(m[1]))) await exec('ip', ['netns', 'del', `skiff-join-${m[1]}`]);
-  for (let i = 0; i < 64; i++) {
-    const base = (((process.pid + i) % 64) * 4) >>> 0;
-    const host = `198.18.255.${base + 1}`;
-    const taken = await exec('ip', ['-o', 'addr', 'show', 'to', `${host}/32`]);
-    if (taken.out.trim() === '') {
-      HOST_IP = host;
-      NODE_IP = `198.18.255.${base + 2}`;
-      return;
-    }
-  }
-  throw new Error('no free /30 in 198.18.255.0/24 for the veth pair');
-}
-
-/**
- * A command inside the netns. nsenter switches only the network namespace: `ip netns exec` would also remount /sys,
- * hiding the cgroup mount runc needs.
- */
-function inNetns(...args: string[]): string[] {
-  return [`--net=/var/run/netns/${NS}`, '--', ...args];
-}
+let netns: NetnsNode | undefined;
+const inNetns = (...args: string[]): string[] => netns!.inNetns(...args);
 
 function agentArgs(tokenArg: string, dataDir: string): string[] {
   return inNetns(
     process.execPath, SKIFF_BIN, 'agent',
-    '--server', `https://${HOST_IP}:${server.port}`,
+    '--server', `https://${netns!.hostIP}:${server.port}`,
     '--token', tokenArg,
     '--data-dir', dataDir,
     '--node-name', NODE,
-    '--node-ip', NODE_IP,
+    '--node-ip', netns!.nodeIP,
     '--pod-cidr', podCidr,
     '--node-label', 'skiff.dev/pool=edge',
     '--node-taint', 'skiff.dev/edge=true:NoSchedule',
@@ -133,20 +77,11 @@ const POD = 'edge-pod';
 
 describe('a second agent in a network namespace', () => {
   before(async () => {
-    await removeStaleAndPickAddresses();
-    await ip('netns', 'add', NS);
-    netnsMade = true;
-    await ip('link', 'add', VETH_HOST, 'type', 'veth', 'peer', 'name', VETH_NS);
-    await ip('link', 'set', VETH_NS, 'netns', NS);
-    await ip('addr', 'add', `${HOST_IP}/30`, 'dev', VETH_HOST);
-    await ip('link', 'set', VETH_HOST, 'up');
-    await ip('netns', 'exec', NS, 'ip', 'addr', 'add', `${NODE_IP}/30`, 'dev', VETH_NS);
-    await ip('netns', 'exec', NS, 'ip', 'link', 'set', VETH_NS, 'up');
-    await ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');
+    netns = await makeNetnsNode('skiff-join');
     subnet = await reservePodSubnet();
     podCidr = `198.18.${subnet.octet}.0/24`;
     // The API server listens on the veth address so the netns can reach it; no local node.
-    server = await startTestServer({ args: ['--bind-address', HOST_IP] });
+    server = await startTestServer({ args: ['--bind-address', netns.hostIP] });
     token = (await readFile(join(server.dataDir, 'server', 'token'), 'utf8')).trim();
     agentData = await mkdtemp(join(tmpdir(), 'skiff-e2e-agent-'));
     imagesDir = await mkdtemp(join(tmpdir(), 'skiff-images-'));
@@ -157,9 +92,7 @@ describe('a second agent in a network namespace', () => {
 
   after(async () => {
     await stopAgent();
-    if (agentData && netnsMade) await exec('nsenter', inNetns(process.execPath, SKIFF_BIN, 'killall', '--data-dir', agentData));
-    if (netnsMade) await exec('ip', ['netns', 'del', NS]);
-    if (netnsMade) await exec('ip', ['link', 'del', VETH_HOST]);
+    await netns?.cleanup(agentData ? [agentData] : []);
     await server?.stop();
     await subnet?.release();
     for (const d of [agentData, imagesDir]) if (d) await rm(d, { recursive: true, force: true });
@@ -188,13 +121,13 @@ describe('a second agent in a network namespace', () => {
     assert.equal(node?.metadata?.labels?.['skiff.dev/pool'], 'edge');
     assert.equal(node?.metadata?.labels?.['node-role.kubernetes.io/control-plane'], undefined);
     assert.deepEqual(node?.spec?.taints, [{ key: 'skiff.dev/edge', value: 'true', effect: 'NoSchedule' }]);
-    assert.equal(node?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address, NODE_IP);
+    assert.equal(node?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address, netns!.nodeIP);
     const ca = new X509Certificate(await readFile(join(server.dataDir, 'server', 'tls', 'ca.crt')));
     const client = new X509Certificate(await readFile(join(agentData, 'agent', 'client-kubelet.crt')));
     assert.equal(client.subject, `O=system:nodes\nCN=system:node:${NODE}`);
     assert.ok(client.checkIssued(ca) && client.verify(ca.publicKey));
     const serving = new X509Certificate(await readFile(join(agentData, 'agent', 'serving-kubelet.crt')));
-    assert.equal(serving.subjectAltName, `DNS:${NODE}, IP Address:${NODE_IP}`);
+    assert.equal(serving.subjectAltName, `DNS:${NODE}, IP Address:${netns!.nodeIP}`);
     assert.ok(serving.checkIssued(ca));
     assert.doesNotMatch(agentLog, /not verified/);
     // Another machine with the token but without this node's password cannot take its name (k3s's node-passwd).
@@ -264,7 +197,7 @@ describe('a second agent in a network namespace', () => {
       return p?.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready === true;
     }, 90_000, logs);
     assert.equal(p?.spec?.nodeName, NODE);
-    assert.equal(p?.status?.hostIP, NODE_IP);
+    assert.equal(p?.status?.hostIP, netns!.nodeIP);
     assert.ok(p?.status?.podIP?.startsWith(podCidr.replace(/0\/24$/, '')), p?.status?.podIP);
     await eventually('kubectl logs', async () => (await server.kubectl(['logs', POD])).stdout.includes('hello from the netns node'), 30_000, logs);
     const ex = await server.kubectl(['exec', POD, '--', 'sh', '-c', 'echo exec-ok; hostname']);
