@@ -11,20 +11,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { stringify } from 'yaml';
-import { buildTestImages } from '../../src/kubelet/images/build.js';
 import { eventually, REPO_ROOT, reservePodSubnet, SKIFF_BIN, startTestServer, type TestServer } from './harness.js';
-import { exec, makeNetnsNode, type NetnsNode } from './netns-node.js';
+import { agentDataWithBusybox, exec, makeNetnsNode, type NetnsNode } from './netns-node.js';
 
 const NODE = `e2e-join-${process.pid}`;
 
 let server: TestServer;
 let agentData = '';
-let imagesDir = '';
 let podCidr = '';
 let subnet: Awaited<ReturnType<typeof reservePodSubnet>> | undefined;
 let token = '';
@@ -83,11 +80,7 @@ describe('a second agent in a network namespace', () => {
     // The API server listens on the veth address so the netns can reach it; no local node.
     server = await startTestServer({ args: ['--bind-address', netns.hostIP] });
     token = (await readFile(join(server.dataDir, 'server', 'token'), 'utf8')).trim();
-    agentData = await mkdtemp(join(tmpdir(), 'skiff-e2e-agent-'));
-    imagesDir = await mkdtemp(join(tmpdir(), 'skiff-images-'));
-    const images = await buildTestImages(imagesDir);
-    await mkdir(join(agentData, 'agent', 'images'), { recursive: true });
-    await copyFile(images.busybox.file, join(agentData, 'agent', 'images', 'busybox.oci.tar'));
+    agentData = await agentDataWithBusybox('skiff-e2e-agent-');
   });
 
   after(async () => {
@@ -95,7 +88,7 @@ describe('a second agent in a network namespace', () => {
     await netns?.cleanup(agentData ? [agentData] : []);
     await server?.stop();
     await subnet?.release();
-    for (const d of [agentData, imagesDir]) if (d) await rm(d, { recursive: true, force: true });
+    if (agentData) await rm(agentData, { recursive: true, force: true });
   });
 
   test('the server writes a full token; an agent whose token names another CA refuses to join', async () => {

@@ -4,7 +4,25 @@
 // runs are removed first; cleanup() removes the agent's containers (`skiff killall` inside the netns) and the netns.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildTestImages } from '../../src/kubelet/images/build.js';
 import { REPO_ROOT, SKIFF_BIN } from './harness.js';
+
+/** A new agent data dir whose airgap folder (agent/images) holds the offline busybox image. */
+export async function agentDataWithBusybox(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const imagesDir = await mkdtemp(join(tmpdir(), 'skiff-images-'));
+  try {
+    const images = await buildTestImages(imagesDir);
+    await mkdir(join(dir, 'agent', 'images'), { recursive: true });
+    await copyFile(images.busybox.file, join(dir, 'agent', 'images', 'busybox.oci.tar'));
+  } finally {
+    await rm(imagesDir, { recursive: true, force: true });
+  }
+  return dir;
+}
 
 export function exec(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {

@@ -8,15 +8,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { stringify } from 'yaml';
-import { buildTestImages } from '../../src/kubelet/images/build.js';
 import { eventually, KUBECTL, reservePodSubnet, startTestServer, type TestServer } from './harness.js';
-import { exec, makeNetnsNode, type NetnsNode } from './netns-node.js';
+import { agentDataWithBusybox, exec, makeNetnsNode, type NetnsNode } from './netns-node.js';
 
 const NODE = `e2e-tunnel-${process.pid}`;
 const KUBELET_PORT = 10250;
@@ -25,7 +24,6 @@ const POD = 'behind-nat';
 let server: TestServer;
 let netns: NetnsNode | undefined;
 let agentData = '';
-let imagesDir = '';
 let work = '';
 let podCidr = '';
 let subnet: Awaited<ReturnType<typeof reservePodSubnet>> | undefined;
@@ -81,12 +79,8 @@ describe('kubelet streams through the agent tunnel when the server cannot reach 
     subnet = await reservePodSubnet();
     podCidr = `198.18.${subnet.octet}.0/24`;
     server = await startTestServer({ args: ['--bind-address', netns.hostIP, '--metric-resolution', '5s'], readyTimeoutMs: 120_000 });
-    agentData = await mkdtemp(join(tmpdir(), 'skiff-e2e-tunnel-agent-'));
+    agentData = await agentDataWithBusybox('skiff-e2e-tunnel-agent-');
     work = await mkdtemp(join(tmpdir(), 'skiff-e2e-tunnel-'));
-    imagesDir = await mkdtemp(join(tmpdir(), 'skiff-images-'));
-    const images = await buildTestImages(imagesDir);
-    await mkdir(join(agentData, 'agent', 'images'), { recursive: true });
-    await copyFile(images.busybox.file, join(agentData, 'agent', 'images', 'busybox.oci.tar'));
   });
 
   after(async () => {
@@ -100,7 +94,7 @@ describe('kubelet streams through the agent tunnel when the server cannot reach 
     await netns?.cleanup(agentData ? [agentData] : []);
     await server?.stop();
     await subnet?.release();
-    for (const d of [agentData, imagesDir, work]) if (d) await rm(d, { recursive: true, force: true });
+    for (const d of [agentData, work]) if (d) await rm(d, { recursive: true, force: true });
   });
 
   test('the agent joins and opens its tunnel; the host cannot reach the kubelet port', async () => {
