@@ -78,7 +78,7 @@ describe('a second agent in a network namespace', () => {
     subnet = await reservePodSubnet();
     podCidr = `198.18.${subnet.octet}.0/24`;
     // The API server listens on the veth address so the netns can reach it; no local node.
-    server = await startTestServer({ args: ['--bind-address', netns.hostIP] });
+    server = await startTestServer({ args: ['--bind-address', netns.hostIP], readyTimeoutMs: 120_000 });
     token = (await readFile(join(server.dataDir, 'server', 'token'), 'utf8')).trim();
     agentData = await agentDataWithBusybox('skiff-e2e-agent-');
   });
