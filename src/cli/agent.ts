@@ -9,6 +9,7 @@ import { addNodeOptions, defaultNodeName, toSimulatedNodesConfig, type RawNodeOp
 import { isIP } from 'node:net';
 import { parseCidr } from '../apiserver/pki/cidr.js';
 import { defaultDataDir } from './paths.js';
+import { imageGCPolicyFromKubeletArgs, type ImageGCPolicy } from '../kubelet/images/gc.js';
 
 export interface RawAgentOptions extends RawNodeOptions {
   server?: string;
@@ -34,9 +35,21 @@ export interface KubeletNodeConfig {
   containerRuntimeEndpoint?: string;
   /** Static pod manifests (default <data-dir>/agent/pod-manifests). */
   podManifestPath?: string;
+  /** registries.yaml (--private-registry). */
+  privateRegistry?: string;
+  /** Image GC thresholds from --kubelet-arg. */
+  imageGC?: ImageGCPolicy;
 }
 
-export function toKubeletNodeConfig(raw: { nodeIp?: string; podCidr?: string; clusterDns?: string; containerRuntimeEndpoint?: string; podManifestPath?: string }): KubeletNodeConfig {
+export function toKubeletNodeConfig(raw: {
+  nodeIp?: string;
+  podCidr?: string;
+  clusterDns?: string;
+  containerRuntimeEndpoint?: string;
+  podManifestPath?: string;
+  privateRegistry?: string;
+  kubeletArg?: string[];
+}): KubeletNodeConfig {
   const ip = (flag: string, v: string) => {
     if (isIP(v) === 0) throw new Error(`invalid ${flag} ${JSON.stringify(v)}: not an IP address`);
     return v;
@@ -54,6 +67,8 @@ export function toKubeletNodeConfig(raw: { nodeIp?: string; podCidr?: string; cl
     ...(raw.clusterDns ? { clusterDNS: ip('--cluster-dns', raw.clusterDns) } : {}),
     ...(raw.containerRuntimeEndpoint ? { containerRuntimeEndpoint: raw.containerRuntimeEndpoint } : {}),
     ...(raw.podManifestPath ? { podManifestPath: raw.podManifestPath } : {}),
+    ...(raw.privateRegistry ? { privateRegistry: resolve(raw.privateRegistry) } : {}),
+    ...(raw.kubeletArg?.length ? { imageGC: imageGCPolicyFromKubeletArgs(raw.kubeletArg) } : {}),
   };
 }
 

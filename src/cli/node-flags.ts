@@ -20,6 +20,8 @@ export interface RawNodeOptions {
   simulatedStages?: string;
   simulatedStopHeartbeat?: string[];
   simulatedRenewInterval?: string;
+  privateRegistry?: string;
+  kubeletArg?: string[];
 }
 
 export interface SimulatedNodesConfig {
@@ -45,6 +47,8 @@ export function addNodeOptions(cmd: Command): Command {
     .option('--node-name <name>', 'node name (with --simulated-nodes N > 1: the prefix of <name>-0 ... <name>-(N-1))')
     .option('--node-label <key=value>', 'label to register the node(s) with (repeatable)', collect)
     .option('--node-taint <key=value:effect>', 'taint to register the node(s) with (repeatable)', collect)
+    .option('--private-registry <file>', 'private registry configuration (k3s registries.yaml; default: <data-dir>/agent/etc/registries.yaml)')
+    .option('--kubelet-arg <flag=value>', 'customized flag for the kubelet: image-gc-high-threshold, image-gc-low-threshold, minimum-image-ttl-duration (repeatable)', collect)
     .option('--simulated-nodes <n>', 'run N simulated nodes in this process (what kwok does): no containers, pods are moved through their lifecycle', '0')
     .option('--simulated-zones <n>', 'spread simulated nodes over N zones (topology.kubernetes.io/zone=zone-0 ...); 0: no zone label', '3')
     .option('--simulated-node-cpu <quantity>', 'CPU capacity of each simulated node', DEFAULT_CAPACITY.cpu)

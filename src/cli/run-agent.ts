@@ -73,6 +73,8 @@ export async function runAgent(config: AgentConfig, raw: { nodeLabel?: string[];
       ...(k.clusterDNS ? { clusterDNS: [k.clusterDNS] } : {}),
       ...(k.containerRuntimeEndpoint ? { containerRuntimeEndpoint: k.containerRuntimeEndpoint } : {}),
       ...(k.podManifestPath ? { podManifestPath: k.podManifestPath } : {}),
+      ...(k.privateRegistry ? { privateRegistry: k.privateRegistry } : {}),
+      ...(k.imageGC ? { imageGC: k.imageGC } : {}),
       log,
     });
     // The reverse tunnel (k3s's remotedialer): the server reaches this kubelet through it, even from behind NAT.

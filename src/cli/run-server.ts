@@ -227,6 +227,8 @@ async function startLocalAgent(
       ...(node.clusterDNS ? { clusterDNS: [node.clusterDNS] } : {}),
       ...(node.containerRuntimeEndpoint ? { containerRuntimeEndpoint: node.containerRuntimeEndpoint } : {}),
       ...(node.podManifestPath ? { podManifestPath: node.podManifestPath } : {}),
+      ...(node.privateRegistry ? { privateRegistry: node.privateRegistry } : {}),
+      ...(node.imageGC ? { imageGC: node.imageGC } : {}),
       log,
     });
     log.info('local node is running', { node: agent.nodeName });

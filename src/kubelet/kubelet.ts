@@ -19,11 +19,14 @@ import {
   type TimerHandle,
 } from '../client/index.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../machinery/errors.js';
+import { parseGoDuration } from '../machinery/duration.js';
 import { formatMicroTime } from '../machinery/time.js';
 import { startContainerd, useExistingRuntime, containerdPaths, type Containerd } from './containerd/supervisor.js';
 import { CriClient } from './cri/client.js';
 import { buildBusyboxImage, PAUSE_IMAGE } from './images/build.js';
+import { DEFAULT_IMAGE_GC_POLICY, IMAGE_GC_PERIOD_MS, ImageGC, statfsUsage, type ImageGCPolicy } from './images/gc.js';
 import { importImageArchive, importImagesDir } from './images/import.js';
+import { loadRegistries } from './images/registries.js';
 import { bridgeName, ensureMasquerade, writeCniConfig } from './network/cni.js';
 import { machineInfo, pressureSignals, type MachineInfo } from './node/machine.js';
 import { computeNodeStatus, initialNode, KUBELET_PORT, nodeStatusChanged, type NodeIdentity, type RuntimeHealth } from './node/status.js';
@@ -91,6 +94,10 @@ export interface KubeletOptions {
   taints?: Taint[];
   log: Logger & { error(msg: string, fields?: Record<string, unknown>): void };
   clock?: Clock;
+  /** Private registries: k3s's registries.yaml (default <agentDir>/etc/registries.yaml; a missing file: none). */
+  privateRegistry?: string;
+  /** Image garbage collection thresholds (--kubelet-arg image-gc-*; default 85/80 %, 2 min). */
+  imageGC?: ImageGCPolicy;
 }
 
 interface PodWorker {
@@ -124,6 +131,8 @@ export class Kubelet {
   private volumes: VolumeManager | undefined;
   private cgroups: PodCgroups | undefined;
   private objects: WatchingObjectSource | undefined;
+  /** Image names image GC never removes (the sandbox image and the airgap folder's archives). */
+  private pinnedImages: ReadonlySet<string> = new Set();
   /** Static pods from the manifests folder, by UID. */
   private staticPods = new Map<string, Pod>();
 
@@ -156,7 +165,10 @@ export class Kubelet {
 
     // 1. The runtime and images.
     if (this.o.containerRuntimeEndpoint) this.runtime = await useExistingRuntime(this.o.containerRuntimeEndpoint);
-    else this.runtime = await startContainerd({ agentDir, sandboxImage: PAUSE_IMAGE, log: (m, f) => log.info(m, f) });
+    else {
+      const registries = await loadRegistries(this.o.privateRegistry ?? join(agentDir, 'etc', 'registries.yaml'));
+      this.runtime = await startContainerd({ agentDir, sandboxImage: PAUSE_IMAGE, registries, log: (m, f) => log.info(m, f) });
+    }
     this.cri = new CriClient(this.runtime.socket);
     this.runtimeVersion = (await this.cri.version()).runtimeVersion;
     if (!(await this.cri.imageStatus({ image: PAUSE_IMAGE }))) {
@@ -164,7 +176,9 @@ export class Kubelet {
       await buildBusyboxImage({ name: PAUSE_IMAGE, entrypoint: ['/bin/sleep', '2147483647'] }, file);
       await importImageArchive(this.runtime.socket, file);
     }
-    await importImagesDir(this.runtime.socket, join(agentDir, 'images'), (m, f) => log.info(m, f));
+    // The airgap folder's images are pinned (never garbage-collected), as k3s pins them.
+    const imported = await importImagesDir(this.runtime.socket, join(agentDir, 'images'), (m, f) => log.info(m, f));
+    this.pinnedImages = new Set([PAUSE_IMAGE, ...imported]);
 
     // 2. Pods' DNS and the pod syncer.
     let host: DnsSettings['host'] = { servers: [], searches: [], options: [] };
@@ -229,6 +243,7 @@ export class Kubelet {
       await this.objects?.gc(OBJECT_WATCH_IDLE_MS);
     });
     this.every(EVICTION_MONITORING_MS, () => this.localStorageEviction());
+    this.startImageGC();
     log.info('kubelet started', { node: this.o.nodeName, runtime: `containerd ${this.runtimeVersion}`, socket: this.runtime.socket });
   }
 
@@ -264,6 +279,26 @@ export class Kubelet {
   }
 
   /** Runs `fn` every `ms` (after it finished), logging failures, until stop(). */
+  /** Image GC every 5 min (SKIFF_IMAGE_GC_PERIOD, a Go duration, shortens it for tests). */
+  private startImageGC(): void {
+    const cri = this.cri!;
+    const root = this.runtime?.process ? containerdPaths(this.o.agentDir).root : this.o.agentDir;
+    const gc = new ImageGC({
+      runtime: { listImages: () => cri.listImages(), listContainers: () => cri.listContainers(), removeImage: (i) => cri.removeImage(i) },
+      usage: statfsUsage(root),
+      clock: this.clock,
+      policy: this.o.imageGC ?? DEFAULT_IMAGE_GC_POLICY,
+      pinned: () => this.pinnedImages,
+      log: (m, f) => this.o.log.info(m, f),
+      onFailure: (message) => this.events.event({ apiVersion: 'v1', kind: 'Node', metadata: { name: this.o.nodeName, uid: this.nodeUid } }, 'Warning', 'ImageGCFailed', message),
+    });
+    const period = parseGoDuration(process.env.SKIFF_IMAGE_GC_PERIOD ?? '') ?? IMAGE_GC_PERIOD_MS;
+    gc.detectImages().catch((err: unknown) => this.o.log.warn('image gc: listing images failed', { err: (err as Error).message }));
+    this.every(period, async () => {
+      await gc.garbageCollect();
+    });
+  }
+
   private every(ms: number, fn: () => Promise<void>): void {
     const slot = this.timers.length;
     const tick = () => {

@@ -20,6 +20,10 @@ export interface AgentOptions {
   containerRuntimeEndpoint?: string;
   /** Static pod manifests (default <data-dir>/agent/pod-manifests). */
   podManifestPath?: string;
+  /** registries.yaml (default <data-dir>/agent/etc/registries.yaml). */
+  privateRegistry?: string;
+  /** Image GC thresholds (--kubelet-arg image-gc-high-threshold=…). */
+  imageGC?: KubeletOptions['imageGC'];
   /** The kubelet's HTTPS port (default 10250). */
   port?: number;
   /** CA whose client certificates may call the kubelet (the API server's cluster CA). */
@@ -68,6 +72,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     clusterDNS: opts.clusterDNS ?? (opts.serviceCIDR ? [clusterDNSFor(opts.serviceCIDR)] : []),
     ...(opts.containerRuntimeEndpoint ? { containerRuntimeEndpoint: opts.containerRuntimeEndpoint } : {}),
     ...(opts.podManifestPath ? { podManifestPath: opts.podManifestPath } : {}),
+    ...(opts.privateRegistry ? { privateRegistry: opts.privateRegistry } : {}),
+    ...(opts.imageGC ? { imageGC: opts.imageGC } : {}),
     log: opts.log,
   });
   try {

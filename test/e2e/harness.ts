@@ -58,6 +58,8 @@ export interface TestServerOptions {
    * `skiff killall` on the data dir so no container, containerd or bridge outlives the test.
    */
   agent?: boolean;
+  /** Runs on the fresh data dir before the server starts (e.g. archives for <data-dir>/agent/images). */
+  prepareDataDir?: (dataDir: string) => Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -89,6 +91,7 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; body: stri
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-e2e-'));
+  await opts.prepareDataDir?.(dataDir);
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   let etcd: TestEtcd | undefined;
   if (opts.datastore === 'etcd') etcd = await startEtcd();

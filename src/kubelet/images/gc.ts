@@ -157,7 +157,6 @@ export class ImageGC {
     const usagePercent = 100 - Math.floor((availableBytes * 100) / capacityBytes);
     if (usagePercent < policy.highThresholdPercent) return { wanted: 0, freed: 0, removed: [] };
     const wanted = Math.floor((capacityBytes * (100 - policy.lowThresholdPercent)) / 100) - availableBytes;
-    this.o.log?.('image gc: disk usage over the high threshold', { usagePercent, highThresholdPercent: policy.highThresholdPercent, bytesToFree: wanted });
     const result = await this.freeSpace(wanted, now, images, inUse);
     if (result.freed < wanted) {
       const message = `Failed to garbage collect required amount of images. Attempted to free ${wanted} bytes, but only found ${result.freed} bytes eligible to free.`;

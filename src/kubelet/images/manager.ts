@@ -36,8 +36,6 @@ export interface ImageManagerOptions {
   backoff?: Backoff;
 }
 
-/** How soon a container whose pull just failed is looked at again: it then shows ImagePullBackOff until the back-off ends. */
-const AFTER_PULL_ERROR_MS = 1000;
 /** Errors that are not pulls (inspecting, a bad name) are retried at the pod resync pace. */
 const RETRY_MS = 5000;
 
@@ -116,7 +114,8 @@ export class ImageManager {
       const text = errors.length === 1 ? errors[0]! : `[${errors.join(', ')}]`;
       this.o.event(pod, 'Warning', 'Failed', `Failed to pull image ${JSON.stringify(requested)}: ${text}`);
       this.backoff.next(key, this.o.clock.now());
-      return { ok: false, reason: 'ErrImagePull', message: text, retryAfterMs: AFTER_PULL_ERROR_MS };
+      // Looked at again halfway through the back-off: ErrImagePull shows for the first half, ImagePullBackOff after.
+      return { ok: false, reason: 'ErrImagePull', message: text, retryAfterMs: Math.ceil(this.backoff.get(key) / 2) };
     }
     const took = formatGoDuration((this.o.clock.now() - start) * 1e6);
     let size = 0;

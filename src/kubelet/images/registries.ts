@@ -145,11 +145,11 @@ export function hostsTomlFiles(cfg: RegistriesConfig): Map<string, string> {
   const hosts = new Set([...Object.keys(cfg.mirrors), ...Object.entries(cfg.configs).filter(([, c]) => c.tls).map(([h]) => h)]);
   for (const host of hosts) {
     const lines = ['# Written by skiff from registries.yaml at every agent start; edits are overwritten.'];
-    if (host !== '*') {
-      lines.push(`server = ${q(defaultServer(host))}`);
-      lines.push(...tlsLines(cfg.configs[host]?.tls, ''));
-    }
-    for (const ep of cfg.mirrors[host]?.endpoints ?? []) {
+    if (host !== '*') lines.push(`server = ${q(defaultServer(host))}`);
+    // containerd 1.6 drops a hosts.toml without [host] tables (falling back to its defaults: plain HTTP with
+    // verification off for loopback registries), so a registry without mirrors is listed as its own host.
+    const endpoints = cfg.mirrors[host]?.endpoints ?? [];
+    for (const ep of endpoints.length > 0 || host === '*' ? endpoints : [defaultServer(host)]) {
       lines.push('', `[host.${q(ep)}]`, '  capabilities = ["pull", "resolve"]');
       lines.push(...tlsLines(cfg.configs[endpointHost(ep)]?.tls, '  '));
     }
