@@ -21,7 +21,7 @@ test('dockerconfigjson and dockercfg secrets give credentials matched by host, p
     ring.lookup('127.0.0.1:5000/team/app:v1').map((a) => a.username),
     ['bob', 'alice'],
   );
-  assert.deepEqual(ring.lookup('127.0.0.1:5000/other/app').map((a) => [a.username, a.password, a.serverAddress]), [['alice', 'secret', '127.0.0.1:5000']]);
+  assert.deepEqual(ring.lookup('127.0.0.1:5000/other/app').map((a) => [a.username, a.password, a.serverAddress]), [['alice', 'secret', 'https://127.0.0.1:5000']]);
   // Another port, another host: none. docker.io's legacy index key matches short names.
   assert.deepEqual(ring.lookup('127.0.0.1:5001/team/app'), []);
   assert.deepEqual(ring.lookup('example.com/app'), []);

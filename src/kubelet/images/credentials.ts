@@ -103,7 +103,11 @@ export class DockerKeyring {
 
   add(key: string, auth: RegistryAuth): void {
     const parsed = parseKey(key);
-    this.entries.push({ ...parsed, auth: { ...auth, serverAddress: parsed.key } });
+    // containerd 1.6 parses serverAddress as a URL and uses the credentials only for the host it names, so it gets
+    // the registry as https://host[:port] (upstream sends the bare key, which such a containerd cannot parse).
+    const host = parsed.host === 'docker.io' ? 'registry-1.docker.io' : parsed.host;
+    const hostPort = parsed.port ? `${host}:${parsed.port}` : host;
+    this.entries.push({ ...parsed, auth: { ...auth, serverAddress: `https://${hostPort}` } });
   }
 
   get size(): number {
