@@ -90,3 +90,16 @@ test('bad values name the flag', () => {
   ];
   for (const [args, message] of cases) assert.throws(() => toServerConfig(parseFlags(args)), message, args.join(' '));
 });
+
+test('--private-registry and --kubelet-arg reach the local node: registries.yaml path and image GC thresholds', async () => {
+  const { toKubeletNodeConfig } = await import('./agent.js');
+  const raw = parseFlags(['--private-registry', 'regs.yaml', '--kubelet-arg', 'image-gc-high-threshold=90', '--kubelet-arg', 'minimum-image-ttl-duration=5m']) as RawServerOptions & {
+    privateRegistry?: string;
+    kubeletArg?: string[];
+  };
+  const node = toKubeletNodeConfig(raw);
+  assert.equal(node.privateRegistry, `${process.cwd()}/regs.yaml`);
+  assert.deepEqual(node.imageGC, { highThresholdPercent: 90, lowThresholdPercent: 80, minAgeMs: 300_000 });
+  assert.throws(() => toKubeletNodeConfig({ kubeletArg: ['image-gc-low-threshold=95'] }), /must be less than imageGCHighThresholdPercent/);
+  assert.throws(() => toKubeletNodeConfig({ kubeletArg: ['max-pods=20'] }), /unknown kubelet flag/);
+});
