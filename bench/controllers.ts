@@ -4,7 +4,8 @@
 //    every one has observedGeneration caught up and updatedReplicas == availableReplicas == replicas == 10;
 //  - the server process's CPU seconds (utime + stime from /proc/<pid>/stat) for each phase and its peak RSS
 //    (sampled VmRSS, and the kernel's VmHWM high-water mark). The controllers run inside the server process.
-// CLI: `node dist/bench/controllers.js [--quick]` prints JSON (last line). `--quick`: tiny sizes, proves the harness.
+// CLI: `node dist/bench/controllers.js [--quick] [--big-only]` prints JSON (last line). `--quick`: tiny sizes, proves the
+// harness; `--big-only`: stop after the 1,000-replica Deployment.
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,6 +27,8 @@ export interface ControllerBenchOptions {
   rolloutReplicas: number;
   /** Give up on a phase after this long. */
   phaseTimeoutMs: number;
+  /** Stop after the big Deployment (`--big-only`). */
+  bigOnly?: boolean;
 }
 
 export const FULL: ControllerBenchOptions = {
@@ -280,6 +283,10 @@ export async function benchControllers(o: ControllerBenchOptions): Promise<Recor
     out.bigAllPodsCreatedMs = Math.round(await allCreated);
     out.bigCpuSec = r1((await readProc(pid)).cpuSec - cpu0);
     out.bigPeakRssMiB = samples.peakRssMiB();
+    if (o.bigOnly) {
+      out.loadAvg1mEnd = r1(loadavg()[0]);
+      return out;
+    }
 
     // Phase 2: many small Deployments, created, then all rolled out to a new image at once.
     check(await client.call('POST', '/api/v1/namespaces', { metadata: { name: 'bench-roll' } }), [201], 'namespace');
@@ -356,7 +363,7 @@ export async function closeBench(samples: { stop(): Promise<void> }, clients: Cl
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const quick = process.argv.includes('--quick');
-  benchControllers(quick ? QUICK : FULL).then(
+  benchControllers({ ...(quick ? QUICK : FULL), bigOnly: process.argv.includes('--big-only') }).then(
     (r) => console.log(JSON.stringify(r)),
     (err) => {
       console.error(err);

@@ -4,6 +4,7 @@ import { request as httpsRequest, Agent } from 'node:https';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InProcessTransport } from '../client/in-process.js';
 import { openMemoryStorage } from '../storage/memory/memory.js';
 import { createCA, issueClientCert } from './pki/issue.js';
 import { requestInfoOf } from './request-info.js';
@@ -160,6 +161,26 @@ describe('pipeline with the default authenticators and authorizer', () => {
     });
   });
 
+  test('in-process requests are authenticated as the given user, without a socket, and pass the same filters', async () => {
+    const transport = new InProcessTransport(srv.inProcessHandler({ name: 'system:kube-scheduler', groups: [] }));
+    try {
+      const r = await transport.request({ method: 'GET', path: '/api/v1/namespaces/default/pods' });
+      assert.equal(r.status, 200);
+      assert.deepEqual(JSON.parse(r.body), {
+        user: { name: 'system:kube-scheduler', groups: ['system:authenticated'] },
+        verb: 'list',
+        resource: 'pods',
+        namespace: 'default',
+      });
+      // Built-in paths are routes of the same pipeline.
+      assert.equal((await transport.request({ method: 'GET', path: '/readyz' })).body, 'ok');
+      // Over HTTPS the same request without credentials is still refused: only in-process requests carry the user.
+      assert.equal((await call(srv, '/api/v1/namespaces/default/pods')).status, 401);
+    } finally {
+      transport.close();
+    }
+  });
+
   test('a bearer token authenticates; a wrong one is refused even on public paths', async () => {
     const ok = await call(srv, '/api/v1/nodes', { token: 's3cret' });
     assert.equal(ok.status, 200);
@@ -228,6 +249,20 @@ describe('pipeline edge cases', () => {
       assert.equal(cluster.message, 'nodes is forbidden: User "system:admin" cannot list resource "nodes" in API group "" at the cluster scope');
       const path = JSON.parse((await call(srv, '/metrics', creds)).body);
       assert.equal(path.message, 'forbidden: User "system:admin" cannot get path "/metrics"');
+    });
+  });
+
+  test('in-process requests are authorized like any other', async () => {
+    const authorizer = { authorize: () => ({ decision: 'no-opinion' as const }) };
+    await withServer({ authorizer, apiHandler: echoHandler }, {}, async (srv) => {
+      const transport = new InProcessTransport(srv.inProcessHandler({ name: 'system:kube-controller-manager', groups: [] }));
+      const r = await transport.request({ method: 'GET', path: '/api/v1/nodes' });
+      transport.close();
+      assert.equal(r.status, 403);
+      assert.equal(
+        JSON.parse(r.body).message,
+        'nodes is forbidden: User "system:kube-controller-manager" cannot list resource "nodes" in API group "" at the cluster scope',
+      );
     });
   });
 

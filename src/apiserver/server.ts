@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { ApiError, isApiError } from '../machinery/errors.js';
 import { openStorage } from '../storage/registry.js';
 import type { Storage } from '../storage/types.js';
-import { authenticateRequest, type Authenticator } from './auth/authenticator.js';
+import { authenticateRequest, type AuthResult, type Authenticator } from './auth/authenticator.js';
 import {
   AllowAuthenticatedAuthorizer,
   PublicInfoAuthorizer,
@@ -378,8 +378,32 @@ export interface RunningServer {
   storage: Storage;
   lifecycle: ShutdownHooks;
   pki: ClusterPki;
+  /**
+   * The request pipeline without the socket, for components running inside this process (an in-process transport's
+   * handler): requests are authenticated as `user`, then authorized, routed and served like any that arrived over
+   * HTTPS (admission, the same handlers, the request log and metrics).
+   */
+  inProcessHandler(user: UserInfo): (req: IncomingMessage, res: ServerResponse) => void;
   /** Graceful stop: readyz fails, no new connections, in-flight requests finish, watches close, storage closes. */
   stop(): Promise<void>;
+}
+
+/**
+ * Names the user of requests handed over in-process. Only code in this process can create such requests, so the
+ * identity it was given is the credential (as a client certificate is one for a socket).
+ */
+class InProcessAuthenticator implements Authenticator {
+  readonly name = 'in-process';
+  private readonly users = new WeakMap<IncomingMessage, UserInfo>();
+
+  handle(req: IncomingMessage, user: UserInfo): void {
+    this.users.set(req, user);
+  }
+
+  authenticate(req: IncomingMessage): AuthResult {
+    const user = this.users.get(req);
+    return user ? { kind: 'ok', user } : { kind: 'none' };
+  }
 }
 
 /** The host clients on this machine use: loopback unless the server listens on one specific address. */
@@ -465,10 +489,14 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     // Service account JWTs, signed with <data-dir>/server/tls/service.key.
     const serviceAccountTokens = new ServiceAccountTokens(await ensureServiceAccountKey(pki.dir));
     const serviceAccountAuthenticator = new ServiceAccountTokenAuthenticator(serviceAccountTokens);
-    const authenticators = deps.authenticators ?? [
-      new X509Authenticator(),
-      new TokenAuthenticator(new Map([...tokens].map((t) => [t, SERVER_TOKEN_USER]))),
-      serviceAccountAuthenticator,
+    const inProcess = new InProcessAuthenticator();
+    const authenticators = [
+      inProcess,
+      ...(deps.authenticators ?? [
+        new X509Authenticator(),
+        new TokenAuthenticator(new Map([...tokens].map((t) => [t, SERVER_TOKEN_USER]))),
+        serviceAccountAuthenticator,
+      ]),
     ];
     const authorizer =
       deps.authorizer ?? new UnionAuthorizer([new PublicInfoAuthorizer(), new JoinPathAuthorizer(), new NodeAuthorizer(), new AllowAuthenticatedAuthorizer()]);
@@ -548,7 +576,11 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     };
 
     log.info('skiff is ready', { url, kubeconfig: config.writeKubeconfig, startupMs: Math.round(performance.now() - startedAt) });
-    return { url, port, kubeconfigPath: config.writeKubeconfig, storage, lifecycle, pki, stop };
+    const inProcessHandler = (user: UserInfo) => (req: IncomingMessage, res: ServerResponse) => {
+      inProcess.handle(req, user);
+      pipeline.onRequest(req, res);
+    };
+    return { url, port, kubeconfigPath: config.writeKubeconfig, storage, lifecycle, pki, inProcessHandler, stop };
   } catch (e) {
     await storage.close().catch(() => undefined);
     throw e;

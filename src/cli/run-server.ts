@@ -12,7 +12,8 @@ import { createLogger, startServer, type ServerConfig, type ServerDeps } from '.
 import { parseApiServerArgs } from '../apiserver/args.js';
 import { parseControllerManagerArgs, startControllerManager } from '../controllers/index.js';
 import { startSimulatedNodes } from '../kubelet/simulated/run.js';
-import { HttpsTransport, RestClient, SharedInformerFactory } from '../client/index.js';
+import { HttpsTransport, InProcessTransport, RestClient, SharedInformerFactory } from '../client/index.js';
+import { ADMIN_USER_INFO } from '../apiserver/pki/cluster.js';
 import { loadSchedulerConfig, type SchedulerConfiguration } from '../scheduler/config.js';
 import { SCHEDULER_COMPONENT, startScheduler } from '../scheduler/run.js';
 import { buildProfiles } from '../scheduler/scheduler.js';
@@ -115,11 +116,16 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
     checkAgentPackages();
   }
   const server = await startServer(config, { ...serverDeps(config), logger: log });
-  // The controller manager (issue 3) and the scheduler (issue 4) are API clients of this server over loopback, as
-  // upstream runs them as separate binaries. They start in the background (not awaited, so the signal handlers below
-  // are in place as soon as the server is ready) and stop first on shutdown, while the server still answers them.
+  // The controller manager (issue 3), the scheduler (issue 4) and simulated nodes are API clients of this server, as
+  // upstream runs them as separate binaries, but their requests are handed to the server's request pipeline
+  // in-process (authenticated as the admin, as their kubeconfig would, then authorized, admitted and served as any):
+  // no TLS, sockets or HTTP parsing between parts of one process. They start in the background (not awaited, so the
+  // signal handlers below are in place as soon as the server is ready) and stop first on shutdown, while the server
+  // still answers them.
+  const inProcessClient = () => new RestClient(new InProcessTransport(server.inProcessHandler(ADMIN_USER_INFO)));
   const controllers = startControllerManager({
     kubeconfigPath: server.kubeconfigPath,
+    client: inProcessClient,
     disabled: config.disableControllers,
     log,
     // kube-controller-manager gets --cluster-cidr from the server's flag, as k3s passes it.
@@ -134,11 +140,11 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
   // and one cached copy of every pod and node instead of one each.
   const shared =
     simOptions && !config.disableControllers?.includes(SCHEDULER_COMPONENT)
-      ? RestClient.fromKubeconfig(server.kubeconfigPath).then((client) => ({ client, informers: new SharedInformerFactory(client) }))
+      ? Promise.resolve(inProcessClient()).then((client) => ({ client, informers: new SharedInformerFactory(client) }))
       : undefined;
-  const scheduler = startScheduler({ kubeconfigPath: server.kubeconfigPath, disabled: config.disableControllers, log, ...scheduling, ...(shared ? { shared } : {}) });
+  const scheduler = startScheduler({ kubeconfigPath: server.kubeconfigPath, client: inProcessClient, disabled: config.disableControllers, log, ...scheduling, ...(shared ? { shared } : {}) });
   const simulated = simOptions
-    ? startSimulatedNodes({ ...simOptions, client: () => RestClient.fromKubeconfig(server.kubeconfigPath), log, ...(shared ? { shared } : {}) })
+    ? startSimulatedNodes({ ...simOptions, client: async () => inProcessClient(), log, ...(shared ? { shared } : {}) })
     : undefined;
   // The local node (issue 5): the kubelet on containerd, an API client over loopback like the others.
   const agent: Promise<RunningAgent | undefined> = runLocalNode

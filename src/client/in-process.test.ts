@@ -11,6 +11,7 @@ import { Reflector, listWatcherFor, INITIAL_EVENTS_END_ANNOTATION, type Reflecto
 import { RestClient, retryAfterSeconds } from './rest.js';
 import type { Transport, TransportRequest, TransportResponse, TransportStream } from './transport.js';
 import { eventually } from '../../test/e2e/harness.js';
+import { InProcessTransport } from './in-process.js';
 
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
 
@@ -72,6 +73,33 @@ describe('InProcessTransport', () => {
     await cms.patch('w1', { data: { x: 'y' } }, { namespace: 'default', type: 'merge' });
     await done;
     assert.deepEqual(seen, ['ADDED w1', 'MODIFIED w1']);
+  });
+
+  test('each request is handed to the handler in a later turn of the event loop, not in a chain of microtasks', async () => {
+    // A component awaiting request after request must let the event loop turn (timers, the watch hub's flushes) in
+    // between: an immediate queued before the first request runs before that request's handler.
+    const order: string[] = [];
+    const transport = new InProcessTransport((req, res) => {
+      order.push(`handler ${req.url}`);
+      res.end('{}');
+    });
+    setImmediate(() => order.push('immediate'));
+    for (const path of ['/a', '/b']) await transport.request({ method: 'GET', path });
+    assert.deepEqual(order, ['immediate', 'handler /a', 'handler /b']);
+  });
+
+  test('a request given up before it is handed over never reaches the handler', async () => {
+    let handled = 0;
+    const transport = new InProcessTransport((_req, res) => {
+      handled++;
+      res.end('{}');
+    });
+    const abort = new AbortController();
+    const watching = transport.stream({ method: 'GET', path: '/w?watch=true', signal: abort.signal });
+    abort.abort();
+    await assert.rejects(watching, { name: 'AbortError' });
+    await transport.request({ method: 'GET', path: '/after' });
+    assert.equal(handled, 1);
   });
 
   test('the reflector fills its store from a watch-list stream ending with the initial-events-end bookmark', async () => {

@@ -151,7 +151,7 @@ class InProcessResponse extends EventEmitter {
 
 function makeRequest(req: TransportRequest): IncomingMessage {
   const body = req.body === undefined ? undefined : Buffer.from(req.body);
-  const headers: IncomingHttpHeaders = { accept: 'application/json', 'user-agent': 'skiff-client (in-process)' };
+  const headers: IncomingHttpHeaders = { accept: 'application/json', 'user-agent': 'skiff-client' };
   for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
   if (body) headers['content-length'] = String(body.length);
   // 'close' is emitted by hand when the exchange ends or the client gives up, as node does for a real request.
@@ -169,16 +169,21 @@ function makeRequest(req: TransportRequest): IncomingMessage {
 }
 
 export class InProcessTransport implements Transport {
-  private readonly open = new Set<() => void>();
+  private readonly open = new Set<(err?: Error) => void>();
   private closed = false;
 
   constructor(private readonly handler: InProcessHandler) {}
 
-  private start(req: TransportRequest): { res: InProcessResponse; head: Promise<void>; abort: () => void } {
+  private start(req: TransportRequest): { res: InProcessResponse; head: Promise<void>; abort: (err?: Error) => void } {
     if (this.closed) throw new Error('in-process transport is closed');
     const incoming = makeRequest(req);
     let headSent: () => void = () => undefined;
-    const head = new Promise<void>((resolve) => (headSent = resolve));
+    let headFailed: (err: Error) => void = () => undefined;
+    const head = new Promise<void>((resolve, reject) => {
+      headSent = resolve;
+      headFailed = reject;
+    });
+    head.catch(() => undefined); // request() reads the body instead
     let finished = false;
     const finish = () => {
       if (finished) return;
@@ -187,18 +192,26 @@ export class InProcessTransport implements Transport {
       incoming.emit('close');
     };
     const res = new InProcessResponse(new ChunkSink(), () => headSent(), finish);
-    const abort = () => {
+    // Giving up: a caller's abort signal fails what is still pending (as node's request does, with an AbortError);
+    // closing a stream, or the transport, ends the body where it is.
+    const abort = (err?: Error) => {
       if (finished) return;
       finish();
-      res.sink.end();
+      const failure = err ?? (res.headersSent ? undefined : new Error('in-process transport closed before the response'));
+      if (failure && !res.headersSent) headFailed(failure);
+      res.sink.end(failure);
     };
+    const aborted = () => abort(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }));
     this.open.add(abort);
     if (req.signal) {
-      if (req.signal.aborted) abort();
-      else req.signal.addEventListener('abort', abort, { once: true });
+      if (req.signal.aborted) aborted();
+      else req.signal.addEventListener('abort', aborted, { once: true });
     }
-    // The handler runs on a later tick, as it would for a request arriving on a socket.
-    queueMicrotask(() => {
+    // The handler runs in a later turn of the event loop, as for a request arriving on a socket: a component sending
+    // a burst of requests yields between them (timers, I/O and the watch hub's flushes run in between), rather than
+    // the whole burst running in one chain of microtasks.
+    setImmediate(() => {
+      if (finished) return; // given up before it was handed over
       Promise.resolve(this.handler(incoming, res as unknown as ServerResponse)).catch((err: unknown) => {
         res.destroy(err instanceof Error ? err : new Error(String(err)));
       });

@@ -57,6 +57,8 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
 export interface StartControllersOptions {
   /** Admin kubeconfig: the manager is an API client like upstream's kube-controller-manager. */
   kubeconfigPath: string;
+  /** Makes the manager's client instead of reading the kubeconfig (`skiff server`: the in-process transport). */
+  client?: () => RestClient;
   disabled: readonly string[];
   log: Logger;
   leaderElection?: LeaderElectionOptions | false;
@@ -65,7 +67,7 @@ export interface StartControllersOptions {
 
 /** Start the controller manager; call stop() on the result before the server's storage closes. */
 export async function startControllerManager(opts: StartControllersOptions): Promise<{ manager: ControllerManager; stop: () => Promise<void> }> {
-  const client = await RestClient.fromKubeconfig(opts.kubeconfigPath);
+  const client = opts.client ? opts.client() : await RestClient.fromKubeconfig(opts.kubeconfigPath);
   const manager = new ControllerManager({ client, controllers: BUILTIN_CONTROLLERS, disabled: opts.disabled, leaderElection: opts.leaderElection, log: opts.log, options: opts.options });
   manager.start();
   return {

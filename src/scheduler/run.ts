@@ -1,4 +1,5 @@
-// Runs the scheduler inside `skiff server`: an API client of the server over loopback, as kube-scheduler is upstream.
+// Runs the scheduler inside `skiff server`: an API client of the server, as kube-scheduler is upstream (its requests
+// handed to the server in-process, or over HTTPS with a kubeconfig).
 import { RestClient, type SharedInformerFactory } from '../client/index.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 
@@ -11,6 +12,8 @@ export interface RunningScheduler {
 
 export interface StartSchedulerOptions extends Omit<SchedulerOptions, 'log'> {
   kubeconfigPath: string;
+  /** Makes the scheduler's client instead of reading the kubeconfig (`skiff server`: the in-process transport). */
+  client?: () => RestClient;
   /** Components disabled by the operator; "scheduler" among them means none is started. */
   disabled?: readonly string[];
   log?: { warn(msg: string, fields?: Record<string, unknown>): void };
@@ -24,9 +27,9 @@ export interface StartSchedulerOptions extends Omit<SchedulerOptions, 'log'> {
  */
 export function startScheduler(opts: StartSchedulerOptions): RunningScheduler {
   if (opts.disabled?.includes(SCHEDULER_COMPONENT)) return { stop: async () => {} };
-  const { kubeconfigPath, disabled: _disabled, log, shared, ...schedulerOpts } = opts;
+  const { kubeconfigPath, client: makeClient, disabled: _disabled, log, shared, ...schedulerOpts } = opts;
   const started = (async () => {
-    const own = shared ? undefined : await RestClient.fromKubeconfig(kubeconfigPath);
+    const own = shared ? undefined : makeClient ? makeClient() : await RestClient.fromKubeconfig(kubeconfigPath);
     const { client, informers } = shared ? await shared : { client: own!, informers: undefined };
     const scheduler = new Scheduler(client, {
       ...schedulerOpts,

@@ -1,5 +1,6 @@
 // The cluster's certificates under <data-dir>/server/tls/: made at first start, reused afterwards. Restarting with
 // other addresses re-issues only the serving certificate; the CA (and so every kubeconfig) stays valid.
+import type { UserInfo } from '../auth/user.js';
 import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
@@ -26,6 +27,8 @@ export interface ServingSanOptions {
 const RENEW_BEFORE_DAYS = 90;
 const ADMIN_USER = 'system:admin';
 const ADMIN_GROUPS = ['system:masters'];
+/** The admin client certificate's identity: what the components inside `skiff server` act as, over either transport. */
+export const ADMIN_USER_INFO: Readonly<UserInfo> = { name: ADMIN_USER, groups: ADMIN_GROUPS };
 
 export function tlsDir(dataDir: string): string {
   return join(dataDir, 'server', 'tls');
