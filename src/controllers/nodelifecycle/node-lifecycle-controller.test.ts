@@ -79,6 +79,9 @@ describe('NodeLifecycleController', () => {
       metadata: { name, namespace: 'kube-node-lease' },
       spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: formatMicroTime(new Date(f.clock.now())) },
     });
+    // The controller takes a Lease it first sees as a heartbeat at that moment of the fake clock: it must have seen
+    // this one before a test moves the clock on.
+    await eventually('lease seen', () => f.informers.informerFor<Lease>(LEASES).lister().namespace('kube-node-lease').get(name) !== undefined);
   }
 
   async function renew(name: string): Promise<void> {
