@@ -21,7 +21,8 @@ import { csrRequester } from './registry/certificatesigningrequests/strategy.js'
 import { ServiceAllocator, firstServiceIP } from './registry/services/allocator.js';
 import { parseCidr } from './pki/cidr.js';
 import { createApiHandler, type ApiHandler } from './endpoints/handler.js';
-import { goTypeError } from './endpoints/go-decode.js';
+import { goTypeError, type SchemaLookup } from './endpoints/go-decode.js';
+import type { SchemaObject } from './openapi/types.js';
 import type { ApiServices, PatchType } from './endpoints/services.js';
 import { printerFor, toTable } from './tables/index.js';
 import { loadOpenAPI, type OpenAPI } from './openapi/index.js';
@@ -114,6 +115,14 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
   const openapi = loadOpenAPI();
   const discovery = new Discovery({ serverAddress: `${opts.advertiseAddress}:${opts.securePort}` });
   const schemaName = (info: ResourceInfo) => openapi.schemaNameFor(info.group, info.version, info.kind);
+  // One lookup function per set of schemas (a new set when custom resources change it): the Go type checker keeps the
+  // types it derived from a set for as long as that lookup is used.
+  let typeLookupOf: { all: Readonly<Record<string, SchemaObject>>; lookup: SchemaLookup } | undefined;
+  const typeLookup = (): SchemaLookup => {
+    const all = openapi.schemas();
+    if (typeLookupOf?.all !== all) typeLookupOf = { all, lookup: (n) => (Object.hasOwn(all, n) ? all[n] : undefined) };
+    return typeLookupOf.lookup;
+  };
   const services: ApiServices = {
     now,
     tables: { printerFor, toTable },
@@ -130,9 +139,9 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
         }
       },
     },
-    unknownFields(info, obj) {
+    unknownFields(info, obj, prune) {
       const name = schemaName(info);
-      return name ? openapi.unknownFields(obj, name) : [];
+      return name ? openapi.unknownFields(obj, name, prune) : [];
     },
     pruneUnknownFields(info, obj) {
       const name = schemaName(info);
@@ -143,7 +152,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     },
     typeError(info, obj) {
       const name = schemaName(info);
-      return name ? goTypeError(obj, name, (n) => openapi.schema(n)) : undefined;
+      return name ? goTypeError(obj, name, typeLookup()) : undefined;
     },
     selectableFields(info, obj) {
       const strategy = strategies.get(strategyKey(info.group, info.resource));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goJsonSyntaxError, goTypeError, summarizeBody, typeMetaError } from './go-decode.js';
+import { goJsonSyntaxError, goTypeError, parseJsonAsGo, summarizeBody, typeMetaError } from './go-decode.js';
 import type { SchemaObject } from '../openapi/types.js';
 
 const syntax = (s: string) => goJsonSyntaxError(Buffer.from(s));
@@ -111,4 +111,27 @@ test('type errors name the Go struct, the JSON path without indices and the Go t
   assert.equal(typeError({ spec: { created: 7 } }), 'json: cannot unmarshal number into Go value of type string');
   // The first error in document order wins, as Go keeps the first it saw.
   assert.equal(typeError({ spec: { enabled: 1, count: 'x' } }), 'json: cannot unmarshal number into Go struct field ThingSpec.spec.enabled of type bool');
+});
+
+test('one lookup keeps its derived types across bodies; another lookup (other schemas) gets its own', () => {
+  const lookup = (n: string) => schemas[n];
+  const err = 'json: cannot unmarshal string into Go struct field ThingSpec.spec.count of type int32';
+  assert.equal(goTypeError({ spec: { count: 'x' } }, 'io.k8s.api.test.v1.Thing', lookup), err);
+  assert.equal(goTypeError({ spec: { count: 1, items: [{ name: 'a' }] } }, 'io.k8s.api.test.v1.Thing', lookup), undefined);
+  assert.equal(goTypeError({ spec: { count: 'x' } }, 'io.k8s.api.test.v1.Thing', lookup), err);
+  // The same kind in a changed set of schemas (as after a custom resource update): count is now a string.
+  const changed: Record<string, SchemaObject> = {
+    ...schemas,
+    'io.k8s.api.test.v1.ThingSpec': { type: 'object', properties: { count: { type: 'string' } } },
+  };
+  assert.equal(goTypeError({ spec: { count: 'x' } }, 'io.k8s.api.test.v1.Thing', (n) => changed[n]), undefined);
+});
+
+test('parseJsonAsGo: JSON.parse for what Go accepts, Go wording for what it refuses, Go depth limit kept', () => {
+  assert.deepEqual(parseJsonAsGo(Buffer.from('{"a":[1,"x",null]}')), { value: { a: [1, 'x', null] } });
+  assert.deepEqual(parseJsonAsGo(Buffer.from('{"a" 1}')), { error: "invalid character '1' after object key" });
+  const deep = '['.repeat(10001) + ']'.repeat(10001);
+  assert.deepEqual(parseJsonAsGo(Buffer.from(deep)), { error: "invalid character '[' exceeded max depth" });
+  const wide = `[${'1,'.repeat(6000)}1]`;
+  assert.equal((parseJsonAsGo(Buffer.from(wide)) as { value: number[] }).value.length, 6001);
 });

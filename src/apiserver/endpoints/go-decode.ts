@@ -27,6 +27,24 @@ class SyntaxError extends Error {}
 const MAX_NESTING_DEPTH = 10000;
 
 /**
+ * Parses JSON, refusing what Go's scanner refuses, with its error text. JSON.parse accepts the same grammar except
+ * for Go's nesting limit, which only a body longer than the limit can reach: the (slower) scanner runs only then, or
+ * to word the error of a body JSON.parse refused.
+ */
+export function parseJsonAsGo(data: Buffer): { value: unknown } | { error: string } {
+  if (data.length <= MAX_NESTING_DEPTH) {
+    try {
+      return { value: JSON.parse(data.toString('utf8')) as unknown };
+    } catch {
+      // worded below
+    }
+  }
+  const syntax = goJsonSyntaxError(data);
+  if (syntax) return { error: syntax };
+  return { value: JSON.parse(data.toString('utf8')) as unknown };
+}
+
+/**
  * Validates JSON as Go's scanner does and returns its error text ("invalid character 'o' looking for beginning of
  * object key string", "unexpected end of JSON input"), or undefined for valid JSON.
  */
@@ -214,11 +232,21 @@ export function goTypeError(value: unknown, schemaName: string, lookup: SchemaLo
   if (!schemaName.startsWith('io.k8s.')) return undefined;
   const root = lookup(schemaName);
   if (!root) return undefined;
-  return new TypeChecker(lookup).structType(schemaName, root).check(value, '', '');
+  let checker = checkers.get(lookup);
+  if (!checker) checkers.set(lookup, (checker = new TypeChecker(lookup)));
+  return checker.structType(schemaName, root).check(value, '', '');
 }
 
+/**
+ * The checker of each lookup: the Go types it derived (per struct, per property schema) are reused for every body
+ * checked with that lookup, so a caller passes one lookup per set of schemas.
+ */
+const checkers = new WeakMap<SchemaLookup, TypeChecker>();
+
 class TypeChecker {
-  private readonly structs = new Map<string, GoType>();
+  private readonly structs = new Map<string, { schema: SchemaObject; type: GoType }>();
+  /** typeOf per property schema object (undefined: not checked). */
+  private readonly types = new Map<SchemaObject, GoType | undefined>();
   constructor(private readonly lookup: SchemaLookup) {}
 
   private error(value: unknown, type: string, field: string, struct: string, literal?: string): string {
@@ -229,7 +257,7 @@ class TypeChecker {
 
   structType(name: string, schema: SchemaObject): GoType {
     const cached = this.structs.get(name);
-    if (cached) return cached;
+    if (cached?.schema === schema) return cached.type;
     const parts = name.split('.');
     const shortName = parts[parts.length - 1];
     const type: GoType = {
@@ -247,12 +275,19 @@ class TypeChecker {
         return undefined;
       },
     };
-    this.structs.set(name, type);
+    this.structs.set(name, { schema, type });
     return type;
   }
 
   private typeOf(schema: SchemaObject | undefined): GoType | undefined {
     if (!schema) return undefined;
+    if (this.types.has(schema)) return this.types.get(schema);
+    const type = this.deriveType(schema);
+    this.types.set(schema, type);
+    return type;
+  }
+
+  private deriveType(schema: SchemaObject): GoType | undefined {
     if (schema.$ref || (schema.allOf?.length === 1 && !schema.type)) {
       const ref = schema.$ref ?? schema.allOf![0].$ref;
       if (!ref?.startsWith(COMPONENT_REF_PREFIX)) return undefined;

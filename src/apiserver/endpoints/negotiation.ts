@@ -5,7 +5,7 @@ import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml, type
 import { ApiError } from '../../machinery/errors.js';
 import { parseAccept } from '../discovery/accept.js';
 import { isPlainObject } from '../../api/object.js';
-import { goJsonSyntaxError, jsonKind, summarizeBody, typeMetaError } from './go-decode.js';
+import { jsonKind, parseJsonAsGo, summarizeBody, typeMetaError } from './go-decode.js';
 import { decodeProtobufObject } from './protobuf.js';
 
 /** Upstream's limit for request bodies (3 MiB). */
@@ -104,9 +104,9 @@ export function decodePatch(body: Buffer, type: Exclude<BodyMediaType, 'json' | 
     }
     return value ?? {};
   }
-  const syntax = goJsonSyntaxError(body);
-  if (syntax) throw ApiError.badRequest(type === 'merge-patch' ? 'Invalid JSON Patch' : syntax);
-  return JSON.parse(body.toString('utf8'));
+  const parsed = parseJsonAsGo(body);
+  if ('error' in parsed) throw ApiError.badRequest(type === 'merge-patch' ? 'Invalid JSON Patch' : parsed.error);
+  return parsed.value;
 }
 
 /**
@@ -120,9 +120,9 @@ export function decodeObject(body: Buffer, format: ObjectMediaType, intoKind = '
     ApiError.badRequest(`the object provided is unrecognized (must be of type ${intoKind}): ${why} (${summarizeBody(body)})`);
   let value: unknown;
   if (format === 'json') {
-    const syntax = goJsonSyntaxError(body);
-    if (syntax) throw unrecognized(`couldn't get version/kind; json parse error: ${syntax}`);
-    value = JSON.parse(body.toString('utf8'));
+    const parsed = parseJsonAsGo(body);
+    if ('error' in parsed) throw unrecognized(`couldn't get version/kind; json parse error: ${parsed.error}`);
+    value = parsed.value;
   } else {
     const docs = parseAllDocuments(body.toString('utf8'), { version: '1.1' });
     const first = docs[0];

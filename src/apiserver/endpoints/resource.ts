@@ -198,12 +198,16 @@ function checkTypeMeta(raw: Record<string, unknown>, kind: string, apiVersion: s
 }
 
 /**
- * fieldValidation: Strict refuses unknown fields (400), Warn returns them as warnings, Ignore drops nothing.
- * `decodePrefix` is what upstream's decoder puts before a strict error on create and update.
+ * fieldValidation: Strict refuses unknown fields (400), Warn returns them as warnings, Ignore reports nothing.
+ * `decodePrefix` is what upstream's decoder puts before a strict error on create and update. With `prune`, the same
+ * walk drops the unknown fields (as upstream's decoder does, whether they were warned about or ignored).
  */
-function checkUnknownFields(r: ResourceRequest, obj: KubeObject, mode: FieldValidation, decodePrefix = ''): string[] {
-  if (mode === 'Ignore') return [];
-  const problems = r.services.unknownFields(r.served.info, obj);
+function checkUnknownFields(r: ResourceRequest, obj: KubeObject, mode: FieldValidation, decodePrefix = '', prune = false): string[] {
+  if (mode === 'Ignore') {
+    if (prune) stripUnknownFields(r, obj);
+    return [];
+  }
+  const problems = r.services.unknownFields(r.served.info, obj, prune);
   if (!problems.length) return [];
   if (mode === 'Strict') throw ApiError.badRequest(`${decodePrefix}strict decoding error: ${problems.join(', ')}`);
   return problems;
@@ -221,7 +225,7 @@ async function readWrite(r: ResourceRequest, kind: 'CreateOptions' | 'UpdateOpti
   const body = await readBody(r.req);
   const opts = writeOptions(r.query, kind, r.req.headers['user-agent']);
   const obj = decodeTyped(r, body, format);
-  const warnings = checkUnknownFields(r, obj, opts.fieldValidation, decodePrefix(r));
+  const warnings = checkUnknownFields(r, obj, opts.fieldValidation, decodePrefix(r), true);
   return { obj, opts, warnings };
 }
 
@@ -229,7 +233,6 @@ export async function handleCreate(r: ResourceRequest): Promise<void> {
   const neg = negotiated(r);
   if (r.name !== undefined) throw ApiError.methodNotAllowed();
   const { obj, opts, warnings } = await readWrite(r, 'CreateOptions');
-  stripUnknownFields(r, obj);
   r.services.fieldManager.trackUpdate(r.served.info, undefined, obj, opts.fieldManager, '');
   const created = await r.served.store.create(r.namespace, toStored(r, obj), writeCtx(r, opts.dryRun));
   sendObject(r, 201, toServed(r, created), neg, warnings);
@@ -247,7 +250,6 @@ export async function handleUpdate(r: ResourceRequest): Promise<void> {
   const sub = r.subresource;
   const { obj, opts, warnings } = await readWrite(r, 'UpdateOptions');
   const { dryRun, fieldManager: manager } = opts;
-  stripUnknownFields(r, obj);
   if (obj.metadata.name !== undefined && obj.metadata.name !== r.name) {
     throw ApiError.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${r.name})`);
   }
@@ -308,7 +310,7 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
         warnings = checkPatched(r, next, validation);
         r.services.fieldManager.trackUpdate(info, live, next, manager, sub);
       }
-      stripUnknownFields(r, next);
+      if (type === 'apply-patch') stripUnknownFields(r, next);
       if (pinnedRv === undefined && next.metadata) {
         if (current) next.metadata.resourceVersion = current.metadata.resourceVersion;
         else delete next.metadata.resourceVersion;
@@ -327,10 +329,14 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
 function checkPatched(r: ResourceRequest, next: KubeObject, validation: FieldValidation): string[] {
   const typeError = r.services.typeError?.(r.served.info, next);
   if (typeError) throw patchInvalid(next, typeError);
-  if (validation === 'Ignore') return [];
-  const problems = r.services.unknownFields(r.served.info, next);
-  if (problems.length && validation === 'Strict') throw patchInvalid(next, `strict decoding error: ${problems.join(', ')}`);
-  return problems;
+  if (validation === 'Strict') {
+    // The error shows the patched object as it was, unknown fields included (and there is nothing to drop otherwise).
+    const problems = r.services.unknownFields(r.served.info, next);
+    if (problems.length) throw patchInvalid(next, `strict decoding error: ${problems.join(', ')}`);
+    return [];
+  }
+  // Warn and Ignore: the walk that finds the unknown fields also drops them (the result is stored without them).
+  return checkUnknownFields(r, next, validation, '', true);
 }
 
 /** Upstream's error for a patched object that does not decode: Invalid on "patch", whose value is the result. */

@@ -32,8 +32,11 @@ export interface ApiServices {
   tables: TableService;
   fieldManager: FieldManagerService;
   patcher: { patch(info: ResourceInfo, type: PatchType, live: KubeObject, patch: unknown): KubeObject };
-  /** Upstream-style messages for fields the kind's schema does not declare (fieldValidation). */
-  unknownFields(info: ResourceInfo, obj: KubeObject): string[];
+  /**
+   * Upstream-style messages for fields the kind's schema does not declare (fieldValidation); with `prune` the same
+   * walk also drops them, as upstream's decoder does.
+   */
+  unknownFields(info: ResourceInfo, obj: KubeObject, prune?: boolean): string[];
   /** Drops undeclared fields, as upstream's decoder does. */
   pruneUnknownFields(info: ResourceInfo, obj: KubeObject): void;
   /** Field-selector values of an object (metadata.name, metadata.namespace and the kind's own fields). */

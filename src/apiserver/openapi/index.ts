@@ -55,8 +55,8 @@ export interface OpenAPI {
   schemas(): Readonly<Record<string, SchemaObject>>;
   schema(name: string): SchemaObject | undefined;
   schemaNameFor(group: string, version: string, kind: string): string | undefined;
-  /** `unknown field "spec.foo"` for each field of obj that the schema does not declare. */
-  unknownFields(obj: unknown, schemaName: string): string[];
+  /** `unknown field "spec.foo"` for each field of obj that the schema does not declare (with `prune`, also removed). */
+  unknownFields(obj: unknown, schemaName: string, prune?: boolean): string[];
   /** Removes those fields from obj in place. */
   pruneUnknownFields(obj: unknown, schemaName: string): void;
   addGroupVersion(gv: CustomGroupVersion): void;
@@ -172,11 +172,11 @@ export function loadOpenAPI(dir: string = DEFAULT_OPENAPI_DIR): OpenAPI {
     schemas,
     schema: (name) => own(schemas(), name),
     schemaNameFor: (group, version, kind) => own(kinds, kindKey(group, version, kind)),
-    unknownFields(obj, schemaName) {
+    unknownFields(obj, schemaName, prune) {
       const all = schemas();
       const s = own(all, schemaName);
       if (!s) return [];
-      return findUnknownFields(obj, s, (n) => own(all, n));
+      return findUnknownFields(obj, s, (n) => own(all, n), prune);
     },
     pruneUnknownFields(obj, schemaName) {
       const all = schemas();

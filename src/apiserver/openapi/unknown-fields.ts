@@ -20,10 +20,16 @@ export function resolveSchema(schema: SchemaObject | undefined, lookup: SchemaLo
   return s;
 }
 
-/** Fields of `value` unknown to `schema`, each as `unknown field "<path>"`, in document order. */
-export function findUnknownFields(value: unknown, schema: SchemaObject | undefined, lookup: SchemaLookup): string[] {
+/**
+ * Fields of `value` unknown to `schema`, each as `unknown field "<path>"`, in document order; with `prune` they are
+ * also deleted in place as they are found (one walk for a request body that is both checked and pruned).
+ */
+export function findUnknownFields(value: unknown, schema: SchemaObject | undefined, lookup: SchemaLookup, prune = false): string[] {
   const out: string[] = [];
-  walk(value, schema, '', lookup, (_obj, _key, path) => out.push(`unknown field ${JSON.stringify(path)}`));
+  walk(value, schema, '', lookup, (obj, key, path) => {
+    out.push(`unknown field ${JSON.stringify(path)}`);
+    if (prune) delete obj[key];
+  });
   return out;
 }
 
