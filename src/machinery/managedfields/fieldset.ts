@@ -87,6 +87,16 @@ export class FieldSet {
     return out;
   }
 
+  /** Whether intersection(other) would be non-empty (without building it). */
+  intersects(other: FieldSet): boolean {
+    for (const m of this.members) if (other.members.has(m)) return true;
+    for (const [pe, c] of this.children) {
+      const o = other.children.get(pe);
+      if (o && c.intersects(o)) return true;
+    }
+    return false;
+  }
+
   intersection(other: FieldSet): FieldSet {
     const out = new FieldSet();
     for (const m of this.members) if (other.members.has(m)) out.members.add(m);
@@ -191,10 +201,22 @@ function normalizePE(pe: string): PathElement | undefined {
 }
 
 function compareStrings(a: string, b: string): number {
-  // Go compares strings bytewise; for UTF-8 that is code point order.
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return Buffer.compare(ab, bb);
+  // Go compares strings bytewise; for UTF-8 that is code point order. UTF-16 code units are in code point order too,
+  // except that surrogates (U+D800-DFFF, which encode code points above U+FFFF) sort below U+E000-FFFF: at the first
+  // difference, such a pair is put back in code point order.
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 const PE_KIND_ORDER = 'fkvi';

@@ -128,6 +128,11 @@ describe('FieldsV1 encoding', () => {
     );
     assert.deepEqual(FieldSet.fromFieldsV1(JSON.parse(json))!.toFieldsV1(), s.toFieldsV1());
   });
+  test('field names sort by code point, as Go compares UTF-8 bytes (not by UTF-16 unit)', () => {
+    // U+1F600 is a surrogate pair in UTF-16 (0xD83D...), which JavaScript would sort before U+FFFD.
+    const s = FieldSet.of(['f:\u{1F600}'], ['f:\uFFFD'], ['f:z'], ['f:\u00e9']);
+    assert.deepEqual(Object.keys(s.toFieldsV1()), ['f:z', 'f:\u00e9', 'f:\uFFFD', 'f:\u{1F600}']);
+  });
   test('keys are canonicalized with sorted fields', () => {
     const s = FieldSet.fromFieldsV1({ 'k:{"protocol":"TCP","containerPort":80}': {} })!;
     assert.deepEqual(Object.keys(s.toFieldsV1()), ['k:{"containerPort":80,"protocol":"TCP"}']);
@@ -187,6 +192,31 @@ describe('trackUpdate', () => {
     assert.deepEqual(trackUpdate(created, same, { ...base, manager: 'kubectl-replace', now: T1 }), created.metadata.managedFields);
     const viaStatus = trackUpdate(created, same, { ...base, manager: 'controller', now: T1, subresource: 'status' });
     assert.deepEqual(viaStatus.at(-1), { manager: 'controller', operation: 'Update', apiVersion: 'apps/v1', time: T1, fieldsType: 'FieldsV1', fieldsV1: { 'f:status': { 'f:replicas': {} } }, subresource: 'status' });
+  });
+
+  test('a manager whose fields did not change keeps its stored FieldsV1; a changed one is encoded again', () => {
+    const created = { ...deployment(), metadata: { ...deployment().metadata, managedFields: trackUpdate(undefined, deployment(), { ...base, manager: 'kubectl-create', now: T0 }) } };
+    const labelled = structuredClone(created);
+    (labelled.metadata.labels as Record<string, string>).tier = 'web';
+    const v2 = { ...labelled, metadata: { ...labelled.metadata, managedFields: trackUpdate(created, labelled, { ...base, manager: 'kubectl-label', now: T1 }) } };
+    // A client sends the object back as it read it: the untouched entries are the stored ones.
+    const sent = structuredClone(v2);
+    sent.spec.replicas = 3;
+    const entries = trackUpdate(v2, sent, { ...base, manager: 'kubectl-scale', now: T1 });
+    assert.deepEqual(entries.map((e) => e.manager), ['kubectl-create', 'kubectl-label', 'kubectl-scale']);
+    assert.equal(entries[1].fieldsV1, sent.metadata.managedFields[1].fieldsV1, 'kubectl-label lost nothing: the FieldsV1 as sent (= stored)');
+    assert.notEqual(entries[0].fieldsV1, v2.metadata.managedFields[0].fieldsV1, 'kubectl-create lost spec.replicas');
+    assert.equal((entries[0].fieldsV1 as Record<string, Record<string, unknown>>)['f:spec']['f:replicas'], undefined);
+  });
+
+  test('FieldsV1 a client sends that differs from the stored one is written in canonical form', () => {
+    const obj = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', labels: { a: '1', b: '2' } } };
+    const v1 = { ...obj, metadata: { ...obj.metadata, managedFields: trackUpdate(undefined, obj, { ...base, manager: 'm', now: T0 }) } };
+    const sent = structuredClone(v1);
+    // Same fields, keys in another order (as a hand-edited manifest might have them).
+    sent.metadata.managedFields[0].fieldsV1 = { 'f:metadata': { 'f:labels': { 'f:b': {}, 'f:a': {}, '.': {} } } };
+    const entries = trackUpdate(v1, sent, { ...base, manager: 'other', now: T1 });
+    assert.deepEqual(Object.keys((entries[0].fieldsV1 as Record<string, Record<string, Record<string, unknown>>>)['f:metadata']['f:labels']), ['.', 'f:a', 'f:b']);
   });
 
   test('removing a label removes it from its owner; an owner left empty disappears', () => {

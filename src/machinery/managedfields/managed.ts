@@ -58,6 +58,8 @@ interface Manager {
   subresource: string;
   time: string | undefined;
   set: FieldSet;
+  /** The FieldsV1 this entry was read from, while `set` is still the set decoded from it (then encoding reuses it). */
+  decoded?: { set: FieldSet; fieldsV1: ManagedFieldsEntry['fieldsV1'] };
 }
 
 type Managers = Map<string, Manager>;
@@ -69,8 +71,12 @@ function identifier(m: Pick<Manager, 'manager' | 'operation' | 'apiVersion' | 's
 
 class DecodeError extends Error {}
 
-/** Reads metadata.managedFields; entries with the same identity are merged. */
-export function decodeManagedFields(entries: unknown): Managers {
+/**
+ * Reads metadata.managedFields; entries with the same identity are merged. With `canonical`, an entry whose fieldsV1
+ * is how this server encodes its set keeps that FieldsV1 for encoding while its set does not change: `canonical`
+ * names those entries (all of a stored object's, which this server wrote; or a test per entry).
+ */
+export function decodeManagedFields(entries: unknown, canonical?: boolean | ((e: ManagedFieldsEntry) => boolean)): Managers {
   const out: Managers = new Map();
   if (entries === undefined || entries === null) return out;
   if (!Array.isArray(entries)) throw new DecodeError('managedFields must be a list');
@@ -91,6 +97,7 @@ export function decodeManagedFields(entries: unknown): Managers {
     };
     const id = identifier(m);
     const prev = out.get(id);
+    if (!prev && (canonical === true || (typeof canonical === 'function' && canonical(e)))) m.decoded = { set, fieldsV1: e.fieldsV1 };
     out.set(id, prev ? { ...m, set: prev.set.union(set), time: latest(prev.time, m.time) } : m);
   }
   return out;
@@ -118,7 +125,7 @@ export function encodeManagedFields(managers: Managers): ManagedFieldsEntry[] {
     const e: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
     if (m.time) e.time = m.time;
     e.fieldsType = 'FieldsV1';
-    e.fieldsV1 = m.set.toFieldsV1();
+    e.fieldsV1 = m.decoded?.set === m.set ? m.decoded.fieldsV1 : m.set.toFieldsV1();
     if (m.subresource) e.subresource = m.subresource;
     return e;
   });
@@ -176,13 +183,14 @@ function takeOwnership(managers: Managers, skip: string, changed: FieldSet, remo
     if (id === skip) continue;
     const conflict = m.set.intersection(changed);
     if (!conflict.empty()) conflicts.set(id, conflict);
-    m.set = m.set.difference(changed).difference(removed);
+    // Untouched sets stay the same object (their stored FieldsV1 is reused).
+    if (m.set.intersects(changed) || m.set.intersects(removed)) m.set = m.set.difference(changed).difference(removed);
   }
   return conflicts;
 }
 
 function finish(managers: Managers): ManagedFieldsEntry[] {
-  for (const m of managers.values()) m.set = m.set.difference(STRIP_SET);
+  for (const m of managers.values()) if (m.set.intersects(STRIP_SET)) m.set = m.set.difference(STRIP_SET);
   return encodeManagedFields(managers);
 }
 
@@ -264,16 +272,41 @@ function capUpdateManagers(managers: Managers): void {
 /** Upstream's decodeLiveOrNew: managedFields sent with the new object win unless empty; `[{}]` resets them. */
 function managersForUpdate(oldObj: JsonMap | undefined, newObj: JsonMap, isSubresource: boolean): Managers {
   const liveEntries = isPlainObject(oldObj?.metadata) ? oldObj.metadata.managedFields : undefined;
-  if (isSubresource) return decodeManagedFields(liveEntries);
+  if (isSubresource) return decodeManagedFields(liveEntries, true);
   const newEntries = isPlainObject(newObj.metadata) ? newObj.metadata.managedFields : undefined;
   if (Array.isArray(newEntries) && newEntries.length === 1 && isPlainObject(newEntries[0]) && Object.keys(newEntries[0]).length === 0) return new Map();
   try {
-    const fromNew = decodeManagedFields(newEntries);
+    const fromNew = decodeManagedFields(newEntries, sameAsStored(liveEntries));
     if (fromNew.size > 0) return fromNew;
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;
   }
-  return decodeManagedFields(liveEntries);
+  return decodeManagedFields(liveEntries, true);
+}
+
+/** Whether a sent entry's FieldsV1 is the stored one of the same manager (what a client read and sends back). */
+function sameAsStored(liveEntries: unknown): (e: ManagedFieldsEntry) => boolean {
+  const stored = new Map<string, unknown>();
+  if (Array.isArray(liveEntries)) for (const l of liveEntries) if (isPlainObject(l)) stored.set(entryIdentifier(l as ManagedFieldsEntry), l.fieldsV1);
+  return (e) => {
+    const s = stored.get(entryIdentifier(e));
+    return s !== undefined && sameTree(s, e.fieldsV1);
+  };
+}
+
+/** Equal FieldsV1 with the keys in the same order (the encoding, not only the set). */
+function sameTree(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i] || !sameTree(a[ka[i]], b[kb[i]])) return false;
+  return true;
+}
+
+function entryIdentifier(e: ManagedFieldsEntry): string {
+  return identifier({ manager: e.manager ?? '', operation: e.operation === 'Apply' ? 'Apply' : 'Update', apiVersion: e.apiVersion ?? '', subresource: e.subresource ?? '' });
 }
 
 /**
@@ -293,7 +326,7 @@ export function apply(live: JsonMap | undefined, applied: unknown, opts: ApplyOp
   const { typer, root } = context(opts);
   let managers: Managers;
   try {
-    managers = decodeManagedFields(isPlainObject(live?.metadata) ? live.metadata.managedFields : undefined);
+    managers = decodeManagedFields(isPlainObject(live?.metadata) ? live.metadata.managedFields : undefined, true);
   } catch (e) {
     if (e instanceof DecodeError) throw unknownError(`failed to decode managed fields: ${e.message}`);
     throw e;
