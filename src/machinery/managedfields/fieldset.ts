@@ -140,19 +140,25 @@ export class FieldSet {
 
   /** FieldsV1 JSON: `{"f:a":{},"f:b":{".":{},"f:c":{}}}`, keys in upstream's order. */
   toFieldsV1(): Record<string, unknown> {
-    return this.emit(false);
+    return this.emit(false) ?? {};
   }
 
-  private emit(includeSelf: boolean): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    const hasContent = this.members.size > 0 || this.children.size > 0;
-    if (includeSelf && hasContent) out['.'] = {};
-    const keys = new Set<PathElement>([...this.members, ...[...this.children.entries()].filter(([, c]) => !c.empty()).map(([pe]) => pe)]);
-    for (const pe of [...keys].sort(comparePE)) {
-      const c = this.children.get(pe);
-      if (c && !c.empty()) out[pe] = c.emit(this.members.has(pe));
-      else out[pe] = {};
+  /** This level's FieldsV1 (with "." when it is also a member of its parent), or undefined when the set is empty. */
+  private emit(includeSelf: boolean): Record<string, unknown> | undefined {
+    const entries: [PathElement, Record<string, unknown>][] = [];
+    const withChildren = new Set<PathElement>();
+    for (const [pe, c] of this.children) {
+      const sub = c.emit(this.members.has(pe));
+      if (!sub) continue;
+      entries.push([pe, sub]);
+      withChildren.add(pe);
     }
+    for (const m of this.members) if (!withChildren.has(m)) entries.push([m, {}]);
+    if (entries.length === 0) return undefined;
+    entries.sort((a, b) => comparePE(a[0], b[0]));
+    const out: Record<string, unknown> = {};
+    if (includeSelf) out['.'] = {};
+    for (const [pe, sub] of entries) out[pe] = sub;
     return out;
   }
 
@@ -223,6 +229,8 @@ const PE_KIND_ORDER = 'fkvi';
 
 /** Upstream's PathElement.Compare: field names, then keys, then values, then indices. */
 export function comparePE(a: PathElement, b: PathElement): number {
+  // Two field names: the common "f:" prefix does not change their order.
+  if (a.charCodeAt(0) === 0x66 && b.charCodeAt(0) === 0x66) return compareStrings(a, b);
   const ka = PE_KIND_ORDER.indexOf(a[0]);
   const kb = PE_KIND_ORDER.indexOf(b[0]);
   if (ka !== kb) return ka - kb;
