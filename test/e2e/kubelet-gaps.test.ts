@@ -203,6 +203,27 @@ spec:
   await remove('hog', 'memhog');
 });
 
+test("a container writing past its ephemeral-storage limit (writable layer) evicts the pod", async () => {
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: scribbler}
+spec:
+  terminationGracePeriodSeconds: 30
+  containers:
+  - name: c
+    ${busybox}
+    command: [sh, -c, 'dd if=/dev/zero of=/tmp/big bs=1024 count=4096 && sleep 3600']
+    resources: {limits: {ephemeral-storage: 2Mi}}
+`);
+  // One container: the pod's total limit (upstream checks it before the container's) is the one exceeded.
+  const message = 'Pod ephemeral local storage usage exceeds the total limit of containers 2Mi. ';
+  const pod = await until('scribbler', 'Failed, Evicted', (p) => p.status?.phase === 'Failed', 120_000);
+  assert.equal(pod.status?.reason, 'Evicted');
+  assert.equal(pod.status?.message, message);
+  await remove('scribbler');
+});
+
 test('the Burstable QoS cgroup carries the sum of its pods cpu requests as they come and go', async () => {
   const burstable = (name: string, cpu: string) => `
 apiVersion: v1
