@@ -16,6 +16,7 @@ import { DefaultTolerationSeconds } from './admission/default-toleration-seconds
 import { PriorityAdmission } from './admission/priority.js';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import { NodeRestriction } from './admission/node-restriction.js';
+import { ServiceAccountAdmission } from './admission/service-account.js';
 import { QuotaPresence, ResourceQuotaAdmission } from './admission/resourcequota/admission.js';
 import { csrRequester } from './registry/certificatesigningrequests/strategy.js';
 import { ServiceAllocator, firstServiceIP } from './registry/services/allocator.js';
@@ -82,7 +83,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
   const strategies = mergeStrategies(coreStrategies, groupStrategies);
   const serviceCidr = parseCidr(opts.serviceCIDR);
   // Admission needs the registry and the registry needs admission: the plugins read through this late binding.
-  const late: { registry?: Registry; namespaces?: NamespaceCache; priorityClasses?: ObjectCache; quotas?: ObjectCache } = {};
+  const late: { registry?: Registry; namespaces?: NamespaceCache; priorityClasses?: ObjectCache; quotas?: ObjectCache; serviceAccounts?: ObjectCache } = {};
   const lifecycle = new NamespaceLifecycle((name) => late.namespaces!.get(name));
   const allocator = new ServiceAllocator(serviceCidr, async () => (await late.registry!.store('', 'services').list({})).items);
   const registry = new Registry({
@@ -93,6 +94,8 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
       lifecycle,
       allocator,
       csrRequester,
+      // A ServiceAccount created a moment ago may not have reached the watch yet: read it then.
+      new ServiceAccountAdmission(async (ns, name) => late.serviceAccounts!.cached(ns, name) ?? (await getIfExists(late.registry!, 'serviceaccounts', ns, name))),
       new DefaultTolerationSeconds(opts.defaultNotReadyTolerationSeconds, opts.defaultUnreachableTolerationSeconds),
       // Upstream's Priority plugin reads a PriorityClass informer; this is the same, from a watch.
       new PriorityAdmission(async () => late.priorityClasses!.list() as unknown as PriorityClass[]),
@@ -111,6 +114,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
   late.namespaces = new NamespaceCache(registry.store('', 'namespaces'));
   late.priorityClasses = new ObjectCache(registry.store('scheduling.k8s.io', 'priorityclasses'));
   late.quotas = new ObjectCache(registry.store('', 'resourcequotas'));
+  late.serviceAccounts = new ObjectCache(registry.store('', 'serviceaccounts'));
 
   const openapi = loadOpenAPI();
   const discovery = new Discovery({ serverAddress: `${opts.advertiseAddress}:${opts.securePort}` });
@@ -194,14 +198,14 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
   // Bound service account tokens are checked against live objects (upstream's --service-account-lookup).
   if (opts.serviceAccountAuthenticator) opts.serviceAccountAuthenticator.getter = tokenObjectGetter(registry);
 
-  await Promise.all([late.priorityClasses.start(), late.quotas.start()]);
+  await Promise.all([late.priorityClasses.start(), late.quotas.start(), late.serviceAccounts.start()]);
   await bootstrapCluster(registry, {
     serviceIP: firstServiceIP(serviceCidr),
     advertiseAddress: opts.advertiseAddress,
     securePort: opts.securePort,
   });
   await late.namespaces.start();
-  const caches = [late.namespaces, late.priorityClasses, late.quotas];
+  const caches = [late.namespaces, late.priorityClasses, late.quotas, late.serviceAccounts];
   return { handler, registry, openapi, discovery, close: () => {
     for (const c of caches) c.stop();
     metrics?.close();

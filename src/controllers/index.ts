@@ -1,6 +1,6 @@
 // The built-in controllers `skiff server` runs, and the manager that hosts them.
 import type { Logger } from '../apiserver/log.js';
-import { RestClient } from '../client/index.js';
+import { loadKubeconfig, RestClient } from '../client/index.js';
 import { ControllerManager, type ControllerDescriptor, type LeaderElectionOptions } from './manager.js';
 import { namespaceControllerDescriptor } from './namespace/namespace-controller.js';
 import { serviceAccountControllerDescriptor } from './serviceaccount/serviceaccount-controller.js';
@@ -24,6 +24,7 @@ import { nodeIpamControllerDescriptor } from './nodeipam/nodeipam-controller.js'
 import { podGCControllerDescriptor } from './podgc/podgc-controller.js';
 import { resourceQuotaControllerDescriptor } from './resourcequota/resourcequota-controller.js';
 import { persistentVolumeBinderControllerDescriptor } from './volume/persistentvolume/pv-controller.js';
+import { rootCACertPublisherDescriptor } from './rootcacertpublisher/publisher.js';
 
 export * from './manager.js';
 export * from './options.js';
@@ -52,6 +53,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   resourceQuotaControllerDescriptor,
   horizontalPodAutoscalerControllerDescriptor,
   persistentVolumeBinderControllerDescriptor,
+  rootCACertPublisherDescriptor,
 ];
 
 export interface StartControllersOptions {
@@ -68,7 +70,10 @@ export interface StartControllersOptions {
 /** Start the controller manager; call stop() on the result before the server's storage closes. */
 export async function startControllerManager(opts: StartControllersOptions): Promise<{ manager: ControllerManager; stop: () => Promise<void> }> {
   const client = opts.client ? opts.client() : await RestClient.fromKubeconfig(opts.kubeconfigPath);
-  const manager = new ControllerManager({ client, controllers: BUILTIN_CONTROLLERS, disabled: opts.disabled, leaderElection: opts.leaderElection, log: opts.log, options: opts.options });
+  // The root CA defaults to the kubeconfig's, as kube-controller-manager does without --root-ca-file.
+  const rootCaPem = opts.options?.rootCaPem ?? (await loadKubeconfig(opts.kubeconfigPath)).ca;
+  const options = { ...opts.options, rootCaPem };
+  const manager = new ControllerManager({ client, controllers: BUILTIN_CONTROLLERS, disabled: opts.disabled, leaderElection: opts.leaderElection, log: opts.log, options });
   manager.start();
   return {
     manager,

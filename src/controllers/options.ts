@@ -39,6 +39,8 @@ export interface ControllerOptions {
   mirroringMaxEndpointsPerSubset?: number;
   /** --terminated-pod-gc-threshold: terminated pods kept before the pod GC deletes the oldest (12500; 0: off). */
   terminatedPodGcThreshold?: number;
+  /** --root-ca-file's content: the CA the root-ca-cert-publisher puts in every namespace (default: the kubeconfig's). */
+  rootCaPem?: string;
 }
 
 export const DEFAULT_NODE_MONITOR_PERIOD_MS = 5_000;

@@ -9,6 +9,7 @@ import { ApiError, fieldErr as field, isNotFound, type FieldError } from '../../
 import { formatTime } from '../../machinery/time.js';
 import type { Registry } from '../registry/registry.js';
 import type { UserInfo } from '../auth/user.js';
+import { nodeIdentity } from '../auth/node.js';
 import {
   DEFAULT_EXPIRATION_SECONDS,
   EXTENDED_EXPIRATION_SECONDS,
@@ -68,6 +69,14 @@ export async function handleTokenRequest(r: ResourceRequest, registry: Registry,
   }
   if (errs.length) throw ApiError.invalid('authentication.k8s.io', 'TokenRequest', typeof meta.name === 'string' ? meta.name : '', errs);
 
+  // NodeRestriction: a node asks only for tokens bound to pods it runs.
+  const node0 = nodeIdentity(r.user);
+  const forbidden = (why: string) => ApiError.forbidden('', 'serviceaccounts', name, why);
+  if (node0 !== undefined) {
+    if (!boundRef) throw forbidden('node requested token not bound to a pod');
+    if (boundRef.kind !== 'Pod' || boundRef.apiVersion !== 'v1') throw forbidden(`node requested token bound to a ${boundRef.kind ?? ''}`);
+    if (!boundRef.uid) throw forbidden('node requested token with a pod binding without a uid');
+  }
   const sa = await registry.store('', 'serviceaccounts').get(namespace, name);
   let pod: KubeObject | undefined;
   let secret: KubeObject | undefined;
@@ -93,6 +102,9 @@ export async function handleTokenRequest(r: ResourceRequest, registry: Registry,
     }
     if (resource === 'pods') {
       pod = obj;
+      if (node0 !== undefined && (obj.spec as { nodeName?: string } | undefined)?.nodeName !== node0) {
+        throw forbidden('node requested token bound to a pod scheduled on a different node');
+      }
       const podSa = (obj.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName ?? 'default';
       if (podSa !== name) throw ApiError.badRequest(`cannot bind token for serviceaccount "${name}" to pod running with different serviceaccount name.`);
       // ServiceAccountTokenPodNodeInfo: a pod-bound token names the pod's node when it has one.

@@ -6,7 +6,7 @@ import { startInProcessApi, type InProcessApi } from '../../controllers/testing/
 import { FakeClock } from '../../client/index.js';
 import { isAlreadyExists } from '../../machinery/errors.js';
 import { fakeObjects } from './fake-objects.js';
-import { ObjectSession, PodConfigError, WatchingObjectSource } from './objects.js';
+import { ObjectSession, PodConfigError, tokenRefreshAfterMs, WatchingObjectSource } from './objects.js';
 
 let api: InProcessApi;
 before(async () => {
@@ -69,4 +69,11 @@ test('service account tokens are reused until 80 % of their lifetime, and forgot
   src.forgetPod('u1');
   assert.equal(await src.serviceAccountToken('cfg', 'default', opts), 'token-4');
   await src.stop();
+});
+
+test('token refresh: at 80 % of the lifetime, at most 24 h, less up to 10 s of jitter', () => {
+  assert.equal(tokenRefreshAfterMs(3600, 0), 2_880_000);
+  assert.equal(tokenRefreshAfterMs(3600, 0.99), 2_871_000);
+  // A year-long token is still refreshed after a day.
+  assert.equal(tokenRefreshAfterMs(365 * 24 * 3600, 0), 24 * 3600 * 1000);
 });

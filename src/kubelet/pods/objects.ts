@@ -92,6 +92,16 @@ export class ApiObjectSource implements ObjectSource {
   }
 }
 
+/** Upstream's token manager: a token older than 24 h is refreshed even when it lives longer. */
+const TOKEN_MAX_TTL_MS = 24 * 60 * 60 * 1000;
+const TOKEN_MAX_JITTER_MS = 10_000;
+
+/** How long after issue a token of `expirationSeconds` is refreshed; `random` in [0,1) picks the jitter. */
+export function tokenRefreshAfterMs(expirationSeconds: number, random: number): number {
+  const jitter = Math.floor(random * (TOKEN_MAX_JITTER_MS / 1000)) * 1000;
+  return Math.min(expirationSeconds * 800, TOKEN_MAX_TTL_MS) - jitter;
+}
+
 interface WatchedObject {
   informer: SharedIndexInformer<ConfigMap | Secret>;
   lastUsed: number;
@@ -153,14 +163,17 @@ export class WatchingObjectSource implements ObjectSource {
     return this.direct.pv(name);
   }
 
-  /** Tokens are reused until 80 % of their lifetime has passed (upstream's token manager refresh rule). */
+  /**
+   * Tokens are reused until 80 % of their lifetime or 24 h have passed, less a jitter of up to 10 s (upstream's
+   * token manager refresh rule); the pod's volume sync then writes the new token.
+   */
   async serviceAccountToken(namespace: string, serviceAccount: string, opts: TokenRequestOptions): Promise<string> {
     const key = JSON.stringify([namespace, serviceAccount, opts.audiences, opts.expirationSeconds, opts.podUid]);
     const now = this.clock.now();
     const cached = this.tokens.get(key);
     if (cached && now < cached.refreshAt) return cached.token;
     const token = await this.direct.serviceAccountToken(namespace, serviceAccount, opts);
-    this.tokens.set(key, { token, refreshAt: now + opts.expirationSeconds * 800, podUid: opts.podUid });
+    this.tokens.set(key, { token, refreshAt: now + tokenRefreshAfterMs(opts.expirationSeconds, Math.random()), podUid: opts.podUid });
     return token;
   }
 

@@ -1,0 +1,122 @@
+// Service account tokens in real pods: ServiceAccount admission adds the kube-api-access-xxxxx projected volume, the
+// kubelet asks serviceaccounts/token (as its node) for a token bound to the pod and writes it with ca.crt and the
+// namespace to /var/run/secrets/kubernetes.io/serviceaccount; the token read from inside the container authenticates
+// as the pod's service account, and stops doing so once the pod is gone. A projected serviceAccountToken source with
+// its own audience and path is written too. One agent server serves every case; stop() runs `skiff killall`.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { buildTestImages } from '../../src/kubelet/images/build.js';
+import { eventually, kubeconfigCredentials, runSkiff, startTestServer, type TestServer } from './harness.js';
+
+let server: TestServer;
+let work: string;
+let caFile: string;
+const logs = () => server.logs().slice(-4000);
+
+async function getPod(name: string): Promise<Pod> {
+  const r = await server.kubectl(['-n', 'sa', 'get', 'pod', name, '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Pod;
+}
+
+function asToken(token: string, args: string[]) {
+  return server.kubectl(['--server', server.url, '--certificate-authority', caFile, '--token', token, ...args], { kubeconfig: '/dev/null' });
+}
+
+const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'skiff-sa-'));
+  const images = await buildTestImages(join(work, 'images'));
+  server = await startTestServer({ agent: true, readyTimeoutMs: 60_000 });
+  caFile = join(work, 'ca.crt');
+  const ca = (await kubeconfigCredentials(server.kubeconfig)).ca;
+  await writeFile(caFile, ca);
+  await eventually('busybox imported', async () => (await runSkiff(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
+  await server.kubectl(['create', 'namespace', 'sa']);
+  await eventually('the robot service account', async () => (await server.kubectl(['-n', 'sa', 'create', 'serviceaccount', 'robot'])).code === 0);
+  const r = await server.kubectl(['apply', '-f', '-'], {
+    stdin: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+  namespace: sa
+spec:
+  serviceAccountName: robot
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: ["sleep", "3601"]
+    volumeMounts:
+    - name: vault-token
+      mountPath: /vault
+  volumes:
+  - name: vault-token
+    projected:
+      sources:
+      - serviceAccountToken:
+          audience: vault
+          expirationSeconds: 7200
+          path: vault-token
+`,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  await eventually('pod app running', async () => (await getPod('app')).status?.containerStatuses?.[0]?.state?.running !== undefined, 120_000, logs);
+});
+
+after(async () => {
+  await server?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+test('the kube-api-access volume: a pod-bound token, ca.crt and namespace that authenticate as the pod', async () => {
+  const pod = await getPod('app');
+  const volume = pod.spec?.volumes?.find((v) => v.name.startsWith('kube-api-access-'));
+  assert.ok(volume?.projected, 'admission added the kube-api-access volume');
+  assert.deepEqual(pod.spec?.containers[0].volumeMounts?.find((m) => m.name === volume.name), {
+    name: volume.name,
+    readOnly: true,
+    mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+  });
+
+  const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
+  const read = async (file: string) => {
+    const r = await server.kubectl(['-n', 'sa', 'exec', 'app', '--', 'cat', `${dir}/${file}`]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  assert.equal(await read('namespace'), 'sa');
+  assert.equal(await read('ca.crt'), (await kubeconfigCredentials(server.kubeconfig)).ca);
+  const token = (await read('token')).trim();
+  const claims = claimsOf(token);
+  const k = claims['kubernetes.io'] as { pod: { name: string; uid: string }; node: { name: string }; warnafter: number };
+  assert.deepEqual(k.pod, { name: 'app', uid: pod.metadata?.uid });
+  assert.equal(k.node.name, pod.spec?.nodeName);
+  // 3607 s asked: extended to a year with a warning after the asked lifetime.
+  assert.equal((claims.exp as number) - (claims.iat as number), 365 * 24 * 3600);
+  assert.equal(k.warnafter - (claims.iat as number), 3607);
+
+  const who = await asToken(token, ['auth', 'whoami', '-o', 'json']);
+  assert.equal(who.code, 0, who.stderr);
+  assert.equal((JSON.parse(who.stdout) as { status: { userInfo: { username: string } } }).status.userInfo.username, 'system:serviceaccount:sa:robot');
+  const get = await asToken(token, ['-n', 'sa', 'get', 'pod', 'app', '-o', 'name']);
+  assert.equal(get.code, 0, get.stderr);
+  assert.equal(get.stdout.trim(), 'pod/app');
+
+  // The extra projected token: its own audience (so not valid for the API server) and path.
+  const vault = (await server.kubectl(['-n', 'sa', 'exec', 'app', '--', 'cat', '/vault/vault-token'])).stdout.trim();
+  const vaultClaims = claimsOf(vault);
+  assert.deepEqual(vaultClaims.aud, ['vault']);
+  assert.equal((vaultClaims.exp as number) - (vaultClaims.iat as number), 7200);
+  assert.match((await asToken(vault, ['-n', 'sa', 'get', 'pods'])).stderr, /Unauthorized/);
+
+  // Once the pod is gone its token no longer authenticates.
+  assert.equal((await server.kubectl(['-n', 'sa', 'delete', 'pod', 'app', '--wait=true', '--timeout=90s'])).code, 0);
+  await eventually('the pod token to be refused', async () => /Unauthorized/.test((await asToken(token, ['-n', 'sa', 'get', 'pods'])).stderr), 30_000, logs);
+});
