@@ -33,6 +33,7 @@ import { bootstrapCluster } from './bootstrap.js';
 import { METRICS_GROUP, METRICS_RESOURCES, MetricsApi } from './resourcemetrics/api.js';
 import type { ServiceAccountTokenAuthenticator, ServiceAccountTokens, TokenObjectGetter } from './auth/serviceaccount.js';
 import { getIfExists } from './endpoints/token-request.js';
+import type { NodeGraph } from './auth/node-graph.js';
 
 export interface ApiServerOptions {
   serviceCIDR: string;
@@ -56,6 +57,8 @@ export interface ApiServerOptions {
   /** --service-account-max-token-expiration (seconds) and --service-account-extend-token-expiration (default true). */
   serviceAccountMaxTokenExpirationSeconds?: number;
   serviceAccountExtendTokenExpiration?: boolean;
+  /** The node authorizer's graph: fed here from the pod, claim and volume stores. */
+  nodeGraph?: NodeGraph;
 }
 
 export interface ApiServer {
@@ -198,7 +201,12 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
   // Bound service account tokens are checked against live objects (upstream's --service-account-lookup).
   if (opts.serviceAccountAuthenticator) opts.serviceAccountAuthenticator.getter = tokenObjectGetter(registry);
 
-  await Promise.all([late.priorityClasses.start(), late.quotas.start(), late.serviceAccounts.start()]);
+  await Promise.all([
+    late.priorityClasses.start(),
+    late.quotas.start(),
+    late.serviceAccounts.start(),
+    opts.nodeGraph?.start({ pods: registry.store('', 'pods'), claims: registry.store('', 'persistentvolumeclaims'), volumes: registry.store('', 'persistentvolumes') }),
+  ]);
   await bootstrapCluster(registry, {
     serviceIP: firstServiceIP(serviceCidr),
     advertiseAddress: opts.advertiseAddress,
@@ -208,6 +216,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
   const caches = [late.namespaces, late.priorityClasses, late.quotas, late.serviceAccounts];
   return { handler, registry, openapi, discovery, close: () => {
     for (const c of caches) c.stop();
+    opts.nodeGraph?.stop();
     metrics?.close();
   } };
 }

@@ -22,6 +22,8 @@ export interface RequestInfo {
   name: string;
   /** Path segments after the version (and namespace), e.g. ["pods", "web-0", "log"]. */
   parts: string[];
+  /** list/watch: the fieldSelector query parameter, for authorizers that look at it (the node authorizer). */
+  fieldSelector?: string;
 }
 
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
@@ -144,6 +146,8 @@ export function parseRequestInfo(method: string, url: string): RequestInfo {
     if (selected !== undefined) info.name = selected;
   }
   if (info.name === '' && info.verb === 'delete') info.verb = 'deletecollection';
+  const fieldSelector = info.verb === 'list' || info.verb === 'watch' ? query.get('fieldSelector') : null;
+  if (fieldSelector) info.fieldSelector = fieldSelector;
   return info;
 }
 

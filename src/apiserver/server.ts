@@ -23,6 +23,7 @@ import {
 import { SERVER_TOKEN_USER, TokenAuthenticator } from './auth/token.js';
 import { isJoinPath, JoinPathAuthorizer, joinRoute, NodePasswords } from './join.js';
 import { NodeAuthorizer } from './auth/node.js';
+import { NodeGraph } from './auth/node-graph.js';
 import { ensureServerToken } from './pki/token.js';
 import { ANONYMOUS, type UserInfo } from './auth/user.js';
 import { X509Authenticator } from './auth/x509.js';
@@ -344,6 +345,8 @@ export interface ServerContext {
   /** The service-account token signer, and the authenticator that wants the registry once it exists. */
   serviceAccountTokens: ServiceAccountTokens;
   serviceAccountAuthenticator: ServiceAccountTokenAuthenticator;
+  /** The node authorizer's graph, for the API server to feed from its stores. */
+  nodeGraph: NodeGraph;
   /** The port actually listened on (differs from the flag when that was 0) and the matching local URL. */
   port: number;
   url: string;
@@ -498,8 +501,10 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         serviceAccountAuthenticator,
       ]),
     ];
+    const nodeGraph = new NodeGraph();
     const authorizer =
-      deps.authorizer ?? new UnionAuthorizer([new PublicInfoAuthorizer(), new JoinPathAuthorizer(), new NodeAuthorizer(), new AllowAuthenticatedAuthorizer()]);
+      deps.authorizer ??
+      new UnionAuthorizer([new PublicInfoAuthorizer(), new JoinPathAuthorizer(), new NodeAuthorizer(nodeGraph), new AllowAuthenticatedAuthorizer()]);
     const joinPaths = joinRoute({
       ca: pki.ca,
       password: joinToken.password,
@@ -537,7 +542,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     const url = `https://${localHost(config.bindAddress)}:${port}`;
     if (buildHandler) {
       try {
-        apiHandler = await buildHandler({ config, storage, lifecycle, log, pki, port, url, serviceAccountTokens, serviceAccountAuthenticator });
+        apiHandler = await buildHandler({ config, storage, lifecycle, log, pki, port, url, serviceAccountTokens, serviceAccountAuthenticator, nodeGraph });
         handlerInstalled = true;
       } catch (e) {
         server.close();

@@ -79,6 +79,7 @@ export function serverDeps(config: ServerConfig): ServerDeps {
         ...(config.metricResolutionMs ? { metricResolutionMs: config.metricResolutionMs } : {}),
         serviceAccountTokens: ctx.serviceAccountTokens,
         serviceAccountAuthenticator: ctx.serviceAccountAuthenticator,
+        nodeGraph: ctx.nodeGraph,
         ...parseApiServerArgs(config.kubeApiserverArgs ?? []),
       });
       exec = { registry: api.registry, kubeletClient: kubeletClientOf(ctx.pki, tunnels) };

@@ -75,6 +75,65 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+/** kubectl as the local node (its system:node:<name> client certificate from <data-dir>/agent). */
+function asNode(args: string[]) {
+  const agent = join(server.dataDir, 'agent');
+  return server.kubectl(
+    ['--server', server.url, '--certificate-authority', caFile, '--client-certificate', join(agent, 'client-kubelet.crt'), '--client-key', join(agent, 'client-kubelet.key'), ...args],
+    { kubeconfig: '/dev/null' },
+  );
+}
+
+test('the node authorizer: a node reads its own pods\' secrets, not those of pods on other nodes', async () => {
+  const nodeName = (await getPod('app')).spec?.nodeName ?? '';
+  assert.equal((await server.kubectl(['-n', 'sa', 'create', 'secret', 'generic', 'mine', '--from-literal=k=v'])).code, 0);
+  assert.equal((await server.kubectl(['-n', 'sa', 'create', 'secret', 'generic', 'theirs', '--from-literal=k=v'])).code, 0);
+  const podWithSecret = (name: string, node: string, secret: string) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+  namespace: sa
+spec:
+  nodeName: ${node}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: ["sleep", "3601"]
+    volumeMounts: [{name: s, mountPath: /s}]
+  volumes:
+  - name: s
+    secret: {secretName: ${secret}}
+`;
+  // A pod on another node (a Node object with no kubelet behind it) and one on this node.
+  assert.equal((await server.kubectl(['create', '-f', '-'], { stdin: 'apiVersion: v1\nkind: Node\nmetadata:\n  name: elsewhere\n' })).code, 0);
+  assert.equal((await server.kubectl(['create', '-f', '-'], { stdin: podWithSecret('remote', 'elsewhere', 'theirs') })).code, 0);
+  assert.equal((await server.kubectl(['create', '-f', '-'], { stdin: podWithSecret('local', nodeName, 'mine') })).code, 0);
+
+  await eventually('the node to read its pod\'s secret', async () => (await asNode(['-n', 'sa', 'get', 'secret', 'mine', '-o', 'name'])).code === 0, 30_000);
+  const theirs = await asNode(['-n', 'sa', 'get', 'secret', 'theirs']);
+  assert.notEqual(theirs.code, 0);
+  assert.match(
+    theirs.stderr,
+    new RegExp(`secrets "theirs" is forbidden: User "system:node:${nodeName}" cannot get resource "secrets" in API group "" in the namespace "sa": no relationship found between node '${nodeName}' and this object`),
+  );
+  // Listing every secret, or pods of the whole cluster, is refused; its own pods (by field selector) are not.
+  assert.match((await asNode(['-n', 'sa', 'get', 'secrets'])).stderr, /forbidden/);
+  assert.match((await asNode(['get', 'pods', '-A'])).stderr, /can only list\/watch pods with spec.nodeName field selector/);
+  const own = await asNode(['get', 'pods', '-A', '--field-selector', `spec.nodeName=${nodeName}`, '-o', 'name']);
+  assert.equal(own.code, 0, own.stderr);
+  assert.match(own.stdout, /pod\/local/);
+  assert.doesNotMatch(own.stdout, /pod\/remote/);
+  assert.match((await asNode(['-n', 'sa', 'get', 'pod', 'remote'])).stderr, /no relationship found/);
+  // The kubelet itself mounted the secret (it read it with the same credentials).
+  await eventually('pod local running', async () => (await getPod('local')).status?.containerStatuses?.[0]?.state?.running !== undefined, 120_000, logs);
+  assert.equal((await server.kubectl(['-n', 'sa', 'exec', 'local', '--', 'cat', '/s/k'])).stdout, 'v');
+  // Once the pod goes, so does the node's access.
+  await server.kubectl(['-n', 'sa', 'delete', 'pod', 'local', '--wait=true', '--timeout=90s']);
+  await eventually('access to end with the pod', async () => /no relationship found/.test((await asNode(['-n', 'sa', 'get', 'secret', 'mine'])).stderr), 30_000);
+});
+
 test('the kube-api-access volume: a pod-bound token, ca.crt and namespace that authenticate as the pod', async () => {
   const pod = await getPod('app');
   const volume = pod.spec?.volumes?.find((v) => v.name.startsWith('kube-api-access-'));

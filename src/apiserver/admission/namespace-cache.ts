@@ -33,14 +33,14 @@ export class ObjectCache {
     });
   }
 
-  private put(obj: KubeObject): void {
+  protected put(obj: KubeObject): void {
     const ns = obj.metadata.namespace ?? '';
     let names = this.byNamespace.get(ns);
     if (!names) this.byNamespace.set(ns, (names = new Map()));
     names.set(obj.metadata.name!, obj);
   }
 
-  private remove(obj: KubeObject): void {
+  protected remove(obj: KubeObject): void {
     const ns = obj.metadata.namespace ?? '';
     const names = this.byNamespace.get(ns);
     names?.delete(obj.metadata.name!);

@@ -16,6 +16,8 @@ export interface AuthorizationAttributes {
   name: string;
   path: string;
   isResourceRequest: boolean;
+  /** list/watch: the request's field selector, unparsed. */
+  fieldSelector?: string;
 }
 
 export type Decision = 'allow' | 'deny' | 'no-opinion';
@@ -42,6 +44,7 @@ export function attributesFor(user: UserInfo, info: RequestInfo): AuthorizationA
     name: info.name,
     path: info.path,
     isResourceRequest: info.isResourceRequest,
+    ...(info.fieldSelector ? { fieldSelector: info.fieldSelector } : {}),
   };
 }
 
