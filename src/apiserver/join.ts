@@ -41,6 +41,8 @@ export interface JoinOptions {
   apiServerSans: SubjectAltNames;
   /** Node passwords (k3s's node-passwd): absent, every agent holding the token may take any node name. */
   nodePasswords?: NodePasswords;
+  /** --cluster-signing-duration: node certificates' lifetime (default 365 days). */
+  signingDurationMs?: number;
 }
 
 /** The node's own password, made once by the agent (k3s: k3s-Node-Password). */
@@ -163,6 +165,7 @@ export function joinRoute(o: JoinOptions): (req: IncomingMessage, res: ServerRes
       organizations: [NODES_GROUP],
       usage: serving ? 'server' : 'client',
       ...(serving ? { sans: kubeletServingSans(nodeName, asked.sans, o.apiServerSans) } : {}),
+      ...(o.signingDurationMs ? { validityMs: o.signingDurationMs } : {}),
     });
     const body = certPem + o.ca.certPem;
     res.writeHead(200, { 'Content-Type': 'application/x-pem-file', 'Content-Length': Buffer.byteLength(body) });

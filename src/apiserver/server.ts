@@ -368,6 +368,8 @@ export interface ServerDeps {
   readyChecks?: HealthCheck[];
   authenticators?: Authenticator[];
   authorizer?: Authorizer;
+  /** --cluster-signing-duration for node certificates issued through the join endpoints (default 365 days). */
+  clusterSigningDurationMs?: number;
   logger?: Logger;
   lifecycle?: ShutdownHooks;
   /** How long shutdown waits for requests in flight before closing their connections (default 10 s). */
@@ -510,6 +512,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       password: joinToken.password,
       apiServerSans: servingSans({ serviceCidr: config.serviceCidr, advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress }),
       nodePasswords: new NodePasswords(join(config.dataDir, 'server', 'cred', 'node-passwd')),
+      ...(deps.clusterSigningDurationMs ? { signingDurationMs: deps.clusterSigningDurationMs } : {}),
     });
     const pipeline = buildPipeline({
       filters: [authenticationFilter(authenticators, (p) => isPublicInfoPath(p) || isJoinPath(p), log), authorizationFilter(authorizer)],

@@ -49,14 +49,16 @@ export async function runAgent(config: AgentConfig, raw: { nodeLabel?: string[];
     const nodeIP = k.nodeIP ?? defaultNodeIP();
     // The node's own identity: a client certificate (system:node:<name>) and a serving certificate from the cluster CA.
     const agentDir = join(config.dataDir, 'agent');
-    const certs = await ensureNodeCertificates({
+    const request = {
       agentDir,
       nodeName: config.nodeName,
       addresses: [nodeIP],
       caPem: ca,
       sign: remoteSigner(config.server, ca, token.password, config.nodeName, await nodePassword(agentDir)),
-    });
-    const client = new RestClient(new HttpsTransport({ server: config.server, ca, cert: certs.clientCertPem, key: certs.clientKeyPem }));
+    };
+    const certs = await ensureNodeCertificates(request);
+    const transport = new HttpsTransport({ server: config.server, ca, cert: certs.clientCertPem, key: certs.clientKeyPem });
+    const client = new RestClient(transport);
     await client.call('GET', '/version');
     const { startAgent } = await import('../kubelet/run.js');
     const agent = await startAgent({
@@ -79,15 +81,39 @@ export async function runAgent(config: AgentConfig, raw: { nodeLabel?: string[];
     });
     // The reverse tunnel (k3s's remotedialer): the server reaches this kubelet through it, even from behind NAT.
     const { kubeletOnly, startTunnelClient } = await import('../kubelet/tunnel.js');
-    const tunnel = startTunnelClient({
+    const tunnelOptions = {
       server: config.server,
       ca,
       cert: certs.clientCertPem,
       key: certs.clientKeyPem,
       allowed: kubeletOnly([nodeIP], agent.kubelet.kubeletPort ?? KUBELET_PORT),
       log,
+    };
+    const tunnel = startTunnelClient(tunnelOptions);
+    // Both certificates are renewed at 70-90 % of their lifetime while the agent runs.
+    const { startCertificateRotation } = await import('../kubelet/cert-rotation.js');
+    const clientCredentials = {
+      setClientCertificate(cert: string, key: string) {
+        transport.setClientCertificate(cert, key);
+        // The tunnel presents the renewed certificate when it next connects.
+        tunnelOptions.cert = cert;
+        tunnelOptions.key = key;
+      },
+    };
+    const rotation = startCertificateRotation({
+      request,
+      clientCertPem: certs.clientCertPem,
+      servingCertPem: certs.servingCertPem,
+      transport: clientCredentials,
+      kubelet: agent.kubelet,
+      log,
     });
-    parts.push({ stop: () => Promise.all([tunnel.stop(), agent.stop()]).then(() => client.close()) });
+    parts.push({
+      stop: () => {
+        rotation.stop();
+        return Promise.all([tunnel.stop(), agent.stop()]).then(() => client.close());
+      },
+    });
     log.info('skiff agent is running', { server: config.server, node: agent.nodeName });
   }
   const sim = config.simulated;

@@ -18,6 +18,7 @@ import { loadSchedulerConfig, type SchedulerConfiguration } from '../scheduler/c
 import { SCHEDULER_COMPONENT, startScheduler } from '../scheduler/run.js';
 import { buildProfiles } from '../scheduler/scheduler.js';
 import type { RunningAgent } from '../kubelet/run.js';
+import type { NodeCertificateRequest } from '../kubelet/certs.js';
 import type { KubeletNodeConfig } from './agent.js';
 import type { SimulatedNodesConfig } from './node-flags.js';
 import type { Taint } from 'kubernetes-types/core/v1.js';
@@ -59,7 +60,9 @@ export function serverDeps(config: ServerConfig): ServerDeps {
   let exec: { registry: Registry; kubeletClient: KubeletClientConfig } | undefined;
   // Agents' reverse tunnels (k3s's remotedialer), unless --egress-selector-mode=disabled.
   const tunnels = config.egressSelectorMode === 'disabled' ? undefined : new TunnelServer({ log: createLogger(config.logLevel) });
+  const signingDurationMs = parseControllerManagerArgs(config.kubeControllerManagerArgs ?? []).clusterSigningDurationMs;
   return {
+    ...(signingDurationMs ? { clusterSigningDurationMs: signingDurationMs } : {}),
     upgradeHandler: async (req, socket, head, user) => {
       if (tunnels && isTunnelConnect(req)) return tunnels.handleUpgrade(req, socket, head, user);
       if (!exec || !isPodExec(req)) throw ApiError.pageNotFound();
@@ -196,10 +199,11 @@ async function startLocalAgent(
   const { defaultNodeName } = await import('../kubelet/node/machine.js');
   const { join } = await import('node:path');
   const nodeName = node.nodeName ?? defaultNodeName();
+  const signingDurationMs = parseControllerManagerArgs(config.kubeControllerManagerArgs ?? []).clusterSigningDurationMs;
   const nodeIP = node.nodeIP ?? advertisedIP(config);
   // As k3s's server runs its own agent: the local node is a node like any other (system:node:<name> client
   // certificate, serving certificate from the cluster CA), its requests signed here rather than over HTTPS.
-  const certs = await ensureNodeCertificates({
+  const request: NodeCertificateRequest = {
     agentDir: join(config.dataDir, 'agent'),
     nodeName,
     addresses: [nodeIP],
@@ -212,11 +216,14 @@ async function startLocalAgent(
         organizations: asked.organizations,
         usage: kind === 'client' ? 'client' : 'server',
         ...(kind === 'serving' ? { sans: asked.sans } : {}),
+        ...(signingDurationMs ? { validityMs: signingDurationMs } : {}),
       });
       return cert + server.pki.ca.certPem;
     },
-  });
-  const client = new RestClient(new HttpsTransport({ server: server.url, ca: certs.caPem, cert: certs.clientCertPem, key: certs.clientKeyPem }));
+  };
+  const certs = await ensureNodeCertificates(request);
+  const transport = new HttpsTransport({ server: server.url, ca: certs.caPem, cert: certs.clientCertPem, key: certs.clientKeyPem });
+  const client = new RestClient(transport);
   try {
     const agent = await startAgent({
       client,
@@ -239,9 +246,13 @@ async function startLocalAgent(
       log,
     });
     log.info('local node is running', { node: agent.nodeName });
+    // Both certificates are renewed at 70-90 % of their lifetime while the node runs.
+    const { startCertificateRotation } = await import('../kubelet/cert-rotation.js');
+    const rotation = startCertificateRotation({ request, clientCertPem: certs.clientCertPem, servingCertPem: certs.servingCertPem, transport, kubelet: agent.kubelet, log });
     return {
       ...agent,
       stop: async () => {
+        rotation.stop();
         await agent.stop();
         client.close();
       },

@@ -50,15 +50,29 @@ export interface HttpsTransportOptions {
 }
 
 export class HttpsTransport implements Transport {
-  private readonly agent: Agent;
+  private agent: Agent;
   private readonly base: URL;
 
   constructor(private readonly opts: HttpsTransportOptions) {
     this.base = new URL(opts.server);
     if (this.base.protocol !== 'https:') throw new Error(`unsupported server URL ${opts.server}: only https is supported`);
+    this.agent = this.newAgent(opts.cert, opts.key);
+  }
+
+  private newAgent(cert: string | undefined, key: string | undefined): Agent {
     // One TLS context for every connection: node would otherwise parse the CA, certificate and key for each new socket.
-    const secureContext = createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
-    this.agent = new Agent({ keepAlive: true, secureContext, rejectUnauthorized: !opts.insecureSkipTlsVerify });
+    const secureContext = createSecureContext({ ca: this.opts.ca, cert, key });
+    return new Agent({ keepAlive: true, secureContext, rejectUnauthorized: !this.opts.insecureSkipTlsVerify });
+  }
+
+  /**
+   * Switches to a renewed client certificate: new connections present it, and every open one is closed (watches
+   * end and their reflectors reconnect), as the kubelet does after rotating its client certificate.
+   */
+  setClientCertificate(cert: string, key: string): void {
+    const old = this.agent;
+    this.agent = this.newAgent(cert, key);
+    old.destroy();
   }
 
   private send(req: TransportRequest, onResponse: (res: IncomingMessage) => void, onError: (err: Error) => void, timeoutMs?: number) {

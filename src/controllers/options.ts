@@ -39,6 +39,8 @@ export interface ControllerOptions {
   mirroringMaxEndpointsPerSubset?: number;
   /** --terminated-pod-gc-threshold: terminated pods kept before the pod GC deletes the oldest (12500; 0: off). */
   terminatedPodGcThreshold?: number;
+  /** --cluster-signing-duration: how long node certificates signed by the cluster CA last (365 days; k3s's default). */
+  clusterSigningDurationMs?: number;
   /** --root-ca-file's content: the CA the root-ca-cert-publisher puts in every namespace (default: the kubeconfig's). */
   rootCaPem?: string;
 }
@@ -94,6 +96,7 @@ const FLAGS: Record<string, [NumericOption, Parser]> = {
   'max-endpoints-per-slice': ['maxEndpointsPerSlice', int],
   'mirroring-max-endpoints-per-subset': ['mirroringMaxEndpointsPerSubset', int],
   'terminated-pod-gc-threshold': ['terminatedPodGcThreshold', int],
+  'cluster-signing-duration': ['clusterSigningDurationMs', duration],
 };
 
 /** The flag names accepted in --kube-controller-manager-arg. */

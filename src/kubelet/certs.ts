@@ -125,13 +125,18 @@ export function remoteSigner(server: string, caPem: string, password: string, no
   };
 }
 
-/** Whether a kept certificate can be used again for this node. */
-export function reusable(certPem: string, caPem: string, nodeName: string, ips: string[] | undefined, now = Date.now()): boolean {
+/**
+ * Whether a certificate is good for this node: chains to the CA, names the node (and its addresses), and has at
+ * least `minRemainingMs` left (default: a kept certificate must have 90 days or 30 % of its lifetime left).
+ */
+export function reusable(certPem: string, caPem: string, nodeName: string, ips: string[] | undefined, now = Date.now(), minRemainingMs?: number): boolean {
   try {
     const cert = new X509Certificate(certPem);
     const ca = new X509Certificate(caPem);
     if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return false;
-    if (Date.parse(cert.validTo) - now < RENEW_BEFORE_MS) return false;
+    const notAfter = Date.parse(cert.validTo);
+    const lifetime = notAfter - Date.parse(cert.validFrom);
+    if (notAfter - now < (minRemainingMs ?? Math.min(RENEW_BEFORE_MS, lifetime * 0.3))) return false;
     if (!cert.subject.split('\n').includes(`CN=${NODE_USER_PREFIX}${nodeName}`)) return false;
     if (ips) {
       const have = new Set(subjectAltNames(cert).ips);
@@ -143,32 +148,40 @@ export function reusable(certPem: string, caPem: string, nodeName: string, ips: 
   }
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  return readFile(path, 'utf8').catch(() => undefined);
-}
-
-/** The node's certificates: kept ones when still good, otherwise new keys and requests signed by `sign`. */
-export async function ensureNodeCertificates(o: {
+export interface NodeCertificateRequest {
   agentDir: string;
   nodeName: string;
   addresses: string[];
   caPem: string;
   sign: CertificateSigner;
-}): Promise<NodeCertificates> {
+}
+
+/** A new key and a certificate for it, signed by `sign` and written under the agent dir (the rotation's step too). */
+export async function issueNodeCertificate(o: NodeCertificateRequest, kind: CertificateKind): Promise<{ cert: string; key: string }> {
+  const p = agentCertPaths(o.agentDir);
+  const ips = kind === 'serving' ? o.addresses : undefined;
+  const { createKeyAndCSR } = await import('../apiserver/pki/issue.js');
+  const sans = kind === 'serving' ? { dnsNames: [o.nodeName], ips: o.addresses } : undefined;
+  const req = await createKeyAndCSR(`${NODE_USER_PREFIX}${o.nodeName}`, [NODES_GROUP], sans);
+  const signed = await o.sign(kind, req.csrPem);
+  if (!reusable(signed, o.caPem, o.nodeName, ips, Date.now(), 0)) throw new Error(`the server returned a ${kind} certificate that does not fit node ${o.nodeName}`);
+  await writeFileAtomic(kind === 'client' ? p.clientKey : p.servingKey, req.keyPem, 0o600);
+  await writeFileAtomic(kind === 'client' ? p.clientCert : p.servingCert, signed, 0o644);
+  return { cert: signed, key: req.keyPem };
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  return readFile(path, 'utf8').catch(() => undefined);
+}
+
+/** The node's certificates: kept ones when still good, otherwise new keys and requests signed by `sign`. */
+export async function ensureNodeCertificates(o: NodeCertificateRequest): Promise<NodeCertificates> {
   const p = agentCertPaths(o.agentDir);
   await writeFileAtomic(p.ca, o.caPem, 0o644);
   const one = async (kind: CertificateKind, certFile: string, keyFile: string): Promise<{ cert: string; key: string }> => {
     const [cert, key] = await Promise.all([readIfExists(certFile), readIfExists(keyFile)]);
-    const ips = kind === 'serving' ? o.addresses : undefined;
-    if (cert && key && reusable(cert, o.caPem, o.nodeName, ips)) return { cert, key };
-    const { createKeyAndCSR } = await import('../apiserver/pki/issue.js');
-    const sans = kind === 'serving' ? { dnsNames: [o.nodeName], ips: o.addresses } : undefined;
-    const req = await createKeyAndCSR(`${NODE_USER_PREFIX}${o.nodeName}`, [NODES_GROUP], sans);
-    const signed = await o.sign(kind, req.csrPem);
-    if (!reusable(signed, o.caPem, o.nodeName, ips)) throw new Error(`the server returned a ${kind} certificate that does not fit node ${o.nodeName}`);
-    await writeFileAtomic(keyFile, req.keyPem, 0o600);
-    await writeFileAtomic(certFile, signed, 0o644);
-    return { cert: signed, key: req.keyPem };
+    if (cert && key && reusable(cert, o.caPem, o.nodeName, kind === 'serving' ? o.addresses : undefined)) return { cert, key };
+    return issueNodeCertificate(o, kind);
   };
   const client = await one('client', p.clientCert, p.clientKey);
   const serving = await one('serving', p.servingCert, p.servingKey);

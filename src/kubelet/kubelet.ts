@@ -589,6 +589,11 @@ export class Kubelet {
     }
   }
 
+  /** A renewed serving certificate (certificate rotation): new connections to the kubelet see it. */
+  setServingCertificate(cert: string, key: string): void {
+    this.server?.setServingCertificate(cert, key);
+  }
+
   /** Stops the loops and the supervised containerd; containers keep running (as upstream's kubelet leaves them). */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -2,10 +2,13 @@
 // kubelet asks serviceaccounts/token (as its node) for a token bound to the pod and writes it with ca.crt and the
 // namespace to /var/run/secrets/kubernetes.io/serviceaccount; the token read from inside the container authenticates
 // as the pod's service account, and stops doing so once the pod is gone. A projected serviceAccountToken source with
-// its own audience and path is written too. One agent server serves every case; stop() runs `skiff killall`.
+// its own audience and path is written too. The node's certificates last 3 minutes here
+// (cluster-signing-duration), so they are renewed while the test runs and must keep working after the first ones
+// expired. One agent server serves every case; stop() runs `skiff killall`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -32,7 +35,7 @@ const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'skiff-sa-'));
   const images = await buildTestImages(join(work, 'images'));
-  server = await startTestServer({ agent: true, readyTimeoutMs: 60_000 });
+  server = await startTestServer({ agent: true, readyTimeoutMs: 60_000, args: ['--kube-controller-manager-arg', 'cluster-signing-duration=3m'] });
   caFile = join(work, 'ca.crt');
   const ca = (await kubeconfigCredentials(server.kubeconfig)).ca;
   await writeFile(caFile, ca);
@@ -67,6 +70,8 @@ spec:
 `,
   });
   assert.equal(r.code, 0, r.stderr);
+  const keeper = await server.kubectl(['-n', 'sa', 'run', 'keeper', '--image', 'busybox', '--image-pull-policy', 'IfNotPresent', '--', 'sleep', '3601']);
+  assert.equal(keeper.code, 0, keeper.stderr);
   await eventually('pod app running', async () => (await getPod('app')).status?.containerStatuses?.[0]?.state?.running !== undefined, 120_000, logs);
 });
 
@@ -178,4 +183,34 @@ test('the kube-api-access volume: a pod-bound token, ca.crt and namespace that a
   // Once the pod is gone its token no longer authenticates.
   assert.equal((await server.kubectl(['-n', 'sa', 'delete', 'pod', 'app', '--wait=true', '--timeout=90s'])).code, 0);
   await eventually('the pod token to be refused', async () => /Unauthorized/.test((await asToken(token, ['-n', 'sa', 'get', 'pods'])).stderr), 30_000, logs);
+});
+
+test('node certificates are renewed while the agent runs and keep working after the first ones expired', async () => {
+  const agent = join(server.dataDir, 'agent');
+  const cert = async (file: string) => new X509Certificate(await readFile(join(agent, file), 'utf8'));
+  const firstClient = await cert('client-kubelet.crt');
+  const firstServing = await cert('serving-kubelet.crt');
+  const lifetime = Date.parse(firstClient.validTo) - Date.parse(firstClient.validFrom);
+  assert.ok(lifetime < 4 * 60_000, `a short-lived certificate (${lifetime} ms)`);
+  const expiry = Math.max(Date.parse(firstClient.validTo), Date.parse(firstServing.validTo));
+  // Wait out the first certificates: by then both must have been replaced.
+  await eventually('the first certificates to expire', () => Date.now() > expiry + 1000, 5 * 60_000);
+  assert.notEqual((await cert('client-kubelet.crt')).serialNumber, firstClient.serialNumber);
+  assert.notEqual((await cert('serving-kubelet.crt')).serialNumber, firstServing.serialNumber);
+  assert.match(server.logs(), /certificate rotated/);
+  const nodeName = (await getPod('keeper')).spec?.nodeName ?? '';
+  // The kubelet still talks to the API server (its Lease is renewed after the old client certificate expired) ...
+  await eventually(
+    'the node lease renewed with the new client certificate',
+    async () => {
+      const lease = await server.kubectl(['-n', 'kube-node-lease', 'get', 'lease', nodeName, '-o', 'jsonpath={.spec.renewTime}']);
+      return lease.code === 0 && Date.parse(lease.stdout) > expiry;
+    },
+    60_000,
+    logs,
+  );
+  // ... and the API server still talks to the kubelet (exec verifies the renewed serving certificate).
+  const exec = await server.kubectl(['-n', 'sa', 'exec', 'keeper', '--', 'echo', 'still-here']);
+  assert.equal(exec.code, 0, exec.stderr);
+  assert.equal(exec.stdout.trim(), 'still-here');
 });

@@ -33,8 +33,10 @@ async function privateKeyPem(key: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
 
-function validity(days: number): { notBefore: Date; notAfter: Date } {
+/** From an hour ago (clock skew) for `days`, or for `ms` when given (backdated by a tenth of it, at most an hour). */
+function validity(days: number, ms?: number): { notBefore: Date; notAfter: Date } {
   const now = Date.now();
+  if (ms !== undefined) return { notBefore: new Date(now - Math.min(BACKDATE_MS, ms / 10)), notAfter: new Date(now + ms) };
   return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + days * DAY_MS) };
 }
 
@@ -68,6 +70,7 @@ async function signLeaf(
   usage: 'server' | 'client',
   publicKey: CryptoKey,
   sans?: SubjectAltNames,
+  validityMs?: number,
 ): Promise<x509.X509Certificate> {
   const caCert = new x509.X509Certificate(ca.certPem);
   const extensions: x509.Extension[] = [
@@ -88,7 +91,7 @@ async function signLeaf(
     serialNumber: serialNumber(),
     subject,
     issuer: caCert.subjectName,
-    ...validity(LEAF_VALIDITY_DAYS),
+    ...validity(LEAF_VALIDITY_DAYS, validityMs),
     signingAlgorithm: SIGNING_ALGORITHM,
     publicKey,
     signingKey: ca.key,
@@ -150,11 +153,11 @@ export async function inspectCSR(csrPem: string): Promise<CertificateRequestInfo
 export async function signCSR(
   ca: CertAndKey,
   csrPem: string,
-  cert: { commonName: string; organizations: string[]; usage: 'server' | 'client'; sans?: SubjectAltNames },
+  cert: { commonName: string; organizations: string[]; usage: 'server' | 'client'; sans?: SubjectAltNames; validityMs?: number },
 ): Promise<string> {
   const { csr } = await readCSR(csrPem);
   const publicKey = await csr.publicKey.export(KEY_ALGORITHM, ['verify']);
-  const signed = await signLeaf(ca, subjectName(cert.commonName, cert.organizations), cert.usage, publicKey, cert.sans);
+  const signed = await signLeaf(ca, subjectName(cert.commonName, cert.organizations), cert.usage, publicKey, cert.sans, cert.validityMs);
   return signed.toString('pem') + '\n';
 }
 

@@ -6,6 +6,7 @@ import { isAlreadyExists, isApiError, isNotFound } from '../../machinery/errors.
 import { RateLimitingQueue, deletedObject, type ResourceClient, type SharedIndexInformer } from '../../client/index.js';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.js';
 import { runQueueController } from '../run.js';
+import { isActiveNamespace } from '../serviceaccount/serviceaccount-controller.js';
 
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 const DESCRIPTION_ANNOTATION = 'kubernetes.io/description';
@@ -43,8 +44,7 @@ export class RootCACertPublisher implements Controller {
   }
 
   async sync(namespace: string): Promise<void> {
-    const ns = this.namespaces.lister().get(namespace);
-    if (!ns || ns.metadata?.deletionTimestamp || (ns.status?.phase && ns.status.phase !== 'Active')) return;
+    if (!isActiveNamespace(this.namespaces.lister().get(namespace))) return;
     const current = this.configMaps.lister().namespace(namespace).get(ROOT_CA_CONFIGMAP);
     try {
       if (!current) {

@@ -9,6 +9,11 @@ import { runQueueController } from '../run.js';
 /** kube-controller-manager's default for --service-accounts-to-ensure... (only "default"). */
 export const SERVICE_ACCOUNTS_TO_ENSURE: readonly string[] = ['default'];
 
+/** A namespace that exists and is neither terminating nor marked for deletion (what per-namespace publishers fill). */
+export function isActiveNamespace(ns: Namespace | undefined): ns is Namespace {
+  return !!ns && !ns.metadata?.deletionTimestamp && (!ns.status?.phase || ns.status.phase === 'Active');
+}
+
 export class ServiceAccountsController implements Controller {
   readonly queue: RateLimitingQueue<string>;
   private readonly namespaces: SharedIndexInformer<Namespace>;
@@ -43,8 +48,7 @@ export class ServiceAccountsController implements Controller {
 
   /** Create what is missing in an active namespace; a namespace that is gone or terminating needs nothing. */
   async sync(namespace: string): Promise<void> {
-    const ns = this.namespaces.lister().get(namespace);
-    if (!ns || ns.metadata?.deletionTimestamp || (ns.status?.phase && ns.status.phase !== 'Active')) return;
+    if (!isActiveNamespace(this.namespaces.lister().get(namespace))) return;
     const existing = this.serviceAccounts.lister().namespace(namespace);
     for (const name of SERVICE_ACCOUNTS_TO_ENSURE) {
       if (existing.get(name)) continue;

@@ -132,6 +132,8 @@ async function execSync(deps: KubeletServerDeps, res: ServerResponse, url: URL, 
 
 export interface KubeletServer {
   port: number;
+  /** Serves a renewed certificate on new connections (certificate rotation). */
+  setServingCertificate(cert: string, key: string): void;
   close(): Promise<void>;
 }
 
@@ -197,6 +199,7 @@ export async function startKubeletServer(o: KubeletServerOptions, deps: KubeletS
   const port = (server.address() as AddressInfo).port;
   return {
     port,
+    setServingCertificate: (cert, key) => server.setSecureContext({ cert, key, ...(o.clientCA ? { ca: o.clientCA } : {}) }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
