@@ -155,11 +155,15 @@ describe('a second agent in a network namespace', () => {
     const untaint = await server.kubectl(['taint', 'node', NODE, 'skiff.dev/edge-'], { kubeconfig });
     assert.notEqual(untaint.code, 0);
     assert.match(untaint.stderr, /is not allowed to modify taints/);
-    // Writes outside upstream's system:node role are refused; reads are not.
+    // Writes outside upstream's system:node role are refused; so are reads of objects none of its pods references
+    // (the node authorizer's graph), while the role's other reads pass.
     const cm = await server.kubectl(['create', 'configmap', 'from-a-node'], { kubeconfig });
     assert.notEqual(cm.code, 0);
     assert.match(cm.stderr, new RegExp(`User "system:node:${NODE}" cannot create resource "configmaps" in API group "" in the namespace "default"`));
-    assert.equal((await server.kubectl(['get', 'configmaps'], { kubeconfig })).code, 0);
+    const list = await server.kubectl(['get', 'configmaps'], { kubeconfig });
+    assert.notEqual(list.code, 0);
+    assert.match(list.stderr, new RegExp(`User "system:node:${NODE}" cannot list resource "configmaps" in API group "" in the namespace "default": No Object name found`));
+    assert.equal((await server.kubectl(['get', 'services'], { kubeconfig })).code, 0);
     assert.equal((await server.kubectl(['delete', 'node', `${NODE}-other`])).code, 0);
   });
 
