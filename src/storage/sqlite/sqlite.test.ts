@@ -78,3 +78,41 @@ test('revisions, the compaction point and TTLs survive a reopen', async () => {
     await second.close();
   });
 });
+
+test("a paged list's remaining count reads only the (name, id, deleted) index; a database with the old index is migrated", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'state.db');
+    // A database as earlier versions made it: the plain (name) index.
+    const old = new Database(path);
+    old.exec(`CREATE TABLE kine (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, created INTEGER NOT NULL,
+      deleted INTEGER NOT NULL, create_revision INTEGER NOT NULL, prev_revision INTEGER NOT NULL, lease INTEGER NOT NULL,
+      value TEXT NOT NULL, old_value TEXT); CREATE INDEX kine_name_index ON kine (name);`);
+    old.close();
+    const s = openSqliteStorage({ path, compactIntervalMs: 0 });
+    try {
+      for (let i = 0; i < 5; i++) await s.create(`/registry/pods/ns/p${i}`, 'v');
+      await s.delete('/registry/pods/ns/p4');
+      const page = await s.list('/registry/pods/', { limit: 2 });
+      assert.equal(page.remaining, 2);
+    } finally {
+      await s.close();
+    }
+    const db = new Database(path, { readonly: true });
+    try {
+      const indexes = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'kine'").all().map((r) => r.name);
+      assert.ok(indexes.includes('kine_name_id_deleted_index'));
+      assert.ok(!indexes.includes('kine_name_index'));
+      const plan = db
+        .prepare<[], { detail: string }>(
+          `EXPLAIN QUERY PLAN SELECT COUNT(*) FROM kine k WHERE name >= 'a' AND name < 'b' AND name > 'a'
+           AND id = (SELECT MAX(id) FROM kine k2 WHERE k2.name = k.name AND k2.id <= 100) AND deleted = 0`,
+        )
+        .all()
+        .map((r) => r.detail);
+      assert.ok(plan.every((d) => !/^SCAN|SEARCH k USING INDEX/.test(d)), plan.join(' | '));
+      assert.ok(plan.some((d) => /COVERING INDEX kine_name_id_deleted_index/.test(d)), plan.join(' | '));
+    } finally {
+      db.close();
+    }
+  });
+});
