@@ -53,3 +53,15 @@ test('automountServiceAccountToken: the pod overrides its ServiceAccount; mirror
   await new ServiceAccountAdmission(async () => undefined).admit(mirror);
   assert.deepEqual(mirror.object!.spec, { containers: [{ name: 'a' }] });
 });
+
+test("a pod without imagePullSecrets gets its ServiceAccount's; a pod naming its own keeps them", async () => {
+  const plugin = new ServiceAccountAdmission(
+    async (_ns, name) => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name }, imagePullSecrets: [{ name: 'regcred' }] }) as KubeObject,
+  );
+  const bare = podCreate({ containers: [{ name: 'a' }] });
+  await plugin.admit(bare);
+  assert.deepEqual((bare.object!.spec as { imagePullSecrets?: unknown }).imagePullSecrets, [{ name: 'regcred' }]);
+  const own = podCreate({ imagePullSecrets: [{ name: 'mine' }], containers: [{ name: 'a' }] });
+  await plugin.admit(own);
+  assert.deepEqual((own.object!.spec as { imagePullSecrets?: unknown }).imagePullSecrets, [{ name: 'mine' }]);
+});

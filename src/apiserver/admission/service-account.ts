@@ -2,7 +2,7 @@
 // the pod or its ServiceAccount turns automountServiceAccountToken off, every container (and init container) mounts
 // a "kube-api-access-xxxxx" projected volume at /var/run/secrets/kubernetes.io/serviceaccount with a bound token
 // (3607 s: the server extends it, the kubelet rotates it), the cluster CA (ConfigMap kube-root-ca.crt) and the
-// namespace. Mirror pods are left alone. Unlike upstream, a pod whose ServiceAccount does not exist yet is admitted
+// namespace. A pod without imagePullSecrets gets its ServiceAccount's. Mirror pods are left alone. Unlike upstream, a pod whose ServiceAccount does not exist yet is admitted
 // (its token volume waits for the account) rather than refused, so a pod created right after its namespace does not
 // race the serviceaccount controller.
 import { randomInt } from 'node:crypto';
@@ -28,6 +28,7 @@ interface PodSpecLike {
   serviceAccountName?: string;
   serviceAccount?: string;
   automountServiceAccountToken?: boolean;
+  imagePullSecrets?: { name?: string }[];
   volumes?: { name: string }[];
   containers?: ContainerLike[];
   initContainers?: ContainerLike[];
@@ -60,6 +61,9 @@ export class ServiceAccountAdmission implements MutatingAdmission {
     const spec = (pod.spec ?? (pod.spec = {})) as PodSpecLike;
     if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || 'default';
     const sa = await this.serviceAccount(a.namespace, spec.serviceAccountName);
+    // A pod that names no pull secrets gets its ServiceAccount's.
+    const saPullSecrets = (sa as { imagePullSecrets?: { name?: string }[] } | undefined)?.imagePullSecrets ?? [];
+    if (!spec.imagePullSecrets?.length && saPullSecrets.length) spec.imagePullSecrets = saPullSecrets.map((r) => ({ ...r }));
     const saAutomount = (sa as { automountServiceAccountToken?: boolean } | undefined)?.automountServiceAccountToken;
     const automount = spec.automountServiceAccountToken ?? saAutomount ?? true;
     if (automount) mountServiceAccountToken(spec);
