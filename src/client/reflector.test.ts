@@ -108,6 +108,8 @@ describe('Reflector against a real server', () => {
   test('lists in pages, watches from the list, re-watches on close, relists after 410 Expired', async () => {
     await direct.resource({ group: '', version: 'v1', resource: 'namespaces' }).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'refl' } });
     const cms = direct.resource<ConfigMap>({ group: '', version: 'v1', resource: 'configmaps' });
+    // The root-ca-cert-publisher puts kube-root-ca.crt in every namespace; let it land before the reflector starts.
+    await eventually('kube-root-ca.crt', async () => (await cms.list({ namespace: 'refl' })).items.length === 1);
     for (const n of ['a', 'b', 'c']) await cms.create(cm(n, '1'), { namespace: 'refl' });
 
     const store = recordingStore();
@@ -121,7 +123,7 @@ describe('Reflector against a real server', () => {
     reflector.run();
     try {
       await eventually('initial list', () => store.replaces.length === 1);
-      assert.deepEqual(store.replaces[0].names, ['a', 'b', 'c'], 'every page of the list');
+      assert.deepEqual(store.replaces[0].names, ['a', 'b', 'c', 'kube-root-ca.crt'], 'every page of the list');
       await eventually('watch open', () => reflector.stats.watches >= 1);
 
       await cms.create(cm('d', '1'), { namespace: 'refl' });
@@ -153,7 +155,7 @@ describe('Reflector against a real server', () => {
       await eventually('relist after 410', () => store.replaces.length === 2);
       assert.ok(reflector.stats.expired >= 1, 'the re-watch was answered 410');
       assert.ok(reflector.stats.lists > listsBefore);
-      assert.deepEqual(store.replaces[1].names, ['a', 'c', 'd', 'e']);
+      assert.deepEqual(store.replaces[1].names, ['a', 'c', 'd', 'e', 'kube-root-ca.crt']);
       assert.equal(store.objects.get('c')!.data!.v, '2');
       assert.ok(Number(store.replaces[1].rv) >= latest);
 

@@ -33,12 +33,15 @@ describe('@kubernetes/client-node against skiff', () => {
   async function newNamespace(): Promise<string> {
     const name = `cn${++nsCounter}`;
     await core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
+    // Every namespace gets kube-root-ca.crt from the root-ca-cert-publisher, as upstream; let it land first.
+    await eventually('kube-root-ca.crt', async () => (await core.listNamespacedConfigMap({ namespace: name })).items.length === 1);
     return name;
   }
+  const names = (items: readonly V1ConfigMap[]): (string | undefined)[] => items.map((o) => o.metadata?.name).filter((n) => n !== 'kube-root-ca.crt');
 
   test('CoreV1Api: list, create, read, replace and delete ConfigMaps', async () => {
     const namespace = await newNamespace();
-    assert.deepEqual((await core.listNamespacedConfigMap({ namespace })).items, []);
+    assert.deepEqual(names((await core.listNamespacedConfigMap({ namespace })).items), []);
     const created = await core.createNamespacedConfigMap({ namespace, body: configMap('settings', { mode: 'a' }) });
     assert.equal(created.metadata?.namespace, namespace);
     assert.ok(created.metadata?.uid);
@@ -63,7 +66,7 @@ describe('@kubernetes/client-node against skiff', () => {
     });
 
     const list = await core.listNamespacedConfigMap({ namespace });
-    assert.deepEqual(list.items.map((c) => [c.metadata?.name, c.data?.mode]), [['settings', 'b']]);
+    assert.deepEqual(list.items.filter((c) => c.metadata?.name !== 'kube-root-ca.crt').map((c) => [c.metadata?.name, c.data?.mode]), [['settings', 'b']]);
     assert.ok(list.metadata?.resourceVersion);
 
     const status = await core.deleteNamespacedConfigMap({ name: 'settings', namespace });
@@ -154,7 +157,7 @@ describe('@kubernetes/client-node against skiff', () => {
       await core.deleteNamespacedConfigMap({ name: 'before', namespace });
       await eventually('delete before', () => seen.includes('delete before'), 5000);
       assert.equal(lists, 1);
-      assert.deepEqual(informer.list(namespace).map((o) => o.metadata?.name), ['a']);
+      assert.deepEqual(names(informer.list(namespace)), ['a']);
 
       // While the server is down, 'a' goes away and history is compacted past the informer's resourceVersion: its
       // rewatch gets 410 Expired, so it must relist to learn about the deletion. Same port and data dir: the
@@ -171,13 +174,16 @@ describe('@kubernetes/client-node against skiff', () => {
       await eventually('the relist after the restart to drop a', () => seen.includes('delete a'), 15_000);
       assert.ok(errors > 0, 'the informer noticed the restart');
       assert.equal(lists, 2, 'one list at start, one after the 410');
-      assert.deepEqual(informer.list(namespace), []);
+      assert.deepEqual(names(informer.list(namespace)), []);
 
       const b = await core.createNamespacedConfigMap({ namespace, body: configMap('b', { v: '1' }) });
       await eventually('add b after restart', () => seen.includes('add b'), 5000);
       await core.replaceNamespacedConfigMap({ name: 'b', namespace, body: { ...b, data: { v: '3' } } });
       await eventually('update b after restart', () => seen.includes('update b 3'), 5000);
-      assert.deepEqual(informer.list(namespace).map((o) => [o.metadata?.name, o.data?.v]), [['b', '3']]);
+      assert.deepEqual(
+        informer.list(namespace).filter((o) => o.metadata?.name !== 'kube-root-ca.crt').map((o) => [o.metadata?.name, o.data?.v]),
+        [['b', '3']],
+      );
       assert.equal(informer.get('b', namespace)?.data?.v, '3');
       // Nothing was announced twice.
       assert.equal(seen.filter((s) => s === 'add a').length, 1);

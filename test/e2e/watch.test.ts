@@ -182,7 +182,9 @@ function describeBackend(datastore: 'sqlite' | 'etcd'): void {
       process.env[BOOKMARK_INTERVAL_ENV] = '300';
       // Our own etcd (rather than the harness's) so the test can compact it directly.
       if (datastore === 'etcd') etcd = await startEtcd();
-      srv = await startTestServer(etcd ? { args: ['--datastore-endpoint', etcd.endpoint] } : {});
+      // These cases count every ConfigMap of their namespaces: no kube-root-ca.crt publisher (API semantics only).
+      const noPublisher = ['--disable-controllers', 'root-ca-cert-publisher'];
+      srv = await startTestServer({ args: etcd ? ['--datastore-endpoint', etcd.endpoint, ...noPublisher] : noPublisher });
       delete process.env[BOOKMARK_INTERVAL_ENV];
       await connect();
     });
