@@ -9,35 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerStatus, Pod } from 'kubernetes-types/core/v1.js';
 import { buildTestImages } from '../../src/kubelet/images/build.js';
-import { eventually, REPO_ROOT, SKIFF_BIN, startTestServer, type TestServer } from './harness.js';
+import { eventually, KUBECTL, REPO_ROOT, runSkiff, startTestServer, type TestServer } from './harness.js';
 
-const KUBECTL = '/usr/bin/kubectl';
 let server: TestServer;
 let work: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runProgram(cmd: string, args: string[], stdin = '', timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 124, stdout, stderr });
-    });
-    child.stdin.end(stdin);
-  });
-}
-
-const kubectl = (args: string[], stdin = '') => runProgram(KUBECTL, ['--kubeconfig', server.kubeconfig, ...args], stdin);
+const kubectl = (args: string[], stdin = '') => server.kubectl(args, { stdin, timeoutMs: 60_000 });
 const logs = () => server.logs().slice(-4000);
 
 async function getPod(name: string): Promise<Pod> {
@@ -66,7 +43,7 @@ before(async () => {
   server = await startTestServer({ agent: true, readyTimeoutMs: 60_000 });
   await eventually(
     'busybox imported',
-    async () => (await runProgram(process.execPath, [SKIFF_BIN, 'images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0,
+    async () => (await runSkiff(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0,
     60_000,
     logs,
   );
