@@ -8,6 +8,8 @@ import type { Controller, ControllerContext, ControllerDescriptor } from '../man
 import { runQueueController, UPSTREAM_MAX_RETRIES } from '../run.js';
 import {
   HEADLESS_SERVICE_LABEL,
+  LEADER_ELECTION_ANNOTATION,
+  sameStringMap,
   LAST_CHANGE_TRIGGER_TIME,
   TriggerTimeTracker,
   isServiceIPSet,
@@ -17,13 +19,6 @@ import {
 import { OVER_CAPACITY_ANNOTATION, capacityAnnotationSetCorrectly, computeSubsets, subsetsEqualIgnoringResourceVersion, truncateEndpoints } from './subsets.js';
 
 /** Endpoints used as leader-election locks carry this annotation; they are never cleaned up. */
-const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
-
-function sameStringMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  const ka = Object.keys(a ?? {});
-  return ka.length === Object.keys(b ?? {}).length && ka.every((k) => a?.[k] === b?.[k]);
-}
-
 export class EndpointsController implements Controller {
   readonly queue: RateLimitingQueue<string>;
   private readonly services: SharedIndexInformer<Service>;
@@ -69,7 +64,7 @@ export class EndpointsController implements Controller {
 
   checkLeftoverEndpoints(): void {
     for (const ep of this.endpoints.lister().list()) {
-      if (ep.metadata?.annotations?.[LEADER_ANNOTATION] !== undefined) continue;
+      if (ep.metadata?.annotations?.[LEADER_ELECTION_ANNOTATION] !== undefined) continue;
       const ns = ep.metadata?.namespace ?? '';
       const name = ep.metadata?.name ?? '';
       if (!this.services.lister().namespace(ns).get(name)) this.queue.add(`${ns}/${name}`);

@@ -5,13 +5,13 @@ import { isIP } from 'node:net';
 import type { EndpointAddress, EndpointPort as CoreEndpointPort, Endpoints } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { newControllerRef } from '../common/index.js';
+import { LEADER_ELECTION_ANNOTATION, sameStringMap } from '../endpointutil/endpointutil.js';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, endpointKey, endpointsEqualBeyondHash, portMapKey, type AddressType } from '../endpointslice/reconciler.js';
 
 export const MIRRORING_CONTROLLER_NAME = 'endpointslicemirroring-controller.k8s.io';
 export const DEFAULT_MAX_ENDPOINTS_PER_SUBSET = 1000;
 /** Endpoints with this label set to "true" are not mirrored (the apiserver's own "kubernetes" Endpoints). */
 export const LABEL_SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
-const LEADER_ELECTION_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
 const NOT_COPIED_ANNOTATIONS = ['endpoints.kubernetes.io/last-change-trigger-time', 'kubectl.kubernetes.io/last-applied-configuration'];
 const ADDRESS_TYPES: readonly AddressType[] = ['IPv4', 'IPv6'];
 
@@ -54,11 +54,6 @@ function mirroredAnnotations(endpoints: Endpoints): Record<string, string> {
   const out = { ...(endpoints.metadata?.annotations ?? {}) };
   for (const a of NOT_COPIED_ANNOTATIONS) delete out[a];
   return out;
-}
-
-function sameMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  const ka = Object.keys(a ?? {});
-  return ka.length === Object.keys(b ?? {}).length && ka.every((k) => a?.[k] === b?.[k]);
 }
 
 export function newMirroredSlice(endpoints: Endpoints, ports: EndpointPort[], addressType: AddressType, name?: string): EndpointSlice {
@@ -153,7 +148,7 @@ function unchanged(slice: EndpointSlice, want: Map<string, Endpoint>, endpoints:
     const w = want.get(endpointKey(ep));
     if (!w || !endpointsEqualBeyondHash(w, ep)) return false;
   }
-  return sameMap(slice.metadata?.labels, mirroredLabels(endpoints)) && sameMap(slice.metadata?.annotations, mirroredAnnotations(endpoints));
+  return sameStringMap(slice.metadata?.labels, mirroredLabels(endpoints)) && sameStringMap(slice.metadata?.annotations, mirroredAnnotations(endpoints));
 }
 
 /** Upstream's recycleSlices: a create paired with a delete of the same address type becomes an update. */

@@ -12,6 +12,14 @@ import { isPodReady } from '../common/index.js';
 export const LAST_CHANGE_TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
 /** Label set on the Endpoints and EndpointSlices of headless services. */
 export const HEADLESS_SERVICE_LABEL = 'service.kubernetes.io/headless';
+/** Endpoints carrying this annotation are leader-election records, not a service's endpoints. */
+export const LEADER_ELECTION_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
+
+/** Same keys and values (an absent map is empty). */
+export function sameStringMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  const ka = Object.keys(a ?? {});
+  return ka.length === Object.keys(b ?? {}).length && ka.every((k) => a?.[k] === b?.[k]);
+}
 
 export function isPodTerminal(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
