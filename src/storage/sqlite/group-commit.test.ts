@@ -10,6 +10,7 @@ import { LocalStorage } from '../local/local-storage.js';
 import type { LogStore } from '../local/log-store.js';
 import { isStorageError, type KeyValue, type Storage, type WatchEvent } from '../types.js';
 import { withTempDir } from '../testing/temp-dir.js';
+import { eventually } from '../../../test/e2e/harness.js';
 
 
 interface CommitProbe {
@@ -62,14 +63,6 @@ function collect(storage: Storage, prefix: string): { events: WatchEvent[]; stop
   const events: WatchEvent[] = [];
   const w = storage.watch(prefix, { afterRevision: 0 }, { onEvents: (b) => events.push(...b), onError: () => {} });
   return { events, stop: () => w.stop() };
-}
-
-async function eventually(pred: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!pred()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 test('writes of one turn share one COMMIT and each is committed when acknowledged; all survive a reopen', async () => {
@@ -136,7 +129,7 @@ test('a group publishes its events after the COMMIT in revision order, with the 
     assert.deepEqual((await listed).items, [base]);
     assert.equal((await listed).revision, rev);
 
-    await eventually(() => w.events.length >= 5, '5 events');
+    await eventually('5 events', () => w.events.length >= 5);
     await new Promise((r) => setTimeout(r, 50));
     w.stop();
     assert.deepEqual(w.events, [
@@ -221,7 +214,7 @@ test('a failed COMMIT fails every write of the group, publishes none of its even
       // The log continues at the next revision; the watcher's first event is this write, nothing of the failed group.
       const after = await storage.update('/fail/existing', 'e3', existing.modRevision);
       assert.equal(after.modRevision, rev + 1);
-      await eventually(() => w.events.length >= 1, 'the event after the failed group');
+      await eventually('the event after the failed group', () => w.events.length >= 1);
       await new Promise((r) => setTimeout(r, 50));
       w.stop();
       assert.deepEqual(w.events, [{ type: 'put', kv: after, prev: existing }]);
