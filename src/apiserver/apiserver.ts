@@ -31,7 +31,8 @@ import { Discovery } from './discovery/index.js';
 import { createFieldManager } from './fieldmanager.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { METRICS_GROUP, METRICS_RESOURCES, MetricsApi } from './resourcemetrics/api.js';
-import type { ServiceAccountTokenAuthenticator, ServiceAccountTokens, TokenObjectGetter } from './auth/serviceaccount.js';
+import type { ServiceAccountTokenAuthenticator, ServiceAccountTokens } from './auth/serviceaccount.js';
+import { TokenObjectCaches } from './auth/token-objects.js';
 import { getIfExists } from './endpoints/token-request.js';
 import type { NodeGraph } from './auth/node-graph.js';
 
@@ -198,13 +199,21 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
         }
       : {}),
   });
-  // Bound service account tokens are checked against live objects (upstream's --service-account-lookup).
-  if (opts.serviceAccountAuthenticator) opts.serviceAccountAuthenticator.getter = tokenObjectGetter(registry);
+  // Bound service account tokens are checked against the objects they name (upstream's --service-account-lookup), from
+  // watched caches.
+  const tokenObjects = opts.serviceAccountAuthenticator
+    ? new TokenObjectCaches(
+        { pods: registry.store('', 'pods'), secrets: registry.store('', 'secrets'), nodes: registry.store('', 'nodes') },
+        late.serviceAccounts,
+        (resource, ns, name) => getIfExists(registry, resource, ns, name),
+      )
+    : undefined;
 
   await Promise.all([
     late.priorityClasses.start(),
     late.quotas.start(),
     late.serviceAccounts.start(),
+    tokenObjects?.start(),
     opts.nodeGraph?.start({ pods: registry.store('', 'pods'), claims: registry.store('', 'persistentvolumeclaims'), volumes: registry.store('', 'persistentvolumes') }),
   ]);
   await bootstrapCluster(registry, {
@@ -213,19 +222,12 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     securePort: opts.securePort,
   });
   await late.namespaces.start();
+  if (tokenObjects && opts.serviceAccountAuthenticator) opts.serviceAccountAuthenticator.getter = tokenObjects.getter();
   const caches = [late.namespaces, late.priorityClasses, late.quotas, late.serviceAccounts];
   return { handler, registry, openapi, discovery, close: () => {
     for (const c of caches) c.stop();
+    tokenObjects?.stop();
     opts.nodeGraph?.stop();
     metrics?.close();
   } };
-}
-
-function tokenObjectGetter(registry: Registry): TokenObjectGetter {
-  return {
-    serviceAccount: (ns, name) => getIfExists(registry, 'serviceaccounts', ns, name),
-    pod: (ns, name) => getIfExists(registry, 'pods', ns, name),
-    secret: (ns, name) => getIfExists(registry, 'secrets', ns, name),
-    node: (name) => getIfExists(registry, 'nodes', undefined, name),
-  };
 }

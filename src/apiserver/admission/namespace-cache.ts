@@ -11,7 +11,11 @@ export class ObjectCache {
   private watch?: { stop(): void };
   private stopped = false;
 
-  constructor(protected readonly store: Store) {}
+  /** `keep` may store a slimmer copy of each object (e.g. only what a check needs). */
+  constructor(
+    protected readonly store: Store,
+    private readonly keep?: (obj: KubeObject) => KubeObject,
+  ) {}
 
   /** Lists, then follows changes; after a watch failure (e.g. compaction) it lists again. */
   async start(): Promise<void> {
@@ -37,7 +41,7 @@ export class ObjectCache {
     const ns = obj.metadata.namespace ?? '';
     let names = this.byNamespace.get(ns);
     if (!names) this.byNamespace.set(ns, (names = new Map()));
-    names.set(obj.metadata.name!, obj);
+    names.set(obj.metadata.name!, this.keep ? this.keep(obj) : obj);
   }
 
   protected remove(obj: KubeObject): void {
@@ -56,6 +60,15 @@ export class ObjectCache {
   list(namespace?: string): KubeObject[] {
     const names = this.byNamespace.get(namespace ?? '');
     return names ? [...names.values()] : [];
+  }
+
+  /**
+   * Resolves once every write committed before the call has reached the cache: the in-process watch hub publishes at
+   * commit and delivers on the next setImmediate, which runs before this one. (A remote etcd's watch lags as an
+   * informer does.)
+   */
+  caughtUp(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   stop(): void {

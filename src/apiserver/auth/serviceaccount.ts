@@ -171,12 +171,17 @@ export class ServiceAccountTokens {
   }
 }
 
-/** Live reads of the objects a token names (upstream's --service-account-lookup). Undefined: not found. */
+/**
+ * The objects a token names (upstream's --service-account-lookup). Undefined: not found. `uid` is the one the token
+ * claims: a getter backed by a watched cache may answer from it when it holds that uid, and read storage otherwise.
+ */
 export interface TokenObjectGetter {
-  serviceAccount(namespace: string, name: string): Promise<KubeObject | undefined>;
-  pod(namespace: string, name: string): Promise<KubeObject | undefined>;
-  secret(namespace: string, name: string): Promise<KubeObject | undefined>;
-  node(name: string): Promise<KubeObject | undefined>;
+  /** Called once before the lookups of one authentication (a watched cache catches up with committed writes). */
+  ready?(): Promise<void>;
+  serviceAccount(namespace: string, name: string, uid?: string): Promise<KubeObject | undefined>;
+  pod(namespace: string, name: string, uid?: string): Promise<KubeObject | undefined>;
+  secret(namespace: string, name: string, uid?: string): Promise<KubeObject | undefined>;
+  node(name: string, uid?: string): Promise<KubeObject | undefined>;
 }
 
 /** The user a service account acts as (serviceaccount.UserInfo). */
@@ -213,16 +218,17 @@ export class ServiceAccountTokenAuthenticator implements Authenticator {
     const k = v.claims['kubernetes.io'];
     const ns = k.namespace;
     const invalid = (reason: string): AuthResult => ({ kind: 'invalid', reason });
-    const sa = await this.getter.serviceAccount(ns, k.serviceaccount.name);
+    await this.getter.ready?.();
+    const sa = await this.getter.serviceAccount(ns, k.serviceaccount.name, k.serviceaccount.uid);
     const saCheck = checkBound('service account', ns, k.serviceaccount, sa, nowMs);
     if (saCheck) return invalid(saCheck);
     const extra: Record<string, string[]> = {};
     if (k.secret) {
-      const why = checkBound('secret', ns, k.secret, await this.getter.secret(ns, k.secret.name), nowMs);
+      const why = checkBound('secret', ns, k.secret, await this.getter.secret(ns, k.secret.name, k.secret.uid), nowMs);
       if (why) return invalid(why);
     }
     if (k.pod) {
-      const why = checkBound('pod', ns, k.pod, await this.getter.pod(ns, k.pod.name), nowMs);
+      const why = checkBound('pod', ns, k.pod, await this.getter.pod(ns, k.pod.name, k.pod.uid), nowMs);
       if (why) return invalid(why);
       extra['authentication.kubernetes.io/pod-name'] = [k.pod.name];
       extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
@@ -230,7 +236,7 @@ export class ServiceAccountTokenAuthenticator implements Authenticator {
     if (k.node) {
       // A pod-bound token names its node for information; only a token bound to the node itself needs it alive.
       if (!k.pod) {
-        const why = checkBound('node', '', k.node, await this.getter.node(k.node.name), nowMs);
+        const why = checkBound('node', '', k.node, await this.getter.node(k.node.name, k.node.uid), nowMs);
         if (why) return invalid(why);
       }
       extra['authentication.kubernetes.io/node-name'] = [k.node.name];
