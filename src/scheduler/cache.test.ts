@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { SchedulerCache } from './cache.js';
+import { nodesWithAffinityPods, nodesWithRequiredAntiAffinityPods } from './framework/node-info.js';
 import { makeNode, makePod } from './testing/builders.js';
 
 const cpuOn = (cache: SchedulerCache, node: string) => cache.nodeInfos().find((n) => n.name === node)?.requested.milliCPU;
@@ -60,5 +61,43 @@ describe('SchedulerCache', () => {
     assert.equal(cache.nodeInfos().length, 0);
     cache.addNode(node);
     assert.equal(cpuOn(cache, 'late'), 1000, 'its pods are still counted when it returns');
+  });
+
+  test('the nodes holding pods with affinity and required anti-affinity follow pods and nodes coming and going', () => {
+    const cache = new SchedulerCache();
+    for (const n of ['n1', 'n2', 'n3']) cache.addNode(makeNode(n, { cpu: '4' }));
+    const anti = makePod({
+      name: 'anti',
+      spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { a: 'b' } } }] } } },
+    });
+    const preferred = makePod({
+      name: 'preferred',
+      spec: { affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { topologyKey: 'zone', labelSelector: {} } }] } } },
+    });
+    const names = (list: readonly { name: string }[]) => list.map((n) => n.name).sort();
+    const check = (affinity: string[], requiredAnti: string[]) => {
+      const nodes = cache.nodeInfos();
+      assert.deepEqual(names(nodesWithAffinityPods(nodes)), affinity);
+      assert.deepEqual(names(nodesWithRequiredAntiAffinityPods(nodes)), requiredAnti);
+      // The same answer as walking every node (what an unregistered list gets).
+      assert.deepEqual(names(nodesWithAffinityPods([...nodes])), affinity);
+      assert.deepEqual(names(nodesWithRequiredAntiAffinityPods([...nodes])), requiredAnti);
+    };
+    check([], []);
+    cache.addPod(makePod({ name: 'plain', spec: { nodeName: 'n1' } }));
+    cache.assumePod(anti, 'n1');
+    check(['n1'], ['n1']);
+    cache.addPod({ ...preferred, spec: { ...preferred.spec!, nodeName: 'n2' } });
+    check(['n1', 'n2'], ['n1']);
+    cache.forgetPod(anti);
+    check(['n2'], []);
+    cache.addPod({ ...anti, spec: { ...anti.spec!, nodeName: 'n3' } });
+    check(['n2', 'n3'], ['n3']);
+    cache.removeNode(makeNode('n3'));
+    check(['n2'], []);
+    cache.addNode(makeNode('n3', { cpu: '4' }));
+    check(['n2', 'n3'], ['n3']);
+    cache.removePod(preferred);
+    check(['n3'], ['n3']);
   });
 });

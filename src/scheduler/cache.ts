@@ -1,7 +1,7 @@
 // Upstream's scheduler cache: NodeInfos built from the node and pod informers, plus pods the scheduler assumed onto a
 // node before the API confirmed the binding, so the next cycle already counts them.
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { NodeInfo } from './framework/node-info.js';
+import { NodeInfo, registerAffinityNodeLists } from './framework/node-info.js';
 import { podKey } from './queue.js';
 
 interface PodState {
@@ -20,6 +20,11 @@ export class SchedulerCache {
    * NodeInfos into a snapshot) a cycle needs no copy at all, only the list, which changes with the set of nodes.
    */
   private list: NodeInfo[] | undefined;
+  /** NodeInfos holding pods with (anti-)affinity and with required anti-affinity, kept as pods come and go. */
+  private readonly withAffinity = new Set<NodeInfo>();
+  private readonly withRequiredAntiAffinity = new Set<NodeInfo>();
+  /** Those sets as lists of the current node list's members (existing nodes), rebuilt after a change. */
+  private affinityLists: { withAffinity: NodeInfo[]; withRequiredAntiAffinity: NodeInfo[] } | undefined;
 
   addNode(node: Node): void {
     const name = node.metadata?.name ?? '';
@@ -53,7 +58,9 @@ export class SchedulerCache {
     if (this.pods.has(key)) throw new Error(`pod ${key} is in the cache, so can't be assumed`);
     const placed: Pod = { ...pod, spec: { ...pod.spec!, nodeName } };
     this.pods.set(key, { pod: placed, nodeName, assumed: true });
-    this.nodeInfo(nodeName).addPod(placed);
+    const info = this.nodeInfo(nodeName);
+    info.addPod(placed);
+    this.podsChanged(info);
   }
 
   /** Binding failed: undo the assumption. */
@@ -77,7 +84,9 @@ export class SchedulerCache {
     const state = this.pods.get(key);
     if (state) this.removeFromNode(state);
     this.pods.set(key, { pod, nodeName, assumed: false });
-    this.nodeInfo(nodeName).addPod(pod);
+    const info = this.nodeInfo(nodeName);
+    info.addPod(pod);
+    this.podsChanged(info);
   }
 
   updatePod(pod: Pod): void {
@@ -101,7 +110,31 @@ export class SchedulerCache {
     if (this.list) return this.list;
     const out: NodeInfo[] = [];
     for (const info of this.nodes.values()) if (info.node) out.push(info);
+    this.affinityLists = undefined;
+    registerAffinityNodeLists(out, {
+      withAffinity: () => this.currentAffinityLists().withAffinity,
+      withRequiredAntiAffinity: () => this.currentAffinityLists().withRequiredAntiAffinity,
+    });
     return (this.list = out);
+  }
+
+  private currentAffinityLists(): { withAffinity: NodeInfo[]; withRequiredAntiAffinity: NodeInfo[] } {
+    if (this.affinityLists) return this.affinityLists;
+    // Only nodes that exist, as the node list holds them (the plugins sum per topology domain: order does not matter).
+    const existing = (set: Set<NodeInfo>) => [...set].filter((info) => info.node !== undefined);
+    return (this.affinityLists = { withAffinity: existing(this.withAffinity), withRequiredAntiAffinity: existing(this.withRequiredAntiAffinity) });
+  }
+
+  /** Keeps the affinity node sets current after the pods of `info` changed. */
+  private podsChanged(info: NodeInfo): void {
+    const track = (set: Set<NodeInfo>, has: boolean) => {
+      if (has === set.has(info)) return;
+      if (has) set.add(info);
+      else set.delete(info);
+      this.affinityLists = undefined;
+    };
+    track(this.withAffinity, info.podsWithAffinity.length > 0);
+    track(this.withRequiredAntiAffinity, info.podsWithRequiredAntiAffinity.length > 0);
   }
 
   get podCount(): number {
@@ -118,6 +151,7 @@ export class SchedulerCache {
     const info = this.nodes.get(state.nodeName);
     if (!info) return;
     info.removePod(state.pod);
+    this.podsChanged(info);
     if (!info.node && info.pods.length === 0) this.nodes.delete(state.nodeName);
   }
 }

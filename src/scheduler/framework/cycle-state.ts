@@ -43,8 +43,14 @@ export class CycleState {
 
   /** Reads a value written this cycle; throws StateNotFoundError with upstream's wording when absent. */
   read<T>(key: string): T {
-    if (!this.data.has(key)) throw new StateNotFoundError(key);
-    return this.data.get(key) as T;
+    const value = this.data.get(key);
+    if (value === undefined && !this.data.has(key)) throw new StateNotFoundError(key);
+    return value as T;
+  }
+
+  /** A value written this cycle, or undefined (one lookup where has() then read() would take two). */
+  get<T>(key: string): T | undefined {
+    return this.data.get(key) as T | undefined;
   }
 
   has(key: string): boolean {

@@ -149,3 +149,32 @@ export class NodeInfo {
     this.generation++;
   }
 }
+
+/**
+ * Nodes of a node list that hold pods with pod affinity or anti-affinity, and with required anti-affinity (upstream's
+ * snapshot HavePodsWithAffinityList / HavePodsWithRequiredAntiAffinityList), so the affinity plugins visit only those
+ * instead of every node. Registered for one list by whoever keeps it current (the scheduler cache); any other list
+ * (test snapshots, preemption's what-if copies) has none and its nodes are walked.
+ */
+export interface AffinityNodeLists {
+  withAffinity(): readonly NodeInfo[];
+  withRequiredAntiAffinity(): readonly NodeInfo[];
+}
+
+const affinityNodeLists = new WeakMap<readonly NodeInfo[], AffinityNodeLists>();
+
+export function registerAffinityNodeLists(nodes: readonly NodeInfo[], lists: AffinityNodeLists): void {
+  affinityNodeLists.set(nodes, lists);
+}
+
+/** The nodes of `nodes` with pods with (anti-)affinity; from the registered lists when there are any. */
+export function nodesWithAffinityPods(nodes: readonly NodeInfo[]): readonly NodeInfo[] {
+  const lists = affinityNodeLists.get(nodes);
+  return lists ? lists.withAffinity() : nodes.filter((n) => n.podsWithAffinity.length > 0);
+}
+
+/** The nodes of `nodes` with pods with required anti-affinity; from the registered lists when there are any. */
+export function nodesWithRequiredAntiAffinityPods(nodes: readonly NodeInfo[]): readonly NodeInfo[] {
+  const lists = affinityNodeLists.get(nodes);
+  return lists ? lists.withRequiredAntiAffinity() : nodes.filter((n) => n.podsWithRequiredAntiAffinity.length > 0);
+}

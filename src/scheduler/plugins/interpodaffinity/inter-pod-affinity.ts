@@ -6,7 +6,7 @@ import { labelSelectorAsSelector } from '../../../machinery/labels.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { FilterPlugin, NodeScore, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
-import { hasPodAffinity, type NodeInfo } from '../../framework/node-info.js';
+import { hasPodAffinity, nodesWithAffinityPods, nodesWithRequiredAntiAffinityPods, type NodeInfo } from '../../framework/node-info.js';
 import { Status, type MaybeStatus } from '../../framework/status.js';
 
 export const INTER_POD_AFFINITY = 'InterPodAffinity';
@@ -137,8 +137,8 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const affinityCounts = new Map<string, number>();
     const antiAffinityCounts = new Map<string, number>();
     const wantsIncoming = terms.requiredAffinity.length + terms.requiredAntiAffinity.length > 0;
-    for (const info of nodes) {
-      if (!wantsIncoming && info.podsWithRequiredAntiAffinity.length === 0) continue;
+    // Without required terms of its own, only nodes holding pods with required anti-affinity can matter.
+    for (const info of wantsIncoming ? nodes : nodesWithRequiredAntiAffinityPods(nodes)) {
       const labels = info.node?.metadata?.labels;
       if (!labels) continue;
       // Existing pods whose required anti-affinity rejects the incoming pod block their whole domain.
@@ -219,8 +219,8 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
       if (!byValue) scores.set(t.topologyKey, (byValue = new Map()));
       byValue.set(v, (byValue.get(v) ?? 0) + weight);
     };
-    for (const info of all) {
-      // Without preferences of its own, the pod is only scored by existing pods' affinity.
+    // Without preferences of its own, the pod is only scored by existing pods' affinity.
+    for (const info of hasConstraints ? all : nodesWithAffinityPods(all)) {
       const candidates = hasConstraints ? info.pods : info.podsWithAffinity;
       if (candidates.length === 0) continue;
       const labels = info.node?.metadata?.labels;

@@ -67,27 +67,35 @@ export interface InsufficientResource {
 }
 
 /** Upstream's fitsRequest: every resource the node lacks for the pod, in a stable order. */
+const NONE_IGNORED: ReadonlySet<string> = new Set();
+const NOTHING_INSUFFICIENT: readonly InsufficientResource[] = Object.freeze([]);
+
+/** Adds a shortfall of one resource to `out` (made on the first one: most nodes have none). */
+function checkResource(out: InsufficientResource[] | undefined, name: string, req: number, allocated: number, inUse: number): InsufficientResource[] | undefined {
+  if (req > 0 && req > allocated - inUse) {
+    (out ??= []).push({ resourceName: name, reason: `Insufficient ${name}`, requested: req, used: inUse, capacity: allocated });
+  }
+  return out;
+}
+
 export function fitsRequest(
   podRequest: Resource,
   nodeInfo: NodeInfo,
-  ignoredExtendedResources: ReadonlySet<string> = new Set(),
-  ignoredResourceGroups: ReadonlySet<string> = new Set(),
-): InsufficientResource[] {
-  const out: InsufficientResource[] = [];
+  ignoredExtendedResources: ReadonlySet<string> = NONE_IGNORED,
+  ignoredResourceGroups: ReadonlySet<string> = NONE_IGNORED,
+): readonly InsufficientResource[] {
+  let out: InsufficientResource[] | undefined;
   const alloc = nodeInfo.allocatable;
   const used = nodeInfo.requested;
   if (nodeInfo.pods.length + 1 > alloc.allowedPodNumber) {
-    out.push({ resourceName: 'pods', reason: 'Too many pods', requested: 1, used: nodeInfo.pods.length, capacity: alloc.allowedPodNumber });
+    out = [{ resourceName: 'pods', reason: 'Too many pods', requested: 1, used: nodeInfo.pods.length, capacity: alloc.allowedPodNumber }];
   }
-  if (podRequest.isEmpty()) return out;
-  const check = (name: string, req: number, allocated: number, inUse: number): void => {
-    if (req > 0 && req > allocated - inUse) {
-      out.push({ resourceName: name, reason: `Insufficient ${name}`, requested: req, used: inUse, capacity: allocated });
-    }
-  };
-  check('cpu', podRequest.milliCPU, alloc.milliCPU, used.milliCPU);
-  check('memory', podRequest.memory, alloc.memory, used.memory);
-  check('ephemeral-storage', podRequest.ephemeralStorage, alloc.ephemeralStorage, used.ephemeralStorage);
+  if (podRequest.isEmpty()) return out ?? NOTHING_INSUFFICIENT;
+  out = checkResource(out, 'cpu', podRequest.milliCPU, alloc.milliCPU, used.milliCPU);
+  out = checkResource(out, 'memory', podRequest.memory, alloc.memory, used.memory);
+  out = checkResource(out, 'ephemeral-storage', podRequest.ephemeralStorage, alloc.ephemeralStorage, used.ephemeralStorage);
+  if (podRequest.scalarResources.size === 0) return out ?? NOTHING_INSUFFICIENT;
+  out ??= [];
   for (const name of [...podRequest.scalarResources.keys()].sort()) {
     const req = podRequest.scalarResources.get(name)!;
     if (req === 0) continue;

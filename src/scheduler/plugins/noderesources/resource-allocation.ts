@@ -28,7 +28,7 @@ export class ResourceAllocationScorer {
 
   /** Score: the node's score for the pod, from the PreScore requests when present. */
   scoreNode(state: CycleState, stateKey: string, pod: Pod, nodeInfo: NodeInfo): { score: number } {
-    const requests = state.has(stateKey) ? state.read<number[]>(stateKey) : this.podRequestList(pod);
+    const requests = state.get<number[]>(stateKey) ?? this.podRequestList(pod);
     return { score: this.score(nodeInfo, requests) };
   }
 
@@ -83,8 +83,11 @@ export class ResourceAllocationScorer {
   score(nodeInfo: NodeInfo, podRequestList: readonly number[]): number {
     const n = this.resources.length;
     if (n === 0) throw new Error('resources not found');
-    this.requested.length = n;
-    this.allocatable.length = n;
+    // Sized once (resizing on every node costs more than the scoring).
+    if (this.requested.length !== n) {
+      this.requested.length = n;
+      this.allocatable.length = n;
+    }
     for (let i = 0; i < n; i++) this.fill(i, nodeInfo, this.resources[i]!.name, podRequestList[i] ?? 0);
     return this.scorer(this.requested, this.allocatable);
   }

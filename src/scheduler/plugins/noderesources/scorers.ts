@@ -12,12 +12,13 @@ function weighted(resources: readonly ResourceSpec[], perResource: (requested: n
   return (requested, allocatable) => {
     let nodeScore = 0;
     let weightSum = 0;
-    requested.forEach((req, i) => {
-      if (allocatable[i] === 0) return;
+    for (let i = 0; i < requested.length; i++) {
+      const alloc = allocatable[i]!;
+      if (alloc === 0) continue;
       const weight = resources[i]!.weight;
-      nodeScore += perResource(req, allocatable[i]!) * weight;
+      nodeScore += perResource(requested[i]!, alloc) * weight;
       weightSum += weight;
-    });
+    }
     return weightSum === 0 ? 0 : idiv(nodeScore, weightSum);
   };
 }
@@ -83,22 +84,27 @@ export function requestedToCapacityRatioScorer(resources: readonly ResourceSpec[
 }
 
 /** Balanced allocation: 1 - the standard deviation of the requested fractions, times 100. */
+/** Scratch space for balancedResourceScorer's fractions (scoring is synchronous; reused for every node). */
+const fractions: number[] = [];
+
 export function balancedResourceScorer(requested: number[], allocatable: number[]): number {
-  const fractions: number[] = [];
+  let n = 0;
   let total = 0;
-  requested.forEach((req, i) => {
-    if (allocatable[i] === 0) return;
-    const f = Math.min(req / allocatable[i]!, 1);
+  for (let i = 0; i < requested.length; i++) {
+    const alloc = allocatable[i]!;
+    if (alloc === 0) continue;
+    const f = Math.min(requested[i]! / alloc, 1);
     total += f;
-    fractions.push(f);
-  });
+    fractions[n++] = f;
+  }
   let std = 0;
-  if (fractions.length === 2) {
+  if (n === 2) {
     std = Math.abs((fractions[0]! - fractions[1]!) / 2);
-  } else if (fractions.length > 2) {
-    const mean = total / fractions.length;
-    const sum = fractions.reduce((acc, f) => acc + (f - mean) * (f - mean), 0);
-    std = Math.sqrt(sum / fractions.length);
+  } else if (n > 2) {
+    const mean = total / n;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += (fractions[i]! - mean) * (fractions[i]! - mean);
+    std = Math.sqrt(sum / n);
   }
   return Math.trunc((1 - std) * MAX_NODE_SCORE);
 }
