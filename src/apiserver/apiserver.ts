@@ -31,7 +31,7 @@ import { Discovery } from './discovery/index.js';
 import { createFieldManager } from './fieldmanager.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { METRICS_GROUP, METRICS_RESOURCES, MetricsApi } from './resourcemetrics/api.js';
-import type { ServiceAccountTokenAuthenticator, ServiceAccountTokens } from './auth/serviceaccount.js';
+import { LEGACY_TOKEN_LAST_USED_LABEL, type ServiceAccountTokenAuthenticator, type ServiceAccountTokens } from './auth/serviceaccount.js';
 import { TokenObjectCaches } from './auth/token-objects.js';
 import { getIfExists } from './endpoints/token-request.js';
 import type { NodeGraph } from './auth/node-graph.js';
@@ -206,6 +206,19 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
         { pods: registry.store('', 'pods'), secrets: registry.store('', 'secrets'), nodes: registry.store('', 'nodes') },
         late.serviceAccounts,
         (resource, ns, name) => getIfExists(registry, resource, ns, name),
+        // Upstream patches the label through its loopback client; the same write, as the API server itself.
+        async (ns, name, uid, day) => {
+          await registry.store('', 'secrets').update(
+            ns,
+            name,
+            (cur) => {
+              if (!cur || cur.metadata.uid !== uid) throw new Error(`secret ${ns}/${name} was replaced`);
+              cur.metadata.labels = { ...cur.metadata.labels, [LEGACY_TOKEN_LAST_USED_LABEL]: day };
+              return cur;
+            },
+            { user: { name: 'system:apiserver', groups: ['system:masters'] }, dryRun: false },
+          );
+        },
       )
     : undefined;
 

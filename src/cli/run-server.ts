@@ -6,6 +6,7 @@ import type { Registry } from '../apiserver/registry/registry.js';
 import { ApiError } from '../machinery/errors.js';
 import { isTunnelConnect, TunnelServer } from '../apiserver/tunnel/server.js';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { createApiServer } from '../apiserver/apiserver.js';
 import { watchStarted, watchStopped } from '../apiserver/metrics.js';
 import { createLogger, startServer, type ServerConfig, type ServerDeps } from '../apiserver/server.js';
@@ -133,7 +134,8 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
     disabled: config.disableControllers,
     log,
     // kube-controller-manager gets --cluster-cidr from the server's flag, as k3s passes it.
-    options: { ...parseControllerManagerArgs(config.kubeControllerManagerArgs ?? []), clusterCidr: config.clusterCidr },
+    // ... and --service-account-private-key-file, the key the API server verifies service account tokens with.
+    options: { ...parseControllerManagerArgs(config.kubeControllerManagerArgs ?? []), clusterCidr: config.clusterCidr, serviceAccountPrivateKeyFile: join(server.pki.dir, 'service.key') },
   }).catch(
     (err: unknown) => {
       log.error('controller manager failed to start', { err });
@@ -197,7 +199,6 @@ async function startLocalAgent(
   const { startAgent, firstNodeCIDR } = await import('../kubelet/run.js');
   const { ensureNodeCertificates } = await import('../kubelet/certs.js');
   const { defaultNodeName } = await import('../kubelet/node/machine.js');
-  const { join } = await import('node:path');
   const nodeName = node.nodeName ?? defaultNodeName();
   const signingDurationMs = parseControllerManagerArgs(config.kubeControllerManagerArgs ?? []).clusterSigningDurationMs;
   const nodeIP = node.nodeIP ?? advertisedIP(config);

@@ -1,4 +1,5 @@
 // The built-in controllers `skiff server` runs, and the manager that hosts them.
+import { readFile } from 'node:fs/promises';
 import type { Logger } from '../apiserver/log.js';
 import { loadKubeconfig, RestClient } from '../client/index.js';
 import { ControllerManager, type ControllerDescriptor, type LeaderElectionOptions } from './manager.js';
@@ -25,6 +26,7 @@ import { podGCControllerDescriptor } from './podgc/podgc-controller.js';
 import { resourceQuotaControllerDescriptor } from './resourcequota/resourcequota-controller.js';
 import { persistentVolumeBinderControllerDescriptor } from './volume/persistentvolume/pv-controller.js';
 import { rootCACertPublisherDescriptor } from './rootcacertpublisher/publisher.js';
+import { tokensControllerDescriptor } from './serviceaccount/tokens-controller.js';
 
 export * from './manager.js';
 export * from './options.js';
@@ -54,6 +56,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   horizontalPodAutoscalerControllerDescriptor,
   persistentVolumeBinderControllerDescriptor,
   rootCACertPublisherDescriptor,
+  tokensControllerDescriptor,
 ];
 
 export interface StartControllersOptions {
@@ -72,7 +75,9 @@ export async function startControllerManager(opts: StartControllersOptions): Pro
   const client = opts.client ? opts.client() : await RestClient.fromKubeconfig(opts.kubeconfigPath);
   // The root CA defaults to the kubeconfig's, as kube-controller-manager does without --root-ca-file.
   const rootCaPem = opts.options?.rootCaPem ?? (await loadKubeconfig(opts.kubeconfigPath)).ca;
-  const options = { ...opts.options, rootCaPem };
+  const keyFile = opts.options?.serviceAccountPrivateKeyFile;
+  const serviceAccountPrivateKeyPem = opts.options?.serviceAccountPrivateKeyPem ?? (keyFile ? await readFile(keyFile, 'utf8') : undefined);
+  const options = { ...opts.options, rootCaPem, ...(serviceAccountPrivateKeyPem ? { serviceAccountPrivateKeyPem } : {}) };
   const manager = new ControllerManager({ client, controllers: BUILTIN_CONTROLLERS, disabled: opts.disabled, leaderElection: opts.leaderElection, log: opts.log, options });
   manager.start();
   return {

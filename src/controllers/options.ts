@@ -43,6 +43,9 @@ export interface ControllerOptions {
   clusterSigningDurationMs?: number;
   /** --root-ca-file's content: the CA the root-ca-cert-publisher puts in every namespace (default: the kubeconfig's). */
   rootCaPem?: string;
+  /** --service-account-private-key-file: signs the tokens controller's Secret tokens (read into the PEM below). */
+  serviceAccountPrivateKeyFile?: string;
+  serviceAccountPrivateKeyPem?: string;
 }
 
 export const DEFAULT_NODE_MONITOR_PERIOD_MS = 5_000;

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { kubeconfigCredentials, startTestServer, type TestServer } from './harness.js';
+import { eventually, kubeconfigCredentials, startTestServer, type TestServer } from './harness.js';
 
 let server: TestServer;
 let caFile: string;
@@ -117,4 +117,54 @@ test('a token bound to a secret dies with the secret; TokenRequest validation', 
   assert.match(raw.stderr, /may not specify a duration less than 10 minutes/);
   const noSa = await server.kubectl(['-n', 'tok', 'create', 'token', 'ghost']);
   assert.match(noSa.stderr, /serviceaccounts "ghost" not found/);
+});
+
+test('legacy token Secret: the tokens controller fills it in, the token authenticates, and goes with the service account', async () => {
+  await server.kubectl(['-n', 'tok', 'create', 'serviceaccount', 'legacy']);
+  const manifest = `apiVersion: v1
+kind: Secret
+metadata:
+  name: legacy-token
+  namespace: tok
+  annotations:
+    kubernetes.io/service-account.name: legacy
+type: kubernetes.io/service-account-token
+`;
+  const applied = await server.kubectl(['apply', '-f', '-'], { stdin: manifest });
+  assert.equal(applied.code, 0, applied.stderr);
+  const encoded = await eventually('the token in the Secret', async () => {
+    const got = await server.kubectl(['-n', 'tok', 'get', 'secret', 'legacy-token', '-o', 'jsonpath={.data.token}']);
+    return got.code === 0 && got.stdout.trim() ? got.stdout.trim() : undefined;
+  });
+  const token = Buffer.from(encoded, 'base64').toString('utf8');
+  const claims = claimsOf(token);
+  assert.equal(claims.iss, 'kubernetes/serviceaccount');
+  assert.equal(claims['kubernetes.io/serviceaccount/secret.name'], 'legacy-token');
+  assert.equal(claims.exp, undefined, 'legacy tokens do not expire');
+  const secret = JSON.parse((await server.kubectl(['-n', 'tok', 'get', 'secret', 'legacy-token', '-o', 'json'])).stdout) as {
+    data: Record<string, string>;
+    metadata: { annotations: Record<string, string> };
+  };
+  assert.equal(Buffer.from(secret.data.namespace!, 'base64').toString(), 'tok');
+  assert.match(Buffer.from(secret.data['ca.crt']!, 'base64').toString(), /BEGIN CERTIFICATE/);
+  const sa = JSON.parse((await server.kubectl(['-n', 'tok', 'get', 'sa', 'legacy', '-o', 'json'])).stdout) as { metadata: { uid: string } };
+  assert.equal(secret.metadata.annotations['kubernetes.io/service-account.uid'], sa.metadata.uid);
+
+  const who = await asToken(token, ['auth', 'whoami']);
+  assert.equal(who.code, 0, who.stderr);
+  assert.match(who.stdout, /Username\s+system:serviceaccount:tok:legacy/);
+  // Upstream's legacy token tracking: the Secret is labelled with the day it was last used.
+  await eventually('the last-used label', async () =>
+    /^\d{4}-\d{2}-\d{2}$/.test((await server.kubectl(['-n', 'tok', 'get', 'secret', 'legacy-token', '-o', 'jsonpath={.metadata.labels.kubernetes\\.io/legacy-token-last-used}'])).stdout.trim()),
+  );
+
+  // Secret validation as upstream: the annotation is required.
+  const bad = await server.kubectl(['apply', '-f', '-'], { stdin: manifest.replace(/ {2}annotations:\n.*\n/, '').replace('legacy-token', 'nameless') });
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /metadata.annotations\[kubernetes.io\/service-account.name\]: Required value/);
+
+  // Deleting the service account deletes its token Secrets; the token is refused at once.
+  await server.kubectl(['-n', 'tok', 'delete', 'serviceaccount', 'legacy']);
+  assert.match((await asToken(token, ['-n', 'tok', 'get', 'sa'])).stderr, /Unauthorized/);
+  await eventually('the token Secret deleted', async () => /NotFound/.test((await server.kubectl(['-n', 'tok', 'get', 'secret', 'legacy-token'])).stderr));
 });

@@ -90,3 +90,39 @@ test('the authenticator checks the service account and bound objects by uid, and
   // Tokens of no issuer here are none of this authenticator's business.
   assert.deepEqual(await auth.authenticate(bearer('static-token')), { kind: 'none' });
 });
+
+test('legacy Secret tokens: claims checked as upstream, the Secret must hold the token, tracked once a day', async () => {
+  const now = T0;
+  const tokens = new ServiceAccountTokens(rsaPem);
+  const auth = new ServiceAccountTokenAuthenticator(tokens, () => now);
+  const sa = obj('robot', 'u-sa', 'ns');
+  const jwt = tokens.sign(tokens.legacyClaims(sa, 'robot-token'));
+  const secret = (labels: Record<string, string> = {}, token = jwt): KubeObject =>
+    ({ ...obj('robot-token', 'u-secret', 'ns', { labels }), data: { token: Buffer.from(token).toString('base64') } }) as KubeObject;
+  const objects: Record<string, KubeObject | undefined> = { 'sa/ns/robot': sa, 'secret/ns/robot-token': secret() };
+  const marked: string[] = [];
+  auth.getter = { ...getter(objects), markLegacyTokenUsed: async (ns, name, uid, day) => void marked.push(`${ns}/${name}/${uid}/${day}`) };
+
+  const r = await auth.authenticateToken(jwt);
+  assert.deepEqual(r, { kind: 'ok', user: { name: 'system:serviceaccount:ns:robot', uid: 'u-sa', groups: ['system:serviceaccounts', 'system:serviceaccounts:ns'] } });
+  assert.deepEqual(marked, ['ns/robot-token/u-secret/2026-01-01']);
+  // Already labelled today (or tomorrow): no write.
+  objects['secret/ns/robot-token'] = secret({ 'kubernetes.io/legacy-token-last-used': '2026-01-02' });
+  assert.equal((await auth.authenticateToken(jwt)).kind, 'ok');
+  assert.equal(marked.length, 1);
+  objects['secret/ns/robot-token'] = secret({ 'kubernetes.io/legacy-token-invalid-since': '2025-12-01' });
+  assert.deepEqual(await auth.authenticateToken(jwt), { kind: 'invalid', reason: 'Token has been invalidated' });
+  objects['secret/ns/robot-token'] = secret({}, 'other');
+  assert.deepEqual(await auth.authenticateToken(jwt), { kind: 'invalid', reason: "Token does not match server's copy" });
+  objects['secret/ns/robot-token'] = secret();
+  objects['sa/ns/robot'] = obj('robot', 'u-new', 'ns');
+  assert.deepEqual(await auth.authenticateToken(jwt), { kind: 'invalid', reason: 'ServiceAccount UID (u-new) does not match claim (u-sa)' });
+  delete objects['secret/ns/robot-token'];
+  assert.deepEqual(await auth.authenticateToken(jwt), { kind: 'invalid', reason: 'Token has been invalidated' });
+
+  // Claims as the legacy validator wants them: sub naming the same account, every private claim present.
+  const forged = tokens.sign({ ...tokens.legacyClaims(sa, 'robot-token'), sub: 'system:serviceaccount:ns:admin' });
+  assert.deepEqual(await auth.authenticateToken(forged), { kind: 'invalid', reason: 'sub claim is invalid' });
+  const noUid = tokens.sign({ ...tokens.legacyClaims(sa, 'robot-token'), 'kubernetes.io/serviceaccount/service-account.uid': '' });
+  assert.deepEqual(await auth.authenticateToken(noUid), { kind: 'invalid', reason: 'serviceAccountUID claim is missing' });
+});

@@ -57,6 +57,27 @@ export interface ServiceAccountClaims {
   'kubernetes.io': KubernetesClaims;
 }
 
+/** The issuer of the tokens controller's non-expiring Secret tokens (upstream's LegacyIssuer). */
+export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
+export const SERVICE_ACCOUNT_TOKEN_SECRET_TYPE = 'kubernetes.io/service-account-token';
+/** Annotations of a kubernetes.io/service-account-token Secret naming its service account. */
+export const SERVICE_ACCOUNT_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
+export const SERVICE_ACCOUNT_UID_ANNOTATION = 'kubernetes.io/service-account.uid';
+/** The day (UTC, YYYY-MM-DD) a legacy token Secret last authenticated (LegacyServiceAccountTokenTracking). */
+export const LEGACY_TOKEN_LAST_USED_LABEL = 'kubernetes.io/legacy-token-last-used';
+/** Set by the legacy token cleaner: such a Secret's token no longer authenticates. */
+export const LEGACY_TOKEN_INVALID_SINCE_LABEL = 'kubernetes.io/legacy-token-invalid-since';
+
+/** The claims of a legacy (Secret-held, non-expiring) token: no aud, exp or jti. */
+export interface LegacyServiceAccountClaims {
+  iss: typeof LEGACY_ISSUER;
+  sub: string;
+  'kubernetes.io/serviceaccount/namespace': string;
+  'kubernetes.io/serviceaccount/secret.name': string;
+  'kubernetes.io/serviceaccount/service-account.name': string;
+  'kubernetes.io/serviceaccount/service-account.uid': string;
+}
+
 /** The service-account signing key: made at first start (RSA 2048, as k3s's service.key), reused afterwards. */
 export async function ensureServiceAccountKey(tlsDir: string): Promise<string> {
   const path = join(tlsDir, 'service.key');
@@ -73,7 +94,10 @@ export async function ensureServiceAccountKey(tlsDir: string): Promise<string> {
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 
-export type VerifyResult = { ok: true; claims: ServiceAccountClaims } | { ok: false; ours: boolean; reason: string };
+export type VerifyResult =
+  | { ok: true; legacy?: false; claims: ServiceAccountClaims }
+  | { ok: true; legacy: true; claims: LegacyServiceAccountClaims }
+  | { ok: false; ours: boolean; reason: string };
 
 /** Signs and verifies the cluster's service account JWTs (one key, RS256 or ES256 after its type). */
 export class ServiceAccountTokens {
@@ -95,7 +119,7 @@ export class ServiceAccountTokens {
     this.kid = b64url(createHash('sha256').update(this.publicKey.export({ type: 'spki', format: 'der' })).digest());
   }
 
-  sign(claims: ServiceAccountClaims): string {
+  sign(claims: ServiceAccountClaims | LegacyServiceAccountClaims): string {
     const signingInput = `${b64url(JSON.stringify({ alg: this.alg, kid: this.kid }))}.${b64url(JSON.stringify(claims))}`;
     const signature = sign('sha256', Buffer.from(signingInput), this.alg === 'ES256' ? { key: this.privateKey, dsaEncoding: 'ieee-p1363' } : this.privateKey);
     return `${signingInput}.${b64url(signature)}`;
@@ -116,7 +140,9 @@ export class ServiceAccountTokens {
     } catch {
       return { ok: false, ours: false, reason: 'not a JWT' };
     }
-    if (typeof claims !== 'object' || claims === null || claims.iss !== this.issuer) return { ok: false, ours: false, reason: 'issuer mismatch' };
+    if (typeof claims !== 'object' || claims === null) return { ok: false, ours: false, reason: 'not a JWT' };
+    const legacy = (claims.iss as string) === LEGACY_ISSUER;
+    if (claims.iss !== this.issuer && !legacy) return { ok: false, ours: false, reason: 'issuer mismatch' };
     if (header.alg !== this.alg) return { ok: false, ours: true, reason: `unexpected signing algorithm ${String(header.alg)}` };
     const signature = Buffer.from(parts[2], 'base64url');
     const good = verify(
@@ -126,6 +152,7 @@ export class ServiceAccountTokens {
       signature,
     );
     if (!good) return { ok: false, ours: true, reason: 'invalid signature' };
+    if (legacy) return verifyLegacyClaims(claims as unknown as Record<string, unknown>, nowMs);
     const now = Math.floor(nowMs / 1000);
     if (typeof claims.exp !== 'number' || now > claims.exp + LEEWAY_SECONDS) return { ok: false, ours: true, reason: 'service account token has expired' };
     if (typeof claims.nbf === 'number' && now + LEEWAY_SECONDS < claims.nbf) return { ok: false, ours: true, reason: 'service account token is not valid yet' };
@@ -136,6 +163,19 @@ export class ServiceAccountTokens {
       return { ok: false, ours: true, reason: 'service account token claims are incomplete' };
     }
     return { ok: true, claims };
+  }
+
+  /** The claims of a Secret's non-expiring token (upstream's LegacyClaims). */
+  legacyClaims(serviceAccount: KubeObject, secretName: string): LegacyServiceAccountClaims {
+    const sa = serviceAccount.metadata;
+    return {
+      iss: LEGACY_ISSUER,
+      'kubernetes.io/serviceaccount/namespace': sa.namespace ?? '',
+      'kubernetes.io/serviceaccount/secret.name': secretName,
+      'kubernetes.io/serviceaccount/service-account.name': sa.name ?? '',
+      'kubernetes.io/serviceaccount/service-account.uid': sa.uid ?? '',
+      sub: `${SERVICE_ACCOUNT_USER_PREFIX}${sa.namespace}:${sa.name}`,
+    };
   }
 
   /** The claims of a new bound token (upstream's token.Claims). */
@@ -171,6 +211,23 @@ export class ServiceAccountTokens {
   }
 }
 
+/** The legacy validator's claim checks: every private claim present, sub naming the same service account. */
+function verifyLegacyClaims(c: Record<string, unknown>, nowMs: number): VerifyResult {
+  const str = (k: string): string => (typeof c[k] === 'string' ? (c[k] as string) : '');
+  const missing = (what: string): VerifyResult => ({ ok: false, ours: true, reason: `${what} claim is missing` });
+  // Legacy tokens carry no exp; one that does anyway is held to it like any JWT.
+  if (typeof c.exp === 'number' && Math.floor(nowMs / 1000) > c.exp + LEEWAY_SECONDS) return { ok: false, ours: true, reason: 'service account token has expired' };
+  if (!str('sub')) return missing('sub');
+  const namespace = str('kubernetes.io/serviceaccount/namespace');
+  if (!namespace) return missing('namespace');
+  if (!str('kubernetes.io/serviceaccount/secret.name')) return missing('secretName');
+  const name = str('kubernetes.io/serviceaccount/service-account.name');
+  if (!name) return missing('serviceAccountName');
+  if (!str('kubernetes.io/serviceaccount/service-account.uid')) return missing('serviceAccountUID');
+  if (str('sub') !== `${SERVICE_ACCOUNT_USER_PREFIX}${namespace}:${name}`) return { ok: false, ours: true, reason: 'sub claim is invalid' };
+  return { ok: true, legacy: true, claims: c as unknown as LegacyServiceAccountClaims };
+}
+
 /**
  * The objects a token names (upstream's --service-account-lookup). Undefined: not found. `uid` is the one the token
  * claims: a getter backed by a watched cache may answer from it when it holds that uid, and read storage otherwise.
@@ -182,6 +239,8 @@ export interface TokenObjectGetter {
   pod(namespace: string, name: string, uid?: string): Promise<KubeObject | undefined>;
   secret(namespace: string, name: string, uid?: string): Promise<KubeObject | undefined>;
   node(name: string, uid?: string): Promise<KubeObject | undefined>;
+  /** Labels a legacy token Secret with the day it authenticated (kubernetes.io/legacy-token-last-used). */
+  markLegacyTokenUsed?(namespace: string, name: string, uid: string, day: string): Promise<void>;
 }
 
 /** The user a service account acts as (serviceaccount.UserInfo). */
@@ -215,6 +274,7 @@ export class ServiceAccountTokenAuthenticator implements Authenticator {
     const v = this.tokens.verify(token, nowMs);
     if (!v.ok) return v.ours ? { kind: 'invalid', reason: v.reason } : { kind: 'none' };
     if (!this.getter) return { kind: 'invalid', reason: 'service account tokens cannot be checked yet: the API server is starting' };
+    if (v.legacy) return this.authenticateLegacy(token, v.claims, this.getter, nowMs);
     const k = v.claims['kubernetes.io'];
     const ns = k.namespace;
     const invalid = (reason: string): AuthResult => ({ kind: 'invalid', reason });
@@ -245,6 +305,42 @@ export class ServiceAccountTokenAuthenticator implements Authenticator {
     if (v.claims.jti) extra['authentication.kubernetes.io/credential-id'] = [`JTI=${v.claims.jti}`];
     return { kind: 'ok', user: { ...serviceAccountUser(ns, k.serviceaccount.name, k.serviceaccount.uid), extra } };
   }
+
+  private async authenticateLegacy(token: string, c: LegacyServiceAccountClaims, getter: TokenObjectGetter, nowMs: number): Promise<AuthResult> {
+    const ns = c['kubernetes.io/serviceaccount/namespace'];
+    const saName = c['kubernetes.io/serviceaccount/service-account.name'];
+    const uid = c['kubernetes.io/serviceaccount/service-account.uid'];
+    const secretName = c['kubernetes.io/serviceaccount/secret.name'];
+    await getter.ready?.();
+    const secret = await getter.secret(ns, secretName);
+    const why = legacyCheck(token, c, secret, secret && (await getter.serviceAccount(ns, saName, uid)));
+    if (why) return { kind: 'invalid', reason: why };
+    // Tracking: today's date (or tomorrow's, from a server whose clock runs ahead) is left alone.
+    const day = (offset: number) => new Date(nowMs + offset * 86_400_000).toISOString().slice(0, 10);
+    const lastUsed = secret!.metadata.labels?.[LEGACY_TOKEN_LAST_USED_LABEL];
+    if (getter.markLegacyTokenUsed && lastUsed !== day(0) && lastUsed !== day(1)) {
+      getter.markLegacyTokenUsed(ns, secretName, secret!.metadata.uid ?? '', day(0)).catch(() => undefined);
+    }
+    return { kind: 'ok', user: serviceAccountUser(ns, saName, uid) };
+  }
+}
+
+/**
+ * The legacy validator: the Secret must still hold exactly this token and the service account must be the one it was
+ * made for. A Secret used today gets the last-used label (at most one write a day per Secret).
+ */
+function legacyCheck(token: string, c: LegacyServiceAccountClaims, secret: KubeObject | undefined, sa: KubeObject | undefined): string | undefined {
+  const ns = c['kubernetes.io/serviceaccount/namespace'];
+  const saName = c['kubernetes.io/serviceaccount/service-account.name'];
+  const uid = c['kubernetes.io/serviceaccount/service-account.uid'];
+  if (!secret || secret.metadata.deletionTimestamp) return 'Token has been invalidated';
+  if (secret.metadata.labels?.[LEGACY_TOKEN_INVALID_SINCE_LABEL]) return 'Token has been invalidated';
+  const data = (secret as KubeObject & { data?: Record<string, string> }).data;
+  if (!data?.token || Buffer.from(data.token, 'base64').toString('utf8') !== token) return "Token does not match server's copy";
+  if (!sa) return `serviceaccounts "${saName}" not found`;
+  if (sa.metadata.deletionTimestamp) return `ServiceAccount ${ns}/${saName} has been deleted`;
+  if (sa.metadata.uid !== uid) return `ServiceAccount UID (${sa.metadata.uid ?? ''}) does not match claim (${uid})`;
+  return undefined;
 }
 
 /** Why a bound object no longer vouches for a token (gone, replaced, or deleted a while ago); undefined when it does. */

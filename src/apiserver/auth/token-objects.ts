@@ -7,9 +7,7 @@
 import type { KubeObject } from '../../api/object.js';
 import { ObjectCache } from '../admission/namespace-cache.js';
 import type { Store } from '../registry/store.js';
-import type { TokenObjectGetter } from './serviceaccount.js';
-
-export const SERVICE_ACCOUNT_TOKEN_SECRET_TYPE = 'kubernetes.io/service-account-token';
+import { SERVICE_ACCOUNT_TOKEN_SECRET_TYPE, type TokenObjectGetter } from './serviceaccount.js';
 
 type Resource = 'serviceaccounts' | 'pods' | 'secrets' | 'nodes';
 
@@ -46,6 +44,7 @@ export class TokenObjectCaches {
     stores: { pods: Store; secrets: Store; nodes: Store },
     serviceAccounts: ObjectCache,
     private readonly live: (resource: Resource, namespace: string | undefined, name: string) => Promise<KubeObject | undefined>,
+    private readonly markLegacyTokenUsed?: TokenObjectGetter['markLegacyTokenUsed'],
   ) {
     this.own = [
       new ObjectCache(stores.pods, slimTokenObject),
@@ -77,6 +76,7 @@ export class TokenObjectCaches {
       pod: (ns, name, uid) => this.get('pods', ns, name, uid),
       secret: (ns, name, uid) => this.get('secrets', ns, name, uid),
       node: (name, uid) => this.get('nodes', undefined, name, uid),
+      ...(this.markLegacyTokenUsed ? { markLegacyTokenUsed: this.markLegacyTokenUsed } : {}),
     };
   }
 }
