@@ -169,6 +169,18 @@ function withoutTopLevel(obj: JsonMap, drop: readonly string[]): JsonMap {
   return obj;
 }
 
+/**
+ * The zero object of a root schema, built once per schema (every create compares against it). It is only read: the
+ * comparison never writes, and callers drop top-level fields from a shallow copy.
+ */
+const zeroObjects = new WeakMap<SchemaObject, JsonMap>();
+function zeroObjectOf(typer: Typer, root: SchemaObject | undefined): JsonMap {
+  if (!root) return typer.zeroObject(root);
+  let zero = zeroObjects.get(root);
+  if (!zero) zeroObjects.set(root, (zero = typer.zeroObject(root)));
+  return zero;
+}
+
 function context(opts: CommonOptions): { typer: Typer; root: SchemaObject | undefined } {
   return { typer: new Typer(opts.schemas), root: namedSchema(opts.schemas, opts.rootSchema) };
 }
@@ -211,7 +223,7 @@ export function trackUpdate(oldObj: JsonMap | undefined, newObj: JsonMap, opts: 
   // Top-level fields whose changes are reset anyway (status for the main resource, spec for status) are left out of
   // the comparison: it would report them only for withoutPrefixes to drop them again.
   const dropped = resetFields(opts).filter((p) => p.length === 1).map((p) => p[0]);
-  const before = oldObj ? typer.withZeroStructs(withoutManagedFields(oldObj, dropped), root) : withoutTopLevel(typer.zeroObject(root), dropped);
+  const before = oldObj ? typer.withZeroStructs(withoutManagedFields(oldObj, dropped), root) : withoutTopLevel({ ...zeroObjectOf(typer, root) }, dropped);
   const after = typer.withZeroStructs(withoutManagedFields(newObj, dropped), root);
   let changed: FieldSet;
   let removed: FieldSet;
