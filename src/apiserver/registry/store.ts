@@ -496,6 +496,14 @@ export class Store {
       return sameContent(merged, current) ? current : merged;
     }
     const sub = ctx.subresource ?? '';
+    if (sub === 'binding') {
+      // Upstream's BindingREST validates the Binding and writes the pod through storage (setPodNodeAndMetadata): the
+      // pod itself is not validated again, and a binding always changes it (nodeName was empty).
+      this.copySystemMeta(obj, current);
+      await this.admit('UPDATE', obj, current, ctx);
+      await this.validateAdmission('UPDATE', obj, current, ctx);
+      return obj;
+    }
     if (sub !== '') {
       this.copySystemMeta(obj, current);
       this.strategy.prepareForSubresourceUpdate?.(sub, obj, current);
