@@ -312,7 +312,8 @@ export class Scheduler {
       const result = schedulePod(pod, this.cache.nodeInfos(), profile, {
         state,
         startIndex: this.nextStartIndex,
-        nominatedPods: (node) => this.queue.nominator.podsForNode(node),
+        // Without nominated pods (the common case) filters need not ask for each node's.
+        ...(this.queue.nominator.size > 0 ? { nominatedPods: (node: string) => this.queue.nominator.podsForNode(node) } : {}),
       });
       this.nextStartIndex = result.nextStartIndex;
       host = result.suggestedHost;

@@ -151,7 +151,8 @@ export function runFilterPluginsWithNominatedPods(
   nodeInfo: NodeInfo,
   nominated?: NominatedPodsLister,
 ): Status {
-  let status = Status.success();
+  // Always set by the first pass.
+  let status: Status | undefined;
   let podsAdded = false;
   for (let i = 0; i < 2; i++) {
     let stateToUse = state;
@@ -163,7 +164,7 @@ export function runFilterPluginsWithNominatedPods(
         stateToUse = added.state;
         nodeInfoToUse = added.nodeInfo;
       }
-    } else if (!podsAdded || !status.isSuccess()) {
+    } else if (!podsAdded || !status!.isSuccess()) {
       break;
     }
     if (stateToUse.has(NOMINATED_PREFILTER_REJECTION)) {
@@ -173,7 +174,7 @@ export function runFilterPluginsWithNominatedPods(
     }
     if (!status.isSuccess() && !status.isRejected()) return status;
   }
-  return status;
+  return status!;
 }
 
 function mergePreFilterResults(a: PreFilterResult | undefined, b: PreFilterResult | undefined): PreFilterResult | undefined {
