@@ -1,15 +1,12 @@
 // `skiff <command>`: the multicall entry point.
 import { Command } from 'commander';
-import { GIT_VERSION, gitCommit } from '../apiserver/version.js';
 import { addAgentCommand } from './agent.js';
 import { runKubectl } from './kubectl.js';
 import { addNodeToolCommands } from './node-tools.js';
 import { addServerCommand } from './server.js';
+import { versionText } from './version.js';
 
-export function versionText(): string {
-  const commit = gitCommit().slice(0, 8);
-  return `skiff version ${GIT_VERSION}${commit ? ` (${commit})` : ''}\nnode version ${process.version}`;
-}
+export { versionText };
 
 export function buildProgram(): Command {
   const program = new Command('skiff')

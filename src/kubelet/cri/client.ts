@@ -21,9 +21,12 @@ import type {
   RuntimeCondition,
 } from './types.js';
 
-/** api.proto stays in src/ next to this file's source (dist/src/kubelet/cri/client.js -> src/kubelet/cri/api.proto). */
+/**
+ * api.proto stays in src/ next to this file's source (dist/src/kubelet/cri/client.js -> src/kubelet/cri/api.proto;
+ * from the agent bundle, dist/src/cli/agent.bundle.js, it is one folder less up).
+ */
 function protoPath(): string {
-  const candidates = [new URL('./api.proto', import.meta.url), new URL('../../../../src/kubelet/cri/api.proto', import.meta.url)];
+  const candidates = ['./api.proto', '../../../../src/kubelet/cri/api.proto', '../../../src/kubelet/cri/api.proto'].map((p) => new URL(p, import.meta.url));
   for (const c of candidates) {
     const p = fileURLToPath(c);
     if (existsSync(p)) return p;

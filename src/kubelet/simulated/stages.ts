@@ -3,7 +3,7 @@
 // delay (fixed, from an expression such as an annotation or a timestamp, with optional jitter) and a next step (a
 // status rendered from a template and merged into the object, or deletion). The first matching stage in list order
 // applies; after it applied, the object's new state picks the next one.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { isPlainObject } from '../../api/object.js';
@@ -85,8 +85,9 @@ export function loadStagesFile(path: string): Stage[] {
   return parseStages(parseYaml(readFileSync(path, 'utf8')), path);
 }
 
-/** The stage set shipped with skiff (src/kubelet/simulated/stages/default.yaml). */
-export const DEFAULT_STAGES_FILE = fileURLToPath(new URL('../../../../src/kubelet/simulated/stages/default.yaml', import.meta.url));
+/** The stage set shipped with skiff (src/kubelet/simulated/stages/default.yaml; one folder less up from the agent bundle). */
+const STAGES_CANDIDATES = ['../../../../', '../../../'].map((up) => fileURLToPath(new URL(`${up}src/kubelet/simulated/stages/default.yaml`, import.meta.url)));
+export const DEFAULT_STAGES_FILE = STAGES_CANDIDATES.find((p) => existsSync(p)) ?? STAGES_CANDIDATES[0]!;
 
 let defaults: Stage[] | undefined;
 export function defaultStages(): Stage[] {
