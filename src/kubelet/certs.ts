@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { canonicalIp } from '../apiserver/pki/cidr.js';
 import { writeFileAtomic } from '../apiserver/pki/cluster.js';
 import { subjectAltNames } from '../apiserver/pki/crypto.js';
+import { createKeyAndCSR } from '../apiserver/pki/csr.js';
 import { CACERTS_PATH, CLIENT_KUBELET_PATH, NODE_NAME_HEADER, NODE_PASSWORD_HEADER, SERVING_KUBELET_PATH } from '../apiserver/join.js';
 import { NODE_USER_PREFIX, NODES_GROUP } from '../apiserver/auth/node.js';
 import { caHash, type ParsedToken } from '../apiserver/pki/token.js';
@@ -160,7 +161,6 @@ export interface NodeCertificateRequest {
 export async function issueNodeCertificate(o: NodeCertificateRequest, kind: CertificateKind): Promise<{ cert: string; key: string }> {
   const p = agentCertPaths(o.agentDir);
   const ips = kind === 'serving' ? o.addresses : undefined;
-  const { createKeyAndCSR } = await import('../apiserver/pki/issue.js');
   const sans = kind === 'serving' ? { dnsNames: [o.nodeName], ips: o.addresses } : undefined;
   const req = await createKeyAndCSR(`${NODE_USER_PREFIX}${o.nodeName}`, [NODES_GROUP], sans);
   const signed = await o.sign(kind, req.csrPem);

@@ -161,26 +161,8 @@ export async function signCSR(
   return signed.toString('pem') + '\n';
 }
 
-/** A new private key (PKCS#8 PEM) and a certificate request for it. */
-export async function createKeyAndCSR(commonName: string, organizations: string[], sans?: SubjectAltNames): Promise<{ keyPem: string; csrPem: string }> {
-  const keys = await newKeyPair();
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: subjectName(commonName, organizations),
-    keys,
-    signingAlgorithm: SIGNING_ALGORITHM,
-    ...(sans
-      ? {
-          extensions: [
-            new x509.SubjectAlternativeNameExtension([
-              ...sans.dnsNames.map((value) => ({ type: 'dns' as const, value })),
-              ...sans.ips.map((value) => ({ type: 'ip' as const, value })),
-            ]),
-          ],
-        }
-      : {}),
-  });
-  return { keyPem: (await privateKeyPem(keys.privateKey)) + '\n', csrPem: csr.toString('pem') + '\n' };
-}
+/** Certificate requests are made with node:crypto alone (agents need no X.509 library for them). */
+export { createKeyAndCSR } from './csr.js';
 
 /** A serving certificate for the given DNS names and IP addresses. */
 export function issueServingCert(ca: CertAndKey, commonName: string, sans: SubjectAltNames): Promise<CertAndKey> {
