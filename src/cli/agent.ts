@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { parseCidr } from '../apiserver/pki/cidr.js';
 import { defaultDataDir } from './paths.js';
 import { imageGCPolicyFromKubeletArgs, type ImageGCPolicy } from '../kubelet/images/gc.js';
+import { evictionConfigFromKubeletArgs, type EvictionConfig } from '../kubelet/eviction/thresholds.js';
 
 export interface RawAgentOptions extends RawNodeOptions {
   server?: string;
@@ -39,6 +40,8 @@ export interface KubeletNodeConfig {
   privateRegistry?: string;
   /** Image GC thresholds from --kubelet-arg. */
   imageGC?: ImageGCPolicy;
+  /** Node-pressure eviction thresholds from --kubelet-arg (eviction-hard, eviction-soft, ...). */
+  eviction?: EvictionConfig;
 }
 
 export function toKubeletNodeConfig(raw: {
@@ -68,7 +71,7 @@ export function toKubeletNodeConfig(raw: {
     ...(raw.containerRuntimeEndpoint ? { containerRuntimeEndpoint: raw.containerRuntimeEndpoint } : {}),
     ...(raw.podManifestPath ? { podManifestPath: raw.podManifestPath } : {}),
     ...(raw.privateRegistry ? { privateRegistry: resolve(raw.privateRegistry) } : {}),
-    ...(raw.kubeletArg?.length ? { imageGC: imageGCPolicyFromKubeletArgs(raw.kubeletArg) } : {}),
+    ...(raw.kubeletArg?.length ? { imageGC: imageGCPolicyFromKubeletArgs(raw.kubeletArg), eviction: evictionConfigFromKubeletArgs(raw.kubeletArg) } : {}),
   };
 }
 

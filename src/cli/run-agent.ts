@@ -77,6 +77,7 @@ export async function runAgent(config: AgentConfig, raw: { nodeLabel?: string[];
       ...(k.podManifestPath ? { podManifestPath: k.podManifestPath } : {}),
       ...(k.privateRegistry ? { privateRegistry: k.privateRegistry } : {}),
       ...(k.imageGC ? { imageGC: k.imageGC } : {}),
+      ...(k.eviction ? { eviction: k.eviction } : {}),
       log,
     });
     // The reverse tunnel (k3s's remotedialer): the server reaches this kubelet through it, even from behind NAT.

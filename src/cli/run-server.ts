@@ -244,6 +244,7 @@ async function startLocalAgent(
       ...(node.podManifestPath ? { podManifestPath: node.podManifestPath } : {}),
       ...(node.privateRegistry ? { privateRegistry: node.privateRegistry } : {}),
       ...(node.imageGC ? { imageGC: node.imageGC } : {}),
+      ...(node.eviction ? { eviction: node.eviction } : {}),
       log,
     });
     log.info('local node is running', { node: agent.nodeName });

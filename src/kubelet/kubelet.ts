@@ -31,6 +31,9 @@ import { bridgeName, ensureMasquerade, writeCniConfig } from './network/cni.js';
 import { machineInfo, pressureSignals, type MachineInfo } from './node/machine.js';
 import { computeNodeStatus, initialNode, KUBELET_PORT, nodeStatusChanged, type NodeIdentity, type RuntimeHealth } from './node/status.js';
 import { PodCgroups } from './pods/cgroups.js';
+import { EvictionManager } from './eviction/manager.js';
+import { DEFAULT_EVICTION_CONFIG, type EvictionConfig } from './eviction/thresholds.js';
+import { observeNode, podUsageFromRuntime } from './eviction/signals.js';
 import { hasLocalStorageLimits, isCriticalPod, localStorageViolation, podStorageUsage } from './pods/eviction.js';
 import { parseResolvConf, type DnsSettings } from './pods/config.js';
 import { listRuntimePods, relistFingerprints } from './pods/runtime-state.js';
@@ -98,6 +101,8 @@ export interface KubeletOptions {
   privateRegistry?: string;
   /** Image garbage collection thresholds (--kubelet-arg image-gc-*; default 85/80 %, 2 min). */
   imageGC?: ImageGCPolicy;
+  /** Node-pressure eviction thresholds (--kubelet-arg eviction-*; default upstream's hard thresholds). */
+  eviction?: EvictionConfig;
 }
 
 interface PodWorker {
@@ -128,6 +133,8 @@ export class Kubelet {
   private runtimeVersion = '';
   private readonly events: CoreEventRecorder;
   private server: KubeletServer | undefined;
+  private pressureEviction: EvictionManager | undefined;
+  private imageGC: ImageGC | undefined;
   private volumes: VolumeManager | undefined;
   private cgroups: PodCgroups | undefined;
   private objects: WatchingObjectSource | undefined;
@@ -243,6 +250,7 @@ export class Kubelet {
       await this.objects?.gc(OBJECT_WATCH_IDLE_MS);
     });
     this.every(EVICTION_MONITORING_MS, () => this.localStorageEviction());
+    this.startNodePressureEviction();
     this.startImageGC();
     log.info('kubelet started', { node: this.o.nodeName, runtime: `containerd ${this.runtimeVersion}`, socket: this.runtime.socket });
   }
@@ -283,7 +291,7 @@ export class Kubelet {
   private startImageGC(): void {
     const cri = this.cri!;
     const root = this.runtime?.process ? containerdPaths(this.o.agentDir).root : this.o.agentDir;
-    const gc = new ImageGC({
+    const gc = (this.imageGC = new ImageGC({
       runtime: { listImages: () => cri.listImages(), listContainers: () => cri.listContainers(), removeImage: (i) => cri.removeImage(i) },
       usage: statfsUsage(root),
       clock: this.clock,
@@ -291,7 +299,7 @@ export class Kubelet {
       pinned: () => this.pinnedImages,
       log: (m, f) => this.o.log.info(m, f),
       onFailure: (message) => this.events.event({ apiVersion: 'v1', kind: 'Node', metadata: { name: this.o.nodeName, uid: this.nodeUid } }, 'Warning', 'ImageGCFailed', message),
-    });
+    }));
     const period = parseGoDuration(process.env.SKIFF_IMAGE_GC_PERIOD ?? '') ?? IMAGE_GC_PERIOD_MS;
     gc.detectImages().catch((err: unknown) => this.o.log.warn('image gc: listing images failed', { err: (err as Error).message }));
     this.every(period, async () => {
@@ -347,6 +355,34 @@ export class Kubelet {
       this.syncer.requestEviction(pod.metadata?.uid ?? '', message);
       this.enqueue(pod.metadata?.uid ?? '');
     }
+  }
+
+  /** Node-pressure eviction (eviction/manager.ts): its conditions go into the Node status. */
+  private startNodePressureEviction(): void {
+    const cri = this.cri!;
+    const volumes = this.volumes;
+    const imagefs = this.runtime?.process ? containerdPaths(this.o.agentDir).root : this.o.agentDir;
+    const src = { emptyDirPath: (uid: string, name: string) => volumes?.emptyDirPath(uid, name) ?? '', logRoot: join(this.o.agentDir, 'logs', 'pods') };
+    this.pressureEviction = new EvictionManager({
+      config: this.o.eviction ?? DEFAULT_EVICTION_CONFIG,
+      clock: this.clock,
+      observe: async () => observeNode(this.o.agentDir, imagefs),
+      activePods: () => this.activePods(),
+      podUsage: async (pods) => podUsageFromRuntime(pods, await cri.listContainerStats(), src),
+      evict: (pod, message) => {
+        this.syncer?.requestEviction(pod.metadata?.uid ?? '', message);
+        this.enqueue(pod.metadata?.uid ?? '');
+      },
+      reclaimDisk: async () => void (await this.imageGC?.garbageCollect()),
+      log: this.o.log,
+    });
+    this.every(EVICTION_MONITORING_MS, async () => {
+      const before = this.pressureEviction?.pressure();
+      await this.pressureEviction?.synchronize();
+      const after = this.pressureEviction?.pressure();
+      // A pressure condition that appeared or cleared reaches the Node now rather than at the next status tick.
+      if (JSON.stringify(before) !== JSON.stringify(after)) await this.updateNodeStatus();
+    });
   }
 
   /** Asks for a sync of pod `uid` (now, or after `delayMs`); syncs of one pod never overlap. */
@@ -559,6 +595,8 @@ export class Kubelet {
       kubeletPort: this.server?.port ?? KUBELET_PORT,
       previous: node.status,
       now: this.clock.now(),
+      ...(this.pressureEviction ? { pressure: this.pressureEviction.pressure() } : {}),
+      evictionMemoryBytes: EvictionManager.hardMemoryBytes(this.o.eviction ?? DEFAULT_EVICTION_CONFIG, this.machine!.memoryBytes),
     });
     const now = this.clock.now();
     if (!nodeStatusChanged(node.status, status) && now - this.lastPostedAt < NODE_STATUS_REPORT_MS) return;

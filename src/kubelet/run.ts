@@ -24,6 +24,8 @@ export interface AgentOptions {
   privateRegistry?: string;
   /** Image GC thresholds (--kubelet-arg image-gc-high-threshold=…). */
   imageGC?: KubeletOptions['imageGC'];
+  /** Node-pressure eviction (--kubelet-arg eviction-hard=…). */
+  eviction?: KubeletOptions['eviction'];
   /** The kubelet's HTTPS port (default 10250). */
   port?: number;
   /** CA whose client certificates may call the kubelet (the API server's cluster CA). */
@@ -74,6 +76,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ...(opts.podManifestPath ? { podManifestPath: opts.podManifestPath } : {}),
     ...(opts.privateRegistry ? { privateRegistry: opts.privateRegistry } : {}),
     ...(opts.imageGC ? { imageGC: opts.imageGC } : {}),
+    ...(opts.eviction ? { eviction: opts.eviction } : {}),
     log: opts.log,
   });
   try {

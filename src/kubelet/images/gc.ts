@@ -3,6 +3,7 @@
 // detected) until usage is down to --image-gc-low-threshold. Never removed: images any container uses (running or
 // exited), pinned images (the runtime's pinned flag, the sandbox image, and the archives of <data-dir>/agent/images as
 // k3s pins them), and images first seen less than --minimum-image-ttl-duration ago. A high threshold of 100 disables it.
+import { EVICTION_KUBELET_FLAGS } from '../eviction/thresholds.js';
 import { statfs } from 'node:fs/promises';
 import type { Clock } from '../../client/index.js';
 import { formatGoDuration, parseGoDuration } from '../../machinery/duration.js';
@@ -63,7 +64,10 @@ export function imageGCPolicyFromKubeletArgs(args: readonly string[]): ImageGCPo
         break;
       }
       default:
-        throw new Error(`--kubelet-arg ${JSON.stringify(arg)}: unknown kubelet flag (supported: image-gc-high-threshold, image-gc-low-threshold, minimum-image-ttl-duration)`);
+        if (EVICTION_KUBELET_FLAGS.has(name)) break;
+        throw new Error(
+          `--kubelet-arg ${JSON.stringify(arg)}: unknown kubelet flag (supported: image-gc-high-threshold, image-gc-low-threshold, minimum-image-ttl-duration, ${[...EVICTION_KUBELET_FLAGS].join(', ')})`,
+        );
     }
   }
   validateImageGCPolicy(p);

@@ -76,6 +76,10 @@ export interface NodeStatusInput {
   now: number;
   /** The pods the node may still take (below MAX_PODS). */
   pidPressureThreshold?: number;
+  /** The eviction manager's pressure conditions (instead of comparing the signals with the default thresholds). */
+  pressure?: { memory: boolean; disk: boolean; pid: boolean };
+  /** The hard memory.available threshold allocatable memory is reduced by (default 100Mi). */
+  evictionMemoryBytes?: number;
 }
 
 function nodeCondition(type: string, ok: boolean, trueReason: string, trueMsg: string, falseReason: string, falseMsg: string, prev: NodeCondition[] | undefined, now: string): NodeCondition {
@@ -105,11 +109,11 @@ export function computeNodeStatus(input: NodeStatusInput): NodeStatus {
   const allocatable = {
     ...capacity,
     'ephemeral-storage': String(Math.floor(machine.ephemeralStorageBytes * (1 - EVICTION_NODEFS_FRACTION))),
-    memory: ki(Math.max(0, machine.memoryBytes - EVICTION_MEMORY_BYTES)),
+    memory: ki(Math.max(0, machine.memoryBytes - (input.evictionMemoryBytes ?? EVICTION_MEMORY_BYTES))),
   };
-  const memPressure = signals.memoryAvailableBytes < EVICTION_MEMORY_BYTES;
-  const diskPressure = signals.nodefsAvailableBytes < signals.nodefsCapacityBytes * EVICTION_NODEFS_FRACTION;
-  const pidPressure = input.pidPressureThreshold !== undefined && signals.pidsAvailable < input.pidPressureThreshold;
+  const memPressure = input.pressure ? input.pressure.memory : signals.memoryAvailableBytes < EVICTION_MEMORY_BYTES;
+  const diskPressure = input.pressure ? input.pressure.disk : signals.nodefsAvailableBytes < signals.nodefsCapacityBytes * EVICTION_NODEFS_FRACTION;
+  const pidPressure = input.pressure ? input.pressure.pid : input.pidPressureThreshold !== undefined && signals.pidsAvailable < input.pidPressureThreshold;
   const ready = runtime.runtimeReady && runtime.networkReady;
   let notReadyMessage = '';
   if (!runtime.runtimeReady) notReadyMessage = `container runtime is down${runtime.message ? `: ${runtime.message}` : ''}`;
