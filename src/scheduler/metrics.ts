@@ -39,3 +39,15 @@ export function observeAttempt(result: AttemptResult, profile: string, startMs: 
 export function observeAlgorithm(startMs: number): void {
   algorithmDuration.observe((performance.now() - startMs) / 1000);
 }
+
+const incomingPods = new Counter({
+  name: 'scheduler_queue_incoming_pods_total',
+  help: 'Number of pods added to scheduling queues by event and queue type.',
+  labelNames: ['queue', 'event'],
+  registers: [metricsRegistry],
+});
+
+/** A pod entered a sub-queue ("active", "backoff", "unschedulable", "gated") because of `event`. */
+export function observeIncomingPod(queue: 'active' | 'backoff' | 'unschedulable' | 'gated', event: string): void {
+  incomingPods.inc({ queue, event });
+}

@@ -1,27 +1,72 @@
 // Upstream's PriorityQueue: activeQ ordered by the QueueSort plugin, backoffQ for pods waiting out their backoff, and
-// unschedulable pods that move back only when a cluster event may help them.
+// unschedulable pods that move back only when a cluster event matches what a rejecting plugin registered and the
+// plugin's queueing hint says the event may help (or after podMaxInUnschedulablePodsDuration, as a last resort).
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { realClock, type Clock, type TimerHandle } from '../client/index.js';
+import {
+  EVENTS,
+  QueueingHint,
+  eventMatches,
+  isWildCard,
+  podUpdateEvents,
+  type ClusterEvent,
+  type ClusterEventWithHint,
+  type ClusterEventWithObjects,
+} from './framework/events.js';
 import type { QueuedPodInfo } from './framework/interfaces.js';
 import { Nominator } from './framework/nominator.js';
+import { observeIncomingPod } from './metrics.js';
+
+export type { ClusterEvent } from './framework/events.js';
 
 export const INITIAL_BACKOFF_MS = 1_000;
 export const MAX_BACKOFF_MS = 10_000;
+/** Upstream's DefaultPodMaxInUnschedulablePodsDuration: a pod no event helped is retried after this anyway. */
+export const POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION_MS = 5 * 60_000;
 /** How often backoffQ is checked for pods whose backoff ended (upstream flushes every second). */
 const BACKOFF_FLUSH_MS = 1_000;
+/** How often the unschedulable pool is checked for pods past their maximum stay (upstream: every 30 s). */
+const UNSCHEDULABLE_FLUSH_MS = 30_000;
 
-/** Cluster events that can make an unschedulable pod schedulable. */
-export type ClusterEvent = 'NodeAdd' | 'NodeUpdate' | 'AssignedPodDelete' | 'AssignedPodUpdate' | 'PvcAdd' | 'PvcUpdate' | 'PvAdd' | 'PvUpdate' | 'StorageClassAdd' | 'StorageClassUpdate' | 'CSINodeAdd' | 'CSINodeUpdate';
+/** The registrations of a pod's profile: plugin name → the events it registered, each with its hint. */
+export type QueueingHintMap = ReadonlyMap<string, readonly ClusterEventWithHint[]>;
 
 export interface SchedulingQueueOptions {
   clock?: Clock;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  /** PreEnqueue gate: false keeps the pod out of activeQ (e.g. scheduling gates) until an update lets it in. */
-  preEnqueue?: (pod: Pod) => boolean;
+  podMaxInUnschedulablePodsDurationMs?: number;
+  /**
+   * PreEnqueue gate: false (or the name of the plugin that refused) keeps the pod out of activeQ (e.g. scheduling
+   * gates) until an update lets it in.
+   */
+  preEnqueue?: (pod: Pod) => boolean | string;
+  /**
+   * The hint map of the pod's profile (upstream's queueingHintMap). Without this option, or when it returns
+   * undefined, every cluster event moves every unschedulable pod (the behaviour before queueing hints).
+   */
+  hintsFor?: (pod: Pod) => QueueingHintMap | undefined;
+  /** A hint that threw: the pod is queued anyway. */
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 export const podKey = (pod: Pod): string => `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+
+/** What an event means for a pod (upstream's queueingStrategy). */
+export enum QueueingStrategy {
+  /** Stays in the unschedulable pool. */
+  Skip = 0,
+  /** To backoffQ, or activeQ once its backoff is over. */
+  AfterBackoff = 1,
+  /** To activeQ at once (a plugin that left the pod Pending says the event resolves it). */
+  Immediately = 2,
+}
+
+interface InFlight {
+  info: QueuedPodInfo;
+  /** Absolute index of the first cluster event that arrived after the pod was popped. */
+  since: number;
+}
 
 export class SchedulingQueue {
   /** Pods nominated to nodes by preemption (upstream's PriorityQueue embeds its nominator the same way). */
@@ -29,19 +74,25 @@ export class SchedulingQueue {
   private readonly clock: Clock;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly maxInUnschedulableMs: number;
   /** activeQ: a binary heap by `less` (ties in arrival order), with its members by key; removal is lazy. */
   private readonly active: ActiveHeap;
   private readonly backoff = new Map<string, QueuedPodInfo>();
   private readonly unschedulable = new Map<string, QueuedPodInfo>();
   /** Pods held back by PreEnqueue. */
   private readonly gated = new Map<string, QueuedPodInfo>();
-  /** Popped and being scheduled; an update meanwhile is kept here for the failure path. */
-  private readonly inFlight = new Map<string, QueuedPodInfo>();
-  private schedulingCycle = 0;
-  /** The cycle in which the last helpful cluster event arrived; pods failing in it retry via backoff. */
-  private moveRequestCycle = -1;
+  /** Popped and being scheduled, in pop order; an update meanwhile is kept here for the failure path. */
+  private readonly inFlight = new Map<string, InFlight>();
+  /**
+   * Cluster events that arrived while some pod was in flight (upstream's inFlightEvents): a pod that fails is checked
+   * against those that came after its pop, so an event during its cycle is not lost. `eventBase` is the absolute
+   * index of inFlightEvents[0].
+   */
+  private inFlightEvents: ClusterEventWithObjects[] = [];
+  private eventBase = 0;
   private waiters: ((info: QueuedPodInfo | undefined) => void)[] = [];
   private flushTimer?: TimerHandle;
+  private lastUnschedulableFlush: number;
   private closed = false;
 
   constructor(
@@ -52,6 +103,8 @@ export class SchedulingQueue {
     this.active = new ActiveHeap(less);
     this.initialBackoffMs = opts.initialBackoffMs ?? INITIAL_BACKOFF_MS;
     this.maxBackoffMs = opts.maxBackoffMs ?? MAX_BACKOFF_MS;
+    this.maxInUnschedulableMs = opts.podMaxInUnschedulablePodsDurationMs ?? POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION_MS;
+    this.lastUnschedulableFlush = this.clock.now();
     this.scheduleFlush();
   }
 
@@ -63,10 +116,13 @@ export class SchedulingQueue {
     this.gated.delete(key);
     this.removeActive(key);
     this.nominator.add(pod);
-    this.pushActive({ pod, timestamp: this.clock.now(), attempts: 0 });
+    this.pushActive({ pod, timestamp: this.clock.now(), attempts: 0 }, 'PodAdd');
   }
 
-  /** A pending pod changed: the newest spec replaces the old one; an unschedulable pod gets another try. */
+  /**
+   * A pending pod changed: the newest spec replaces the old one. An unschedulable pod moves when the update is an
+   * event one of its rejecting plugins registered with a hint that says Queue (e.g. tolerations added for a taint).
+   */
   update(pod: Pod): void {
     const key = podKey(pod);
     if (this.active.get(key)) {
@@ -81,15 +137,30 @@ export class SchedulingQueue {
     }
     const flying = this.inFlight.get(key);
     if (flying) {
-      flying.pod = pod;
+      // Its failure path checks these, as any other event during its cycle.
+      for (const event of podUpdateEvents(flying.info.pod, pod, 'UnschedulablePod')) this.inFlightEvents.push({ event, oldObj: flying.info.pod, newObj: pod });
+      flying.info.pod = pod;
       return;
     }
-    const stuck = this.unschedulable.get(key) ?? this.gated.get(key);
-    if (stuck) {
-      this.unschedulable.delete(key);
+    const gated = this.gated.get(key);
+    if (gated) {
+      // PreEnqueue is asked again (upstream's SchedulingGates hint: the gates are gone).
       this.gated.delete(key);
+      gated.pod = pod;
+      this.pushActive(gated, 'UnschedulablePodUpdate');
+      return;
+    }
+    const stuck = this.unschedulable.get(key);
+    if (stuck) {
+      const oldPod = stuck.pod;
       stuck.pod = pod;
-      this.requeue(stuck);
+      for (const event of podUpdateEvents(oldPod, pod, 'UnschedulablePod')) {
+        const strategy = this.worthRequeuing(stuck, { event, oldObj: oldPod, newObj: pod });
+        if (strategy === QueueingStrategy.Skip) continue;
+        this.unschedulable.delete(key);
+        this.requeue(stuck, strategy, event.label);
+        return;
+      }
       return;
     }
     this.add(pod);
@@ -102,7 +173,7 @@ export class SchedulingQueue {
     this.backoff.delete(key);
     this.unschedulable.delete(key);
     this.gated.delete(key);
-    this.inFlight.delete(key);
+    this.landed(key);
   }
 
   /** The next pod to schedule, waiting for one; undefined once closed. */
@@ -114,29 +185,41 @@ export class SchedulingQueue {
   }
 
   /**
-   * The pod of `info` could not be scheduled: park it until an event helps. `retryAfterBackoff` (an error rather than
-   * a plugin's rejection, as upstream treats them) retries it once the backoff ends.
+   * The pod of `info` could not be scheduled. With rejecting plugins recorded on it (info.unschedulablePlugins,
+   * info.pendingPlugins) it waits in the unschedulable pool unless an event during its cycle may already help;
+   * without any (an error, not a rejection) or with `retryAfterBackoff` it retries once the backoff ends.
    */
   addUnschedulable(info: QueuedPodInfo, retryAfterBackoff = false): void {
     const key = podKey(info.pod);
-    if (!this.inFlight.delete(key) || this.closed) return;
+    const flying = this.inFlight.get(key);
+    if (!flying || this.closed) return;
+    const events = this.inFlightEvents.slice(Math.max(0, flying.since - this.eventBase));
+    this.landed(key);
     info.timestamp = this.clock.now();
-    // An event arrived while it was being scheduled: it may already help, so retry after the backoff.
-    if (retryAfterBackoff || this.moveRequestCycle >= this.schedulingCycle) this.backoff.set(key, info);
-    else this.unschedulable.set(key, info);
+    const strategy = retryAfterBackoff ? QueueingStrategy.AfterBackoff : this.strategyForInFlight(info, events);
+    this.requeue(info, strategy, 'ScheduleAttemptFailure');
   }
 
   /** The pod was bound (or handed off): it leaves the queue. */
   done(pod: Pod): void {
-    this.inFlight.delete(podKey(pod));
+    this.landed(podKey(pod));
   }
 
-  /** A cluster event that may help: every unschedulable pod goes to activeQ, or backoffQ while backing off. */
-  moveAllToActiveOrBackoff(_event: ClusterEvent): void {
-    this.moveRequestCycle = this.schedulingCycle;
-    const stuck = [...this.unschedulable.values()];
-    this.unschedulable.clear();
-    for (const info of stuck) this.requeue(info);
+  /**
+   * A cluster event: each unschedulable pod whose rejecting plugins registered a matching event, with a hint that
+   * says Queue, goes to activeQ (or backoffQ while backing off); the others stay (upstream's
+   * MoveAllToActiveOrBackoffQueue). `oldObj`/`newObj` are the object before and after, for the hints.
+   */
+  moveAllToActiveOrBackoff(event: ClusterEvent, oldObj?: unknown, newObj?: unknown): void {
+    const ev: ClusterEventWithObjects = { event, oldObj, newObj };
+    if (this.inFlight.size > 0) this.inFlightEvents.push(ev);
+    if (this.unschedulable.size === 0) return;
+    for (const [key, info] of this.unschedulable) {
+      const strategy = this.worthRequeuing(info, ev);
+      if (strategy === QueueingStrategy.Skip) continue;
+      this.unschedulable.delete(key);
+      this.requeue(info, strategy, event.label);
+    }
   }
 
   /** Per-pod backoff: initial × 2^(attempts−1), capped (upstream's calculateBackoffDuration). */
@@ -155,8 +238,22 @@ export class SchedulingQueue {
     for (const [key, info] of this.backoff) {
       if (!this.isBackingOff(info, now)) {
         this.backoff.delete(key);
-        this.pushActive(info);
+        this.pushActive(info, 'BackoffComplete');
       }
+    }
+  }
+
+  /**
+   * Pods that have waited in the unschedulable pool longer than podMaxInUnschedulablePodsDuration get another try,
+   * whatever rejected them (upstream's flushUnschedulablePodsLeftover; run by the queue's timer every 30 s).
+   */
+  flushUnschedulableLeftover(): void {
+    const now = this.clock.now();
+    this.lastUnschedulableFlush = now;
+    for (const [key, info] of this.unschedulable) {
+      if (now - info.timestamp <= this.maxInUnschedulableMs) continue;
+      this.unschedulable.delete(key);
+      this.requeue(info, this.worthRequeuing(info, { event: EVENTS.UnschedulableTimeout }), EVENTS.UnschedulableTimeout.label);
     }
   }
 
@@ -165,33 +262,127 @@ export class SchedulingQueue {
     return { active: this.active.size, backoff: this.backoff.size, unschedulable: this.unschedulable.size, gated: this.gated.size };
   }
 
+  /** Which sub-queue holds the pod, for tests and debugging. */
+  where(pod: Pod): 'active' | 'backoff' | 'unschedulable' | 'gated' | 'inFlight' | undefined {
+    const key = podKey(pod);
+    if (this.active.get(key)) return 'active';
+    if (this.backoff.has(key)) return 'backoff';
+    if (this.unschedulable.has(key)) return 'unschedulable';
+    if (this.gated.has(key)) return 'gated';
+    if (this.inFlight.has(key)) return 'inFlight';
+    return undefined;
+  }
+
   close(): void {
     this.closed = true;
     this.flushTimer?.cancel();
     for (const w of this.waiters.splice(0)) w(undefined);
   }
 
+  /**
+   * Upstream's isPodWorthRequeuing: whether `ev` may make the pod schedulable, asking the hints that the pod's
+   * rejecting plugins registered for matching events. A Queue from a plugin that left the pod Pending moves it at
+   * once; from one that found it Unschedulable, after its backoff.
+   */
+  private worthRequeuing(info: QueuedPodInfo, ev: ClusterEventWithObjects): QueueingStrategy {
+    const unschedulable = info.unschedulablePlugins;
+    const pending = info.pendingPlugins;
+    if (!unschedulable?.size && !pending?.size) return QueueingStrategy.AfterBackoff;
+    if (isWildCard(ev.event)) return QueueingStrategy.AfterBackoff;
+    const hints = this.opts.hintsFor?.(info.pod);
+    if (!hints) return QueueingStrategy.AfterBackoff;
+    let strategy = QueueingStrategy.Skip;
+    for (const plugin of rejectors(info)) {
+      for (const reg of hints.get(plugin) ?? []) {
+        if (!eventMatches(reg.event, ev.event)) continue;
+        let hint = QueueingHint.Queue;
+        if (reg.queueingHintFn) {
+          try {
+            hint = reg.queueingHintFn(info.pod, ev.oldObj, ev.newObj);
+          } catch (err) {
+            this.opts.log?.('queueing hint failed; queueing the pod', { plugin, event: ev.event.label, pod: podKey(info.pod), err: String(err) });
+            hint = QueueingHint.Queue;
+          }
+        }
+        if (hint === QueueingHint.QueueSkip) continue;
+        if (pending?.has(plugin)) return QueueingStrategy.Immediately;
+        if (!pending?.size) return QueueingStrategy.AfterBackoff;
+        strategy = QueueingStrategy.AfterBackoff;
+      }
+    }
+    return strategy;
+  }
+
+  /** Upstream's determineSchedulingHintForInFlightPod: the events during the pod's cycle, checked as they came. */
+  private strategyForInFlight(info: QueuedPodInfo, events: readonly ClusterEventWithObjects[]): QueueingStrategy {
+    if (!info.unschedulablePlugins?.size && !info.pendingPlugins?.size) return QueueingStrategy.AfterBackoff;
+    let strategy = QueueingStrategy.Skip;
+    for (const ev of events) {
+      const s = this.worthRequeuing(info, ev);
+      if (s === QueueingStrategy.Immediately) return s;
+      if (s === QueueingStrategy.AfterBackoff) {
+        strategy = s;
+        if (!info.pendingPlugins?.size) return s;
+      }
+    }
+    return strategy;
+  }
+
   private isBackingOff(info: QueuedPodInfo, now: number): boolean {
     return (info.attempts ?? 0) > 0 && now < info.timestamp + this.backoffDuration(info);
   }
 
-  private requeue(info: QueuedPodInfo): void {
-    if (this.isBackingOff(info, this.clock.now())) this.backoff.set(podKey(info.pod), info);
-    else this.pushActive(info);
+  /** Upstream's requeuePodViaQueueingHint. */
+  private requeue(info: QueuedPodInfo, strategy: QueueingStrategy, event: string): void {
+    const key = podKey(info.pod);
+    if (strategy === QueueingStrategy.Skip) {
+      this.unschedulable.set(key, info);
+      observeIncomingPod('unschedulable', event);
+      return;
+    }
+    if (strategy === QueueingStrategy.AfterBackoff && this.isBackingOff(info, this.clock.now())) {
+      this.backoff.set(key, info);
+      observeIncomingPod('backoff', event);
+      return;
+    }
+    this.pushActive(info, event);
   }
 
   private started(info: QueuedPodInfo): QueuedPodInfo {
-    this.schedulingCycle++;
     info.attempts = (info.attempts ?? 0) + 1;
-    this.inFlight.set(podKey(info.pod), info);
+    // A new attempt: what rejected the pod last time is forgotten (upstream's Pop).
+    info.unschedulablePlugins = undefined;
+    info.pendingPlugins = undefined;
+    this.inFlight.set(podKey(info.pod), { info, since: this.eventBase + this.inFlightEvents.length });
     return info;
   }
 
-  private pushActive(info: QueuedPodInfo): void {
-    if (this.opts.preEnqueue && !this.opts.preEnqueue(info.pod)) {
-      this.gated.set(podKey(info.pod), info);
+  /** The pod leaves flight; events no pod in flight can still need are dropped. */
+  private landed(key: string): void {
+    if (!this.inFlight.delete(key)) return;
+    const oldest = this.inFlight.values().next().value;
+    if (!oldest) {
+      this.eventBase += this.inFlightEvents.length;
+      this.inFlightEvents = [];
       return;
     }
+    const drop = oldest.since - this.eventBase;
+    // Trimmed in batches: splicing the head on every landing would be quadratic.
+    if (drop > 256 && drop * 2 > this.inFlightEvents.length) {
+      this.inFlightEvents = this.inFlightEvents.slice(drop);
+      this.eventBase += drop;
+    }
+  }
+
+  private pushActive(info: QueuedPodInfo, event: string): void {
+    const admitted = this.opts.preEnqueue ? this.opts.preEnqueue(info.pod) : true;
+    if (admitted !== true) {
+      if (typeof admitted === 'string') info.unschedulablePlugins = new Set([admitted]);
+      this.gated.set(podKey(info.pod), info);
+      observeIncomingPod('gated', event);
+      return;
+    }
+    observeIncomingPod('active', event);
     const waiter = this.waiters.shift();
     if (waiter) {
       waiter(this.started(info));
@@ -208,9 +399,19 @@ export class SchedulingQueue {
     if (this.closed) return;
     this.flushTimer = this.clock.setTimer(() => {
       this.flushBackoffCompleted();
+      if (this.clock.now() - this.lastUnschedulableFlush >= UNSCHEDULABLE_FLUSH_MS) this.flushUnschedulableLeftover();
       this.scheduleFlush();
     }, BACKOFF_FLUSH_MS);
   }
+}
+
+/** The plugins that rejected the pod in its last attempt (Unschedulable and Pending ones). */
+function rejectors(info: QueuedPodInfo): Iterable<string> {
+  const u = info.unschedulablePlugins;
+  const p = info.pendingPlugins;
+  if (!p?.size) return u ?? [];
+  if (!u?.size) return p;
+  return new Set([...u, ...p]);
 }
 
 interface HeapEntry {

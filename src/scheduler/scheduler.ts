@@ -28,12 +28,13 @@ import {
 } from './framework/cycle.js';
 import type { QueuedPodInfo } from './framework/interfaces.js';
 import { buildProfile, DEFAULT_SCHEDULER_NAME, type Profile, type ProfileConfig } from './framework/profile.js';
+import { ActionType, EVENTS, nodeUpdateEvents, podUpdateEvents, type ClusterEvent } from './framework/events.js';
 import { FitError, schedulePod } from './framework/schedule.js';
 import type { Status } from './framework/status.js';
 import type { BindFunc } from './plugins/defaultbinder/default-binder.js';
 import { newInTreeRegistry, type InTreeOptions } from './plugins/registry.js';
 import { observeAlgorithm, observeAttempt } from './metrics.js';
-import { SchedulingQueue, podKey, type ClusterEvent } from './queue.js';
+import { SchedulingQueue, podKey } from './queue.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
@@ -58,20 +59,6 @@ export interface SchedulerOptions {
 }
 
 const isTerminal = (pod: Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-
-/** Node changes that can make a pod fit: not heartbeats (upstream's nodeSchedulingPropertiesChange). */
-function schedulingPropertiesChanged(a: Node, b: Node): boolean {
-  const props = (n: Node) =>
-    JSON.stringify([
-      n.metadata?.labels,
-      n.spec?.unschedulable,
-      n.spec?.taints,
-      n.status?.allocatable,
-      n.status?.images?.length,
-      (n.status?.conditions ?? []).map((c) => [c.type, c.status]),
-    ]);
-  return props(a) !== props(b);
-}
 
 const schedulingInputsChanged = (a: Pod, b: Pod): boolean =>
   JSON.stringify([a.metadata?.labels, a.metadata?.annotations, a.metadata?.deletionTimestamp, a.spec]) !==
@@ -109,6 +96,17 @@ export function buildProfiles(
   }
   if (profiles.size === 0) throw new Error('no scheduler profile');
   return profiles;
+}
+
+/**
+ * A Reserve, Permit or PreBind rejection as upstream reports it: a FitError over the one node tried, and the plugin
+ * recorded as the pod's rejector so only events it registered bring the pod back. undefined for other statuses.
+ */
+function rejectionError(info: QueuedPodInfo, pod: Pod, host: string, status: Status): FitError | undefined {
+  if (!status.isRejected()) return undefined;
+  const plugins = new Set(status.plugin ? [status.plugin] : []);
+  info.unschedulablePlugins = plugins;
+  return new FitError(pod, 1, { nodeToStatus: new Map([[host, status]]), unschedulablePlugins: plugins, preFilterMsg: '', postFilterMsg: '' });
 }
 
 export class Scheduler {
@@ -161,8 +159,12 @@ export class Scheduler {
       ...(opts.podMaxBackoffSeconds !== undefined ? { maxBackoffMs: opts.podMaxBackoffSeconds * 1000 } : {}),
       preEnqueue: (pod) => {
         const profile = this.profileFor(pod);
-        return !profile || runPreEnqueuePlugins(profile, pod).isSuccess();
+        if (!profile) return true;
+        const status = runPreEnqueuePlugins(profile, pod);
+        return status.isSuccess() || status.plugin || false;
       },
+      hintsFor: (pod) => this.profileFor(pod)?.queueingHints,
+      log: (msg, fields) => this.log(msg, fields),
     });
     for (const name of this.profiles.keys()) {
       this.recorders.set(
@@ -217,26 +219,38 @@ export class Scheduler {
     this.registrations.push(this.nodeInformer.addEventHandler({
       onAdd: (node) => {
         this.cache.addNode(node);
-        this.queue.moveAllToActiveOrBackoff('NodeAdd');
+        this.moveOn(EVENTS.NodeAdd, undefined, node);
       },
       onUpdate: (oldNode, node) => {
         this.cache.updateNode(node);
-        if (schedulingPropertiesChanged(oldNode, node)) this.queue.moveAllToActiveOrBackoff('NodeUpdate');
+        // One event per kind of change (labels, taints, allocatable, conditions, ...); none for a heartbeat.
+        for (const event of nodeUpdateEvents(oldNode, node)) this.moveOn(event, oldNode, node);
       },
-      onDelete: (obj) => this.cache.removeNode(deletedObject(obj)),
+      onDelete: (obj) => {
+        const node = deletedObject(obj);
+        this.cache.removeNode(node);
+        // Only spreading can be helped by a node going away (PodTopologySpread registers it).
+        this.moveOn(EVENTS.NodeDelete, node, undefined);
+      },
     }));
     // A claim that appears or changes can let a pod waiting for it through (upstream's PvcAdd/PvcUpdate events).
     this.registrations.push(this.pvcInformer.addEventHandler({
-      onAdd: () => this.moveOn('PvcAdd'),
-      onUpdate: () => this.moveOn('PvcUpdate'),
+      onAdd: (pvc) => this.moveOn(EVENTS.PvcAdd, undefined, pvc),
+      onUpdate: (old, pvc) => this.moveOn(EVENTS.PvcUpdate, old, pvc),
     }));
     this.registrations.push(this.pvInformer.addEventHandler({
-      onAdd: () => this.moveOn('PvAdd'),
-      onUpdate: () => this.moveOn('PvUpdate'),
+      onAdd: (pv) => this.moveOn(EVENTS.PvAdd, undefined, pv),
+      onUpdate: (old, pv) => this.moveOn(EVENTS.PvUpdate, old, pv),
     }));
-    this.registrations.push(this.storageClassInformer.addEventHandler({ onAdd: () => this.moveOn('StorageClassAdd'), onUpdate: () => this.moveOn('StorageClassUpdate') }));
+    this.registrations.push(this.storageClassInformer.addEventHandler({
+      onAdd: (sc) => this.moveOn(EVENTS.StorageClassAdd, undefined, sc),
+      onUpdate: (old, sc) => this.moveOn(EVENTS.StorageClassUpdate, old, sc),
+    }));
     // A driver's attach limit that appears or grows can let a pod rejected by NodeVolumeLimits through.
-    this.registrations.push(this.csiNodeInformer.addEventHandler({ onAdd: () => this.moveOn('CSINodeAdd'), onUpdate: () => this.moveOn('CSINodeUpdate') }));
+    this.registrations.push(this.csiNodeInformer.addEventHandler({
+      onAdd: (n) => this.moveOn(EVENTS.CSINodeAdd, undefined, n),
+      onUpdate: (old, n) => this.moveOn(EVENTS.CSINodeUpdate, old, n),
+    }));
     this.registrations.push(this.podInformer.addEventHandler({
       onAdd: (pod) => this.onPod(undefined, pod),
       onUpdate: (oldPod, pod) => this.onPod(oldPod, pod),
@@ -245,7 +259,7 @@ export class Scheduler {
         this.queue.delete(pod);
         if (pod.spec?.nodeName) {
           this.cache.removePod(pod);
-          this.moveOn('AssignedPodDelete');
+          this.moveOn(EVENTS.AssignedPodDelete, pod, undefined);
         }
       },
     }));
@@ -258,13 +272,19 @@ export class Scheduler {
         // A finished pod frees its node's resources, as a deleted one does.
         if (oldPod && !isTerminal(oldPod)) {
           this.cache.removePod(pod);
-          this.moveOn('AssignedPodDelete');
+          this.moveOn(EVENTS.AssignedPodDelete, pod, undefined);
         }
         return;
       }
       this.cache.updatePod(pod);
-      if (oldPod?.spec?.nodeName && JSON.stringify(oldPod.metadata?.labels) !== JSON.stringify(pod.metadata?.labels)) {
-        this.moveOn('AssignedPodUpdate');
+      if (!oldPod?.spec?.nodeName) {
+        // Newly assigned (bound, or created on a node): a pod that needs a matching pod somewhere may now fit.
+        this.moveOn(EVENTS.AssignedPodAdd, undefined, pod);
+      } else {
+        // Status-only updates (the kubelet's) are not sent: no in-tree plugin registers them.
+        for (const event of podUpdateEvents(oldPod, pod, 'AssignedPod')) {
+          if (event.actionType !== ActionType.UpdateOther) this.moveOn(event, oldPod, pod);
+        }
       }
       return;
     }
@@ -278,8 +298,8 @@ export class Scheduler {
     else if (schedulingInputsChanged(oldPod, pod)) this.queue.update(pod);
   }
 
-  private moveOn(event: ClusterEvent): void {
-    this.queue.moveAllToActiveOrBackoff(event);
+  private moveOn(event: ClusterEvent, oldObj: unknown, newObj: unknown): void {
+    this.queue.moveAllToActiveOrBackoff(event, oldObj, newObj);
   }
 
   private async run(): Promise<void> {
@@ -321,6 +341,7 @@ export class Scheduler {
     } catch (err) {
       let nominatedNodeName: string | undefined;
       if (err instanceof FitError) {
+        info.unschedulablePlugins = new Set(err.diagnosis.unschedulablePlugins);
         this.nextStartIndex = err.nextStartIndex;
         const post = runPostFilterPlugins(profile, state, pod, err);
         nominatedNodeName = post.result?.nominatedNodeName;
@@ -340,7 +361,7 @@ export class Scheduler {
       runUnreservePlugins(profile, state, pod, host);
       this.cache.forgetPod(pod);
       observeAttempt(permitted.isRejected() ? 'unschedulable' : 'error', profile.schedulerName, start);
-      this.failed(info, permitted.asError() ?? new Error(permitted.message()));
+      this.failed(info, rejectionError(info, pod, host, permitted) ?? permitted.asError() ?? new Error(permitted.message()));
       return;
     }
     const binding = this.bindingCycle(info, profile, state, host, start).finally(() => this.bindings.delete(binding));
@@ -362,7 +383,7 @@ export class Scheduler {
     runUnreservePlugins(profile, state, pod, host);
     this.cache.forgetPod(pod);
     observeAttempt(status.isRejected() ? 'unschedulable' : 'error', profile.schedulerName, start);
-    this.failed(info, status.isSkip() ? new Error('no bind plugin bound the pod') : (status.asError() ?? new Error(status.message())));
+    this.failed(info, status.isSkip() ? new Error('no bind plugin bound the pod') : (rejectionError(info, pod, host, status) ?? status.asError() ?? new Error(status.message())));
   }
 
   private async postBinding(binding: Binding): Promise<void> {

@@ -20,6 +20,13 @@ export interface QueuedPodInfo {
   /** When the pod was added to the queue (ms since epoch). */
   timestamp: number;
   attempts?: number;
+  /**
+   * Plugins that rejected the pod in its last attempt (Filter/PreFilter Unschedulable or UnschedulableAndUnresolvable,
+   * a PreEnqueue refusal, a Reserve/Permit/PreBind rejection): only events they registered can move it back.
+   */
+  unschedulablePlugins?: Set<string>;
+  /** Plugins that left the pod Pending: an event they say Queue to moves it to activeQ without waiting out backoff. */
+  pendingPlugins?: Set<string>;
 }
 
 /** Nodes a PreFilter plugin narrowed the pod to; undefined nodeNames means all nodes. */

@@ -1,5 +1,6 @@
 // Scheduler profiles as KubeSchedulerConfiguration (v1) describes them: plugins enabled and disabled per extension
 // point or for all of them at once (multiPoint), score weights and plugin args, built into plugin lists.
+import { ALL_ACTIONS, implementsEnqueueExtensions, type ClusterEventWithHint } from './events.js';
 import type { ExtensionPoint, ExtensionPointPlugins, Plugin, ScorePlugin } from './interfaces.js';
 import { EXTENSION_POINTS, implementsPoint } from './interfaces.js';
 import type { Registry } from './registry.js';
@@ -96,6 +97,26 @@ export interface Profile {
   /** Score weight per score plugin (at least 1). */
   readonly scoreWeights: ReadonlyMap<string, number>;
   readonly percentageOfNodesToScore?: number;
+  /** The events each plugin that can reject a pod registered, with their hints (upstream's queueingHintMap). */
+  readonly queueingHints: ReadonlyMap<string, readonly ClusterEventWithHint[]>;
+}
+
+/** Extension points whose rejections park a pod in the unschedulable pool (upstream's EnqueueExtensions sources). */
+const REJECTING_POINTS = ['preEnqueue', 'preFilter', 'filter', 'reserve', 'permit', 'preBind'] as const satisfies readonly ExtensionPoint[];
+
+/**
+ * Each rejecting plugin's registrations; a plugin that does not declare any (no eventsToRegister) is moved by every
+ * event, as upstream registers all events for it.
+ */
+export function buildQueueingHints(plugins: ExtensionPointPlugins): Map<string, readonly ClusterEventWithHint[]> {
+  const out = new Map<string, readonly ClusterEventWithHint[]>();
+  for (const point of REJECTING_POINTS) {
+    for (const p of plugins[point] as Plugin[]) {
+      if (out.has(p.name)) continue;
+      out.set(p.name, implementsEnqueueExtensions(p) ? p.eventsToRegister() : [{ event: { resource: '*', actionType: ALL_ACTIONS, label: '*' } }]);
+    }
+  }
+  return out;
 }
 
 export interface BuildProfileOptions {
@@ -179,10 +200,12 @@ export function buildProfile(config: ProfileConfig, registry: Registry, opts: Bu
     }
   }
   if (result.queueSort.length > 1) throw new Error('only one queue sort plugin can be enabled');
+  const built = result as unknown as ExtensionPointPlugins;
   return {
     schedulerName: config.schedulerName ?? DEFAULT_SCHEDULER_NAME,
-    plugins: result as unknown as ExtensionPointPlugins,
+    plugins: built,
     scoreWeights,
+    queueingHints: buildQueueingHints(built),
     ...(config.percentageOfNodesToScore !== undefined ? { percentageOfNodesToScore: config.percentageOfNodesToScore } : {}),
   };
 }

@@ -228,6 +228,8 @@ export function runPreFilterPlugins(
         narrowing.length === 1
           ? `node(s) didn't satisfy plugin ${narrowing[0]}`
           : `node(s) didn't satisfy plugin(s) [${narrowing.join(' ')}] simultaneously`;
+      // The plugins whose node lists left nothing are what an event must change (upstream's pluginsWithNodes).
+      for (const name of narrowing) unschedulablePlugins.add(name);
       return { status: Status.unresolvable(msg), unschedulablePlugins };
     }
   }

@@ -1,9 +1,10 @@
 // InterPodAffinity: required pod affinity / anti-affinity (the pod's and existing pods') filter nodes by topology
 // domain; preferred terms (and existing pods' required affinity) score domains.
-import type { Pod, PodAffinityTerm, WeightedPodAffinityTerm } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod, PodAffinityTerm, WeightedPodAffinityTerm } from 'kubernetes-types/core/v1.js';
 import type { Labels, Selector } from '../../../machinery/labels.js';
 import { labelSelectorAsSelector } from '../../../machinery/labels.js';
 import type { CycleState } from '../../framework/cycle-state.js';
+import { ActionType, QueueingHint, asObjects, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import type { FilterPlugin, NodeScore, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
 import { hasPodAffinity, nodesWithAffinityPods, nodesWithRequiredAntiAffinityPods, type NodeInfo } from '../../framework/node-info.js';
@@ -106,8 +107,60 @@ interface FilterState {
   antiAffinityCounts: Map<string, number>;
 }
 
-export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = INTER_POD_AFFINITY;
+
+  /** Scheduled pods that appear, go away or change labels, and nodes that appear or change topology labels. */
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [
+      registerFor('Pod', ActionType.Add | ActionType.UpdatePodLabel | ActionType.Delete, (pod, o, n) => this.isSchedulableAfterPodChange(pod, o, n)),
+      registerFor('Node', ActionType.Add | ActionType.UpdateNodeLabel, (pod, o, n) => this.isSchedulableAfterNodeChange(pod, o, n)),
+    ];
+  }
+
+  /**
+   * Queue when a scheduled pod now matches all of the pod's required affinity terms (added, or its labels changed),
+   * stops matching an anti-affinity term (labels changed), or goes away while matching an anti-affinity term or
+   * while its own required anti-affinity excluded the pod.
+   */
+  isSchedulableAfterPodChange(pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: original, newObj: modified } = asObjects<Pod>(oldObj, newObj);
+    if ((modified && !modified.spec?.nodeName) || (original && !original.spec?.nodeName)) return QueueingHint.QueueSkip;
+    const terms = new PodAffinityTerms(pod);
+    const matchesAll = (p: Pod) => terms.requiredAffinity.length > 0 && terms.requiredAffinity.every((t) => t.matches(p, this.nsLabels(p.metadata?.namespace ?? '')));
+    const matchesAnyAnti = (p: Pod) => terms.requiredAntiAffinity.some((t) => t.matches(p, this.nsLabels(p.metadata?.namespace ?? '')));
+    if (original && modified) {
+      if (!matchesAll(original) && matchesAll(modified)) return QueueingHint.Queue;
+      if (matchesAnyAnti(original) && !matchesAnyAnti(modified)) return QueueingHint.Queue;
+      return QueueingHint.QueueSkip;
+    }
+    if (modified) return matchesAll(modified) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+    if (!original) return QueueingHint.QueueSkip;
+    if (matchesAnyAnti(original)) return QueueingHint.Queue;
+    const existing = termsOf(original);
+    const ns = this.nsLabels(pod.metadata?.namespace ?? '');
+    return existing?.requiredAntiAffinity.some((t) => t.matches(pod, ns)) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+  }
+
+  /**
+   * Queue when a new node carries a topology key of the pod's required affinity (or the pod has none, so any new
+   * domain may do), or a node's value for one of the pod's topology keys changed (for a pod kept out only by other
+   * pods' anti-affinity, whose keys are unknown here, any label change).
+   */
+  isSchedulableAfterNodeChange(pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: oldNode, newObj: node } = asObjects<Node>(oldObj, newObj);
+    if (!node) return QueueingHint.QueueSkip;
+    const terms = new PodAffinityTerms(pod);
+    const labels = node.metadata?.labels ?? {};
+    if (!oldNode) {
+      if (terms.requiredAffinity.length === 0) return QueueingHint.Queue;
+      return terms.requiredAffinity.some((t) => t.topologyKey in labels) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+    }
+    const keys = [...terms.requiredAffinity, ...terms.requiredAntiAffinity].map((t) => t.topologyKey);
+    if (keys.length === 0) return QueueingHint.Queue;
+    const before = oldNode.metadata?.labels ?? {};
+    return keys.some((k) => before[k] !== labels[k]) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+  }
   private readonly hardPodAffinityWeight: number;
   private readonly ignorePreferredTermsOfExistingPods: boolean;
 

@@ -1,6 +1,7 @@
 // NodeAffinity: spec.nodeSelector and required node affinity filter nodes; preferred terms add their weights.
-import type { NodeSelector, Pod, PreferredSchedulingTerm } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeSelector, Pod, PreferredSchedulingTerm } from 'kubernetes-types/core/v1.js';
 import type { CycleState } from '../../framework/cycle-state.js';
+import { ActionType, QueueingHint, asObjects, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import { defaultNormalizeScore } from '../../framework/helpers.js';
 import type { FilterPlugin, NodeScore, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
@@ -23,7 +24,7 @@ export interface NodeAffinityArgs {
   };
 }
 
-export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = NODE_AFFINITY;
   private readonly addedNodeSelector: NodeSelectorMatcher | undefined;
   private readonly addedPreferred: PreferredSchedulingTerms | undefined;
@@ -35,6 +36,23 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
     if (this.addedNodeSelector?.errors.length) throw new Error(`addedAffinity: ${this.addedNodeSelector.errors.join('; ')}`);
     const pref = added?.preferredDuringSchedulingIgnoredDuringExecution;
     this.addedPreferred = pref?.length ? new PreferredSchedulingTerms(pref) : undefined;
+  }
+
+  /** A node that appears, or whose labels change, so that it now matches the pod's selector and required affinity. */
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [registerFor('Node', ActionType.Add | ActionType.UpdateNodeLabel, (pod, o, n) => this.isSchedulableAfterNodeChange(pod, o, n))];
+  }
+
+  /** Queue when the node matches now (and the scheduler-enforced affinity) and did not before. */
+  isSchedulableAfterNodeChange(pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: oldNode, newObj: node } = asObjects<Node>(oldObj, newObj);
+    if (!node) return QueueingHint.QueueSkip;
+    if (this.addedNodeSelector && !this.addedNodeSelector.matches(node)) return QueueingHint.QueueSkip;
+    const required = new RequiredNodeAffinity(pod);
+    if (!required.matches(node)) return QueueingHint.QueueSkip;
+    if (!oldNode) return QueueingHint.Queue;
+    const wasMatched = required.matches(oldNode) && (!this.addedNodeSelector || this.addedNodeSelector.matches(oldNode));
+    return wasMatched ? QueueingHint.QueueSkip : QueueingHint.Queue;
   }
 
   preFilter(state: CycleState, pod: Pod): { result?: PreFilterResult; status?: Status } {

@@ -1,9 +1,10 @@
 // NodeResourcesFit: the node's allocatable must hold the pod's requests on top of its pods', and the pod count;
 // scoring by LeastAllocated (default), MostAllocated or RequestedToCapacityRatio.
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { CycleState } from '../../framework/cycle-state.js';
+import { ActionType, QueueingHint, asObjects, registerFor, samePod, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
+import { NodeInfo } from '../../framework/node-info.js';
 import type { FilterPlugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin } from '../../framework/interfaces.js';
-import type { NodeInfo } from '../../framework/node-info.js';
 import { Resource, isExtendedResourceName, podRequests } from '../../framework/resources.js';
 import { Status, type MaybeStatus } from '../../framework/status.js';
 import { ResourceAllocationScorer, type ResourceSpec } from './resource-allocation.js';
@@ -112,7 +113,18 @@ export function fitsRequest(
   return out;
 }
 
-export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+/** The pod's requests by resource name as integers (milli-CPU, bytes, counts), for comparing two objects. */
+function requestAmounts(r: Resource): Map<string, number> {
+  const m = new Map<string, number>([
+    ['cpu', r.milliCPU],
+    ['memory', r.memory],
+    ['ephemeral-storage', r.ephemeralStorage],
+  ]);
+  for (const [k, v] of r.scalarResources) m.set(k, v);
+  return m;
+}
+
+export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = NODE_RESOURCES_FIT;
   private readonly ignoredResources: Set<string>;
   private readonly ignoredResourceGroups: Set<string>;
@@ -142,6 +154,59 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
           `scoringStrategy.type: Unsupported value: ${JSON.stringify(type)}: supported values: "LeastAllocated", "MostAllocated", "RequestedToCapacityRatio"`,
         );
     }
+  }
+
+  /**
+   * Room can appear through a scheduled pod going away or shrinking, or a node that appears or grows. Label and taint
+   * updates are registered too (a node the pod could not use before may have been skipped), and the hint drops them
+   * unless allocatable grew.
+   */
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [
+      registerFor('Pod', ActionType.Delete | ActionType.UpdatePodScaleDown, (pod, o, n) => this.isSchedulableAfterPodEvent(pod, o, n)),
+      registerFor(
+        'Node',
+        ActionType.Add | ActionType.UpdateNodeAllocatable | ActionType.UpdateNodeTaint | ActionType.UpdateNodeLabel,
+        (pod, o, n) => this.isSchedulableAfterNodeChange(pod, o, n),
+      ),
+    ];
+  }
+
+  /** Queue on a scheduled pod's deletion, or a pod shrinking a resource the rejected pod requests. */
+  isSchedulableAfterPodEvent(pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: original, newObj: modified } = asObjects<Pod>(oldObj, newObj);
+    if (!modified) return original?.spec?.nodeName ? QueueingHint.Queue : QueueingHint.QueueSkip;
+    if (!original) return QueueingHint.QueueSkip;
+    // Another pod's shrinking frees room only where it runs; the rejected pod's own shrinking always may help.
+    if (!samePod(modified, pod) && !modified.spec?.nodeName) return QueueingHint.QueueSkip;
+    const wanted = requestAmounts(Resource.fromList(podRequests(pod)));
+    const before = requestAmounts(Resource.fromList(podRequests(original)));
+    const after = requestAmounts(Resource.fromList(podRequests(modified)));
+    for (const [name, amount] of wanted) {
+      if (amount > 0 && (after.get(name) ?? 0) < (before.get(name) ?? 0)) return QueueingHint.Queue;
+    }
+    return QueueingHint.QueueSkip;
+  }
+
+  /**
+   * Queue when the pod would fit the node's allocatable if the node were empty, and the node is new or one of the
+   * resources the pod requests grew (upstream's isFit and haveAnyRequestedResourcesIncreased).
+   */
+  isSchedulableAfterNodeChange(pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: oldNode, newObj: node } = asObjects<Node>(oldObj, newObj);
+    if (!node) return QueueingHint.QueueSkip;
+    const request = Resource.fromList(podRequests(pod));
+    if (fitsRequest(request, new NodeInfo(node), this.ignoredResources, this.ignoredResourceGroups).length > 0) return QueueingHint.QueueSkip;
+    if (!oldNode) return QueueingHint.Queue;
+    const was = new NodeInfo(oldNode).allocatable;
+    const now = new NodeInfo(node).allocatable;
+    if (now.allowedPodNumber > was.allowedPodNumber) return QueueingHint.Queue;
+    const before = requestAmounts(was);
+    const after = requestAmounts(now);
+    for (const [name, amount] of requestAmounts(request)) {
+      if (amount > 0 && (after.get(name) ?? 0) > (before.get(name) ?? 0)) return QueueingHint.Queue;
+    }
+    return QueueingHint.QueueSkip;
   }
 
   preFilter(state: CycleState, pod: Pod): { result?: PreFilterResult; status?: Status } {

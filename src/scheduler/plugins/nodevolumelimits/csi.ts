@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import type { CSINode } from 'kubernetes-types/storage/v1.js';
 import { claimClass } from '../../../machinery/storage-volume.js';
+import { ActionType, QueueingHint, UPDATE, claimUsedByPod, deletedAssignedPod, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { FilterPlugin, PreFilterPlugin, PreFilterResult } from '../../framework/interfaces.js';
 import type { NodeInfo } from '../../framework/node-info.js';
@@ -35,8 +36,23 @@ export interface NodeVolumeLimitsListers extends VolumeListers {
 
 class NotFoundError extends Error {}
 
-export class NodeVolumeLimits implements PreFilterPlugin, FilterPlugin {
+export class NodeVolumeLimits implements PreFilterPlugin, FilterPlugin, EnqueueExtensions {
   readonly name = NODE_VOLUME_LIMITS;
+
+  /** A driver's limit appearing or growing, a scheduled pod with volumes going away, or the pod's claim appearing. */
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [
+      registerFor('CSINode', ActionType.Add | UPDATE),
+      registerFor('Pod', ActionType.Delete, (pod, o, n) => this.isSchedulableAfterPodDeleted(pod, o, n)),
+      registerFor('PersistentVolumeClaim', ActionType.Add, claimUsedByPod),
+    ];
+  }
+
+  /** Queue when the deleted pod ran on a node and had claim-backed volumes (which count against the limits). */
+  isSchedulableAfterPodDeleted(_pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const deleted = deletedAssignedPod(oldObj, newObj);
+    return deleted?.spec?.volumes?.some((v) => v.persistentVolumeClaim || v.ephemeral) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+  }
   /** Unbound claims are counted under a per-instance prefix so they never collide with real volume handles. */
   private readonly randomVolumeIDPrefix = `skiff-${Math.random().toString(36).slice(2, 10)}`;
 

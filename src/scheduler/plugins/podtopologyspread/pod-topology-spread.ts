@@ -4,6 +4,7 @@ import type { Node, Pod, TopologySpreadConstraint } from 'kubernetes-types/core/
 import type { Selector } from '../../../machinery/labels.js';
 import { labelSelectorAsSelector, newRequirement, selectorFromRequirements } from '../../../machinery/labels.js';
 import type { CycleState } from '../../framework/cycle-state.js';
+import { ActionType, QueueingHint, asObjects, registerFor, samePod, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import { findMatchingUntoleratedTaint } from '../../framework/helpers.js';
 import type { FilterPlugin, NodeScore, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
@@ -89,7 +90,12 @@ interface ScoreState {
 
 const pairKey = (key: string, value: string): string => `${key}\0${value}`;
 
-export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+const sameLabels = (a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean => {
+  const ka = Object.keys(a ?? {});
+  return ka.length === Object.keys(b ?? {}).length && ka.every((k) => a![k] === b?.[k]);
+};
+
+export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = POD_TOPOLOGY_SPREAD;
   private readonly defaultConstraints: readonly TopologySpreadConstraint[];
   private readonly systemDefaulted: boolean;
@@ -138,6 +144,66 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
   private podConstraints(pod: Pod, action: 'DoNotSchedule' | 'ScheduleAnyway'): Constraint[] {
     const own = pod.spec?.topologySpreadConstraints ?? [];
     return own.length ? this.constraintsOf(own, pod, action) : this.defaultConstraintsFor(pod, action);
+  }
+
+  /**
+   * Matching pods that appear, go away or change labels shift the domain counts; nodes that appear, go away or change
+   * topology labels or taints change the domains.
+   */
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [
+      registerFor('Pod', ActionType.Add | ActionType.UpdatePodLabel | ActionType.Delete, (pod, o, n) => this.isSchedulableAfterPodChange(pod, o, n)),
+      registerFor(
+        'Node',
+        ActionType.Add | ActionType.Delete | ActionType.UpdateNodeLabel | ActionType.UpdateNodeTaint,
+        (pod, o, n) => this.isSchedulableAfterNodeChange(pod, o, n),
+      ),
+    ];
+  }
+
+  /** Queue when a scheduled pod of the namespace that a constraint selects is added or deleted, or starts or stops matching. */
+  isSchedulableAfterPodChange(pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: original, newObj: modified } = asObjects<Pod>(oldObj, newObj);
+    const changed = modified ?? original;
+    if (!changed) return QueueingHint.QueueSkip;
+    const self = samePod(changed, pod);
+    // Unscheduled pods are not counted; pods of other namespaces never are.
+    if (!self && (!changed.spec?.nodeName || (changed.metadata?.namespace ?? '') !== (pod.metadata?.namespace ?? ''))) return QueueingHint.QueueSkip;
+    const constraints = this.podConstraints(pod, 'DoNotSchedule');
+    if (original && modified) {
+      if (sameLabels(original.metadata?.labels, modified.metadata?.labels)) return QueueingHint.QueueSkip;
+      return constraints.some((c) => c.selector.matches(original.metadata?.labels) !== c.selector.matches(modified.metadata?.labels))
+        ? QueueingHint.Queue
+        : QueueingHint.QueueSkip;
+    }
+    return constraints.some((c) => c.selector.matches(changed.metadata?.labels)) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+  }
+
+  /**
+   * Queue when a node with every topology key appears or goes away, or a node with them changes a topology value, or
+   * changes what the constraints' node inclusion policies look at (labels for nodeAffinityPolicy, taints for
+   * nodeTaintsPolicy).
+   */
+  isSchedulableAfterNodeChange(pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: oldNode, newObj: node } = asObjects<Node>(oldObj, newObj);
+    const constraints = this.podConstraints(pod, 'DoNotSchedule');
+    if (constraints.length === 0) return QueueingHint.QueueSkip;
+    if (!oldNode || !node) {
+      const n = node ?? oldNode;
+      return n && hasAllKeys(n, constraints) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+    }
+    if (!hasAllKeys(node, constraints) && !hasAllKeys(oldNode, constraints)) return QueueingHint.QueueSkip;
+    const before = oldNode.metadata?.labels ?? {};
+    const after = node.metadata?.labels ?? {};
+    if (constraints.some((c) => before[c.topologyKey] !== after[c.topologyKey])) return QueueingHint.Queue;
+    if (constraints.some((c) => c.honorNodeAffinity)) {
+      const affinity = new RequiredNodeAffinity(pod);
+      if (affinity.matches(oldNode) !== affinity.matches(node)) return QueueingHint.Queue;
+    }
+    if (constraints.some((c) => c.honorNodeTaints) && JSON.stringify(oldNode.spec?.taints ?? []) !== JSON.stringify(node.spec?.taints ?? [])) {
+      return QueueingHint.Queue;
+    }
+    return QueueingHint.QueueSkip;
   }
 
   preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): { result?: PreFilterResult; status?: Status } {

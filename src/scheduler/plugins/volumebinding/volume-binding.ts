@@ -23,6 +23,7 @@ import {
   volumeClass,
   volumeStorage,
 } from '../../../machinery/storage-volume.js';
+import { ActionType, UPDATE, claimUsedByPod, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { FilterPlugin, PreBindPlugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ReservePlugin, ScorePlugin } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
@@ -130,8 +131,22 @@ function matchesAllowedTopologies(sc: StorageClass, labels: Record<string, strin
   return matcher.matches({ metadata: { labels: labels ?? {} } });
 }
 
-export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlugin, PreBindPlugin, PreScorePlugin, ScorePlugin {
+export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlugin, PreBindPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = VOLUME_BINDING;
+
+  /**
+   * Classes (missing or with the wrong topology), the pod's own claims, volumes that appear or change, nodes whose
+   * labels a volume's node affinity or a class's allowed topologies look at, and CSINodes (for migrated drivers).
+   */
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [
+      registerFor('StorageClass', ActionType.Add | UPDATE),
+      registerFor('PersistentVolumeClaim', ActionType.Add | UPDATE, claimUsedByPod),
+      registerFor('PersistentVolume', ActionType.Add | UPDATE),
+      registerFor('Node', ActionType.Add | ActionType.UpdateNodeLabel | ActionType.UpdateNodeTaint),
+      registerFor('CSINode', ActionType.Add | UPDATE),
+    ];
+  }
   private readonly pvCache: AssumeCache<PersistentVolume>;
   private readonly pvcCache: AssumeCache<PersistentVolumeClaim>;
   private readonly bindTimeoutMs: number;

@@ -1,6 +1,7 @@
 // Upstream's VolumeRestrictions plugin: a pod may not share a ReadWriteOncePod claim with any other pod, and the
 // legacy in-tree disks (GCE PD, AWS EBS, RBD, ISCSI) may not be mounted by two pods of one node unless both only read.
 import type { PersistentVolumeClaim, Pod, Volume } from 'kubernetes-types/core/v1.js';
+import { ActionType, QueueingHint, claimUsedByPod, deletedAssignedPod, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { FilterPlugin, PreFilterPlugin, PreFilterResult } from '../../framework/interfaces.js';
 import type { NodeInfo } from '../../framework/node-info.js';
@@ -69,8 +70,26 @@ function satisfyVolumeConflicts(pod: Pod, nodeInfo: NodeInfo): boolean {
 const claimKeysOf = (pod: Pod): string[] =>
   (pod.spec?.volumes ?? []).filter((v) => v.persistentVolumeClaim).map((v) => `${pod.metadata?.namespace ?? ''}/${v.persistentVolumeClaim!.claimName}`);
 
-export class VolumeRestrictions implements PreFilterPlugin, FilterPlugin {
+export class VolumeRestrictions implements PreFilterPlugin, FilterPlugin, EnqueueExtensions {
   readonly name = VOLUME_RESTRICTIONS;
+
+  /** A scheduled pod releasing a conflicting disk or a shared claim, a new node, or the pod's claim appearing. */
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [
+      registerFor('Pod', ActionType.Delete, (pod, o, n) => this.isSchedulableAfterPodDeleted(pod, o, n)),
+      registerFor('Node', ActionType.Add),
+      registerFor('PersistentVolumeClaim', ActionType.Add, claimUsedByPod),
+    ];
+  }
+
+  /** Queue when the deleted pod was on a node and held a disk that clashes with the pod's, or one of its claims. */
+  isSchedulableAfterPodDeleted(pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const deleted = deletedAssignedPod(oldObj, newObj);
+    if (!deleted) return QueueingHint.QueueSkip;
+    if ((pod.spec?.volumes ?? []).some((v) => needsRestrictionsCheck(v) && isVolumeConflict(v, deleted))) return QueueingHint.Queue;
+    const freed = new Set(claimKeysOf(deleted));
+    return claimKeysOf(pod).some((k) => freed.has(k)) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+  }
 
   constructor(private readonly opts: VolumeRestrictionsOptions = {}) {}
 

@@ -3,6 +3,7 @@
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { claimClass } from '../../../machinery/storage-volume.js';
+import { ActionType, UPDATE, claimUsedByPod, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { FilterPlugin, PreFilterPlugin, PreFilterResult } from '../../framework/interfaces.js';
 import type { NodeInfo } from '../../framework/node-info.js';
@@ -32,8 +33,18 @@ interface PVTopology {
   values: ReadonlySet<string>;
 }
 
-export class VolumeZone implements PreFilterPlugin, FilterPlugin {
+export class VolumeZone implements PreFilterPlugin, FilterPlugin, EnqueueExtensions {
   readonly name = VOLUME_ZONE;
+
+  /** Classes and volumes that appear or change, nodes that appear or change labels, and the pod's claims. */
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [
+      registerFor('StorageClass', ActionType.Add),
+      registerFor('Node', ActionType.Add | ActionType.UpdateNodeLabel),
+      registerFor('PersistentVolumeClaim', ActionType.Add | UPDATE, claimUsedByPod),
+      registerFor('PersistentVolume', ActionType.Add | UPDATE),
+    ];
+  }
 
   constructor(private readonly listers: VolumeListers = {}) {}
 
