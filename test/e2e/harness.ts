@@ -339,3 +339,11 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Waits until `count` nodes report Ready=True (read with kubectl); fails with the server's recent logs. */
+export async function waitForReadyNodes(srv: TestServer, count: number): Promise<void> {
+  await eventually(`${count} Ready nodes`, async () => {
+    const r = await srv.kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+    return r.code === 0 && r.stdout.trim().split('\n').filter((s) => s === 'True').length === count;
+  }, undefined, () => srv.logs().slice(-3000));
+}

@@ -8,7 +8,7 @@
 // has certainly been handled.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer, eventually } from './harness.js';
+import { startTestServer, type TestServer, eventually, waitForReadyNodes } from './harness.js';
 
 async function ok(srv: TestServer, args: string[], stdin?: string): Promise<string> {
   const r = await srv.kubectl(args, stdin === undefined ? {} : { stdin });
@@ -57,10 +57,7 @@ describe('scheduler queueing hints on simulated nodes', () => {
 
   before(async () => {
     srv = await startTestServer({ args: ['--simulated-nodes', '3', '--simulated-node-cpu', '4'] });
-    await eventually('3 Ready nodes', async () => {
-      const out = await ok(srv, ['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
-      return out.trim().split('\n').filter((s) => s === 'True').length === 3;
-    }, undefined, logs);
+    await waitForReadyNodes(srv, 3);
   });
   after(async () => {
     await srv?.stop();

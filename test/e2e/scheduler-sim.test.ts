@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestServer, type TestServer, eventually } from './harness.js';
+import { startTestServer, type TestServer, eventually, waitForReadyNodes } from './harness.js';
 
 const SCHEDULER_CONFIG = `apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
@@ -89,10 +89,7 @@ describe('scheduler on simulated nodes', () => {
     dir = await mkdtemp(join(tmpdir(), 'skiff-sched-sim-'));
     await writeFile(join(dir, 'scheduler.yaml'), SCHEDULER_CONFIG);
     srv = await startTestServer({ args: ['--simulated-nodes', '3', '--scheduler-config', join(dir, 'scheduler.yaml')] });
-    await eventually('3 Ready nodes', async () => {
-      const out = await ok(srv, ['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
-      return out.trim().split('\n').filter((s) => s === 'True').length === 3;
-    }, undefined, logs);
+    await waitForReadyNodes(srv, 3);
   });
   after(async () => {
     await srv?.stop();
