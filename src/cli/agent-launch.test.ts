@@ -28,6 +28,8 @@ test('the agent bundle is built, runs `skiff agent`, and holds no server code', 
   assert.match(help, /--container-runtime-endpoint/);
   const source = readFileSync(AGENT_BUNDLE, 'utf8');
   assert.ok(source.includes('Run a node agent that joins a skiff server'));
+  // ASCII only: one other character makes V8 keep the whole source as a two-byte string, twice the memory.
+  assert.equal(source.search(/[^\x00-\x7f]/), -1, 'the bundle holds a non-ASCII character');
   // The API server's storage and the controllers are not part of the agent.
   assert.ok(!source.includes('better-sqlite3'), 'the bundle holds the storage backend');
   assert.ok(!source.includes('controller manager became leader'), 'the bundle holds the controller manager');
