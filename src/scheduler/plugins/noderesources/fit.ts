@@ -113,6 +113,23 @@ export function fitsRequest(
   return out;
 }
 
+/**
+ * Hints run once per waiting pod per event: a pod's requests and a node's allocatable are worked out once per object
+ * (objects from the informer cache are never mutated, so an object's value cannot change).
+ */
+const requestCache = new WeakMap<Pod, Resource>();
+const requestOf = (pod: Pod): Resource => {
+  let r = requestCache.get(pod);
+  if (!r) requestCache.set(pod, (r = Resource.fromList(podRequests(pod))));
+  return r;
+};
+const nodeInfoCache = new WeakMap<Node, NodeInfo>();
+const emptyNodeInfo = (node: Node): NodeInfo => {
+  let n = nodeInfoCache.get(node);
+  if (!n) nodeInfoCache.set(node, (n = new NodeInfo(node)));
+  return n;
+};
+
 /** The pod's requests by resource name as integers (milli-CPU, bytes, counts), for comparing two objects. */
 function requestAmounts(r: Resource): Map<string, number> {
   const m = new Map<string, number>([
@@ -179,9 +196,9 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
     if (!original) return QueueingHint.QueueSkip;
     // Another pod's shrinking frees room only where it runs; the rejected pod's own shrinking always may help.
     if (!samePod(modified, pod) && !modified.spec?.nodeName) return QueueingHint.QueueSkip;
-    const wanted = requestAmounts(Resource.fromList(podRequests(pod)));
-    const before = requestAmounts(Resource.fromList(podRequests(original)));
-    const after = requestAmounts(Resource.fromList(podRequests(modified)));
+    const wanted = requestAmounts(requestOf(pod));
+    const before = requestAmounts(requestOf(original));
+    const after = requestAmounts(requestOf(modified));
     for (const [name, amount] of wanted) {
       if (amount > 0 && (after.get(name) ?? 0) < (before.get(name) ?? 0)) return QueueingHint.Queue;
     }
@@ -195,11 +212,11 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   isSchedulableAfterNodeChange(pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
     const { oldObj: oldNode, newObj: node } = asObjects<Node>(oldObj, newObj);
     if (!node) return QueueingHint.QueueSkip;
-    const request = Resource.fromList(podRequests(pod));
-    if (fitsRequest(request, new NodeInfo(node), this.ignoredResources, this.ignoredResourceGroups).length > 0) return QueueingHint.QueueSkip;
+    const request = requestOf(pod);
+    if (fitsRequest(request, emptyNodeInfo(node), this.ignoredResources, this.ignoredResourceGroups).length > 0) return QueueingHint.QueueSkip;
     if (!oldNode) return QueueingHint.Queue;
-    const was = new NodeInfo(oldNode).allocatable;
-    const now = new NodeInfo(node).allocatable;
+    const was = emptyNodeInfo(oldNode).allocatable;
+    const now = emptyNodeInfo(node).allocatable;
     if (now.allowedPodNumber > was.allowedPodNumber) return QueueingHint.Queue;
     const before = requestAmounts(was);
     const after = requestAmounts(now);
