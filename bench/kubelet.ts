@@ -8,16 +8,18 @@
 // plugins (scripts/setup). Everything the agent made is removed with `skiff killall` at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { listWatcherFor, RestClient, SharedIndexInformer } from '../src/client/index.js';
+import { containerdPaths } from '../src/kubelet/containerd/supervisor.js';
 import { buildTestImages } from '../src/kubelet/images/build.js';
 import { killallDataDir, reservePodSubnet, SKIFF_BIN, REPO_ROOT } from '../test/e2e/harness.js';
 import { startBenchServer } from './api.js';
 import { readProc } from './controllers.js';
+import { classDelta, snapshotClasses } from './proctree.js';
 
 export interface KubeletBenchOptions {
   pods: number;
@@ -128,8 +130,10 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
     const running = new Map<string, number>();
     const waiters = new Map<string, () => void>();
     const bound = new Map<string, number>();
+    const uids = new Map<string, string>();
     const seen = (p: Pod) => {
       const name = p.metadata?.name ?? '';
+      uids.set(name, p.metadata?.uid ?? '');
       if (p.spec?.nodeName && !bound.has(name) && created.has(name)) bound.set(name, performance.now());
       if (p.status?.phase !== 'Running' || running.has(name) || !created.has(name)) return;
       running.set(name, performance.now());
@@ -139,7 +143,10 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
     informer.addEventHandler({ onAdd: seen, onUpdate: (_o, p) => seen(p), onDelete: () => undefined });
     informer.run();
     await informer.waitForCacheSync();
+    const socket = containerdPaths(join(agentDir, 'agent')).socket;
+    const classesBefore = await snapshotClasses(server.proc.pid!, agent.pid!, socket);
     const cpuBefore = await readProc(agent.pid!);
+    const loadBefore = loadavg()[0]!;
     const tStart = performance.now();
     let next = 0;
     const slot = async () => {
@@ -155,6 +162,15 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
     await Promise.all(Array.from({ length: o.concurrency }, slot));
     const startupWallMs = performance.now() - tStart;
     const cpuAfter = await readProc(agent.pid!);
+    const loadAfter = loadavg()[0]!;
+    const classes = classDelta(classesBefore, await snapshotClasses(server.proc.pid!, agent.pid!, socket));
+    const classTotal = Object.values(classes).reduce((a, b) => a + b, 0);
+    // SKIFF_BENCH_TIMELINE=FILE: each pod's created/bound/Running times (ms since the epoch) as JSON lines.
+    if (process.env.SKIFF_BENCH_TIMELINE) {
+      const epoch = (t: number | undefined) => (t === undefined ? undefined : performance.timeOrigin + t);
+      const lines = [...created].map(([name, at]) => JSON.stringify({ name, uid: uids.get(name), created: epoch(at), bound: epoch(bound.get(name)), running: epoch(running.get(name)) }));
+      await writeFile(process.env.SKIFF_BENCH_TIMELINE, lines.join('\n') + '\n');
+    }
     const latencies = [...running].map(([name, at]) => at - created.get(name)!).sort((a, b) => a - b);
     // Where the time goes: create -> bound (scheduler, seen by the watch) and bound -> Running (the kubelet).
     const toBind = [...bound].filter(([n]) => running.has(n)).map(([n, at]) => at - created.get(n)!).sort((a, b) => a - b);
@@ -179,6 +195,12 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
       boundToRunningP99Ms: Math.round(percentile(toRun, 99)),
       startupWallMs: Math.round(startupWallMs),
       startupAgentCpuSec: round(cpuAfter.cpuSec - cpuBefore.cpuSec, 2),
+      // CPU seconds of every process class of the node over the startup window (see proctree.ts), and per pod.
+      ...Object.fromEntries(Object.entries(classes).map(([k, v]) => [`startupCpuSec_${k}`, v])),
+      startupCpuSecTotal: round(classTotal, 2),
+      startupCpuSecPerPod: round(classTotal / o.pods, 3),
+      loadAvgStartupStart: round(loadBefore, 2),
+      loadAvgStartupEnd: round(loadAfter, 2),
       idle0PodsRssMiB: idle0.rssMiB,
       idle0PodsRssAnonMiB: idle0.rssAnonMiB,
       idle0PodsCpuSec: idle0.cpuSec,

@@ -41,6 +41,7 @@ import { WatchingObjectSource } from './pods/objects.js';
 import { ANNOTATION_CONFIG_HASH, ANNOTATION_CONFIG_MIRROR, isMirrorPod, mirrorPodFor, readStaticPods } from './pods/static.js';
 import { PodSyncer, type Logger } from './pods/sync.js';
 import { VolumeManager } from './pods/volumes.js';
+import { trace } from './pods/trace.js';
 import { startKubeletServer, type KubeletServer } from './server/server.js';
 import { collectResourceUsage } from './metrics/collector.js';
 import { nodeBootTime, readNodeUsage } from './metrics/node-usage.js';
@@ -322,6 +323,7 @@ export class Kubelet {
 
   private podChanged(pod: Pod, deleted = false): void {
     const uid = pod.metadata?.uid ?? '';
+    trace(uid, 'informer', { name: pod.metadata?.name, rv: pod.metadata?.resourceVersion });
     if (!uid) return;
     if (isMirrorPod(pod)) {
       // Mirror pods are never run: their static pod is (and its status goes to the current mirror).
@@ -416,7 +418,9 @@ export class Kubelet {
           return;
         }
         try {
+          trace(uid, 'syncStart', { name: pod.metadata?.name });
           const r = await this.syncer!.sync(pod);
+          trace(uid, 'syncEnd');
           if (r.done) {
             this.uidToKey.delete(uid);
             this.objects?.forgetPod(uid);
@@ -517,6 +521,7 @@ export class Kubelet {
     const pods = await relistFingerprints(this.cri);
     for (const [uid, fp] of pods) {
       if (this.fingerprints.get(uid) !== fp) {
+        trace(uid, 'plegChange');
         this.fingerprints.set(uid, fp);
         this.enqueue(uid);
       }

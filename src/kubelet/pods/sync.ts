@@ -23,6 +23,7 @@ import { listRuntimePods, toRuntimeContainer, type RuntimeContainer, type Runtim
 import { isStaticPod } from './static.js';
 import { computePodStatus, isSidecar, restartPolicyOf, shouldRestart, type WaitingReason } from './status.js';
 import { terminationMessageMount } from './termination.js';
+import { trace } from './trace.js';
 import { containerMounts, VolumeSetupError, type PodVolume, type VolumeManager } from './volumes.js';
 
 export interface Logger {
@@ -215,6 +216,7 @@ export class PodSyncer {
     const pod = this.withOwnStatus(apiPod);
     const uid = pod.metadata?.uid ?? '';
     let runtime = await this.runtimeOf(uid);
+    trace(uid, 'runtimeRead1');
     if (pod.metadata?.deletionTimestamp) return this.terminate(pod, runtime);
 
     const phase = pod.status?.phase;
@@ -238,6 +240,7 @@ export class PodSyncer {
     let volumes: Map<string, PodVolume>;
     try {
       volumes = await this.o.volumes.setUp(pod, { objects, allocatable: this.o.allocatable() });
+      trace(uid, 'volumes');
     } catch (err) {
       const message = err instanceof VolumeSetupError ? err.message : `MountVolume.SetUp failed: ${(err as Error).message}`;
       this.o.events.event(pod, 'Warning', 'FailedMount', message);
@@ -267,7 +270,9 @@ export class PodSyncer {
       try {
         await mkdir(podLogDirectory(this.o.logRoot, pod), { recursive: true });
         await this.o.cgroups?.ensure(pod);
+        trace(uid, 'sandboxStart');
         await this.o.cri.runPodSandbox(config);
+        trace(uid, 'sandboxEnd');
       } catch (err) {
         const message = `Failed to create pod sandbox: ${(err as Error).message}`;
         this.o.events.event(pod, 'Warning', 'FailedCreatePodSandBox', message);
@@ -276,6 +281,7 @@ export class PodSyncer {
         return { requeueAfterMs: 5000 };
       }
       runtime = await this.runtimeOf(uid);
+      trace(uid, 'runtimeRead2');
       sandbox = runtime?.sandboxes[0];
       if (!sandbox) return { requeueAfterMs: 1000 };
     }
@@ -342,10 +348,13 @@ export class PodSyncer {
       if (r !== undefined) want(r);
     }
 
+    trace(uid, 'containersDone');
     runtime = await this.runtimeOf(uid);
+    trace(uid, 'runtimeRead3');
     await this.removeDeadInstances(runtime);
     this.updateProbes(pod, runtime, sandbox!.id, podIPs);
     const status = await this.writeStatus(pod, runtime, false);
+    trace(uid, 'statusDone', { phase: status.phase });
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       // Finished: stop the sandbox (and its network) as upstream's terminating step does.
       if (runtime) await this.killPod(pod, runtime, 0);
@@ -390,7 +399,9 @@ export class PodSyncer {
 
     // The image (pulled as its policy says, with the pod's pull secrets).
     const secrets = await pullSecretsFor(pod, (ns, name) => cctx.objects.secret(ns, name), this.imageEvent);
+    trace(uid, 'imageStart');
     const pulled = await this.images.ensureImageExists(pod, c, secrets, sandboxCfg);
+    trace(uid, 'imageEnd');
     if (!pulled.ok) {
       waiting.set(c.name, { reason: pulled.reason, message: pulled.message });
       this.o.events.event(pod, 'Warning', 'Failed', `Error: ${pulled.reason}`);
@@ -425,7 +436,9 @@ export class PodSyncer {
       const oomScoreAdj = oomScoreAdjust(pod, c, this.o.memoryCapacity ?? 0);
       const cfg = containerConfig(pod, c, { restartCount, init, env, mounts, oomScoreAdj, targetId });
       await mkdir(dirname(join(sandboxCfg.logDirectory ?? '', cfg.logPath ?? '')), { recursive: true });
+      trace(uid, 'createStart');
       id = await this.o.cri.createContainer(sandboxId, cfg, sandboxCfg);
+      trace(uid, 'createEnd');
     } catch (err) {
       const message = err instanceof CriError ? err.details : (err as Error).message;
       waiting.set(c.name, { reason: 'CreateContainerError', message });
@@ -434,7 +447,9 @@ export class PodSyncer {
     }
     this.o.events.event(pod, 'Normal', 'Created', `Created container ${c.name}`);
     try {
+      trace(uid, 'startStart');
       await this.o.cri.startContainer(id);
+      trace(uid, 'startEnd');
     } catch (err) {
       const message = err instanceof CriError ? err.details : (err as Error).message;
       waiting.set(c.name, { reason: 'RunContainerError', message });
@@ -588,12 +603,14 @@ export class PodSyncer {
     const old = (target.status ?? {}) as Record<string, unknown>;
     for (const k of OWNED_STATUS_FIELDS) if (old[k] !== undefined && patch[k] === undefined) patch[k] = null;
     try {
+      trace(uid, 'patchStart', { phase: status.phase });
       await this.o.pods.patch(pod.metadata?.name ?? '', { metadata: { uid: targetUid }, status: patch }, {
         type: 'merge',
         subresource: 'status',
         namespace: pod.metadata?.namespace,
       });
       this.written.set(uid, { targetUid, text, status });
+      trace(uid, 'patchEnd', { phase: status.phase });
     } catch (err) {
       if (!isNotFound(err)) this.o.log.warn('pod status update failed', { pod: podFullName(pod), err: (err as Error).message });
     }
