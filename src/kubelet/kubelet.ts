@@ -426,6 +426,8 @@ export class Kubelet {
             this.objects?.forgetPod(uid);
             return;
           }
+          // What this sync saw (and did) is no change for the PLEG's next relist to sync the pod for again.
+          if (r.fingerprint !== undefined) this.fingerprints.set(uid, r.fingerprint);
           if (r.requeueAfterMs !== undefined) this.enqueue(uid, r.requeueAfterMs);
         } catch (err) {
           this.o.log.warn('pod sync failed', { pod: key, err: (err as Error).message });

@@ -160,6 +160,44 @@ export async function listRuntimePods(cri: CriClient, podUid?: string): Promise<
   return pods;
 }
 
+/** One container's current state (after the sync created, started or killed it), without listing the pod again. */
+export async function readContainer(cri: CriClient, id: string, sandboxId: string): Promise<RuntimeContainer | undefined> {
+  try {
+    return toRuntimeContainer(await withTerminationMessage(await cri.containerStatus(id)), sandboxId);
+  } catch {
+    return undefined; // removed meanwhile
+  }
+}
+
+/** A sandbox just run: its state and IP from one PodSandboxStatus call. */
+export async function readSandbox(cri: CriClient, id: string): Promise<RuntimeSandbox | undefined> {
+  try {
+    const st = await cri.podSandboxStatus(id);
+    return {
+      id,
+      attempt: st.metadata.attempt,
+      ready: st.state === 'SANDBOX_READY',
+      createdAt: nsToMs(st.createdAt),
+      ip: st.network?.ip ?? '',
+      additionalIps: (st.network?.additionalIps ?? []).map((a) => a.ip),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const CRI_CONTAINER_STATE: Record<RuntimeContainerState, string> = {
+  created: 'CONTAINER_CREATED',
+  running: 'CONTAINER_RUNNING',
+  exited: 'CONTAINER_EXITED',
+  unknown: 'CONTAINER_UNKNOWN',
+};
+
+/** The relist fingerprint (relistFingerprints) of a pod as a sync read it: the PLEG need not sync it again for that. */
+export function fingerprintOf(p: RuntimePod): string {
+  return [...p.sandboxes.map((s) => `s:${s.id}:${s.ready ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY'}`), ...p.containers.map((c) => `c:${c.id}:${CRI_CONTAINER_STATE[c.state]}`)].sort().join('|');
+}
+
 /**
  * Upstream's generic PLEG relist: the two list calls only (no status call per sandbox or container), giving each pod's
  * fingerprint — its sandboxes' and containers' IDs and states. A sandbox's IP or a container's exit code never change

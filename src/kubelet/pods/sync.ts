@@ -19,7 +19,7 @@ import { resolveEnv } from './env.js';
 import { runHookWithin } from './hooks.js';
 import { ObjectSession, PodConfigError, type ObjectSource } from './objects.js';
 import { oomScoreAdjust } from './qos.js';
-import { listRuntimePods, toRuntimeContainer, type RuntimeContainer, type RuntimePod, type RuntimeSandbox } from './runtime-state.js';
+import { fingerprintOf, listRuntimePods, readContainer, readSandbox, toRuntimeContainer, type RuntimeContainer, type RuntimePod, type RuntimeSandbox } from './runtime-state.js';
 import { isStaticPod } from './static.js';
 import { computePodStatus, isSidecar, restartPolicyOf, shouldRestart, type WaitingReason } from './status.js';
 import { terminationMessageMount } from './termination.js';
@@ -62,6 +62,8 @@ export interface PodSyncerOptions {
 interface ContainerContext {
   objects: ObjectSession;
   volumes: Map<string, PodVolume>;
+  /** Containers this sync created, started or killed: read again before the status is computed. */
+  touched: Set<string>;
 }
 
 /** Upstream never stops a container with less grace than this (unless it is killed outright with 0). */
@@ -72,6 +74,8 @@ export interface SyncResult {
   requeueAfterMs?: number;
   /** The pod is gone from the API and the runtime: forget it. */
   done?: boolean;
+  /** The relist fingerprint of the runtime state the status was computed from (the PLEG need not sync for it). */
+  fingerprint?: string;
 }
 
 export { defaultPullPolicy } from '../images/reference.js';
@@ -148,9 +152,10 @@ export class PodSyncer {
    * Kills a running container that failed its liveness or startup probe (preStop first, the probe's own
    * terminationGracePeriodSeconds when set) and returns its exited state.
    */
-  private async killForProbe(pod: Pod, c: Container, inst: RuntimeContainer, podIPs: string[], restart: boolean): Promise<RuntimeContainer | undefined> {
+  private async killForProbe(pod: Pod, c: Container, inst: RuntimeContainer, podIPs: string[], restart: boolean, touched: Set<string>): Promise<RuntimeContainer | undefined> {
     const failed = this.probeFailure(c, inst);
     if (!failed) return undefined;
+    touched.add(inst.id);
     const grace = failed.probe.terminationGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
     const message = `Container ${c.name} failed ${failed.kind} probe${restart ? ', will be restarted' : ''}`;
     await this.killContainer(pod, c, inst, grace, podIPs, message);
@@ -248,7 +253,7 @@ export class PodSyncer {
       await this.writeStatus(pod, runtime, false);
       return { requeueAfterMs: 2000 };
     }
-    const cctx: ContainerContext = { objects, volumes };
+    const cctx: ContainerContext = { objects, volumes, touched: new Set() };
     let requeue: number | undefined;
     const want = (ms: number) => (requeue = requeue === undefined ? ms : Math.min(requeue, ms));
 
@@ -267,11 +272,12 @@ export class PodSyncer {
       }
       const attempt = sandbox ? sandbox.attempt + 1 : 0;
       const config = sandboxConfig(pod, attempt, this.o.logRoot, this.o.dns, this.cgroupParent(pod));
+      let sandboxId: string;
       try {
         await mkdir(podLogDirectory(this.o.logRoot, pod), { recursive: true });
         await this.o.cgroups?.ensure(pod);
         trace(uid, 'sandboxStart');
-        await this.o.cri.runPodSandbox(config);
+        sandboxId = await this.o.cri.runPodSandbox(config);
         trace(uid, 'sandboxEnd');
       } catch (err) {
         const message = `Failed to create pod sandbox: ${(err as Error).message}`;
@@ -280,7 +286,12 @@ export class PodSyncer {
         await this.writeStatus(pod, await this.runtimeOf(uid), false);
         return { requeueAfterMs: 5000 };
       }
-      runtime = await this.runtimeOf(uid);
+      if (runtime) runtime = await this.runtimeOf(uid);
+      else {
+        // A pod's first sandbox: its status is all there is to read (upstream's SyncPod reads it the same way).
+        const sb = await readSandbox(this.o.cri, sandboxId);
+        runtime = { uid, name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', sandboxes: sb ? [sb] : [], containers: [] };
+      }
       trace(uid, 'runtimeRead2');
       sandbox = runtime?.sandboxes[0];
       if (!sandbox) return { requeueAfterMs: 1000 };
@@ -297,7 +308,7 @@ export class PodSyncer {
     for (const c of pod.spec?.initContainers ?? []) {
       let inst = current(c.name)[0];
       if (isSidecar(c)) {
-        if (inst?.state === 'running') inst = (await this.killForProbe(pod, c, inst, podIPs, true)) ?? inst;
+        if (inst?.state === 'running') inst = (await this.killForProbe(pod, c, inst, podIPs, true, cctx.touched)) ?? inst;
         if (!inst || inst.state === 'exited') {
           const r = await this.maybeStart(pod, c, true, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, 'Always', waiting, cctx);
           if (r !== undefined) want(r);
@@ -324,7 +335,7 @@ export class PodSyncer {
     if (initDone && !initFailed) {
       for (const c of pod.spec?.containers ?? []) {
         let inst = current(c.name)[0];
-        if (inst?.state === 'running') inst = (await this.killForProbe(pod, c, inst, podIPs, policy !== 'Never')) ?? inst;
+        if (inst?.state === 'running') inst = (await this.killForProbe(pod, c, inst, podIPs, policy !== 'Never', cctx.touched)) ?? inst;
         if (inst && (inst.state === 'running' || inst.state === 'created')) continue;
         if (inst && !shouldRestart(policy, inst.exitCode)) continue;
         const r = await this.maybeStart(pod, c, false, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, policy, waiting, cctx);
@@ -349,7 +360,7 @@ export class PodSyncer {
     }
 
     trace(uid, 'containersDone');
-    runtime = await this.runtimeOf(uid);
+    runtime = await this.reread(runtime, cctx.touched, sandbox!.id);
     trace(uid, 'runtimeRead3');
     await this.removeDeadInstances(runtime);
     this.updateProbes(pod, runtime, sandbox!.id, podIPs);
@@ -359,7 +370,24 @@ export class PodSyncer {
       // Finished: stop the sandbox (and its network) as upstream's terminating step does.
       if (runtime) await this.killPod(pod, runtime, 0);
     }
-    return requeue === undefined ? {} : { requeueAfterMs: requeue };
+    const fingerprint = runtime ? { fingerprint: fingerprintOf(runtime) } : {};
+    return requeue === undefined ? fingerprint : { requeueAfterMs: requeue, ...fingerprint };
+  }
+
+  /**
+   * The runtime state after this sync's steps: what it read at the start, with the containers it created, started or
+   * killed read again (one ContainerStatus each instead of listing the pod again); a change it did not make is the
+   * PLEG's to notice.
+   */
+  private async reread(runtime: RuntimePod | undefined, touched: Set<string>, sandboxId: string): Promise<RuntimePod | undefined> {
+    if (!runtime || touched.size === 0) return runtime;
+    const sandboxOf = new Map(runtime.containers.map((c) => [c.id, c.sandboxId]));
+    const fresh = await Promise.all([...touched].map((id) => readContainer(this.o.cri, id, sandboxOf.get(id) ?? sandboxId)));
+    const byId = new Map(runtime.containers.map((c) => [c.id, c]));
+    for (const id of touched) byId.delete(id);
+    for (const c of fresh) if (c) byId.set(c.id, c);
+    const containers = [...byId.values()].sort((a, b) => b.createdAt - a.createdAt || b.restartCount - a.restartCount);
+    return { ...runtime, containers };
   }
 
   /**
@@ -438,6 +466,7 @@ export class PodSyncer {
       await mkdir(dirname(join(sandboxCfg.logDirectory ?? '', cfg.logPath ?? '')), { recursive: true });
       trace(uid, 'createStart');
       id = await this.o.cri.createContainer(sandboxId, cfg, sandboxCfg);
+      cctx.touched.add(id);
       trace(uid, 'createEnd');
     } catch (err) {
       const message = err instanceof CriError ? err.details : (err as Error).message;
