@@ -354,11 +354,11 @@ export async function benchControllers(o: ControllerBenchOptions): Promise<Recor
 }
 
 /** A benchmark's teardown: stop sampling, drop the clients' connections, stop the server, remove its data dir. */
-export async function closeBench(samples: { stop(): Promise<void> }, clients: Client[], server: RunningServer, dataDir: string): Promise<void> {
+export async function closeBench(samples: { stop(): Promise<void> }, clients: Client[], server: RunningServer, dataDir: string, keepDataDir = false): Promise<void> {
   await samples.stop();
   for (const c of clients) c.agent.destroy();
   await server.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  if (!keepDataDir) await rm(dataDir, { recursive: true, force: true });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -15,9 +15,10 @@
 // `hold`: a server holding 5,000 nodes and 150,000 bound pods (controllers on, node lifecycle off): RSS, p50/p99 of
 // single-object GET and UPDATE, LIST latencies and watch delivery latency (node IPAM off as well: 5,000 /24s do not fit
 // the cluster CIDR). It is long, so `npm run bench` runs it only
-// with SKIFF_BENCH_HOLD=1.
+// with SKIFF_BENCH_HOLD=1. SKIFF_BENCH_HOLD_DIR=<dir> keeps the data dir, and a later run of the same size restarts
+// the server on it and measures at once (creating 150,000 pods takes most of an hour under load).
 // CLI: `node dist/bench/scheduler.js [--quick] [workload...] [hold]` prints JSON (last line) and a table on stderr.
-import { mkdtemp, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
@@ -416,7 +417,14 @@ function placementValid(w: Workload, init: PodWatch, measure: PodWatch): boolean
  * event. Controllers run (all but node lifecycle, as the nodes never heartbeat), so their informers count in RSS.
  */
 export async function benchHold(o: HoldOptions): Promise<Record<string, number>> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'skiff-bench-hold-'));
+  // SKIFF_BENCH_HOLD_DIR: a data dir kept after the run; a later run with the same sizes reuses its nodes and pods and
+  // goes straight to the measurements (creating 150,000 pods takes most of an hour under load).
+  const keptDir = process.env.SKIFF_BENCH_HOLD_DIR;
+  const dataDir = keptDir ?? (await mkdtemp(join(tmpdir(), 'skiff-bench-hold-')));
+  if (keptDir) await mkdir(keptDir, { recursive: true });
+  const marker = join(dataDir, 'bench-hold-populated.json');
+  const populated = keptDir !== undefined && (await readFile(marker, 'utf8').then((t) => JSON.stringify(JSON.parse(t)) === JSON.stringify(o), () => false));
+  const phase = (what: string) => console.error(`hold: ${what} at ${new Date().toISOString()}`);
   // Node IPAM off too: 5,000 nodes cannot each get a /24 of the default /16 cluster CIDR, and its retries would load
   // the server for the whole run.
   const server = await startBenchServer(undefined, dataDir, ['--log-level', 'warn', '--disable-controllers', 'nodelifecycle,taint-eviction-controller,nodeipam']);
@@ -429,33 +437,44 @@ export async function benchHold(o: HoldOptions): Promise<Record<string, number>>
   let watchReq: ReturnType<typeof request> | undefined;
   try {
     out.idleRssMiB = (await readProc(pid)).rssMiB;
+    out.readyMs = Math.round(server.readyMs);
     const cpu0 = (await readProc(pid)).cpuSec;
-    let t = performance.now();
-    await createNodes(client, o.nodes, 3);
-    out.createNodesMs = Math.round(performance.now() - t);
     const namespaces = Math.max(1, Math.ceil(o.pods / 5000));
-    for (let i = 0; i < namespaces; i++) check(await client.call('POST', '/api/v1/namespaces', { metadata: { name: `hold-${i}` } }), [201], 'namespace');
-    t = performance.now();
-    let lastReport = t;
-    await inParallel(
-      Array.from({ length: o.pods }, (_, i) => i),
-      50,
-      async (i) => {
-        const ns = `hold-${i % namespaces}`;
-        check(await client.call('POST', `/api/v1/namespaces/${ns}/pods`, benchPod(`p-${i}`, ns, 'default', `node-${i % o.nodes}`)), [201], `create p-${i}`);
-        if (performance.now() - lastReport > 30_000) {
-          lastReport = performance.now();
-          console.error(`hold: ${i}/${o.pods} pods created, ${Math.round((lastReport - t) / 1000)} s, RSS ${(await readProc(pid)).rssMiB} MiB`);
-        }
-      },
-    );
-    out.createPodsMs = Math.round(performance.now() - t);
-    out.createPodsPerSec = Math.round(o.pods / ((performance.now() - t) / 1000));
-    out.createCpuSec = r1((await readProc(pid)).cpuSec - cpu0);
-    // Let informers and controllers settle before measuring.
-    await new Promise((r) => setTimeout(r, 5000));
+    if (!populated) {
+      phase('creating nodes and pods');
+      let t = performance.now();
+      await createNodes(client, o.nodes, 3);
+      out.createNodesMs = Math.round(performance.now() - t);
+      for (let i = 0; i < namespaces; i++) check(await client.call('POST', '/api/v1/namespaces', { metadata: { name: `hold-${i}` } }), [201], 'namespace');
+      t = performance.now();
+      let lastReport = t;
+      await inParallel(
+        Array.from({ length: o.pods }, (_, i) => i),
+        50,
+        async (i) => {
+          const ns = `hold-${i % namespaces}`;
+          check(await client.call('POST', `/api/v1/namespaces/${ns}/pods`, benchPod(`p-${i}`, ns, 'default', `node-${i % o.nodes}`)), [201], `create p-${i}`);
+          if (performance.now() - lastReport > 30_000) {
+            lastReport = performance.now();
+            console.error(`hold: ${i}/${o.pods} pods created, ${Math.round((lastReport - t) / 1000)} s, RSS ${(await readProc(pid)).rssMiB} MiB`);
+          }
+        },
+      );
+      out.createPodsMs = Math.round(performance.now() - t);
+      out.createPodsPerSec = Math.round(o.pods / ((performance.now() - t) / 1000));
+      out.createCpuSec = r1((await readProc(pid)).cpuSec - cpu0);
+      if (keptDir) await writeFile(marker, JSON.stringify(o));
+    } else {
+      out.reusedDataDir = 1;
+    }
+    // Let informers and controllers settle before measuring (longer after a restart: every informer lists first).
+    await new Promise((r) => setTimeout(r, populated ? 60_000 : 5000));
+    phase('measuring');
+    out.loadAvg1mMeasure = r1(loadavg()[0]!);
     out.rssHoldingMiB = (await readProc(pid)).rssMiB;
 
+    const runTag = Date.now().toString(36);
+    const seqPattern = new RegExp(`"bench-seq":"(\\d+)\\.${runTag}"`);
     // Watch delivery: a watch on all pods; each measured UPDATE's event is timed from the UPDATE's reply.
     const seen = new Map<string, number>();
     // From the current resourceVersion (a LIST of one item), so no initial ADDED events for every pod.
@@ -467,7 +486,7 @@ export async function benchHold(o: HoldOptions): Promise<Record<string, number>>
         ready();
         onLines(res, (line, now) => {
           // Only the marked updates matter (controllers may write others).
-          const m = /"bench-seq":"(\d+)"/.exec(line);
+          const m = seqPattern.exec(line);
           if (m && !seen.has(m[1]!)) seen.set(m[1]!, now);
         });
       });
@@ -493,7 +512,9 @@ export async function benchHold(o: HoldOptions): Promise<Record<string, number>>
         gets.push(performance.now() - s);
         check(g, [200], `get ${name}`);
         const pod = JSON.parse(g.body) as Pod;
-        pod.metadata!.annotations = { ...pod.metadata!.annotations, 'bench-seq': String(i) };
+        // Unique per run: an UPDATE that changes nothing (a kept data dir's pods carry the last run's marks) is a no-op
+        // upstream, with no new resourceVersion and no watch event.
+        pod.metadata!.annotations = { ...pod.metadata!.annotations, 'bench-seq': `${i}.${runTag}` };
         s = performance.now();
         const u = await client.call('PUT', `/api/v1/namespaces/${ns}/pods/${name}`, pod);
         const done = performance.now();
@@ -542,9 +563,10 @@ export async function benchHold(o: HoldOptions): Promise<Record<string, number>>
     out.peakRssMiB = Math.max(samples.peakRssMiB(), out.rssEndMiB);
     out.totalCpuSec = r1((await readProc(pid)).cpuSec - cpu0);
     out.loadAvg1mEnd = r1(loadavg()[0]!);
+    phase('done');
   } finally {
     watchReq?.destroy();
-    await closeBench(samples, [client, watchClient], server, dataDir);
+    await closeBench(samples, [client, watchClient], server, dataDir, keptDir !== undefined);
   }
   return out;
 }
