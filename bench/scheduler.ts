@@ -467,8 +467,15 @@ export async function benchHold(o: HoldOptions): Promise<Record<string, number>>
     } else {
       out.reusedDataDir = 1;
     }
-    // Let informers and controllers settle before measuring (longer after a restart: every informer lists first).
-    await new Promise((r) => setTimeout(r, populated ? 60_000 : 5000));
+    // Let informers and controllers settle before measuring. After a restart every informer lists everything first
+    // (minutes at 150,000 pods under load): wait until the server uses under a third of a core over 15 s (at most
+    // 15 minutes).
+    await new Promise((r) => setTimeout(r, 5000));
+    for (const until = performance.now() + 15 * 60_000; populated && performance.now() < until; ) {
+      const before = (await readProc(pid)).cpuSec;
+      await new Promise((r) => setTimeout(r, 15_000));
+      if ((await readProc(pid)).cpuSec - before < 5) break;
+    }
     phase('measuring');
     out.loadAvg1mMeasure = r1(loadavg()[0]!);
     out.rssHoldingMiB = (await readProc(pid)).rssMiB;
