@@ -116,3 +116,32 @@ test("a paged list's remaining count reads only the (name, id, deleted) index; a
     }
   });
 });
+
+test('paged lists report the remaining count at their revision on every page, with writes between pages', async () => {
+  await withDir(async (dir) => {
+    const s = openSqliteStorage({ path: join(dir, 'state.db'), compactIntervalMs: 0 });
+    for (let i = 0; i < 25; i++) await s.create(`/p/k${String(i).padStart(2, '0')}`, String(i));
+    await s.create('/q/other', 'x');
+    const seen: { keys: string[]; remaining: number | undefined }[] = [];
+    let page = await s.list('/p/', { limit: 4 });
+    const revision = page.revision;
+    for (;;) {
+      seen.push({ keys: page.items.map((kv) => kv.key.slice(3)), remaining: page.remaining });
+      // Writes after the list started (inside and outside the range) change neither its items nor its counts.
+      await s.create(`/p/k${String(seen.length).padStart(2, '0')}x`, 'new');
+      await s.delete(`/p/k${String(24 - seen.length).padStart(2, '0')}`);
+      if (!page.more) break;
+      page = await s.list('/p/', { limit: 4, startAfter: page.items.at(-1)!.key, revision });
+      assert.equal(page.revision, revision);
+    }
+    assert.deepEqual(
+      seen.map((p) => p.remaining),
+      [21, 17, 13, 9, 5, 1, undefined],
+    );
+    assert.deepEqual(seen.flatMap((p) => p.keys), Array.from({ length: 25 }, (_, i) => `k${String(i).padStart(2, '0')}`));
+    // A page started after a key no earlier page ended on is counted afresh.
+    const mid = await s.list('/p/', { limit: 3, startAfter: '/p/k10', revision });
+    assert.deepEqual([mid.items.map((kv) => kv.key.slice(3)), mid.remaining], [['k11', 'k12', 'k13'], 11]);
+    await s.close();
+  });
+});

@@ -76,6 +76,13 @@ function range(prefix: string): { lo: string; hi: string } {
 const LIVE_AT = `FROM kine k WHERE name >= @lo AND name < @hi AND name > @after
   AND id = (SELECT MAX(id) FROM kine k2 WHERE k2.name = k.name AND k2.id <= @rev) AND deleted = 0`;
 
+/** Paged LISTs whose next page can skip counting (one entry per LIST in progress). */
+const REMAINING_CACHE_SIZE = 256;
+
+function remainingKey(prefix: string, revision: number, afterKey: string): string {
+  return `${revision}\u0000${prefix}\u0000${afterKey}`;
+}
+
 class SqliteLog implements LogStore {
   private readonly db: Database.Database;
   private revision: number;
@@ -86,6 +93,8 @@ class SqliteLog implements LogStore {
    * row first, and this process is the only writer. Tombstones are not kept, so compaction never has to touch it.
    */
   private readonly latestRows = new Map<string, LogRow>();
+  /** How many live keys of a range follow a key at a revision, remembered from recent list pages (oldest first). */
+  private readonly remainingAfter = new Map<string, number>();
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -203,7 +212,13 @@ class SqliteLog implements LogStore {
     let remaining = 0;
     if (more) {
       const last = rows[rows.length - 1]!.key;
-      remaining = this.stmts.countAt.get({ ...params, after: last })?.n ?? 0;
+      // The state at a committed revision never changes, so the count after the previous page's last key, less this
+      // page, is the count after this page's: a paged LIST counts its range once, not once per page (each count
+      // walks every key after the page: 300 pages of 150,000 pods read 22 million index entries).
+      const known = opts.startAfter !== undefined ? this.remainingAfter.get(remainingKey(prefix, opts.revision, opts.startAfter)) : undefined;
+      remaining = known !== undefined ? known - rows.length : (this.stmts.countAt.get({ ...params, after: last })?.n ?? 0);
+      this.remainingAfter.set(remainingKey(prefix, opts.revision, last), remaining);
+      if (this.remainingAfter.size > REMAINING_CACHE_SIZE) this.remainingAfter.delete(this.remainingAfter.keys().next().value!);
     }
     return { rows, more, remaining };
   }
