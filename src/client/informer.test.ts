@@ -152,4 +152,51 @@ describe('SharedInformerFactory against a real server', () => {
       await factory.shutdown();
     }
   });
+
+  test('a scope shares the informers; its shutdown removes only its handlers and leaves the informers running', async () => {
+    await client.resource({ group: '', version: 'v1', resource: 'namespaces' }).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'inf-scope' } });
+    const cms = client.resource<ConfigMap>({ group: '', version: 'v1', resource: 'configmaps' });
+    const make = (name: string): Promise<ConfigMap> => cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: '1' } }, { namespace: 'inf-scope' });
+    const gvr = { group: '', version: 'v1', resource: 'configmaps' };
+    const ours = (o: ConfigMap): boolean => o.metadata?.namespace === 'inf-scope' && o.metadata.name !== 'kube-root-ca.crt';
+    await make('before');
+
+    const factory = new SharedInformerFactory(client);
+    const base = factory.informerFor<ConfigMap>(gvr);
+    const seenByOwner: string[] = [];
+    base.addEventHandler({ onAdd: (o) => ours(o) && seenByOwner.push(o.metadata!.name!) });
+    factory.start();
+    try {
+      assert.equal(await factory.waitForCacheSync(10_000), true);
+      const term = (seen: string[]) => {
+        const scope = factory.scope();
+        const view = scope.informerFor<ConfigMap>(gvr);
+        view.addIndexers({ byValue: (o) => [o.data?.v ?? ''] });
+        view.addEventHandler({ onAdd: (o) => ours(o) && seen.push(o.metadata!.name!) });
+        scope.start();
+        return { scope, view };
+      };
+      const first: string[] = [];
+      const one = term(first);
+      assert.ok(one.view instanceof SharedIndexInformer);
+      assert.equal(one.view.indexer, base.indexer, 'one cache');
+      assert.equal(await one.scope.waitForCacheSync(10_000), true);
+      assert.deepEqual(first, ['before'], 'a late handler gets the cache as adds');
+      await make('during');
+      await eventually('both handlers see the add', () => first.includes('during') && seenByOwner.includes('during'));
+      await one.scope.shutdown();
+
+      // The next term: same informer, the same index asked for again, and only its own handler hears new events.
+      const second: string[] = [];
+      const two = term(second);
+      await make('after');
+      await eventually('the owner and the new scope see the add', () => seenByOwner.includes('after') && second.includes('after'));
+      assert.deepEqual(first, ['before', 'during'], 'the stopped scope heard nothing more');
+      assert.deepEqual(base.indexer.byIndex('byValue', '1').filter(ours).map((o) => o.metadata?.name).sort(), ['after', 'before', 'during']);
+      assert.equal(base.hasSynced(), true, 'the informer still runs');
+      await two.scope.shutdown();
+    } finally {
+      await factory.shutdown();
+    }
+  });
 });

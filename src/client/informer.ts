@@ -113,13 +113,14 @@ export class SharedIndexInformer<T extends ObjectLike> implements ReflectorStore
     return this.synced;
   }
 
-  /** Resolves true once synced, or false if `timeoutMs` passes (or the informer stops) first. */
+  /** Resolves true once synced, or false if `timeoutMs` (Infinity: none) passes or the informer stops first. */
   waitForCacheSync(timeoutMs = 30_000): Promise<boolean> {
     if (this.synced) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = this.clock.setTimer(() => resolve(this.synced), timeoutMs);
+      // Infinity: no deadline (a timer cannot be that long).
+      const timer = Number.isFinite(timeoutMs) ? this.clock.setTimer(() => resolve(this.synced), timeoutMs) : undefined;
       this.syncWaiters.push(() => {
-        timer.cancel();
+        timer?.cancel();
         resolve(this.synced);
       });
     });
@@ -186,18 +187,63 @@ export class SharedIndexInformer<T extends ObjectLike> implements ReflectorStore
   }
 }
 
+/**
+ * `base` as seen by one user whose handlers come and go together: the same cache, watch and indexes, but every
+ * handler added through the view is recorded in `registrations` (for the owner of the view to remove), and an index
+ * the informer already has is not added again (the same user's next term, or another user, may ask for it).
+ */
+function handlerScopedView<T extends ObjectLike>(base: SharedIndexInformer<T>, registrations: HandlerRegistration[]): SharedIndexInformer<T> {
+  // Fields (indexer, reflector) are read through the prototype; every method is the base's, called on the base.
+  const view = Object.create(base) as SharedIndexInformer<T>;
+  view.addEventHandler = (handler, resyncPeriodMs) => {
+    const registration = base.addEventHandler(handler, resyncPeriodMs);
+    registrations.push(registration);
+    return registration;
+  };
+  view.addIndexers = (indexers) => {
+    const missing = Object.entries(indexers).filter(([name]) => !base.indexer.hasIndex(name));
+    if (missing.length) base.addIndexers(Object.fromEntries(missing));
+  };
+  view.lister = () => base.lister();
+  view.hasSynced = () => base.hasSynced();
+  view.waitForCacheSync = (timeoutMs) => base.waitForCacheSync(timeoutMs);
+  view.run = () => base.run();
+  // The informer belongs to the base's factory: stopping the view only removes its handlers.
+  view.stop = async () => {
+    for (const r of registrations.splice(0)) r.remove();
+  };
+  return view;
+}
+
+type FactoryOptions = { namespace?: string; resyncPeriodMs?: number; clock?: Clock; reflector?: ReflectorOptions };
+
 /** One shared informer per resource (and namespace), so every controller reads the same cache and watch. */
 export class SharedInformerFactory {
   private readonly informers = new Map<string, SharedIndexInformer<ObjectLike>>();
 
   constructor(
     private readonly client: RestClient,
-    private readonly opts: { namespace?: string; resyncPeriodMs?: number; clock?: Clock; reflector?: ReflectorOptions } = {},
+    private readonly opts: FactoryOptions = {},
+    /** Set for a scope(): informers come from this factory, wrapped by handlerScopedView. */
+    private readonly parent?: { factory: SharedInformerFactory; registrations: HandlerRegistration[] },
   ) {}
+
+  /**
+   * A factory over this factory's informers for a user that starts and stops as a unit (a controller manager's
+   * leadership term): the same informers (one watch and one cache per resource for everyone), but its shutdown()
+   * only removes the handlers registered through it; the informers keep running for this factory's owner.
+   */
+  scope(): SharedInformerFactory {
+    return new SharedInformerFactory(this.client, this.opts, { factory: this, registrations: [] });
+  }
 
   informerFor<T extends ObjectLike>(gvr: GroupVersionResource): SharedIndexInformer<T> {
     const key = `${gvr.group}/${gvr.version}/${gvr.resource}`;
     let informer = this.informers.get(key);
+    if (!informer && this.parent) {
+      informer = handlerScopedView(this.parent.factory.informerFor<ObjectLike>(gvr), this.parent.registrations);
+      this.informers.set(key, informer);
+    }
     if (!informer) {
       const lw = listWatcherFor(this.client.resource<ObjectLike>(gvr), { namespace: this.opts.namespace });
       informer = new SharedIndexInformer<ObjectLike>(lw, {
@@ -222,6 +268,10 @@ export class SharedInformerFactory {
   }
 
   async shutdown(): Promise<void> {
+    if (this.parent) {
+      for (const r of this.parent.registrations.splice(0)) r.remove();
+      return;
+    }
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
   }
 }

@@ -41,6 +41,10 @@ export class Indexer<T extends ObjectLike> {
     this.addIndexers({ [NAMESPACE_INDEX]: namespaceIndexFunc, ...indexers });
   }
 
+  hasIndex(name: string): boolean {
+    return this.indexers.has(name);
+  }
+
   /** Add indexes; allowed at any time (existing objects are indexed at once). */
   addIndexers(indexers: Record<string, IndexFunc<T>>): void {
     for (const [name, fn] of Object.entries(indexers)) {

@@ -1,7 +1,7 @@
 // The built-in controllers `skiff server` runs, and the manager that hosts them.
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../apiserver/log.js';
-import { loadKubeconfig, RestClient } from '../client/index.js';
+import { loadKubeconfig, RestClient, type SharedInformerFactory } from '../client/index.js';
 import { ControllerManager, type ControllerDescriptor, type LeaderElectionOptions } from './manager.js';
 import { namespaceControllerDescriptor } from './namespace/namespace-controller.js';
 import { serviceAccountControllerDescriptor } from './serviceaccount/serviceaccount-controller.js';
@@ -68,6 +68,8 @@ export interface StartControllersOptions {
   log: Logger;
   leaderElection?: LeaderElectionOptions | false;
   options?: ControllerOptions;
+  /** Informers shared with other in-process components (the scheduler): each leadership term uses a scope of them. */
+  informers?: SharedInformerFactory;
 }
 
 /** Start the controller manager; call stop() on the result before the server's storage closes. */
@@ -78,7 +80,7 @@ export async function startControllerManager(opts: StartControllersOptions): Pro
   const keyFile = opts.options?.serviceAccountPrivateKeyFile;
   const serviceAccountPrivateKeyPem = opts.options?.serviceAccountPrivateKeyPem ?? (keyFile ? await readFile(keyFile, 'utf8') : undefined);
   const options = { ...opts.options, rootCaPem, ...(serviceAccountPrivateKeyPem ? { serviceAccountPrivateKeyPem } : {}) };
-  const manager = new ControllerManager({ client, controllers: BUILTIN_CONTROLLERS, disabled: opts.disabled, leaderElection: opts.leaderElection, log: opts.log, options });
+  const manager = new ControllerManager({ client, controllers: BUILTIN_CONTROLLERS, disabled: opts.disabled, leaderElection: opts.leaderElection, log: opts.log, options, ...(opts.informers ? { informers: opts.informers } : {}) });
   manager.start();
   return {
     manager,

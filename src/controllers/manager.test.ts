@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { startTestServer, type TestServer, eventually } from '../../test/e2e/harness.js';
 import { createLogger } from '../apiserver/log.js';
-import { RestClient, type Transport } from '../client/index.js';
+import type { ConfigMap } from 'kubernetes-types/core/v1.js';
+import { RestClient, SharedInformerFactory, type Transport } from '../client/index.js';
 import { ControllerManager, type ControllerContext, type ControllerDescriptor } from './manager.js';
 
 const log = createLogger('error');
@@ -67,6 +68,32 @@ describe('ControllerManager registry', () => {
     assert.equal(seen.contexts[0]?.informers, seen.contexts[1]?.informers);
     await m.stop();
     assert.equal(seen.running.size, 0);
+  });
+
+  test('with shared informers each term runs on a scope of them: the same caches, its handlers removed when it ends', async () => {
+    const shared = new SharedInformerFactory(client);
+    const gvr = { group: '', version: 'v1', resource: 'configmaps' };
+    const heard: string[] = [];
+    const seen = newSeen();
+    const listening: ControllerDescriptor = {
+      name: 'listening',
+      create: (ctx) => {
+        ctx.informers.informerFor<ConfigMap>(gvr).addEventHandler({ onAdd: (o) => heard.push(o.metadata?.name ?? '') });
+        return recording('inner', seen).create(ctx);
+      },
+    };
+    const m = new ControllerManager({ client, controllers: [listening], leaderElection: false, log, informers: shared });
+    m.start();
+    await eventually('controller running', () => seen.running.size === 1);
+    const base = shared.informerFor<ConfigMap>(gvr);
+    assert.equal(seen.contexts[0]?.informers.informerFor(gvr).indexer, base.indexer, 'one cache for the manager and the owner');
+    base.add({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'a', name: 'during' } });
+    assert.deepEqual(heard, ['during']);
+    await m.stop();
+    base.add({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'a', name: 'after' } });
+    assert.deepEqual(heard, ['during'], 'the handler went with the term');
+    assert.equal(base.indexer.getByKey('a/after')?.metadata?.name, 'after', 'the informer stays with its owner');
+    await shared.shutdown();
   });
 });
 

@@ -49,6 +49,11 @@ export interface ControllerManagerOptions {
   clock?: Clock;
   log: Logger;
   options?: ControllerOptions;
+  /**
+   * Informers shared with other components of the process (the scheduler's): each leadership term runs on a scope()
+   * of them, whose handlers are removed when the term ends, so pods and nodes are watched and cached once.
+   */
+  informers?: SharedInformerFactory;
 }
 
 /** The Lease kube-controller-manager holds in kube-system. */
@@ -128,9 +133,9 @@ export class ControllerManager {
     await this.active;
   }
 
-  /** Run every enabled controller on a fresh informer factory until `signal` aborts. */
+  /** Run every enabled controller on a fresh informer factory (or a fresh scope of the shared one) until `signal` aborts. */
   private async lead(signal: AbortSignal): Promise<void> {
-    const informers = new SharedInformerFactory(this.opts.client, { clock: this.clock });
+    const informers = this.opts.informers?.scope() ?? new SharedInformerFactory(this.opts.client, { clock: this.clock });
     const ctx = { client: this.opts.client, informers, clock: this.clock, log: this.opts.log, options: this.opts.options ?? {} };
     const controllers = this.enabled.map((d) => ({ name: d.name, controller: d.create(ctx) }));
     informers.start();

@@ -28,14 +28,16 @@ export interface StartSchedulerOptions extends Omit<SchedulerOptions, 'log'> {
 export function startScheduler(opts: StartSchedulerOptions): RunningScheduler {
   if (opts.disabled?.includes(SCHEDULER_COMPONENT)) return { stop: async () => {} };
   const { kubeconfigPath, client: makeClient, disabled: _disabled, log, shared, ...schedulerOpts } = opts;
+  // Set as soon as it exists, so stop() can end a start still waiting for the caches.
+  let created: Scheduler | undefined;
   const started = (async () => {
     const own = shared ? undefined : makeClient ? makeClient() : await RestClient.fromKubeconfig(kubeconfigPath);
     const { client, informers } = shared ? await shared : { client: own!, informers: undefined };
-    const scheduler = new Scheduler(client, {
+    const scheduler = (created = new Scheduler(client, {
       ...schedulerOpts,
       ...(informers ? { informers } : {}),
       ...(log ? { log: (msg, fields) => log.warn(`scheduler: ${msg}`, fields) } : {}),
-    });
+    }));
     try {
       await scheduler.start();
     } catch (err) {
@@ -48,6 +50,7 @@ export function startScheduler(opts: StartSchedulerOptions): RunningScheduler {
   started.catch((err: unknown) => log?.warn('scheduler: failed to start', { err: String(err) }));
   return {
     stop: async () => {
+      await created?.stop();
       const running = await started.catch(() => undefined);
       if (!running) return;
       await running.scheduler.stop();

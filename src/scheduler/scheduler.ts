@@ -127,6 +127,8 @@ export class Scheduler {
   private loop?: Promise<void>;
   private readonly bindings = new Set<Promise<void>>();
   private readonly registrations: HandlerRegistration[] = [];
+  private readonly stopping = new AbortController();
+  private stopped: Promise<void> | undefined;
 
   constructor(
     private readonly client: RestClient,
@@ -186,14 +188,31 @@ export class Scheduler {
     this.addEventHandlers();
   }
 
-  /** Starts the informers, waits for their first lists, then schedules until stop(). */
-  async start(syncTimeoutMs = 60_000): Promise<void> {
+  /**
+   * Starts the informers, waits for their first lists, then schedules until stop(). It waits for its own informers
+   * only (a shared factory holds other components' too), and by default for as long as they take, as kube-scheduler's
+   * WaitForCacheSync does: a restart on 150,000 pods lists them for minutes under load. stop() ends the wait.
+   */
+  async start(syncTimeoutMs = Infinity): Promise<void> {
     this.factory.start();
-    if (!(await this.factory.waitForCacheSync(syncTimeoutMs))) throw new Error('scheduler: timed out waiting for the informers to sync');
+    const own = [this.podInformer, this.nodeInformer, this.pvcInformer, this.pvInformer, this.storageClassInformer, this.csiNodeInformer];
+    const stopped = new Promise<boolean>((resolve) => this.stopping.signal.addEventListener('abort', () => resolve(false), { once: true }));
+    const synced = await Promise.race([Promise.all(own.map((i) => i.waitForCacheSync(syncTimeoutMs))).then((all) => all.every(Boolean)), stopped]);
+    if (this.stopping.signal.aborted) return;
+    if (!synced) throw new Error('scheduler: timed out waiting for the informers to sync');
     this.loop = this.run();
   }
 
-  async stop(): Promise<void> {
+  /** Stops scheduling (and a start() still waiting for its caches); idempotent. */
+  stop(): Promise<void> {
+    if (!this.stopping.signal.aborted) {
+      this.stopping.abort();
+      this.stopped = this.shutdown();
+    }
+    return this.stopped ?? Promise.resolve();
+  }
+
+  private async shutdown(): Promise<void> {
     this.queue.close();
     await this.loop;
     await Promise.allSettled([...this.bindings]);
