@@ -48,32 +48,19 @@ test('memory.available below the hard threshold: MemoryPressure, taint, and pods
   assert.equal(pressured.status?.conditions?.find((x) => x.type === 'DiskPressure')?.status, 'False');
 
   // The BestEffort pod first in the manifest: even if a monitoring pass sees it alone, it is still the first to go.
-  const toleration = "tolerations: [{key: node.kubernetes.io/memory-pressure, operator: Exists, effect: NoSchedule}]";
-  await node.apply(`apiVersion: v1
+  const sleeper = (name: string, resources = '') => `apiVersion: v1
 kind: Pod
-metadata: {name: besteffort}
+metadata: {name: ${name}}
 spec:
   terminationGracePeriodSeconds: 30
-  ${toleration}
+  tolerations: [{key: node.kubernetes.io/memory-pressure, operator: Exists, effect: NoSchedule}]
   containers:
   - name: c
     image: busybox
     imagePullPolicy: IfNotPresent
     command: [sleep, '3600']
----
-apiVersion: v1
-kind: Pod
-metadata: {name: burstable}
-spec:
-  terminationGracePeriodSeconds: 30
-  ${toleration}
-  containers:
-  - name: c
-    image: busybox
-    imagePullPolicy: IfNotPresent
-    command: [sleep, '3600']
-    resources: {requests: {memory: 64Mi}}
-`);
+${resources ? `    resources: ${resources}\n` : ''}`;
+  await node.apply(`${sleeper('besteffort')}---\n${sleeper('burstable', '{requests: {memory: 64Mi}}')}`);
   const message = /^The node was low on resource: memory\. Threshold quantity: \d+(Ki|Mi|Gi)?, available: \d+(Ki|Mi|Gi)?\. /;
   const first = await node.waitForPod('besteffort', 'Failed, Evicted', (p) => p.status?.phase === 'Failed', 120_000);
   assert.equal(first.status?.reason, 'Evicted');
