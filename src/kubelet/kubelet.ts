@@ -109,6 +109,8 @@ export interface KubeletOptions {
 interface PodWorker {
   running: boolean;
   pending: boolean;
+  /** The PLEG saw the pod change while its sync ran: sync again unless that sync already saw the same state. */
+  plegPending?: boolean;
   timer?: TimerHandle;
 }
 
@@ -388,7 +390,7 @@ export class Kubelet {
   }
 
   /** Asks for a sync of pod `uid` (now, or after `delayMs`); syncs of one pod never overlap. */
-  enqueue(uid: string, delayMs = 0): void {
+  enqueue(uid: string, delayMs = 0, fromRelist = false): void {
     if (this.stopped || !uid) return;
     let w = this.workers.get(uid);
     if (!w) this.workers.set(uid, (w = { running: false, pending: false }));
@@ -398,7 +400,8 @@ export class Kubelet {
       return;
     }
     if (w.running) {
-      w.pending = true;
+      if (fromRelist) w.plegPending = true;
+      else w.pending = true;
       return;
     }
     void this.runWorker(uid, w);
@@ -409,6 +412,7 @@ export class Kubelet {
     try {
       do {
         w.pending = false;
+        w.plegPending = false;
         const key = this.uidToKey.get(uid);
         const pod = this.podFor(uid);
         if (!pod || pod.metadata?.uid !== uid) {
@@ -427,13 +431,17 @@ export class Kubelet {
             return;
           }
           // What this sync saw (and did) is no change for the PLEG's next relist to sync the pod for again.
-          if (r.fingerprint !== undefined) this.fingerprints.set(uid, r.fingerprint);
+          if (r.fingerprint !== undefined) {
+            // A relist during the sync that saw just what the sync ended with asks for nothing new.
+            if (w.plegPending && this.fingerprints.get(uid) === r.fingerprint) w.plegPending = false;
+            this.fingerprints.set(uid, r.fingerprint);
+          }
           if (r.requeueAfterMs !== undefined) this.enqueue(uid, r.requeueAfterMs);
         } catch (err) {
           this.o.log.warn('pod sync failed', { pod: key, err: (err as Error).message });
           this.enqueue(uid, 2000);
         }
-      } while (w.pending && !this.stopped);
+      } while ((w.pending || w.plegPending) && !this.stopped);
     } finally {
       w.running = false;
     }
@@ -525,7 +533,7 @@ export class Kubelet {
       if (this.fingerprints.get(uid) !== fp) {
         trace(uid, 'plegChange');
         this.fingerprints.set(uid, fp);
-        this.enqueue(uid);
+        this.enqueue(uid, 0, true);
       }
     }
     for (const uid of [...this.fingerprints.keys()]) if (!pods.has(uid)) this.fingerprints.delete(uid);
