@@ -90,3 +90,8 @@ test('token objects are kept slim: identity, deletion and labels; only token sec
     data: { token: 'dA==' },
   });
 });
+
+test('pods are kept without their labels', () => {
+  const p = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u', labels: { app: 'x' } }, spec: { containers: [] } } as KubeObject;
+  assert.deepEqual(slimTokenObject(p), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u' } });
+});

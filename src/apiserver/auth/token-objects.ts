@@ -1,6 +1,6 @@
 // The objects service account tokens are checked against, from watched caches instead of a storage read per request
 // (upstream's authenticator reads informers the same way). Pods, Secrets and Nodes are kept slim (identity, deletion,
-// labels; a token Secret's token), the ServiceAccounts come from the cache ServiceAccount admission already watches.
+// labels of Secrets; a token Secret's token), the ServiceAccounts come from the cache ServiceAccount admission already watches.
 // A cache answers only when it holds the uid the token claims; on a miss or another uid it reads storage (an object
 // created a moment ago may not have reached the watch yet; a replaced one is then seen as storage has it). Revocation
 // is immediate: before its lookups an authentication waits until every write committed earlier reached the caches.
@@ -22,7 +22,8 @@ export function slimTokenObject(obj: KubeObject): KubeObject {
       ...(m.namespace ? { namespace: m.namespace } : {}),
       uid: m.uid,
       ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
-      ...(m.labels ? { labels: m.labels } : {}),
+      // Labels matter only on Secrets (the legacy token labels); every pod's would cost memory for nothing.
+      ...(m.labels && obj.kind === 'Secret' ? { labels: m.labels } : {}),
     },
   };
   const secret = obj as KubeObject & { type?: unknown; data?: Record<string, string> };
