@@ -18,6 +18,7 @@ import { SchedulingGates } from './schedulinggates/scheduling-gates.js';
 import { TaintToleration } from './tainttoleration/taint-toleration.js';
 import { VolumeRestrictions } from './volumerestrictions/volume-restrictions.js';
 import { NodeVolumeLimits } from './nodevolumelimits/csi.js';
+import { VolumeBinding } from './volumebinding/volume-binding.js';
 
 const { Queue, QueueSkip } = QueueingHint;
 
@@ -309,5 +310,20 @@ describe('volume plugin hints', () => {
     const nvl = new NodeVolumeLimits();
     assert.equal(nvl.isSchedulableAfterPodDeleted(claimPod('p', 'data'), assigned(claimPod('x', 'other')), undefined), Queue);
     assert.equal(nvl.isSchedulableAfterPodDeleted(claimPod('p', 'data'), assigned(makePod({ name: 'x' })), undefined), QueueSkip);
+  });
+  test('VolumeBinding: class updates only through allowed topologies; CSINode add or migrated plugins', () => {
+    const vb = new VolumeBinding();
+    const pod = claimPod('p', 'data');
+    const sc = { metadata: { name: 'fast' }, provisioner: 'x' };
+    const zoned = { ...sc, allowedTopologies: [{ matchLabelExpressions: [{ key: 'zone', values: ['z1'] }] }] };
+    assert.equal(vb.isSchedulableAfterStorageClassChange(pod, undefined, sc), Queue);
+    assert.equal(vb.isSchedulableAfterStorageClassChange(pod, sc, zoned), Queue);
+    assert.equal(vb.isSchedulableAfterStorageClassChange(pod, sc, { ...sc, metadata: { name: 'fast', labels: { a: 'b' } } }), QueueSkip);
+    const csi = { metadata: { name: 'n' }, spec: { drivers: [] } };
+    assert.equal(vb.isSchedulableAfterCSINodeChange(pod, undefined, csi), Queue);
+    assert.equal(vb.isSchedulableAfterCSINodeChange(pod, csi, { ...csi, metadata: { name: 'n', annotations: { 'storage.alpha.kubernetes.io/migrated-plugins': 'kubernetes.io/gce-pd' } } }), Queue);
+    assert.equal(vb.isSchedulableAfterCSINodeChange(pod, csi, { ...csi, metadata: { name: 'n', labels: { a: 'b' } } }), QueueSkip);
+    // Add is registered without a hint; an update goes through the hint.
+    assert.ok(vb.eventsToRegister().some((r) => r.event.resource === 'StorageClass' && r.event.actionType === ActionType.Add && !r.queueingHintFn));
   });
 });

@@ -4,7 +4,7 @@
 // volumes for the pod; PreBind writes the bindings (pv.spec.claimRef, or the selected-node annotation on a claim to
 // provision) and waits until the PersistentVolume controller has completed them.
 import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, Volume } from 'kubernetes-types/core/v1.js';
-import type { StorageClass } from 'kubernetes-types/storage/v1.js';
+import type { CSINode, StorageClass } from 'kubernetes-types/storage/v1.js';
 import { realClock, type Clock } from '../../../client/index.js';
 import { NodeSelectorMatcher } from '../../../machinery/nodeaffinity.js';
 import {
@@ -23,7 +23,7 @@ import {
   volumeClass,
   volumeStorage,
 } from '../../../machinery/storage-volume.js';
-import { ActionType, UPDATE, claimUsedByPod, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
+import { ActionType, QueueingHint, UPDATE, asObjects, claimUsedByPod, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { FilterPlugin, PreBindPlugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ReservePlugin, ScorePlugin } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
@@ -140,12 +140,30 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
    */
   eventsToRegister(): ClusterEventWithHint[] {
     return [
-      registerFor('StorageClass', ActionType.Add | UPDATE),
+      registerFor('StorageClass', ActionType.Add),
+      registerFor('StorageClass', UPDATE, (pod, o, n) => this.isSchedulableAfterStorageClassChange(pod, o, n)),
       registerFor('PersistentVolumeClaim', ActionType.Add | UPDATE, claimUsedByPod),
       registerFor('PersistentVolume', ActionType.Add | UPDATE),
       registerFor('Node', ActionType.Add | ActionType.UpdateNodeLabel | ActionType.UpdateNodeTaint),
-      registerFor('CSINode', ActionType.Add | UPDATE),
+      registerFor('CSINode', ActionType.Add | UPDATE, (pod, o, n) => this.isSchedulableAfterCSINodeChange(pod, o, n)),
     ];
+  }
+
+  /** An updated class helps only through its allowed topologies (the rest of a class is immutable). */
+  isSchedulableAfterStorageClassChange(_pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: oldClass, newObj: cls } = asObjects<StorageClass>(oldObj, newObj);
+    if (!cls) return QueueingHint.QueueSkip;
+    if (!oldClass) return QueueingHint.Queue;
+    return JSON.stringify(oldClass.allowedTopologies ?? []) !== JSON.stringify(cls.allowedTopologies ?? []) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+  }
+
+  /** A new CSINode, or a change of the in-tree plugins it says are migrated to CSI. */
+  isSchedulableAfterCSINodeChange(_pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: oldNode, newObj: node } = asObjects<CSINode>(oldObj, newObj);
+    if (!node) return QueueingHint.QueueSkip;
+    if (!oldNode) return QueueingHint.Queue;
+    const key = 'storage.alpha.kubernetes.io/migrated-plugins';
+    return oldNode.metadata?.annotations?.[key] !== node.metadata?.annotations?.[key] ? QueueingHint.Queue : QueueingHint.QueueSkip;
   }
   private readonly pvCache: AssumeCache<PersistentVolume>;
   private readonly pvcCache: AssumeCache<PersistentVolumeClaim>;
