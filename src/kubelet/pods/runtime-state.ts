@@ -186,12 +186,7 @@ export async function readSandbox(cri: CriClient, id: string): Promise<RuntimeSa
   }
 }
 
-const CRI_CONTAINER_STATE: Record<RuntimeContainerState, string> = {
-  created: 'CONTAINER_CREATED',
-  running: 'CONTAINER_RUNNING',
-  exited: 'CONTAINER_EXITED',
-  unknown: 'CONTAINER_UNKNOWN',
-};
+const CRI_CONTAINER_STATE = Object.fromEntries(Object.entries(STATE).map(([cri, state]) => [state, cri])) as Record<RuntimeContainerState, string>;
 
 /** The relist fingerprint (relistFingerprints) of a pod as a sync read it: the PLEG need not sync it again for that. */
 export function fingerprintOf(p: RuntimePod): string {

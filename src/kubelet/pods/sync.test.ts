@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { CriClient } from '../cri/client.js';
 import type { Container, PodSandbox } from '../cri/types.js';
-import { LABEL_POD_UID, relistFingerprints, type RuntimePod } from './runtime-state.js';
+import { fingerprintOf, LABEL_POD_UID, relistFingerprints, type RuntimePod } from './runtime-state.js';
 import { computePodStatus } from './status.js';
 import { mergeOwnStatus } from './sync.js';
 
@@ -102,4 +102,22 @@ test('relistFingerprints: list calls only, one fingerprint per pod that changes 
   assert.notEqual(second.get('u1'), first.get('u1'));
   assert.equal(second.get('u2'), first.get('u2'));
   assert.equal(statusCalls, 0);
+});
+
+test('fingerprintOf: a sync\'s view of a pod gives the fingerprint the relist computes for the same state', async () => {
+  const labels = { [LABEL_POD_UID]: 'u1', 'skiff.dev/managed': 'true' };
+  for (const [state, criState] of [
+    ['running', 'CONTAINER_RUNNING'],
+    ['exited', 'CONTAINER_EXITED'],
+    ['created', 'CONTAINER_CREATED'],
+  ] as const) {
+    const cri = {
+      listPodSandbox: async () => [{ id: 's1', state: 'SANDBOX_READY', labels }] as unknown as PodSandbox[],
+      listContainers: async () => [{ id: 'c1', podSandboxId: 's1', state: criState, labels }] as unknown as Container[],
+    } as unknown as CriClient;
+    const view: RuntimePod = { ...running, containers: running.containers.map((c) => ({ ...c, state })) };
+    assert.equal(fingerprintOf(view), (await relistFingerprints(cri)).get('u1'));
+  }
+  // A sandbox no longer ready is a different fingerprint.
+  assert.notEqual(fingerprintOf({ ...running, sandboxes: running.sandboxes.map((s) => ({ ...s, ready: false })) }), fingerprintOf(running));
 });
