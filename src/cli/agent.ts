@@ -11,6 +11,7 @@ import { parseCidr } from '../apiserver/pki/cidr.js';
 import { defaultDataDir } from './paths.js';
 import { imageGCPolicyFromKubeletArgs, type ImageGCPolicy } from '../kubelet/images/gc.js';
 import { evictionConfigFromKubeletArgs, type EvictionConfig } from '../kubelet/eviction/thresholds.js';
+import { syncFrequencyFromKubeletArgs } from '../kubelet/pods/resync.js';
 
 export interface RawAgentOptions extends RawNodeOptions {
   server?: string;
@@ -40,6 +41,8 @@ export interface KubeletNodeConfig {
   privateRegistry?: string;
   /** Image GC thresholds from --kubelet-arg. */
   imageGC?: ImageGCPolicy;
+  /** --kubelet-arg sync-frequency: the per-pod resync period. */
+  syncFrequencyMs?: number;
   /** Node-pressure eviction thresholds from --kubelet-arg (eviction-hard, eviction-soft, ...). */
   eviction?: EvictionConfig;
 }
@@ -64,6 +67,7 @@ export function toKubeletNodeConfig(raw: {
       throw new Error(`invalid --pod-cidr ${JSON.stringify(raw.podCidr)}: not a CIDR`);
     }
   }
+  const syncFrequency = syncFrequencyFromKubeletArgs(raw.kubeletArg ?? []);
   return {
     ...(raw.nodeIp ? { nodeIP: ip('--node-ip', raw.nodeIp) } : {}),
     ...(raw.podCidr ? { podCIDR: raw.podCidr } : {}),
@@ -72,6 +76,7 @@ export function toKubeletNodeConfig(raw: {
     ...(raw.podManifestPath ? { podManifestPath: raw.podManifestPath } : {}),
     ...(raw.privateRegistry ? { privateRegistry: resolve(raw.privateRegistry) } : {}),
     ...(raw.kubeletArg?.length ? { imageGC: imageGCPolicyFromKubeletArgs(raw.kubeletArg), eviction: evictionConfigFromKubeletArgs(raw.kubeletArg) } : {}),
+    ...(syncFrequency !== undefined ? { syncFrequencyMs: syncFrequency } : {}),
   };
 }
 

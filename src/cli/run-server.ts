@@ -250,6 +250,7 @@ async function startLocalAgent(
       ...(node.privateRegistry ? { privateRegistry: node.privateRegistry } : {}),
       ...(node.imageGC ? { imageGC: node.imageGC } : {}),
       ...(node.eviction ? { eviction: node.eviction } : {}),
+      ...(node.syncFrequencyMs !== undefined ? { syncFrequencyMs: node.syncFrequencyMs } : {}),
       log,
     });
     log.info('local node is running', { node: agent.nodeName });

@@ -102,4 +102,6 @@ test('--private-registry and --kubelet-arg reach the local node: registries.yaml
   assert.deepEqual(node.imageGC, { highThresholdPercent: 90, lowThresholdPercent: 80, minAgeMs: 300_000 });
   assert.throws(() => toKubeletNodeConfig({ kubeletArg: ['image-gc-low-threshold=95'] }), /must be less than imageGCHighThresholdPercent/);
   assert.throws(() => toKubeletNodeConfig({ kubeletArg: ['max-pods=20'] }), /unknown kubelet flag/);
+  assert.equal(toKubeletNodeConfig({ kubeletArg: ['sync-frequency=30s'] }).syncFrequencyMs, 30_000);
+  assert.equal(toKubeletNodeConfig({ kubeletArg: ['image-gc-high-threshold=90'] }).syncFrequencyMs, undefined);
 });

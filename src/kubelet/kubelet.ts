@@ -1,6 +1,7 @@
 // The kubelet: registers the Node, renews its Lease, reports node status, and runs the pods bound to it through a
 // CRI runtime (containerd, supervised here unless an endpoint is given). Each pod has its own serialized worker;
-// informer events, a one-second relist of the runtime (upstream's PLEG) and a periodic resync all trigger syncs.
+// informer events, a one-second relist of the runtime (upstream's PLEG), changes to the ConfigMaps and Secrets its
+// volumes use, and a per-pod resync (--sync-frequency, with upstream's jitter) all trigger syncs.
 import { existsSync } from 'node:fs';
 import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,11 +38,12 @@ import { observeNode, podUsageFromRuntime } from './eviction/signals.js';
 import { hasLocalStorageLimits, isCriticalPod, localStorageViolation, podStorageUsage } from './pods/eviction.js';
 import { parseResolvConf, type DnsSettings } from './pods/config.js';
 import { listRuntimePods, relistFingerprints } from './pods/runtime-state.js';
-import { WatchingObjectSource } from './pods/objects.js';
+import { podObjectRefs, WatchingObjectSource, type ObjectKey } from './pods/objects.js';
 import { ANNOTATION_CONFIG_HASH, ANNOTATION_CONFIG_MIRROR, isMirrorPod, mirrorPodFor, readStaticPods } from './pods/static.js';
 import { PodSyncer, type Logger } from './pods/sync.js';
 import { VolumeManager } from './pods/volumes.js';
 import { trace } from './pods/trace.js';
+import { DEFAULT_SYNC_FREQUENCY_MS, resyncDelayMs } from './pods/resync.js';
 import { startKubeletServer, type KubeletServer } from './server/server.js';
 import { collectResourceUsage } from './metrics/collector.js';
 import { nodeBootTime, readNodeUsage } from './metrics/node-usage.js';
@@ -52,7 +54,8 @@ export const NODE_STATUS_UPDATE_MS = 10_000;
 /** Upstream posts an unchanged node status at least this often (nodeStatusReportFrequency). */
 export const NODE_STATUS_REPORT_MS = 300_000;
 export const RELIST_MS = 1000;
-export const POD_RESYNC_MS = 10_000;
+/** Upstream's housekeeping (pod directories, back-off and watch clean-up, QoS cgroups); upstream runs it every 2 s. */
+export const HOUSEKEEPING_MS = 10_000;
 /** How often the eviction manager measures local storage (upstream: its 10 s monitoring interval). */
 export const EVICTION_MONITORING_MS = 10_000;
 /** How often the static pod folder is read (upstream: inotify plus a 20 s --file-check-frequency). */
@@ -104,6 +107,10 @@ export interface KubeletOptions {
   imageGC?: ImageGCPolicy;
   /** Node-pressure eviction thresholds (--kubelet-arg eviction-*; default upstream's hard thresholds). */
   eviction?: EvictionConfig;
+  /** --kubelet-arg sync-frequency: the per-pod resync period (default 1 min). */
+  syncFrequencyMs?: number;
+  /** Picks the resync jitter (tests; default Math.random). */
+  random?: () => number;
 }
 
 interface PodWorker {
@@ -211,7 +218,7 @@ export class Kubelet {
       memoryCapacity: this.machine.memoryBytes,
       onProbeChange: (uid) => this.enqueue(uid),
       ...(cgroups ? { cgroups } : {}),
-      objects: (this.objects = new WatchingObjectSource(this.o.client, this.clock)),
+      objects: (this.objects = this.newObjectSource()),
       volumes: this.volumes,
       allocatable: () => (this.lastPostedStatus?.allocatable ?? {}) as Record<string, string>,
       mirrorPod: (pod) => this.currentMirror(pod),
@@ -243,19 +250,37 @@ export class Kubelet {
     this.every(RELIST_MS, () => this.relist());
     await this.syncStaticPods().catch((err: unknown) => log.warn('static pods failed', { err: (err as Error).message }));
     this.every(STATIC_POD_CHECK_MS, () => this.syncStaticPods());
-    this.every(POD_RESYNC_MS, async () => {
-      for (const p of this.informer?.indexer.list() ?? []) if (!isMirrorPod(p)) this.enqueue(p.metadata?.uid ?? '');
-      for (const uid of this.staticPods.keys()) this.enqueue(uid);
+    // Each pod's periodic resync is its own timer, set when its sync ends (runWorker).
+    this.every(HOUSEKEEPING_MS, async () => {
       this.syncer?.backoff.gc();
       this.syncer?.images.backoff.gc();
-      await this.cgroups?.updateQos(this.activePods());
+      const active = this.activePods();
+      await this.cgroups?.updateQos(active);
       await this.cleanupPodDirs();
-      await this.objects?.gc(OBJECT_WATCH_IDLE_MS);
+      const inUse = new Set<string>();
+      for (const p of active) for (const k of podObjectRefs(p)) inUse.add(k);
+      await this.objects?.gc(OBJECT_WATCH_IDLE_MS, (k) => inUse.has(k));
     });
     this.every(EVICTION_MONITORING_MS, () => this.localStorageEviction());
     this.startNodePressureEviction();
     this.startImageGC();
     log.info('kubelet started', { node: this.o.nodeName, runtime: `containerd ${this.runtimeVersion}`, socket: this.runtime.socket });
+  }
+
+  /** ConfigMaps and Secrets through watches; a change syncs the pods whose volumes use the object now. */
+  private newObjectSource(): WatchingObjectSource {
+    const objects = new WatchingObjectSource(this.o.client, this.clock);
+    objects.onChange = (key) => {
+      for (const uid of this.podsUsingInVolumes(key)) this.enqueue(uid);
+    };
+    return objects;
+  }
+
+  /** The UIDs of the pods here (API and static, not finished) whose configMap/secret/projected volumes use `key`. */
+  podsUsingInVolumes(key: ObjectKey): string[] {
+    return this.activePods()
+      .filter((p) => podObjectRefs(p, true).has(key))
+      .map((p) => p.metadata?.uid ?? '');
   }
 
   private async startServer(): Promise<void> {
@@ -416,6 +441,7 @@ export class Kubelet {
         const key = this.uidToKey.get(uid);
         const pod = this.podFor(uid);
         if (!pod || pod.metadata?.uid !== uid) {
+          w.timer?.cancel();
           await this.cleanupOrphan(uid);
           this.workers.delete(uid);
           this.uidToKey.delete(uid);
@@ -426,6 +452,7 @@ export class Kubelet {
           const r = await this.syncer!.sync(pod);
           trace(uid, 'syncEnd');
           if (r.done) {
+            w.timer?.cancel();
             this.uidToKey.delete(uid);
             this.objects?.forgetPod(uid);
             return;
@@ -436,7 +463,9 @@ export class Kubelet {
             if (w.plegPending && this.fingerprints.get(uid) === r.fingerprint) w.plegPending = false;
             this.fingerprints.set(uid, r.fingerprint);
           }
-          if (r.requeueAfterMs !== undefined) this.enqueue(uid, r.requeueAfterMs);
+          // The next sync: a requested one (back-off end), or the periodic resync after --sync-frequency plus jitter.
+          const resync = resyncDelayMs(this.o.syncFrequencyMs ?? DEFAULT_SYNC_FREQUENCY_MS, (this.o.random ?? Math.random)());
+          this.enqueue(uid, r.requeueAfterMs !== undefined ? Math.min(r.requeueAfterMs, resync) : resync);
         } catch (err) {
           this.o.log.warn('pod sync failed', { pod: key, err: (err as Error).message });
           this.enqueue(uid, 2000);

@@ -26,6 +26,8 @@ export interface AgentOptions {
   imageGC?: KubeletOptions['imageGC'];
   /** Node-pressure eviction (--kubelet-arg eviction-hard=…). */
   eviction?: KubeletOptions['eviction'];
+  /** --kubelet-arg sync-frequency: the per-pod resync period. */
+  syncFrequencyMs?: KubeletOptions['syncFrequencyMs'];
   /** The kubelet's HTTPS port (default 10250). */
   port?: number;
   /** CA whose client certificates may call the kubelet (the API server's cluster CA). */
@@ -77,6 +79,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ...(opts.privateRegistry ? { privateRegistry: opts.privateRegistry } : {}),
     ...(opts.imageGC ? { imageGC: opts.imageGC } : {}),
     ...(opts.eviction ? { eviction: opts.eviction } : {}),
+    ...(opts.syncFrequencyMs !== undefined ? { syncFrequencyMs: opts.syncFrequencyMs } : {}),
     log: opts.log,
   });
   try {

@@ -64,9 +64,9 @@ export function imageGCPolicyFromKubeletArgs(args: readonly string[]): ImageGCPo
         break;
       }
       default:
-        if (EVICTION_KUBELET_FLAGS.has(name)) break;
+        if (EVICTION_KUBELET_FLAGS.has(name) || name === 'sync-frequency') break;
         throw new Error(
-          `--kubelet-arg ${JSON.stringify(arg)}: unknown kubelet flag (supported: image-gc-high-threshold, image-gc-low-threshold, minimum-image-ttl-duration, ${[...EVICTION_KUBELET_FLAGS].join(', ')})`,
+          `--kubelet-arg ${JSON.stringify(arg)}: unknown kubelet flag (supported: image-gc-high-threshold, image-gc-low-threshold, minimum-image-ttl-duration, sync-frequency, ${[...EVICTION_KUBELET_FLAGS].join(', ')})`,
         );
     }
   }

@@ -48,6 +48,9 @@ test('ConfigMaps and Secrets from per-object watches: values, changes, late crea
   clock.step(30_000);
   await src.configMap('cfg', 'app');
   clock.step(40_000);
+  // A watch a pod still uses stays however long since its last read (pods resync only every --sync-frequency).
+  await src.gc(60_000, (key) => key === 'secret/cfg/creds');
+  assert.equal(src.size, 2);
   await src.gc(60_000);
   assert.equal(src.size, 1);
   await src.stop();

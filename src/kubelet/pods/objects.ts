@@ -1,9 +1,9 @@
 // The API objects a pod's configuration reads (ConfigMaps, Secrets, PVCs and PVs, service account tokens).
 // ConfigMaps and Secrets come from upstream's default "Watch" change-detection strategy: one watch per referenced
-// object (field selector metadata.name), kept while pods use it, so each pod sync (informer event, or the 10 s resync)
-// sees the object as it is now and a change reaches volumes within a sync period. PVCs, PVs and tokens are read with a
-// request each time. One `ObjectSession` per sync shares each read between the pod's env and volumes.
-import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret } from 'kubernetes-types/core/v1.js';
+// object (field selector metadata.name), kept while pods use it, so each pod sync sees the object as it is now. A
+// change to a watched object is reported (onChange) so the kubelet syncs the pods whose volumes use it at once, rather
+// than at their next periodic resync (--sync-frequency). PVCs, PVs and tokens are read with a request each time. One `ObjectSession` per sync shares each read between the pod's env and volumes.
+import type { ConfigMap, Container, EphemeralContainer, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { listWatcherFor, realClock, SharedIndexInformer, type Clock, type RestClient, type ResourceClient } from '../../client/index.js';
 import { isNotFound } from '../../machinery/errors.js';
 
@@ -105,6 +105,48 @@ export function tokenRefreshAfterMs(expirationSeconds: number, random: number): 
 interface WatchedObject {
   informer: SharedIndexInformer<ConfigMap | Secret>;
   lastUsed: number;
+  /** The first list is in: an add from now on is an object created after the pods' first read. */
+  synced: boolean;
+}
+
+/** The key of a watched object: `configmap/<namespace>/<name>` or `secret/<namespace>/<name>`. */
+export type ObjectKey = `${'configmap' | 'secret'}/${string}/${string}`;
+
+const objectKey = (what: 'configmap' | 'secret', namespace: string, name: string): ObjectKey => `${what}/${namespace}/${name}`;
+
+/**
+ * The ConfigMaps and Secrets pod `pod` uses. With `volumesOnly`, those its volumes project (configMap, secret and
+ * projected sources: what a running pod sees change); otherwise also those its containers' env reads and its
+ * imagePullSecrets (what its watches are kept for).
+ */
+export function podObjectRefs(pod: Pod, volumesOnly = false): Set<ObjectKey> {
+  const ns = pod.metadata?.namespace ?? 'default';
+  const out = new Set<ObjectKey>();
+  const add = (what: 'configmap' | 'secret', name: string | undefined) => {
+    if (name) out.add(objectKey(what, ns, name));
+  };
+  for (const v of pod.spec?.volumes ?? []) {
+    add('configmap', v.configMap?.name);
+    add('secret', v.secret?.secretName);
+    for (const src of v.projected?.sources ?? []) {
+      add('configmap', src.configMap?.name);
+      add('secret', src.secret?.name);
+    }
+  }
+  if (volumesOnly) return out;
+  const containers: (Container | EphemeralContainer)[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])];
+  for (const c of containers) {
+    for (const e of c.env ?? []) {
+      add('configmap', e.valueFrom?.configMapKeyRef?.name);
+      add('secret', e.valueFrom?.secretKeyRef?.name);
+    }
+    for (const e of c.envFrom ?? []) {
+      add('configmap', e.configMapRef?.name);
+      add('secret', e.secretRef?.name);
+    }
+  }
+  for (const s of pod.spec?.imagePullSecrets ?? []) add('secret', s.name);
+  return out;
 }
 
 /** How long the first list of a newly watched object may take before a read fails (upstream: 1 s poll, then an error). */
@@ -113,11 +155,14 @@ const WATCH_SYNC_TIMEOUT_MS = 10_000;
 /** ConfigMaps and Secrets from per-object watches (upstream's watch-based manager); the rest through the API. */
 export class WatchingObjectSource implements ObjectSource {
   private readonly direct: ObjectSource;
-  private readonly watched = new Map<string, WatchedObject>();
+  private readonly watched = new Map<ObjectKey, WatchedObject>();
   private readonly tokens = new Map<string, { token: string; refreshAt: number; podUid: string }>();
   private readonly clock: Clock;
   private readonly configMaps: ResourceClient<ConfigMap | Secret>;
   private readonly secrets: ResourceClient<ConfigMap | Secret>;
+
+  /** Called when a watched object changes, is created after the first read, or is deleted. */
+  onChange: ((key: ObjectKey) => void) | undefined;
 
   /** `direct` serves PVCs, PVs and tokens (default: the API). */
   constructor(client: RestClient, clock: Clock = realClock, direct?: ObjectSource) {
@@ -128,20 +173,32 @@ export class WatchingObjectSource implements ObjectSource {
   }
 
   private async cached(what: 'configmap' | 'secret', rc: ResourceClient<ConfigMap | Secret>, namespace: string, name: string): Promise<ConfigMap | Secret> {
-    const key = `${what}/${namespace}/${name}`;
+    const key = objectKey(what, namespace, name);
     let w = this.watched.get(key);
     if (!w) {
       const informer = new SharedIndexInformer<ConfigMap | Secret>(listWatcherFor(rc, { namespace, fieldSelector: `metadata.name=${name}` }), {
         clock: this.clock,
         reflector: { name: `kubelet ${key}` },
       });
+      const watched: WatchedObject = { informer, lastUsed: 0, synced: false };
+      const changed = () => {
+        if (watched.synced && this.watched.get(key) === watched) this.onChange?.(key);
+      };
+      informer.addEventHandler({
+        onAdd: changed,
+        onUpdate: (o, n) => {
+          if (o.metadata?.resourceVersion !== n.metadata?.resourceVersion) changed();
+        },
+        onDelete: changed,
+      });
       informer.run();
-      w = { informer, lastUsed: 0 };
+      w = watched;
       this.watched.set(key, w);
     }
     w.lastUsed = this.clock.now();
     const informer = w.informer;
     if (!(await informer.waitForCacheSync(WATCH_SYNC_TIMEOUT_MS))) throw new Error(`failed to sync ${what} cache: timed out waiting for the condition`);
+    w.synced = true;
     const obj = informer.indexer.getByKey(`${namespace}/${name}`);
     if (!obj) throw new PodConfigError(`${what} "${name}" not found`, true);
     return obj;
@@ -182,11 +239,14 @@ export class WatchingObjectSource implements ObjectSource {
     for (const [k, t] of this.tokens) if (t.podUid === podUid) this.tokens.delete(k);
   }
 
-  /** Stops the watches no pod read for `idleMs` (pods read theirs at every sync), as upstream unregisters pods. */
-  async gc(idleMs: number): Promise<void> {
+  /**
+   * Stops the watches no pod read for `idleMs` and no pod uses (`inUse`; pods read theirs at every sync), as upstream
+   * unregisters the pods that are gone.
+   */
+  async gc(idleMs: number, inUse: (key: ObjectKey) => boolean = () => false): Promise<void> {
     const now = this.clock.now();
     for (const [key, w] of this.watched) {
-      if (now - w.lastUsed <= idleMs) continue;
+      if (now - w.lastUsed <= idleMs || inUse(key)) continue;
       this.watched.delete(key);
       await w.informer.stop();
     }
