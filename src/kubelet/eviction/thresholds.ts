@@ -5,6 +5,7 @@
 // imagefs.inodesFree<5%), as the kubelet merges them since 1.31.
 import { parseQuantity } from '../../machinery/quantity.js';
 import { parseGoDuration } from '../../machinery/duration.js';
+import { kubeletArgDuration, kubeletArgInteger, kubeletArgs } from '../kubelet-args.js';
 
 export const EVICTION_SIGNALS = ['memory.available', 'nodefs.available', 'nodefs.inodesFree', 'imagefs.available', 'imagefs.inodesFree', 'pid.available'] as const;
 export type EvictionSignal = (typeof EVICTION_SIGNALS)[number];
@@ -90,15 +91,8 @@ export function evictionConfigFromKubeletArgs(args: readonly string[]): Eviction
   let reclaim = new Map<EvictionSignal, string>();
   let transitionMs = DEFAULT_PRESSURE_TRANSITION_PERIOD_MS;
   let maxPodGrace = 0;
-  for (const arg of args) {
-    const eq = arg.indexOf('=');
-    const name = (eq < 0 ? arg : arg.slice(0, eq)).replace(/^-+/, '');
-    const value = eq < 0 ? '' : arg.slice(eq + 1);
-    const duration = () => {
-      const ms = parseGoDuration(value);
-      if (ms === undefined || ms < 0) throw new Error(`--kubelet-arg ${name}: invalid duration ${JSON.stringify(value)}`);
-      return ms;
-    };
+  for (const arg of kubeletArgs(args)) {
+    const { name, value } = arg;
     switch (name) {
       case 'eviction-hard':
         for (const [s, v] of parseMap(name, value, '<')) hard.set(s, v);
@@ -113,11 +107,10 @@ export function evictionConfigFromKubeletArgs(args: readonly string[]): Eviction
         reclaim = parseMap(name, value, '=');
         break;
       case 'eviction-pressure-transition-period':
-        transitionMs = duration();
+        transitionMs = kubeletArgDuration(arg);
         break;
       case 'eviction-max-pod-grace-period':
-        if (!/^-?\d+$/.test(value)) throw new Error(`--kubelet-arg ${name}: invalid value ${JSON.stringify(value)}: not an integer`);
-        maxPodGrace = Number(value);
+        maxPodGrace = kubeletArgInteger(arg);
         break;
       default:
         break;

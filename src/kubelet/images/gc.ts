@@ -6,7 +6,8 @@
 import { EVICTION_KUBELET_FLAGS } from '../eviction/thresholds.js';
 import { statfs } from 'node:fs/promises';
 import type { Clock } from '../../client/index.js';
-import { formatGoDuration, parseGoDuration } from '../../machinery/duration.js';
+import { formatGoDuration } from '../../machinery/duration.js';
+import { kubeletArgDuration, kubeletArgInteger, kubeletArgs } from '../kubelet-args.js';
 import type { Container, Image, ImageSpec } from '../cri/types.js';
 
 export interface ImageGCPolicy {
@@ -42,31 +43,21 @@ export function validateImageGCPolicy(p: ImageGCPolicy): void {
 /** The image-GC settings among `--kubelet-arg` values (flag=value, with or without leading dashes). */
 export function imageGCPolicyFromKubeletArgs(args: readonly string[]): ImageGCPolicy {
   const p = { ...DEFAULT_IMAGE_GC_POLICY };
-  for (const arg of args) {
-    const eq = arg.indexOf('=');
-    const name = (eq < 0 ? arg : arg.slice(0, eq)).replace(/^-+/, '');
-    const value = eq < 0 ? '' : arg.slice(eq + 1);
-    const int = () => {
-      if (!/^-?\d+$/.test(value)) throw new Error(`--kubelet-arg ${name}: invalid value ${JSON.stringify(value)}: not an integer`);
-      return Number(value);
-    };
-    switch (name) {
+  for (const arg of kubeletArgs(args)) {
+    switch (arg.name) {
       case 'image-gc-high-threshold':
-        p.highThresholdPercent = int();
+        p.highThresholdPercent = kubeletArgInteger(arg);
         break;
       case 'image-gc-low-threshold':
-        p.lowThresholdPercent = int();
+        p.lowThresholdPercent = kubeletArgInteger(arg);
         break;
-      case 'minimum-image-ttl-duration': {
-        const ms = parseGoDuration(value);
-        if (ms === undefined) throw new Error(`--kubelet-arg ${name}: invalid duration ${JSON.stringify(value)}`);
-        p.minAgeMs = ms;
+      case 'minimum-image-ttl-duration':
+        p.minAgeMs = kubeletArgDuration(arg);
         break;
-      }
       default:
-        if (EVICTION_KUBELET_FLAGS.has(name) || name === 'sync-frequency') break;
+        if (EVICTION_KUBELET_FLAGS.has(arg.name) || arg.name === 'sync-frequency') break;
         throw new Error(
-          `--kubelet-arg ${JSON.stringify(arg)}: unknown kubelet flag (supported: image-gc-high-threshold, image-gc-low-threshold, minimum-image-ttl-duration, sync-frequency, ${[...EVICTION_KUBELET_FLAGS].join(', ')})`,
+          `--kubelet-arg ${JSON.stringify(arg.raw)}: unknown kubelet flag (supported: image-gc-high-threshold, image-gc-low-threshold, minimum-image-ttl-duration, sync-frequency, ${[...EVICTION_KUBELET_FLAGS].join(', ')})`,
         );
     }
   }

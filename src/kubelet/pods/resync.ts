@@ -1,6 +1,6 @@
 // The per-pod periodic resync (upstream's --sync-frequency): each pod worker is synced again a period plus a random
 // jitter after its last sync, so idle pods are not all re-read at once.
-import { parseGoDuration } from '../../machinery/duration.js';
+import { kubeletArgDuration, kubeletArgs } from '../kubelet-args.js';
 
 /** Upstream's --sync-frequency default: each pod is synced again this long (plus jitter) after its last sync. */
 export const DEFAULT_SYNC_FREQUENCY_MS = 60_000;
@@ -14,13 +14,7 @@ export function resyncDelayMs(periodMs: number, random: number): number {
 /** --kubelet-arg sync-frequency=<Go duration> (the last one wins); undefined when not given. */
 export function syncFrequencyFromKubeletArgs(args: readonly string[]): number | undefined {
   let out: number | undefined;
-  for (const arg of args) {
-    const eq = arg.indexOf('=');
-    if (eq < 0 || arg.slice(0, eq).replace(/^-+/, '') !== 'sync-frequency') continue;
-    const ms = parseGoDuration(arg.slice(eq + 1));
-    if (ms === undefined || ms <= 0) throw new Error(`--kubelet-arg sync-frequency: invalid duration ${JSON.stringify(arg.slice(eq + 1))}`);
-    out = ms;
-  }
+  for (const arg of kubeletArgs(args)) if (arg.name === 'sync-frequency') out = kubeletArgDuration(arg, { positive: true });
   return out;
 }
 
