@@ -9,6 +9,7 @@ import {
   SharedInformerFactory,
   deletedObject,
   type DeletedFinalStateUnknown,
+  type EventHandler,
   type HandlerRegistration,
   type RestClient,
   type SharedIndexInformer,
@@ -252,24 +253,20 @@ export class Scheduler {
         this.moveOn(EVENTS.NodeDelete, node, undefined);
       },
     }));
-    // A claim that appears or changes can let a pod waiting for it through (upstream's PvcAdd/PvcUpdate events).
-    this.registrations.push(this.pvcInformer.addEventHandler({
-      onAdd: (pvc) => this.moveOn(EVENTS.PvcAdd, undefined, pvc),
-      onUpdate: (old, pvc) => this.moveOn(EVENTS.PvcUpdate, old, pvc),
-    }));
-    this.registrations.push(this.pvInformer.addEventHandler({
-      onAdd: (pv) => this.moveOn(EVENTS.PvAdd, undefined, pv),
-      onUpdate: (old, pv) => this.moveOn(EVENTS.PvUpdate, old, pv),
-    }));
-    this.registrations.push(this.storageClassInformer.addEventHandler({
-      onAdd: (sc) => this.moveOn(EVENTS.StorageClassAdd, undefined, sc),
-      onUpdate: (old, sc) => this.moveOn(EVENTS.StorageClassUpdate, old, sc),
-    }));
-    // A driver's attach limit that appears or grows can let a pod rejected by NodeVolumeLimits through.
-    this.registrations.push(this.csiNodeInformer.addEventHandler({
-      onAdd: (n) => this.moveOn(EVENTS.CSINodeAdd, undefined, n),
-      onUpdate: (old, n) => this.moveOn(EVENTS.CSINodeUpdate, old, n),
-    }));
+    // Storage objects that appear or change can let a pod rejected by a volume plugin through (upstream's PvcAdd/
+    // PvcUpdate, PvAdd/PvUpdate, StorageClassAdd/Update, CSINodeAdd/Update); the plugins' hints tell which pods.
+    const storage: [{ addEventHandler(h: EventHandler<object>): HandlerRegistration }, add: ClusterEvent, update: ClusterEvent][] = [
+      [this.pvcInformer, EVENTS.PvcAdd, EVENTS.PvcUpdate],
+      [this.pvInformer, EVENTS.PvAdd, EVENTS.PvUpdate],
+      [this.storageClassInformer, EVENTS.StorageClassAdd, EVENTS.StorageClassUpdate],
+      [this.csiNodeInformer, EVENTS.CSINodeAdd, EVENTS.CSINodeUpdate],
+    ];
+    for (const [informer, add, update] of storage) {
+      this.registrations.push(informer.addEventHandler({
+        onAdd: (obj) => this.moveOn(add, undefined, obj),
+        onUpdate: (old, obj) => this.moveOn(update, old, obj),
+      }));
+    }
     this.registrations.push(this.podInformer.addEventHandler({
       onAdd: (pod) => this.onPod(undefined, pod),
       onUpdate: (oldPod, pod) => this.onPod(oldPod, pod),

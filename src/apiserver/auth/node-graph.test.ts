@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../api/object.js';
 import { AllowAuthenticatedAuthorizer, UnionAuthorizer, forbiddenError, type AuthorizationAttributes } from './authorizer.js';
 import { NodeAuthorizer } from './node.js';
-import { NodeGraph, podReferences } from './node-graph.js';
+import { NodeGraph, podGraphEdges } from './node-graph.js';
 
 const n1 = { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
 
@@ -29,7 +29,7 @@ const webSpec = {
 };
 
 test('a pod references its service account, secrets, configmaps and claims wherever the spec names them', () => {
-  assert.deepEqual(podReferences(pod('web', 'n1', webSpec)).sort(), [
+  assert.deepEqual(podGraphEdges(pod('web', 'n1', webSpec)).sort(), [
     'configmap/ns/env-cm',
     'configmap/ns/proj-cm',
     'pod/ns/web',

@@ -3,86 +3,25 @@
 // account, and the Secrets, ConfigMaps and PersistentVolumeClaims they name (volumes, projected sources, env, envFrom,
 // imagePullSecrets, ephemeral volumes' claims); a PersistentVolume is reachable through a bound claim, and so are the
 // Secrets a PersistentVolume names. Fed by watches on pods, claims and volumes in the API server.
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/object.js';
+import { podReferences } from '../../machinery/pod-references.js';
 import { ObjectCache } from '../admission/namespace-cache.js';
 import type { Store } from '../registry/store.js';
 
 export type GraphVertexType = 'pod' | 'secret' | 'configmap' | 'pvc' | 'pv' | 'serviceaccount';
 
-interface SecretRefLike {
-  name?: string;
-}
-interface EnvSourceLike {
-  env?: { valueFrom?: { secretKeyRef?: SecretRefLike; configMapKeyRef?: SecretRefLike } }[];
-  envFrom?: { secretRef?: SecretRefLike; configMapRef?: SecretRefLike }[];
-}
-interface VolumeLike {
-  name?: string;
-  secret?: { secretName?: string };
-  configMap?: SecretRefLike;
-  persistentVolumeClaim?: { claimName?: string };
-  ephemeral?: unknown;
-  projected?: { sources?: { secret?: SecretRefLike; configMap?: SecretRefLike }[] };
-  [plugin: string]: unknown;
-}
 interface PodSpecLike {
   nodeName?: string;
   serviceAccountName?: string;
-  imagePullSecrets?: SecretRefLike[];
-  containers?: EnvSourceLike[];
-  initContainers?: EnvSourceLike[];
-  ephemeralContainers?: EnvSourceLike[];
-  volumes?: VolumeLike[];
 }
 
-/** Volume plugins that name a Secret in their own field (upstream's VisitPodSecretNames). */
-const VOLUME_SECRET_REFS: readonly [plugin: string, field: string][] = [
-  ['azureFile', 'secretName'],
-  ['cephfs', 'secretRef'],
-  ['cinder', 'secretRef'],
-  ['flexVolume', 'secretRef'],
-  ['iscsi', 'secretRef'],
-  ['rbd', 'secretRef'],
-  ['scaleIO', 'secretRef'],
-  ['storageos', 'secretRef'],
-  ['csi', 'nodePublishSecretRef'],
-];
-
 /** The graph edges a pod contributes: "type/namespace/name" of everything it references, itself included. */
-export function podReferences(pod: KubeObject): string[] {
+export function podGraphEdges(pod: KubeObject): string[] {
   const ns = pod.metadata.namespace ?? '';
-  const podName = pod.metadata.name ?? '';
   const spec = (pod.spec ?? {}) as PodSpecLike;
-  const refs = new Set<string>([`pod/${ns}/${podName}`, `serviceaccount/${ns}/${spec.serviceAccountName || 'default'}`]);
-  const add = (type: GraphVertexType, name: string | undefined) => {
-    if (name) refs.add(`${type}/${ns}/${name}`);
-  };
-  for (const s of spec.imagePullSecrets ?? []) add('secret', s.name);
-  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])]) {
-    for (const e of c.env ?? []) {
-      add('secret', e.valueFrom?.secretKeyRef?.name);
-      add('configmap', e.valueFrom?.configMapKeyRef?.name);
-    }
-    for (const e of c.envFrom ?? []) {
-      add('secret', e.secretRef?.name);
-      add('configmap', e.configMapRef?.name);
-    }
-  }
-  for (const v of spec.volumes ?? []) {
-    add('secret', v.secret?.secretName);
-    add('configmap', v.configMap?.name);
-    add('pvc', v.persistentVolumeClaim?.claimName);
-    // A generic ephemeral volume's claim is named after the pod and the volume.
-    if (v.ephemeral && v.name) add('pvc', `${podName}-${v.name}`);
-    for (const src of v.projected?.sources ?? []) {
-      add('secret', src.secret?.name);
-      add('configmap', src.configMap?.name);
-    }
-    for (const [plugin, field] of VOLUME_SECRET_REFS) {
-      const ref = (v[plugin] as Record<string, unknown> | undefined)?.[field];
-      add('secret', typeof ref === 'string' ? ref : (ref as SecretRefLike | undefined)?.name);
-    }
-  }
+  const refs = new Set<string>([`pod/${ns}/${pod.metadata.name ?? ''}`, `serviceaccount/${ns}/${spec.serviceAccountName || 'default'}`]);
+  for (const r of podReferences(pod as Pod)) refs.add(`${r.kind}/${ns}/${r.name}`);
   return [...refs];
 }
 
@@ -120,7 +59,7 @@ export class NodeGraph {
     this.deletePod(pod);
     const node = (pod.spec as PodSpecLike | undefined)?.nodeName;
     if (!node) return;
-    const refs = podReferences(pod);
+    const refs = podGraphEdges(pod);
     this.pods.set(podKey(pod), { node, refs });
     let counts = this.byNode.get(node);
     if (!counts) this.byNode.set(node, (counts = new Map()));

@@ -1,12 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConfigMap, Namespace, Secret } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Namespace, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { eventually } from '../../../test/e2e/harness.js';
 import { startInProcessApi, type InProcessApi } from '../../controllers/testing/in-process-api.js';
 import { FakeClock } from '../../client/index.js';
 import { isAlreadyExists } from '../../machinery/errors.js';
 import { fakeObjects } from './fake-objects.js';
-import { ObjectSession, PodConfigError, tokenRefreshAfterMs, WatchingObjectSource } from './objects.js';
+import { ObjectSession, PodConfigError, podObjectRefs, tokenRefreshAfterMs, WatchingObjectSource } from './objects.js';
 
 let api: InProcessApi;
 before(async () => {
@@ -79,4 +79,22 @@ test('token refresh: at 80 % of the lifetime, at most 24 h, less up to 10 s of j
   assert.equal(tokenRefreshAfterMs(3600, 0.99), 2_871_000);
   // A year-long token is still refreshed after a day.
   assert.equal(tokenRefreshAfterMs(365 * 24 * 3600, 0), 24 * 3600 * 1000);
+});
+
+test('podObjectRefs: every ConfigMap/Secret the pod names, or only those its volumes project', () => {
+  const pod: Pod = {
+    metadata: { name: 'p', namespace: 'ns' },
+    spec: {
+      imagePullSecrets: [{ name: 'pull' }],
+      containers: [{ name: 'c', envFrom: [{ configMapRef: { name: 'env-cm' } }] }],
+      volumes: [
+        { name: 'a', secret: { secretName: 's' } },
+        { name: 'b', projected: { sources: [{ configMap: { name: 'cm' } }] } },
+        { name: 'c', csi: { driver: 'd', nodePublishSecretRef: { name: 'csi' } } },
+        { name: 'd', persistentVolumeClaim: { claimName: 'claim' } },
+      ],
+    },
+  };
+  assert.deepEqual([...podObjectRefs(pod)].sort(), ['configmap/ns/cm', 'configmap/ns/env-cm', 'secret/ns/csi', 'secret/ns/pull', 'secret/ns/s']);
+  assert.deepEqual([...podObjectRefs(pod, true)].sort(), ['configmap/ns/cm', 'secret/ns/s']);
 });

@@ -3,9 +3,10 @@
 // object (field selector metadata.name), kept while pods use it, so each pod sync sees the object as it is now. A
 // change to a watched object is reported (onChange) so the kubelet syncs the pods whose volumes use it at once, rather
 // than at their next periodic resync (--sync-frequency). PVCs, PVs and tokens are read with a request each time. One `ObjectSession` per sync shares each read between the pod's env and volumes.
-import type { ConfigMap, Container, EphemeralContainer, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { listWatcherFor, realClock, SharedIndexInformer, type Clock, type RestClient, type ResourceClient } from '../../client/index.js';
 import { isNotFound } from '../../machinery/errors.js';
+import { podReferences } from '../../machinery/pod-references.js';
 
 /** A configuration error with upstream's message (a missing object or key): CreateContainerConfigError / FailedMount. */
 export class PodConfigError extends Error {
@@ -115,37 +116,17 @@ export type ObjectKey = `${'configmap' | 'secret'}/${string}/${string}`;
 const objectKey = (what: 'configmap' | 'secret', namespace: string, name: string): ObjectKey => `${what}/${namespace}/${name}`;
 
 /**
- * The ConfigMaps and Secrets pod `pod` uses. With `volumesOnly`, those its volumes project (configMap, secret and
- * projected sources: what a running pod sees change); otherwise also those its containers' env reads and its
- * imagePullSecrets (what its watches are kept for).
+ * The ConfigMaps and Secrets pod `pod` uses (machinery's podReferences, upstream's VisitPodSecretNames and
+ * VisitPodConfigmapNames). With `volumesOnly`, those its volumes project (configMap, secret and projected sources:
+ * what a running pod sees change); otherwise every one it names (what its watches are kept for).
  */
 export function podObjectRefs(pod: Pod, volumesOnly = false): Set<ObjectKey> {
   const ns = pod.metadata?.namespace ?? 'default';
   const out = new Set<ObjectKey>();
-  const add = (what: 'configmap' | 'secret', name: string | undefined) => {
-    if (name) out.add(objectKey(what, ns, name));
-  };
-  for (const v of pod.spec?.volumes ?? []) {
-    add('configmap', v.configMap?.name);
-    add('secret', v.secret?.secretName);
-    for (const src of v.projected?.sources ?? []) {
-      add('configmap', src.configMap?.name);
-      add('secret', src.secret?.name);
-    }
+  for (const r of podReferences(pod)) {
+    if (r.kind === 'pvc' || (volumesOnly && r.from !== 'volume')) continue;
+    out.add(objectKey(r.kind, ns, r.name));
   }
-  if (volumesOnly) return out;
-  const containers: (Container | EphemeralContainer)[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])];
-  for (const c of containers) {
-    for (const e of c.env ?? []) {
-      add('configmap', e.valueFrom?.configMapKeyRef?.name);
-      add('secret', e.valueFrom?.secretKeyRef?.name);
-    }
-    for (const e of c.envFrom ?? []) {
-      add('configmap', e.configMapRef?.name);
-      add('secret', e.secretRef?.name);
-    }
-  }
-  for (const s of pod.spec?.imagePullSecrets ?? []) add('secret', s.name);
   return out;
 }
 
