@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStorage } from './sqlite.js';
-import { isStorageError } from '../types.js';
+import { isStorageError, type Storage, type WatchEvent } from '../types.js';
 import { withTempDir } from '../testing/temp-dir.js';
 
 const withDir = (fn: (dir: string) => Promise<void>): Promise<void> => withTempDir('skiff-sqlite-', fn);
@@ -143,5 +143,63 @@ test('paged lists report the remaining count at their revision on every page, wi
     const mid = await s.list('/p/', { limit: 3, startAfter: '/p/k10', revision });
     assert.deepEqual([mid.items.map((kv) => kv.key.slice(3)), mid.remaining], [['k11', 'k12', 'k13'], 11]);
     await s.close();
+  });
+});
+
+/** Events of a watch replayed from `after`, collected until `upTo` is seen. */
+async function replay(s: Storage, prefix: string, after: number, upTo: number): Promise<WatchEvent[]> {
+  const events: WatchEvent[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const w = s.watch(prefix, { afterRevision: after }, {
+      onEvents: (batch) => {
+        events.push(...batch);
+        if (batch.some((e) => e.type !== 'progress' && (e.type === 'put' ? e.kv.modRevision : e.revision) >= upTo)) {
+          w.stop();
+          resolve();
+        }
+      },
+      onError: reject,
+    });
+  });
+  return events;
+}
+
+test('rows are written once (no old_value copy); replayed watch events still carry the previous value, after compaction and for rows of earlier versions', async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'state.db');
+    const s = openSqliteStorage({ path, compactIntervalMs: 0 });
+    const a1 = await s.create('/r/a', 'a1');
+    const a2 = await s.update('/r/a', 'a2', a1.modRevision);
+    const b1 = await s.create('/r/b', 'b1');
+    const a3 = await s.update('/r/a', 'a3', a2.modRevision);
+    const bDel = await s.delete('/r/b', b1.modRevision);
+    const b2 = await s.create('/r/b', 'b2');
+    const db = new Database(path, { readonly: true });
+    try {
+      const copies = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM kine WHERE old_value IS NOT NULL').get()!.n;
+      assert.equal(copies, 0);
+    } finally {
+      db.close();
+    }
+    // Compacting up to a2 deletes a1 (superseded by a2); a replay after a2 still finds a3's previous value (a2's row).
+    await s.compact(a2.modRevision);
+    assert.deepEqual(await replay(s, '/r/', a2.modRevision, b2.modRevision), [
+      { type: 'put', kv: b1 },
+      { type: 'put', kv: a3, prev: a2 },
+      { type: 'delete', key: '/r/b', revision: bDel.revision, prev: b1 },
+      { type: 'put', kv: b2 },
+    ]);
+    await s.close();
+    // A file written by an earlier version keeps old_value in its rows: it is used as it is.
+    const rw = new Database(path);
+    rw.prepare('UPDATE kine SET old_value = ? WHERE id = ?').run('a2-as-stored', a3.modRevision);
+    rw.close();
+    const again = openSqliteStorage({ path, compactIntervalMs: 0 });
+    try {
+      const events = await replay(again, '/r/a', a2.modRevision, a3.modRevision);
+      assert.deepEqual(events, [{ type: 'put', kv: a3, prev: { ...a2, value: 'a2-as-stored' } }]);
+    } finally {
+      await again.close();
+    }
   });
 });

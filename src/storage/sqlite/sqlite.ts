@@ -76,6 +76,18 @@ function range(prefix: string): { lo: string; hi: string } {
 const LIVE_AT = `FROM kine k WHERE name >= @lo AND name < @hi AND name > @after
   AND id = (SELECT MAX(id) FROM kine k2 WHERE k2.name = k.name AND k2.id <= @rev) AND deleted = 0`;
 
+/**
+ * A row's previous value, for watch replay. Rows are written without old_value (kine stores it, doubling the bytes of
+ * every update); it is the value of the row at prev_revision, and that row outlives compaction as long as the row
+ * superseding it is newer than the compacted revision, which every replayed row is. A tombstone keeps the deleted
+ * value as its own. Files written by earlier versions carry old_value, which is used as it is.
+ */
+const OLD_VALUE = `CASE WHEN k.old_value IS NOT NULL THEN k.old_value WHEN k.deleted = 1 THEN k.value
+  WHEN k.created = 0 AND k.prev_revision != 0 THEN (SELECT p.value FROM kine p WHERE p.id = k.prev_revision) END`;
+
+/** Every column but old_value, which only watch replay needs (it is the last column: reads stop before it). */
+const ROW = 'id, name, created, deleted, create_revision, prev_revision, lease, value, NULL AS old_value';
+
 /** Paged LISTs whose next page can skip counting (one entry per LIST in progress). */
 const REMAINING_CACHE_SIZE = 256;
 
@@ -104,9 +116,9 @@ class SqliteLog implements LogStore {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.stmts = {
-      latest: this.db.prepare<[string], RawRow>('SELECT * FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1'),
+      latest: this.db.prepare<[string], RawRow>(`SELECT ${ROW} FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1`),
       latestAt: this.db.prepare<[string, number], RawRow>(
-        'SELECT * FROM kine WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1',
+        `SELECT ${ROW} FROM kine WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`,
       ),
       begin: this.db.prepare('BEGIN'),
       commit: this.db.prepare('COMMIT'),
@@ -116,13 +128,14 @@ class SqliteLog implements LogStore {
          VALUES (@id, @name, @created, @deleted, @create_revision, @prev_revision, @lease, @value, @old_value)`,
       ),
       list: this.db.prepare<{ lo: string; hi: string; after: string; rev: number; limit: number }, RawRow>(
-        `SELECT * ${LIVE_AT} ORDER BY name LIMIT @limit`,
+        `SELECT ${ROW} ${LIVE_AT} ORDER BY name LIMIT @limit`,
       ),
       countAt: this.db.prepare<{ lo: string; hi: string; after: string; rev: number }, { n: number }>(
         `SELECT COUNT(*) AS n ${LIVE_AT}`,
       ),
       history: this.db.prepare<{ lo: string; hi: string; after: number; upTo: number }, RawRow>(
-        'SELECT * FROM kine WHERE id > @after AND id <= @upTo AND name >= @lo AND name < @hi ORDER BY id',
+        `SELECT id, name, created, deleted, create_revision, prev_revision, lease, value, ${OLD_VALUE} AS old_value
+         FROM kine k WHERE id > @after AND id <= @upTo AND name >= @lo AND name < @hi ORDER BY id`,
       ),
       leased: this.db.prepare<[], RawRow>(
         `SELECT k.* FROM kine k JOIN (SELECT MAX(id) AS id FROM kine GROUP BY name) m ON k.id = m.id
@@ -191,7 +204,8 @@ class SqliteLog implements LogStore {
         prev_revision: row.prevRevision,
         lease: row.lease,
         value: row.value,
-        old_value: row.oldValue ?? null,
+        // Derived from the row at prev_revision when replayed (OLD_VALUE): not written twice.
+        old_value: null,
       });
     } catch (err) {
       if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new KeyExistsRace(row.key);
