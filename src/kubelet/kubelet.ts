@@ -33,6 +33,7 @@ import { machineInfo, pressureSignals, type MachineInfo } from './node/machine.j
 import { computeNodeStatus, initialNode, KUBELET_PORT, nodeStatusChanged, type NodeIdentity, type RuntimeHealth } from './node/status.js';
 import { PodCgroups } from './pods/cgroups.js';
 import { EvictionManager } from './eviction/manager.js';
+import { admitUnderPressure } from './eviction/admit.js';
 import { DEFAULT_EVICTION_CONFIG, type EvictionConfig } from './eviction/thresholds.js';
 import { observeNode, podUsageFromRuntime } from './eviction/signals.js';
 import { hasLocalStorageLimits, isCriticalPod, localStorageViolation, podStorageUsage } from './pods/eviction.js';
@@ -222,6 +223,8 @@ export class Kubelet {
       volumes: this.volumes,
       allocatable: () => (this.lastPostedStatus?.allocatable ?? {}) as Record<string, string>,
       mirrorPod: (pod) => this.currentMirror(pod),
+      // Upstream's eviction admit handler: under node pressure new pods are refused as its rules say.
+      admit: (pod) => (this.pressureEviction ? admitUnderPressure(pod, this.pressureEviction.pressure()) : { admit: true }),
     });
 
     // 3. The kubelet's HTTPS API (logs for the API server), then the Node, its pod CIDR and the CNI network.
@@ -398,8 +401,8 @@ export class Kubelet {
       observe: async () => observeNode(this.o.agentDir, imagefs),
       activePods: () => this.activePods(),
       podUsage: async (pods) => podUsageFromRuntime(pods, await cri.listContainerStats(), src),
-      evict: (pod, message) => {
-        this.syncer?.requestEviction(pod.metadata?.uid ?? '', message);
+      evict: (pod, message, gracePeriodSeconds) => {
+        this.syncer?.requestEviction(pod.metadata?.uid ?? '', message, { gracePeriodSeconds, disruptionTarget: true });
         this.enqueue(pod.metadata?.uid ?? '');
       },
       reclaimDisk: async () => void (await this.imageGC?.garbageCollect()),

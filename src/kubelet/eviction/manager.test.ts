@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { FakeClock } from '../../client/index.js';
-import { EvictionManager, rankForEviction, type Observations, type PodUsage } from './manager.js';
+import { EvictionManager, rankForEviction, softEvictionGraceSeconds, type Observations, type PodUsage } from './manager.js';
 import { DEFAULT_EVICTION_CONFIG, evictionConfigFromKubeletArgs } from './thresholds.js';
 
 const Mi = 1024 * 1024;
@@ -96,7 +96,7 @@ test('hard memory threshold: MemoryPressure, one pod evicted per pass with upstr
     {
       name: 'hog',
       message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 50Mi. Container c was using 300Mi, request is 0, has larger consumption of memory. ',
-      grace: 0,
+      grace: 1,
     },
   ]);
   // The next pass picks the next pod (the evicted one is still terminating); static and critical pods never.
@@ -131,6 +131,15 @@ test('soft threshold: pressure at once, eviction only after the grace period, wi
   assert.equal((await h.m.synchronize())?.metadata?.name, 'hog');
   assert.equal(h.evicted[0]!.grace, 10);
   assert.match(h.evicted[0]!.message, /^The node was low on resource: memory\. Threshold quantity: 1Gi, available: 512Mi\. /);
+});
+
+test('soft eviction grace: min(eviction-max-pod-grace-period, the pod\'s); an override of 0 leaves the pod\'s own, never below 1 s', () => {
+  const withGrace = (g?: number): Pod => ({ metadata: { name: 'p' }, spec: { containers: [], ...(g === undefined ? {} : { terminationGracePeriodSeconds: g }) } });
+  assert.equal(softEvictionGraceSeconds(10, withGrace(60)), 10);
+  assert.equal(softEvictionGraceSeconds(10, withGrace(5)), 5);
+  assert.equal(softEvictionGraceSeconds(0, withGrace(45)), 45);
+  assert.equal(softEvictionGraceSeconds(0, withGrace()), 30);
+  assert.equal(softEvictionGraceSeconds(0, withGrace(0)), 1);
 });
 
 test('disk: percentage thresholds against capacity, node-level reclaim first, minimum reclaim holds the threshold', async () => {

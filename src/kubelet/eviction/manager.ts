@@ -4,11 +4,12 @@
 // much further), reports MemoryPressure/DiskPressure/PIDPressure (kept for the pressure transition period after the
 // signal recovered), tries node-level reclaim for disk (image GC), and otherwise evicts one pod per interval in
 // upstream's rank order: pods using more than they request first, then lower priority, then by usage above requests.
-// Critical pods are never evicted. The pod ends Failed with reason Evicted and upstream's message.
+// Critical pods are never evicted. Hard thresholds kill with upstream's 1 s grace, soft ones with the pod's grace capped
+// by eviction-max-pod-grace-period. The pod ends Failed with reason Evicted, upstream's message and DisruptionTarget.
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Quantity, parseQuantity } from '../../machinery/quantity.js';
 import type { Clock } from '../../client/index.js';
-import { isCriticalPod } from '../pods/eviction.js';
+import { IMMEDIATE_EVICTION_GRACE_SECONDS, isCriticalPod } from '../pods/eviction.js';
 import type { EvictionConfig, EvictionSignal, EvictionThreshold, ThresholdValue } from './thresholds.js';
 
 /** One signal as observed: what is available and the capacity percentages refer to. */
@@ -124,6 +125,16 @@ export function evictionMessage(pod: Pod, resource: Resource, threshold: string,
   return message;
 }
 
+/**
+ * A soft eviction's grace: min(eviction-max-pod-grace-period, the pod's terminationGracePeriodSeconds) as upstream asks
+ * the pod worker for; an override of 0 (the flag's default) leaves the pod worker on the pod's own grace period.
+ */
+export function softEvictionGraceSeconds(maxPodGracePeriodSeconds: number, pod: Pod): number {
+  const podGrace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+  const override = Math.min(maxPodGracePeriodSeconds, podGrace);
+  return override > 0 ? override : Math.max(podGrace, 1);
+}
+
 export class EvictionManager {
   private thresholdsMet: EvictionThreshold[] = [];
   private readonly firstObservedAt = new Map<string, number>();
@@ -200,10 +211,7 @@ export class EvictionManager {
     const o = observations[threshold.signal]!;
     const available = resource === 'memory' || resource === 'ephemeral-storage' ? bin(o.available) : String(o.available);
     const message = evictionMessage(victim, resource, thresholdText(threshold.value, o.capacity), available, usage.get(victim.metadata?.uid ?? ''));
-    const hard = threshold.gracePeriodMs === 0;
-    const podGrace = victim.spec?.terminationGracePeriodSeconds ?? 30;
-    const max = this.d.config.maxPodGracePeriodSeconds;
-    const grace = hard ? 0 : max > 0 ? Math.min(max, podGrace) : podGrace;
+    const grace = threshold.gracePeriodMs === 0 ? IMMEDIATE_EVICTION_GRACE_SECONDS : softEvictionGraceSeconds(this.d.config.maxPodGracePeriodSeconds, victim);
     this.evicted.add(victim.metadata?.uid ?? '');
     this.d.log?.info('eviction manager: evicting pod', { pod: `${victim.metadata?.namespace}/${victim.metadata?.name}`, signal: threshold.signal, message });
     this.d.evict(victim, message, grace);

@@ -1,13 +1,17 @@
-// The eviction signals as the node shows them: memory.available from /proc/meminfo (MemAvailable of MemTotal), nodefs
+// The eviction signals as the node shows them: memory.available as upstream computes it from the root cgroup (the
+// machine's memory capacity, MemTotal, less the root cgroup's working set = usage − inactive_file; cgroup v2 hosts,
+// whose root has no memory.current, take the same formula from /proc/meminfo), nodefs
 // from statfs of the kubelet's directory, imagefs from statfs of the runtime's root (bytes and inodes), pid.available
 // from pid_max less the processes running. Pod usage from the runtime's container stats (working set, writable
 // layer) plus the pod's emptyDirs and logs on disk.
 import { readFileSync, readdirSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ContainerStats } from '../cri/types.js';
 import { LABEL_POD_UID } from '../pods/runtime-state.js';
 import { diskUsage } from '../pods/eviction.js';
 import { podLogDirectory } from '../pods/config.js';
+import { parseMeminfo, readNodeUsage } from '../metrics/node-usage.js';
 import type { Observations, PodUsage } from './manager.js';
 
 function fsSignals(path: string): { bytes: { available: number; capacity: number }; inodes: { available: number; capacity: number } } | undefined {
@@ -22,16 +26,23 @@ function fsSignals(path: string): { bytes: { available: number; capacity: number
   }
 }
 
-export function observeNode(nodefsPath: string, imagefsPath: string): Observations {
-  const out: Observations = {};
+/** memory.available: capacity (MemTotal) less the root cgroup's working set, never below 0; undefined without /proc. */
+export function memoryAvailable(root = '/'): { available: number; capacity: number } | undefined {
+  let capacity: number | undefined;
   try {
-    const meminfo = readFileSync('/proc/meminfo', 'utf8');
-    const total = /^MemTotal:\s+(\d+) kB$/m.exec(meminfo);
-    const avail = /^MemAvailable:\s+(\d+) kB$/m.exec(meminfo);
-    if (total && avail) out['memory.available'] = { available: Number(avail[1]) * 1024, capacity: Number(total[1]) * 1024 };
+    capacity = parseMeminfo(readFileSync(join(root, 'proc/meminfo'), 'utf8')).get('MemTotal');
   } catch {
-    // no /proc: no memory signal
+    return undefined;
   }
+  if (!capacity) return undefined;
+  const workingSet = readNodeUsage(root).memoryWorkingSetBytes;
+  return { available: Math.max(0, capacity - workingSet), capacity };
+}
+
+export function observeNode(nodefsPath: string, imagefsPath: string, root = '/'): Observations {
+  const out: Observations = {};
+  const memory = memoryAvailable(root);
+  if (memory) out['memory.available'] = memory;
   const nodefs = fsSignals(nodefsPath);
   if (nodefs) {
     out['nodefs.available'] = nodefs.bytes;

@@ -1,7 +1,7 @@
 // Local-storage eviction, as upstream's eviction manager does it for limits a pod declares itself (its
 // localStorageEviction step, every monitoring interval): an emptyDir using more than its sizeLimit, a container whose
 // writable layer and logs use more than its ephemeral-storage limit, or a pod whose emptyDirs and containers together
-// use more than the sum of its containers' limits. Such a pod is killed at once (grace 0) and ends Failed with reason
+// use more than the sum of its containers' limits. Such a pod is killed at once (upstream's immediate 1 s grace) and ends Failed with reason
 // Evicted and upstream's message. Node-pressure eviction (thresholds on the node's memory and disk) is not here.
 import type { Dirent } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
@@ -14,6 +14,21 @@ import { LABEL_POD_UID } from './runtime-state.js';
 
 /** Upstream's eviction reason on the pod's status and its event. */
 export const EVICTED_REASON = 'Evicted';
+/** Upstream's grace period for evictions that cannot wait (hard thresholds, local-storage limits). */
+export const IMMEDIATE_EVICTION_GRACE_SECONDS = 1;
+/** The condition an evicted pod gets (node-pressure evictions), with the reason saying the kubelet ended it. */
+export const DISRUPTION_TARGET = 'DisruptionTarget';
+export const TERMINATION_BY_KUBELET = 'TerminationByKubelet';
+
+/** An eviction the pod worker carries out at the pod's next sync. */
+export interface PodEviction {
+  /** Status message and event text (upstream's). */
+  message: string;
+  /** The kill's grace period (default IMMEDIATE_EVICTION_GRACE_SECONDS). */
+  gracePeriodSeconds?: number;
+  /** Set DisruptionTarget=True (reason TerminationByKubelet, the message) on the pod. */
+  disruptionTarget?: boolean;
+}
 /** Upstream's system-critical priority: such pods are never evicted. */
 const SYSTEM_CRITICAL_PRIORITY = 2_000_000_000;
 

@@ -3,17 +3,19 @@
 // CrashLoopBackOff, graceful termination), then write the status computed from the runtime's state again.
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Container, Pod, PodStatus, Probe } from 'kubernetes-types/core/v1.js';
+import type { Container, Pod, PodCondition, PodStatus, Probe } from 'kubernetes-types/core/v1.js';
 import type { Clock, CoreEventRecorder, ResourceClient } from '../../client/index.js';
 import { isNotFound } from '../../machinery/errors.js';
+import { formatTime } from '../../machinery/time.js';
 import { CriError, type CriClient } from '../cri/client.js';
 import type { Mount, PodSandboxConfig } from '../cri/types.js';
 import { ImageManager, pullSecretsFor, type ImageEvent } from '../images/manager.js';
 import { runProbe, type ExecFn } from '../prober/actions.js';
 import { ProbeManager, probeTimings, type ProbedContainer } from '../prober/manager.js';
 import { Backoff } from './backoff.js';
-import { EVICTED_REASON } from './eviction.js';
+import { DISRUPTION_TARGET, EVICTED_REASON, IMMEDIATE_EVICTION_GRACE_SECONDS, TERMINATION_BY_KUBELET, type PodEviction } from './eviction.js';
 import type { PodCgroups } from './cgroups.js';
+import type { AdmitResult } from '../eviction/admit.js';
 import { containerConfig, podLogDirectory, sandboxConfig, type DnsSettings } from './config.js';
 import { resolveEnv } from './env.js';
 import { runHookWithin } from './hooks.js';
@@ -56,6 +58,8 @@ export interface PodSyncerOptions {
   allocatable: () => Record<string, string>;
   /** A static pod's status goes to its mirror pod in the API (none yet: not written). */
   mirrorPod?: (pod: Pod) => Pod | undefined;
+  /** Admission of a pod new to the node (upstream's pod admit handlers, e.g. the eviction manager's under pressure). */
+  admit?: (pod: Pod) => AdmitResult;
 }
 
 /** What creating a container needs beyond its spec: this sync's API reads and the pod's volumes. */
@@ -95,7 +99,9 @@ export function mergeOwnStatus(api: PodStatus | undefined, own: PodStatus): PodS
     if (ownFields[k] === undefined) delete status[k];
     else status[k] = ownFields[k];
   }
-  status.conditions = [...(own.conditions ?? []), ...(api?.conditions ?? []).filter((c) => !OWNED_CONDITIONS.has(c.type))];
+  // Others' conditions as the API has them; one the kubelet wrote itself (DisruptionTarget on eviction) until the API shows it.
+  const others = (api?.conditions ?? []).filter((c) => !OWNED_CONDITIONS.has(c.type));
+  status.conditions = [...(own.conditions ?? []).filter((c) => OWNED_CONDITIONS.has(c.type) || !others.some((o) => o.type === c.type)), ...others];
   return status as PodStatus;
 }
 
@@ -111,8 +117,10 @@ export class PodSyncer {
   private readonly waiting = new Map<string, Map<string, WaitingReason>>();
   /** What was last written for each pod (upstream's status manager cache), by pod UID. */
   private readonly written = new Map<string, WrittenStatus>();
-  /** Pods the eviction manager asked to evict: their message (kept until the pod is forgotten). */
-  private readonly evictions = new Map<string, { message: string; announced: boolean }>();
+  /** Pods the eviction manager asked to evict: their message and grace (kept until the pod is forgotten). */
+  private readonly evictions = new Map<string, PodEviction & { announced: boolean }>();
+  /** Pods admitted to the node (admission runs once, when a pod first comes to this kubelet with nothing running). */
+  private readonly admitted = new Set<string>();
 
   readonly probes: ProbeManager;
   readonly images: ImageManager;
@@ -235,6 +243,11 @@ export class PodSyncer {
       }
       if (runtime && runtime.containers.length > 0) await this.writeStatus(pod, runtime, true);
       return {};
+    }
+
+    if (!this.admitted.has(uid)) {
+      const refused = await this.admission(pod, runtime);
+      if (refused) return refused;
     }
 
     const waiting = this.waitingOf(uid);
@@ -503,26 +516,33 @@ export class PodSyncer {
     return undefined;
   }
 
-  /** Asks for the pod to be evicted at its next sync (the eviction manager's decision, with upstream's message). */
-  requestEviction(uid: string, message: string): void {
-    if (!this.evictions.has(uid)) this.evictions.set(uid, { message, announced: false });
+  /**
+   * Asks for the pod to be evicted at its next sync (the eviction manager's decision, with upstream's message): killed
+   * within `gracePeriodSeconds` (default upstream's immediate 1 s), with the DisruptionTarget condition if asked.
+   */
+  requestEviction(uid: string, message: string, opts: Omit<PodEviction, 'message'> = {}): void {
+    if (!this.evictions.has(uid)) this.evictions.set(uid, { message, ...opts, announced: false });
   }
 
   /**
-   * Upstream's evictPod: an Evicted warning, every container killed at once (grace 0), then the pod Failed with
-   * reason Evicted and the message; it never runs again.
+   * Upstream's evictPod: an Evicted warning, every container killed within the eviction's grace period, then the pod
+   * Failed with reason Evicted and the message (and DisruptionTarget, reason TerminationByKubelet, for node pressure);
+   * it never runs again.
    */
-  private async evict(pod: Pod, runtime: RuntimePod | undefined, eviction: { message: string; announced: boolean }): Promise<SyncResult> {
+  private async evict(pod: Pod, runtime: RuntimePod | undefined, eviction: PodEviction & { announced: boolean }): Promise<SyncResult> {
     const uid = pod.metadata?.uid ?? '';
     const { message } = eviction;
     if (!eviction.announced) {
       eviction.announced = true;
       this.o.events.event(pod, 'Warning', EVICTED_REASON, message);
-      this.o.log.info('evicting pod', { pod: podFullName(pod), message });
+      this.o.log.info('evicting pod', { pod: podFullName(pod), message, gracePeriodSeconds: eviction.gracePeriodSeconds ?? IMMEDIATE_EVICTION_GRACE_SECONDS });
     }
-    if (runtime) await this.killPod(pod, runtime, 0);
+    if (runtime) await this.killPod(pod, runtime, eviction.gracePeriodSeconds ?? IMMEDIATE_EVICTION_GRACE_SECONDS);
     this.probes.removePod(uid);
-    await this.writeStatus(pod, await this.runtimeOf(uid), true, { phase: 'Failed', reason: EVICTED_REASON, message });
+    const condition: PodCondition | undefined = eviction.disruptionTarget
+      ? { type: DISRUPTION_TARGET, status: 'True', reason: TERMINATION_BY_KUBELET, message, lastTransitionTime: formatTime(new Date(this.o.clock.now())) }
+      : undefined;
+    await this.writeStatus(pod, await this.runtimeOf(uid), true, { phase: 'Failed', reason: EVICTED_REASON, message, ...(condition ? { condition } : {}) });
     return {};
   }
 
@@ -599,7 +619,12 @@ export class PodSyncer {
   }
 
   /** Computes the status and writes it when it differs from what was last written. */
-  private async writeStatus(pod: Pod, runtime: RuntimePod | undefined, terminal: boolean, final?: Pick<PodStatus, 'phase' | 'reason' | 'message'>): Promise<PodStatus> {
+  private async writeStatus(
+    pod: Pod,
+    runtime: RuntimePod | undefined,
+    terminal: boolean,
+    final?: Pick<PodStatus, 'phase' | 'reason' | 'message'> & { condition?: PodCondition },
+  ): Promise<PodStatus> {
     const uid = pod.metadata?.uid ?? '';
     const status = computePodStatus({
       pod,
@@ -615,7 +640,14 @@ export class PodSyncer {
     });
     // A finished pod stays finished (its containers may be gone from the runtime by now).
     const oldPhase = pod.status?.phase;
-    if (final) Object.assign(status, final);
+    if (final) {
+      const { condition, ...fields } = final;
+      Object.assign(status, fields);
+      // A condition the kubelet sets once (DisruptionTarget): kept as first written.
+      if (condition && !status.conditions?.some((c) => c.type === condition.type && c.status === condition.status)) {
+        status.conditions = [...(status.conditions ?? []).filter((c) => c.type !== condition.type), condition];
+      }
+    }
     else if (oldPhase === 'Succeeded' || oldPhase === 'Failed') {
       // ... with the reason and message it finished with (Evicted).
       status.phase = oldPhase;
@@ -646,8 +678,28 @@ export class PodSyncer {
     return status;
   }
 
+  /**
+   * Upstream's canAdmitPod/rejectPod for a pod new to the node (nothing of it in the runtime, not yet started): a
+   * refused pod gets a warning event and ends Failed with the reason and "Pod was rejected: <message>", never started.
+   * A pod the runtime already runs (an agent restart) is not admitted again.
+   */
+  private async admission(pod: Pod, runtime: RuntimePod | undefined): Promise<SyncResult | undefined> {
+    const uid = pod.metadata?.uid ?? '';
+    const fresh = !runtime || (runtime.sandboxes.length === 0 && runtime.containers.length === 0);
+    const result = fresh && !pod.status?.startTime && this.o.admit ? this.o.admit(pod) : { admit: true as const };
+    if (result.admit) {
+      this.admitted.add(uid);
+      return undefined;
+    }
+    this.o.events.event(pod, 'Warning', result.reason, result.message);
+    this.o.log.info('pod admission refused', { pod: podFullName(pod), reason: result.reason, message: result.message });
+    await this.writeStatus(pod, runtime, true, { phase: 'Failed', reason: result.reason, message: `Pod was rejected: ${result.message}` });
+    return {};
+  }
+
   /** Drops what the kubelet remembered about a pod. */
   forget(uid: string): void {
+    this.admitted.delete(uid);
     this.waiting.delete(uid);
     this.written.delete(uid);
     this.evictions.delete(uid);
