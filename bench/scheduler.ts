@@ -51,6 +51,12 @@ const CONTROLLERS = [
   'disruption', 'endpoint', 'endpointslice', 'nodeipam', 'podgc', 'resourcequota', 'horizontalpodautoscaling',
 ];
 
+/**
+ * The admission plugins scheduler_perf's API server runs without (its mustSetupCluster: no serviceaccount controller
+ * runs, so ServiceAccount admission would refuse every pod).
+ */
+const SCHEDULER_PERF_DISABLED_ADMISSION = 'ServiceAccount,TaintNodesByCondition,Priority';
+
 export const FULL: Workload[] = [
   { name: 'SchedulingBasic/500Nodes', nodes: 500, zones: 0, initPods: 500, initKind: 'default', measurePods: 10_000, measureKind: 'default' },
   { name: 'SchedulingBasic/5000Nodes', nodes: 5000, zones: 0, initPods: 1000, initKind: 'default', measurePods: 10_000, measureKind: 'default' },
@@ -314,7 +320,14 @@ export class ThroughputCollector {
 /** Runs one scheduler_perf-style workload on a fresh server. */
 export async function benchWorkload(w: Workload, timeoutMs = 15 * 60_000): Promise<Record<string, number | string | boolean>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-bench-sched-'));
-  const server = await startBenchServer(undefined, dataDir, ['--log-level', 'warn', '--disable-controllers', CONTROLLERS.join(',')]);
+  const server = await startBenchServer(undefined, dataDir, [
+    '--log-level',
+    'warn',
+    '--disable-controllers',
+    CONTROLLERS.join(','),
+    '--kube-apiserver-arg',
+    `disable-admission-plugins=${SCHEDULER_PERF_DISABLED_ADMISSION}`,
+  ]);
   const pid = server.proc.pid!;
   await waitKubeconfig(server);
   const samples = sampler(pid);

@@ -35,6 +35,7 @@ import { LEGACY_TOKEN_LAST_USED_LABEL, type ServiceAccountTokenAuthenticator, ty
 import { TokenObjectCaches } from './auth/token-objects.js';
 import { getIfExists } from './endpoints/token-request.js';
 import type { NodeGraph } from './auth/node-graph.js';
+import { admissionPluginEnabled, type AdmissionPluginFlags } from './admission/plugins.js';
 
 export interface ApiServerOptions {
   serviceCIDR: string;
@@ -60,6 +61,8 @@ export interface ApiServerOptions {
   serviceAccountExtendTokenExpiration?: boolean;
   /** The node authorizer's graph: fed here from the pod, claim and volume stores. */
   nodeGraph?: NodeGraph;
+  /** --enable-admission-plugins / --disable-admission-plugins (upstream names; checked by admissionFlagErrors). */
+  admissionPlugins?: AdmissionPluginFlags;
 }
 
 export interface ApiServer {
@@ -90,11 +93,12 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
   const late: { registry?: Registry; namespaces?: NamespaceCache; priorityClasses?: ObjectCache; quotas?: ObjectCache; serviceAccounts?: ObjectCache } = {};
   const lifecycle = new NamespaceLifecycle((name) => late.namespaces!.get(name));
   const allocator = new ServiceAllocator(serviceCidr, async () => (await late.registry!.store('', 'services').list({})).items);
+  const enabled = <T extends { readonly name: string }>(plugins: T[]): T[] => plugins.filter((p) => admissionPluginEnabled(opts.admissionPlugins ?? {}, p.name));
   const registry = new Registry({
     storage,
     strategies,
     converters: builtinConverters as ReadonlyMap<string, Converter>,
-    mutating: [
+    mutating: enabled([
       lifecycle,
       allocator,
       csrRequester,
@@ -103,15 +107,15 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
       new DefaultTolerationSeconds(opts.defaultNotReadyTolerationSeconds, opts.defaultUnreachableTolerationSeconds),
       // Upstream's Priority plugin reads a PriorityClass informer; this is the same, from a watch.
       new PriorityAdmission(async () => late.priorityClasses!.list() as unknown as PriorityClass[]),
-    ],
-    validating: [
+    ]),
+    validating: enabled([
       new NodeRestriction(),
       new ResourceQuotaAdmission(
         () => late.registry!.store('', 'resourcequotas'),
         () => now().getTime(),
         new QuotaPresence((ns) => late.quotas!.list(ns).length, () => late.registry!.store('', 'resourcequotas'), () => now().getTime()),
       ),
-    ],
+    ]),
     now,
   });
   late.registry = registry;

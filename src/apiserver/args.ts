@@ -2,11 +2,28 @@
 // default-unreachable-toleration-seconds=30`. Unknown flags are refused so a typo does not go unnoticed.
 import type { ApiServerOptions } from './apiserver.js';
 import { parseGoDuration } from '../machinery/duration.js';
+import { admissionFlagErrors } from './admission/plugins.js';
 
 export type ApiServerArgs = Pick<
   ApiServerOptions,
-  'defaultNotReadyTolerationSeconds' | 'defaultUnreachableTolerationSeconds' | 'serviceAccountMaxTokenExpirationSeconds' | 'serviceAccountExtendTokenExpiration'
+  | 'defaultNotReadyTolerationSeconds'
+  | 'defaultUnreachableTolerationSeconds'
+  | 'serviceAccountMaxTokenExpirationSeconds'
+  | 'serviceAccountExtendTokenExpiration'
+  | 'admissionPlugins'
 >;
+
+/** Comma-separated plugin names, as kube-apiserver's string-slice flags take them. */
+const nameList = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const ADMISSION_FLAGS: Record<string, 'enable' | 'disable'> = {
+  'enable-admission-plugins': 'enable',
+  'disable-admission-plugins': 'disable',
+};
 
 const nonNegativeInt = (v: string): number => {
   if (!/^\d+$/.test(v.trim())) throw new Error(`invalid integer ${JSON.stringify(v)}`);
@@ -40,13 +57,25 @@ export function parseApiServerArgs(args: readonly string[]): ApiServerArgs {
   for (const arg of args) {
     const m = /^(?:--)?([a-z0-9-]+)=(.*)$/.exec(arg.trim());
     if (!m) throw new Error(`invalid --kube-apiserver-arg ${JSON.stringify(arg)}: expected name=value`);
+    const list = ADMISSION_FLAGS[m[1]];
+    if (list) {
+      // Repeated flags add to the list.
+      const plugins = (out.admissionPlugins ??= {});
+      plugins[list] = [...(plugins[list] ?? []), ...nameList(m[2])];
+      continue;
+    }
     const flag = FLAGS[m[1]];
-    if (!flag) throw new Error(`invalid --kube-apiserver-arg ${JSON.stringify(arg)}: unknown flag --${m[1]} (known: ${Object.keys(FLAGS).join(', ')})`);
+    if (!flag) {
+      const known = [...Object.keys(FLAGS), ...Object.keys(ADMISSION_FLAGS)];
+      throw new Error(`invalid --kube-apiserver-arg ${JSON.stringify(arg)}: unknown flag --${m[1]} (known: ${known.join(', ')})`);
+    }
     try {
       (out as Record<string, number | boolean>)[flag[0]] = flag[1](m[2]);
     } catch (e) {
       throw new Error(`invalid --kube-apiserver-arg ${JSON.stringify(arg)}: ${(e as Error).message}`);
     }
   }
+  const errs = out.admissionPlugins ? admissionFlagErrors(out.admissionPlugins) : [];
+  if (errs.length) throw new Error(`invalid --kube-apiserver-arg: ${errs.join('; ')}`);
   return out;
 }

@@ -3,7 +3,7 @@
 // its matchFields affinity names; the test plays the kubelet and marks pods Running and Ready.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer, eventually as eventuallyWithin } from './harness.js';
+import { startTestServer, type TestServer, eventually as eventuallyWithin, waitForServiceAccount } from './harness.js';
 
 /** The machine is shared and kubectl slow under load: rollouts get a generous deadline. */
 const eventually = (what: string, check: () => Promise<boolean>) => eventuallyWithin(what, check, 120_000);
@@ -59,6 +59,7 @@ describe('DaemonSet controller with kubectl', () => {
     // The test's Nodes renew no Lease: node lifecycle would taint them unreachable after its grace period.
     srv = await startTestServer({ args: ['--disable-controllers', 'nodelifecycle'] });
     await ok(srv, ['create', 'namespace', NS]);
+    await waitForServiceAccount(srv, NS);
     const nodes = [
       node('worker-a', { role: 'worker' }),
       node('worker-b', { role: 'worker' }),

@@ -6,7 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { KUBECTL, startTestServer, type TestServer, eventually } from './harness.js';
+import { KUBECTL, startTestServer, type TestServer, eventually, waitForServiceAccount } from './harness.js';
 import { RestClient, type ResourceClient } from '../../src/client/index.js';
 
 async function ok(srv: TestServer, args: string[], stdin?: string): Promise<string> {
@@ -51,6 +51,7 @@ describe('Deployment controller in skiff server (kubectl)', () => {
     client = await RestClient.fromKubeconfig(srv.kubeconfig);
     kubelet = readyMaker(client.resource<Pod>({ group: '', version: 'v1', resource: 'pods' }), readyNamespaces);
     for (const ns of [...readyNamespaces, 'deploy-stuck']) await ok(srv, ['create', 'namespace', ns]);
+    for (const ns of [...readyNamespaces, 'deploy-stuck']) await waitForServiceAccount(srv, ns);
   });
   after(async () => {
     await kubelet?.stop();

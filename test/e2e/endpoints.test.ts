@@ -5,7 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { startTestServer, type TestServer, eventually } from './harness.js';
+import { startTestServer, type TestServer, eventually, waitForServiceAccount } from './harness.js';
 import { RestClient } from '../../src/client/index.js';
 
 async function ok(srv: TestServer, args: string[], stdin?: string): Promise<string> {
@@ -83,6 +83,7 @@ describe('endpoints, endpoint slices, node IPAM, pod GC and quota in skiff serve
 
   test('Endpoints and EndpointSlices track ready pods; an unready pod moves to notReadyAddresses / ready=false', async () => {
     await ok(srv, ['create', 'namespace', 'ep']);
+    await waitForServiceAccount(srv, 'ep');
     await ok(srv, ['apply', '-f', '-'], [podYaml('ep', 'web-1', 'node-a', { app: 'web' }), podYaml('ep', 'web-2', 'node-b', { app: 'web' })].join('---\n'));
     await ok(srv, ['create', 'service', 'clusterip', 'web', '-n', 'ep', '--tcp=80:http']);
     // `kubectl create service` selects app=web: the named targetPort resolves to each pod's containerPort.
@@ -140,6 +141,7 @@ describe('endpoints, endpoint slices, node IPAM, pod GC and quota in skiff serve
 
   test('more than 100 pods make two EndpointSlices', async () => {
     await ok(srv, ['create', 'namespace', 'big']);
+    await waitForServiceAccount(srv, 'big');
     const count = 130;
     const docs: string[] = [];
     for (let i = 0; i < count; i++) docs.push(podYaml('big', `p-${i}`, i % 2 ? 'node-a' : 'node-b', { app: 'big' }));
@@ -179,6 +181,7 @@ describe('endpoints, endpoint slices, node IPAM, pod GC and quota in skiff serve
 
   test('a Service without a selector: hand-written Endpoints are mirrored into an EndpointSlice', async () => {
     await ok(srv, ['create', 'namespace', 'mirror']);
+    await waitForServiceAccount(srv, 'mirror');
     await ok(
       srv,
       ['apply', '-f', '-'],
@@ -227,6 +230,7 @@ subsets:
 
   test('kubectl describe quota shows usage; a create over quota is refused with upstream message', async () => {
     await ok(srv, ['create', 'namespace', 'q']);
+    await waitForServiceAccount(srv, 'q');
     await ok(srv, ['create', 'quota', 'q', '-n', 'q', '--hard=pods=2,services=3,configmaps=5,requests.cpu=1']);
     await eventually('quota status computed', async () => (await ok(srv, ['get', 'quota', 'q', '-n', 'q', '-o', 'jsonpath={.status.used.pods}'])).trim() === '0');
     const pod = (name: string) => `apiVersion: v1
@@ -264,6 +268,7 @@ spec:
   test('pods bound to a deleted node are deleted by the pod GC', async () => {
     await ok(srv, ['apply', '-f', '-'], nodeYaml('node-gone', 'zone-c'));
     await ok(srv, ['create', 'namespace', 'gc']);
+    await waitForServiceAccount(srv, 'gc');
     await ok(srv, ['apply', '-f', '-'], [podYaml('gc', 'orphan-1', 'node-gone', { app: 'gc' }), podYaml('gc', 'kept', 'node-a', { app: 'gc' })].join('---\n'));
     await ok(srv, ['delete', 'node', 'node-gone']);
     // Upstream's 40 s quarantine plus the 20 s GC period.

@@ -347,3 +347,12 @@ export async function waitForReadyNodes(srv: TestServer, count: number): Promise
     return r.code === 0 && r.stdout.trim().split('\n').filter((s) => s === 'True').length === count;
   }, undefined, () => srv.logs().slice(-3000));
 }
+
+/**
+ * Waits until the namespace's ServiceAccount `name` ("default") exists: ServiceAccount admission refuses pods whose
+ * account the serviceaccount controller has not created yet (as upstream's e2e framework waits after creating a
+ * namespace).
+ */
+export async function waitForServiceAccount(srv: Pick<TestServer, 'kubectl' | 'logs'>, namespace: string, name = 'default'): Promise<void> {
+  await eventually(`ServiceAccount ${namespace}/${name}`, async () => (await srv.kubectl(['get', 'serviceaccount', name, '-n', namespace, '-o', 'name'])).code === 0, undefined, () => srv.logs().slice(-3000));
+}

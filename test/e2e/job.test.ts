@@ -5,7 +5,7 @@
 // minute, `kubectl create job --from=cronjob/...` works, and ttlSecondsAfterFinished deletes a finished Job.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer, eventually } from './harness.js';
+import { startTestServer, type TestServer, eventually, waitForServiceAccount } from './harness.js';
 
 const NS = 'job-e2e';
 
@@ -42,6 +42,7 @@ describe('Job, CronJob and TTL-after-finished controllers in skiff server (kubec
   before(async () => {
     srv = await startTestServer({ args: ['--simulated-nodes', '2'] });
     await ok(srv, ['create', 'namespace', NS]);
+    await waitForServiceAccount(srv, NS);
   });
   after(async () => {
     await srv?.stop();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from './harness.js';
+import { startTestServer, type TestServer, waitForServiceAccount } from './harness.js';
 
 const CLIENTS = ['1.32', '1.33'].map((v) => `/usr/lib/google-cloud-sdk/bin/kubectl.${v}`).filter((f) => existsSync(f));
 
@@ -44,6 +44,7 @@ for (const bin of CLIENTS) {
 
     test('create namespace, configmap, deployment and rolebinding', async () => {
       await ok(['create', 'namespace', ns]);
+      await waitForServiceAccount(server, ns);
       assert.equal((await getJson(['get', 'namespace', ns])).status.phase, 'Active');
 
       await ok(['create', 'configmap', 'cm', '-n', ns, '--from-literal', 'greeting=hello', '--from-literal', 'empty=']);

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { startTestServer, type TestServer } from './harness.js';
+import { startTestServer, type TestServer, waitForServiceAccount } from './harness.js';
 
 export function kubectlSuite(datastore: 'sqlite' | 'etcd'): void {
   describe(`kubectl against skiff (${datastore})`, () => {
@@ -26,6 +26,7 @@ export function kubectlSuite(datastore: 'sqlite' | 'etcd'): void {
     before(async () => {
       server = await startTestServer({ datastore });
       await k(['create', 'namespace', ns]);
+      await waitForServiceAccount(server, ns);
     });
     after(async () => {
       await server?.stop();

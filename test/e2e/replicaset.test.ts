@@ -5,7 +5,7 @@
 // status subresource.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer, eventually } from './harness.js';
+import { startTestServer, type TestServer, eventually, waitForServiceAccount } from './harness.js';
 
 async function ok(srv: TestServer, args: string[], stdin?: string): Promise<string> {
   const r = await srv.kubectl(args, stdin === undefined ? undefined : { stdin });
@@ -50,6 +50,7 @@ describe('ReplicaSet controller in skiff server (kubectl)', () => {
   before(async () => {
     srv = await startTestServer();
     await ok(srv, ['create', 'namespace', 'rs-e2e']);
+    await waitForServiceAccount(srv, 'rs-e2e');
   });
   after(async () => {
     await srv?.stop();

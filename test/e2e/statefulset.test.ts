@@ -3,7 +3,7 @@
 // nothing else writes pod status.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer, eventually as eventuallyWithin } from './harness.js';
+import { startTestServer, type TestServer, eventually as eventuallyWithin, waitForServiceAccount } from './harness.js';
 
 /** The machine is shared and kubectl slow under load: rollouts get a generous deadline. */
 const eventually = (what: string, check: () => Promise<boolean>) => eventuallyWithin(what, check, 120_000);
@@ -42,6 +42,7 @@ describe('StatefulSet controller with kubectl', () => {
   before(async () => {
     srv = await startTestServer({ args: ['--disable-controllers', 'scheduler'] });
     await ok(srv, ['create', 'namespace', NS]);
+    await waitForServiceAccount(srv, NS);
   });
   after(async () => {
     await srv?.stop();

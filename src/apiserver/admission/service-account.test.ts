@@ -65,3 +65,44 @@ test("a pod without imagePullSecrets gets its ServiceAccount's; a pod naming its
   await plugin.admit(own);
   assert.deepEqual((own.object!.spec as { imagePullSecrets?: unknown }).imagePullSecrets, [{ name: 'mine' }]);
 });
+
+test('a pod whose ServiceAccount does not exist is refused with upstream\'s 403; a missing "default" is looked up 10 times', async () => {
+  let calls = 0;
+  const sleeps: number[] = [];
+  const plugin = new ServiceAccountAdmission(
+    async () => {
+      calls++;
+      return undefined;
+    },
+    async (ms) => {
+      sleeps.push(ms);
+    },
+  );
+  const named = podCreate({ serviceAccountName: 'robot', containers: [{ name: 'a' }] });
+  await assert.rejects(plugin.admit(named), (e: unknown) => {
+    const err = e as { code: number; reason: string; message: string };
+    assert.equal(err.code, 403);
+    assert.equal(err.reason, 'Forbidden');
+    assert.equal(err.message, 'pods "p" is forbidden: error looking up service account ns/robot: serviceaccount "robot" not found');
+    return true;
+  });
+  assert.equal(calls, 1);
+  assert.equal((named.object!.spec as Spec).volumes, undefined);
+
+  calls = 0;
+  await assert.rejects(plugin.admit(podCreate({ containers: [{ name: 'a' }] })), /error looking up service account ns\/default: serviceaccount "default" not found/);
+  assert.equal(calls, 10);
+  assert.equal(sleeps.length, 9);
+  assert.ok(sleeps.every((ms) => ms >= 100 && ms < 200));
+
+  // The "default" account that appears during the retries admits the pod.
+  let lookups = 0;
+  const late = new ServiceAccountAdmission(
+    async (_ns, name) => (++lookups >= 3 ? ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } } as KubeObject) : undefined),
+    async () => {},
+  );
+  const pod = podCreate({ containers: [{ name: 'a' }] });
+  await late.admit(pod);
+  assert.equal(lookups, 3);
+  assert.equal((pod.object!.spec as Spec).volumes?.length, 1);
+});

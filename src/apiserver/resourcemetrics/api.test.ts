@@ -10,7 +10,14 @@ import { MetricsScraper, type ScrapeTarget } from './scraper.js';
 const ctx = { user: { name: 'admin', groups: ['system:masters'] }, dryRun: false };
 
 async function setup() {
-  const api = await createApiServer(openMemoryStorage(), { serviceCIDR: '198.19.0.0/16', advertiseAddress: '127.0.0.1', securePort: 6443, registerLongRunning: () => () => undefined });
+  const api = await createApiServer(openMemoryStorage(), {
+    serviceCIDR: '198.19.0.0/16',
+    advertiseAddress: '127.0.0.1',
+    securePort: 6443,
+    registerLongRunning: () => () => undefined,
+    // No serviceaccount controller runs here (upstream's integration tests turn the plugin off too).
+    admissionPlugins: { disable: ['ServiceAccount'] },
+  });
   const nodes = api.registry.store('', 'nodes');
   const pods = api.registry.store('', 'pods');
   const node = (name: string, labels: Record<string, string>, runtime = 'containerd://1.6.20') => ({

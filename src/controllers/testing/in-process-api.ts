@@ -30,6 +30,9 @@ export async function startInProcessApi(opts: Partial<ApiServerOptions> = {}): P
       longRunning.add(close);
       return () => longRunning.delete(close);
     },
+    // No serviceaccount controller runs here: as upstream's integration tests, pods are admitted without their
+    // ServiceAccount unless a test turns the plugin back on.
+    admissionPlugins: { disable: ['ServiceAccount'] },
     ...opts,
   });
   const handler = (req: IncomingMessage, res: ServerResponse) => api.handler(req, res, IN_PROCESS_ADMIN);
