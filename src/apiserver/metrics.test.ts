@@ -53,3 +53,49 @@ test('requests, watchers and exposition text', async () => {
   assert.match(text, /apiserver_registered_watchers\{group="apps",resource="deployments"\} 1/);
   assert.match(text, /# TYPE apiserver_longrunning_requests gauge/);
 });
+
+test('keyed counters and histograms print exactly as prom-client\'s Counter and Histogram', async () => {
+  const { Counter, Histogram, Registry } = await import('prom-client');
+  const { KeyedMetric, register } = await import('./metrics.js');
+  const buckets = [0.005, 0.025, 0.1, 1, 5];
+  const promReg = new Registry();
+  const pc = new Counter({ name: 'x_total', help: 'h "c"', labelNames: ['verb', 'resource', 'code'], registers: [promReg] });
+  const ph = new Histogram({ name: 'x_seconds', help: 'h\\nist', labelNames: ['verb', 'resource'], buckets, registers: [promReg] });
+  const keyedReg = new Registry();
+  const kc = register(new KeyedMetric('x_total', 'h "c"', 'counter'), keyedReg);
+  const kh = register(new KeyedMetric('x_seconds', 'h\\nist', 'histogram', buckets), keyedReg);
+  const samples: [string, string, number, number][] = [
+    ['GET', 'pods', 200, 0.001],
+    ['POST', 'pods', 201, 0.005],
+    ['GET', 'pods', 200, 0.0051],
+    ['GET', 'a"b\\c\nd', 404, 2],
+    ['POST', 'pods', 409, 5],
+    ['POST', 'pods', 201, 99],
+    ['GET', 'pods', 200, 0],
+  ];
+  for (const [verb, resource, code, seconds] of samples) {
+    pc.inc({ verb, resource, code: String(code) });
+    ph.observe({ verb, resource }, seconds);
+    kc.inc(`${verb}\0${resource}\0${code}`, () => ({ verb, resource, code: String(code) }));
+    kh.observe(`${verb}\0${resource}`, () => ({ verb, resource }), seconds);
+  }
+  assert.equal(await keyedReg.metrics(), await promReg.metrics());
+  assert.deepEqual(await keyedReg.getMetricsAsJSON(), await promReg.getMetricsAsJSON());
+  keyedReg.resetMetrics();
+  promReg.resetMetrics();
+  assert.equal(await keyedReg.metrics(), await promReg.metrics());
+});
+
+test('storage key lookup by first segment gives the longest matching prefix, as the full scan', () => {
+  for (const [key, want] of [
+    ['/registry/pods', 'pods'],
+    ['/registry/pods/', 'pods'],
+    ['/registry/events/ns/e', 'events'],
+    ['/registry/apps/statefulsets/ns/s', 'statefulsets.apps'],
+    ['/registry/apps', 'apps'],
+    ['/registry/apps/unknownthing/x', 'apps'],
+    ['/registry/', ''],
+    ['/other/key', ''],
+    ['/registry/storage.k8s.io/csinodes/n', 'csinodes.storage.k8s.io'],
+  ] as const) assert.equal(resourceOfKey(key), want, key);
+});

@@ -1,6 +1,6 @@
 // Prometheus metrics with upstream's names and labels, served at /metrics. One registry per process: the server,
 // the store and the watch code all record into it through the functions below.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics, type Counter } from 'prom-client';
 import { BUILTIN_RESOURCES, storagePrefix } from '../api/catalog.js';
 import { qualifiedResource } from '../machinery/errors.js';
 import type { Storage } from '../storage/types.js';
@@ -11,36 +11,127 @@ collectDefaultMetrics({ register: metricsRegistry });
 
 const REQUEST_LABELS = ['verb', 'group', 'version', 'resource', 'subresource', 'scope'] as const;
 
-const requestTotal = new Counter({
-  name: 'apiserver_request_total',
-  help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
-  labelNames: [...REQUEST_LABELS, 'code'],
-  registers: [metricsRegistry],
-});
+type LabelValues = Record<string, string>;
 
-const requestDuration = new Histogram({
-  name: 'apiserver_request_duration_seconds',
-  help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
-  labelNames: [...REQUEST_LABELS],
-  // Upstream's buckets.
-  buckets: [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60],
-  registers: [metricsRegistry],
-});
+/** One label combination of a histogram (and the counts kept beside it). */
+interface Series {
+  labels: LabelValues;
+  /** Observations per bucket (not cumulative); the last slot counts those above every bound. */
+  buckets: number[];
+  sum: number;
+  count: number;
+}
 
-const storageOps = new Counter({
-  name: 'apiserver_storage_operations_total',
-  help: 'Number of storage operations broken out by operation and resource.',
-  labelNames: ['operation', 'resource'],
-  registers: [metricsRegistry],
-});
+/** A metric value as prom-client's registry formats it: `labels` first, then the series' shared labels. */
+interface ExportedValue {
+  labels: Record<string, string | number>;
+  sharedLabels?: LabelValues;
+  value: number;
+  metricName?: string;
+  exemplar?: null;
+}
 
-const storageDuration = new Histogram({
-  name: 'apiserver_storage_operation_duration_seconds',
-  help: 'Storage operation latency in seconds, broken out by operation and resource.',
-  labelNames: ['operation', 'resource'],
-  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-  registers: [metricsRegistry],
-});
+/**
+ * A counter or histogram kept by label values joined into one key: recording allocates nothing but that key (prom-client
+ * validates, copies and hashes the label object on every call, which the request path paid for every request). The
+ * registry formats it exactly as prom-client's own Counter and Histogram (same names, label order and values).
+ */
+export class KeyedMetric {
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, Series>();
+  private readonly counts = new Map<string, { labels: LabelValues; value: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'histogram',
+    private readonly bounds: readonly number[] = [],
+  ) {}
+
+  /** Counter: adds `by` to the series `key` (the labels are built only for a new series). */
+  inc(key: string, labels: () => LabelValues, by = 1): void {
+    const c = this.counts.get(key);
+    if (c) c.value += by;
+    else this.counts.set(key, { labels: labels(), value: by });
+  }
+
+  /** Histogram: one observation in the series `key`. */
+  observe(key: string, labels: () => LabelValues, value: number): void {
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, (s = { labels: labels(), buckets: new Array<number>(this.bounds.length + 1).fill(0), sum: 0, count: 0 }));
+    let b = 0;
+    while (b < this.bounds.length && value > this.bounds[b]) b++;
+    s.buckets[b]++;
+    s.sum += value;
+    s.count++;
+  }
+
+  reset(): void {
+    this.series.clear();
+    this.counts.clear();
+  }
+
+  getForPromString(): Promise<{ name: string; help: string; type: string; values: ExportedValue[]; aggregator: string }> {
+    const values: ExportedValue[] = [];
+    if (this.type === 'counter') for (const c of this.counts.values()) values.push({ value: c.value, labels: c.labels });
+    for (const s of this.series.values()) {
+      let acc = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        acc += s.buckets[i];
+        values.push({ labels: { le: this.bounds[i] }, sharedLabels: s.labels, value: acc, metricName: `${this.name}_bucket` });
+      }
+      values.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_bucket` });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_count` });
+    }
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator });
+  }
+
+  /** The JSON form (getMetricsAsJSON): shared labels spread into each value, as prom-client's get(). */
+  async get(): Promise<{ name: string; help: string; type: string; values: ExportedValue[]; aggregator: string }> {
+    const data = await this.getForPromString();
+    // prom-client's shape: histogram values carry an exemplar field (null on buckets, undefined on _sum/_count).
+    data.values = data.values.map(({ sharedLabels, ...v }) =>
+      this.type === 'counter' ? v : { ...v, labels: { ...v.labels, ...sharedLabels }, exemplar: v.metricName?.endsWith('_bucket') ? null : undefined },
+    );
+    return data;
+  }
+}
+
+export function register(metric: KeyedMetric, registry: Registry = metricsRegistry): KeyedMetric {
+  // The registry only calls name, help, type, get/getForPromString and reset on what it holds.
+  registry.registerMetric(metric as unknown as Counter);
+  return metric;
+}
+
+const requestTotal = register(
+  new KeyedMetric(
+    'apiserver_request_total',
+    'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
+    'counter',
+  ),
+);
+
+const requestDuration = register(
+  new KeyedMetric(
+    'apiserver_request_duration_seconds',
+    'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
+    'histogram',
+    // Upstream's buckets.
+    [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60],
+  ),
+);
+
+const storageOps = register(new KeyedMetric('apiserver_storage_operations_total', 'Number of storage operations broken out by operation and resource.', 'counter'));
+
+const storageDuration = register(
+  new KeyedMetric(
+    'apiserver_storage_operation_duration_seconds',
+    'Storage operation latency in seconds, broken out by operation and resource.',
+    'histogram',
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  ),
+);
 
 const registeredWatchers = new Gauge({
   name: 'apiserver_registered_watchers',
@@ -101,9 +192,11 @@ function requestLabels(info: RequestInfo, opts: { apply?: boolean }): Record<(ty
 }
 
 export function recordRequest(info: RequestInfo, code: number, seconds: number, opts: { apply?: boolean } = {}): void {
-  const labels = requestLabels(info, opts);
-  requestTotal.inc({ ...labels, code: String(code) });
-  requestDuration.observe(labels, seconds);
+  const verb = metricsVerb(info, opts);
+  const scope = metricsScope(info);
+  const key = `${verb}\0${info.apiGroup}\0${info.apiVersion}\0${info.resource}\0${info.subresource}\0${scope}`;
+  requestTotal.inc(`${key}\0${code}`, () => ({ ...requestLabels(info, opts), code: String(code) }));
+  requestDuration.observe(key, () => requestLabels(info, opts), seconds);
 }
 
 /** Marks a long-running request (watch, exec, logs) as open; call the returned function when it ends. */
@@ -119,8 +212,10 @@ export function longRunningStarted(info: RequestInfo): () => void {
 }
 
 export function recordStorageOp(operation: string, resource: string, seconds: number): void {
-  storageOps.inc({ operation, resource });
-  storageDuration.observe({ operation, resource }, seconds);
+  const key = `${operation}\0${resource}`;
+  const labels = () => ({ operation, resource });
+  storageOps.inc(key, labels);
+  storageDuration.observe(key, labels, seconds);
 }
 
 export function watchStarted(resource: string, group = ''): void {
@@ -142,9 +237,22 @@ const RESOURCE_PREFIXES = [...new Map(BUILTIN_RESOURCES.map((r) => [storagePrefi
   (a, b) => b[0].length - a[0].length,
 );
 
+/** The prefixes by the key's first segment after /registry/ (a key can only match a prefix sharing it). */
+const PREFIXES_BY_SEGMENT = new Map<string, [string, string][]>();
+for (const entry of RESOURCE_PREFIXES) {
+  const seg = entry[0].slice('/registry/'.length).split('/')[0];
+  const list = PREFIXES_BY_SEGMENT.get(seg) ?? [];
+  list.push(entry);
+  PREFIXES_BY_SEGMENT.set(seg, list);
+}
+
 /** The resource a storage key belongs to ("pods", "deployments.apps"); custom resources fall back to the path. */
 export function resourceOfKey(key: string): string {
-  for (const [prefix, resource] of RESOURCE_PREFIXES) if (key.startsWith(prefix)) return resource;
+  if (key.startsWith('/registry/')) {
+    const end = key.indexOf('/', 10);
+    const candidates = PREFIXES_BY_SEGMENT.get(end < 0 ? key.slice(10) : key.slice(10, end));
+    if (candidates) for (const [prefix, resource] of candidates) if (key.startsWith(prefix)) return resource;
+  }
   const segs = key.replace(/^\/registry\//, '').split('/');
   // Custom resources are stored as /registry/<group>/<resource>/...; their group always contains a dot.
   if (segs.length >= 2 && segs[0].includes('.')) return qualifiedResource(segs[0], segs[1]);
@@ -158,19 +266,27 @@ const TIMED_OPERATIONS = new Set(['get', 'list', 'count', 'create', 'update', 'd
  * first argument). Watches are not operations; anything else passes through untouched.
  */
 export function instrumentStorage(storage: Storage): Storage {
+  // One wrapper per operation, made on first use (the storage is read on every request).
+  const wrappers = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   return new Proxy(storage, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof prop !== 'string' || !TIMED_OPERATIONS.has(prop) || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        const start = performance.now();
-        try {
-          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        } finally {
-          const resource = typeof args[0] === 'string' ? resourceOfKey(args[0]) : '';
-          recordStorageOp(prop, resource, (performance.now() - start) / 1000);
-        }
-      };
+      let wrapper = wrappers.get(prop);
+      if (!wrapper) {
+        const op = value as (...a: unknown[]) => Promise<unknown>;
+        wrapper = async (...args: unknown[]) => {
+          const start = performance.now();
+          try {
+            return await op.apply(target, args);
+          } finally {
+            const resource = typeof args[0] === 'string' ? resourceOfKey(args[0]) : '';
+            recordStorageOp(prop, resource, (performance.now() - start) / 1000);
+          }
+        };
+        wrappers.set(prop, wrapper);
+      }
+      return wrapper;
     },
   });
 }

@@ -69,3 +69,15 @@ describe('parseRequestInfo', () => {
     assert.equal(isLongRunning(parseRequestInfo('GET', '/livez')), false);
   });
 });
+
+test('empty segments are dropped and only escaped segments are decoded; the query is read for collections only', () => {
+  const a = parseRequestInfo('GET', '//api//v1/namespaces/a%2Db//pods/web%200/?watch=1');
+  assert.deepEqual([a.verb, a.namespace, a.resource, a.name, a.parts], ['get', 'a-b', 'pods', 'web 0', ['pods', 'web 0']]);
+  assert.equal(a.path, '//api//v1/namespaces/a%2Db//pods/web%200/');
+  const w = parseRequestInfo('GET', '/api/v1/namespaces/a/pods?fieldSelector=metadata.name%3Dx&watch=true');
+  assert.deepEqual([w.verb, w.name, w.fieldSelector], ['watch', 'x', 'metadata.name=x']);
+  const bad = parseRequestInfo('GET', '/api/v1/namespaces/%zz/pods');
+  assert.deepEqual([bad.isResourceRequest, bad.verb, bad.resource], [false, 'get', '']);
+  const post = parseRequestInfo('POST', '/api/v1/namespaces/a/pods?fieldManager=m');
+  assert.deepEqual([post.verb, post.resource, post.fieldSelector], ['create', 'pods', undefined]);
+});

@@ -68,15 +68,19 @@ function nonResource(path: string, method: string): RequestInfo {
 export function parseRequestInfo(method: string, url: string): RequestInfo {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-  const segments = path.replace(/^\/+|\/+$/g, '').split('/').filter((s) => s !== '');
-  let segs: string[];
+  // The query is parsed only when a collection GET or a list needs it.
+  let parsedQuery: URLSearchParams | undefined;
+  const query = () => (parsedQuery ??= new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
+  const segs = path.split('/');
+  // Empty segments ("//", leading and trailing "/") name nothing; escapes are decoded (most paths have none).
+  let kept = 0;
   try {
-    segs = segments.map((s) => decodeURIComponent(s));
+    for (const s of segs) if (s !== '') segs[kept++] = s.includes('%') ? decodeURIComponent(s) : s;
   } catch {
     // A malformed escape cannot name a resource; let the handler answer 404 for the raw path.
     return nonResource(path, method);
   }
+  segs.length = kept;
 
   const prefix = segs[0];
   let apiGroup = '';
@@ -139,14 +143,14 @@ export function parseRequestInfo(method: string, url: string): RequestInfo {
   if (rest.length >= 1) info.resource = rest[0];
 
   if (info.name === '' && info.verb === 'get') {
-    info.verb = isTrue(query.get('watch')) ? 'watch' : 'list';
+    info.verb = isTrue(query().get('watch')) ? 'watch' : 'list';
     // A collection request narrowed to one name by field selector is authorized as that name (so RBAC
     // resourceNames rules work for `kubectl get pod x -w`).
-    const selected = exactNameSelector(query.get('fieldSelector'));
+    const selected = exactNameSelector(query().get('fieldSelector'));
     if (selected !== undefined) info.name = selected;
   }
   if (info.name === '' && info.verb === 'delete') info.verb = 'deletecollection';
-  const fieldSelector = info.verb === 'list' || info.verb === 'watch' ? query.get('fieldSelector') : null;
+  const fieldSelector = info.verb === 'list' || info.verb === 'watch' ? query().get('fieldSelector') : null;
   if (fieldSelector) info.fieldSelector = fieldSelector;
   return info;
 }
