@@ -28,8 +28,9 @@ export class FieldSet {
 
   insert(path: FieldPath): void {
     if (path.length === 0) return;
-    const node = path.slice(0, -1).reduce<FieldSet>((n, pe) => n.child(pe), this);
-    node.members.add(path[path.length - 1]);
+    let node = path.length > 1 ? this.child(path[0]) : undefined;
+    for (let i = 1; i < path.length - 1; i++) node = node!.child(path[i]);
+    (node ?? this).members.add(path[path.length - 1]);
   }
 
   /** The subset at `path` (a chain of children), if it exists. */
@@ -85,6 +86,16 @@ export class FieldSet {
       if (!d.empty()) out.children.set(pe, d);
     }
     return out;
+  }
+
+  /** Whether difference(other) would be empty (without building it). */
+  isSubsetOf(other: FieldSet): boolean {
+    for (const m of this.members) if (!other.members.has(m)) return false;
+    for (const [pe, c] of this.children) {
+      const o = other.children.get(pe);
+      if (o ? !c.isSubsetOf(o) : !c.empty()) return false;
+    }
+    return true;
   }
 
   /** Whether intersection(other) would be non-empty (without building it). */

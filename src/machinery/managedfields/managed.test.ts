@@ -436,3 +436,26 @@ describe('client-side apply interop and manager cap', () => {
     assert.deepEqual(entries.slice(1).map((e) => e.manager), ['m03', 'm04', 'm05', 'm06', 'm07', 'm08', 'm09', 'm10', 'm11']);
   });
 });
+
+test('FieldSet.isSubsetOf answers as difference(other).empty() and insert builds the same sets', () => {
+  const pes = ['f:a', 'f:b', 'k:{"name":"x"}', 'v:"s"', 'i:0'];
+  let seed = 1;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const randomSet = () => {
+    const paths: string[][] = [];
+    for (let n = Math.floor(next() * 6); n > 0; n--) paths.push(Array.from({ length: 1 + Math.floor(next() * 3) }, () => pes[Math.floor(next() * pes.length)]));
+    return { set: FieldSet.of(...paths), paths };
+  };
+  let subsets = 0;
+  for (let i = 0; i < 500; i++) {
+    const a = randomSet();
+    const b = randomSet();
+    const u = a.set.union(b.set);
+    for (const [x, y] of [[a.set, b.set], [a.set, u], [b.set, u], [u, a.set], [new FieldSet(), a.set], [a.set, a.set]] as const) {
+      assert.equal(x.isSubsetOf(y), x.difference(y).empty());
+      if (x.isSubsetOf(y)) subsets++;
+    }
+    for (const p of a.paths) assert.ok(a.set.has(p));
+  }
+  assert.ok(subsets > 1000 && subsets < 3000);
+});

@@ -138,9 +138,14 @@ function cmp(a: string, b: string): number {
 /** metav1.Time text: RFC 3339 in UTC with whole seconds. */
 function timeText(now: string | Date): string {
   const d = typeof now === 'string' ? new Date(now) : now;
-  if (Number.isNaN(d.getTime())) throw unknownError(`invalid time ${String(now)}`);
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const ms = d.getTime();
+  if (Number.isNaN(ms)) throw unknownError(`invalid time ${String(now)}`);
+  // Writes come many per second: the text of the current second is kept.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastTime.second) lastTime = { second, text: d.toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  return lastTime.text;
 }
+let lastTime = { second: NaN, text: '' };
 
 function resetFields(opts: CommonOptions): string[][] {
   return opts.resetFields ?? (opts.subresource === undefined || opts.subresource === '' ? [['status']] : opts.subresource === 'status' ? [['spec']] : []);
@@ -224,13 +229,14 @@ export function trackUpdate(oldObj: JsonMap | undefined, newObj: JsonMap, opts: 
   // the comparison: it would report them only for withoutPrefixes to drop them again.
   const dropped = resetFields(opts).filter((p) => p.length === 1).map((p) => p[0]);
   const before = oldObj ? typer.withZeroStructs(withoutManagedFields(oldObj, dropped), root) : withoutTopLevel({ ...zeroObjectOf(typer, root) }, dropped);
-  const after = typer.withZeroStructs(withoutManagedFields(newObj, dropped), root);
   let changed: FieldSet;
   let removed: FieldSet;
   try {
-    const c = typer.compare(before, after, root);
+    // The new object is completed with its zero structs while it is compared, not copied first.
+    const c = typer.compareWithZeroStructs(before, withoutManagedFields(newObj, dropped), root);
     const reset = resetPrefixes(opts);
-    changed = c.added.union(c.modified).withoutPrefixes(reset);
+    // A create modifies little (only fields the zero object holds as null): then the added set is the union.
+    changed = (c.modified.empty() ? c.added : c.added.union(c.modified)).withoutPrefixes(reset);
     removed = c.removed.withoutPrefixes(reset);
   } catch (e) {
     // Upstream drops managedFields rather than keep entries it cannot maintain.
@@ -238,7 +244,7 @@ export function trackUpdate(oldObj: JsonMap | undefined, newObj: JsonMap, opts: 
     throw e;
   }
   takeOwnership(managers, '', changed, removed);
-  if (!changed.difference(STRIP_SET).empty()) {
+  if (!changed.isSubsetOf(STRIP_SET)) {
     const self: Manager = { manager: opts.manager, operation: 'Update', apiVersion: opts.apiVersion, subresource: opts.subresource ?? '', time: timeText(opts.now), set: changed };
     const id = identifier(self);
     const prev = managers.get(id);

@@ -157,6 +157,96 @@ export class Typer {
     else if (r === undefined) res.removed.insert(path);
   }
 
+  /**
+   * compare(lhs, withZeroStructs(rhs), schema) without building the right side: the zero structs withZeroStructs would
+   * add are visited where they would be, and only leaves compared against a value on the left are completed.
+   */
+  compareWithZeroStructs(lhs: unknown, rhs: unknown, schema: SchemaObject | undefined): Comparison {
+    const res: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
+    this.compareLazy(lhs, rhs, schema, 0, [], res);
+    return res;
+  }
+
+  /** compareAt(l, withZeroStructs(r, schema, false, depth), schema, path, res). */
+  private compareLazy(l: unknown, r: unknown, schema: SchemaObject | undefined, depth: number, path: FieldPath, res: Comparison): void {
+    // Where withZeroStructs changes nothing, the plain comparison takes over.
+    if (depth > 64 || !schema || r === undefined || r === null) {
+      this.compareAt(l, r, schema, path, res);
+      return;
+    }
+    // withZeroStructs keeps arrays arrays and maps maps, so the type read from r is the type of its completed form.
+    const t = this.typeOf(schema, r);
+    let leaf = t.kind === 'scalar' || t.atomic || !shapeMatches(t, l) || !shapeMatches(t, r);
+    if (!leaf && t.kind === 'map' && isPlainObject(r)) {
+      const lm = isPlainObject(l) ? l : undefined;
+      const added = this.missingZeroStructs(t, schema, r);
+      if (isEmptyMap(lm) && Object.keys(r).length === 0 && added.length === 0) leaf = true;
+      else {
+        // unionKeys(lm, completed r): the left's keys, then the right's own, then the zero structs it would get.
+        const visit = (k: string, rv: unknown, childSchema: SchemaObject | undefined) => this.compareLazy(lm?.[k], rv, childSchema, depth + 1, [...path, fieldPE(k)], res);
+        if (lm) {
+          for (const k of Object.keys(lm)) {
+            if (Object.hasOwn(r, k)) visit(k, r[k], this.child(t, schema, k).schema);
+            else {
+              const z = added.indexOf(k);
+              if (z >= 0) visit(k, {}, fieldSchema(this.schemas, schema, k));
+              else this.compareAt(lm[k], undefined, this.child(t, schema, k).schema, [...path, fieldPE(k)], res);
+            }
+          }
+        }
+        for (const k of Object.keys(r)) if (!lm || !(k in lm)) visit(k, r[k], this.child(t, schema, k).schema);
+        for (const k of added) if (!lm || !(k in lm)) visit(k, {}, fieldSchema(this.schemas, schema, k));
+      }
+    } else if (!leaf && t.kind === 'list' && Array.isArray(r)) {
+      const ll = Array.isArray(l) ? l : [];
+      if (ll.length === 0 && r.length === 0) leaf = true;
+      else if (this.itemsChangeWhenCompleted(t, r)) {
+        // Path elements read from completed items could differ: compare the completed list.
+        this.compareAt(l, this.withZeroStructs(r, schema, false, depth), schema, path, res);
+        return;
+      } else {
+        const li = this.indexItems(t, ll, path);
+        const ri = this.indexItems(t, r, path);
+        for (const [pe, item] of li) {
+          if (ri.has(pe)) this.compareLazy(item, ri.get(pe), t.elem, depth + 1, [...path, pe], res);
+          else this.compareAt(item, undefined, t.elem, [...path, pe], res);
+        }
+        for (const [pe, item] of ri) if (!li.has(pe)) this.compareLazy(undefined, item, t.elem, depth + 1, [...path, pe], res);
+      }
+    }
+    if (leaf) {
+      if (l === undefined) res.added.insert(path);
+      else if (!jsonEqual(l, this.withZeroStructs(r, schema, false, depth))) res.modified.insert(path);
+    }
+    if (l === undefined) res.added.insert(path);
+  }
+
+  /**
+   * Whether completing the items could change their path elements: a key (or set value) that is itself a map or
+   * list, or a key field that is a zero struct (never so in upstream's schemas; then the completed list is compared).
+   */
+  private itemsChangeWhenCompleted(t: ListType, items: unknown[]): boolean {
+    if (!t.keys) return items.some((item) => Array.isArray(item));
+    for (const k of t.keys) {
+      const prop = fieldSchema(this.schemas, t.elem, k);
+      if (prop && isPlainObject(prop.default) && prop.properties) return true;
+    }
+    return items.some((item) => isPlainObject(item) && t.keys!.some((k) => typeof item[k] === 'object' && item[k] !== null));
+  }
+
+  /** The declared zero-struct fields withZeroStructs adds to the map `value` (those it lacks). */
+  private missingZeroStructs(t: MapType, schema: SchemaObject, value: JsonMap): string[] {
+    const out: string[] = [];
+    if (!t.fields) return out;
+    for (const name of Object.keys(t.fields)) {
+      // withZeroStructs tests `name in` a fresh object holding value's own keys.
+      if (Object.hasOwn(value, name) || name in Object.prototype) continue;
+      const prop = fieldSchema(this.schemas, schema, name);
+      if (prop && isPlainObject(prop.default) && prop.properties) out.push(name);
+    }
+    return out;
+  }
+
   /** Items by path element, first occurrence winning, in list order. */
   private indexItems(t: ListType, list: unknown[], path: FieldPath): Map<PathElement, unknown> {
     const out = new Map<PathElement, unknown>();
