@@ -20,6 +20,7 @@ import {
   writeJson,
   wireStatus,
   type Negotiated,
+  writeJsonItems,
 } from './negotiation.js';
 import { boolParam, intParam, validateListOptions, writeOptions, type FieldValidation, type WriteOptions } from './params.js';
 import { summarizeBody, typeMetaError } from './go-decode.js';
@@ -107,7 +108,16 @@ export function listRequest(r: ResourceRequest): ListRequest {
 export async function handleList(r: ResourceRequest): Promise<void> {
   const neg = negotiated(r);
   validateListOptions(r.query);
-  const list = await r.served.store.list(listRequest(r));
+  const req = listRequest(r);
+  if (neg.output === 'object' && !neg.yaml && !r.served.converter && !req.filter) {
+    // Plain JSON of stored objects, unfiltered: the stored text goes out as it is (with its resourceVersion).
+    const { metadata, items } = await r.served.store.listJson(req);
+    const info = r.served.info;
+    const head = `{"apiVersion":${JSON.stringify(apiVersionOf(info.group, info.version))},"kind":${JSON.stringify(`${info.kind}List`)},"metadata":${JSON.stringify(metadata)},"items":[`;
+    await writeJsonItems(r.res, head, items, ']}');
+    return;
+  }
+  const list = await r.served.store.list(req);
   const items = list.items.map((o) => toServed(r, o));
   sendList(r, neg, { ...list, apiVersion: apiVersionOf(r.served.info.group, r.served.info.version), items });
 }
