@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { openMemoryStorage } from '../../storage/memory/memory.js';
-import { createApiServer } from '../apiserver.js';
+import { startInProcessApi } from '../../controllers/testing/in-process-api.js';
 import { parseRequestInfo } from '../request-info.js';
 import { MetricsApi, scrapeTargets, usageQuantities } from './api.js';
 import { MetricsScraper, type ScrapeTarget } from './scraper.js';
@@ -10,14 +9,8 @@ import { MetricsScraper, type ScrapeTarget } from './scraper.js';
 const ctx = { user: { name: 'admin', groups: ['system:masters'] }, dryRun: false };
 
 async function setup() {
-  const api = await createApiServer(openMemoryStorage(), {
-    serviceCIDR: '198.19.0.0/16',
-    advertiseAddress: '127.0.0.1',
-    securePort: 6443,
-    registerLongRunning: () => () => undefined,
-    // No serviceaccount controller runs here (upstream's integration tests turn the plugin off too).
-    admissionPlugins: { disable: ['ServiceAccount'] },
-  });
+  // ServiceAccount admission is off there: no serviceaccount controller runs.
+  const { api } = await startInProcessApi();
   const nodes = api.registry.store('', 'nodes');
   const pods = api.registry.store('', 'pods');
   const node = (name: string, labels: Record<string, string>, runtime = 'containerd://1.6.20') => ({

@@ -187,7 +187,7 @@ function zeroObjectOf(typer: Typer, root: SchemaObject | undefined): JsonMap {
 }
 
 function context(opts: CommonOptions): { typer: Typer; root: SchemaObject | undefined } {
-  return { typer: new Typer(opts.schemas), root: namedSchema(opts.schemas, opts.rootSchema) };
+  return { typer: Typer.for(opts.schemas), root: namedSchema(opts.schemas, opts.rootSchema) };
 }
 
 /**

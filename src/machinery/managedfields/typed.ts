@@ -27,15 +27,50 @@ type Type = { kind: 'scalar' } | ListType | MapType;
 
 /** Walks values against component schemas; an undefined schema is upstream's "deduced" type (unstructured). */
 export class Typer {
+  /** Types and struct fillers derived from a schema object, which never changes once loaded. */
+  private readonly types = new WeakMap<SchemaObject, Type>();
+  private readonly fillers = new WeakMap<SchemaObject, Filler[]>();
+
   constructor(readonly schemas: SchemaMap) {}
+
+  /** One typer per set of schemas, so what it derives is kept across calls. */
+  static for(schemas: SchemaMap): Typer {
+    let typer = typers.get(schemas);
+    if (!typer) typers.set(schemas, (typer = new Typer(schemas)));
+    return typer;
+  }
 
   /** The type of `value` under `schema`; `value` only matters for deduced (schemaless) parts. */
   typeOf(schema: SchemaObject | undefined, value: unknown): Type {
     if (!schema || isDeduced(schema)) {
-      if (Array.isArray(value)) return { kind: 'list', atomic: true, keys: undefined, elem: undefined };
-      if (isPlainObject(value)) return { kind: 'map', atomic: false, fields: undefined, elem: undefined };
-      return { kind: 'scalar' };
+      if (Array.isArray(value)) return DEDUCED_LIST;
+      if (isPlainObject(value)) return DEDUCED_MAP;
+      return SCALAR;
     }
+    let t = this.types.get(schema);
+    if (!t) this.types.set(schema, (t = this.deriveType(schema)));
+    return t;
+  }
+
+  /**
+   * The declared fields withZeroStructs may fill in a struct, in declared order: non-pointer structs (`default: {}`
+   * with properties) and required fields.
+   */
+  private fillersOf(schema: SchemaObject, t: MapType): Filler[] {
+    let list = this.fillers.get(schema);
+    if (list) return list;
+    list = [];
+    for (const name of Object.keys(t.fields ?? {})) {
+      const prop = fieldSchema(this.schemas, schema, name);
+      const zeroStruct = !!prop && isPlainObject(prop.default) && !!prop.properties;
+      const required = !!schema.required?.includes(name);
+      if (zeroStruct || required) list.push({ name, prop, zeroStruct, required });
+    }
+    this.fillers.set(schema, list);
+    return list;
+  }
+
+  private deriveType(schema: SchemaObject): Type {
     if (schema['x-kubernetes-int-or-string']) return { kind: 'scalar' };
     if (schema.type === 'array' || schema.items) {
       const elem = itemSchema(this.schemas, schema);
@@ -237,12 +272,10 @@ export class Typer {
   /** The declared zero-struct fields withZeroStructs adds to the map `value` (those it lacks). */
   private missingZeroStructs(t: MapType, schema: SchemaObject, value: JsonMap): string[] {
     const out: string[] = [];
-    if (!t.fields) return out;
-    for (const name of Object.keys(t.fields)) {
+    for (const f of this.fillersOf(schema, t)) {
       // withZeroStructs tests `name in` a fresh object holding value's own keys.
-      if (Object.hasOwn(value, name) || name in Object.prototype) continue;
-      const prop = fieldSchema(this.schemas, schema, name);
-      if (prop && isPlainObject(prop.default) && prop.properties) out.push(name);
+      if (!f.zeroStruct || Object.hasOwn(value, f.name) || f.name in Object.prototype) continue;
+      out.push(f.name);
     }
     return out;
   }
@@ -396,15 +429,26 @@ export class Typer {
     if (t.kind !== 'map' || !isPlainObject(value)) return value;
     const out: JsonMap = {};
     for (const [k, v] of Object.entries(value)) out[k] = this.withZeroStructs(v, this.child(t, schema, k).schema, false, depth + 1);
-    for (const name of Object.keys(t.fields ?? {})) {
-      if (name in out) continue;
-      const prop = fieldSchema(this.schemas, schema, name);
-      if (prop && isPlainObject(prop.default) && prop.properties) out[name] = this.withZeroStructs({}, prop, nullRequired, depth + 1);
-      else if (nullRequired && schema.required?.includes(name)) out[name] = null;
+    for (const f of this.fillersOf(schema, t)) {
+      if (f.name in out) continue;
+      if (f.zeroStruct) out[f.name] = this.withZeroStructs({}, f.prop, nullRequired, depth + 1);
+      else if (nullRequired && f.required) out[f.name] = null;
     }
     return out;
   }
 }
+
+interface Filler {
+  name: string;
+  prop: SchemaObject | undefined;
+  zeroStruct: boolean;
+  required: boolean;
+}
+
+const typers = new WeakMap<SchemaMap, Typer>();
+const SCALAR: Type = { kind: 'scalar' };
+const DEDUCED_LIST: Type = { kind: 'list', atomic: true, keys: undefined, elem: undefined };
+const DEDUCED_MAP: Type = { kind: 'map', atomic: false, fields: undefined, elem: undefined };
 
 export interface Comparison {
   added: FieldSet;
