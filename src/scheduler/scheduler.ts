@@ -30,7 +30,7 @@ import {
 import type { QueuedPodInfo } from './framework/interfaces.js';
 import { buildProfile, DEFAULT_SCHEDULER_NAME, type Profile, type ProfileConfig } from './framework/profile.js';
 import { ActionType, EVENTS, nodeUpdateEvents, podUpdateEvents, type ClusterEvent } from './framework/events.js';
-import { FitError, schedulePod } from './framework/schedule.js';
+import { addPluginStatus, FitError, schedulePod, type Diagnosis } from './framework/schedule.js';
 import type { Status } from './framework/status.js';
 import type { BindFunc } from './plugins/defaultbinder/default-binder.js';
 import { newInTreeRegistry, type InTreeOptions } from './plugins/registry.js';
@@ -103,11 +103,18 @@ export function buildProfiles(
  * A Reserve, Permit or PreBind rejection as upstream reports it: a FitError over the one node tried, and the plugin
  * recorded as the pod's rejector so only events it registered bring the pod back. undefined for other statuses.
  */
-function rejectionError(info: QueuedPodInfo, pod: Pod, host: string, status: Status): FitError | undefined {
+export function rejectionError(info: QueuedPodInfo, pod: Pod, host: string, status: Status): FitError | undefined {
   if (!status.isRejected()) return undefined;
-  const plugins = new Set(status.plugin ? [status.plugin] : []);
-  info.unschedulablePlugins = plugins;
-  return new FitError(pod, 1, { nodeToStatus: new Map([[host, status]]), unschedulablePlugins: plugins, preFilterMsg: '', postFilterMsg: '' });
+  const diagnosis = { nodeToStatus: new Map([[host, status]]), unschedulablePlugins: new Set<string>(), preFilterMsg: '', postFilterMsg: '' };
+  addPluginStatus(diagnosis, status);
+  recordRejectors(info, diagnosis);
+  return new FitError(pod, 1, diagnosis);
+}
+
+/** The rejecting and pending plugins of an attempt go onto the pod's queue entry (upstream's handleSchedulingFailure). */
+function recordRejectors(info: QueuedPodInfo, d: Pick<Diagnosis, 'unschedulablePlugins' | 'pendingPlugins'>): void {
+  info.unschedulablePlugins = new Set(d.unschedulablePlugins);
+  info.pendingPlugins = d.pendingPlugins?.size ? new Set(d.pendingPlugins) : undefined;
 }
 
 export class Scheduler {
@@ -357,7 +364,7 @@ export class Scheduler {
     } catch (err) {
       let nominatedNodeName: string | undefined;
       if (err instanceof FitError) {
-        info.unschedulablePlugins = new Set(err.diagnosis.unschedulablePlugins);
+        recordRejectors(info, err.diagnosis);
         this.nextStartIndex = err.nextStartIndex;
         const post = runPostFilterPlugins(profile, state, pod, err);
         nominatedNodeName = post.result?.nominatedNodeName;

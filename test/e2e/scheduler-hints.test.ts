@@ -5,7 +5,9 @@
 // once the taint is removed. "Not retried" is read from the scheduler's own counters in /metrics: which queue each
 // event sent pods to (scheduler_queue_incoming_pods_total) and the unschedulable attempts
 // (scheduler_schedule_attempts_total), sampled after a pod that the same event does help has been bound, so the event
-// has certainly been handled.
+// has certainly been handled. A pod kept off by its volume's zone (VolumeZone) is not retried when the volume changes a
+// label other than its zone (read from the PvUpdate moves after a later PvAdd was handled), and is scheduled once its
+// zone changes.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer, eventually, waitForReadyNodes } from './harness.js';
@@ -25,6 +27,28 @@ const podManifest = (name: string, o: { cpu?: string; nodeSelector?: Record<stri
       ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
       containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: o.cpu ?? '100m' } } }],
     },
+  });
+
+const zonalVolume = (name: string, zone: string) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name, labels: { 'topology.kubernetes.io/zone': zone } },
+    spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: `/tmp/${name}` }, storageClassName: '' },
+  });
+const claimFor = (name: string, volumeName: string) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace: 'default' },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: '', volumeName },
+  });
+const claimPod = (name: string, claim: string) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { suite: 'scheduler-hints' } },
+    spec: { containers: [{ name: 'c', image: 'pause' }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }], terminationGracePeriodSeconds: 0 },
   });
 
 /** Sum of a counter's samples whose labels include all of `labels`, from Prometheus text. */
@@ -131,5 +155,42 @@ describe('scheduler queueing hints on simulated nodes', () => {
     await bound('intolerant');
     assert.equal(await nodeOf('intolerant'), 'sim-node-2');
     await ok(srv, ['delete', 'pods', '-l', 'suite=scheduler-hints', '--grace-period=0', '--force']);
+  });
+
+  test('a pod kept off by its volume\'s zone is not retried when the volume changes other labels, and is scheduled when its zone changes', async () => {
+    await ok(srv, ['create', '-f', '-'], zonalVolume('hints-pv-a', 'zone-9'));
+    await ok(srv, ['create', '-f', '-'], claimFor('hints-pv-a-claim', 'hints-pv-a'));
+    // Bound first, so VolumeZone (not VolumeBinding's unbound-claim check) is what rejects the pod.
+    await eventually('hints-pv-a-claim Bound', async () => (await ok(srv, ['get', 'pvc', 'hints-pv-a-claim', '-o', 'jsonpath={.status.phase}'])).trim() === 'Bound', undefined, logs);
+    await ok(srv, ['create', '-f', '-'], claimPod('zone-a', 'hints-pv-a-claim'));
+    await unschedulable('zone-a');
+    assert.match(await ok(srv, ['get', 'pod', 'zone-a', '-o', 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].message}']), /had no available volume zone/);
+    // A new volume moves the pod (upstream queues on every PV add) and, as volume events arrive in order, fences off
+    // the binder's earlier writes to hints-pv-a: once the pod has been tried again, the scheduler's view is current.
+    const fence = async (name: string) => {
+      const m = await metrics();
+      const adds = counter(m, 'scheduler_queue_incoming_pods_total', { event: 'PvAdd' });
+      const attempts = counter(m, 'scheduler_schedule_attempts_total', { result: 'unschedulable' });
+      await ok(srv, ['create', '-f', '-'], zonalVolume(name, 'zone-1'));
+      await eventually(`${name} handled and zone-a tried again`, async () => {
+        const now = await metrics();
+        return counter(now, 'scheduler_queue_incoming_pods_total', { event: 'PvAdd' }) > adds && counter(now, 'scheduler_schedule_attempts_total', { result: 'unschedulable' }) > attempts;
+      }, undefined, logs);
+    };
+    await fence('hints-pv-fence-0');
+    const updatesBefore = counter(await metrics(), 'scheduler_queue_incoming_pods_total', { event: 'PvUpdate' });
+
+    // A label VolumeZone does not read, then another new volume: once it has been handled, so has the label change.
+    await ok(srv, ['label', 'pv', 'hints-pv-a', 'unrelated=yes']);
+    await fence('hints-pv-fence-1');
+    const after = await metrics();
+    const moves = after.split('\n').filter((l) => l.startsWith('scheduler_queue_incoming_pods_total') && l.includes('"Pv')).join('\n');
+    assert.equal(counter(after, 'scheduler_queue_incoming_pods_total', { event: 'PvUpdate' }), updatesBefore, `the label change moved no pod\n${moves}`);
+    assert.equal(await nodeOf('zone-a'), '');
+
+    await ok(srv, ['label', 'pv', 'hints-pv-a', 'topology.kubernetes.io/zone=zone-2', '--overwrite']);
+    await bound('zone-a');
+    assert.equal(await ok(srv, ['get', 'node', await nodeOf('zone-a'), '-o', 'jsonpath={.metadata.labels.topology\\.kubernetes\\.io/zone}']), 'zone-2');
+    await ok(srv, ['delete', 'pods', 'zone-a', '--grace-period=0', '--force']);
   });
 });

@@ -185,6 +185,17 @@ describe('schedulePod with custom plugins', () => {
     assert.throws(() => schedulePod(makePod(), nodes, profileOf(reg, [{ name: 'TooHigh' }])), /returns an invalid score 101, it should in the range of \[0, 100\] after normalizing/);
   });
 
+  test('a filter Pending status rejects the node and records the plugin as pending and unschedulable (upstream AddPluginStatus)', () => {
+    const reg = registryOf(
+      filterBy('Waiting', (n) => (n.name === 'a' ? Status.pending('waiting for a device') : undefined)),
+      filterBy('Full', (n) => (n.name === 'a' ? undefined : Status.unschedulable('full'))),
+    );
+    const err = fitError(() => schedulePod(makePod(), nodes, profileOf(reg, [{ name: 'Waiting' }, { name: 'Full' }])));
+    assert.deepEqual([...err.diagnosis.unschedulablePlugins].sort(), ['Full', 'Waiting']);
+    assert.deepEqual([...(err.diagnosis.pendingPlugins ?? [])], ['Waiting']);
+    assert.equal(err.diagnosis.nodeToStatus.get('a')?.code, Code.Pending);
+  });
+
   test('a filter Error status fails the cycle instead of rejecting the node', () => {
     const reg = registryOf(filterBy('Broken', () => new Status(Code.Error, ['disk on fire'])));
     assert.throws(() => schedulePod(makePod(), nodes, profileOf(reg, [{ name: 'Broken' }])), /running "Broken" filter plugin: disk on fire/);

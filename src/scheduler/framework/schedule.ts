@@ -19,11 +19,20 @@ export interface Diagnosis {
   nodeToStatus: Map<string, Status>;
   /** Plugins that rejected the pod on some node or in PreFilter. */
   unschedulablePlugins: Set<string>;
+  /** Plugins among them whose status was Pending (upstream's Diagnosis.PendingPlugins). */
+  pendingPlugins?: Set<string>;
   preFilterMsg: string;
   postFilterMsg: string;
 }
 
 /** No node fits the pod (upstream's FitError); message() is the FailedScheduling event text. */
+/** Upstream's Diagnosis.AddPluginStatus: a rejecting plugin is recorded, and also as pending when its status is Pending. */
+export function addPluginStatus(d: Pick<Diagnosis, 'unschedulablePlugins' | 'pendingPlugins'>, s: Status): void {
+  if (!s.plugin) return;
+  if (s.isRejected()) d.unschedulablePlugins.add(s.plugin);
+  if (s.code === Code.Pending) (d.pendingPlugins ??= new Set()).add(s.plugin);
+}
+
 export class FitError extends Error {
   override readonly name = 'FitError';
   /** Where the next cycle should start filtering, as on success. */
@@ -352,7 +361,7 @@ export function schedulePod(pod: Pod, nodes: readonly NodeInfo[], profile: Profi
       feasible.push(n);
     } else if (s.isRejected()) {
       diagnosis.nodeToStatus.set(n.name, s);
-      diagnosis.unschedulablePlugins.add(s.plugin);
+      addPluginStatus(diagnosis, s);
     } else {
       throw s.asError()!;
     }

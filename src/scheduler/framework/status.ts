@@ -46,6 +46,11 @@ export class Status {
     return new Status(Code.UnschedulableAndUnresolvable, reasons);
   }
 
+  /** The pod waits for something outside the scheduler (upstream's Pending): it is rejected as Unschedulable is. */
+  static pending(...reasons: string[]): Status {
+    return new Status(Code.Pending, reasons);
+  }
+
   static skip(): Status {
     return new Status(Code.Skip);
   }
@@ -78,9 +83,9 @@ export class Status {
     return this.code === Code.Wait;
   }
 
-  /** Unschedulable or UnschedulableAndUnresolvable: the pod cannot go there, which is not a failure of the plugin. */
+  /** Unschedulable, UnschedulableAndUnresolvable or Pending (upstream's IsRejected): the pod cannot go there, which is not a failure of the plugin. */
   isRejected(): boolean {
-    return this.code === Code.Unschedulable || this.code === Code.UnschedulableAndUnresolvable;
+    return this.code === Code.Unschedulable || this.code === Code.UnschedulableAndUnresolvable || this.code === Code.Pending;
   }
 
   /** An Error for a status that is neither success nor rejection (upstream's AsError). */

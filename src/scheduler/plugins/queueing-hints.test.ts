@@ -2,7 +2,8 @@
 // Test*isSchedulableAfter* tables), and the node/pod update classification the informer handlers use.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Node, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
+import type { Node, PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
+import type { CSINode } from 'kubernetes-types/storage/v1.js';
 import { ActionType, QueueingHint, eventMatches, nodeUpdateEvents, podUpdateEvents, type ClusterEvent } from '../framework/events.js';
 import { buildQueueingHints } from '../framework/profile.js';
 import { makeNode, makePod } from '../testing/builders.js';
@@ -19,6 +20,7 @@ import { TaintToleration } from './tainttoleration/taint-toleration.js';
 import { VolumeRestrictions } from './volumerestrictions/volume-restrictions.js';
 import { NodeVolumeLimits } from './nodevolumelimits/csi.js';
 import { VolumeBinding } from './volumebinding/volume-binding.js';
+import { VolumeZone } from './volumezone/volume-zone.js';
 
 const { Queue, QueueSkip } = QueueingHint;
 
@@ -310,6 +312,43 @@ describe('volume plugin hints', () => {
     const nvl = new NodeVolumeLimits();
     assert.equal(nvl.isSchedulableAfterPodDeleted(claimPod('p', 'data'), assigned(claimPod('x', 'other')), undefined), Queue);
     assert.equal(nvl.isSchedulableAfterPodDeleted(claimPod('p', 'data'), assigned(makePod({ name: 'x' })), undefined), QueueSkip);
+  });
+  test('VolumeZone: a new class only if it waits for the first consumer; volumes that appear or change zone labels', () => {
+    const vz = new VolumeZone();
+    const pod = claimPod('p', 'data');
+    const hintFor = (resource: string) => vz.eventsToRegister().find((r) => r.event.resource === resource)!.queueingHintFn!;
+    const sc = (mode?: string) => ({ metadata: { name: 'c' }, provisioner: 'x', ...(mode ? { volumeBindingMode: mode } : {}) });
+    assert.equal(hintFor('StorageClass')(pod, undefined, sc('WaitForFirstConsumer')), Queue);
+    assert.equal(hintFor('StorageClass')(pod, undefined, sc('Immediate')), QueueSkip);
+    assert.equal(hintFor('StorageClass')(pod, undefined, sc()), QueueSkip);
+    const pv = (labels: Record<string, string>): PersistentVolume => ({ metadata: { name: 'pv', labels }, spec: {} });
+    const zoneA = pv({ 'topology.kubernetes.io/zone': 'a', other: '1' });
+    assert.equal(hintFor('PersistentVolume')(pod, undefined, zoneA), Queue);
+    assert.equal(hintFor('PersistentVolume')(pod, zoneA, pv({ 'topology.kubernetes.io/zone': 'b', other: '1' })), Queue);
+    assert.equal(hintFor('PersistentVolume')(pod, pv({ 'topology.kubernetes.io/zone': 'a__b' }), pv({ 'topology.kubernetes.io/zone': 'b__a' })), QueueSkip, 'same zone set');
+    assert.equal(hintFor('PersistentVolume')(pod, zoneA, pv({ 'topology.kubernetes.io/zone': 'a', 'topology.kubernetes.io/region': 'r' })), Queue, 'region added');
+    assert.equal(hintFor('PersistentVolume')(pod, zoneA, pv({ 'topology.kubernetes.io/zone': 'a', other: '2' })), QueueSkip, 'other labels only');
+    // Claim events: only the pod's own claims.
+    assert.equal(hintFor('PersistentVolumeClaim')(pod, undefined, pvc('data')), Queue);
+    assert.equal(hintFor('PersistentVolumeClaim')(pod, undefined, pvc('other')), QueueSkip);
+  });
+  test('NodeVolumeLimits: CSINode add always; an update only when a driver appears or its limit grows', () => {
+    const nvl = new NodeVolumeLimits();
+    const pod = claimPod('p', 'data');
+    const csi = (drivers: { name: string; count?: number }[]): CSINode => ({
+      metadata: { name: 'n' },
+      spec: { drivers: drivers.map((d) => ({ name: d.name, nodeID: 'n', ...(d.count !== undefined ? { allocatable: { count: d.count } } : {}) })) },
+    });
+    const regs = nvl.eventsToRegister().filter((r) => r.event.resource === 'CSINode');
+    assert.ok(regs.some((r) => r.event.actionType === ActionType.Add && !r.queueingHintFn));
+    const update = regs.find((r) => r.event.actionType !== ActionType.Add)!.queueingHintFn!;
+    const two = csi([{ name: 'd1', count: 2 }]);
+    assert.equal(update(pod, two, csi([{ name: 'd1', count: 3 }])), Queue, 'limit grew');
+    assert.equal(update(pod, two, csi([{ name: 'd1', count: 2 }, { name: 'd2', count: 1 }])), Queue, 'driver added');
+    assert.equal(update(pod, two, csi([{ name: 'd1' }])), Queue, 'limit removed');
+    assert.equal(update(pod, two, csi([{ name: 'd1', count: 1 }])), QueueSkip, 'limit shrank');
+    assert.equal(update(pod, two, { ...two, metadata: { name: 'n', labels: { a: 'b' } } }), QueueSkip, 'labels only');
+    assert.equal(update(pod, two, csi([])), QueueSkip, 'driver gone');
   });
   test('VolumeBinding: class updates only through allowed topologies; CSINode add or migrated plugins', () => {
     const vb = new VolumeBinding();

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import type { CSINode } from 'kubernetes-types/storage/v1.js';
 import { claimClass } from '../../../machinery/storage-volume.js';
-import { ActionType, QueueingHint, UPDATE, claimUsedByPod, deletedAssignedPod, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
+import { ActionType, QueueingHint, UPDATE, asObjects, claimUsedByPod, deletedAssignedPod, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { FilterPlugin, PreFilterPlugin, PreFilterResult } from '../../framework/interfaces.js';
 import type { NodeInfo } from '../../framework/node-info.js';
@@ -42,10 +42,29 @@ export class NodeVolumeLimits implements PreFilterPlugin, FilterPlugin, EnqueueE
   /** A driver's limit appearing or growing, a scheduled pod with volumes going away, or the pod's claim appearing. */
   eventsToRegister(): ClusterEventWithHint[] {
     return [
-      registerFor('CSINode', ActionType.Add | UPDATE),
+      // Any new CSINode may carry room for the pod's volumes (no hint, as upstream).
+      registerFor('CSINode', ActionType.Add),
+      registerFor('CSINode', UPDATE, (pod, o, n) => this.isSchedulableAfterCSINodeUpdated(pod, o, n)),
       registerFor('Pod', ActionType.Delete, (pod, o, n) => this.isSchedulableAfterPodDeleted(pod, o, n)),
       registerFor('PersistentVolumeClaim', ActionType.Add, claimUsedByPod),
     ];
+  }
+
+  /**
+   * Upstream's isSchedulableAfterCSINodeUpdated: queue when a driver appears or its attach limit (allocatable.count)
+   * grows; a driver whose limit is removed has none any more, which counts as growing.
+   */
+  isSchedulableAfterCSINodeUpdated(_pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: oldNode, newObj: node } = asObjects<CSINode>(oldObj, newObj);
+    if (!node) return QueueingHint.QueueSkip;
+    if (!oldNode) return QueueingHint.Queue;
+    const limit = (d: { allocatable?: { count?: number } }): number => d.allocatable?.count ?? Infinity;
+    const before = new Map<string, number>((oldNode.spec?.drivers ?? []).map((d) => [d.name, limit(d)]));
+    for (const d of node.spec?.drivers ?? []) {
+      const old = before.get(d.name);
+      if (old === undefined || limit(d) > old) return QueueingHint.Queue;
+    }
+    return QueueingHint.QueueSkip;
   }
 
   /** Queue when the deleted pod ran on a node and had claim-backed volumes (which count against the limits). */

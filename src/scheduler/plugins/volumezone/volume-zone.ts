@@ -3,7 +3,7 @@
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { claimClass } from '../../../machinery/storage-volume.js';
-import { ActionType, UPDATE, claimUsedByPod, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
+import { ActionType, QueueingHint, UPDATE, asObjects, claimUsedByPod, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { FilterPlugin, PreFilterPlugin, PreFilterResult } from '../../framework/interfaces.js';
 import type { NodeInfo } from '../../framework/node-info.js';
@@ -33,17 +33,48 @@ interface PVTopology {
   values: ReadonlySet<string>;
 }
 
+/** The zone/region labels of a volume, each value a set ("a__b" lists several zones). */
+function volumeTopologies(pv: PersistentVolume): PVTopology[] {
+  const out: PVTopology[] = [];
+  for (const key of TOPOLOGY_LABELS) {
+    const value = pv.metadata?.labels?.[key];
+    if (value === undefined) continue;
+    out.push({ key, values: new Set(value.split('__').map((z) => z.trim()).filter((z) => z)) });
+  }
+  return out;
+}
+
+const sameTopologies = (a: PVTopology[], b: PVTopology[]): boolean =>
+  a.length === b.length && a.every((t, i) => t.key === b[i]!.key && t.values.size === b[i]!.values.size && [...t.values].every((v) => b[i]!.values.has(v)));
+
 export class VolumeZone implements PreFilterPlugin, FilterPlugin, EnqueueExtensions {
   readonly name = VOLUME_ZONE;
 
-  /** Classes and volumes that appear or change, nodes that appear or change labels, and the pod's claims. */
+  /**
+   * Upstream's registrations: a new WaitForFirstConsumer class (a class's binding mode never changes), nodes that
+   * appear or change labels (no hint upstream either), the pod's own claims, and volumes that appear or change their
+   * zone/region labels.
+   */
   eventsToRegister(): ClusterEventWithHint[] {
     return [
-      registerFor('StorageClass', ActionType.Add),
+      registerFor('StorageClass', ActionType.Add, (pod, o, n) => this.isSchedulableAfterStorageClassAdded(pod, o, n)),
       registerFor('Node', ActionType.Add | ActionType.UpdateNodeLabel),
       registerFor('PersistentVolumeClaim', ActionType.Add | UPDATE, claimUsedByPod),
-      registerFor('PersistentVolume', ActionType.Add | UPDATE),
+      registerFor('PersistentVolume', ActionType.Add | UPDATE, (pod, o, n) => this.isSchedulableAfterPersistentVolumeChange(pod, o, n)),
     ];
+  }
+
+  /** Only a class that waits for the first consumer lets a pod through (its claims are no longer checked here). */
+  isSchedulableAfterStorageClassAdded(_pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { newObj: cls } = asObjects<StorageClass>(oldObj, newObj);
+    return cls?.volumeBindingMode === 'WaitForFirstConsumer' ? QueueingHint.Queue : QueueingHint.QueueSkip;
+  }
+
+  /** A new volume, or one whose zone/region labels changed (its node affinity is immutable). */
+  isSchedulableAfterPersistentVolumeChange(_pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: oldPV, newObj: pv } = asObjects<PersistentVolume>(oldObj, newObj);
+    if (!oldPV || !pv) return QueueingHint.Queue;
+    return sameTopologies(volumeTopologies(oldPV), volumeTopologies(pv)) ? QueueingHint.QueueSkip : QueueingHint.Queue;
   }
 
   constructor(private readonly listers: VolumeListers = {}) {}
@@ -70,11 +101,7 @@ export class VolumeZone implements PreFilterPlugin, FilterPlugin, EnqueueExtensi
       }
       const pv = this.listers.getPV?.(pvName);
       if (!pv) return { topologies: [], status: Status.unresolvable(`persistentvolume ${JSON.stringify(pvName)} not found`) };
-      for (const key of TOPOLOGY_LABELS) {
-        const value = pv.metadata?.labels?.[key];
-        if (value === undefined) continue;
-        out.push({ key, values: new Set(value.split('__').map((z) => z.trim()).filter((z) => z)) });
-      }
+      out.push(...volumeTopologies(pv));
     }
     return { topologies: out };
   }
