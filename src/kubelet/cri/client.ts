@@ -1,8 +1,8 @@
 // A CRI client: runtime.v1 RuntimeService and ImageService over gRPC on the runtime's unix socket, from our own
-// api.proto (loaded at run time with @grpc/proto-loader). Every call has a deadline; failures carry the gRPC code.
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { existsSync } from 'node:fs';
+// api.proto (parsed at run time by protobufjs, which encodes requests and decodes replies); the calls go through the
+// small unary client in grpc.ts. Every call has a deadline; failures carry the gRPC code.
+import protobuf from 'protobufjs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type {
   Container,
@@ -20,6 +20,8 @@ import type {
   PodSandboxStatus,
   RuntimeCondition,
 } from './types.js';
+import { GRPC_STATUS, GrpcChannel, GrpcError, grpcStatusName } from './grpc.js';
+import { decodeContainerList, decodeSandboxList, type RelistItem } from './relist-wire.js';
 
 /**
  * api.proto stays in src/ next to this file's source (dist/src/kubelet/cri/client.js -> src/kubelet/cri/api.proto;
@@ -34,32 +36,58 @@ function protoPath(): string {
   throw new Error('CRI api.proto not found next to the kubelet sources');
 }
 
-let packageDefinition: grpc.GrpcObject | undefined;
-function runtimePackage(): grpc.GrpcObject {
-  if (!packageDefinition) {
-    const def = protoLoader.loadSync(protoPath(), { keepCase: false, longs: Number, enums: String, defaults: true, arrays: true, objects: true });
-    packageDefinition = grpc.loadPackageDefinition(def);
+/** A method's path and (de)serializers. */
+interface MethodCodec {
+  path: string;
+  requestSerialize(req: object): Uint8Array;
+  responseDeserialize(buf: Uint8Array): unknown;
+}
+type ServiceCodecs = Record<string, MethodCodec>;
+
+/**
+ * How replies become objects: camelCase fields, int64 as numbers, enums by name, and every field present (defaults,
+ * empty arrays and maps), as @grpc/proto-loader's options { longs: Number, enums: String, defaults, arrays, objects }.
+ */
+const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, arrays: true, objects: true };
+
+function serviceCodecs(root: protobuf.Root, name: string): ServiceCodecs {
+  const codecs: ServiceCodecs = {};
+  for (const m of root.lookupService(name).methodsArray) {
+    const req = m.resolvedRequestType!;
+    const res = m.resolvedResponseType!;
+    codecs[m.name] = {
+      path: `/${name}/${m.name}`,
+      requestSerialize: (o) => req.encode(req.fromObject(o)).finish(),
+      responseDeserialize: (b) => res.toObject(res.decode(b), TO_OBJECT),
+    };
   }
-  const runtime = packageDefinition.runtime as grpc.GrpcObject;
-  return runtime.v1 as grpc.GrpcObject;
+  return codecs;
+}
+
+let services: { runtime: ServiceCodecs; images: ServiceCodecs } | undefined;
+function runtimeServices(): { runtime: ServiceCodecs; images: ServiceCodecs } {
+  if (!services) {
+    const root = new protobuf.Root();
+    protobuf.parse(readFileSync(protoPath(), 'utf8'), root, { keepCase: false });
+    root.resolveAll();
+    services = { runtime: serviceCodecs(root, 'runtime.v1.RuntimeService'), images: serviceCodecs(root, 'runtime.v1.ImageService') };
+  }
+  return services;
 }
 
 /** A CRI call failed: the gRPC status code and the runtime's message. */
 export class CriError extends Error {
   constructor(
     readonly method: string,
-    readonly code: grpc.status,
+    readonly code: number,
     readonly details: string,
   ) {
-    super(`${method}: ${details || grpc.status[code]}`);
+    super(`${method}: ${details || grpcStatusName(code)}`);
   }
   get notFound(): boolean {
-    return this.code === grpc.status.NOT_FOUND;
+    return this.code === GRPC_STATUS.NOT_FOUND;
   }
 }
-
-type Callback = (err: grpc.ServiceError | null, res: unknown) => void;
-type UnaryMethod = (req: object, metadata: grpc.Metadata, options: grpc.CallOptions, cb: Callback) => grpc.ClientUnaryCall;
 
 export interface CriClientOptions {
   /** Deadline of ordinary calls (default 2 min, as the kubelet's runtime request timeout). */
@@ -67,8 +95,9 @@ export interface CriClientOptions {
 }
 
 export class CriClient {
-  private readonly runtime: grpc.Client;
-  private readonly images: grpc.Client;
+  private readonly channel: GrpcChannel;
+  private readonly runtime: ServiceCodecs;
+  private readonly images: ServiceCodecs;
   private readonly timeoutMs: number;
 
   /** `endpoint`: a socket path, or unix:///path as --container-runtime-endpoint takes it. */
@@ -76,23 +105,27 @@ export class CriClient {
     readonly endpoint: string,
     opts: CriClientOptions = {},
   ) {
-    const pkg = runtimePackage();
-    const address = endpoint.startsWith('unix:') ? endpoint : `unix://${endpoint}`;
-    const creds = grpc.credentials.createInsecure();
-    const options = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 + 1024 };
-    this.runtime = new (pkg.RuntimeService as grpc.ServiceClientConstructor)(address, creds, options);
-    this.images = new (pkg.ImageService as grpc.ServiceClientConstructor)(address, creds, options);
+    const { runtime, images } = runtimeServices();
+    this.runtime = runtime;
+    this.images = images;
+    this.channel = new GrpcChannel(endpoint.startsWith('unix:') ? endpoint : `unix://${endpoint}`);
     this.timeoutMs = opts.timeoutMs ?? 120_000;
   }
 
-  private call<R>(client: grpc.Client, method: string, req: object, timeoutMs = this.timeoutMs): Promise<R> {
-    const fn = (client as unknown as Record<string, UnaryMethod>)[method];
-    return new Promise((resolve, reject) => {
-      fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
-        if (err) reject(new CriError(method, err.code, err.details));
-        else resolve(res as R);
-      });
-    });
+  /** The reply's bytes, undecoded. */
+  private async callRaw(service: ServiceCodecs, method: string, req: object, timeoutMs = this.timeoutMs): Promise<Uint8Array> {
+    const m = service[method];
+    if (!m) throw new CriError(method, GRPC_STATUS.UNIMPLEMENTED, `unknown method ${method}`);
+    try {
+      return await this.channel.unary(m.path, m.requestSerialize(req), timeoutMs);
+    } catch (err) {
+      if (err instanceof GrpcError) throw new CriError(method, err.code, err.details);
+      throw err;
+    }
+  }
+
+  private async call<R>(service: ServiceCodecs, method: string, req: object, timeoutMs = this.timeoutMs): Promise<R> {
+    return service[method]!.responseDeserialize(await this.callRaw(service, method, req, timeoutMs)) as R;
   }
 
   private rt<R>(method: string, req: object, timeoutMs?: number): Promise<R> {
@@ -104,8 +137,7 @@ export class CriClient {
   }
 
   close(): void {
-    this.runtime.close();
-    this.images.close();
+    this.channel.close();
   }
 
   version(timeoutMs?: number): Promise<{ version: string; runtimeName: string; runtimeVersion: string; runtimeApiVersion: string }> {
@@ -140,6 +172,16 @@ export class CriClient {
       filter: { id: filter.id ?? '', ...(filter.state ? { state: { state: filter.state } } : {}), labelSelector: filter.labelSelector ?? {} },
     });
     return r.items;
+  }
+
+  /** The relist's view of the sandboxes the selector picks: id, state and the value of label `labelKey` only. */
+  async listPodSandboxStates(labelSelector: Record<string, string>, labelKey: string): Promise<RelistItem[]> {
+    return decodeSandboxList(await this.callRaw(this.runtime, 'ListPodSandbox', { filter: { id: '', labelSelector } }), labelKey);
+  }
+
+  /** The relist's view of the containers the selector picks: id, state and the value of label `labelKey` only. */
+  async listContainerStates(labelSelector: Record<string, string>, labelKey: string): Promise<RelistItem[]> {
+    return decodeContainerList(await this.callRaw(this.runtime, 'ListContainers', { filter: { id: '', podSandboxId: '', labelSelector } }), labelKey);
   }
 
   async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as grpc from '@grpc/grpc-js';
 import type { Container, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { FakeClock } from '../../client/index.js';
 import { CriError } from '../cri/client.js';
+import { GRPC_STATUS } from '../cri/grpc.js';
 import type { AuthConfig, Image, ImageSpec } from '../cri/types.js';
 import { ImageManager, pullSecretsFor, type ImageService } from './manager.js';
 
@@ -20,7 +20,7 @@ class FakeImages implements ImageService {
   async pullImage(spec: ImageSpec, _sandbox?: unknown, auth?: AuthConfig): Promise<string> {
     this.pulls.push({ image: spec.image, ...(auth ? { auth } : {}) });
     if (!this.accept(spec.image, auth)) {
-      throw new CriError('PullImage', grpc.status.UNKNOWN, `failed to pull and unpack image "${spec.image}": 401 Unauthorized`);
+      throw new CriError('PullImage', GRPC_STATUS.UNKNOWN, `failed to pull and unpack image "${spec.image}": 401 Unauthorized`);
     }
     const id = `sha256:${String(this.images.size).padStart(64, '0')}`;
     this.images.set(spec.image, { id, repoTags: [spec.image], repoDigests: [], size: 1234, pinned: false });

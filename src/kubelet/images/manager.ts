@@ -4,11 +4,11 @@
 // the image in back-off per pod (10 s doubling to 5 min) during which the container waits as ImagePullBackOff.
 // Reasons, messages and events follow upstream: InvalidImageName, ErrImageNeverPull, ErrImagePull, ImagePullBackOff;
 // Pulling / Pulled / Failed / BackOff.
-import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Container, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import type { Clock } from '../../client/index.js';
 import { formatGoDuration } from '../../machinery/duration.js';
 import { CriError } from '../cri/client.js';
+import { grpcStatusName } from '../cri/grpc.js';
 import type { Image, ImageSpec, PodSandboxConfig } from '../cri/types.js';
 import { Backoff } from '../pods/backoff.js';
 import { DockerKeyring, type RegistryAuth } from './credentials.js';
@@ -42,7 +42,7 @@ const RETRY_MS = 5000;
 /** The message of a CRI error as Go's gRPC status prints it ("rpc error: code = NotFound desc = …"). */
 export function errorText(err: unknown): string {
   if (err instanceof CriError) {
-    const code = (grpcStatus[err.code] ?? 'UNKNOWN').toLowerCase().replace(/(^|_)([a-z])/g, (_m, _u: string, c: string) => c.toUpperCase());
+    const code = grpcStatusName(err.code).toLowerCase().replace(/(^|_)([a-z])/g, (_m, _u: string, c: string) => c.toUpperCase());
     return `rpc error: code = ${code} desc = ${err.details}`;
   }
   return (err as Error).message;

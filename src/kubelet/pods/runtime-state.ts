@@ -200,19 +200,21 @@ export function fingerprintOf(p: RuntimePod): string {
  */
 export async function relistFingerprints(cri: CriClient): Promise<Map<string, string>> {
   const selector = { [LABEL_MANAGED]: 'true' };
-  const [sandboxes, containers] = await Promise.all([cri.listPodSandbox({ labelSelector: selector }), cri.listContainers({ labelSelector: selector })]);
+  // Only ids, states and the pod UID label are decoded (relist-wire.ts): this runs every second.
+  const [sandboxes, containers] = await Promise.all([cri.listPodSandboxStates(selector, LABEL_POD_UID), cri.listContainerStates(selector, LABEL_POD_UID)]);
   const parts = new Map<string, string[]>();
-  const add = (labels: Record<string, string>, part: string) => {
-    const uid = labels[LABEL_POD_UID];
+  const add = (uid: string, part: string) => {
     if (!uid) return;
     const list = parts.get(uid);
     if (list) list.push(part);
     else parts.set(uid, [part]);
   };
-  for (const s of sandboxes) add(s.labels, `s:${s.id}:${s.state}`);
-  for (const c of containers) add(c.labels, `c:${c.id}:${c.state}`);
-  const present = new Set(containers.map((c) => c.id));
-  for (const id of exitMessages.keys()) if (!present.has(id)) exitMessages.delete(id);
+  for (const s of sandboxes) add(s.label, `s:${s.id}:${s.state}`);
+  for (const c of containers) add(c.label, `c:${c.id}:${c.state}`);
+  if (exitMessages.size > 0) {
+    const present = new Set(containers.map((c) => c.id));
+    for (const id of exitMessages.keys()) if (!present.has(id)) exitMessages.delete(id);
+  }
   const out = new Map<string, string>();
   for (const [uid, list] of parts) out.set(uid, list.sort().join('|'));
   return out;

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { CriClient } from '../cri/client.js';
-import type { Container, PodSandbox } from '../cri/types.js';
-import { fingerprintOf, LABEL_POD_UID, relistFingerprints, type RuntimePod } from './runtime-state.js';
+import type { Container } from '../cri/types.js';
+import type { RelistItem } from '../cri/relist-wire.js';
+import { fingerprintOf, relistFingerprints, type RuntimePod } from './runtime-state.js';
 import { computePodStatus } from './status.js';
 import { mergeOwnStatus } from './sync.js';
 
@@ -81,11 +82,10 @@ test('mergeOwnStatus keeps what others own and drops kubelet fields the written 
 
 test('relistFingerprints: list calls only, one fingerprint per pod that changes with a state', async () => {
   let statusCalls = 0;
-  const labels = (uid: string) => ({ [LABEL_POD_UID]: uid, 'skiff.dev/managed': 'true' });
   let containerState: Container['state'] = 'CONTAINER_CREATED';
   const cri = {
-    listPodSandbox: async () => [{ id: 's1', state: 'SANDBOX_READY', labels: labels('u1') }, { id: 's2', state: 'SANDBOX_READY', labels: labels('u2') }] as unknown as PodSandbox[],
-    listContainers: async () => [{ id: 'c1', podSandboxId: 's1', state: containerState, labels: labels('u1') }] as unknown as Container[],
+    listPodSandboxStates: async () => [{ id: 's1', state: 'SANDBOX_READY', label: 'u1' }, { id: 's2', state: 'SANDBOX_READY', label: 'u2' }] as RelistItem[],
+    listContainerStates: async () => [{ id: 'c1', state: containerState, label: 'u1' }] as RelistItem[],
     podSandboxStatus: async () => {
       statusCalls++;
       throw new Error('not expected');
@@ -105,15 +105,14 @@ test('relistFingerprints: list calls only, one fingerprint per pod that changes 
 });
 
 test('fingerprintOf: a sync\'s view of a pod gives the fingerprint the relist computes for the same state', async () => {
-  const labels = { [LABEL_POD_UID]: 'u1', 'skiff.dev/managed': 'true' };
   for (const [state, criState] of [
     ['running', 'CONTAINER_RUNNING'],
     ['exited', 'CONTAINER_EXITED'],
     ['created', 'CONTAINER_CREATED'],
   ] as const) {
     const cri = {
-      listPodSandbox: async () => [{ id: 's1', state: 'SANDBOX_READY', labels }] as unknown as PodSandbox[],
-      listContainers: async () => [{ id: 'c1', podSandboxId: 's1', state: criState, labels }] as unknown as Container[],
+      listPodSandboxStates: async () => [{ id: 's1', state: 'SANDBOX_READY', label: 'u1' }] as RelistItem[],
+      listContainerStates: async () => [{ id: 'c1', state: criState, label: 'u1' }] as RelistItem[],
     } as unknown as CriClient;
     const view: RuntimePod = { ...running, containers: running.containers.map((c) => ({ ...c, state })) };
     assert.equal(fingerprintOf(view), (await relistFingerprints(cri)).get('u1'));

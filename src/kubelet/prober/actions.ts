@@ -2,13 +2,13 @@
 // with the probe's timeout, httpGet to the pod IP (or host) with upstream's headers, status range and redirect rule,
 // tcpSocket as a plain connect, grpc as grpc.health.v1.Health/Check. Each returns a result and the output upstream
 // would put into its events ("Liveness probe failed: <output>"). Lifecycle hooks reuse the request building.
-import * as grpc from '@grpc/grpc-js';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect, isIP } from 'node:net';
 import type { Container, HTTPGetAction, HTTPHeader, Probe } from 'kubernetes-types/core/v1.js';
 import { KUBERNETES_MAJOR, KUBERNETES_MINOR } from '../../apiserver/version.js';
 import { CriError } from '../cri/client.js';
+import { GRPC_STATUS, GrpcChannel, GrpcError } from '../cri/grpc.js';
 import type { ExecSyncResult } from '../cri/types.js';
 import { expandVars } from '../pods/config.js';
 
@@ -196,7 +196,7 @@ export async function execProbe(exec: ExecFn, containerId: string, cmd: string[]
     const output = Buffer.concat([r.stdout, r.stderr]).subarray(0, MAX_PROBE_OUTPUT).toString();
     return r.exitCode === 0 ? { result: 'success', output } : { result: 'failure', output };
   } catch (err) {
-    if (err instanceof CriError && (err.code === grpc.status.DEADLINE_EXCEEDED || /timeout|deadline exceeded/i.test(err.details))) {
+    if (err instanceof CriError && (err.code === GRPC_STATUS.DEADLINE_EXCEEDED || /timeout|deadline exceeded/i.test(err.details))) {
       return { result: 'failure', output: `command ${JSON.stringify(cmd.join(' '))} timed out` };
     }
     return { result: 'unknown', output: (err as Error).message };
@@ -248,37 +248,39 @@ export function decodeHealthResponse(buf: Buffer): number {
   return status;
 }
 
-export function grpcProbe(host: string, port: number, service: string, timeoutSeconds: number): Promise<ProbeOutcome> {
+/**
+ * grpc.health.v1.Health/Check, as upstream's probe: it first waits (until the timeout) for a connection, then makes
+ * the call with what is left of the timeout.
+ */
+export async function grpcProbe(host: string, port: number, service: string, timeoutSeconds: number): Promise<ProbeOutcome> {
   const addr = hostPort(host, port);
-  const client = new grpc.Client(addr, grpc.credentials.createInsecure());
   const deadline = Date.now() + timeoutSeconds * 1000;
-  return new Promise<ProbeOutcome>((resolve) => {
-    client.waitForReady(deadline, (err) => {
-      if (err) {
-        resolve({ result: 'failure', output: `timeout: failed to connect service ${JSON.stringify(addr)} within ${timeoutSeconds}s: ${err.message}` });
-        return;
+  let channel: GrpcChannel | undefined;
+  try {
+    for (let wait = 20; ; wait = Math.min(wait * 2, 1000)) {
+      channel = new GrpcChannel(addr);
+      try {
+        const res = await channel.unary('/grpc.health.v1.Health/Check', encodeHealthRequest(service), Math.max(1, deadline - Date.now()));
+        const status = decodeHealthResponse(res);
+        if (status === 1) return { result: 'success', output: 'service healthy' };
+        return { result: 'failure', output: `service unhealthy (responded with ${JSON.stringify(SERVING_STATUS[status] ?? String(status))})` };
+      } catch (err) {
+        const e = err as GrpcError;
+        if (e.connectFailed) {
+          // Not connected yet: try again until the deadline (grpc-go's blocking dial).
+          channel.close();
+          if (Date.now() + wait >= deadline) return { result: 'failure', output: `timeout: failed to connect service ${JSON.stringify(addr)} within ${timeoutSeconds}s: ${e.details}` };
+          await new Promise((r) => setTimeout(r, wait));
+          continue;
+        }
+        if (e.code === GRPC_STATUS.UNIMPLEMENTED) return { result: 'failure', output: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details}` };
+        if (e.code === GRPC_STATUS.DEADLINE_EXCEEDED) return { result: 'failure', output: `timeout: health rpc did not complete within ${timeoutSeconds}s` };
+        return { result: 'failure', output: `error: health rpc probe failed: ${e.message}` };
       }
-      client.makeUnaryRequest(
-        '/grpc.health.v1.Health/Check',
-        encodeHealthRequest,
-        (b: Buffer) => b,
-        service,
-        new grpc.Metadata(),
-        { deadline },
-        (e: grpc.ServiceError | null, res?: Buffer) => {
-          if (e) {
-            if (e.code === grpc.status.UNIMPLEMENTED) resolve({ result: 'failure', output: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details}` });
-            else if (e.code === grpc.status.DEADLINE_EXCEEDED) resolve({ result: 'failure', output: `timeout: health rpc did not complete within ${timeoutSeconds}s` });
-            else resolve({ result: 'failure', output: `error: health rpc probe failed: ${e.message}` });
-            return;
-          }
-          const status = decodeHealthResponse(res ?? Buffer.alloc(0));
-          if (status === 1) resolve({ result: 'success', output: 'service healthy' });
-          else resolve({ result: 'failure', output: `service unhealthy (responded with ${JSON.stringify(SERVING_STATUS[status] ?? String(status))})` });
-        },
-      );
-    });
-  }).finally(() => client.close());
+    }
+  } finally {
+    channel?.close();
+  }
 }
 
 /** Runs a probe of any kind against a container (exec through `exec`, the network kinds against `podIP`). */
