@@ -561,14 +561,18 @@ export class Kubelet {
   private async relist(): Promise<void> {
     if (!this.cri) return;
     const pods = await relistFingerprints(this.cri);
-    for (const [uid, fp] of pods) {
+    // forEach rather than for-of: no [key, value] entry arrays every second.
+    pods.forEach((fp, uid) => {
       if (this.fingerprints.get(uid) !== fp) {
         trace(uid, 'plegChange');
         this.fingerprints.set(uid, fp);
         this.enqueue(uid, 0, true);
       }
+    });
+    // Every relisted pod now has a fingerprint: the same count means no other pod has one.
+    if (this.fingerprints.size !== pods.size) {
+      for (const uid of [...this.fingerprints.keys()]) if (!pods.has(uid)) this.fingerprints.delete(uid);
     }
-    for (const uid of [...this.fingerprints.keys()]) if (!pods.has(uid)) this.fingerprints.delete(uid);
   }
 
   private async registerNode(): Promise<void> {

@@ -199,9 +199,9 @@ export function fingerprintOf(p: RuntimePod): string {
  * without a state change, so a different fingerprint is what tells that a pod needs a sync.
  */
 export async function relistFingerprints(cri: CriClient): Promise<Map<string, string>> {
-  const selector = { [LABEL_MANAGED]: 'true' };
-  // Only ids, states and the pod UID label are decoded (relist-wire.ts): this runs every second.
-  const [sandboxes, containers] = await Promise.all([cri.listPodSandboxStates(selector, LABEL_POD_UID), cri.listContainerStates(selector, LABEL_POD_UID)]);
+  // Only ids, states and the pod UID label are decoded (relist-wire.ts): this runs every second, so it also keeps to
+  // plain loops (no iterator entries, no Array.prototype.sort work arrays for a pod's two or three parts).
+  const [sandboxes, containers] = await Promise.all([cri.listPodSandboxStates(RELIST_SELECTOR, LABEL_POD_UID), cri.listContainerStates(RELIST_SELECTOR, LABEL_POD_UID)]);
   const parts = new Map<string, string[]>();
   const add = (uid: string, part: string) => {
     if (!uid) return;
@@ -209,13 +209,30 @@ export async function relistFingerprints(cri: CriClient): Promise<Map<string, st
     if (list) list.push(part);
     else parts.set(uid, [part]);
   };
-  for (const s of sandboxes) add(s.label, `s:${s.id}:${s.state}`);
-  for (const c of containers) add(c.label, `c:${c.id}:${c.state}`);
+  for (let i = 0; i < sandboxes.length; i++) add(sandboxes[i]!.label, `s:${sandboxes[i]!.id}:${sandboxes[i]!.state}`);
+  for (let i = 0; i < containers.length; i++) add(containers[i]!.label, `c:${containers[i]!.id}:${containers[i]!.state}`);
   if (exitMessages.size > 0) {
-    const present = new Set(containers.map((c) => c.id));
-    for (const id of exitMessages.keys()) if (!present.has(id)) exitMessages.delete(id);
+    const present = new Set<string>();
+    for (let i = 0; i < containers.length; i++) present.add(containers[i]!.id);
+    for (const id of [...exitMessages.keys()]) if (!present.has(id)) exitMessages.delete(id);
   }
   const out = new Map<string, string>();
-  for (const [uid, list] of parts) out.set(uid, list.sort().join('|'));
+  parts.forEach((list, uid) => out.set(uid, sortedJoin(list)));
   return out;
+}
+
+const RELIST_SELECTOR = { [LABEL_MANAGED]: 'true' };
+
+/** list.sort().join('|') by insertion sort in place (a pod has a few parts; the same order as sort()). */
+function sortedJoin(list: string[]): string {
+  for (let i = 1; i < list.length; i++) {
+    const v = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && list[j]! > v) {
+      list[j + 1] = list[j]!;
+      j--;
+    }
+    list[j + 1] = v;
+  }
+  return list.length === 1 ? list[0]! : list.join('|');
 }
