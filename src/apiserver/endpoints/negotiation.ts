@@ -170,12 +170,18 @@ export function negotiate(accept: string | undefined, includeObject: string | nu
 }
 
 export function writeJson(res: ServerResponse, code: number, body: unknown, opts: { yaml?: boolean; headers?: Record<string, string> } = {}): void {
-  const text = opts.yaml ? stringifyYaml(body) : JSON.stringify(body);
-  res.writeHead(code, {
-    'Content-Type': opts.yaml ? 'application/yaml' : 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    ...opts.headers,
-  });
+  if (!opts.yaml) {
+    writeJsonText(res, code, JSON.stringify(body), opts.headers);
+    return;
+  }
+  const text = stringifyYaml(body);
+  res.writeHead(code, { 'Content-Type': 'application/yaml', 'Content-Length': Buffer.byteLength(text), ...opts.headers });
+  res.end(text);
+}
+
+/** A response whose body is JSON text encoded already. */
+export function writeJsonText(res: ServerResponse, code: number, text: string, headers?: Record<string, string>): void {
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
@@ -189,9 +195,7 @@ export const LIST_CHUNK_ITEMS = 500;
  */
 export async function writeJsonItems(res: ServerResponse, head: string, items: readonly string[], tail: string): Promise<void> {
   if (items.length <= LIST_CHUNK_ITEMS) {
-    const text = `${head}${items.join(',')}${tail}`;
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-    res.end(text);
+    writeJsonText(res, 200, `${head}${items.join(',')}${tail}`);
     return;
   }
   res.writeHead(200, { 'Content-Type': 'application/json' });

@@ -21,6 +21,7 @@ import {
   wireStatus,
   type Negotiated,
   writeJsonItems,
+  writeJsonText,
 } from './negotiation.js';
 import { boolParam, intParam, validateListOptions, writeOptions, type FieldValidation, type WriteOptions } from './params.js';
 import { summarizeBody, typeMetaError } from './go-decode.js';
@@ -81,6 +82,11 @@ function negotiated(r: ResourceRequest): Negotiated {
 
 export async function handleGet(r: ResourceRequest): Promise<void> {
   const neg = negotiated(r);
+  if (neg.output === 'object' && !neg.yaml && !r.served.converter) {
+    // Plain JSON of a stored object: its stored text as it is (with its resourceVersion), not decoded and re-encoded.
+    writeJsonText(r.res, 200, await r.served.store.getJson(r.namespace, r.name!, r.query.get('resourceVersion') ?? undefined));
+    return;
+  }
   const obj = await r.served.store.get(r.namespace, r.name!, r.query.get('resourceVersion') ?? undefined);
   sendObject(r, 200, toServed(r, obj), neg);
 }

@@ -236,6 +236,16 @@ describe('generic store', () => {
     assert.deepEqual(rest.items.map((o) => o.metadata.name), ['c4', 'c5']);
   });
 
+  test('getJson is the object get returns, as JSON text with its resourceVersion', async () => {
+    const s = configMapStore();
+    await s.create('default', cm('a', { k: 'v' }), ctx);
+    await s.update('default', 'a', (cur) => ({ ...cur!, data: { k: 'w' } }), ctx);
+    const text = await s.getJson('default', 'a');
+    assert.deepEqual(JSON.parse(text), await s.get('default', 'a'));
+    assert.match(text, /^\{"apiVersion":"v1","kind":"ConfigMap","metadata":\{"resourceVersion":"\d+",/);
+    await rejects(s.getJson('default', 'missing'), 404, 'NotFound');
+  });
+
   test('storedJsonWithVersion splices the resourceVersion into the top-level metadata only', () => {
     const kv = (value: string) => ({ key: '/k', value, createRevision: 1, modRevision: 42 });
     assert.equal(storedJsonWithVersion(kv('{"kind":"X","metadata":{"name":"a"}}')), '{"kind":"X","metadata":{"resourceVersion":"42","name":"a"}}');

@@ -159,10 +159,20 @@ export class Store {
   }
 
   async get(namespace: string | undefined, name: string, resourceVersion?: string): Promise<KubeObject> {
+    return this.decode(await this.getKv(namespace, name, resourceVersion));
+  }
+
+  /** The object `get` returns, as JSON text: the stored JSON with its resourceVersion spliced in (see listJson). */
+  async getJson(namespace: string | undefined, name: string, resourceVersion?: string): Promise<string> {
+    const kv = await this.getKv(namespace, name, resourceVersion);
+    return storedJsonWithVersion(kv) ?? JSON.stringify(this.decode(kv));
+  }
+
+  private async getKv(namespace: string | undefined, name: string, resourceVersion: string | undefined): Promise<KeyValue> {
     if (resourceVersion && resourceVersion !== '0') await this.ensureFresh(resourceVersion);
     const kv = await this.storage.get(this.key(namespace, name));
     if (!kv) throw this.notFound(name);
-    return this.decode(kv);
+    return kv;
   }
 
   /** Upstream answers a read at a resourceVersion newer than the store with 504 "Too large resource version". */
