@@ -459,6 +459,10 @@ export async function benchHold(o: HoldOptions): Promise<Record<string, number>>
       await createNodes(client, o.nodes, 3);
       out.createNodesMs = Math.round(performance.now() - t);
       for (let i = 0; i < namespaces; i++) check(await client.call('POST', '/api/v1/namespaces', { metadata: { name: `hold-${i}` } }), [201], 'namespace');
+      // ServiceAccount admission refuses pods until the serviceaccount controller has made each namespace's "default".
+      for (let i = 0; i < namespaces; i++) {
+        while ((await client.call('GET', `/api/v1/namespaces/hold-${i}/serviceaccounts/default`)).status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
       t = performance.now();
       let lastReport = t;
       await inParallel(
