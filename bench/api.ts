@@ -47,7 +47,9 @@ export async function startBenchServer(datastoreEndpoint: string | undefined, da
   const t0 = performance.now();
   // SKIFF_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the server process (profiling).
   const nodeArgs = (process.env.SKIFF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin/skiff'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // SKIFF_BENCH_BIN: another build's bin/skiff (to compare builds under the same load with one bench).
+  const bin = process.env.SKIFF_BENCH_BIN ?? join(ROOT, 'bin/skiff');
+  const proc = spawn(process.execPath, [...nodeArgs, bin, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   const insecure = new Agent({ rejectUnauthorized: false });
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);

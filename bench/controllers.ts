@@ -53,20 +53,29 @@ export const QUICK: ControllerBenchOptions = {
 const CLK_TCK = 100; // Linux USER_HZ on every mainstream architecture (`getconf CLK_TCK`).
 
 interface ProcSample {
+  /** CPU of the whole process (every thread). */
   cpuSec: number;
+  /** CPU of its main thread alone (/proc/<pid>/task/<pid>/stat): the API server's one JS thread. */
+  mainCpuSec: number;
   rssMiB: number;
   hwmMiB: number;
 }
 
 export async function readProc(pid: number): Promise<ProcSample> {
-  const [stat, status] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/status`, 'utf8')]);
+  const [stat, mainStat, status] = await Promise.all([
+    readFile(`/proc/${pid}/stat`, 'utf8'),
+    readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8'),
+    readFile(`/proc/${pid}/status`, 'utf8'),
+  ]);
   // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (1-based, proc(5)).
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(rest[14 - 3]);
-  const stime = Number(rest[15 - 3]);
+  const cpuOf = (text: string) => {
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[14 - 3]) + Number(rest[15 - 3])) / CLK_TCK;
+  };
   const kb = (re: RegExp) => Number(re.exec(status)?.[1] ?? -1024);
   return {
-    cpuSec: (utime + stime) / CLK_TCK,
+    cpuSec: cpuOf(stat),
+    mainCpuSec: cpuOf(mainStat),
     rssMiB: Math.round(kb(/VmRSS:\s+(\d+) kB/) / 1024),
     hwmMiB: Math.round(kb(/VmHWM:\s+(\d+) kB/) / 1024),
   };

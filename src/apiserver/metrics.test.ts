@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openMemoryStorage } from '../storage/memory/memory.js';
-import { instrumentStorage, metricsScope, metricsText, metricsVerb, recordRequest, resourceOfKey, watchStarted, watchStopped } from './metrics.js';
+import { Counter } from 'prom-client';
+import { addMetricsSource, instrumentStorage, metricsForExport, metricsRegistry, metricsScope, metricsText, metricsVerb, recordRequest, resourceOfKey, watchStarted, watchStopped } from './metrics.js';
 import { parseRequestInfo } from './request-info.js';
 
 test('verb and scope labels follow upstream', () => {
@@ -98,4 +99,27 @@ test('storage key lookup by first segment gives the longest matching prefix, as 
     ['/other/key', ''],
     ['/registry/storage.k8s.io/csinodes/n', 'csinodes.storage.k8s.io'],
   ] as const) assert.equal(resourceOfKey(key), want, key);
+});
+
+test("another thread's families replace this registry's families of the same name at /metrics; metricsForExport sends only families with a sample other than zero", async () => {
+  new Counter({ name: 'skiff_test_foreign_total', help: 'counted elsewhere', registers: [metricsRegistry] });
+  const local = new Counter({ name: 'skiff_test_local_total', help: 'counted here', registers: [metricsRegistry] });
+  local.inc(2);
+  const exported = await metricsForExport();
+  assert.ok(exported.names.includes('skiff_test_local_total'));
+  assert.ok(!exported.names.includes('skiff_test_foreign_total'), 'a family with only zero samples is not sent');
+  assert.ok(!exported.names.some((n) => n.startsWith('process_') || n.startsWith('nodejs_')), 'process defaults stay with the server thread');
+  assert.match(exported.text, /^skiff_test_local_total 2$/m);
+  const remove = addMetricsSource(async () => ({ names: ['skiff_test_foreign_total'], text: '# HELP skiff_test_foreign_total counted elsewhere\n# TYPE skiff_test_foreign_total counter\nskiff_test_foreign_total 7\n' }));
+  try {
+    const text = await metricsText();
+    assert.equal(text.split('\n').filter((l) => l.startsWith('# HELP skiff_test_foreign_total')).length, 1);
+    assert.match(text, /^skiff_test_foreign_total 7$/m);
+    assert.match(text, /^skiff_test_local_total 2$/m);
+  } finally {
+    remove();
+    metricsRegistry.removeSingleMetric('skiff_test_foreign_total');
+    metricsRegistry.removeSingleMetric('skiff_test_local_total');
+  }
+  assert.doesNotMatch(await metricsText(), /skiff_test_foreign_total 7/);
 });

@@ -1,6 +1,6 @@
 // Prometheus metrics with upstream's names and labels, served at /metrics. One registry per process: the server,
 // the store and the watch code all record into it through the functions below.
-import { Gauge, Registry, collectDefaultMetrics, type Counter } from 'prom-client';
+import { AggregatorRegistry, Gauge, Registry, collectDefaultMetrics, type Counter } from 'prom-client';
 import { BUILTIN_RESOURCES, storagePrefix } from '../api/catalog.js';
 import { qualifiedResource } from '../machinery/errors.js';
 import type { Storage } from '../storage/types.js';
@@ -226,8 +226,50 @@ export function watchStopped(resource: string, group = ''): void {
   registeredWatchers.dec({ group, resource });
 }
 
-export function metricsText(): Promise<string> {
-  return metricsRegistry.metrics();
+/** Metric families of another thread of the process (the API clients' worker), in Prometheus text. */
+export interface ForeignMetrics {
+  /** The families `text` holds: this registry's own families of these names are left out of /metrics. */
+  names: string[];
+  text: string;
+}
+
+/** Metrics of other threads of the process, added to this registry's at /metrics. */
+const metricsSources = new Set<() => Promise<ForeignMetrics>>();
+
+export function addMetricsSource(source: () => Promise<ForeignMetrics>): () => void {
+  metricsSources.add(source);
+  return () => void metricsSources.delete(source);
+}
+
+/**
+ * This thread's families with a sample other than zero (the process and Node.js defaults aside, which the server's
+ * thread reports for the process), for another thread's /metrics: the scheduler's metrics where it runs in a worker.
+ * The families this thread only registers (all zero) stay the other thread's.
+ */
+export async function metricsForExport(): Promise<ForeignMetrics> {
+  const families = (await metricsRegistry.getMetricsAsJSON())
+    .filter((m) => m.values.some((v) => v.value !== 0) && !m.name.startsWith('process_') && !m.name.startsWith('nodejs_'))
+    .map(({ name, help, type, aggregator, values }) => ({ name, help, type, aggregator, values }));
+  if (!families.length) return { names: [], text: '' };
+  return { names: families.map((m) => m.name), text: await AggregatorRegistry.aggregate([families]).metrics() };
+}
+
+export async function metricsText(): Promise<string> {
+  const own = await metricsRegistry.metrics();
+  if (!metricsSources.size) return own;
+  const foreign = await Promise.all([...metricsSources].map((source) => source().catch((): ForeignMetrics => ({ names: [], text: '' }))));
+  const replaced = new Set(foreign.flatMap((f) => f.names));
+  let out = '';
+  let keep = true;
+  for (const line of own.split('\n')) {
+    if (line.startsWith('# HELP ')) {
+      const end = line.indexOf(' ', 7);
+      keep = !replaced.has(line.slice(7, end < 0 ? undefined : end));
+    }
+    if (keep && line) out += line + '\n';
+  }
+  for (const f of foreign) if (f.text) out += f.text.endsWith('\n') ? f.text : f.text + '\n';
+  return out;
 }
 
 export const METRICS_CONTENT_TYPE = metricsRegistry.contentType;

@@ -11,13 +11,10 @@ import { createApiServer } from '../apiserver/apiserver.js';
 import { watchStarted, watchStopped } from '../apiserver/metrics.js';
 import { createLogger, startServer, type ServerConfig, type ServerDeps } from '../apiserver/server.js';
 import { parseApiServerArgs } from '../apiserver/args.js';
-import { parseControllerManagerArgs, startControllerManager } from '../controllers/index.js';
-import { startSimulatedNodes } from '../kubelet/simulated/run.js';
-import { HttpsTransport, InProcessTransport, RestClient, SharedInformerFactory } from '../client/index.js';
-import { ADMIN_USER_INFO } from '../apiserver/pki/cluster.js';
-import { loadSchedulerConfig, type SchedulerConfiguration } from '../scheduler/config.js';
-import { SCHEDULER_COMPONENT, startScheduler } from '../scheduler/run.js';
-import { buildProfiles } from '../scheduler/scheduler.js';
+import { parseControllerManagerArgs } from '../controllers/index.js';
+import { HttpsTransport, RestClient } from '../client/index.js';
+import { startApiClientsHost } from './api-clients-host.js';
+import { schedulerConfig } from './scheduler-config.js';
 import type { RunningAgent } from '../kubelet/run.js';
 import type { NodeCertificateRequest } from '../kubelet/certs.js';
 import type { KubeletNodeConfig } from './agent.js';
@@ -33,18 +30,6 @@ export interface RunServerOptions {
   schedulerConfigFile?: string;
   /** The local node (the kubelet on containerd), run unless --disable-agent or simulated nodes. */
   localNode?: KubeletNodeConfig & { nodeName?: string; labels?: Record<string, string>; taints?: Taint[] };
-}
-
-/** Reads and checks --scheduler-config (plugins exist, args decode) before anything starts. */
-function schedulerConfig(file: string | undefined): SchedulerConfiguration | undefined {
-  if (!file) return undefined;
-  const config = loadSchedulerConfig(file);
-  try {
-    buildProfiles(config.profiles, { percentageOfNodesToScore: config.percentageOfNodesToScore });
-  } catch (err) {
-    throw new Error(`--scheduler-config ${file}: ${(err as Error).message}`);
-  }
-  return config;
 }
 
 /**
@@ -111,9 +96,10 @@ const CLIENT_STOP_TIMEOUT_MS = 2000;
 /** Starts the server and stops it gracefully on SIGTERM/SIGINT (a second signal exits at once). */
 export async function runServer(config: ServerConfig, opts: RunServerOptions = {}): Promise<void> {
   const log = createLogger(config.logLevel);
-  // Read before the server starts, so a bad stage file fails the command at once.
-  const simOptions = opts.simulated ? simulatorOptions(opts.simulated, config.clusterCidr) : undefined;
-  const scheduling = schedulerConfig(opts.schedulerConfigFile);
+  // Read before the server starts, so a bad stage file or scheduler configuration fails the command at once (the
+  // API clients' worker reads them again).
+  if (opts.simulated) simulatorOptions(opts.simulated, config.clusterCidr);
+  schedulerConfig(opts.schedulerConfigFile);
   const runLocalNode = !config.disableAgent && !opts.simulated;
   if (runLocalNode) {
     // Fail before serving when the agent cannot run at all (missing packages), naming what to install.
@@ -122,41 +108,24 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
   }
   const server = await startServer(config, { ...serverDeps(config), logger: log });
   // The controller manager (issue 3), the scheduler (issue 4) and simulated nodes are API clients of this server, as
-  // upstream runs them as separate binaries, but their requests are handed to the server's request pipeline
-  // in-process (authenticated as the admin, as their kubeconfig would, then authorized, admitted and served as any):
-  // no TLS, sockets or HTTP parsing between parts of one process. They start in the background (not awaited, so the
-  // signal handlers below are in place as soon as the server is ready) and stop first on shutdown, while the server
-  // still answers them.
-  const inProcessClient = () => new RestClient(new InProcessTransport(server.inProcessHandler(ADMIN_USER_INFO)));
-  // The scheduler, the simulated nodes and the controller manager share one client and one informer factory: one
-  // watch and one cached copy of every pod and node instead of one each (150,000 pods cost ~0.5 GiB per copy). The
-  // controller manager runs each leadership term on a scope() of it, whose handlers go when the term ends.
-  const sharedInformers = !config.disableControllers?.includes(SCHEDULER_COMPONENT)
-    ? (() => {
-        const client = inProcessClient();
-        return { client, informers: new SharedInformerFactory(client) };
-      })()
-    : undefined;
-  const shared = sharedInformers ? Promise.resolve(sharedInformers) : undefined;
-  const controllers = startControllerManager({
-    kubeconfigPath: server.kubeconfigPath,
-    client: inProcessClient,
-    disabled: config.disableControllers,
-    log,
-    // kube-controller-manager gets --cluster-cidr from the server's flag, as k3s passes it.
-    // ... and --service-account-private-key-file, the key the API server verifies service account tokens with.
-    options: { ...parseControllerManagerArgs(config.kubeControllerManagerArgs ?? []), clusterCidr: config.clusterCidr, serviceAccountPrivateKeyFile: join(server.pki.dir, 'service.key') },
-    ...(sharedInformers ? { informers: sharedInformers.informers } : {}),
-  }).catch(
-    (err: unknown) => {
-      log.error('controller manager failed to start', { err });
-      return undefined;
+  // upstream runs them as separate binaries: they run in a worker thread (a second core), and their requests are sent
+  // to this thread and handed to the server's request pipeline in-process (authenticated as the admin, as their
+  // kubeconfig would, then authorized, admitted and served as any): no TLS, sockets or HTTP parsing between parts of
+  // one process. They start in the background (not awaited, so the signal handlers below are in place as soon as the
+  // server is ready) and stop first on shutdown, while the server still answers them.
+  const apiClients = startApiClientsHost(server, {
+    config: {
+      kubeconfigPath: server.kubeconfigPath,
+      disabled: config.disableControllers ?? [],
+      kubeControllerManagerArgs: config.kubeControllerManagerArgs ?? [],
+      clusterCidr: config.clusterCidr,
+      pkiDir: server.pki.dir,
+      ...(opts.simulated ? { simulated: opts.simulated } : {}),
+      ...(opts.schedulerConfigFile ? { schedulerConfigFile: opts.schedulerConfigFile } : {}),
     },
-  );
-  const scheduler = startScheduler({ kubeconfigPath: server.kubeconfigPath, client: inProcessClient, disabled: config.disableControllers, log, ...scheduling, ...(shared ? { shared } : {}) });
-  const simulated = simOptions
-    ? startSimulatedNodes({ ...simOptions, client: async () => inProcessClient(), log, ...(shared ? { shared } : {}) })
-    : undefined;
+    logLevel: config.logLevel,
+    log,
+  });
   // The local node (issue 5): the kubelet on containerd, an API client over loopback like the others.
   const agent: Promise<RunningAgent | undefined> = runLocalNode
     ? startLocalAgent(config, opts.localNode ?? {}, server, log).catch((err: unknown) => {
@@ -165,12 +134,7 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
       })
     : Promise.resolve(undefined);
   const stopClients = async (): Promise<void> => {
-    const stopControllers = controllers.then((c) => c?.stop());
-    const stopShared = Promise.allSettled([scheduler.stop(), simulated?.stop(), stopControllers]).then(async () => {
-      await sharedInformers?.informers.shutdown();
-      sharedInformers?.client.close();
-    });
-    const stops = Promise.allSettled([stopControllers, stopShared, agent.then((a) => a?.stop())]);
+    const stops = Promise.allSettled([apiClients.stop(), agent.then((a) => a?.stop())]);
     await Promise.race([stops, new Promise((r) => setTimeout(r, CLIENT_STOP_TIMEOUT_MS).unref())]);
   };
   let signalled = false;

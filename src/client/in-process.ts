@@ -10,7 +10,7 @@ import type { Transport, TransportRequest, TransportResponse, TransportStream } 
 export type InProcessHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** Pushes chunks to an async iterator; ends (or fails) once. */
-class ChunkSink {
+export class ChunkSink {
   private readonly queue: string[] = [];
   private wake: (() => void) | undefined;
   private ended = false;
@@ -38,6 +38,30 @@ class ChunkSink {
       this.wake = undefined;
     }
   }
+}
+
+/**
+ * A TransportStream whose body is `sink`; close() calls `giveUp` and ends the body where it is (a failure the sink
+ * reports after that is not the caller's).
+ */
+export function sinkStream(status: number, headers: IncomingHttpHeaders, sink: ChunkSink, giveUp: () => void): TransportStream {
+  let closed = false;
+  async function* chunks(): AsyncGenerator<string> {
+    try {
+      yield* sink.iterate();
+    } catch (err) {
+      if (!closed) throw err;
+    }
+  }
+  return {
+    status,
+    headers,
+    chunks: chunks(),
+    close: () => {
+      closed = true;
+      giveUp();
+    },
+  };
 }
 
 function toText(chunk: unknown, encoding?: unknown): string {
@@ -229,24 +253,7 @@ export class InProcessTransport implements Transport {
   async stream(req: TransportRequest): Promise<TransportStream> {
     const { res, head, abort } = this.start(req);
     await head;
-    let closed = false;
-    const sink = res.sink;
-    async function* chunks(): AsyncGenerator<string> {
-      try {
-        yield* sink.iterate();
-      } catch (err) {
-        if (!closed) throw err;
-      }
-    }
-    return {
-      status: res.statusCode,
-      headers: res.incomingHeaders(),
-      chunks: chunks(),
-      close: () => {
-        closed = true;
-        abort();
-      },
-    };
+    return sinkStream(res.statusCode, res.incomingHeaders(), res.sink, () => abort());
   }
 
   /** Ends every exchange still open (watches), as closing a connection pool would. */

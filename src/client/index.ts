@@ -13,3 +13,4 @@ export * from './workqueue.js';
 export * from './worker.js';
 export * from './leaderelection.js';
 export * from './events.js';
+export * from './message-port.js';
