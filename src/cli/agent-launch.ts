@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /** The agent bundle scripts/build.mjs writes next to this file (absent when esbuild is not installed). */
 export const AGENT_BUNDLE = fileURLToPath(new URL('./agent.bundle.js', import.meta.url));
@@ -26,10 +27,65 @@ export function runsKubelet(args: readonly string[]): boolean {
   return true;
 }
 
+/**
+ * The agent reads every reply of the runtime (the 1 s relist, status calls) over HTTP/2 and its API watches over TLS:
+ * node hands socket reads to JS in ArrayBuffers that only a full GC frees, and V8 starts full GCs by the JS heap's
+ * growth alone, here about once a minute: meanwhile several MiB of dead read buffers stay resident. So when the
+ * ArrayBuffers grew by more than the threshold since the last full GC, one runs.
+ */
+export const EXTERNAL_GC_CHECK_MS = 5000;
+export const EXTERNAL_GC_THRESHOLD_BYTES = 2 * 1024 * 1024;
+
+export interface ExternalMemoryGC {
+  stop(): void;
+  /** Full GCs started so far. */
+  readonly collections: number;
+  /** One check now (tests; the timer calls it every checkMs). */
+  check(): void;
+}
+
+/**
+ * Every `checkMs`, a full GC when the ArrayBuffers (`arrayBuffers()`) grew by `thresholdBytes` over what the last
+ * full GC left (V8's own full GCs count: the lowest figure seen since is the base). `gc` defaults to V8's, exposed at
+ * run time (--expose-gc, then a fresh context's `gc`).
+ */
+export function startExternalMemoryGC(o: { checkMs?: number; thresholdBytes?: number; arrayBuffers?: () => number; gc?: () => void } = {}): ExternalMemoryGC {
+  let gc = o.gc;
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  const fullGC = gc;
+  const arrayBuffers = o.arrayBuffers ?? (() => process.memoryUsage().arrayBuffers);
+  const threshold = o.thresholdBytes ?? EXTERNAL_GC_THRESHOLD_BYTES;
+  let base = arrayBuffers();
+  let collections = 0;
+  const check = () => {
+    const now = arrayBuffers();
+    if (now - base < threshold) {
+      base = Math.min(base, now);
+      return;
+    }
+    fullGC();
+    collections++;
+    base = arrayBuffers();
+  };
+  const timer = setInterval(check, o.checkMs ?? EXTERNAL_GC_CHECK_MS);
+  timer.unref();
+  return {
+    stop: () => clearInterval(timer),
+    get collections() {
+      return collections;
+    },
+    check,
+  };
+}
+
 /** `skiff agent ...` (argv[0] === 'agent'). SKIFF_AGENT_DEFAULT_HEAP / SKIFF_AGENT_NO_BUNDLE turn either part off for A/B runs. */
 export async function main(argv: string[]): Promise<void> {
   const kubelet = runsKubelet(argv.slice(1));
   if (kubelet && !process.env.SKIFF_AGENT_DEFAULT_HEAP) for (const f of AGENT_TIER_FLAGS) setFlagsFromString(f);
+  if (kubelet && !process.env.SKIFF_AGENT_NO_EXTERNAL_GC) startExternalMemoryGC();
   const bundled = kubelet && !process.env.SKIFF_AGENT_NO_BUNDLE && existsSync(AGENT_BUNDLE);
   const entry = bundled ? pathToFileURL(AGENT_BUNDLE).href : './main.js';
   const m = (await import(entry)) as { main(argv: string[]): Promise<void> };
