@@ -1,10 +1,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { ConfigMap, Namespace, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { eventually } from '../../test/e2e/harness.js';
 import { FakeClock, type RestClient } from '../client/index.js';
 import { startInProcessApi, type InProcessApi } from '../controllers/testing/in-process-api.js';
-import { Kubelet, onlyStatusChanged } from './kubelet.js';
+import { Kubelet, NODE_LEASE_NAMESPACE, onlyStatusChanged } from './kubelet.js';
 import type { WatchingObjectSource } from './pods/objects.js';
 import { DEFAULT_SYNC_FREQUENCY_MS, resyncDelayMs, syncFrequencyFromKubeletArgs } from './pods/resync.js';
 import type { SyncResult } from './pods/sync.js';
@@ -166,4 +167,60 @@ test('a ConfigMap or Secret change syncs exactly the pods whose volumes use it (
   await settle();
   assert.deepEqual(Object.fromEntries(syncs), { vol: 1, proj: 2, secret: 1 });
   await k.stop();
+});
+
+// --- node lease renewal (upstream's lease controller: update from the last-known lease, GET only after a failure) ---
+
+test('lease renewal updates the lease the last write returned; a conflict or a deleted lease falls back to a GET', async () => {
+  api ??= await startInProcessApi();
+  const clock = new FakeClock(Date.parse('2026-11-27T12:00:00Z'));
+  await api.client
+    .resource<Namespace>({ group: '', version: 'v1', resource: 'namespaces' })
+    .create({ metadata: { name: NODE_LEASE_NAMESPACE } })
+    .catch(() => undefined);
+  const { k } = kubeletWithPods(api.client, clock, []);
+  const leases = api.client.resource<Lease>({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases' });
+  const calls: string[] = [];
+  const counted = new Proxy(leases, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function' || !['get', 'update', 'create'].includes(String(prop))) return v;
+      return (...args: unknown[]) => {
+        calls.push(String(prop));
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  const inner = k as unknown as { leases: typeof leases; nodeUid: string; renewLease(): Promise<void> };
+  inner.leases = counted;
+  inner.nodeUid = 'node-uid-1';
+  const stored = () => leases.get('n1', { namespace: NODE_LEASE_NAMESPACE });
+
+  await inner.renewLease();
+  assert.deepEqual(calls.splice(0), ['get', 'create']);
+  assert.equal((await stored()).spec?.holderIdentity, 'n1');
+  for (let i = 1; i <= 3; i++) {
+    clock.step(10_000);
+    await inner.renewLease();
+    assert.deepEqual(calls.splice(0), ['update'], `renewal ${i} reads nothing`);
+    assert.equal(Date.parse((await stored()).spec!.renewTime!), clock.now());
+  }
+  // Another writer moved the lease on: the update from the cached copy conflicts, the stored lease is read and updated.
+  const other = await stored();
+  await leases.update({ ...other, metadata: { ...other.metadata, labels: { touched: 'yes' } } });
+  clock.step(10_000);
+  await inner.renewLease();
+  assert.deepEqual(calls.splice(0), ['update', 'get', 'update']);
+  const renewed = await stored();
+  assert.equal(Date.parse(renewed.spec!.renewTime!), clock.now());
+  assert.equal(renewed.metadata?.labels?.touched, 'yes');
+  clock.step(10_000);
+  await inner.renewLease();
+  assert.deepEqual(calls.splice(0), ['update']);
+  // The lease was deleted: the update fails, the GET finds nothing, the lease is created again.
+  await leases.delete('n1', { namespace: NODE_LEASE_NAMESPACE });
+  clock.step(10_000);
+  await inner.renewLease();
+  assert.deepEqual(calls.splice(0), ['update', 'get', 'create']);
+  assert.equal(Date.parse((await stored()).spec!.renewTime!), clock.now());
 });

@@ -126,6 +126,8 @@ export class Kubelet {
   private readonly clock: Clock;
   private readonly nodes: ResourceClient<Node>;
   private readonly leases: ResourceClient<Lease>;
+  /** The lease as the last successful write returned it (upstream's latestLease). */
+  private latestLease: Lease | undefined;
   private readonly podsClient: ResourceClient<Pod>;
   private runtime: Containerd | undefined;
   private cri: CriClient | undefined;
@@ -659,13 +661,25 @@ export class Kubelet {
   private async renewLease(): Promise<void> {
     const renewTime = formatMicroTime(new Date(this.clock.now()));
     const spec = { holderIdentity: this.o.nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime };
+    // As upstream's lease controller: update from the lease the last write returned (no GET per renewal); after a
+    // failed update (conflict or any error) read the stored lease again and update that.
+    const latest = this.latestLease;
+    this.latestLease = undefined;
+    if (latest) {
+      try {
+        this.latestLease = await this.leases.update({ ...latest, spec: { ...latest.spec, ...spec } });
+        return;
+      } catch {
+        // fall back to the stored lease below
+      }
+    }
     try {
       const lease = await this.leases.get(this.o.nodeName, { namespace: NODE_LEASE_NAMESPACE });
-      await this.leases.update({ ...lease, spec: { ...lease.spec, ...spec } });
+      this.latestLease = await this.leases.update({ ...lease, spec: { ...lease.spec, ...spec } });
     } catch (err) {
       if (isConflict(err)) return; // renewed at the next tick
       if (!isNotFound(err)) throw err;
-      await this.leases.create({
+      this.latestLease = await this.leases.create({
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
         metadata: {
