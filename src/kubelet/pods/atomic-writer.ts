@@ -3,10 +3,8 @@
 //   <dir>/..2026_11_27_01_50_00.123456  the payload (files with their modes)
 //   <dir>/..data -> ..2026_11_27_01_50_00.123456   swapped by rename(2), which is atomic
 //   <dir>/<key> -> ..data/<key>         one user-visible symlink per top-level path of the payload
-// A write with the same payload as the current one changes nothing. The timestamped directory's suffix is a digest of
-// its payload, so an unchanged payload is known from the ..data link alone, without reading every file back on each
-// resync (a directory of another naming, e.g. from an earlier version, is compared file by file).
-import { createHash } from 'node:crypto';
+// A write with the same payload as the current one changes nothing.
+import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 
@@ -29,21 +27,10 @@ export function validatePayloadPath(p: string): string | undefined {
   return undefined;
 }
 
-function timestampDirName(now: Date, digest: string): string {
+function timestampDirName(now: Date): string {
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
   const ts = `${now.getUTCFullYear()}_${pad(now.getUTCMonth() + 1)}_${pad(now.getUTCDate())}_${pad(now.getUTCHours())}_${pad(now.getUTCMinutes())}_${pad(now.getUTCSeconds())}`;
-  return `..${ts}.${digest}`;
-}
-
-/** SHA-256 (hex, 32 characters kept) of the payload's paths, modes and contents, in path order. */
-export function payloadDigest(payload: Map<string, FileProjection>): string {
-  const h = createHash('sha256');
-  for (const p of [...payload.keys()].sort()) {
-    const f = payload.get(p)!;
-    h.update(`${p.length}:${p}:${f.mode}:${f.data.length}:`);
-    h.update(f.data);
-  }
-  return h.digest('hex').slice(0, 32);
+  return `..${ts}.${randomBytes(5).readUInt32BE(0)}`;
 }
 
 async function readPayload(dir: string, prefix = ''): Promise<Map<string, FileProjection>> {
@@ -87,10 +74,8 @@ export async function writeAtomically(dir: string, payload: Map<string, FileProj
   const dataLink = join(dir, DATA_DIR);
   let oldTs: string | undefined;
   let oldPayload = new Map<string, FileProjection>();
-  const digest = payloadDigest(payload);
   try {
     oldTs = await readlink(dataLink);
-    if (oldTs.endsWith(`.${digest}`) && (await exists(join(dir, oldTs)))) return false;
     oldPayload = await readPayload(join(dir, oldTs));
   } catch {
     oldTs = undefined;
@@ -98,9 +83,8 @@ export async function writeAtomically(dir: string, payload: Map<string, FileProj
   if (oldTs !== undefined && samePayload(payload, oldPayload)) return false;
 
   // The new payload in a fresh timestamped directory.
-  const ts = timestampDirName(now, digest);
+  const ts = timestampDirName(now);
   const tsDir = join(dir, ts);
-  await rm(tsDir, { recursive: true, force: true }); // a leftover of an interrupted write of this payload this second
   await mkdir(tsDir, { mode: 0o755 });
   await chmod(tsDir, 0o755);
   for (const [p, f] of payload) {
