@@ -2,6 +2,7 @@
 // it opens with the in-process transport of the API handler (authenticated as the admin, as the clients' kubeconfig
 // would be), adds its metrics to /metrics, and stops it. A worker that fails (an uncaught error, or exiting by itself)
 // is logged and ends the process, as an uncaught error in the server's own thread would.
+import { availableParallelism } from 'node:os';
 import { Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger, LogLevel } from '../apiserver/log.js';
 import { addMetricsSource, type ForeignMetrics } from '../apiserver/metrics.js';
@@ -25,13 +26,22 @@ export interface ApiClientsHostOptions {
   onFailure?: (err: Error) => void;
 }
 
+export type ApiClientsMode = 'worker' | 'in-process';
+
 /**
- * Starts the API clients: in a worker thread, or on this thread when SKIFF_API_CLIENTS=in-process (one core, one
- * isolate: less memory).
+ * Where the API clients run: SKIFF_API_CLIENTS=worker|in-process decides; otherwise a worker thread when there is a
+ * second core for it to use, and the server's own thread on one core (where a second isolate would only cost memory).
  */
+export function apiClientsMode(setting: string | undefined, cores: number): ApiClientsMode {
+  if (setting === 'worker' || setting === 'in-process') return setting;
+  if (setting) throw new Error(`SKIFF_API_CLIENTS=${setting}: expected "worker" or "in-process"`);
+  return cores >= 2 ? 'worker' : 'in-process';
+}
+
+/** Starts the API clients where apiClientsMode puts them. */
 export function startApiClientsHost(server: Pick<RunningServer, 'inProcessHandler'>, opts: ApiClientsHostOptions): RunningApiClients {
   const handler = server.inProcessHandler(ADMIN_USER_INFO);
-  if (process.env.SKIFF_API_CLIENTS === 'in-process') {
+  if (apiClientsMode(process.env.SKIFF_API_CLIENTS, availableParallelism()) === 'in-process') {
     return startApiClients(opts.config, () => new RestClient(new InProcessTransport(handler)), opts.log);
   }
   const log = opts.log;
