@@ -108,11 +108,12 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions = {
   }
   const server = await startServer(config, { ...serverDeps(config), logger: log });
   // The controller manager (issue 3), the scheduler (issue 4) and simulated nodes are API clients of this server, as
-  // upstream runs them as separate binaries: they run in a worker thread (a second core), and their requests are sent
-  // to this thread and handed to the server's request pipeline in-process (authenticated as the admin, as their
-  // kubeconfig would, then authorized, admitted and served as any): no TLS, sockets or HTTP parsing between parts of
-  // one process. They start in the background (not awaited, so the signal handlers below are in place as soon as the
-  // server is ready) and stop first on shutdown, while the server still answers them.
+  // upstream runs them as separate binaries: they run in a worker thread (a second core, when there is one: see
+  // apiClientsMode), and their requests are sent to this thread and handed to the server's request pipeline
+  // in-process (authenticated as the admin, as their kubeconfig would, then authorized, admitted and served as any):
+  // no TLS, sockets or HTTP parsing between parts of one process. They start in the background (not awaited, so the
+  // signal handlers below are in place as soon as the server is ready) and stop first on shutdown, while the server
+  // still answers them.
   const apiClients = startApiClientsHost(server, {
     config: {
       kubeconfigPath: server.kubeconfigPath,
