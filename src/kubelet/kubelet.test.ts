@@ -79,6 +79,10 @@ test('resyncDelayMs: the period plus up to half of it (upstream wait.Jitter with
 test('each pod is synced again --sync-frequency plus its own jitter after its last sync; a sooner requeue wins', async () => {
   api ??= await startInProcessApi();
   const clock = new FakeClock(Date.parse('2026-11-27T09:00:00Z'));
+  const advance = async (ms: number) => {
+    clock.step(ms);
+    await settle();
+  };
   let r = 0;
   const pods = [podUsing('a', 'default', {}), podUsing('b', 'default', {}), podUsing('c', 'default', {})];
   const { k, syncs } = kubeletWithPods(api.client, clock, pods, {
@@ -94,33 +98,26 @@ test('each pod is synced again --sync-frequency plus its own jitter after its la
   await settle();
   assert.deepEqual([...syncs], [['a', 1], ['b', 1], ['c', 1]]);
   // a: 60 s + 0; b: 60 s + 0.5 × 30 s = 75 s; c asked for 5 s (every 5 s, sooner than its resync).
-  clock.step(5000);
-  await settle();
+  await advance(5000);
   assert.deepEqual([syncs.get('a'), syncs.get('b'), syncs.get('c')], [1, 1, 2]);
   r = 0;
-  clock.step(54_999);
-  await settle();
+  await advance(54_999);
   assert.equal(syncs.get('a'), 1, 'no resync before the period');
-  clock.step(1);
-  await settle();
+  await advance(1);
   assert.equal(syncs.get('a'), 2, 'a resynced at 60 s');
   assert.equal(syncs.get('b'), 1, 'b waits for its jitter');
-  clock.step(14_999);
-  await settle();
+  await advance(14_999);
   assert.equal(syncs.get('b'), 1);
-  clock.step(1);
-  await settle();
+  await advance(1);
   assert.equal(syncs.get('b'), 2, 'b resynced at 75 s');
   // A sync for another reason (an informer event) moves the next resync to a period after it.
   clock.step(30_000);
   k.enqueue('b');
   await settle();
   assert.equal(syncs.get('b'), 3);
-  clock.step(59_999);
-  await settle();
+  await advance(59_999);
   assert.equal(syncs.get('b'), 3, 'the resync after the event sync is not yet due');
-  clock.step(1);
-  await settle();
+  await advance(1);
   assert.equal(syncs.get('b'), 4, 'resynced a period after the event sync');
   await k.stop();
 });
