@@ -3,7 +3,7 @@
 // binds it in the background; a pod that fits nowhere gets PodScheduled=False and a FailedScheduling event.
 import { hostname } from 'node:os';
 import type { Binding, Node, PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
-import type { CSINode, StorageClass } from 'kubernetes-types/storage/v1.js';
+import type { CSIDriver, CSINode, CSIStorageCapacity, StorageClass, VolumeAttachment } from 'kubernetes-types/storage/v1.js';
 import {
   EventRecorder,
   SharedInformerFactory,
@@ -43,6 +43,11 @@ const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
 const PVS = { group: '', version: 'v1', resource: 'persistentvolumes' };
 const STORAGE_CLASSES = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' };
 const CSI_NODES = { group: 'storage.k8s.io', version: 'v1', resource: 'csinodes' };
+const CSI_DRIVERS = { group: 'storage.k8s.io', version: 'v1', resource: 'csidrivers' };
+const CSI_STORAGE_CAPACITIES = { group: 'storage.k8s.io', version: 'v1', resource: 'csistoragecapacities' };
+const VOLUME_ATTACHMENTS = { group: 'storage.k8s.io', version: 'v1', resource: 'volumeattachments' };
+/** The VolumeAttachment index by spec.nodeName (NodeVolumeLimits counts a node's attachments). */
+const VA_BY_NODE = 'va.spec.nodename';
 
 export interface SchedulerOptions {
   /** Profiles by schedulerName (default: one "default-scheduler" profile with upstream's plugins). */
@@ -128,6 +133,9 @@ export class Scheduler {
   private readonly pvInformer: SharedIndexInformer<PersistentVolume>;
   private readonly storageClassInformer: SharedIndexInformer<StorageClass>;
   private readonly csiNodeInformer: SharedIndexInformer<CSINode>;
+  private readonly csiDriverInformer: SharedIndexInformer<CSIDriver>;
+  private readonly csiStorageCapacityInformer: SharedIndexInformer<CSIStorageCapacity>;
+  private readonly volumeAttachmentInformer: SharedIndexInformer<VolumeAttachment>;
   /** One recorder per profile: events name the profile's schedulerName as their reporting controller, as upstream's do. */
   private readonly recorders = new Map<string, EventRecorder>();
   private readonly log: NonNullable<SchedulerOptions['log']>;
@@ -155,6 +163,9 @@ export class Scheduler {
           listPVCs: () => this.pvcInformer.indexer.list(),
           getNode: (name) => this.nodeInformer.indexer.getByKey(name),
           getCSINode: (name) => this.csiNodeInformer.indexer.getByKey(name),
+          getCSIDriver: (name) => this.csiDriverInformer.indexer.getByKey(name),
+          listCSIStorageCapacities: () => this.csiStorageCapacityInformer.indexer.list(),
+          volumeAttachmentsOnNode: (node) => this.volumeAttachmentInformer.indexer.byIndex(VA_BY_NODE, node),
           getPod: (ns, name) => this.podInformer.indexer.getByKey(`${ns}/${name}`),
           updatePV: (pv) => this.client.resource<PersistentVolume>(PVS).update(pv),
           updatePVC: (pvc) => this.client.resource<PersistentVolumeClaim>(PVCS).update(pvc, { namespace: pvc.metadata?.namespace }),
@@ -193,6 +204,12 @@ export class Scheduler {
     this.pvInformer = this.factory.informerFor<PersistentVolume>(PVS);
     this.storageClassInformer = this.factory.informerFor<StorageClass>(STORAGE_CLASSES);
     this.csiNodeInformer = this.factory.informerFor<CSINode>(CSI_NODES);
+    this.csiDriverInformer = this.factory.informerFor<CSIDriver>(CSI_DRIVERS);
+    this.csiStorageCapacityInformer = this.factory.informerFor<CSIStorageCapacity>(CSI_STORAGE_CAPACITIES);
+    this.volumeAttachmentInformer = this.factory.informerFor<VolumeAttachment>(VOLUME_ATTACHMENTS);
+    if (!this.volumeAttachmentInformer.indexer.hasIndex(VA_BY_NODE)) {
+      this.volumeAttachmentInformer.addIndexers({ [VA_BY_NODE]: (va) => [va.spec?.nodeName ?? ''] });
+    }
     this.addEventHandlers();
   }
 
@@ -203,7 +220,10 @@ export class Scheduler {
    */
   async start(syncTimeoutMs = Infinity): Promise<void> {
     this.factory.start();
-    const own = [this.podInformer, this.nodeInformer, this.pvcInformer, this.pvInformer, this.storageClassInformer, this.csiNodeInformer];
+    const own = [
+      this.podInformer, this.nodeInformer, this.pvcInformer, this.pvInformer, this.storageClassInformer, this.csiNodeInformer,
+      this.csiDriverInformer, this.csiStorageCapacityInformer, this.volumeAttachmentInformer,
+    ];
     const stopped = new Promise<boolean>((resolve) => this.stopping.signal.addEventListener('abort', () => resolve(false), { once: true }));
     const synced = await Promise.race([Promise.all(own.map((i) => i.waitForCacheSync(syncTimeoutMs))).then((all) => all.every(Boolean)), stopped]);
     if (this.stopping.signal.aborted) return;
@@ -260,18 +280,25 @@ export class Scheduler {
         this.moveOn(EVENTS.NodeDelete, node, undefined);
       },
     }));
-    // Storage objects that appear or change can let a pod rejected by a volume plugin through (upstream's PvcAdd/
-    // PvcUpdate, PvAdd/PvUpdate, StorageClassAdd/Update, CSINodeAdd/Update); the plugins' hints tell which pods.
-    const storage: [{ addEventHandler(h: EventHandler<object>): HandlerRegistration }, add: ClusterEvent, update: ClusterEvent][] = [
-      [this.pvcInformer, EVENTS.PvcAdd, EVENTS.PvcUpdate],
-      [this.pvInformer, EVENTS.PvAdd, EVENTS.PvUpdate],
-      [this.storageClassInformer, EVENTS.StorageClassAdd, EVENTS.StorageClassUpdate],
-      [this.csiNodeInformer, EVENTS.CSINodeAdd, EVENTS.CSINodeUpdate],
+    // Storage objects that appear, change or go away can let a pod rejected by a volume plugin through; each informer
+    // sends only the actions some plugin registers, as upstream's handlers do (PvcAdd/PvcUpdate, PvAdd/PvUpdate,
+    // StorageClassAdd/Update, CSINodeAdd/Update, CSIDriverUpdate, CSIStorageCapacityAdd/Update, VolumeAttachmentDelete).
+    // The plugins' hints tell which pods.
+    type StorageEvents = { add?: ClusterEvent; update?: ClusterEvent; delete?: ClusterEvent };
+    const storage: [{ addEventHandler(h: EventHandler<object>): HandlerRegistration }, StorageEvents][] = [
+      [this.pvcInformer, { add: EVENTS.PvcAdd, update: EVENTS.PvcUpdate }],
+      [this.pvInformer, { add: EVENTS.PvAdd, update: EVENTS.PvUpdate }],
+      [this.storageClassInformer, { add: EVENTS.StorageClassAdd, update: EVENTS.StorageClassUpdate }],
+      [this.csiNodeInformer, { add: EVENTS.CSINodeAdd, update: EVENTS.CSINodeUpdate }],
+      [this.csiDriverInformer, { update: EVENTS.CSIDriverUpdate }],
+      [this.csiStorageCapacityInformer, { add: EVENTS.CSIStorageCapacityAdd, update: EVENTS.CSIStorageCapacityUpdate }],
+      [this.volumeAttachmentInformer, { delete: EVENTS.VolumeAttachmentDelete }],
     ];
-    for (const [informer, add, update] of storage) {
+    for (const [informer, { add, update, delete: del }] of storage) {
       this.registrations.push(informer.addEventHandler({
-        onAdd: (obj) => this.moveOn(add, undefined, obj),
-        onUpdate: (old, obj) => this.moveOn(update, old, obj),
+        ...(add ? { onAdd: (obj: object) => this.moveOn(add, undefined, obj) } : {}),
+        ...(update ? { onUpdate: (old: object, obj: object) => this.moveOn(update, old, obj) } : {}),
+        ...(del ? { onDelete: (obj: object | DeletedFinalStateUnknown<object>) => this.moveOn(del, deletedObject(obj), undefined) } : {}),
       }));
     }
     this.registrations.push(this.podInformer.addEventHandler({

@@ -113,6 +113,10 @@ export const EVENTS = {
   StorageClassUpdate: event('StorageClass', ActionType.UpdateOther, 'StorageClassUpdate'),
   CSINodeAdd: event('CSINode', ActionType.Add, 'CSINodeAdd'),
   CSINodeUpdate: event('CSINode', ActionType.UpdateOther, 'CSINodeUpdate'),
+  CSIDriverUpdate: event('CSIDriver', ActionType.UpdateOther, 'CSIDriverUpdate'),
+  CSIStorageCapacityAdd: event('CSIStorageCapacity', ActionType.Add, 'CSIStorageCapacityAdd'),
+  CSIStorageCapacityUpdate: event('CSIStorageCapacity', ActionType.UpdateOther, 'CSIStorageCapacityUpdate'),
+  VolumeAttachmentDelete: event('VolumeAttachment', ActionType.Delete, 'VolumeAttachmentDelete'),
   /** Pods left in the unschedulable pool longer than podMaxInUnschedulablePodsDuration (matches every plugin). */
   UnschedulableTimeout: event('*', ALL_ACTIONS, 'UnschedulableTimeout'),
   /** Moves every unschedulable pod, whatever rejected it (upstream's ForceActivate-style wildcard). */

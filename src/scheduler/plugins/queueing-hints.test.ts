@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Node, PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
-import type { CSINode } from 'kubernetes-types/storage/v1.js';
+import type { CSIDriver, CSINode, CSIStorageCapacity, VolumeAttachment } from 'kubernetes-types/storage/v1.js';
 import { ActionType, QueueingHint, eventMatches, nodeUpdateEvents, podUpdateEvents, type ClusterEvent } from '../framework/events.js';
 import { buildQueueingHints } from '../framework/profile.js';
 import { makeNode, makePod } from '../testing/builders.js';
@@ -364,5 +364,53 @@ describe('volume plugin hints', () => {
     assert.equal(vb.isSchedulableAfterCSINodeChange(pod, csi, { ...csi, metadata: { name: 'n', labels: { a: 'b' } } }), QueueSkip);
     // Add is registered without a hint; an update goes through the hint.
     assert.ok(vb.eventsToRegister().some((r) => r.event.resource === 'StorageClass' && r.event.actionType === ActionType.Add && !r.queueingHintFn));
+  });
+  // Upstream's TestIsSchedulableAfterCSIStorageCapacityChange.
+  test('VolumeBinding: a CSIStorageCapacity of one of the pod\'s claim classes, new or with a larger volume limit', () => {
+    const claims: PersistentVolumeClaim[] = [
+      { metadata: { name: 'pvc-a', namespace: 'default' }, spec: { storageClassName: 'sc-a' } },
+      { metadata: { name: 'pvc-b', namespace: 'default' }, spec: { storageClassName: 'sc-b' } },
+      { metadata: { name: 'pod-e-eph', namespace: 'default' }, spec: { storageClassName: 'sc-a' } },
+    ];
+    const vb = new VolumeBinding({}, { getPVC: (ns, n) => claims.find((c) => c.metadata?.namespace === ns && c.metadata?.name === n) });
+    const two: Pod = { ...makePod({ name: 'p' }), spec: { containers: [], volumes: [{ name: 'a', persistentVolumeClaim: { claimName: 'pvc-a' } }, { name: 'b', persistentVolumeClaim: { claimName: 'pvc-b' } }] } };
+    const ephemeral: Pod = { ...makePod({ name: 'pod-e' }), spec: { containers: [], volumes: [{ name: 'eph', ephemeral: { volumeClaimTemplate: { spec: {} } } }] } };
+    const none: Pod = { ...makePod({ name: 'p' }), spec: { containers: [], volumes: [{ name: 'e', emptyDir: {} }] } };
+    const missing = claimPod('p', 'nope');
+    const cap = (cls: string, o: { capacity?: string; maximumVolumeSize?: string } = {}): CSIStorageCapacity => ({ metadata: { name: 'cap', namespace: 'default' }, storageClassName: cls, ...o });
+    const hint = (pod: Pod, o: CSIStorageCapacity | undefined, n: CSIStorageCapacity) => vb.isSchedulableAfterCSIStorageCapacityChange(pod, o, n);
+    assert.equal(hint(none, cap('sc-a'), cap('sc-a')), QueueSkip, 'no claims');
+    assert.equal(hint(two, cap('sc-b'), cap('sc-b')), QueueSkip, 'unchanged');
+    assert.equal(hint(two, undefined, cap('sc-b')), Queue, 'new capacity for a claim class');
+    assert.equal(hint(two, undefined, cap('sc-other')), QueueSkip, 'new capacity for another class');
+    assert.equal(hint(ephemeral, cap('sc-a', { capacity: '1Gi' }), cap('sc-a', { capacity: '2Gi' })), Queue, 'capacity grew (ephemeral claim)');
+    assert.equal(hint(two, cap('sc-b', { maximumVolumeSize: '1Gi' }), cap('sc-b', { maximumVolumeSize: '2Gi' })), Queue, 'maximumVolumeSize grew');
+    assert.equal(hint(two, cap('sc-b', { capacity: '2Gi' }), cap('sc-b', { capacity: '1Gi' })), QueueSkip, 'shrank');
+    assert.equal(hint(two, cap('sc-b', { capacity: '5Gi', maximumVolumeSize: '1Gi' }), cap('sc-b', { capacity: '9Gi', maximumVolumeSize: '1Gi' })), QueueSkip, 'maximumVolumeSize decides');
+    assert.equal(hint(two, cap('sc-b'), cap('sc-b', { capacity: '1Gi' })), Queue, 'capacity appeared');
+    assert.throws(() => hint(missing, cap('sc-a'), cap('sc-a')), /not found/, 'a missing claim throws (the queue then queues the pod)');
+    assert.ok(vb.eventsToRegister().some((r) => r.event.resource === 'CSIStorageCapacity' && (r.event.actionType & ActionType.Add) !== 0 && r.queueingHintFn));
+  });
+  test('VolumeBinding: a CSIDriver update queues only when capacity tracking is turned off for an inline CSI volume of it', () => {
+    const vb = new VolumeBinding();
+    const inline: Pod = { ...makePod({ name: 'p' }), spec: { containers: [], volumes: [{ name: 'v', csi: { driver: 'd.example.com' } }] } };
+    const driver = (storageCapacity?: boolean, name = 'd.example.com'): CSIDriver => ({ metadata: { name }, spec: { ...(storageCapacity !== undefined ? { storageCapacity } : {}) } });
+    assert.equal(vb.isSchedulableAfterCSIDriverChange(inline, driver(true), driver(false)), Queue);
+    assert.equal(vb.isSchedulableAfterCSIDriverChange(inline, driver(true), driver()), Queue);
+    assert.equal(vb.isSchedulableAfterCSIDriverChange(inline, driver(false), driver(true)), QueueSkip);
+    assert.equal(vb.isSchedulableAfterCSIDriverChange(inline, driver(true, 'other'), driver(false, 'other')), QueueSkip);
+    assert.equal(vb.isSchedulableAfterCSIDriverChange(claimPod('p', 'data'), driver(true), driver(false)), QueueSkip);
+    const regs = vb.eventsToRegister().filter((r) => r.event.resource === 'CSIDriver');
+    assert.equal(regs.length, 1);
+    assert.equal(regs[0]!.event.actionType & (ActionType.Add | ActionType.Delete), 0, 'updates only, as upstream');
+  });
+  // Upstream's TestCSILimitsDeletedVolumeAttachmentQHint (without in-tree migration, which skiff does not translate).
+  test('NodeVolumeLimits: a deleted VolumeAttachment queues pods with claim volumes', () => {
+    const nvl = new NodeVolumeLimits();
+    const va: VolumeAttachment = { metadata: { name: 'va-1' }, spec: { nodeName: 'n', attacher: 'test.storage.gke.io', source: { persistentVolumeName: 'pv1' } } };
+    assert.equal(nvl.isSchedulableAfterVolumeAttachmentDeleted(claimPod('p', 'pvc1'), va, undefined), Queue);
+    assert.equal(nvl.isSchedulableAfterVolumeAttachmentDeleted(makePod({ name: 'p' }), va, undefined), QueueSkip);
+    const reg = nvl.eventsToRegister().find((r) => r.event.resource === 'VolumeAttachment')!;
+    assert.equal(reg.event.actionType, ActionType.Delete);
   });
 });

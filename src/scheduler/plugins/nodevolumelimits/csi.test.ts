@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
-import type { CSINode, StorageClass } from 'kubernetes-types/storage/v1.js';
+import type { CSINode, StorageClass, VolumeAttachment } from 'kubernetes-types/storage/v1.js';
 import { CycleState } from '../../framework/cycle-state.js';
 import { NodeInfo } from '../../framework/node-info.js';
 import { Code, type MaybeStatus } from '../../framework/status.js';
@@ -34,7 +34,17 @@ const classes: StorageClass[] = [{ metadata: { name: 'ebs-sc' }, provisioner: EB
 const pod = (name: string, ...claims: string[]): Pod =>
   makePod({ name, namespace: 'test', spec: { nodeName: 'node-1', volumes: claims.map((c, i) => ({ name: `v${i}`, persistentVolumeClaim: { claimName: c } })) } });
 
-function run(newPod: Pod, existing: Pod[], limits: { csiNode?: Record<string, number>; allocatable?: Record<string, string> }): { skipped: boolean; status: MaybeStatus } {
+const va = (name: string, pvName: string, o: { node?: string; attacher?: string } = {}): VolumeAttachment => ({
+  metadata: { name },
+  spec: { nodeName: o.node ?? 'node-1', attacher: o.attacher ?? EBS, source: { persistentVolumeName: pvName } },
+});
+
+function run(
+  newPod: Pod,
+  existing: Pod[],
+  limits: { csiNode?: Record<string, number>; allocatable?: Record<string, string> },
+  attachments: VolumeAttachment[] = [],
+): { skipped: boolean; status: MaybeStatus } {
   const csiNode: CSINode | undefined = limits.csiNode
     ? { metadata: { name: 'node-1' }, spec: { drivers: Object.entries(limits.csiNode).map(([name, count]) => ({ name, nodeID: 'node-1', allocatable: { count } })) } }
     : undefined;
@@ -43,6 +53,7 @@ function run(newPod: Pod, existing: Pod[], limits: { csiNode?: Record<string, nu
     getPV: (n) => pvs.find((v) => v.metadata?.name === n),
     getStorageClass: (n) => classes.find((c) => c.metadata?.name === n),
     getCSINode: (n) => (n === 'node-1' ? csiNode : undefined),
+    volumeAttachmentsOnNode: (n) => attachments.filter((a) => a.spec?.nodeName === n),
   });
   const state = new CycleState();
   const pre = pl.preFilter(state, newPod);
@@ -74,6 +85,19 @@ describe('NodeVolumeLimits (upstream csi_test.go)', () => {
   test('unbound claims count through their class provisioner', () => {
     exceeded(run(pod('new', 'pending-ebs', 'pending-ebs-2'), [pod('old', 'ebs-0')], { csiNode: { [EBS]: 2 } }).status);
     assert.equal(run(pod('new', 'pending-ebs'), [pod('old', 'ebs-0')], { csiNode: { [EBS]: 2 } }).status, undefined);
+  });
+
+  // Upstream's TestCSILimits with VolumeAttachments: attached volumes without a pod on the node still take slots.
+  test("the node's VolumeAttachments count, once per volume, only for CSI volumes that exist", () => {
+    const two = [va('va-0', 'csi-ebs.csi.aws.com-0'), va('va-1', 'csi-ebs.csi.aws.com-1')];
+    assert.equal(run(pod('new', 'ebs-2'), [], { csiNode: { [EBS]: 3 } }, two).status, undefined, 'at the limit');
+    exceeded(run(pod('new', 'ebs-2'), [], { csiNode: { [EBS]: 2 } }, two).status);
+    // The attachment of a volume a pod on the node already uses is the same volume.
+    assert.equal(run(pod('new', 'ebs-2'), [pod('old', 'ebs-0', 'ebs-1')], { csiNode: { [EBS]: 3 } }, two).status, undefined);
+    // Another node's attachments, a missing volume, or another driver's limit key do not count.
+    assert.equal(run(pod('new', 'ebs-2'), [], { csiNode: { [EBS]: 1 } }, [va('va-x', 'csi-ebs.csi.aws.com-0', { node: 'node-2' })]).status, undefined);
+    assert.equal(run(pod('new', 'ebs-2'), [], { csiNode: { [EBS]: 1 } }, [va('va-x', 'no-such-pv')]).status, undefined);
+    assert.equal(run(pod('new', 'ebs-2'), [], { csiNode: { [EBS]: 1 } }, [va('va-x', 'gce-0', { attacher: GCE })]).status, undefined);
   });
 
   test("another driver's volumes do not count against the limit", () => {

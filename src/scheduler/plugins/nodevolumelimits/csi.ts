@@ -1,9 +1,10 @@
 // Upstream's NodeVolumeLimits plugin (CSILimits): a node may not have more CSI volumes of a driver attached than the
 // driver's allocatable count in the node's CSINode (or the node's legacy attachable-volumes-* allocatable). A volume
-// used by several pods on the node counts once; claims not bound yet count through their class's provisioner.
+// used by several pods on the node counts once; claims not bound yet count through their class's provisioner; volumes
+// the node's VolumeAttachments say are attached count too (an attachment outlives its pod until detached).
 import { createHash } from 'node:crypto';
 import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
-import type { CSINode } from 'kubernetes-types/storage/v1.js';
+import type { CSINode, VolumeAttachment } from 'kubernetes-types/storage/v1.js';
 import { claimClass } from '../../../machinery/storage-volume.js';
 import { ActionType, QueueingHint, UPDATE, asObjects, claimUsedByPod, deletedAssignedPod, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import type { CycleState } from '../../framework/cycle-state.js';
@@ -32,6 +33,8 @@ export function csiAttachLimitKey(driver: string): string {
 
 export interface NodeVolumeLimitsListers extends VolumeListers {
   getCSINode?: (name: string) => CSINode | undefined;
+  /** The VolumeAttachments whose spec.nodeName is the node. */
+  volumeAttachmentsOnNode?: (nodeName: string) => Iterable<VolumeAttachment>;
 }
 
 class NotFoundError extends Error {}
@@ -47,7 +50,19 @@ export class NodeVolumeLimits implements PreFilterPlugin, FilterPlugin, EnqueueE
       registerFor('CSINode', UPDATE, (pod, o, n) => this.isSchedulableAfterCSINodeUpdated(pod, o, n)),
       registerFor('Pod', ActionType.Delete, (pod, o, n) => this.isSchedulableAfterPodDeleted(pod, o, n)),
       registerFor('PersistentVolumeClaim', ActionType.Add, claimUsedByPod),
+      registerFor('VolumeAttachment', ActionType.Delete, (pod, o, n) => this.isSchedulableAfterVolumeAttachmentDeleted(pod, o, n)),
     ];
+  }
+
+  /**
+   * Upstream's isSchedulableAfterVolumeAttachmentDeleted: a detached volume frees a slot for a pod with a claim
+   * volume (any claim: the attachment's volume need not be the pod's). Upstream also matches migrated in-tree inline
+   * volumes by driver; skiff translates no in-tree volumes, so those never count here.
+   */
+  isSchedulableAfterVolumeAttachmentDeleted(pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: deleted } = asObjects<VolumeAttachment>(oldObj, newObj);
+    if (!deleted) return QueueingHint.QueueSkip;
+    return (pod.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim) ? QueueingHint.Queue : QueueingHint.QueueSkip;
   }
 
   /**
@@ -109,6 +124,11 @@ export class NodeVolumeLimits implements PreFilterPlugin, FilterPlugin, EnqueueE
       newVolumes.delete(unique);
       attachedCount.set(key, (attachedCount.get(key) ?? 0) + 1);
     }
+    // Then what the node's VolumeAttachments hold beyond its pods' volumes (upstream's getNodeVolumeAttachmentInfo).
+    for (const [unique, key] of this.attachmentVolumes(node.metadata?.name ?? '')) {
+      if (attached.has(unique)) continue;
+      attachedCount.set(key, (attachedCount.get(key) ?? 0) + 1);
+    }
     const newCount = new Map<string, number>();
     for (const key of newVolumes.values()) newCount.set(key, (newCount.get(key) ?? 0) + 1);
     for (const [key, count] of newCount) {
@@ -143,6 +163,23 @@ export class NodeVolumeLimits implements PreFilterPlugin, FilterPlugin, EnqueueE
       if (!driver || !handle) continue;
       result.set(`${driver}/${handle}`, csiAttachLimitKey(driver));
     }
+  }
+
+  /**
+   * The volumes attached to the node by VolumeAttachments, as unique name → limit key: an attacher and a
+   * PersistentVolume source whose volume exists and is a CSI volume (others are not counted).
+   */
+  private attachmentVolumes(nodeName: string): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const va of this.l.volumeAttachmentsOnNode?.(nodeName) ?? []) {
+      const attacher = va.spec?.attacher;
+      const pvName = va.spec?.source?.persistentVolumeName;
+      if (!attacher || !pvName || va.spec?.nodeName !== nodeName) continue;
+      const csi = this.l.getPV?.(pvName)?.spec?.csi;
+      if (!csi) continue;
+      out.set(`${attacher}/${csi.volumeHandle}`, csiAttachLimitKey(attacher));
+    }
+    return out;
   }
 
   /** The driver and volume handle of the claim's PV, or for an unbound claim its class's provisioner. */

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Node, PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
-import type { StorageClass } from 'kubernetes-types/storage/v1.js';
+import type { CSIDriver, CSIStorageCapacity, StorageClass } from 'kubernetes-types/storage/v1.js';
 import { CycleState } from '../../framework/cycle-state.js';
 import { NodeInfo } from '../../framework/node-info.js';
 import { Code, type Status } from '../../framework/status.js';
@@ -12,6 +12,7 @@ import { makeNode, makePod } from '../../testing/builders.js';
 import {
   ERR_REASON_BIND_CONFLICT,
   ERR_REASON_NODE_CONFLICT,
+  ERR_REASON_NOT_ENOUGH_SPACE,
   ERR_REASON_PV_NOT_EXIST,
   ERR_UNBOUND_IMMEDIATE,
   VolumeBinding,
@@ -59,6 +60,8 @@ class World {
   pvcs = new Map<string, PersistentVolumeClaim>();
   nodes = new Map<string, Node>();
   pvWrites: PersistentVolume[] = [];
+  drivers: CSIDriver[] = [];
+  capacities: CSIStorageCapacity[] = [];
   constructor(pvs: PersistentVolume[], pvcs: PersistentVolumeClaim[], nodes: Node[] = []) {
     for (const v of pvs) this.pvs.set(v.metadata!.name!, v);
     for (const c of pvcs) this.pvcs.set(`default/${c.metadata!.name!}`, c);
@@ -72,6 +75,8 @@ class World {
       listPVs: () => this.pvs.values(),
       listPVCs: () => this.pvcs.values(),
       getNode: (n) => this.nodes.get(n),
+      getCSIDriver: (n) => this.drivers.find((d) => d.metadata?.name === n),
+      listCSIStorageCapacities: () => this.capacities,
       updatePV: async (v) => {
         const out = { ...v, metadata: { ...v.metadata, resourceVersion: String(rv++) } };
         this.pvWrites.push(out);
@@ -179,6 +184,35 @@ describe('VolumeBinding (upstream volume_binding_test.go)', () => {
     const { out } = run(w, podWith('pvc-a'), [node('node-a', { zone: 'a' }), node('node-b', { zone: 'b' })]);
     assert.equal(out.filter.get('node-a'), undefined);
     unresolvable(out.filter.get('node-b'), ERR_REASON_BIND_CONFLICT);
+  });
+
+  // Upstream's storage capacity cases: only a driver that opts in (CSIDriver storageCapacity) is checked; then some
+  // CSIStorageCapacity of the claim's class must admit the size (maximumVolumeSize first) and reach the node.
+  test('claims to provision with storage capacity tracking', () => {
+    const capacity = (o: { size?: string; max?: string; zone?: string | null; cls?: string }): CSIStorageCapacity => ({
+      metadata: { name: `cap-${rv++}`, namespace: 'kube-system' },
+      storageClassName: o.cls ?? WFFC_PROVISIONER,
+      ...(o.size ? { capacity: o.size } : {}),
+      ...(o.max ? { maximumVolumeSize: o.max } : {}),
+      ...(o.zone === null ? {} : { nodeTopology: { matchLabels: { zone: o.zone ?? 'a' } } }),
+    });
+    const outcome = (drivers: CSIDriver[], caps: CSIStorageCapacity[]) => {
+      const w = new World([], [pvc('pvc-a', WFFC_PROVISIONER, { size: '2Gi' })]);
+      w.drivers = drivers;
+      w.capacities = caps;
+      return run(w, podWith('pvc-a'), [node('node-a', { zone: 'a' })]).out.filter.get('node-a');
+    };
+    const tracked: CSIDriver = { metadata: { name: 'csi.example.com' }, spec: { storageCapacity: true } };
+    assert.equal(outcome([], []), undefined, 'no CSIDriver: nothing to check');
+    assert.equal(outcome([{ metadata: { name: 'csi.example.com' }, spec: { storageCapacity: false } }], []), undefined, 'driver does not track capacity');
+    unresolvable(outcome([tracked], []), ERR_REASON_NOT_ENOUGH_SPACE);
+    assert.equal(outcome([tracked], [capacity({ size: '2Gi' })]), undefined, 'sufficient');
+    unresolvable(outcome([tracked], [capacity({ size: '1Gi' })]), ERR_REASON_NOT_ENOUGH_SPACE);
+    unresolvable(outcome([tracked], [capacity({ size: '10Gi', max: '1Gi' })]), ERR_REASON_NOT_ENOUGH_SPACE);
+    assert.equal(outcome([tracked], [capacity({ size: '1Gi', max: '3Gi' })]), undefined, 'maximumVolumeSize decides');
+    unresolvable(outcome([tracked], [capacity({ size: '9Gi', zone: 'b' })]), ERR_REASON_NOT_ENOUGH_SPACE);
+    unresolvable(outcome([tracked], [capacity({ size: '9Gi', zone: null })]), ERR_REASON_NOT_ENOUGH_SPACE);
+    unresolvable(outcome([tracked], [capacity({ size: '9Gi', cls: 'other' })]), ERR_REASON_NOT_ENOUGH_SPACE);
   });
 
   test('local volumes with close capacity are preferred (capacity scoring with a shape)', () => {

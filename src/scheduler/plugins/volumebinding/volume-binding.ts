@@ -4,9 +4,11 @@
 // volumes for the pod; PreBind writes the bindings (pv.spec.claimRef, or the selected-node annotation on a claim to
 // provision) and waits until the PersistentVolume controller has completed them.
 import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, Volume } from 'kubernetes-types/core/v1.js';
-import type { CSINode, StorageClass } from 'kubernetes-types/storage/v1.js';
+import type { CSIDriver, CSINode, CSIStorageCapacity, StorageClass } from 'kubernetes-types/storage/v1.js';
 import { realClock, type Clock } from '../../../client/index.js';
+import { labelSelectorMatches } from '../../../machinery/labels.js';
 import { NodeSelectorMatcher } from '../../../machinery/nodeaffinity.js';
+import { parseQuantity, type Quantity } from '../../../machinery/quantity.js';
 import {
   ANN_BIND_COMPLETED,
   ANN_SELECTED_NODE,
@@ -23,7 +25,7 @@ import {
   volumeClass,
   volumeStorage,
 } from '../../../machinery/storage-volume.js';
-import { ActionType, QueueingHint, UPDATE, asObjects, claimUsedByPod, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
+import { ActionType, QueueingHint, UPDATE, asObjects, claimUsedByPod, podClaimNames, registerFor, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { FilterPlugin, PreBindPlugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ReservePlugin, ScorePlugin } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
@@ -64,6 +66,9 @@ export interface VolumeBindingListers extends VolumeListers {
   getPod?: (namespace: string, name: string) => Pod | undefined;
   updatePV?: (pv: PersistentVolume) => Promise<PersistentVolume>;
   updatePVC?: (pvc: PersistentVolumeClaim) => Promise<PersistentVolumeClaim>;
+  /** CSI drivers by name, and every reported CSIStorageCapacity (storage capacity tracking). */
+  getCSIDriver?: (name: string) => CSIDriver | undefined;
+  listCSIStorageCapacities?: () => Iterable<CSIStorageCapacity>;
   /** Time for PreBind's polling (tests inject a FakeClock). */
   clock?: Clock;
   /** How often PreBind checks the bindings (upstream: every second). */
@@ -121,6 +126,17 @@ function localVolumeNodeNames(pv: PersistentVolume): string[] {
   return [...result];
 }
 
+/** The largest volume a capacity admits: maximumVolumeSize when reported (more precise), else capacity. */
+function volumeLimit(cap: CSIStorageCapacity): Quantity | undefined {
+  const q = cap.maximumVolumeSize ?? cap.capacity;
+  return q === undefined || q === null ? undefined : parseQuantity(String(q));
+}
+
+/** Upstream's nodeHasAccess: a capacity without a topology is available nowhere; only label matching is supported. */
+function nodeHasAccess(node: Node, cap: CSIStorageCapacity): boolean {
+  return !!cap.nodeTopology && labelSelectorMatches(cap.nodeTopology, node.metadata?.labels ?? {});
+}
+
 /** Whether a node's labels satisfy a class's allowedTopologies (upstream's MatchTopologySelectorTerms). */
 function matchesAllowedTopologies(sc: StorageClass, labels: Record<string, string> | undefined): boolean {
   const terms = sc.allowedTopologies ?? [];
@@ -146,7 +162,44 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
       registerFor('PersistentVolume', ActionType.Add | UPDATE),
       registerFor('Node', ActionType.Add | ActionType.UpdateNodeLabel | ActionType.UpdateNodeTaint),
       registerFor('CSINode', ActionType.Add | UPDATE, (pod, o, n) => this.isSchedulableAfterCSINodeChange(pod, o, n)),
+      // Storage capacity tracking: a driver that stops asking for capacity checks, or capacity reported or grown.
+      registerFor('CSIDriver', UPDATE, (pod, o, n) => this.isSchedulableAfterCSIDriverChange(pod, o, n)),
+      registerFor('CSIStorageCapacity', ActionType.Add | UPDATE, (pod, o, n) => this.isSchedulableAfterCSIStorageCapacityChange(pod, o, n)),
     ];
+  }
+
+  /**
+   * Upstream's isSchedulableAfterCSIStorageCapacityChange: only a capacity for the class of one of the pod's claims
+   * can help (a claim that is missing throws, so the pod is queued), and then a new capacity, or one whose volume
+   * limit (maximumVolumeSize, else capacity) grew.
+   */
+  isSchedulableAfterCSIStorageCapacityChange(pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: oldCap, newObj: cap } = asObjects<CSIStorageCapacity>(oldObj, newObj);
+    if (!cap) return QueueingHint.QueueSkip;
+    const ns = pod.metadata?.namespace ?? '';
+    const classes = new Set<string>();
+    for (const name of podClaimNames(pod)) {
+      const pvc = this.l.getPVC?.(ns, name);
+      if (!pvc) throw new Error(`persistentvolumeclaim ${JSON.stringify(name)} not found`);
+      classes.add(claimClass(pvc));
+    }
+    if (!classes.has(cap.storageClassName ?? '')) return QueueingHint.QueueSkip;
+    if (!oldCap) return QueueingHint.Queue;
+    const before = volumeLimit(oldCap);
+    const after = volumeLimit(cap);
+    return after && (!before || after.cmp(before) > 0) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+  }
+
+  /**
+   * Upstream's isSchedulableAfterCSIDriverChange: a driver whose storage capacity tracking was turned off, for a pod
+   * with an inline CSI volume of that driver (as upstream reads it: claims provisioned by the driver are not looked at).
+   */
+  isSchedulableAfterCSIDriverChange(pod: Pod, oldObj: unknown, newObj: unknown): QueueingHint {
+    const { oldObj: oldDriver, newObj: driver } = asObjects<CSIDriver>(oldObj, newObj);
+    if (!oldDriver || !driver) return QueueingHint.QueueSkip;
+    const name = driver.metadata?.name ?? '';
+    const turnedOff = oldDriver.spec?.storageCapacity === true && driver.spec?.storageCapacity !== true;
+    return turnedOff && (pod.spec?.volumes ?? []).some((v) => v.csi?.driver === name) ? QueueingHint.Queue : QueueingHint.QueueSkip;
   }
 
   /** An updated class helps only through its allowed topologies (the rest of a class is immutable). */
@@ -400,9 +453,30 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
       if (!sc) throw new Error(`failed to find storage class ${JSON.stringify(cls)}`);
       if (!sc.provisioner || sc.provisioner === NOT_SUPPORTED_PROVISIONER) return { satisfied: false, sufficient: true, provisions: [] };
       if (!matchesAllowedTopologies(sc, node.metadata?.labels)) return { satisfied: false, sufficient: true, provisions: [] };
+      if (!this.hasEnoughCapacity(sc.provisioner, pvc, sc, node)) return { satisfied: true, sufficient: false, provisions: [] };
       provisions.push(pvc);
     }
     return { satisfied: true, sufficient: true, provisions };
+  }
+
+  /**
+   * Upstream's hasEnoughCapacity: for a driver that opts into storage capacity tracking (CSIDriver storageCapacity),
+   * some CSIStorageCapacity of the claim's class must admit the requested size and be reachable from the node. A
+   * claim without a storage request, or a provisioner that is no such driver, has nothing to check.
+   */
+  private hasEnoughCapacity(provisioner: string, claim: PersistentVolumeClaim, sc: StorageClass, node: Node): boolean {
+    const request = claim.spec?.resources?.requests?.['storage'];
+    if (request === undefined) return true;
+    const driver = this.l.getCSIDriver?.(provisioner);
+    if (driver?.spec?.storageCapacity !== true) return true;
+    const size = parseQuantity(String(request));
+    const cls = sc.metadata?.name ?? '';
+    for (const cap of this.l.listCSIStorageCapacities?.() ?? []) {
+      if (cap.storageClassName !== cls) continue;
+      const limit = volumeLimit(cap);
+      if (limit && limit.cmp(size) >= 0 && nodeHasAccess(node, cap)) return true;
+    }
+    return false;
   }
 
   // ---- Reserve / Unreserve ----
