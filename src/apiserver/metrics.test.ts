@@ -123,3 +123,35 @@ test("another thread's families replace this registry's families of the same nam
   }
   assert.doesNotMatch(await metricsText(), /skiff_test_foreign_total 7/);
 });
+
+test("each thread's Node.js runtime figures at /metrics: one family, samples labelled by thread; process_* only once, unlabelled", async () => {
+  const exported = await metricsForExport('api-clients');
+  assert.match(exported.threadText ?? '', /^nodejs_heap_size_used_bytes\{thread="api-clients"\} \d/m);
+  assert.match(exported.threadText ?? '', /^nodejs_eventloop_lag_p99_seconds\{thread="api-clients"\} /m);
+  assert.doesNotMatch(exported.threadText ?? '', /^process_|nodejs_version_info/m, 'the process figures are not the thread\'s');
+  // A worker's figures (made distinguishable here by their value).
+  const remove = addMetricsSource(async () => ({
+    names: [],
+    text: '',
+    threadText: '# HELP nodejs_heap_size_used_bytes Process heap size used from Node.js in bytes.\n# TYPE nodejs_heap_size_used_bytes gauge\nnodejs_heap_size_used_bytes{thread="api-clients"} 12345\n',
+  }));
+  try {
+    const text = await metricsText();
+    const lines = text.split('\n');
+    assert.equal(lines.filter((l) => l.startsWith('# HELP nodejs_heap_size_used_bytes ')).length, 1, 'one family');
+    assert.equal(lines.filter((l) => l.startsWith('# TYPE nodejs_heap_size_used_bytes ')).length, 1);
+    const samples = lines.filter((l) => l.startsWith('nodejs_heap_size_used_bytes'));
+    assert.equal(samples.length, 2, samples.join('\n'));
+    assert.match(samples[0]!, /^nodejs_heap_size_used_bytes\{thread="main"\} \d+/);
+    assert.equal(samples[1], 'nodejs_heap_size_used_bytes{thread="api-clients"} 12345');
+    // The family's lines stay together (HELP, TYPE, samples), as the text format requires.
+    const at = lines.findIndex((l) => l.startsWith('# HELP nodejs_heap_size_used_bytes '));
+    assert.deepEqual(lines.slice(at + 2, at + 4), samples);
+    // Samples with labels of their own (the GC histogram's, once a GC has run) get the thread label first.
+    for (const l of lines.filter((x) => x.startsWith('nodejs_gc_duration_seconds'))) assert.match(l, /^nodejs_gc_duration_seconds_\w+\{thread="main",/);
+    assert.equal(lines.filter((l) => /^nodejs_\w+ /.test(l) && !l.startsWith('nodejs_version_info')).length, 0, 'no runtime sample without its thread');
+    assert.equal(lines.filter((l) => l.startsWith('process_resident_memory_bytes ')).length, 1, 'process figures once, unlabelled');
+  } finally {
+    remove();
+  }
+});

@@ -231,7 +231,21 @@ export interface ForeignMetrics {
   /** The families `text` holds: this registry's own families of these names are left out of /metrics. */
   names: string[];
   text: string;
+  /**
+   * The other thread's own Node.js runtime figures (heap, GC, event loop, handles: nodejs_* families, which are per
+   * V8 isolate), each sample labelled with its `thread`; at /metrics they join this thread's samples of the same
+   * families, labelled thread="main". The process_* families are the process's and stay this thread's alone.
+   */
+  threadText?: string;
 }
+
+/** The label telling apart the Node.js runtime figures of the process's threads. */
+export const THREAD_LABEL = 'thread';
+/** This thread's value of it at /metrics. */
+const MAIN_THREAD = 'main';
+
+/** Node.js runtime families measured per thread (isolate); nodejs_version_info is the process's. */
+const perThreadFamily = (name: string): boolean => name.startsWith('nodejs_') && name !== 'nodejs_version_info';
 
 /** Metrics of other threads of the process, added to this registry's at /metrics. */
 const metricsSources = new Set<() => Promise<ForeignMetrics>>();
@@ -244,29 +258,72 @@ export function addMetricsSource(source: () => Promise<ForeignMetrics>): () => v
 /**
  * This thread's families with a sample other than zero (the process and Node.js defaults aside, which the server's
  * thread reports for the process), for another thread's /metrics: the scheduler's metrics where it runs in a worker.
- * The families this thread only registers (all zero) stay the other thread's.
+ * The families this thread only registers (all zero) stay the other thread's. This thread's own Node.js runtime
+ * figures go along as `threadText`, labelled thread=`thread`.
  */
-export async function metricsForExport(): Promise<ForeignMetrics> {
-  const families = (await metricsRegistry.getMetricsAsJSON())
+export async function metricsForExport(thread = 'api-clients'): Promise<ForeignMetrics> {
+  const all = await metricsRegistry.getMetricsAsJSON();
+  const families = all
     .filter((m) => m.values.some((v) => v.value !== 0) && !m.name.startsWith('process_') && !m.name.startsWith('nodejs_'))
     .map(({ name, help, type, aggregator, values }) => ({ name, help, type, aggregator, values }));
-  if (!families.length) return { names: [], text: '' };
-  return { names: families.map((m) => m.name), text: await AggregatorRegistry.aggregate([families]).metrics() };
+  const runtime = all
+    .filter((m) => perThreadFamily(m.name))
+    .map(({ name, help, type, aggregator, values }) => ({
+      name, help, type, aggregator,
+      values: values.map((v) => ({ ...v, labels: { [THREAD_LABEL]: thread, ...v.labels } })),
+    }));
+  const threadText = runtime.length ? await AggregatorRegistry.aggregate([runtime]).metrics() : '';
+  if (!families.length) return { names: [], text: '', threadText };
+  return { names: families.map((m) => m.name), text: await AggregatorRegistry.aggregate([families]).metrics(), threadText };
 }
 
+/** Prometheus text split into families: the name of each (from its HELP line) and its lines, in order. */
+function families(text: string): { name: string; lines: string[] }[] {
+  const out: { name: string; lines: string[] }[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    if (line.startsWith('# HELP ') || !out.length) {
+      const end = line.indexOf(' ', 7);
+      out.push({ name: line.startsWith('# HELP ') ? line.slice(7, end < 0 ? undefined : end) : '', lines: [] });
+    }
+    out[out.length - 1]!.lines.push(line);
+  }
+  return out;
+}
+
+/** A sample line with `name="value"` as its first label. */
+function withLabel(line: string, name: string, value: string): string {
+  const brace = line.indexOf('{');
+  const space = line.indexOf(' ');
+  if (brace >= 0 && brace < space) return `${line.slice(0, brace + 1)}${name}="${value}",${line.slice(brace + 1)}`;
+  return `${line.slice(0, space)}{${name}="${value}"}${line.slice(space)}`;
+}
+
+/**
+ * This registry's families, where another thread sends the same family the other thread's replacing this one's,
+ * then the other threads' own; the Node.js runtime families hold every thread's samples, labelled by thread.
+ */
 export async function metricsText(): Promise<string> {
-  const own = await metricsRegistry.metrics();
-  if (!metricsSources.size) return own;
+  const own = families(await metricsRegistry.metrics());
   const foreign = await Promise.all([...metricsSources].map((source) => source().catch((): ForeignMetrics => ({ names: [], text: '' }))));
   const replaced = new Set(foreign.flatMap((f) => f.names));
-  let out = '';
-  let keep = true;
-  for (const line of own.split('\n')) {
-    if (line.startsWith('# HELP ')) {
-      const end = line.indexOf(' ', 7);
-      keep = !replaced.has(line.slice(7, end < 0 ? undefined : end));
+  const otherThreads = new Map<string, string[]>();
+  for (const f of foreign) {
+    for (const fam of families(f.threadText ?? '')) {
+      const samples = otherThreads.get(fam.name) ?? [];
+      samples.push(...fam.lines.filter((l) => !l.startsWith('#')));
+      otherThreads.set(fam.name, samples);
     }
-    if (keep && line) out += line + '\n';
+  }
+  let out = '';
+  for (const fam of own) {
+    if (replaced.has(fam.name)) continue;
+    if (!perThreadFamily(fam.name)) {
+      out += fam.lines.join('\n') + '\n';
+      continue;
+    }
+    for (const line of fam.lines) out += (line.startsWith('#') ? line : withLabel(line, THREAD_LABEL, MAIN_THREAD)) + '\n';
+    for (const line of otherThreads.get(fam.name) ?? []) out += line + '\n';
   }
   for (const f of foreign) if (f.text) out += f.text.endsWith('\n') ? f.text : f.text + '\n';
   return out;
