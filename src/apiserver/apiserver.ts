@@ -33,6 +33,7 @@ import { bootstrapCluster } from './bootstrap.js';
 import { METRICS_GROUP, METRICS_RESOURCES, MetricsApi } from './resourcemetrics/api.js';
 import { LEGACY_TOKEN_LAST_USED_LABEL, type ServiceAccountTokenAuthenticator, type ServiceAccountTokens } from './auth/serviceaccount.js';
 import { TokenObjectCaches } from './auth/token-objects.js';
+import { issuerDiscovery, joinHostPort, type IssuerDiscovery } from './auth/issuer-discovery.js';
 import { getIfExists } from './endpoints/token-request.js';
 import type { NodeGraph } from './auth/node-graph.js';
 import { admissionPluginEnabled, type AdmissionPluginFlags } from './admission/plugins.js';
@@ -59,6 +60,10 @@ export interface ApiServerOptions {
   /** --service-account-max-token-expiration (seconds) and --service-account-extend-token-expiration (default true). */
   serviceAccountMaxTokenExpirationSeconds?: number;
   serviceAccountExtendTokenExpiration?: boolean;
+  /** --service-account-jwks-uri: the key set's URL in the issuer discovery document (default: this server's). */
+  serviceAccountJwksUri?: string;
+  /** Where issuer discovery reports a problem that keeps it off (upstream logs it and serves none). */
+  warn?(msg: string, fields?: Record<string, unknown>): void;
   /** The node authorizer's graph: fed here from the pod, claim and volume stores. */
   nodeGraph?: NodeGraph;
   /** --enable-admission-plugins / --disable-admission-plugins (upstream names; checked by admissionFlagErrors). */
@@ -203,6 +208,24 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
         }
       : {}),
   });
+  // Service account issuer discovery (/.well-known/openid-configuration, /openid/v1/jwks) in front of the API paths.
+  let discoveryDocs: IssuerDiscovery | undefined;
+  if (opts.serviceAccountTokens) {
+    try {
+      discoveryDocs = issuerDiscovery({
+        tokens: opts.serviceAccountTokens,
+        jwksUri: opts.serviceAccountJwksUri,
+        externalAddress: joinHostPort(opts.advertiseAddress, opts.securePort),
+      });
+    } catch (err) {
+      opts.warn?.('service account issuer discovery is not served', { err: String(err) });
+    }
+  }
+  const apiHandler: ApiHandler = discoveryDocs
+    ? async (req, res, user) => {
+        if (!discoveryDocs.serve(req, res)) await handler(req, res, user);
+      }
+    : handler;
   // Bound service account tokens are checked against the objects they name (upstream's --service-account-lookup), from
   // watched caches.
   const tokenObjects = opts.serviceAccountAuthenticator
@@ -241,7 +264,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
   await late.namespaces.start();
   if (tokenObjects && opts.serviceAccountAuthenticator) opts.serviceAccountAuthenticator.getter = tokenObjects.getter();
   const caches = [late.namespaces, late.priorityClasses, late.quotas, late.serviceAccounts];
-  return { handler, registry, openapi, discovery, close: () => {
+  return { handler: apiHandler, registry, openapi, discovery, close: () => {
     for (const c of caches) c.stop();
     tokenObjects?.stop();
     opts.nodeGraph?.stop();

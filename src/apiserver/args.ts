@@ -11,6 +11,7 @@ export type ApiServerArgs = Pick<
   | 'serviceAccountMaxTokenExpirationSeconds'
   | 'serviceAccountExtendTokenExpiration'
   | 'admissionPlugins'
+  | 'serviceAccountJwksUri'
 >;
 
 /** Comma-separated plugin names, as kube-apiserver's string-slice flags take them. */
@@ -44,11 +45,24 @@ const bool = (v: string): boolean => {
   throw new Error(`invalid boolean ${JSON.stringify(v)}`);
 };
 
-const FLAGS: Record<string, [keyof ApiServerArgs, (v: string) => number | boolean]> = {
+/** An https URL (kube-apiserver refuses other --service-account-jwks-uri values at start). */
+const httpsUrl = (v: string): string => {
+  let u: URL;
+  try {
+    u = new URL(v.trim());
+  } catch {
+    throw new Error(`invalid URL ${JSON.stringify(v)}`);
+  }
+  if (u.protocol !== 'https:') throw new Error('service-account-jwks-uri requires https scheme');
+  return u.toString();
+};
+
+const FLAGS: Record<string, [keyof ApiServerArgs, (v: string) => number | boolean | string]> = {
   'default-not-ready-toleration-seconds': ['defaultNotReadyTolerationSeconds', nonNegativeInt],
   'default-unreachable-toleration-seconds': ['defaultUnreachableTolerationSeconds', nonNegativeInt],
   'service-account-max-token-expiration': ['serviceAccountMaxTokenExpirationSeconds', durationSeconds],
   'service-account-extend-token-expiration': ['serviceAccountExtendTokenExpiration', bool],
+  'service-account-jwks-uri': ['serviceAccountJwksUri', httpsUrl],
 };
 
 /** `name=value` items (a leading "--" is allowed) → API server options; throws naming the item at fault. */
@@ -70,7 +84,7 @@ export function parseApiServerArgs(args: readonly string[]): ApiServerArgs {
       throw new Error(`invalid --kube-apiserver-arg ${JSON.stringify(arg)}: unknown flag --${m[1]} (known: ${known.join(', ')})`);
     }
     try {
-      (out as Record<string, number | boolean>)[flag[0]] = flag[1](m[2]);
+      (out as Record<string, number | boolean | string>)[flag[0]] = flag[1](m[2]);
     } catch (e) {
       throw new Error(`invalid --kube-apiserver-arg ${JSON.stringify(arg)}: ${(e as Error).message}`);
     }

@@ -4,6 +4,8 @@ import type { KubeObject } from '../api/object.js';
 import { isAlreadyExists, isNotFound } from '../machinery/errors.js';
 import type { Registry } from './registry/registry.js';
 import type { UserInfo } from './auth/user.js';
+import { ISSUER_DISCOVERY_ROLE, ISSUER_DISCOVERY_URLS } from './auth/issuer-discovery.js';
+import { SERVICE_ACCOUNTS_GROUP } from './auth/serviceaccount.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -36,6 +38,23 @@ export async function bootstrapCluster(registry: Registry, opts: BootstrapOption
   for (const name of SYSTEM_NAMESPACES) {
     await ensure(registry, '', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
+  // Upstream's bootstrap policy for issuer discovery: every service account may read the discovery document and the
+  // key set (an admin may bind the role to system:unauthenticated for relying parties outside the cluster).
+  const rbacDefaults = { labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' }, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } };
+  const RBAC = 'rbac.authorization.k8s.io';
+  await ensure(registry, RBAC, 'clusterroles', {
+    apiVersion: `${RBAC}/v1`,
+    kind: 'ClusterRole',
+    metadata: { name: ISSUER_DISCOVERY_ROLE, ...rbacDefaults },
+    rules: [{ verbs: ['get'], nonResourceURLs: [...ISSUER_DISCOVERY_URLS] }],
+  } as KubeObject);
+  await ensure(registry, RBAC, 'clusterrolebindings', {
+    apiVersion: `${RBAC}/v1`,
+    kind: 'ClusterRoleBinding',
+    metadata: { name: ISSUER_DISCOVERY_ROLE, ...rbacDefaults },
+    roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: ISSUER_DISCOVERY_ROLE },
+    subjects: [{ kind: 'Group', apiGroup: RBAC, name: SERVICE_ACCOUNTS_GROUP }],
+  } as KubeObject);
   const labels = { component: 'apiserver', provider: 'kubernetes' };
   await ensure(registry, '', 'services', {
     apiVersion: 'v1',

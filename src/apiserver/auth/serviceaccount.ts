@@ -119,6 +119,24 @@ export class ServiceAccountTokens {
     this.kid = b64url(createHash('sha256').update(this.publicKey.export({ type: 'spki', format: 'der' })).digest());
   }
 
+  /** The JWS algorithm of this key ("RS256" or "ES256"). */
+  get signingAlgorithm(): 'RS256' | 'ES256' {
+    return this.alg;
+  }
+
+  /**
+   * The verification key as a JSON Web Key, as upstream's /openid/v1/jwks lists it (go-jose's member order: use, kty,
+   * kid, crv, alg, then the key's numbers).
+   */
+  publicJwk(): Record<string, string> {
+    const jwk = this.publicKey.export({ format: 'jwk' });
+    const out: Record<string, string> = { use: 'sig', kty: String(jwk.kty), kid: this.kid };
+    if (jwk.crv) out.crv = jwk.crv;
+    out.alg = this.alg;
+    for (const k of ['x', 'y', 'n', 'e'] as const) if (jwk[k]) out[k] = jwk[k];
+    return out;
+  }
+
   sign(claims: ServiceAccountClaims | LegacyServiceAccountClaims): string {
     const signingInput = `${b64url(JSON.stringify({ alg: this.alg, kid: this.kid }))}.${b64url(JSON.stringify(claims))}`;
     const signature = sign('sha256', Buffer.from(signingInput), this.alg === 'ES256' ? { key: this.privateKey, dsaEncoding: 'ieee-p1363' } : this.privateKey);
