@@ -12,6 +12,7 @@ import { defaultDataDir } from './paths.js';
 import { imageGCPolicyFromKubeletArgs, type ImageGCPolicy } from '../kubelet/images/gc.js';
 import { evictionConfigFromKubeletArgs, type EvictionConfig } from '../kubelet/eviction/thresholds.js';
 import { syncFrequencyFromKubeletArgs } from '../kubelet/pods/resync.js';
+import { allowedUnsafeSysctlsFromKubeletArgs, sysctlAllowlist } from '../kubelet/admission/sysctl.js';
 
 export interface RawAgentOptions extends RawNodeOptions {
   server?: string;
@@ -45,6 +46,8 @@ export interface KubeletNodeConfig {
   syncFrequencyMs?: number;
   /** Node-pressure eviction thresholds from --kubelet-arg (eviction-hard, eviction-soft, ...). */
   eviction?: EvictionConfig;
+  /** --kubelet-arg allowed-unsafe-sysctls: sysctls (or prefixes ending in *) pods may set beyond the safe ones. */
+  allowedUnsafeSysctls?: string[];
 }
 
 export function toKubeletNodeConfig(raw: {
@@ -68,6 +71,9 @@ export function toKubeletNodeConfig(raw: {
     }
   }
   const syncFrequency = syncFrequencyFromKubeletArgs(raw.kubeletArg ?? []);
+  const unsafeSysctls = allowedUnsafeSysctlsFromKubeletArgs(raw.kubeletArg ?? []);
+  // An entry that is no valid sysctl pattern, or not known to be namespaced, stops the node as upstream's kubelet.
+  if (unsafeSysctls.length) sysctlAllowlist(unsafeSysctls);
   return {
     ...(raw.nodeIp ? { nodeIP: ip('--node-ip', raw.nodeIp) } : {}),
     ...(raw.podCidr ? { podCIDR: raw.podCidr } : {}),
@@ -77,6 +83,7 @@ export function toKubeletNodeConfig(raw: {
     ...(raw.privateRegistry ? { privateRegistry: resolve(raw.privateRegistry) } : {}),
     ...(raw.kubeletArg?.length ? { imageGC: imageGCPolicyFromKubeletArgs(raw.kubeletArg), eviction: evictionConfigFromKubeletArgs(raw.kubeletArg) } : {}),
     ...(syncFrequency !== undefined ? { syncFrequencyMs: syncFrequency } : {}),
+    ...(unsafeSysctls.length ? { allowedUnsafeSysctls: unsafeSysctls } : {}),
   };
 }
 

@@ -48,7 +48,7 @@ export function addNodeOptions(cmd: Command): Command {
     .option('--node-label <key=value>', 'label to register the node(s) with (repeatable)', collect)
     .option('--node-taint <key=value:effect>', 'taint to register the node(s) with (repeatable)', collect)
     .option('--private-registry <file>', 'private registry configuration (k3s registries.yaml; default: <data-dir>/agent/etc/registries.yaml)')
-    .option('--kubelet-arg <flag=value>', 'customized flag for the kubelet: sync-frequency, image-gc-high-threshold, image-gc-low-threshold, minimum-image-ttl-duration, eviction-hard, eviction-soft, eviction-soft-grace-period, eviction-minimum-reclaim, eviction-pressure-transition-period, eviction-max-pod-grace-period (repeatable)', collect)
+    .option('--kubelet-arg <flag=value>', 'customized flag for the kubelet: sync-frequency, image-gc-high-threshold, image-gc-low-threshold, minimum-image-ttl-duration, eviction-hard, eviction-soft, eviction-soft-grace-period, eviction-minimum-reclaim, eviction-pressure-transition-period, eviction-max-pod-grace-period, allowed-unsafe-sysctls (repeatable)', collect)
     .option('--simulated-nodes <n>', 'run N simulated nodes in this process (what kwok does): no containers, pods are moved through their lifecycle', '0')
     .option('--simulated-zones <n>', 'spread simulated nodes over N zones (topology.kubernetes.io/zone=zone-0 ...); 0: no zone label', '3')
     .option('--simulated-node-cpu <quantity>', 'CPU capacity of each simulated node', DEFAULT_CAPACITY.cpu)

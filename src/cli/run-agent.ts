@@ -79,6 +79,7 @@ export async function runAgent(config: AgentConfig, raw: { nodeLabel?: string[];
       ...(k.imageGC ? { imageGC: k.imageGC } : {}),
       ...(k.eviction ? { eviction: k.eviction } : {}),
       ...(k.syncFrequencyMs !== undefined ? { syncFrequencyMs: k.syncFrequencyMs } : {}),
+      ...(k.allowedUnsafeSysctls ? { allowedUnsafeSysctls: k.allowedUnsafeSysctls } : {}),
       log,
     });
     // The reverse tunnel (k3s's remotedialer): the server reaches this kubelet through it, even from behind NAT.

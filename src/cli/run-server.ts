@@ -217,6 +217,7 @@ async function startLocalAgent(
       ...(node.imageGC ? { imageGC: node.imageGC } : {}),
       ...(node.eviction ? { eviction: node.eviction } : {}),
       ...(node.syncFrequencyMs !== undefined ? { syncFrequencyMs: node.syncFrequencyMs } : {}),
+      ...(node.allowedUnsafeSysctls ? { allowedUnsafeSysctls: node.allowedUnsafeSysctls } : {}),
       log,
     });
     log.info('local node is running', { node: agent.nodeName });

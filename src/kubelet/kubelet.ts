@@ -34,6 +34,10 @@ import { computeNodeStatus, initialNode, KUBELET_PORT, nodeStatusChanged, type N
 import { PodCgroups } from './pods/cgroups.js';
 import { EvictionManager } from './eviction/manager.js';
 import { admitUnderPressure } from './eviction/admit.js';
+import { PodAdmitter } from './admission/admitter.js';
+import { PredicateAdmitHandler } from './admission/predicate.js';
+import { PREEMPTED_CONDITION_MESSAGE, PREEMPTED_MESSAGE, PREEMPTING_REASON } from './admission/preemption.js';
+import { sysctlAllowlist, type SysctlAllowlist } from './admission/sysctl.js';
 import { DEFAULT_EVICTION_CONFIG, type EvictionConfig } from './eviction/thresholds.js';
 import { observeNode, podUsageFromRuntime } from './eviction/signals.js';
 import { hasLocalStorageLimits, isCriticalPod, localStorageViolation, podStorageUsage } from './pods/eviction.js';
@@ -112,6 +116,8 @@ export interface KubeletOptions {
   syncFrequencyMs?: number;
   /** Picks the resync jitter (tests; default Math.random). */
   random?: () => number;
+  /** --kubelet-arg allowed-unsafe-sysctls: allowed beyond the safe sysctls (names, or prefixes ending in *). */
+  allowedUnsafeSysctls?: string[];
 }
 
 interface PodWorker {
@@ -155,6 +161,10 @@ export class Kubelet {
   private pinnedImages: ReadonlySet<string> = new Set();
   /** Static pods from the manifests folder, by UID. */
   private staticPods = new Map<string, Pod>();
+  /** The Node as last read, with the status last computed (what admission checks pods against). */
+  private node: Node | undefined;
+  private readonly sysctls: SysctlAllowlist;
+  private readonly admitter: PodAdmitter;
 
   constructor(private readonly o: KubeletOptions) {
     this.clock = o.clock ?? realClock;
@@ -162,6 +172,47 @@ export class Kubelet {
     this.leases = o.client.resource<Lease>({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases' });
     this.podsClient = o.client.resource<Pod>({ group: '', version: 'v1', resource: 'pods' });
     this.events = new CoreEventRecorder(o.client, { component: 'kubelet', host: o.nodeName, onError: () => undefined });
+    this.sysctls = sysctlAllowlist(o.allowedUnsafeSysctls ?? []);
+    const predicates = new PredicateAdmitHandler({
+      node: async (fresh) => {
+        if (fresh || !this.node) this.node = this.withLastStatus(await this.nodes.get(o.nodeName));
+        return this.node;
+      },
+      preempt: (pods) => this.preempt(pods),
+    });
+    // Upstream's admit handlers in its order: the eviction manager's (node pressure), sysctls, predicates.
+    this.admitter = new PodAdmitter({
+      handlers: [
+        (pod) => (this.pressureEviction ? admitUnderPressure(pod, this.pressureEviction.pressure()) : { admit: true }),
+        (pod) => this.sysctls.admit(pod),
+        (pod, others) => predicates.admit(pod, others),
+      ],
+      current: (uid) => {
+        const pod = this.podFor(uid);
+        return pod && this.syncer ? this.syncer.withOwnStatus(pod) : pod;
+      },
+    });
+  }
+
+  /** `node` with the status this kubelet computed last (the API's copy may lag behind it). */
+  private withLastStatus(node: Node): Node {
+    return this.lastPostedStatus ? { ...node, status: { ...node.status, ...this.lastPostedStatus } } : node;
+  }
+
+  /** Upstream's kubelet preemption: each pod is killed within its grace period and ends Failed, reason Preempting. */
+  private preempt(pods: readonly Pod[]): void {
+    for (const pod of pods) {
+      const uid = pod.metadata?.uid ?? '';
+      this.o.log.info('preempting pod to admit a critical pod', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` });
+      this.admitter.release(uid);
+      this.syncer?.requestEviction(uid, PREEMPTED_MESSAGE, {
+        reason: PREEMPTING_REASON,
+        gracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds ?? 30,
+        disruptionTarget: true,
+        conditionMessage: PREEMPTED_CONDITION_MESSAGE,
+      });
+      this.enqueue(uid);
+    }
   }
 
   private identity(): NodeIdentity {
@@ -225,8 +276,7 @@ export class Kubelet {
       volumes: this.volumes,
       allocatable: () => (this.lastPostedStatus?.allocatable ?? {}) as Record<string, string>,
       mirrorPod: (pod) => this.currentMirror(pod),
-      // Upstream's eviction admit handler: under node pressure new pods are refused as its rules say.
-      admit: (pod) => (this.pressureEviction ? admitUnderPressure(pod, this.pressureEviction.pressure()) : { admit: true }),
+      admit: (pod) => this.admitter.admit(pod),
     });
 
     // 3. The kubelet's HTTPS API (logs for the API server), then the Node, its pod CIDR and the CNI network.
@@ -254,6 +304,8 @@ export class Kubelet {
     await this.informer.waitForCacheSync();
     this.every(RELIST_MS, () => this.relist());
     await this.syncStaticPods().catch((err: unknown) => log.warn('static pods failed', { err: (err as Error).message }));
+    // The pods bound here already (those that ran before a restart too) are admitted again first, in creation order.
+    await this.admitter.admitExisting([...this.informer.indexer.list().filter((p) => !isMirrorPod(p)), ...this.staticPods.values()]);
     this.every(STATIC_POD_CHECK_MS, () => this.syncStaticPods());
     // Each pod's periodic resync is its own timer, set when its sync ends (runWorker).
     this.every(HOUSEKEEPING_MS, async () => {
@@ -458,6 +510,7 @@ export class Kubelet {
           trace(uid, 'syncEnd');
           if (r.done) {
             w.timer?.cancel();
+            this.admitter.forget(uid);
             this.uidToKey.delete(uid);
             this.objects?.forgetPod(uid);
             return;
@@ -492,6 +545,7 @@ export class Kubelet {
     await this.volumes?.tearDown(uid);
     this.objects?.forgetPod(uid);
     this.syncer.forget(uid);
+    this.admitter.forget(uid);
     this.fingerprints.delete(uid);
   }
 
@@ -652,6 +706,7 @@ export class Kubelet {
       evictionMemoryBytes: EvictionManager.hardMemoryBytes(this.o.eviction ?? DEFAULT_EVICTION_CONFIG, this.machine!.memoryBytes),
     });
     const now = this.clock.now();
+    this.node = { ...node, status: { ...node.status, ...status } };
     if (!nodeStatusChanged(node.status, status) && now - this.lastPostedAt < NODE_STATUS_REPORT_MS) return;
     await this.nodes.patch(this.o.nodeName, { status }, { type: 'merge', subresource: 'status' });
     this.lastPostedStatus = status;

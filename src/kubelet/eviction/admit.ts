@@ -5,12 +5,10 @@
 // "Pod was rejected: The node had condition: [MemoryPressure]. " (the kubelet's rejectPod), and a warning event.
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { tolerationsTolerateTaint } from '../../machinery/taints.js';
-import { EVICTED_REASON, isCriticalPod } from '../pods/eviction.js';
+import type { AdmitResult } from '../admission/types.js';
+import { EVICTED_REASON, isCriticalPodType } from '../pods/eviction.js';
 import { qosClassOf } from '../pods/qos.js';
-import { isMirrorPod, isStaticPod } from '../pods/static.js';
 import type { PressureConditions } from './manager.js';
-
-export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
 
 const MEMORY_PRESSURE_TAINT = { key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' } as const;
 
@@ -22,7 +20,7 @@ function conditionTypes(c: PressureConditions): string[] {
 export function admitUnderPressure(pod: Pod, pressure: PressureConditions): AdmitResult {
   const conditions = conditionTypes(pressure);
   if (conditions.length === 0) return { admit: true };
-  if (isCriticalPod(pod) || isStaticPod(pod) || isMirrorPod(pod)) return { admit: true };
+  if (isCriticalPodType(pod)) return { admit: true };
   if (conditions.length === 1 && pressure.memory) {
     if (qosClassOf(pod) !== 'BestEffort') return { admit: true };
     if (tolerationsTolerateTaint(pod.spec?.tolerations, MEMORY_PRESSURE_TAINT)) return { admit: true };

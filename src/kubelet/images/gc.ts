@@ -55,9 +55,9 @@ export function imageGCPolicyFromKubeletArgs(args: readonly string[]): ImageGCPo
         p.minAgeMs = kubeletArgDuration(arg);
         break;
       default:
-        if (EVICTION_KUBELET_FLAGS.has(arg.name) || arg.name === 'sync-frequency') break;
+        if (EVICTION_KUBELET_FLAGS.has(arg.name) || arg.name === 'sync-frequency' || arg.name === 'allowed-unsafe-sysctls') break;
         throw new Error(
-          `--kubelet-arg ${JSON.stringify(arg.raw)}: unknown kubelet flag (supported: image-gc-high-threshold, image-gc-low-threshold, minimum-image-ttl-duration, sync-frequency, ${[...EVICTION_KUBELET_FLAGS].join(', ')})`,
+          `--kubelet-arg ${JSON.stringify(arg.raw)}: unknown kubelet flag (supported: image-gc-high-threshold, image-gc-low-threshold, minimum-image-ttl-duration, sync-frequency, allowed-unsafe-sysctls, ${[...EVICTION_KUBELET_FLAGS].join(', ')})`,
         );
     }
   }

@@ -9,7 +9,7 @@ import type { ContainerStatus, PodSandbox } from '../cri/types.js';
 import { LABEL_POD_UID } from './runtime-state.js';
 import { PodSyncer } from './sync.js';
 import type { VolumeManager } from './volumes.js';
-import type { AdmitResult } from '../eviction/admit.js';
+import type { AdmitResult } from '../admission/types.js';
 import type { ObjectSource } from './objects.js';
 
 const T0 = Date.parse('2026-11-27T10:00:00Z');
@@ -98,7 +98,7 @@ test('a local-storage eviction kills with upstream\'s immediate grace (the 2 s f
   assert.equal(last.conditions?.some((c) => c.type === 'DisruptionTarget'), false);
 });
 
-test('admission: a new pod refused under pressure ends Failed with "Pod was rejected: …" and never starts; a started one is not admitted again', async () => {
+test('admission: a new pod refused under pressure ends Failed with "Pod was rejected: …" and never starts', async () => {
   const refuse = (): AdmitResult => ({ admit: false, reason: 'Evicted', message: 'The node had condition: [MemoryPressure]. ' });
   const h = harness(refuse);
   h.emptyRuntime();
@@ -110,13 +110,27 @@ test('admission: a new pod refused under pressure ends Failed with "Pod was reje
   assert.equal(last.message, 'Pod was rejected: The node had condition: [MemoryPressure]. ');
   assert.deepEqual(h.events, ['Warning Evicted: The node had condition: [MemoryPressure]. ']);
   assert.equal(h.sandboxRuns(), 0);
+});
 
-  // The agent restarted while the pod ran: its containers are in the runtime and it has a startTime.
-  const h2 = harness(refuse);
-  const started: Pod = { ...h2.pod, status: { ...h2.pod.status, startTime: '2026-11-27T09:59:00Z' } };
+test('admission after a kubelet restart: a running pod is admitted again (upstream); refused, it ends Failed and is stopped at once', async () => {
+  const refuse = (): AdmitResult => ({ admit: false, reason: 'NodeAffinity', message: "Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector" });
+  const h = harness(refuse);
+  const started: Pod = { ...h.pod, status: { ...h.pod.status, startTime: '2026-11-27T09:59:00Z' } };
+  // Its containers run: the refusal asks for another sync at once, which stops them.
+  assert.deepEqual(await h.syncer.sync(started), { requeueAfterMs: 0 });
+  assert.equal(h.patches.at(-1)!.phase, 'Failed');
+  assert.equal(h.patches.at(-1)!.reason, 'NodeAffinity');
+  assert.equal(h.stops.length, 0);
+  await h.syncer.sync(started).catch(() => undefined);
+  assert.deepEqual(h.stops.map((s) => s.id), ['c1']);
+
+  // Admitted again, it goes on as before.
+  let asked = 0;
+  const h2 = harness(() => (asked++, { admit: true }));
   await h2.syncer.sync(started).catch(() => undefined);
-  assert.equal(h2.patches.some((p) => p.reason === 'Evicted'), false);
-  assert.equal(h2.events.some((e) => e.includes('Evicted')), false);
+  assert.equal(asked, 1);
+  assert.equal(h2.patches.some((p) => p.phase === 'Failed'), false);
+  assert.equal(h2.stops.length, 0);
 });
 
 test('admission: an admitted new pod goes on to start', async () => {

@@ -11,6 +11,7 @@ import { parseQuantity } from '../../machinery/quantity.js';
 import type { CriClient } from '../cri/client.js';
 import { podLogDirectory } from './config.js';
 import { LABEL_POD_UID } from './runtime-state.js';
+import { isMirrorPod, isStaticPod } from './static.js';
 
 /** Upstream's eviction reason on the pod's status and its event. */
 export const EVICTED_REASON = 'Evicted';
@@ -28,6 +29,10 @@ export interface PodEviction {
   gracePeriodSeconds?: number;
   /** Set DisruptionTarget=True (reason TerminationByKubelet, the message) on the pod. */
   disruptionTarget?: boolean;
+  /** The status reason and event reason (default Evicted; Preempting for a pod preempted for a critical pod). */
+  reason?: string;
+  /** The DisruptionTarget condition's message when it differs from the status message. */
+  conditionMessage?: string;
 }
 /** Upstream's system-critical priority: such pods are never evicted. */
 const SYSTEM_CRITICAL_PRIORITY = 2_000_000_000;
@@ -81,6 +86,11 @@ export function hasLocalStorageLimits(pod: Pod): boolean {
 /** Critical pods (system priority) are never evicted, as upstream. */
 export function isCriticalPod(pod: Pod): boolean {
   return (pod.spec?.priority ?? 0) >= SYSTEM_CRITICAL_PRIORITY;
+}
+
+/** Upstream's kubetypes.IsCriticalPod: static and mirror pods, and system-critical priority (admission, preemption). */
+export function isCriticalPodType(pod: Pod): boolean {
+  return isStaticPod(pod) || isMirrorPod(pod) || isCriticalPod(pod);
 }
 
 /** Disk usage of a tree like `du`: allocated blocks, hard links counted once, other file systems included. */

@@ -15,7 +15,7 @@ import { ProbeManager, probeTimings, type ProbedContainer } from '../prober/mana
 import { Backoff } from './backoff.js';
 import { DISRUPTION_TARGET, EVICTED_REASON, IMMEDIATE_EVICTION_GRACE_SECONDS, TERMINATION_BY_KUBELET, type PodEviction } from './eviction.js';
 import type { PodCgroups } from './cgroups.js';
-import type { AdmitResult } from '../eviction/admit.js';
+import type { AdmitResult } from '../admission/types.js';
 import { containerConfig, podLogDirectory, sandboxConfig, type DnsSettings } from './config.js';
 import { resolveEnv } from './env.js';
 import { runHookWithin } from './hooks.js';
@@ -58,8 +58,8 @@ export interface PodSyncerOptions {
   allocatable: () => Record<string, string>;
   /** A static pod's status goes to its mirror pod in the API (none yet: not written). */
   mirrorPod?: (pod: Pod) => Pod | undefined;
-  /** Admission of a pod new to the node (upstream's pod admit handlers, e.g. the eviction manager's under pressure). */
-  admit?: (pod: Pod) => AdmitResult;
+  /** Admission of a pod new to this kubelet (upstream's pod admit handlers: eviction, sysctls, predicates). */
+  admit?: (pod: Pod) => AdmitResult | Promise<AdmitResult>;
 }
 
 /** What creating a container needs beyond its spec: this sync's API reads and the pod's volumes. */
@@ -532,17 +532,18 @@ export class PodSyncer {
   private async evict(pod: Pod, runtime: RuntimePod | undefined, eviction: PodEviction & { announced: boolean }): Promise<SyncResult> {
     const uid = pod.metadata?.uid ?? '';
     const { message } = eviction;
+    const reason = eviction.reason ?? EVICTED_REASON;
     if (!eviction.announced) {
       eviction.announced = true;
-      this.o.events.event(pod, 'Warning', EVICTED_REASON, message);
+      this.o.events.event(pod, 'Warning', reason, message);
       this.o.log.info('evicting pod', { pod: podFullName(pod), message, gracePeriodSeconds: eviction.gracePeriodSeconds ?? IMMEDIATE_EVICTION_GRACE_SECONDS });
     }
     if (runtime) await this.killPod(pod, runtime, eviction.gracePeriodSeconds ?? IMMEDIATE_EVICTION_GRACE_SECONDS);
     this.probes.removePod(uid);
     const condition: PodCondition | undefined = eviction.disruptionTarget
-      ? { type: DISRUPTION_TARGET, status: 'True', reason: TERMINATION_BY_KUBELET, message, lastTransitionTime: formatTime(new Date(this.o.clock.now())) }
+      ? { type: DISRUPTION_TARGET, status: 'True', reason: TERMINATION_BY_KUBELET, message: eviction.conditionMessage ?? message, lastTransitionTime: formatTime(new Date(this.o.clock.now())) }
       : undefined;
-    await this.writeStatus(pod, await this.runtimeOf(uid), true, { phase: 'Failed', reason: EVICTED_REASON, message, ...(condition ? { condition } : {}) });
+    await this.writeStatus(pod, await this.runtimeOf(uid), true, { phase: 'Failed', reason, message, ...(condition ? { condition } : {}) });
     return {};
   }
 
@@ -679,14 +680,13 @@ export class PodSyncer {
   }
 
   /**
-   * Upstream's canAdmitPod/rejectPod for a pod new to the node (nothing of it in the runtime, not yet started): a
-   * refused pod gets a warning event and ends Failed with the reason and "Pod was rejected: <message>", never started.
-   * A pod the runtime already runs (an agent restart) is not admitted again.
+   * Upstream's canAdmitPod/rejectPod for a pod new to this kubelet (also one that ran before a kubelet restart, as
+   * upstream admits every pod again then): a refused pod gets a warning event and ends Failed with the reason and
+   * "Pod was rejected: <message>"; it never starts, and what of it already runs is stopped at once.
    */
   private async admission(pod: Pod, runtime: RuntimePod | undefined): Promise<SyncResult | undefined> {
     const uid = pod.metadata?.uid ?? '';
-    const fresh = !runtime || (runtime.sandboxes.length === 0 && runtime.containers.length === 0);
-    const result = fresh && !pod.status?.startTime && this.o.admit ? this.o.admit(pod) : { admit: true as const };
+    const result = this.o.admit ? await this.o.admit(pod) : { admit: true as const };
     if (result.admit) {
       this.admitted.add(uid);
       return undefined;
@@ -694,7 +694,8 @@ export class PodSyncer {
     this.o.events.event(pod, 'Warning', result.reason, result.message);
     this.o.log.info('pod admission refused', { pod: podFullName(pod), reason: result.reason, message: result.message });
     await this.writeStatus(pod, runtime, true, { phase: 'Failed', reason: result.reason, message: `Pod was rejected: ${result.message}` });
-    return {};
+    const running = runtime && (runtime.sandboxes.some((s) => s.ready) || runtime.containers.some((c) => c.state === 'running'));
+    return running ? { requeueAfterMs: 0 } : {};
   }
 
   /** Drops what the kubelet remembered about a pod. */

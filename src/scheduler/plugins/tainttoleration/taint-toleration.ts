@@ -11,6 +11,8 @@ import { Status, type MaybeStatus } from '../../framework/status.js';
 export const TAINT_TOLERATION = 'TaintToleration';
 const PRE_SCORE_KEY = 'PreScore' + TAINT_TOLERATION;
 
+/** Upstream's ErrReasonNotMatch (the kubelet's NoExecute admission check reports it). */
+export const ERR_REASON_NOT_MATCH = "node(s) had taints that the pod didn't tolerate";
 export const untoleratedTaintReason = (taint: Taint): string => `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
 
 const doNotSchedule = (t: Taint): boolean => t.effect === 'NoSchedule' || t.effect === 'NoExecute';

@@ -1,0 +1,2 @@
+// What a pod admit handler answers (upstream's lifecycle.PodAdmitResult).
+export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
