@@ -28,6 +28,8 @@ export interface AgentOptions {
   eviction?: KubeletOptions['eviction'];
   /** --kubelet-arg sync-frequency: the per-pod resync period. */
   syncFrequencyMs?: KubeletOptions['syncFrequencyMs'];
+  /** --kubelet-arg allowed-unsafe-sysctls. */
+  allowedUnsafeSysctls?: KubeletOptions['allowedUnsafeSysctls'];
   /** The kubelet's HTTPS port (default 10250). */
   port?: number;
   /** CA whose client certificates may call the kubelet (the API server's cluster CA). */
@@ -80,6 +82,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ...(opts.imageGC ? { imageGC: opts.imageGC } : {}),
     ...(opts.eviction ? { eviction: opts.eviction } : {}),
     ...(opts.syncFrequencyMs !== undefined ? { syncFrequencyMs: opts.syncFrequencyMs } : {}),
+    ...(opts.allowedUnsafeSysctls ? { allowedUnsafeSysctls: opts.allowedUnsafeSysctls } : {}),
     log: opts.log,
   });
   try {

@@ -97,6 +97,6 @@ spec:
   const refused = await node.waitForPod('refused', 'Failed, rejected', (p) => p.status?.phase === 'Failed', 120_000);
   assert.equal(refused.status?.reason, 'Evicted');
   assert.equal(refused.status?.message, 'Pod was rejected: The node had condition: [MemoryPressure]. ');
-  assert.equal(refused.status?.containerStatuses?.some((c) => c.state?.running || c.state?.terminated), false);
+  assert.equal((refused.status?.containerStatuses ?? []).some((c) => c.state?.running || c.state?.terminated), false);
   await eventually('the Evicted event of the refused pod', async () => (await node.events('refused')).includes('Evicted: The node had condition: [MemoryPressure]. '), 30_000, () => node.logs());
 });

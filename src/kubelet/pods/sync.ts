@@ -655,6 +655,12 @@ export class PodSyncer {
       if (pod.status?.reason) status.reason = pod.status.reason;
       if (pod.status?.message) status.message = pod.status.message;
     }
+    return this.patchStatus(pod, status);
+  }
+
+  /** Writes `status` as the pod's (the fields the kubelet owns; unchanged from the last write: nothing is sent). */
+  private async patchStatus(pod: Pod, status: PodStatus): Promise<PodStatus> {
+    const uid = pod.metadata?.uid ?? '';
     const target = this.statusTarget(pod);
     if (!target) return status;
     const targetUid = target.metadata?.uid ?? '';
@@ -693,9 +699,23 @@ export class PodSyncer {
     }
     this.o.events.event(pod, 'Warning', result.reason, result.message);
     this.o.log.info('pod admission refused', { pod: podFullName(pod), reason: result.reason, message: result.message });
-    await this.writeStatus(pod, runtime, true, { phase: 'Failed', reason: result.reason, message: `Pod was rejected: ${result.message}` });
     const running = runtime && (runtime.sandboxes.some((s) => s.ready) || runtime.containers.some((c) => c.state === 'running'));
-    return running ? { requeueAfterMs: 0 } : {};
+    if (running) {
+      // It ran before a restart: Failed now, and the next sync stops what runs (and reports the containers' end).
+      await this.writeStatus(pod, runtime, true, { phase: 'Failed', reason: result.reason, message: `Pod was rejected: ${result.message}` });
+      return { requeueAfterMs: 0 };
+    }
+    // Upstream's rejectPod: only the phase, reason and message (and a start time); no container statuses, so kubectl
+    // shows the reason (OutOfcpu) as the pod's STATUS; others' conditions (PodScheduled) stay.
+    const conditions = (pod.status?.conditions ?? []).filter((c) => !OWNED_CONDITIONS.has(c.type));
+    await this.patchStatus(pod, {
+      phase: 'Failed',
+      reason: result.reason,
+      message: `Pod was rejected: ${result.message}`,
+      startTime: pod.status?.startTime ?? formatTime(new Date(this.o.clock.now())),
+      ...(conditions.length ? { conditions } : {}),
+    });
+    return {};
   }
 
   /** Drops what the kubelet remembered about a pod. */
