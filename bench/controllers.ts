@@ -3,7 +3,10 @@
 //  - rolloutMs: 100 Deployments of 10 replicas, all Available, then a new image set on all of them at once ->
 //    every one has observedGeneration caught up and updatedReplicas == availableReplicas == replicas == 10;
 //  - the server process's CPU seconds (utime + stime from /proc/<pid>/stat) for each phase and its peak RSS
-//    (sampled VmRSS, and the kernel's VmHWM high-water mark). The controllers run inside the server process.
+//    (sampled VmRSS, and the kernel's VmHWM high-water mark). The controllers run inside the server process;
+//  - podCreatesRefused: pod creations the API server answered with an error (its apiserver_request_total), e.g.
+//    ServiceAccount admission refusing pods of a namespace whose default ServiceAccount does not exist yet (the
+//    ReplicaSet controller then retries, as upstream's does).
 // CLI: `node dist/bench/controllers.js [--quick] [--big-only]` prints JSON (last line). `--quick`: tiny sizes, proves the
 // harness; `--big-only`: stop after the 1,000-replica Deployment.
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -293,6 +296,7 @@ export async function benchControllers(o: ControllerBenchOptions): Promise<Recor
     out.bigCpuSec = r1((await readProc(pid)).cpuSec - cpu0);
     out.bigPeakRssMiB = samples.peakRssMiB();
     if (o.bigOnly) {
+      out.podCreatesRefused = await podCreatesRefused(client);
       out.loadAvg1mEnd = r1(loadavg()[0]);
       return out;
     }
@@ -349,6 +353,7 @@ export async function benchControllers(o: ControllerBenchOptions): Promise<Recor
     );
     out.rolloutMs = Math.round(performance.now() - t2);
     out.rolloutCpuSec = r1((await readProc(pid)).cpuSec - cpu2);
+    out.podCreatesRefused = await podCreatesRefused(client);
 
     const end = await readProc(pid);
     out.totalCpuSec = r1(end.cpuSec - idle.cpuSec);
@@ -360,6 +365,19 @@ export async function benchControllers(o: ControllerBenchOptions): Promise<Recor
     await closeBench(samples, [client, watchClient], server, dataDir);
   }
   return out;
+}
+
+/** Pod creations answered with a 4xx/5xx code so far, from the server's apiserver_request_total. */
+async function podCreatesRefused(client: Client): Promise<number> {
+  const r = await client.call('GET', '/metrics');
+  check(r, [200], 'metrics');
+  let refused = 0;
+  for (const line of r.body.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries([...line.slice(0, line.lastIndexOf('}')).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (labels.verb === 'POST' && labels.resource === 'pods' && !labels.subresource && /^[45]/.test(labels.code ?? '')) refused += Number(line.slice(line.lastIndexOf('}') + 1));
+  }
+  return refused;
 }
 
 /** A benchmark's teardown: stop sampling, drop the clients' connections, stop the server, remove its data dir. */
