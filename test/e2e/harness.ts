@@ -356,3 +356,15 @@ export async function waitForReadyNodes(srv: TestServer, count: number): Promise
 export async function waitForServiceAccount(srv: Pick<TestServer, 'kubectl' | 'logs'>, namespace: string, name = 'default'): Promise<void> {
   await eventually(`ServiceAccount ${namespace}/${name}`, async () => (await srv.kubectl(['get', 'serviceaccount', name, '-n', namespace, '-o', 'name'])).code === 0, undefined, () => srv.logs().slice(-3000));
 }
+
+/** Sum of a Prometheus counter's samples whose labels include all of `labels`, from /metrics text. */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const close = line.lastIndexOf('}');
+    const got = Object.fromEntries([...line.slice(name.length + 1, close).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) sum += Number(line.slice(close + 1).trim());
+  }
+  return sum;
+}

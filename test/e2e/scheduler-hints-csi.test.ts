@@ -12,7 +12,7 @@
 //    max volume count") until the attachment is deleted.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer, eventually, waitForReadyNodes, waitForServiceAccount } from './harness.js';
+import { startTestServer, type TestServer, eventually, metricSum as counter, waitForReadyNodes, waitForServiceAccount } from './harness.js';
 
 const CAP_DRIVER = 'capacity.csi.skiff.test';
 const ATTACH_DRIVER = 'attach.csi.skiff.test';
@@ -22,18 +22,6 @@ async function ok(srv: TestServer, args: string[], stdin?: string): Promise<stri
   const r = await srv.kubectl(args, stdin === undefined ? {} : { stdin });
   assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}\n${srv.logs().slice(-3000)}`);
   return r.stdout;
-}
-
-/** Sum of a counter's samples whose labels include all of `labels`, from Prometheus text. */
-function counter(text: string, name: string, labels: Record<string, string>): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const close = line.lastIndexOf('}');
-    const got = Object.fromEntries([...line.slice(name.length + 1, close).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) sum += Number(line.slice(close + 1).trim());
-  }
-  return sum;
 }
 
 const claimPod = (name: string, ...claims: string[]) =>

@@ -10,7 +10,7 @@
 // zone changes.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer, eventually, waitForReadyNodes } from './harness.js';
+import { startTestServer, type TestServer, eventually, metricSum as counter, waitForReadyNodes } from './harness.js';
 
 async function ok(srv: TestServer, args: string[], stdin?: string): Promise<string> {
   const r = await srv.kubectl(args, stdin === undefined ? {} : { stdin });
@@ -50,19 +50,6 @@ const claimPod = (name: string, claim: string) =>
     metadata: { name, namespace: 'default', labels: { suite: 'scheduler-hints' } },
     spec: { containers: [{ name: 'c', image: 'pause' }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }], terminationGracePeriodSeconds: 0 },
   });
-
-/** Sum of a counter's samples whose labels include all of `labels`, from Prometheus text. */
-function counter(text: string, name: string, labels: Record<string, string>): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const close = line.lastIndexOf('}');
-    const body = line.slice(name.length + 1, close);
-    const got = Object.fromEntries([...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) sum += Number(line.slice(close + 1).trim());
-  }
-  return sum;
-}
 
 describe('scheduler queueing hints on simulated nodes', () => {
   let srv: TestServer;
