@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRequestInfo, isLongRunning } from './request-info.js';
+import { parseRequestInfo, isLongRunning, searchParamsOf } from './request-info.js';
 
 function pick(method: string, url: string) {
   const i = parseRequestInfo(method, url);
@@ -80,4 +80,21 @@ test('empty segments are dropped and only escaped segments are decoded; the quer
   assert.deepEqual([bad.isResourceRequest, bad.verb, bad.resource], [false, 'get', '']);
   const post = parseRequestInfo('POST', '/api/v1/namespaces/a/pods?fieldManager=m');
   assert.deepEqual([post.verb, post.resource, post.fieldSelector], ['create', 'pods', undefined]);
+});
+
+test('searchParamsOf reads the query as new URL(target, base).searchParams does', () => {
+  const targets = [
+    '/api/v1/pods',
+    '/api/v1/pods?',
+    '/api/v1/pods?watch=true&resourceVersion=0',
+    '/api/v1/namespaces/a/pods?fieldSelector=spec.nodeName%3Dn1&labelSelector=a+in+(x,%20y)',
+    '/api/v1/pods?labelSelector=a b&x="q"&y=<z>&z=é&w=%zz&v=%E0%A4%A',
+    '/api/v1/pods?a=1#frag?b=2',
+    '/api/v1/pods#x?y=1',
+    '//api//v1/pods?a=1&a=2&=x&b',
+    '/openapi/v3/apis/apps/v1?hash=ABC&timeout=32s',
+  ];
+  for (const t of targets) {
+    assert.deepEqual([...searchParamsOf(t)], [...new URL(t, 'https://skiff.invalid').searchParams], t);
+  }
 });

@@ -64,6 +64,17 @@ function nonResource(path: string, method: string): RequestInfo {
   };
 }
 
+/**
+ * The query parameters of a request target, as `new URL(target, base).searchParams` gives them (the text after the
+ * first "?", up to a "#"), without parsing and normalizing the whole URL.
+ */
+export function searchParamsOf(url: string): URLSearchParams {
+  const hash = url.indexOf('#');
+  const end = hash < 0 ? url.length : hash;
+  const q = url.indexOf('?');
+  return q < 0 || q > end ? new URLSearchParams() : new URLSearchParams(url.slice(q + 1, end));
+}
+
 /** Parses method + URL (path and query) into a RequestInfo. Never throws. */
 export function parseRequestInfo(method: string, url: string): RequestInfo {
   const q = url.indexOf('?');

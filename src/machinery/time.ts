@@ -1,7 +1,17 @@
 // metav1.Time and MicroTime wire formats: RFC 3339 in UTC, seconds (Time) or microseconds (MicroTime).
 
+// Every object written in the same second carries the same text: keep the last one.
+let lastSecond = NaN;
+let lastText = '';
+
 export function formatTime(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(d.getTime() / 1000);
+  if (second === lastSecond) return lastText;
+  // toISOString always ends in ".sssZ"; an invalid date throws as before.
+  const text = d.toISOString().slice(0, -5) + 'Z';
+  lastSecond = second;
+  lastText = text;
+  return text;
 }
 
 export function formatMicroTime(d: Date): string {

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, isApiError } from '../../machinery/errors.js';
 import { deepClone } from '../../api/object.js';
 import type { UserInfo } from '../auth/user.js';
-import { requestInfoOf, type RequestInfo } from '../request-info.js';
+import { requestInfoOf, searchParamsOf, type RequestInfo } from '../request-info.js';
 import type { Registry, ServedResource } from '../registry/registry.js';
 import type { Verb } from '../../api/catalog.js';
 import { writeError, writeJson, readBody, decodeObject, mediaTypeOf, objectMediaType, negotiate } from './negotiation.js';
@@ -87,11 +87,11 @@ function sendDocument(req: IncomingMessage, res: ServerResponse, doc: StaticDocu
 
 async function route(deps: ApiHandlerDeps, req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<void> {
   const info = requestInfoOf(req);
-  const url = new URL(req.url ?? '/', 'https://skiff.invalid');
+  const query = searchParamsOf(req.url ?? '/');
   const method = req.method ?? 'GET';
   if (info.path === '/openapi/v2' || info.path === '/openapi/v3' || info.path.startsWith('/openapi/v3/')) {
     if (method !== 'GET' && method !== 'HEAD') throw ApiError.methodNotAllowed();
-    const answer = deps.openapi(info.path, url.searchParams, req.headers.accept, req.headers['if-none-match']);
+    const answer = deps.openapi(info.path, query, req.headers.accept, req.headers['if-none-match']);
     if (!answer) throw ApiError.pageNotFound();
     res.writeHead(answer.status, { ...answer.headers, ...(answer.body ? { 'Content-Length': String(answer.body.length) } : {}) });
     res.end(method === 'HEAD' ? undefined : answer.body);
@@ -109,7 +109,7 @@ async function route(deps: ApiHandlerDeps, req: IncomingMessage, res: ServerResp
     }
     throw ApiError.pageNotFound();
   }
-  await routeResource(deps, info, url.searchParams, req, res, user);
+  await routeResource(deps, info, query, req, res, user);
 }
 
 async function routeResource(

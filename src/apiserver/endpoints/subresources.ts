@@ -143,7 +143,8 @@ export async function handleBinding(r: ResourceRequest, registry: Registry, podN
       if (pod.spec?.nodeName) {
         throw ApiError.conflict('', 'pods/binding', name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
       }
-      const next = deepClone(pod);
+      // `current` is the store's copy for this call: changed in place.
+      const next = pod;
       next.spec = { ...next.spec, nodeName: node };
       const conditions = (next.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
       conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: formatTime(r.services.now()) });

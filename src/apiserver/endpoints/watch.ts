@@ -191,7 +191,7 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
           out.push(encode('DELETED', gone));
         }
       }
-      if (out.length) res.write(out.join(''));
+      if (out.length) res.write(out.length === 1 ? out[0] : out.join(''));
     },
     onError: (err) => {
       if (closed) return;

@@ -149,7 +149,9 @@ export class Store {
   }
 
   private encode(obj: KubeObject): string {
-    // resourceVersion is derived from the storage revision on read, never stored.
+    // resourceVersion is derived from the storage revision on read, never stored. Without one (creates) the object
+    // is written as it is: the same text as with it left out of a copy.
+    if (obj.metadata.resourceVersion === undefined) return JSON.stringify(obj);
     const { resourceVersion: _rv, ...meta } = obj.metadata;
     return JSON.stringify({ ...obj, metadata: meta });
   }
@@ -436,7 +438,11 @@ export class Store {
       const kv = await this.storage.get(key);
       const current = kv ? this.decode(kv) : undefined;
       if (!current && !ctx.allowCreate) throw this.notFound(name);
-      const desired = deepClone(await fn(current ? deepClone(current) : undefined));
+      // fn gets a copy of its own; what it returns is copied again unless it is that copy (fn may return objects it
+      // keeps, which the store must not change).
+      const mine = current ? deepClone(current) : undefined;
+      const returned = await fn(mine);
+      const desired = returned === mine ? returned : deepClone(returned);
       if (!current) {
         if (ctx.subresource === 'status') throw this.notFound(name);
         if (desired.metadata?.resourceVersion) {
