@@ -61,20 +61,42 @@ async function rssAnonMiB(pid: number): Promise<number> {
   return Math.round(Number(/RssAnon:\s+(\d+) kB/.exec(status)?.[1] ?? -1024) / 1024);
 }
 
-async function idleWindow(pid: number, ms: number): Promise<{ rssMiB: number; rssAnonMiB: number; cpuSec: number; cpuPercent: number }> {
+/** Proportional (Pss) and private (Private_Clean + Private_Dirty) resident memory from smaps_rollup, MiB. */
+async function pssPrivateMiB(pid: number): Promise<{ pss: number; priv: number }> {
+  const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? -1024);
+  return { pss: round(kb('Pss') / 1024), priv: round((kb('Private_Clean') + kb('Private_Dirty')) / 1024) };
+}
+
+async function idleWindow(
+  pid: number,
+  ms: number,
+): Promise<{ rssMiB: number; rssAnonMiB: number; pssMiB: number; privateMiB: number; cpuSec: number; cpuPercent: number }> {
   const start = await readProc(pid);
   const t0 = performance.now();
   const rss: number[] = [];
   const anon: number[] = [];
+  const pss: number[] = [];
+  const priv: number[] = [];
   while (performance.now() - t0 < ms) {
     await new Promise((r) => setTimeout(r, Math.min(1000, ms)));
     rss.push((await readProc(pid)).rssMiB);
     anon.push(await rssAnonMiB(pid));
+    const p = await pssPrivateMiB(pid);
+    pss.push(p.pss);
+    priv.push(p.priv);
   }
   const end = await readProc(pid);
   const elapsed = (performance.now() - t0) / 1000;
   const cpuSec = end.cpuSec - start.cpuSec;
-  return { rssMiB: Math.max(...rss), rssAnonMiB: Math.max(...anon), cpuSec: round(cpuSec, 2), cpuPercent: round((cpuSec / elapsed) * 100, 2) };
+  return {
+    rssMiB: Math.max(...rss),
+    rssAnonMiB: Math.max(...anon),
+    pssMiB: Math.max(...pss),
+    privateMiB: Math.max(...priv),
+    cpuSec: round(cpuSec, 2),
+    cpuPercent: round((cpuSec / elapsed) * 100, 2),
+  };
 }
 
 function podManifest(name: string): Pod {
@@ -110,11 +132,13 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
     const t0 = performance.now();
     // SKIFF_BENCH_AGENT_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the agent process.
     const agentNodeArgs = (process.env.SKIFF_BENCH_AGENT_ARGS ?? '').split(' ').filter(Boolean);
-    agent = spawn(
-      process.execPath,
-      [...agentNodeArgs, SKIFF_BIN, 'agent', '--server', `https://127.0.0.1:${server.port}`, '--token', TOKEN, '--data-dir', agentDir, '--node-name', nodeName, '--pod-cidr', cidr, '--log-level', 'error'],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    // Without them the agent is started as users start it: bin/skiff executed (its launcher gives node the agent's
+    // flags and environment); with them, `node <args> bin/skiff agent ...`, which skips the launcher's settings.
+    const agentArgs = ['agent', '--server', `https://127.0.0.1:${server.port}`, '--token', TOKEN, '--data-dir', agentDir, '--node-name', nodeName, '--pod-cidr', cidr, '--log-level', 'error'];
+    agent = spawn(agentNodeArgs.length > 0 ? process.execPath : SKIFF_BIN, agentNodeArgs.length > 0 ? [...agentNodeArgs, SKIFF_BIN, ...agentArgs] : agentArgs, {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const nodes = client.resource<Node>({ group: '', version: 'v1', resource: 'nodes' });
     await until('the agent node Ready', o.phaseTimeoutMs, async () => {
       if (agent?.exitCode !== null) throw new Error(`skiff agent exited with ${agent?.exitCode}`);
@@ -195,6 +219,7 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
       boundToRunningP99Ms: Math.round(percentile(toRun, 99)),
       startupWallMs: Math.round(startupWallMs),
       startupAgentCpuSec: round(cpuAfter.cpuSec - cpuBefore.cpuSec, 2),
+      startupAgentCpuSecPerPod: round((cpuAfter.cpuSec - cpuBefore.cpuSec) / o.pods, 3),
       // CPU seconds of every process class of the node over the startup window (see proctree.ts), and per pod.
       ...Object.fromEntries(Object.entries(classes).map(([k, v]) => [`startupCpuSec_${k}`, v])),
       startupCpuSecTotal: round(classTotal, 2),
@@ -203,11 +228,15 @@ export async function benchKubelet(o: KubeletBenchOptions): Promise<Record<strin
       loadAvgStartupEnd: round(loadAfter, 2),
       idle0PodsRssMiB: idle0.rssMiB,
       idle0PodsRssAnonMiB: idle0.rssAnonMiB,
+      idle0PodsPssMiB: idle0.pssMiB,
+      idle0PodsPrivateMiB: idle0.privateMiB,
       idle0PodsCpuSec: idle0.cpuSec,
       idle0PodsCpuPercent: idle0.cpuPercent,
       steadyPods: o.steadyPods,
       idleNPodsRssMiB: idleN.rssMiB,
       idleNPodsRssAnonMiB: idleN.rssAnonMiB,
+      idleNPodsPssMiB: idleN.pssMiB,
+      idleNPodsPrivateMiB: idleN.privateMiB,
       idleNPodsCpuSec: idleN.cpuSec,
       idleNPodsCpuPercent: idleN.cpuPercent,
       idleWindowSec: o.idleMs / 1000,
