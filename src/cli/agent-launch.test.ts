@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AGENT_BUNDLE, AGENT_TIER_FLAGS, runsKubelet, startExternalMemoryGC } from './agent-launch.js';
+import { AGENT_BUNDLE, AGENT_NODE_ENV, AGENT_NODE_FLAGS, AGENT_TIER_FLAGS, runsKubelet, startExternalMemoryGC } from './agent-launch.js';
 
 const SKIFF = fileURLToPath(new URL('../../../bin/skiff', import.meta.url));
 
@@ -72,4 +75,103 @@ test('the V8 gc the agent exposes at run time is callable', () => {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(new URL('./agent-launch.js', import.meta.url).href)}); const g = m.startExternalMemoryGC({ thresholdBytes: 0 }); g.check(); g.stop(); process.stdout.write(String(g.collections));`], { encoding: 'utf8' });
   assert.equal(r.stderr, '');
   assert.equal(r.stdout, '1');
+});
+
+/** The environment of a child without the variables bin/skiff sets or reads. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  for (const k of [...Object.keys(AGENT_NODE_ENV), 'SKIFF_AGENT_NO_NODE_FLAGS', 'SKIFF_AGENT_DEFAULT_HEAP']) if (!(k in extra)) delete env[k];
+  return env;
+}
+
+test('bin/skiff runs as JavaScript under node and as an executed script', () => {
+  for (const [file, args] of [
+    [process.execPath, [SKIFF, 'agent', '--help']],
+    [SKIFF, ['agent', '--help']],
+  ] as const) {
+    assert.match(execFileSync(file, args, { encoding: 'utf8', env: cleanEnv() }), /Run a node agent that joins a skiff server/);
+  }
+  assert.match(execFileSync(SKIFF, ['--help'], { encoding: 'utf8', env: cleanEnv() }), /Usage: skiff/);
+  // The flags are ones this node accepts, quietly (an unknown one makes node exit; --jitless alone warns).
+  const r = spawnSync(process.execPath, [...AGENT_NODE_FLAGS, '-e', 'process.stdout.write(typeof WebAssembly)'], { encoding: 'utf8' });
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout, 'undefined');
+});
+
+test('bin/skiff executed gives node the agent flags and environment exactly when runsKubelet says so', () => {
+  // A `node` first on PATH that prints what bin/skiff's sh part handed it.
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-launch-'));
+  try {
+    writeFileSync(join(dir, 'node'), '#!/bin/sh\nprintf "%s\\n" "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX-unset}" "$@"\n');
+    chmodSync(join(dir, 'node'), 0o755);
+    const run = (args: string[], extra: Record<string, string> = {}) =>
+      execFileSync(SKIFF, args, { encoding: 'utf8', env: cleanEnv({ PATH: `${dir}:${process.env.PATH ?? ''}`, ...extra }) }).trimEnd().split('\n');
+    const withFlags = (args: string[], arena = AGENT_NODE_ENV.MALLOC_ARENA_MAX) => [`MALLOC_ARENA_MAX=${arena}`, ...AGENT_NODE_FLAGS, SKIFF, ...args];
+    const plain = (args: string[]) => ['MALLOC_ARENA_MAX=unset', SKIFF, ...args];
+    const cases = [
+      ['agent', '--server', 'https://127.0.0.1:6443', '--token', 'a b'],
+      ['agent', '--simulated-nodes', '0'],
+      ['agent', '--simulated-nodes=0'],
+      ['agent', '--simulated-nodes', '3'],
+      ['agent', '--node-name', 'n', '--simulated-nodes=20'],
+      ['agent', '--simulated-nodes'],
+      ['server', '--data-dir', '/tmp/x'],
+      ['kubectl', 'agent'],
+    ];
+    for (const args of cases) {
+      const kubelet = args[0] === 'agent' && runsKubelet(args.slice(1));
+      assert.deepEqual(run(args), kubelet ? withFlags(args) : plain(args), args.join(' '));
+    }
+    assert.equal(cases.filter((a) => a[0] === 'agent' && runsKubelet(a.slice(1))).length, 4);
+    // A/B switches, and an arena count set by the user is kept.
+    const agent = ['agent', '--server', 'https://127.0.0.1:6443'];
+    assert.deepEqual(run(agent, { SKIFF_AGENT_NO_NODE_FLAGS: '1' }), plain(agent));
+    assert.deepEqual(run(agent, { SKIFF_AGENT_DEFAULT_HEAP: '1' }), plain(agent));
+    assert.deepEqual(run(agent, { MALLOC_ARENA_MAX: '4' }), withFlags(agent, '4'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an executed `skiff agent` is the node process itself, running with the flags and environment', async () => {
+  // A server that accepts and never answers: the agent waits for the cluster CA and stays up to be looked at.
+  const sockets: Socket[] = [];
+  const server = createServer((s) => void sockets.push(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-launch-agent-'));
+  const child = spawn(SKIFF, ['agent', '--server', `https://127.0.0.1:${port}`, '--token', 'launch-test', '--data-dir', dir, '--node-name', 'launch-test'], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    // The sh part exec's node in the same process: the child's pid becomes node (its command name changes from the
+    // script's to node's).
+    let cmdline: string[] = [];
+    for (;;) {
+      assert.equal(child.exitCode, null, `skiff agent exited: ${stderr}`);
+      let comm = '';
+      try {
+        comm = readFileSync(`/proc/${child.pid}/comm`, 'utf8');
+        cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+      } catch {
+        assert.fail(`skiff agent exited: ${stderr}`);
+      }
+      if (comm.startsWith('node')) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(cmdline.slice(1, 1 + AGENT_NODE_FLAGS.length), AGENT_NODE_FLAGS);
+    assert.deepEqual(cmdline.slice(1 + AGENT_NODE_FLAGS.length, 3 + AGENT_NODE_FLAGS.length), [SKIFF, 'agent']);
+    const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+    for (const [k, v] of Object.entries(AGENT_NODE_ENV)) assert.ok(environ.includes(`${k}=${v}`), `${k}=${v} not in the agent's environment`);
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+    for (const s of sockets) s.destroy();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
