@@ -6,7 +6,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AGENT_BUNDLE, AGENT_NODE_ENV, AGENT_NODE_FLAGS, AGENT_TIER_FLAGS, runsKubelet, startExternalMemoryGC } from './agent-launch.js';
+import { AGENT_BUNDLE, AGENT_NODE_FLAGS, AGENT_TIER_FLAGS, runsKubelet, startExternalMemoryGC } from './agent-launch.js';
 
 const SKIFF = fileURLToPath(new URL('../../../bin/skiff', import.meta.url));
 
@@ -77,10 +77,10 @@ test('the V8 gc the agent exposes at run time is callable', () => {
   assert.equal(r.stdout, '1');
 });
 
-/** The environment of a child without the variables bin/skiff sets or reads. */
+/** The environment of a child without the variables bin/skiff reads. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
-  for (const k of [...Object.keys(AGENT_NODE_ENV), 'SKIFF_AGENT_NO_NODE_FLAGS', 'SKIFF_AGENT_DEFAULT_HEAP']) if (!(k in extra)) delete env[k];
+  for (const k of ['SKIFF_AGENT_NO_NODE_FLAGS', 'SKIFF_AGENT_DEFAULT_HEAP']) if (!(k in extra)) delete env[k];
   return env;
 }
 
@@ -98,16 +98,16 @@ test('bin/skiff runs as JavaScript under node and as an executed script', () => 
   assert.equal(r.stdout, 'undefined');
 });
 
-test('bin/skiff executed gives node the agent flags and environment exactly when runsKubelet says so', () => {
+test('bin/skiff executed gives node the agent flags exactly when runsKubelet says so', () => {
   // A `node` first on PATH that prints what bin/skiff's sh part handed it.
   const dir = mkdtempSync(join(tmpdir(), 'skiff-launch-'));
   try {
-    writeFileSync(join(dir, 'node'), '#!/bin/sh\nprintf "%s\\n" "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX-unset}" "$@"\n');
+    writeFileSync(join(dir, 'node'), '#!/bin/sh\nprintf "%s\\n" "$@"\n');
     chmodSync(join(dir, 'node'), 0o755);
     const run = (args: string[], extra: Record<string, string> = {}) =>
       execFileSync(SKIFF, args, { encoding: 'utf8', env: cleanEnv({ PATH: `${dir}:${process.env.PATH ?? ''}`, ...extra }) }).trimEnd().split('\n');
-    const withFlags = (args: string[], arena = AGENT_NODE_ENV.MALLOC_ARENA_MAX) => [`MALLOC_ARENA_MAX=${arena}`, ...AGENT_NODE_FLAGS, SKIFF, ...args];
-    const plain = (args: string[]) => ['MALLOC_ARENA_MAX=unset', SKIFF, ...args];
+    const withFlags = (args: string[]) => [...AGENT_NODE_FLAGS, SKIFF, ...args];
+    const plain = (args: string[]) => [SKIFF, ...args];
     const cases = [
       ['agent', '--server', 'https://127.0.0.1:6443', '--token', 'a b'],
       ['agent', '--simulated-nodes', '0'],
@@ -123,17 +123,16 @@ test('bin/skiff executed gives node the agent flags and environment exactly when
       assert.deepEqual(run(args), kubelet ? withFlags(args) : plain(args), args.join(' '));
     }
     assert.equal(cases.filter((a) => a[0] === 'agent' && runsKubelet(a.slice(1))).length, 4);
-    // A/B switches, and an arena count set by the user is kept.
+    // The A/B switches.
     const agent = ['agent', '--server', 'https://127.0.0.1:6443'];
     assert.deepEqual(run(agent, { SKIFF_AGENT_NO_NODE_FLAGS: '1' }), plain(agent));
     assert.deepEqual(run(agent, { SKIFF_AGENT_DEFAULT_HEAP: '1' }), plain(agent));
-    assert.deepEqual(run(agent, { MALLOC_ARENA_MAX: '4' }), withFlags(agent, '4'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('an executed `skiff agent` is the node process itself, running with the flags and environment', async () => {
+test('an executed `skiff agent` is the node process itself, running with the flags', async () => {
   // A server that accepts and never answers: the agent waits for the cluster CA and stays up to be looked at.
   const sockets: Socket[] = [];
   const server = createServer((s) => void sockets.push(s));
@@ -165,8 +164,6 @@ test('an executed `skiff agent` is the node process itself, running with the fla
     }
     assert.deepEqual(cmdline.slice(1, 1 + AGENT_NODE_FLAGS.length), AGENT_NODE_FLAGS);
     assert.deepEqual(cmdline.slice(1 + AGENT_NODE_FLAGS.length, 3 + AGENT_NODE_FLAGS.length), [SKIFF, 'agent']);
-    const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
-    for (const [k, v] of Object.entries(AGENT_NODE_ENV)) assert.ok(environ.includes(`${k}=${v}`), `${k}=${v} not in the agent's environment`);
   } finally {
     child.kill('SIGKILL');
     await exited;
