@@ -55,6 +55,14 @@ export async function bootstrapCluster(registry: Registry, opts: BootstrapOption
     roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: ISSUER_DISCOVERY_ROLE },
     subjects: [{ kind: 'Group', apiGroup: RBAC, name: SERVICE_ACCOUNTS_GROUP }],
   } as KubeObject);
+  // Upstream's legacytokentracking: the day the API server began tracking legacy token use (the label
+  // kubernetes.io/legacy-token-last-used); the legacy token cleaner acts only after a full clean-up period since.
+  await ensure(registry, '', 'configmaps', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'kube-apiserver-legacy-service-account-token-tracking', namespace: 'kube-system' },
+    data: { since: new Date().toISOString().slice(0, 10) },
+  } as KubeObject);
   const labels = { component: 'apiserver', provider: 'kubernetes' };
   await ensure(registry, '', 'services', {
     apiVersion: 'v1',

@@ -27,6 +27,7 @@ import { resourceQuotaControllerDescriptor } from './resourcequota/resourcequota
 import { persistentVolumeBinderControllerDescriptor } from './volume/persistentvolume/pv-controller.js';
 import { rootCACertPublisherDescriptor } from './rootcacertpublisher/publisher.js';
 import { tokensControllerDescriptor } from './serviceaccount/tokens-controller.js';
+import { legacyTokenCleanerDescriptor } from './serviceaccount/legacy-token-cleaner.js';
 
 export * from './manager.js';
 export * from './options.js';
@@ -57,6 +58,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   persistentVolumeBinderControllerDescriptor,
   rootCACertPublisherDescriptor,
   tokensControllerDescriptor,
+  legacyTokenCleanerDescriptor,
 ];
 
 export interface StartControllersOptions {

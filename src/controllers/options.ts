@@ -46,6 +46,8 @@ export interface ControllerOptions {
   /** --service-account-private-key-file: signs the tokens controller's Secret tokens (read into the PEM below). */
   serviceAccountPrivateKeyFile?: string;
   serviceAccountPrivateKeyPem?: string;
+  /** --legacy-service-account-token-clean-up-period: unused legacy token Secrets are invalidated, then deleted (365 days). */
+  legacyServiceAccountTokenCleanUpPeriodMs?: number;
 }
 
 export const DEFAULT_NODE_MONITOR_PERIOD_MS = 5_000;
@@ -79,6 +81,12 @@ const int: Parser = (v) => {
   return Number(v);
 };
 
+const positiveDuration: Parser = (v) => {
+  const ms = parseGoDuration(v);
+  if (!(ms > 0)) throw new Error(`must be greater than 0, got ${JSON.stringify(v)}`);
+  return ms;
+};
+
 /** The options that hold numbers (every flag parsed here; --cluster-cidr comes from skiff server's own flag). */
 type NumericOption = { [K in keyof ControllerOptions]-?: ControllerOptions[K] extends number | undefined ? K : never }[keyof ControllerOptions];
 
@@ -100,6 +108,7 @@ const FLAGS: Record<string, [NumericOption, Parser]> = {
   'mirroring-max-endpoints-per-subset': ['mirroringMaxEndpointsPerSubset', int],
   'terminated-pod-gc-threshold': ['terminatedPodGcThreshold', int],
   'cluster-signing-duration': ['clusterSigningDurationMs', duration],
+  'legacy-service-account-token-clean-up-period': ['legacyServiceAccountTokenCleanUpPeriodMs', positiveDuration],
 };
 
 /** The flag names accepted in --kube-controller-manager-arg. */
