@@ -26,6 +26,23 @@ export class CycleState {
   /** Pods nominated to each node (upstream's PodNominator in the framework handle). Set by schedulePod. */
   nominatedPods?: NominatedPodsLister;
 
+  /** The last activeFilterPlugins() answer and what it was worked out from. */
+  private filters?: { all: readonly { name: string }[]; skipped: number; active: readonly { name: string }[] };
+
+  /**
+   * `all` less the plugins in skipFilterPlugins, worked out once and reused for every node of the cycle (only PreFilter
+   * adds to the skip set, so its size tells whether the answer still holds).
+   */
+  activeFilterPlugins<P extends { name: string }>(all: readonly P[]): readonly P[] {
+    const skip = this.skipFilterPlugins;
+    if (skip.size === 0) return all;
+    const f = this.filters;
+    if (f && f.all === all && f.skipped === skip.size) return f.active as readonly P[];
+    const active = all.filter((pl) => !skip.has(pl.name));
+    this.filters = { all, skipped: skip.size, active };
+    return active;
+  }
+
   /** A copy for a what-if run: values are shared, so plugins must replace (not mutate) what they write. */
   clone(): CycleState {
     const copy = new CycleState();

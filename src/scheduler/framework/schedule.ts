@@ -3,7 +3,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { CycleState, type NominatedPodsLister } from './cycle-state.js';
 import { podPriority } from './helpers.js';
-import type { NodeScore, PreFilterResult } from './interfaces.js';
+import type { FilterPlugin, NodeScore, PreFilterResult } from './interfaces.js';
 import { MAX_NODE_SCORE, MIN_NODE_SCORE } from './interfaces.js';
 import type { NodeInfo } from './node-info.js';
 import type { Profile } from './profile.js';
@@ -160,6 +160,8 @@ export function runFilterPluginsWithNominatedPods(
   nodeInfo: NodeInfo,
   nominated?: NominatedPodsLister,
 ): Status {
+  // Nothing nominated anywhere: one pass, as addNominatedPods would find no pod to add (the common case).
+  if (!nominated) return runFilters(profile.plugins.filter, state, pod, nodeInfo);
   // Always set by the first pass.
   let status: Status | undefined;
   let podsAdded = false;
@@ -247,8 +249,13 @@ export function runPreFilterPlugins(
 
 /** Upstream's RunFilterPlugins for one node: the first plugin that rejects decides. */
 export function runFilterPlugins(profile: Profile, state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
-  for (const pl of profile.plugins.filter) {
-    if (state.skipFilterPlugins.has(pl.name)) continue;
+  return runFilters(profile.plugins.filter, state, pod, nodeInfo);
+}
+
+function runFilters(all: readonly FilterPlugin[], state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
+  const filters = state.activeFilterPlugins(all);
+  for (let i = 0; i < filters.length; i++) {
+    const pl = filters[i]!;
     let s;
     try {
       s = pl.filter(state, pod, nodeInfo);

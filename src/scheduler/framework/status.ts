@@ -24,13 +24,16 @@ export function codeName(code: Code): string {
   return CODE_NAMES[code];
 }
 
+/** The reasons of a status that has none (shared: reasons are never mutated). */
+const NO_REASONS: readonly string[] = Object.freeze([]);
+
 export class Status {
   /** The plugin that returned this status (set by the framework, as upstream's SetPlugin). */
   plugin = '';
 
   constructor(
     readonly code: Code,
-    readonly reasons: readonly string[] = [],
+    readonly reasons: readonly string[] = NO_REASONS,
     readonly error?: Error,
   ) {}
 

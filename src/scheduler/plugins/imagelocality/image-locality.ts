@@ -36,7 +36,7 @@ export class ImageLocality implements ScorePlugin {
     // Spread is measured over the whole snapshot: how many nodes hold each of the pod's images, once per cycle and
     // only when some scored node holds one (otherwise every node's sum is 0 whatever the spread).
     const nodes = state.allNodes.length ? state.allNodes : [nodeInfo];
-    let images = state.has(STATE_KEY) ? state.read<PodImages>(STATE_KEY) : undefined;
+    let images = state.get<PodImages>(STATE_KEY);
     if (!images) {
       const names: string[] = [];
       for (const c of pod.spec?.initContainers ?? []) names.push(normalizedImageName(c.image ?? ''));

@@ -57,9 +57,8 @@ export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugi
   }
 
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
-    const tolerations = state.has(PRE_SCORE_KEY)
-      ? state.read<Toleration[]>(PRE_SCORE_KEY)
-      : (pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
+    const tolerations =
+      state.get<Toleration[]>(PRE_SCORE_KEY) ?? (pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
     let intolerable = 0;
     for (const taint of nodeInfo.node?.spec?.taints ?? []) {
       if (taint.effect === 'PreferNoSchedule' && !tolerationsTolerateTaint(tolerations, taint)) intolerable++;
