@@ -113,3 +113,36 @@ describe('event recorders under a flood', () => {
     assert.equal(rec.dropped, 10);
   });
 });
+
+describe('events.k8s.io/v1 writes side by side', () => {
+  test('a slow write does not hold back the next event; a series patch waits for its own create', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const calls: string[] = [];
+    const stub = {
+      resource: () => ({
+        create: async (ev: EventsV1Event) => {
+          calls.push(`create ${ev.note ?? ''}`);
+          // The first event's create hangs until the gate opens.
+          if (ev.note === 'slow') await gate;
+          calls.push(`created ${ev.note ?? ''}`);
+          return ev;
+        },
+        patch: async (name: string) => {
+          calls.push(`patch ${name.split('.')[0] ?? ''}`);
+          return {};
+        },
+      }),
+    } as unknown as RestClient;
+    const rec = new EventRecorder(stub, { reportingController: 'test', reportingInstance: 'test-1', onError: (e) => assert.fail(String(e)) });
+    const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns', uid: name } });
+    rec.eventf(pod('a'), undefined, 'Normal', 'Scheduled', 'Binding', 'slow');
+    rec.eventf(pod('a'), undefined, 'Normal', 'Scheduled', 'Binding', 'slow'); // a repeat: becomes a series patch
+    rec.eventf(pod('b'), undefined, 'Normal', 'Scheduled', 'Binding', 'fast');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(calls, ['create slow', 'create fast', 'created fast'], 'b is written while a still waits');
+    release();
+    await rec.flush();
+    assert.deepEqual(calls.slice(3), ['created slow', 'patch a'], "a's series patch follows its create");
+  });
+});

@@ -3,8 +3,9 @@
 // (same object, type and reason, different messages) within 10 minutes collapse into one "(combined from similar
 // events)" event, and a token bucket per object, type and reason (burst 25, one per 5 minutes) drops floods. EventRecorder
 // (tools/events) writes events.k8s.io/v1 Events: a repeat of an identical event turns the first into a series.
-// Recording never blocks or throws: writes run in the background, one at a time; flush() waits for them. As
-// client-go's broadcasters, at most MAX_QUEUED_EVENTS wait to be written and later ones are dropped.
+// Recording never blocks or throws: writes run in the background (core/v1 one at a time, as tools/record's sink
+// watcher writes them; events.k8s.io/v1 side by side, as tools/events starts a goroutine per event); flush() waits
+// for them. As client-go's broadcasters, at most MAX_QUEUED_EVENTS wait to be written and later ones are dropped.
 import type { Event as CoreEvent, EventSource, ObjectReference } from 'kubernetes-types/core/v1.js';
 import type { Event as EventsV1Event } from 'kubernetes-types/events/v1.js';
 import { isNotFound } from '../machinery/errors.js';
@@ -64,6 +65,39 @@ class WriteQueue {
   }
   flush(): Promise<void> {
     return this.tail;
+  }
+}
+
+/**
+ * Background writes that run side by side, as client-go's events.k8s.io/v1 broadcaster writes each event in a goroutine
+ * of its own; writes of one event name (a create and its series patches) still run in order. Drops writes while
+ * MAX_QUEUED_EVENTS are unfinished.
+ */
+class ConcurrentWrites {
+  /** The last write of each event name still running. */
+  private readonly tails = new Map<string, Promise<void>>();
+  private pending = 0;
+  /** Writes dropped because MAX_QUEUED_EVENTS were unfinished. */
+  dropped = 0;
+  constructor(private readonly onError: (err: unknown) => void) {}
+  push(name: string, write: () => Promise<void>): void {
+    if (this.pending >= MAX_QUEUED_EVENTS) {
+      this.dropped++;
+      return;
+    }
+    this.pending++;
+    const before = this.tails.get(name);
+    const tail: Promise<void> = (before ? before.then(write) : write())
+      .catch(this.onError)
+      .finally(() => {
+        this.pending--;
+        if (this.tails.get(name) === tail) this.tails.delete(name);
+      });
+    this.tails.set(name, tail);
+  }
+  /** Waits for every write pushed so far. */
+  async flush(): Promise<void> {
+    await Promise.all(this.tails.values());
   }
 }
 
@@ -193,13 +227,13 @@ export interface EventRecorderOptions {
 export class EventRecorder {
   private readonly events: ResourceClient<EventsV1Event>;
   private readonly clock: Clock;
-  private readonly writes: WriteQueue;
+  private readonly writes: ConcurrentWrites;
   private readonly cache = new Map<string, EventsV1Event>();
 
   constructor(client: RestClient, private readonly opts: EventRecorderOptions) {
     this.events = client.resource<EventsV1Event>({ group: 'events.k8s.io', version: 'v1', resource: 'events' });
     this.clock = opts.clock ?? realClock;
-    this.writes = new WriteQueue(opts.onError ?? ((e) => console.error('event recording failed:', e)));
+    this.writes = new ConcurrentWrites(opts.onError ?? ((e) => console.error('event recording failed:', e)));
   }
 
   eventf(regarding: ObjectLike, related: ObjectLike | undefined, type: EventType, reason: string, action: string, note: string): void {
@@ -237,7 +271,7 @@ export class EventRecorder {
     }
     const namespace = toWrite.metadata?.namespace ?? 'default';
     const name = toWrite.metadata?.name ?? '';
-    this.writes.push(async () => {
+    this.writes.push(name, async () => {
       if (toWrite.series) {
         try {
           await this.events.patch(name, { series: toWrite.series }, { namespace, type: 'merge' });
@@ -257,7 +291,7 @@ export class EventRecorder {
       const name = ev.metadata?.name ?? '';
       const namespace = ev.metadata?.namespace ?? 'default';
       const series = ev.series;
-      this.writes.push(async () => {
+      this.writes.push(name, async () => {
         await this.events.patch(name, { series }, { namespace, type: 'merge' });
       });
     }
