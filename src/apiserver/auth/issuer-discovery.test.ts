@@ -45,6 +45,11 @@ test('the discovery document names the issuer, the key set at the external addre
   assert.equal(request(d, 'GET', '/openid/v1/jwks?x=1').headers?.['Content-Type'], 'application/jwk-set+json');
   assert.equal(request(d, 'GET', '/api/v1/pods').served, false);
   assert.equal(request(d, 'GET', '/openid/v1/jwks/extra').served, false);
+  // Targets the URL parser resolves to the paths are served as before (dot segments, "%2e", a tab it drops).
+  for (const t of ['/x/../openid/v1/jwks', '/x/%2e%2e/.well-known/openid-configuration', '/open\tid/v1/jwks', '/openid/v1/jwks#f']) {
+    assert.equal(request(d, 'GET', t).served, true, t);
+  }
+  assert.equal(request(d, 'GET', '/.well-known/%6Fpenid-configuration').served, false);
   assert.throws(() => request(d, 'POST', '/openid/v1/jwks'), (e: { code?: number }) => e.code === 405);
 });
 

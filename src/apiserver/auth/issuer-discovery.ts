@@ -71,7 +71,11 @@ export function issuerDiscovery(opts: IssuerDiscoveryOptions): IssuerDiscovery {
     configuration,
     jwks,
     serve(req, res) {
-      const path = new URL(req.url ?? '/', 'https://skiff.invalid').pathname;
+      const target = req.url ?? '/';
+      // Every request passes here: a target that cannot name either path (the URL parser only drops tabs and
+      // newlines and resolves dot segments, it never makes "openid") is left without parsing it.
+      if (!target.includes('openid') && !/[\t\n\r]/.test(target)) return false;
+      const path = new URL(target, 'https://skiff.invalid').pathname;
       const doc = path === OPENID_CONFIG_PATH ? { body: configuration, type: 'application/json' } : path === JWKS_PATH ? { body: jwks, type: MIME_JWKS } : undefined;
       if (!doc) return false;
       if (req.method !== 'GET' && req.method !== 'HEAD') throw ApiError.methodNotAllowed();
