@@ -199,19 +199,25 @@ export class Kubelet {
     return this.lastPostedStatus ? { ...node, status: { ...node.status, ...this.lastPostedStatus } } : node;
   }
 
-  /** Upstream's kubelet preemption: each pod is killed within its grace period and ends Failed, reason Preempting. */
-  private preempt(pods: readonly Pod[]): void {
+  /**
+   * Upstream's kubelet preemption (killPodNow): one pod after the other is killed within its grace period and ends
+   * Failed, reason Preempting; each kill is waited for (at most 1.5 times the grace, at least 10 s, as upstream).
+   */
+  private async preempt(pods: readonly Pod[]): Promise<void> {
     for (const pod of pods) {
       const uid = pod.metadata?.uid ?? '';
-      this.o.log.info('preempting pod to admit a critical pod', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` });
+      const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+      this.o.log.info('preempting pod to admit a critical pod', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, gracePeriodSeconds: grace });
       this.admitter.release(uid);
-      this.syncer?.requestEviction(uid, PREEMPTED_MESSAGE, {
-        reason: PREEMPTING_REASON,
-        gracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds ?? 30,
-        disruptionTarget: true,
-        conditionMessage: PREEMPTED_CONDITION_MESSAGE,
-      });
+      this.syncer?.requestEviction(uid, PREEMPTED_MESSAGE, { reason: PREEMPTING_REASON, gracePeriodSeconds: grace, disruptionTarget: true, conditionMessage: PREEMPTED_CONDITION_MESSAGE });
       this.enqueue(uid);
+      const deadline = this.clock.now() + Math.max(10, grace * 1.5) * 1000;
+      const killed = () => {
+        const current = this.podFor(uid);
+        return !current || this.syncer?.withOwnStatus(current).status?.phase === 'Failed';
+      };
+      while (!killed() && !this.stopped && this.clock.now() < deadline) await new Promise<void>((resolve) => this.clock.setTimer(resolve, 100));
+      if (!killed()) this.o.log.warn('preemption: the pod was not killed in time', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` });
     }
   }
 

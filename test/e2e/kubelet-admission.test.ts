@@ -4,6 +4,8 @@
 // creation order and keep running. One server with its local node, shared by every case.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { parseQuantity } from '../../src/machinery/quantity.js';
 import { startAgentNode, type AgentNode } from './agent-node.js';
@@ -102,4 +104,34 @@ test('after a restart the pods that ran are admitted again against each other an
   // New pods are still checked against them: another 40 % does not fit.
   await node.apply(podYaml('half-3', { cpu: share }));
   assert.match(await rejected('half-3', 'OutOfcpu'), /^Pod was rejected: Node didn't have enough resource: cpu, requested: \d+, used: \d+, capacity: \d+$/);
+});
+
+test('a static pod (critical) short of CPU preempts a lower pod: it ends Failed/Preempting with upstream message and DisruptionTarget', async () => {
+  // half-1 and half-2 hold 80 % of the CPU; the static pod asks for 50 %: one of them must go, and one is enough.
+  const manifest = `apiVersion: v1
+kind: Pod
+metadata: {name: critical, namespace: default}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: [sleep, '3600']
+    resources: {requests: {cpu: ${Math.floor(allocatableMilliCPU * 0.5)}m}}
+`;
+  await mkdir(join(node.server.dataDir, 'agent', 'pod-manifests'), { recursive: true });
+  await writeFile(join(node.server.dataDir, 'agent', 'pod-manifests', 'critical.yaml'), manifest);
+  await node.waitForPod(`critical-${NODE}`, 'Running (its mirror pod)', running, 120_000);
+  const halves = await Promise.all(['half-1', 'half-2'].map((n) => node.getPod(n)));
+  const preempted = halves.filter((p) => p?.status?.phase === 'Failed');
+  assert.equal(preempted.length, 1, JSON.stringify(halves.map((p) => p?.status)));
+  const victim = preempted[0]!;
+  assert.equal(victim.status?.reason, 'Preempting');
+  assert.equal(victim.status?.message, 'Preempted in order to admit critical pod');
+  const dt = victim.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
+  assert.deepEqual([dt?.status, dt?.reason, dt?.message], ['True', 'TerminationByKubelet', 'Pod was preempted by Kubelet to accommodate a critical pod.']);
+  const ev = await node.events(victim.metadata?.name ?? '');
+  assert.ok(ev.includes('Preempting: Preempted in order to admit critical pod'), ev.join('\n'));
+  assert.equal(halves.find((p) => p !== victim)?.status?.phase, 'Running');
 });

@@ -25,7 +25,7 @@ function handler(n: Node | undefined, fresh?: Node) {
   let reads = 0;
   const h = new PredicateAdmitHandler({
     node: async (f) => (f ? (reads++, fresh ?? n) : n),
-    preempt: (pods) => void preempted.push(pods),
+    preempt: async (pods) => void preempted.push(pods),
   });
   return { h, preempted, reads: () => reads };
 }

@@ -61,8 +61,8 @@ export function rejectionFor(f: PredicateFailure): AdmitResult {
 export interface PredicateAdmitOptions {
   /** The Node as last seen (`fresh`: read from the API now, as upstream does when only node affinity failed). */
   node(fresh: boolean): Promise<Node | undefined>;
-  /** A critical pod is admitted by evicting these (upstream's killPodNow with reason Preempting). */
-  preempt(pods: Pod[]): void;
+  /** A critical pod is admitted once these are killed (upstream's killPodNow with reason Preempting, which blocks). */
+  preempt(pods: Pod[]): Promise<void>;
 }
 
 export class PredicateAdmitHandler {
@@ -96,11 +96,11 @@ export class PredicateAdmitHandler {
       }
     }
     if (failures.length === 0) return { admit: true };
-    return this.handleFailure(pod, failures, otherPods);
+    return await this.handleFailure(pod, failures, otherPods);
   }
 
   /** Upstream's CriticalPodAdmissionHandler: a critical pod short only of resources gets them by preemption. */
-  private handleFailure(pod: Pod, failures: PredicateFailure[], otherPods: readonly Pod[]): AdmitResult {
+  private async handleFailure(pod: Pod, failures: PredicateFailure[], otherPods: readonly Pod[]): Promise<AdmitResult> {
     if (!isCriticalPodType(pod)) return rejectionFor(failures[0]!);
     const other = failures.find((f) => !f.resource);
     if (other) return rejectionFor(other);
@@ -113,7 +113,7 @@ export class PredicateAdmitHandler {
         message: `Unexpected error while attempting to recover from admission failure: preemption: error finding a set of pods to preempt: ${victims}`,
       };
     }
-    this.o.preempt(victims);
+    await this.o.preempt(victims);
     return { admit: true };
   }
 }

@@ -87,6 +87,26 @@ test('a node-pressure eviction kills with its grace period and writes Failed/Evi
   assert.deepEqual(h.events.filter((e) => e.includes('Evicted')), [`Warning Evicted: ${message}`]);
 });
 
+test('a pod preempted for a critical pod: killed within its grace, Failed/Preempting with upstream message and DisruptionTarget', async () => {
+  const h = harness();
+  h.syncer.requestEviction('u1', 'Preempted in order to admit critical pod', {
+    reason: 'Preempting',
+    gracePeriodSeconds: 45,
+    disruptionTarget: true,
+    conditionMessage: 'Pod was preempted by Kubelet to accommodate a critical pod.',
+  });
+  await h.syncer.sync(h.pod);
+  assert.deepEqual(h.stops, [{ id: 'c1', timeout: 45 }]);
+  const last = h.patches.at(-1)!;
+  assert.equal(last.phase, 'Failed');
+  assert.equal(last.reason, 'Preempting');
+  assert.equal(last.message, 'Preempted in order to admit critical pod');
+  const dt = last.conditions?.find((c) => c.type === 'DisruptionTarget');
+  assert.equal(dt?.reason, 'TerminationByKubelet');
+  assert.equal(dt?.message, 'Pod was preempted by Kubelet to accommodate a critical pod.');
+  assert.deepEqual(h.events.filter((e) => e.startsWith('Warning')), ['Warning Preempting: Preempted in order to admit critical pod']);
+});
+
 test('a local-storage eviction kills with upstream\'s immediate grace (the 2 s floor of a kill) and sets no DisruptionTarget', async () => {
   const h = harness();
   h.syncer.requestEviction('u1', 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ');
