@@ -159,7 +159,8 @@ test('an executed `skiff agent` is the node process itself, running with the fla
       } catch {
         assert.fail(`skiff agent exited: ${stderr}`);
       }
-      if (comm.startsWith('node')) break;
+      // (An exited, not yet reaped process has an empty cmdline: the next turn reports its exit.)
+      if (comm.startsWith('node') && cmdline.length > 0) break;
       await new Promise((r) => setTimeout(r, 5));
     }
     assert.deepEqual(cmdline.slice(1, 1 + AGENT_NODE_FLAGS.length), AGENT_NODE_FLAGS);
