@@ -83,22 +83,38 @@ describe('event recorders against a real server', () => {
   });
 });
 
+/**
+ * An EventRecorder over a stub client whose creates call `onCreate` (which may wait for the gate) and whose patches
+ * are logged in `calls`; release() opens the gate.
+ */
+function gatedRecorder(onCreate: (ev: EventsV1Event, gate: Promise<void>) => Promise<void>) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const calls: string[] = [];
+  const stub = {
+    resource: () => ({
+      create: async (ev: EventsV1Event) => {
+        await onCreate(ev, gate);
+        return ev;
+      },
+      patch: async (name: string) => {
+        calls.push(`patch ${name.split('.')[0] ?? ''}`);
+        return {};
+      },
+    }),
+  } as unknown as RestClient;
+  const rec = new EventRecorder(stub, { reportingController: 'test', reportingInstance: 'test-1', onError: (e) => assert.fail(String(e)) });
+  return { rec, release, calls };
+}
+
 describe('event recorders under a flood', () => {
   test('at most MAX_QUEUED_EVENTS wait to be written; later events are dropped, as client-go broadcasters do', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
     const created: string[] = [];
-    // A client whose writes wait until the gate opens, so every recorded event stays queued meanwhile.
-    const stub = {
-      resource: () => ({
-        create: async (ev: EventsV1Event) => {
-          await gate;
-          created.push(ev.note ?? '');
-          return ev;
-        },
-      }),
-    } as unknown as RestClient;
-    const rec = new EventRecorder(stub, { reportingController: 'test', reportingInstance: 'test-1', onError: (e) => assert.fail(String(e)) });
+    // Writes wait until the gate opens, so every recorded event stays queued meanwhile.
+    const { rec, release } = gatedRecorder(async (ev, gate) => {
+      await gate;
+      created.push(ev.note ?? '');
+    });
     const regarding = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u' } };
     for (let i = 0; i < MAX_QUEUED_EVENTS + 10; i++) rec.eventf(regarding, undefined, 'Normal', 'Scheduled', 'Binding', `event ${i}`);
     assert.equal(rec.dropped, 10);
@@ -116,25 +132,12 @@ describe('event recorders under a flood', () => {
 
 describe('events.k8s.io/v1 writes side by side', () => {
   test('a slow write does not hold back the next event; a series patch waits for its own create', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const calls: string[] = [];
-    const stub = {
-      resource: () => ({
-        create: async (ev: EventsV1Event) => {
-          calls.push(`create ${ev.note ?? ''}`);
-          // The first event's create hangs until the gate opens.
-          if (ev.note === 'slow') await gate;
-          calls.push(`created ${ev.note ?? ''}`);
-          return ev;
-        },
-        patch: async (name: string) => {
-          calls.push(`patch ${name.split('.')[0] ?? ''}`);
-          return {};
-        },
-      }),
-    } as unknown as RestClient;
-    const rec = new EventRecorder(stub, { reportingController: 'test', reportingInstance: 'test-1', onError: (e) => assert.fail(String(e)) });
+    const { rec, release, calls } = gatedRecorder(async (ev, gate) => {
+      calls.push(`create ${ev.note ?? ''}`);
+      // The first event's create hangs until the gate opens.
+      if (ev.note === 'slow') await gate;
+      calls.push(`created ${ev.note ?? ''}`);
+    });
     const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns', uid: name } });
     rec.eventf(pod('a'), undefined, 'Normal', 'Scheduled', 'Binding', 'slow');
     rec.eventf(pod('a'), undefined, 'Normal', 'Scheduled', 'Binding', 'slow'); // a repeat: becomes a series patch
