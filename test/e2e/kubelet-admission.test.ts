@@ -135,3 +135,8 @@ spec:
   assert.ok(ev.includes('Preempting: Preempted in order to admit critical pod'), ev.join('\n'));
   assert.equal(halves.find((p) => p !== victim)?.status?.phase, 'Running');
 });
+
+test('a nodeSelector the node does not match (bound by spec.nodeName past the scheduler): Failed NodeAffinity', async () => {
+  await node.apply(podYaml('wrong-zone').replace('spec:\n', 'spec:\n  nodeSelector: {topology.kubernetes.io/zone: nowhere}\n'));
+  assert.equal(await rejected('wrong-zone', 'NodeAffinity'), "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector");
+});
