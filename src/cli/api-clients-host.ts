@@ -64,7 +64,8 @@ export function startApiClientsHost(server: Pick<RunningServer, 'inProcessHandle
 
   worker.on('message', (msg: FromApiClientsWorker) => {
     if (msg.t === 'transport') {
-      const transport = new InProcessTransport(handler);
+      // Requests from the worker arrive as port messages, each its own task: no second hop before the handler.
+      const transport = new InProcessTransport(handler, { arrivesAsTask: true });
       transports.add(transport);
       served.add(serveTransport(msg.port, transport));
     } else if (msg.t === 'stopped') {

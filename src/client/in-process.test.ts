@@ -88,6 +88,24 @@ describe('InProcessTransport', () => {
     assert.deepEqual(order, ['immediate', 'handler /a', 'handler /b']);
   });
 
+  test('arrivesAsTask: a request that came in as its own task (a port message) is handed over at once', async () => {
+    const order: string[] = [];
+    const transport = new InProcessTransport(
+      (req, res) => {
+        order.push(`handler ${req.url}`);
+        res.end('{}');
+      },
+      { arrivesAsTask: true },
+    );
+    setImmediate(() => order.push('immediate'));
+    await transport.request({ method: 'GET', path: '/a' });
+    assert.deepEqual(order, ['handler /a']);
+    const aborted = new AbortController();
+    aborted.abort();
+    await assert.rejects(transport.request({ method: 'GET', path: '/gone', signal: aborted.signal }), { name: 'AbortError' });
+    assert.deepEqual(order, ['handler /a'], 'a request given up before the hand-over still never reaches the handler');
+  });
+
   test('a request given up before it is handed over never reaches the handler', async () => {
     let handled = 0;
     const transport = new InProcessTransport((_req, res) => {

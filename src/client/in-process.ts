@@ -196,7 +196,14 @@ export class InProcessTransport implements Transport {
   private readonly open = new Set<(err?: Error) => void>();
   private closed = false;
 
-  constructor(private readonly handler: InProcessHandler) {}
+  /**
+   * `arrivesAsTask`: each request already starts its own turn of the event loop (it came in as a message from another
+   * thread, see serveTransport), so the handler runs at once instead of after this turn's other I/O.
+   */
+  constructor(
+    private readonly handler: InProcessHandler,
+    private readonly opts: { arrivesAsTask?: boolean } = {},
+  ) {}
 
   private start(req: TransportRequest): { res: InProcessResponse; head: Promise<void>; abort: (err?: Error) => void } {
     if (this.closed) throw new Error('in-process transport is closed');
@@ -234,12 +241,14 @@ export class InProcessTransport implements Transport {
     // The handler runs in a later turn of the event loop, as for a request arriving on a socket: a component sending
     // a burst of requests yields between them (timers, I/O and the watch hub's flushes run in between), rather than
     // the whole burst running in one chain of microtasks.
-    setImmediate(() => {
+    const handOver = () => {
       if (finished) return; // given up before it was handed over
       Promise.resolve(this.handler(incoming, res as unknown as ServerResponse)).catch((err: unknown) => {
         res.destroy(err instanceof Error ? err : new Error(String(err)));
       });
-    });
+    };
+    if (this.opts.arrivesAsTask) queueMicrotask(handOver);
+    else setImmediate(handOver);
     return { res, head, abort };
   }
 
