@@ -251,6 +251,12 @@ export async function handleCreate(r: ResourceRequest): Promise<void> {
   const { obj, opts, warnings } = await readWrite(r, 'CreateOptions');
   r.services.fieldManager.trackUpdate(r.served.info, undefined, obj, opts.fieldManager, '');
   const created = await r.served.store.create(r.namespace, toStored(r, obj), writeCtx(r, opts.dryRun));
+  // Plain JSON: the text the object was stored as (with its resourceVersion), not encoded a second time.
+  const text = neg.output === 'object' && !neg.yaml && !r.served.converter ? r.served.store.writtenJson(created) : undefined;
+  if (text !== undefined) {
+    writeJsonText(r.res, 201, text, warningHeaders(warnings));
+    return;
+  }
   sendObject(r, 201, toServed(r, created), neg, warnings);
 }
 

@@ -127,6 +127,16 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
     }
     return JSON.stringify({ type, object: out }) + '\n';
   };
+  // A stored object's event line made from its stored text (see Store.getJson), when the store could give it.
+  const encodePut = (type: 'ADDED' | 'MODIFIED', e: StoreWatchEvent & { type: 'put' }): string => {
+    if (!shareable) return encode(type, e.object);
+    let lines = encodedLines.get(e.object);
+    if (!lines) encodedLines.set(e.object, (lines = {}));
+    const cached = lines[type];
+    if (cached !== undefined) return cached;
+    const json = e.json;
+    return (lines[type] = json === undefined ? JSON.stringify({ type, object: e.object }) + '\n' : `{"type":"${type}","object":${json}}\n`);
+  };
   const bookmark = (revision: number, annotations?: Record<string, string>) =>
     encode('BOOKMARK', {
       kind: info.kind,
@@ -183,8 +193,8 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
         const now = filter(e.object);
         // Unfiltered watches never look at the previous object (decoding it is left to those that do).
         const before = !e.hasPrev ? false : selected ? selected(e.prev!) : true;
-        if (now && before) out.push(encode('MODIFIED', e.object));
-        else if (now) out.push(encode('ADDED', e.object));
+        if (now && before) out.push(encodePut('MODIFIED', e));
+        else if (now) out.push(encodePut('ADDED', e));
         else if (before && e.prev) {
           // Leaving the selection: upstream reports the last matching state at the revision of the change.
           const gone = { ...e.prev, metadata: { ...e.prev.metadata, resourceVersion: e.object.metadata.resourceVersion } };

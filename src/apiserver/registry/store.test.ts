@@ -246,6 +246,42 @@ describe('generic store', () => {
     await rejects(s.getJson('default', 'missing'), 404, 'NotFound');
   });
 
+  test('writtenJson: the object create returned, as JSON text from its stored text; nothing for other objects', async () => {
+    const s = configMapStore();
+    const created = await s.create('default', cm('w', { k: 'v' }, { app: 'x' }), ctx);
+    const text = s.writtenJson(created);
+    assert.ok(text !== undefined);
+    assert.deepEqual(JSON.parse(text), created);
+    assert.match(text, /^\{"apiVersion":"v1","kind":"ConfigMap","metadata":\{"resourceVersion":"\d+",/);
+    assert.equal(text, await s.getJson('default', 'w'));
+    assert.equal(s.writtenJson(await s.get('default', 'w')), undefined, 'a read object has no written text');
+    const { object: updated } = await s.update('default', 'w', (cur) => ({ ...cur!, data: { k: 'v2' } }), ctx);
+    assert.equal(s.writtenJson(updated), undefined, 'updates are not remembered');
+  });
+
+  test('watch put events carry the object as JSON text from the stored text', async () => {
+    const s = configMapStore();
+    const seen: { object: KubeObject; json: string | undefined }[] = [];
+    const w = s.watch('default', 0, undefined, {
+      onEvents: (events) => {
+        for (const e of events) if (e.type === 'put') seen.push({ object: e.object, json: e.json });
+      },
+      onError: (err) => assert.fail(err.message),
+    });
+    await s.create('default', cm('e1', { a: '1' }), ctx);
+    await s.update('default', 'e1', (cur) => ({ ...cur!, data: { a: '2' } }), ctx);
+    const deadline = Date.now() + 5000;
+    while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    w.stop();
+    assert.equal(seen.length, 2);
+    for (const { object, json } of seen) {
+      assert.ok(json !== undefined);
+      assert.deepEqual(JSON.parse(json), object);
+      assert.ok(json.startsWith(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"resourceVersion":"${object.metadata.resourceVersion}",`));
+    }
+    assert.deepEqual(seen.map((e) => e.object.data), [{ a: '1' }, { a: '2' }]);
+  });
+
   test('storedJsonWithVersion splices the resourceVersion into the top-level metadata only', () => {
     const kv = (value: string) => ({ key: '/k', value, createRevision: 1, modRevision: 42 });
     assert.equal(storedJsonWithVersion(kv('{"kind":"X","metadata":{"name":"a"}}')), '{"kind":"X","metadata":{"resourceVersion":"42","name":"a"}}');

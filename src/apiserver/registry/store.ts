@@ -68,7 +68,14 @@ export type StoreWatchEvent =
    * `prev` (the object before the change, when it existed) is decoded on first use; `hasPrev` says whether there is
    * one without decoding it. Events are shared by every watcher of the store: handlers must not mutate them.
    */
-  | { type: 'put'; object: KubeObject; readonly prev: KubeObject | undefined; hasPrev: boolean }
+  | {
+      type: 'put';
+      object: KubeObject;
+      readonly prev: KubeObject | undefined;
+      hasPrev: boolean;
+      /** `object` as JSON text made from the stored text (resourceVersion first in metadata), when that can be done. */
+      readonly json?: string;
+    }
   | { type: 'delete'; object: KubeObject }
   | { type: 'progress'; revision: number };
 
@@ -117,6 +124,8 @@ export class Store {
   private readonly now: () => Date;
   private readonly hasStatus: boolean;
   private readonly decodedEvents = new WeakMap<WatchEvent, StoreWatchEvent>();
+  /** The stored text and revision of objects `create` returned, for `writtenJson`. */
+  private readonly written = new WeakMap<KubeObject, KeyValue>();
 
   constructor(private readonly opts: StoreOptions) {
     this.info = opts.info;
@@ -158,6 +167,15 @@ export class Store {
 
   private notFound(name: string): ApiError {
     return ApiError.notFound(this.info.group, this.info.resource, name);
+  }
+
+  /**
+   * The object `create` just returned, as JSON text made from the text it was stored as (resourceVersion first in
+   * metadata, as getJson), or undefined for other objects. Only valid while the caller has not changed the object.
+   */
+  writtenJson(obj: KubeObject): string | undefined {
+    const kv = this.written.get(obj);
+    return kv ? storedJsonWithVersion(kv) : undefined;
   }
 
   async get(namespace: string | undefined, name: string, resourceVersion?: string): Promise<KubeObject> {
@@ -354,13 +372,19 @@ export class Store {
     const prevKv = e.prev;
     let prev: KubeObject | undefined;
     const decode = (kv: KeyValue) => this.decode(kv);
+    const kv = e.kv;
+    let json: string | undefined | null = null;
     return {
       type: 'put',
-      object: this.decode(e.kv),
+      object: this.decode(kv),
       hasPrev: prevKv !== undefined,
       get prev() {
         if (prev === undefined && prevKv !== undefined) prev = decode(prevKv);
         return prev;
+      },
+      get json() {
+        if (json === null) json = storedJsonWithVersion(kv);
+        return json;
       },
     };
   }
@@ -405,6 +429,7 @@ export class Store {
         ttlSeconds: this.opts.ttlSeconds,
       });
       obj.metadata.resourceVersion = String(kv.modRevision);
+      this.written.set(obj, kv);
       return obj;
     } catch (err) {
       if (isStorageError(err, 'KeyExists')) {
