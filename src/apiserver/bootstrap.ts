@@ -5,7 +5,8 @@ import { isAlreadyExists, isNotFound } from '../machinery/errors.js';
 import type { Registry } from './registry/registry.js';
 import type { UserInfo } from './auth/user.js';
 import { ISSUER_DISCOVERY_ROLE, ISSUER_DISCOVERY_URLS } from './auth/issuer-discovery.js';
-import { SERVICE_ACCOUNTS_GROUP } from './auth/serviceaccount.js';
+import { LEGACY_TOKEN_TRACKING_CONFIGMAP, LEGACY_TOKEN_TRACKING_SINCE_KEY, SERVICE_ACCOUNTS_GROUP } from './auth/serviceaccount.js';
+import { formatDate } from '../machinery/time.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -60,8 +61,8 @@ export async function bootstrapCluster(registry: Registry, opts: BootstrapOption
   await ensure(registry, '', 'configmaps', {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: 'kube-apiserver-legacy-service-account-token-tracking', namespace: 'kube-system' },
-    data: { since: new Date().toISOString().slice(0, 10) },
+    metadata: { name: LEGACY_TOKEN_TRACKING_CONFIGMAP, namespace: 'kube-system' },
+    data: { [LEGACY_TOKEN_TRACKING_SINCE_KEY]: formatDate(Date.now()) },
   } as KubeObject);
   const labels = { component: 'apiserver', provider: 'kubernetes' };
   await ensure(registry, '', 'services', {

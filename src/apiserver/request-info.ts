@@ -81,7 +81,7 @@ export function parseRequestInfo(method: string, url: string): RequestInfo {
   const path = q < 0 ? url : url.slice(0, q);
   // The query is parsed only when a collection GET or a list needs it.
   let parsedQuery: URLSearchParams | undefined;
-  const query = () => (parsedQuery ??= new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
+  const query = () => (parsedQuery ??= searchParamsOf(url));
   const segs = path.split('/');
   // Empty segments ("//", leading and trailing "/") name nothing; escapes are decoded (most paths have none).
   let kept = 0;

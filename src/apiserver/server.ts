@@ -33,7 +33,7 @@ import { logCheck, namedCheck, pingCheck, serveHealth, shutdownCheck, type Healt
 import { METRICS_CONTENT_TYPE, instrumentStorage, longRunningStarted, metricsText, recordRequest } from './metrics.js';
 import { ensureClusterPki, servingSans, type ClusterPki } from './pki/cluster.js';
 import { writeKubeconfig } from './pki/kubeconfig.js';
-import { isLongRunning, parseRequestInfo, setRequestInfo, type RequestInfo } from './request-info.js';
+import { isLongRunning, parseRequestInfo, searchParamsOf, setRequestInfo, type RequestInfo } from './request-info.js';
 import { versionInfo } from './version.js';
 import type { EgressSelectorMode } from './tunnel/server.js';
 import { createLogger, type LogLevel, type Logger } from './log.js';
@@ -249,7 +249,7 @@ function writeRawStatus(socket: Duplex, err: ApiError): void {
 export function healthRoute(checks: HealthChecks, log?: Logger): Route {
   return async (req, res, info) => {
     if (info.isResourceRequest || !/^\/(livez|readyz|healthz)(\/|$)/.test(info.path)) return false;
-    const query = new URL(req.url ?? '/', 'https://skiff.invalid').searchParams;
+    const query = searchParamsOf(req.url ?? '/');
     if (!(await serveHealth(checks, info.path, query, res, log))) throw ApiError.pageNotFound();
     return true;
   };

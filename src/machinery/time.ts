@@ -14,6 +14,11 @@ export function formatTime(d: Date): string {
   return text;
 }
 
+/** A UTC day as upstream writes dates in labels and ConfigMaps (Go's "2006-01-02"). */
+export function formatDate(d: Date | number): string {
+  return new Date(d).toISOString().slice(0, 10);
+}
+
 export function formatMicroTime(d: Date): string {
   return d.toISOString().replace(/Z$/, '000Z');
 }

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { KubeObject } from '../../api/object.js';
+import { formatDate } from '../../machinery/time.js';
 import { writeFileAtomic } from '../pki/cluster.js';
 import type { AuthResult, Authenticator } from './authenticator.js';
 import { bearerToken } from './token.js';
@@ -67,6 +68,9 @@ export const SERVICE_ACCOUNT_UID_ANNOTATION = 'kubernetes.io/service-account.uid
 export const LEGACY_TOKEN_LAST_USED_LABEL = 'kubernetes.io/legacy-token-last-used';
 /** Set by the legacy token cleaner: such a Secret's token no longer authenticates. */
 export const LEGACY_TOKEN_INVALID_SINCE_LABEL = 'kubernetes.io/legacy-token-invalid-since';
+/** The API server's record of since when legacy token use is tracked (upstream's legacytokentracking), in kube-system. */
+export const LEGACY_TOKEN_TRACKING_CONFIGMAP = 'kube-apiserver-legacy-service-account-token-tracking';
+export const LEGACY_TOKEN_TRACKING_SINCE_KEY = 'since';
 
 /** The claims of a legacy (Secret-held, non-expiring) token: no aud, exp or jti. */
 export interface LegacyServiceAccountClaims {
@@ -334,7 +338,7 @@ export class ServiceAccountTokenAuthenticator implements Authenticator {
     const why = legacyCheck(token, c, secret, secret && (await getter.serviceAccount(ns, saName, uid)));
     if (why) return { kind: 'invalid', reason: why };
     // Tracking: today's date (or tomorrow's, from a server whose clock runs ahead) is left alone.
-    const day = (offset: number) => new Date(nowMs + offset * 86_400_000).toISOString().slice(0, 10);
+    const day = (offset: number) => formatDate(nowMs + offset * 86_400_000);
     const lastUsed = secret!.metadata.labels?.[LEGACY_TOKEN_LAST_USED_LABEL];
     if (getter.markLegacyTokenUsed && lastUsed !== day(0) && lastUsed !== day(1)) {
       getter.markLegacyTokenUsed(ns, secretName, secret!.metadata.uid ?? '', day(0)).catch(() => undefined);

@@ -9,7 +9,9 @@ import { FakeClock } from '../../client/index.js';
 import { isNotFound } from '../../machinery/errors.js';
 import { parseControllerManagerArgs } from '../options.js';
 import { buildControllerOn, startInProcessApi } from '../testing/in-process-api.js';
-import { LEGACY_TOKEN_TRACKING_CONFIGMAP, LegacyTokenCleaner, formatDate } from './legacy-token-cleaner.js';
+import { LEGACY_TOKEN_TRACKING_CONFIGMAP } from '../../apiserver/auth/serviceaccount.js';
+import { formatDate } from '../../machinery/time.js';
+import { LegacyTokenCleaner } from './legacy-token-cleaner.js';
 
 const DAY = 86_400_000;
 const TYPE = 'kubernetes.io/service-account-token';

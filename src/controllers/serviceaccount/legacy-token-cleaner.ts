@@ -8,10 +8,13 @@
 import type { Pod, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../../machinery/errors.js';
 import { podReferences } from '../../machinery/pod-references.js';
+import { formatDate } from '../../machinery/time.js';
 import type { SharedIndexInformer } from '../../client/index.js';
 import {
   LEGACY_TOKEN_INVALID_SINCE_LABEL,
   LEGACY_TOKEN_LAST_USED_LABEL,
+  LEGACY_TOKEN_TRACKING_CONFIGMAP,
+  LEGACY_TOKEN_TRACKING_SINCE_KEY,
   SERVICE_ACCOUNT_NAME_ANNOTATION,
   SERVICE_ACCOUNT_TOKEN_SECRET_TYPE,
   SERVICE_ACCOUNT_UID_ANNOTATION,
@@ -23,14 +26,9 @@ export const LEGACY_TOKEN_CLEANER_NAME = 'legacy-serviceaccount-token-cleaner';
 export const DEFAULT_LEGACY_TOKEN_CLEAN_UP_PERIOD_MS = 365 * 24 * 3600_000;
 /** Upstream's DefaultCleanerSyncInterval. */
 export const LEGACY_TOKEN_CLEANER_SYNC_INTERVAL_MS = 24 * 3600_000;
-/** The API server's record of since when legacy token use is tracked (upstream's legacytokentracking). */
-export const LEGACY_TOKEN_TRACKING_CONFIGMAP = 'kube-apiserver-legacy-service-account-token-tracking';
-export const LEGACY_TOKEN_TRACKING_SINCE_KEY = 'since';
 
 const DAY_MS = 24 * 3600_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-/** A UTC date as upstream formats it ("2006-01-02"). */
-export const formatDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 const parseDate = (s: string | undefined): number | undefined => {
   if (!s || !DATE.test(s)) return undefined;
   const t = Date.parse(`${s}T00:00:00Z`);
