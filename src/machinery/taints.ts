@@ -16,8 +16,11 @@ export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
   }
 }
 
-export const tolerationsTolerateTaint = (tolerations: readonly Toleration[] | undefined, taint: Taint): boolean =>
-  (tolerations ?? []).some((t) => toleratesTaint(t, taint));
+export function tolerationsTolerateTaint(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
+  if (!tolerations) return false;
+  for (const t of tolerations) if (toleratesTaint(t, taint)) return true;
+  return false;
+}
 
 /** The first taint passing the filter that no toleration tolerates. */
 export function findMatchingUntoleratedTaint(
@@ -25,5 +28,8 @@ export function findMatchingUntoleratedTaint(
   tolerations: readonly Toleration[] | undefined,
   inclusionFilter: (t: Taint) => boolean,
 ): Taint | undefined {
-  return (taints ?? []).find((t) => inclusionFilter(t) && !tolerationsTolerateTaint(tolerations, t));
+  // A loop, not find() over `taints ?? []`: the scheduler asks this for thousands of (mostly untainted) nodes a cycle.
+  if (!taints) return undefined;
+  for (const t of taints) if (inclusionFilter(t) && !tolerationsTolerateTaint(tolerations, t)) return t;
+  return undefined;
 }

@@ -71,8 +71,12 @@ export interface PreScorePlugin extends Plugin {
 }
 
 export interface ScorePlugin extends Plugin {
-  /** A score for one node; after normalizeScore every score must be within [0, 100]. */
-  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status };
+  /**
+   * A score for one node; after normalizeScore every score must be within [0, 100]. A failure (upstream's error
+   * Status) is thrown: the framework reports it as the plugin's failure. A plain number, so scoring thousands of
+   * nodes allocates nothing per node.
+   */
+  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number;
   /** Rescales all nodes' scores in place (upstream's ScoreExtensions.NormalizeScore). */
   normalizeScore?(state: CycleState, pod: Pod, scores: NodeScore[]): MaybeStatus;
 }

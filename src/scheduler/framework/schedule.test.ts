@@ -159,7 +159,7 @@ describe('schedulePod with the default plugins', () => {
 
 describe('schedulePod with custom plugins', () => {
   const filterBy = (name: string, reject: (n: NodeInfo) => Status | undefined): FilterPlugin => ({ name, filter: (_s, _p, n) => reject(n) });
-  const scoreBy = (name: string, f: (n: NodeInfo) => number): ScorePlugin => ({ name, score: (_s, _p, n) => ({ score: f(n) }) });
+  const scoreBy = (name: string, f: (n: NodeInfo) => number): ScorePlugin => ({ name, score: (_s, _p, n) => f(n) });
   const registryOf = (...plugins: (FilterPlugin | ScorePlugin | PreFilterPlugin)[]) =>
     new Registry(Object.fromEntries(plugins.map((p) => [p.name, () => p])));
   const profileOf = (registry: Registry, multiPoint: { name: string; weight?: number }[]) =>
@@ -178,6 +178,41 @@ describe('schedulePod with custom plugins', () => {
       { name: 'b', score: 300 },
       { name: 'c', score: 0 },
     ]);
+  });
+
+  test('a Score plugin that throws fails the cycle with upstream\'s "plugin failed with" error', () => {
+    const reg = registryOf(
+      scoreBy('Broken', (n) => {
+        if (n.name === 'b') throw new Error('node not found');
+        return 0;
+      }),
+    );
+    assert.throws(() => schedulePod(makePod(), nodes, profileOf(reg, [{ name: 'Broken' }])), { message: 'plugin "Broken" failed with: node not found' });
+  });
+
+  test('each cycle normalizes the scores of its own nodes (the per-node score list is reused across cycles)', () => {
+    const seen: string[][] = [];
+    const plugin: ScorePlugin = {
+      name: 'ByName',
+      score: (_s, _p, n) => n.name.charCodeAt(0),
+      normalizeScore: (_s, _p, scores) => {
+        seen.push(scores.map((s) => s.name));
+        for (const s of scores) s.score -= 'a'.charCodeAt(0);
+        return undefined;
+      },
+    };
+    const profile = profileOf(registryOf(plugin), [{ name: 'ByName' }]);
+    const first = schedulePod(makePod(), nodes, profile);
+    const others = nodeInfos([makeNode('d'), makeNode('e'), makeNode('f')]);
+    const second = schedulePod(makePod(), others, profile);
+    assert.deepEqual(seen, [['a', 'b', 'c'], ['d', 'e', 'f']]);
+    assert.deepEqual(first.scores.map((s) => s.score), [0, 1, 2]);
+    assert.deepEqual(second.scores, [
+      { name: 'd', score: 3 },
+      { name: 'e', score: 4 },
+      { name: 'f', score: 5 },
+    ]);
+    assert.equal(second.suggestedHost, 'f');
   });
 
   test('a score outside [0, 100] after normalizing is an error', () => {

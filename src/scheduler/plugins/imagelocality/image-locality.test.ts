@@ -26,7 +26,7 @@ function scores(p: Pod, nodes: NodeInfo[]): number[] {
   const plugin = new ImageLocality();
   const state = new CycleState();
   state.allNodes = nodes;
-  return nodes.map((n) => plugin.score(state, p, n).score);
+  return nodes.map((n) => plugin.score(state, p, n));
 }
 
 // Scores use 1.31's threshold of 1000 MB per container, so two containers cap at 2000 MB.

@@ -6,7 +6,6 @@ import { idiv } from '../../framework/helpers.js';
 import type { ScorePlugin } from '../../framework/interfaces.js';
 import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
 import type { NodeInfo } from '../../framework/node-info.js';
-import type { Status } from '../../framework/status.js';
 
 export const IMAGE_LOCALITY = 'ImageLocality';
 const STATE_KEY = 'Score' + IMAGE_LOCALITY;
@@ -32,7 +31,7 @@ interface PodImages {
 export class ImageLocality implements ScorePlugin {
   readonly name = IMAGE_LOCALITY;
 
-  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
+  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
     // Spread is measured over the whole snapshot: how many nodes hold each of the pod's images, once per cycle and
     // only when some scored node holds one (otherwise every node's sum is 0 whatever the spread).
     const nodes = state.allNodes.length ? state.allNodes : [nodeInfo];
@@ -64,8 +63,8 @@ export class ImageLocality implements ScorePlugin {
     }
     const maxThreshold = MAX_CONTAINER_THRESHOLD * names.length;
     // A pod without containers has nothing to pull.
-    if (maxThreshold <= MIN_THRESHOLD) return { score: 0 };
+    if (maxThreshold <= MIN_THRESHOLD) return 0;
     const clamped = Math.min(Math.max(sum, MIN_THRESHOLD), maxThreshold);
-    return { score: idiv(MAX_NODE_SCORE * (clamped - MIN_THRESHOLD), maxThreshold - MIN_THRESHOLD) };
+    return idiv(MAX_NODE_SCORE * (clamped - MIN_THRESHOLD), maxThreshold - MIN_THRESHOLD);
   }
 }

@@ -145,7 +145,7 @@ describe('InterPodAffinity score (upstream TestPreferredAffinity)', () => {
     const state = new CycleState();
     state.allNodes = infos;
     if (plugin.preScore(state, pod, infos)?.isSkip()) return 'skip';
-    const list = infos.map((n) => ({ name: n.name, score: plugin.score(state, pod, n).score }));
+    const list = infos.map((n) => ({ name: n.name, score: plugin.score(state, pod, n) }));
     plugin.normalizeScore(state, pod, list);
     return list.map((s) => s.score);
   }

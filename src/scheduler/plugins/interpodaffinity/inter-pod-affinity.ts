@@ -296,7 +296,7 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     return undefined;
   }
 
-  score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
+  score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number {
     const scores = state.read<Map<string, Map<string, number>>>(PRE_SCORE_KEY);
     const labels = nodeInfo.node?.metadata?.labels ?? {};
     let score = 0;
@@ -304,7 +304,7 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
       const v = labels[key];
       if (v !== undefined) score += byValue.get(v) ?? 0;
     }
-    return { score };
+    return score;
   }
 
   /** Scores (which may be negative) are spread linearly over [0, 100] between the lowest and the highest. */

@@ -4,6 +4,7 @@ import type { Affinity, NodeSelectorRequirement, NodeSelectorTerm, Pod, Preferre
 import { CycleState } from '../../framework/cycle-state.js';
 import { Code } from '../../framework/status.js';
 import { makeNode, makePod, nodeInfos } from '../../testing/builders.js';
+import { NodeInfo } from '../../framework/node-info.js';
 import { ERR_REASON_CONFLICT, ERR_REASON_ENFORCED, ERR_REASON_POD, NodeAffinity, type NodeAffinityArgs } from './node-affinity.js';
 
 const req = (key: string, operator: string, values?: string[]): NodeSelectorRequirement => ({ key, operator, ...(values ? { values } : {}) });
@@ -167,10 +168,18 @@ describe('NodeAffinity score (upstream TestNodeAffinityPriority)', () => {
     const infos = nodeInfos(labels.map((l, i) => makeNode(`node${i}`, {}, { labels: l })));
     const state = new CycleState();
     if (plugin.preScore(state, pod)?.isSkip()) return 'skip';
-    const list = infos.map((n) => ({ name: n.name, score: plugin.score(state, pod, n).score }));
+    const list = infos.map((n) => ({ name: n.name, score: plugin.score(state, pod, n) }));
     plugin.normalizeScore(state, pod, list);
     return list.map((s) => s.score);
   }
+
+  test('a node missing from its NodeInfo is a Score error (thrown), not a zero score', () => {
+    const plugin = new NodeAffinity();
+    const pod = affinity1;
+    const state = new CycleState();
+    plugin.preScore(state, pod);
+    assert.throws(() => plugin.score(state, pod, new NodeInfo()), { message: 'node not found' });
+  });
 
   test('all nodes are the same priority as NodeAffinity is nil (PreScore skips)', () => {
     assert.equal(scores(new NodeAffinity(), makePod(), [label1, label2, label3]), 'skip');

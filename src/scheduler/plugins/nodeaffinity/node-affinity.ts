@@ -98,22 +98,18 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
     return undefined;
   }
 
-  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
+  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
     const node = nodeInfo.node;
-    if (!node) return { score: 0, status: Status.fromError(new Error('node not found')) };
+    if (!node) throw new Error('node not found');
     let score = this.addedPreferred?.score(node) ?? 0;
     let preferred: PreferredSchedulingTerms;
     if (state.has(PRE_SCORE_KEY)) {
       preferred = state.read<PreferredSchedulingTerms>(PRE_SCORE_KEY);
     } else {
-      try {
-        preferred = new PreferredSchedulingTerms(pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []);
-      } catch (err) {
-        return { score: 0, status: Status.fromError(err) };
-      }
+      preferred = new PreferredSchedulingTerms(pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []);
     }
     score += preferred.score(node);
-    return { score };
+    return score;
   }
 
   normalizeScore(_state: CycleState, _pod: Pod, scores: NodeScore[]): MaybeStatus {

@@ -16,7 +16,7 @@ const cpuAndMemoryAndGPU = (n = 'node1') => spec([{ cpu: '1000m', memory: '2000'
 function scores(plugin: NodeResourcesBalancedAllocation, pod: Pod, infos: ReturnType<typeof nodeInfos>, runPreScore = true): number[] {
   const state = new CycleState();
   if (runPreScore) plugin.preScore(state, pod);
-  return infos.map((n) => plugin.score(state, pod, n).score);
+  return infos.map((n) => plugin.score(state, pod, n));
 }
 
 describe('NodeResourcesBalancedAllocation (upstream balanced_allocation_test cases)', () => {

@@ -3,7 +3,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { PreScorePlugin, ScorePlugin } from '../../framework/interfaces.js';
 import type { NodeInfo } from '../../framework/node-info.js';
-import type { MaybeStatus, Status } from '../../framework/status.js';
+import type { MaybeStatus } from '../../framework/status.js';
 import { resourceSpecs } from './fit.js';
 import { ResourceAllocationScorer } from './resource-allocation.js';
 import { balancedResourceScorer } from './scorers.js';
@@ -28,7 +28,7 @@ export class NodeResourcesBalancedAllocation implements PreScorePlugin, ScorePlu
     return this.scorer.preScore(state, PRE_SCORE_KEY, pod);
   }
 
-  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
+  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
     return this.scorer.scoreNode(state, PRE_SCORE_KEY, pod, nodeInfo);
   }
 }

@@ -111,7 +111,7 @@ describe('NodeResourcesFit filter (upstream enoughPodsTests)', () => {
 export function scoreAll(plugin: NodeResourcesFit, pod: Pod, infos: NodeInfo[]): { name: string; score: number }[] {
   const state = new CycleState();
   plugin.preScore(state, pod);
-  return infos.map((n) => ({ name: n.name, score: plugin.score(state, pod, n).score }));
+  return infos.map((n) => ({ name: n.name, score: plugin.score(state, pod, n) }));
 }
 
 const cap = (cpu: string, memory: string, extra: Record<string, string> = {}): Record<string, string> => ({ cpu, memory, ...extra });

@@ -242,7 +242,7 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
     return this.scorer.preScore(state, PRE_SCORE_KEY, pod);
   }
 
-  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
+  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
     return this.scorer.scoreNode(state, PRE_SCORE_KEY, pod, nodeInfo);
   }
 }

@@ -27,9 +27,9 @@ export class ResourceAllocationScorer {
   }
 
   /** Score: the node's score for the pod, from the PreScore requests when present. */
-  scoreNode(state: CycleState, stateKey: string, pod: Pod, nodeInfo: NodeInfo): { score: number } {
+  scoreNode(state: CycleState, stateKey: string, pod: Pod, nodeInfo: NodeInfo): number {
     const requests = state.get<number[]>(stateKey) ?? this.podRequestList(pod);
-    return { score: this.score(nodeInfo, requests) };
+    return this.score(nodeInfo, requests);
   }
 
   /** The pod's request of each configured resource (milli-CPU, bytes, counts). */

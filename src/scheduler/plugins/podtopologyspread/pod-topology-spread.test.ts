@@ -143,7 +143,7 @@ function scoreAll(plugin: PodTopologySpread, pod: Pod, nodes: Node[], pods: Pod[
   const state = new CycleState();
   state.allNodes = all;
   if (plugin.preScore(state, pod, candidates)?.isSkip()) return 'skip';
-  const scores = candidates.map((n) => ({ name: n.name, score: plugin.score(state, pod, n).score }));
+  const scores = candidates.map((n) => ({ name: n.name, score: plugin.score(state, pod, n) }));
   plugin.normalizeScore(state, pod, scores);
   return scores.map((s) => s.score);
 }

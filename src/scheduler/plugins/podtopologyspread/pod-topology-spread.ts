@@ -319,9 +319,9 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     return undefined;
   }
 
-  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
+  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
     const s = state.read<ScoreState>(PRE_SCORE_KEY);
-    if (s.ignoredNodes.has(nodeInfo.name)) return { score: 0 };
+    if (s.ignoredNodes.has(nodeInfo.name)) return 0;
     const labels = nodeInfo.node?.metadata?.labels ?? {};
     const namespace = pod.metadata?.namespace ?? '';
     let score = 0;
@@ -332,7 +332,7 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
         c.topologyKey === LABEL_HOSTNAME ? countMatching(nodeInfo.pods, c.selector, namespace) : (s.pairCounts.get(pairKey(c.topologyKey, value)) ?? 0);
       score += count * s.normalizingWeights[i]! + (c.maxSkew - 1);
     });
-    return { score: Math.round(score) };
+    return Math.round(score);
   }
 
   /** Fewest matching pods gets 100: MaxNodeScore * (max + min - score) / max; ignored nodes get 0. */

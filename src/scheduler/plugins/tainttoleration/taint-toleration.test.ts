@@ -82,7 +82,7 @@ describe('TaintToleration score (upstream TestTaintTolerationScore)', () => {
       const infos = nodeInfos(c.taints.map((t, i) => makeNode(`node${i}`, {}, { taints: t })));
       const state = new CycleState();
       assert.equal(plugin.preScore(state, pod, infos), undefined);
-      const scores = infos.map((n) => ({ name: n.name, score: plugin.score(state, pod, n).score }));
+      const scores = infos.map((n) => ({ name: n.name, score: plugin.score(state, pod, n) }));
       plugin.normalizeScore(state, pod, scores);
       assert.deepEqual(scores.map((s) => s.score), c.want);
     });

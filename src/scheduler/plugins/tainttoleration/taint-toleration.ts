@@ -56,14 +56,14 @@ export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugi
     return undefined;
   }
 
-  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
+  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
     const tolerations =
       state.get<Toleration[]>(PRE_SCORE_KEY) ?? (pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
     let intolerable = 0;
     for (const taint of nodeInfo.node?.spec?.taints ?? []) {
       if (taint.effect === 'PreferNoSchedule' && !tolerationsTolerateTaint(tolerations, taint)) intolerable++;
     }
-    return { score: intolerable };
+    return intolerable;
   }
 
   normalizeScore(_state: CycleState, _pod: Pod, scores: NodeScore[]): MaybeStatus {

@@ -223,7 +223,7 @@ describe('VolumeBinding (upstream volume_binding_test.go)', () => {
     const nodes = [node('node-a'), node('node-b'), node('node-c')];
     const { pl, state } = run(w, podWith('pvc-a'), nodes, { shape: [{ utilization: 0, score: 0 }, { utilization: 100, score: 10 }] });
     assert.equal(pl.preScore(state), undefined);
-    const scores = nodes.map((n) => pl.score(state, podWith('pvc-a'), new NodeInfo(n)).score);
+    const scores = nodes.map((n) => pl.score(state, podWith('pvc-a'), new NodeInfo(n)));
     assert.deepEqual(scores, [25, 50, 0]);
     // Without a shape (upstream's feature gate off) there is no scoring.
     const plain = run(w, podWith('pvc-a'), nodes);

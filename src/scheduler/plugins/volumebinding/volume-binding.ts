@@ -645,11 +645,11 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
     return s.hasStaticBindings ? undefined : Status.skip();
   }
 
-  score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): { score: number; status?: Status } {
-    if (!this.scorer) return { score: 0 };
+  score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number {
+    if (!this.scorer) return 0;
     const s = state.read<StateData>(STATE_KEY);
     const podVolumes = s.podVolumesByNode.get(nodeInfo.node?.metadata?.name ?? '');
-    if (!podVolumes) return { score: 0 };
+    if (!podVolumes) return 0;
     const classes = new Map<string, { requested: number; capacity: number }>();
     for (const b of podVolumes.staticBindings ?? []) {
       const cls = claimClass(b.pvc);
@@ -658,6 +658,6 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
       r.capacity += volumeStorage(b.pv).value();
       classes.set(cls, r);
     }
-    return { score: this.scorer(classes) };
+    return this.scorer(classes);
   }
 }
