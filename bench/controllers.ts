@@ -9,7 +9,7 @@
 //    ReplicaSet controller then retries, as upstream's does).
 // CLI: `node dist/bench/controllers.js [--quick] [--big-only]` prints JSON (last line). `--quick`: tiny sizes, proves the
 // harness; `--big-only`: stop after the 1,000-replica Deployment.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,24 +64,43 @@ interface ProcSample {
   hwmMiB: number;
 }
 
+/** utime + stime of a /proc stat line, in seconds. */
+function cpuOfStat(text: string): number {
+  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (1-based, proc(5)).
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[14 - 3]) + Number(rest[15 - 3])) / CLK_TCK;
+}
+
 export async function readProc(pid: number): Promise<ProcSample> {
   const [stat, mainStat, status] = await Promise.all([
     readFile(`/proc/${pid}/stat`, 'utf8'),
     readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8'),
     readFile(`/proc/${pid}/status`, 'utf8'),
   ]);
-  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (1-based, proc(5)).
-  const cpuOf = (text: string) => {
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[14 - 3]) + Number(rest[15 - 3])) / CLK_TCK;
-  };
   const kb = (re: RegExp) => Number(re.exec(status)?.[1] ?? -1024);
   return {
-    cpuSec: cpuOf(stat),
-    mainCpuSec: cpuOf(mainStat),
+    cpuSec: cpuOfStat(stat),
+    mainCpuSec: cpuOfStat(mainStat),
     rssMiB: Math.round(kb(/VmRSS:\s+(\d+) kB/) / 1024),
     hwmMiB: Math.round(kb(/VmHWM:\s+(\d+) kB/) / 1024),
   };
+}
+
+/**
+ * CPU seconds of each thread of a process (/proc/<pid>/task/<tid>/stat), by thread id. In `skiff server` the main
+ * thread runs the API server, one worker thread the API clients (scheduler, controllers), and the rest are V8's
+ * platform threads (GC, compilation) and libuv's pool.
+ */
+export async function readThreads(pid: number): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    try {
+      out.set(Number(tid), cpuOfStat(await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8')));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
 }
 
 /** Samples the server process every 250 ms; peak RSS is the highest sample (VmHWM is read too). */

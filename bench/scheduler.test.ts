@@ -3,7 +3,8 @@
 // are valid, never how fast: timing is the benchmark's job.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HOLD_QUICK, QUICK, ThroughputCollector, benchHold, benchPod, benchWorkload, histogramQuantile } from './scheduler.js';
+import { HOLD_QUICK, QUICK, ThroughputCollector, benchHold, benchPod, benchWorkload, histogramQuantile, splitThreads } from './scheduler.js';
+import { readThreads } from './controllers.js';
 
 test('histogramQuantile interpolates within the bucket of the difference', () => {
   const before = new Map([[0.001, 0], [0.002, 0], [0.004, 0], [Infinity, 0]]);
@@ -24,6 +25,14 @@ test('ThroughputCollector averages as upstream: first sample is the baseline, em
   assert.deepEqual(c.rates, [100, 50, 50]);
   assert.equal(c.average(), 200 / 3);
   assert.equal(new ThroughputCollector().average(), 0);
+});
+
+test('splitThreads: the busiest thread other than the main one is the worker, the others are summed', async () => {
+  const before = new Map([[1, 10], [2, 1], [3, 0.5]]);
+  const after = new Map([[1, 20], [2, 4], [3, 1], [4, 0.25]]);
+  assert.deepEqual(splitThreads(1, before, after), { workerSec: 3, otherSec: 0.75 });
+  const own = await readThreads(process.pid);
+  assert.ok(own.has(process.pid) && [...own.values()].every((s) => s >= 0));
 });
 
 test('bench pods follow upstream templates', () => {

@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { clientFor, startBenchServer, type RunningServer } from './api.js';
-import { closeBench, inParallel, readProc, sampler } from './controllers.js';
+import { closeBench, inParallel, readProc, readThreads, sampler } from './controllers.js';
 
 type Client = Awaited<ReturnType<typeof clientFor>>;
 
@@ -66,6 +66,16 @@ export const FULL: Workload[] = [
   { name: 'TopologySpreading/500Nodes', nodes: 500, zones: 3, initPods: 1000, initKind: 'default', measurePods: 1000, measureKind: 'topologySpread' },
   { name: 'TopologySpreading/5000Nodes', nodes: 5000, zones: 3, initPods: 5000, initKind: 'default', measurePods: 2000, measureKind: 'topologySpread' },
 ];
+
+/**
+ * CPU seconds of a process's threads between two readThreads() samples, apart from the main thread: the busiest
+ * (the worker thread of the API clients) and the sum of the others.
+ */
+export function splitThreads(pid: number, before: Map<number, number>, after: Map<number, number>): { workerSec: number; otherSec: number } {
+  const used = [...after].filter(([tid]) => tid !== pid).map(([tid, sec]) => sec - (before.get(tid) ?? 0));
+  const workerSec = Math.max(0, ...used);
+  return { workerSec, otherSec: used.reduce((a, b) => a + b, 0) - workerSec };
+}
 
 export const QUICK: Workload[] = [
   { name: 'SchedulingBasic/quick', nodes: 10, zones: 0, initPods: 5, initKind: 'default', measurePods: 40, measureKind: 'default' },
@@ -304,6 +314,7 @@ async function createPods(server: RunningServer, client: Client, ns: string, pre
 }
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
+const r2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
  * Upstream's SchedulingThroughput (scheduler_perf's throughputCollector): the count of scheduled pods sampled once a
@@ -381,6 +392,7 @@ export async function benchWorkload(w: Workload, timeoutMs = 15 * 60_000): Promi
     watches.push(measure);
     const hist0 = await attemptHistogram(client);
     const proc1 = await readProc(pid);
+    const threads1 = await readThreads(pid);
     const cpu1 = proc1.cpuSec;
     const benchCpu1 = process.cpuUsage();
     const monoStart = process.hrtime.bigint();
@@ -403,6 +415,7 @@ export async function benchWorkload(w: Workload, timeoutMs = 15 * 60_000): Promi
     }
     const end = Math.max(...[...measure.bound.values()].map((b) => b.at));
     const proc2 = await readProc(pid);
+    const threads2 = await readThreads(pid);
     const cpu2 = proc2.cpuSec;
     const benchCpu = process.cpuUsage(benchCpu1);
     // The measured phase on the monotonic clock (µs), to cut a server --cpu-prof profile to it.
@@ -423,11 +436,16 @@ export async function benchWorkload(w: Workload, timeoutMs = 15 * 60_000): Promi
     out.attemptP99Ms = r1(histogramQuantile(0.99, hist0, hist1) * 1000);
     out.attempts = (hist1.get(Infinity) ?? 0) - (hist0.get(Infinity) ?? 0);
     out.measureCpuSec = r1(cpu2 - cpu1);
-    out.cpuMsPerPod = r1(((cpu2 - cpu1) * 1000) / w.measurePods);
+    out.cpuMsPerPod = r2(((cpu2 - cpu1) * 1000) / w.measurePods);
     // The server's main thread (the API server's one JS thread) apart from the process total: with the scheduler and
     // controllers in a worker thread, this is what bounds throughput.
     out.measureMainCpuSec = r1(proc2.mainCpuSec - proc1.mainCpuSec);
-    out.mainCpuMsPerPod = r1(((proc2.mainCpuSec - proc1.mainCpuSec) * 1000) / w.measurePods);
+    out.mainCpuMsPerPod = r2(((proc2.mainCpuSec - proc1.mainCpuSec) * 1000) / w.measurePods);
+    // The other threads: the busiest one is the API clients' worker (scheduler, controllers); the rest are V8's
+    // platform threads (mostly GC) and libuv's pool.
+    const { workerSec, otherSec } = splitThreads(pid, threads1, threads2);
+    out.workerCpuMsPerPod = r2((workerSec * 1000) / w.measurePods);
+    out.otherThreadsCpuMsPerPod = r2((otherSec * 1000) / w.measurePods);
     // The bench's own CPU over the measured phase (its 50 HTTPS clients and the watch share the machine's cores).
     out.benchCpuMsPerPod = r1((benchCpu.user + benchCpu.system) / 1000 / w.measurePods);
     out.totalCpuSec = r1(cpu2 - cpu0);
@@ -636,7 +654,7 @@ export async function benchHold(o: HoldOptions): Promise<Record<string, number>>
 }
 
 export function table(results: Record<string, Record<string, number | string | boolean>>): string {
-  const cols = ['podsPerSec', 'throughputAvg', 'throughputP50', 'attemptP50Ms', 'attemptP99Ms', 'measureCpuSec', 'cpuMsPerPod', 'mainCpuMsPerPod', 'benchCpuMsPerPod', 'peakRssMiB', 'measureMs', 'valid', 'loadAvg1m'];
+  const cols = ['podsPerSec', 'throughputAvg', 'throughputP50', 'attemptP50Ms', 'attemptP99Ms', 'measureCpuSec', 'cpuMsPerPod', 'mainCpuMsPerPod', 'workerCpuMsPerPod', 'otherThreadsCpuMsPerPod', 'benchCpuMsPerPod', 'peakRssMiB', 'measureMs', 'valid', 'loadAvg1m'];
   const rows = Object.entries(results)
     .filter(([name]) => name !== 'hold')
     .map(([name, r]) => [name, ...cols.map((c) => String(r[c] ?? ''))]);
