@@ -11,24 +11,60 @@ import { decodeProtobufObject } from './protobuf.js';
 /** Upstream's limit for request bodies (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+/**
+ * The whole request body, refused with 413 beyond `limit` (declared or as it arrives; the rest is then drained so the
+ * connection can carry the error response). Read through 'data'/'end' listeners: an async iterator over the request
+ * costs more than the decoding of a small object body.
+ */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? -1);
   if (declared > limit) {
     req.resume();
-    throw ApiError.tooLarge(`Request entity too large: limit is ${limit}`);
+    return Promise.reject(ApiError.tooLarge(`Request entity too large: limit is ${limit}`));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > limit) {
-      req.resume();
-      throw ApiError.tooLarge(`Request entity too large: limit is ${limit}`);
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks);
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  if (req.destroyed) return Promise.reject(prematureClose());
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        stop();
+        req.resume();
+        reject(ApiError.tooLarge(`Request entity too large: limit is ${limit}`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      stop();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error): void => {
+      stop();
+      reject(err);
+    };
+    // Closed before its end: the client went away mid-body.
+    const onClose = (): void => {
+      stop();
+      reject(prematureClose());
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
 export type BodyMediaType =

@@ -459,3 +459,95 @@ test('FieldSet.isSubsetOf answers as difference(other).empty() and insert builds
   }
   assert.ok(subsets > 1000 && subsets < 3000);
 });
+
+describe('trackUpdate on create: entries remembered per object shape', () => {
+  // Variants of a deployment that differ in what names fields (map keys, list keys, set values, nulls, empty maps,
+  // kinds of values) and in what does not (scalar values outside lists).
+  const variants: Record<string, unknown>[] = [];
+  const d = () => deployment();
+  variants.push(d());
+  variants.push({ ...d(), metadata: { ...d().metadata, name: 'other', namespace: 'x' } });
+  variants.push({ ...d(), metadata: { ...d().metadata, labels: { tier: 'web' } } });
+  variants.push({ ...d(), metadata: { ...d().metadata, labels: { app: 'web', tier: 'b' } } });
+  variants.push({ ...d(), metadata: { ...d().metadata, labels: {} } });
+  variants.push({ ...d(), metadata: { ...d().metadata, labels: null } });
+  variants.push({ ...d(), metadata: { ...d().metadata, finalizers: ['a', 'b'] } });
+  variants.push({ ...d(), metadata: { ...d().metadata, finalizers: ['b', 'c'] } });
+  variants.push({ ...d(), metadata: { ...d().metadata, finalizers: [] } });
+  variants.push({ ...d(), spec: { ...d().spec, replicas: 0 } });
+  variants.push({ ...d(), spec: { ...d().spec, replicas: null } });
+  variants.push({ ...d(), spec: { ...d().spec, replicas: '3' } });
+  variants.push({ ...d(), spec: { ...d().spec, replicas: { a: 1 } } });
+  variants.push({ ...d(), spec: { ...d().spec, replicas: [1] } });
+  variants.push({ ...d(), spec: { ...d().spec, strategy: { rollingUpdate: { maxSurge: 1 } } } });
+  variants.push({ ...d(), spec: { ...d().spec, strategy: { rollingUpdate: { maxSurge: '25%' } } } });
+  variants.push({ ...d(), spec: { ...d().spec, strategy: {} } });
+  variants.push({ ...d(), spec: { ...d().spec, selector: { matchLabels: { other: 'x' } } } });
+  // selector is required: the zero object holds it as null, so a null selector is no change but a string is.
+  variants.push({ ...d(), spec: { ...d().spec, selector: null } });
+  variants.push({ ...d(), spec: { ...d().spec, selector: 'x' } });
+  variants.push({ ...d(), spec: { ...d().spec, selector: {} } });
+  const withContainers = (containers: unknown[]) => ({ ...d(), spec: { ...d().spec, template: { metadata: {}, spec: { containers } } } });
+  variants.push(withContainers([{ name: 'a', image: 'i' }]));
+  variants.push(withContainers([{ name: 'b', image: 'i' }]));
+  variants.push(withContainers([{ name: 'a', image: 'j', args: ['x'] }]));
+  variants.push(withContainers([{ name: 'a', ports: [{ containerPort: 80 }] }]));
+  variants.push(withContainers([{ name: 'a', ports: [{ containerPort: 81, protocol: 'UDP' }] }]));
+  variants.push(withContainers([{ name: 'a', ports: [{ containerPort: 80 }, { containerPort: 80 }] }]));
+  variants.push(withContainers([{ name: 'a' }, { name: 'a' }]));
+  variants.push(withContainers([{ name: 'a', env: [{ name: 'X', value: '1' }] }]));
+  variants.push(withContainers([{ image: 'no-name' }]));
+  variants.push(withContainers([{ name: 'a', ports: [{ protocol: 'TCP' }] }]));
+  variants.push(withContainers([]));
+  variants.push(withContainers(['not-a-map']));
+  variants.push({ ...d(), status: { replicas: 3 } });
+  variants.push({ ...d(), spec: { ...d().spec, unknownField: { x: 'y' } } });
+  variants.push({ ...d(), metadata: { name: 'web' } });
+  variants.push({ ...d(), metadata: { name: 'web', uid: 'u', resourceVersion: '5', generation: 3 } });
+  variants.push({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: {} });
+  // The same shapes with other scalar values outside lists: these are the ones answered from memory.
+  const rescalar = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v;
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rescalar(x)]));
+    if (typeof v === 'string') return `${v}-2`;
+    if (typeof v === 'number') return v + 7;
+    if (typeof v === 'boolean') return !v;
+    return v;
+  };
+  const all = [...variants, ...variants.map((v) => rescalar(v) as Record<string, unknown>)];
+
+  test('every create gets what a full comparison gives, in any order and for every subresource', () => {
+    for (const subresource of [undefined, 'status', 'scale']) {
+      const warm = { ...base, now: T0, manager: 'm', subresource };
+      // Each is compared against a typer that has remembered nothing (its own copy of the schemas).
+      const expected = all.map((o) => trackUpdate(undefined, structuredClone(o), { ...warm, schemas: { ...schemas } }));
+      for (const order of [all.map((_, i) => i), all.map((_, i) => all.length - 1 - i), all.map((_, i) => (i * 7) % all.length)]) {
+        const shared = { ...warm, schemas: { ...schemas } };
+        for (const i of order) {
+          const got = trackUpdate(undefined, structuredClone(all[i]), shared);
+          assert.deepEqual(got, expected[i], `variant ${i} (subresource ${subresource ?? '-'})`);
+          assert.equal(JSON.stringify(got), JSON.stringify(expected[i]), `variant ${i}: key order`);
+        }
+      }
+    }
+  });
+
+  test('remembered entries are not shared between objects, and carry this call\'s manager, version and time', () => {
+    const opts = { ...base, schemas: { ...schemas }, now: T0, manager: 'a' };
+    const first = trackUpdate(undefined, deployment(), opts);
+    const second = trackUpdate(undefined, deployment(3, 'nginx:2'), { ...opts, manager: 'b', apiVersion: 'apps/v1beta2', now: T1, subresource: 'status' });
+    assert.equal(second.length, 1);
+    assert.equal(second[0].manager, 'b');
+    assert.equal(second[0].apiVersion, 'apps/v1beta2');
+    assert.equal(second[0].time, T1);
+    assert.equal(second[0].subresource, 'status');
+    (second[0].fieldsV1 as Record<string, unknown>)['f:spec'] = 'changed';
+    const third = trackUpdate(undefined, deployment(), opts);
+    assert.deepEqual(third, first);
+    assert.notEqual(third[0].fieldsV1, first[0].fieldsV1);
+    // managedFields sent with a create are decoded as before.
+    const sent = () => ({ ...deployment(), metadata: { ...deployment().metadata, managedFields: [...first, { manager: 'x', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:name': {} } } }] } });
+    const cold = trackUpdate(undefined, sent(), { ...opts, schemas: { ...schemas }, manager: 'c', now: T1 });
+    assert.deepEqual(trackUpdate(undefined, sent(), { ...opts, manager: 'c', now: T1 }), cold);
+  });
+});

@@ -151,6 +151,11 @@ function resetFields(opts: CommonOptions): string[][] {
   return opts.resetFields ?? (opts.subresource === undefined || opts.subresource === '' ? [['status']] : opts.subresource === 'status' ? [['spec']] : []);
 }
 
+/** The reset fields that are top-level fields. */
+function topLevel(resets: string[][]): string[] {
+  return resets.filter((p) => p.length === 1).map((p) => p[0]);
+}
+
 function resetPrefixes(opts: CommonOptions): FieldPath[] {
   return resetFields(opts).map((p) => p.map(fieldPE));
 }
@@ -218,6 +223,101 @@ function finish(managers: Managers): ManagedFieldsEntry[] {
  */
 export function trackUpdate(oldObj: JsonMap | undefined, newObj: JsonMap, opts: TrackUpdateOptions): ManagedFieldsEntry[] {
   const { typer, root } = context(opts);
+  // A create that sends no managedFields: the one entry's FieldsV1 depends only on the object's shape.
+  if (oldObj === undefined && root && isPlainObject(newObj.metadata) && (newObj.metadata.managedFields === undefined || newObj.metadata.managedFields === null)) {
+    return trackCreate(typer, root, newObj, opts);
+  }
+  return trackChanges(typer, root, oldObj, newObj, opts);
+}
+
+/** Shapes remembered per typer and root schema; a full table is emptied (workloads repeat a few shapes). */
+const CREATE_SHAPES_MAX = 256;
+/** Longer shape keys are not remembered (objects that large are rarely created twice alike). */
+const CREATE_SHAPE_KEY_MAX = 64 * 1024;
+const createShapes = new WeakMap<Typer, WeakMap<SchemaObject, Map<string, Record<string, unknown> | null>>>();
+
+/**
+ * trackUpdate for a create without managedFields: managers start empty, so the result is at most the writer's own
+ * entry, whose FieldsV1 is a function of the object's shape (see shapeKey) under the root schema and reset fields.
+ * The first object of a shape is tracked in full; later ones copy the FieldsV1 it produced (null: no entry).
+ */
+function trackCreate(typer: Typer, root: SchemaObject, newObj: JsonMap, opts: TrackUpdateOptions): ManagedFieldsEntry[] {
+  const resets = resetFields(opts);
+  // The top-level reset fields are left out of the comparison (see trackChanges), so out of the shape too.
+  const shape = shapeKey(withoutManagedFields(newObj, topLevel(resets)), '');
+  const key = shape === undefined ? undefined : JSON.stringify(resets) + shape;
+  let byRoot = createShapes.get(typer);
+  if (!byRoot) createShapes.set(typer, (byRoot = new WeakMap()));
+  let shapes = byRoot.get(root);
+  if (!shapes) byRoot.set(root, (shapes = new Map()));
+  const known = key === undefined ? undefined : shapes.get(key);
+  if (known === null) return [];
+  if (known === undefined) {
+    const entries = trackChanges(typer, root, undefined, newObj, opts);
+    if (key !== undefined && key.length <= CREATE_SHAPE_KEY_MAX && entries.length <= 1) {
+      if (shapes.size >= CREATE_SHAPES_MAX) shapes.clear();
+      shapes.set(key, entries.length ? copyFieldsV1(entries[0].fieldsV1 as Record<string, unknown>) : null);
+    }
+    return entries;
+  }
+  const e: ManagedFieldsEntry = { manager: opts.manager, operation: 'Update', apiVersion: opts.apiVersion, time: timeText(opts.now), fieldsType: 'FieldsV1', fieldsV1: copyFieldsV1(known) };
+  if (opts.subresource) e.subresource = opts.subresource;
+  return [e];
+}
+
+/** A FieldsV1 tree (maps of maps) copied, so no two objects share one. */
+function copyFieldsV1(tree: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(tree)) out[k] = copyFieldsV1(tree[k] as Record<string, unknown>);
+  return out;
+}
+
+/**
+ * What the field set of a created object depends on, as text: maps by their keys in order (values by their shape),
+ * scalars outside lists by their kind only (a comparison against the zero object, which holds only structs and
+ * nulls, never looks further at a string, number or boolean), lists with every value exactly (their items are named by
+ * keys and set values). `exact` is set inside lists. Undefined for values JSON does not make (then nothing is kept).
+ */
+function shapeKey(v: unknown, exact: '' | 'x'): string | undefined {
+  if (v === null) return 'n';
+  switch (typeof v) {
+    case 'string':
+      return exact ? `s${v.length}:${v}` : 's';
+    case 'number':
+      return exact ? `d${Object.is(v, -0) ? '-0' : String(v)};` : 'd';
+    case 'boolean':
+      return exact ? (v ? 't' : 'f') : 'b';
+    case 'undefined':
+      return 'u';
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (Array.isArray(v)) {
+    let out = `[${v.length}:`;
+    for (const item of v) {
+      // A hole and an undefined item are walked differently: neither is JSON, neither is remembered.
+      if (item === undefined) return undefined;
+      const k = shapeKey(item, 'x');
+      if (k === undefined) return undefined;
+      out += k;
+    }
+    return `${out}]`;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  let out = '{';
+  for (const [name, value] of Object.entries(v as JsonMap)) {
+    const k = shapeKey(value, exact);
+    if (k === undefined) return undefined;
+    out += `${name.length}:${name}${k}`;
+  }
+  return `${out}}`;
+}
+
+/** trackUpdate in full: the comparison of the old and new object and every manager's entry. */
+function trackChanges(typer: Typer, root: SchemaObject | undefined, oldObj: JsonMap | undefined, newObj: JsonMap, opts: TrackUpdateOptions): ManagedFieldsEntry[] {
   let managers: Managers;
   try {
     managers = managersForUpdate(oldObj, newObj, !!opts.subresource);
@@ -227,7 +327,7 @@ export function trackUpdate(oldObj: JsonMap | undefined, newObj: JsonMap, opts: 
   }
   // Top-level fields whose changes are reset anyway (status for the main resource, spec for status) are left out of
   // the comparison: it would report them only for withoutPrefixes to drop them again.
-  const dropped = resetFields(opts).filter((p) => p.length === 1).map((p) => p[0]);
+  const dropped = topLevel(resetFields(opts));
   const before = oldObj ? typer.withZeroStructs(withoutManagedFields(oldObj, dropped), root) : withoutTopLevel({ ...zeroObjectOf(typer, root) }, dropped);
   let changed: FieldSet;
   let removed: FieldSet;
