@@ -1,6 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRequestInfo, isLongRunning, searchParamsOf } from './request-info.js';
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import { parseRequestInfo, isLongRunning, requestInfoOf, requestSlot, searchParamsOf, setRequestInfo } from './request-info.js';
 
 function pick(method: string, url: string) {
   const i = parseRequestInfo(method, url);
@@ -97,4 +99,29 @@ test('searchParamsOf reads the query as new URL(target, base).searchParams does'
   for (const t of targets) {
     assert.deepEqual([...searchParamsOf(t)], [...new URL(t, 'https://skiff.invalid').searchParams], t);
   }
+});
+
+test('per-request slots: each request carries its own value, invisible to keys and JSON, one slot apart from another', () => {
+  const a = new IncomingMessage(new Socket());
+  const b = new IncomingMessage(new Socket());
+  a.method = 'GET';
+  a.url = '/api/v1/namespaces/ns/pods/x';
+  const keysBefore = Object.keys(a);
+  const info = parseRequestInfo('POST', '/api/v1/namespaces/ns/pods');
+  setRequestInfo(b, info);
+  assert.equal(requestInfoOf(b), info);
+  // Without a set, the request's own method and URL are parsed once and kept.
+  const parsed = requestInfoOf(a);
+  assert.equal(parsed.name, 'x');
+  assert.equal(requestInfoOf(a), parsed);
+  assert.deepEqual(Object.keys(a), keysBefore);
+  const one = requestSlot<string>('one');
+  const two = requestSlot<string>('one');
+  one.set(a, 'first');
+  assert.equal(one.get(a), 'first');
+  assert.equal(two.get(a), undefined);
+  assert.equal(one.get(b), undefined);
+  two.set(a, 'second');
+  assert.equal(one.get(a), 'first');
+  assert.equal(requestInfoOf(a), parsed);
 });

@@ -190,19 +190,34 @@ export function isLongRunning(info: RequestInfo): boolean {
   return ['exec', 'attach', 'portforward', 'proxy', 'log'].includes(info.subresource);
 }
 
-const infoByRequest = new WeakMap<IncomingMessage, RequestInfo>();
+/**
+ * A value carried by each request under a symbol private to the slot (no other code can name it; it is no enumerable
+ * string key): what a WeakMap keyed by request gives, without a weak entry per request for every collection to process.
+ */
+export function requestSlot<T>(description: string): { set(req: IncomingMessage, value: T): void; get(req: IncomingMessage): T | undefined } {
+  const key = Symbol(description);
+  type Carrier = IncomingMessage & { [key]?: T };
+  return {
+    set: (req, value) => {
+      (req as Carrier)[key] = value;
+    },
+    get: (req) => (req as Carrier)[key],
+  };
+}
+
+const infoSlot = requestSlot<RequestInfo>('skiff.requestInfo');
 
 /** Attaches the parsed RequestInfo to a request (done once by the server pipeline). */
 export function setRequestInfo(req: IncomingMessage, info: RequestInfo): void {
-  infoByRequest.set(req, info);
+  infoSlot.set(req, info);
 }
 
 /** The RequestInfo the pipeline parsed for this request (parsed on demand if the pipeline did not run). */
 export function requestInfoOf(req: IncomingMessage): RequestInfo {
-  let info = infoByRequest.get(req);
+  let info = infoSlot.get(req);
   if (!info) {
     info = parseRequestInfo(req.method ?? 'GET', req.url ?? '/');
-    infoByRequest.set(req, info);
+    infoSlot.set(req, info);
   }
   return info;
 }

@@ -33,7 +33,7 @@ import { logCheck, namedCheck, pingCheck, serveHealth, shutdownCheck, type Healt
 import { METRICS_CONTENT_TYPE, instrumentStorage, longRunningStarted, metricsText, recordRequest } from './metrics.js';
 import { ensureClusterPki, servingSans, type ClusterPki } from './pki/cluster.js';
 import { writeKubeconfig } from './pki/kubeconfig.js';
-import { isLongRunning, parseRequestInfo, searchParamsOf, setRequestInfo, type RequestInfo } from './request-info.js';
+import { isLongRunning, parseRequestInfo, requestSlot, searchParamsOf, setRequestInfo, type RequestInfo } from './request-info.js';
 import { versionInfo } from './version.js';
 import type { EgressSelectorMode } from './tunnel/server.js';
 import { createLogger, type LogLevel, type Logger } from './log.js';
@@ -149,7 +149,7 @@ export function buildPipeline(opts: PipelineOptions): Pipeline {
   let inFlight = 0;
   let idleWaiters: (() => void)[] = [];
   // Who made each request, for the request log.
-  const userOf = new WeakMap<IncomingMessage, UserInfo>();
+  const userOf = requestSlot<UserInfo>('skiff.requestUser');
 
   async function admit(req: IncomingMessage, info: RequestInfo): Promise<RequestContext> {
     setRequestInfo(req, info);
@@ -399,7 +399,7 @@ export interface RunningServer {
  */
 class InProcessAuthenticator implements Authenticator {
   readonly name = 'in-process';
-  private readonly users = new WeakMap<IncomingMessage, UserInfo>();
+  private readonly users = requestSlot<UserInfo>('skiff.inProcessUser');
 
   handle(req: IncomingMessage, user: UserInfo): void {
     this.users.set(req, user);
