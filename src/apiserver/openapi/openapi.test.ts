@@ -216,6 +216,29 @@ describe('unknownFields', () => {
       'unknown field "spec.__proto__"',
     ]);
   });
+  test('scalars and nulls at known fields are no fields; unknown fields below maps of structs and in later list items are', () => {
+    const pod = {
+      metadata: { name: 'p', labels: null, annotations: { a: 'b' }, ownerReferences: [{ kind: 'X', name: 'o', uid: 'u', apiVersion: 'v1', extra: 1 }] },
+      spec: {
+        containers: [
+          { name: 'a', image: null, args: ['x', 'y'], resources: { limits: { cpu: '1' } } },
+          { name: 'b', env: [{ name: 'E', value: 'v' }, { name: 'F', valueFrom: { fieldRef: { fieldPath: 'x', oops: null } } }] },
+        ],
+        overhead: { cpu: '1' },
+        nodeSelector: { zone: 'a' },
+        extraScalar: 'x',
+        extraNull: null,
+      },
+      status: { containerStatuses: [{ name: 'a', state: { running: { startedAt: 'now', since: 1 } } }] },
+    };
+    assert.deepEqual(api.unknownFields(pod, 'io.k8s.api.core.v1.Pod'), [
+      'unknown field "metadata.ownerReferences[0].extra"',
+      'unknown field "spec.containers[1].env[1].valueFrom.fieldRef.oops"',
+      'unknown field "spec.extraScalar"',
+      'unknown field "spec.extraNull"',
+      'unknown field "status.containerStatuses[0].state.running.since"',
+    ]);
+  });
 });
 
 describe('fields kubernetes-types leaves out are still known', () => {

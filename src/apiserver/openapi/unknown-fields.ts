@@ -50,7 +50,12 @@ function walk(value: unknown, schema: SchemaObject | undefined, path: string, lo
   const s = resolveSchema(schema, lookup);
   if (!s || s['x-kubernetes-preserve-unknown-fields']) return;
   if (Array.isArray(value)) {
-    if (s.items) value.forEach((item, i) => walk(item, s.items, `${path}[${i}]`, lookup, onUnknown));
+    if (s.items) {
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (typeof item === 'object' && item !== null) walk(item, s.items, `${path}[${i}]`, lookup, onUnknown);
+      }
+    }
     return;
   }
   if (!isPlainObject(value)) return;
@@ -58,15 +63,16 @@ function walk(value: unknown, schema: SchemaObject | undefined, path: string, lo
   const extra = typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined;
   // An object schema that declares nothing (RawExtension, FieldsV1, JSON) holds arbitrary content.
   if (!props && !extra) return;
-  for (const [key, v] of Object.entries(value)) {
-    const child = path ? `${path}.${key}` : key;
+  for (const key of Object.keys(value)) {
     // An embedded resource (x-kubernetes-embedded-resource) always takes apiVersion, kind and metadata.
     // Own properties only: a field named "constructor" or "__proto__" is not declared by Object.prototype.
     const declared = props && Object.hasOwn(props, key) ? props[key] : undefined;
     const embedded = s['x-kubernetes-embedded-resource'] && Object.hasOwn(EMBEDDED_FIELDS, key) ? EMBEDDED_FIELDS[key] : undefined;
-    const propSchema = declared ?? embedded;
-    if (propSchema) walk(v, propSchema, child, lookup, onUnknown);
-    else if (extra) walk(v, extra, child, lookup, onUnknown);
-    else if (s.additionalProperties !== true) onUnknown(value, key, child);
+    const propSchema = declared ?? embedded ?? extra;
+    const v = value[key];
+    if (propSchema) {
+      // Only maps and lists hold fields: a scalar (or null) below a known field has nothing to report.
+      if (typeof v === 'object' && v !== null) walk(v, propSchema, path ? `${path}.${key}` : key, lookup, onUnknown);
+    } else if (s.additionalProperties !== true) onUnknown(value, key, path ? `${path}.${key}` : key);
   }
 }
