@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { SchedulerCache } from './cache.js';
 import { nodesWithAffinityPods, nodesWithRequiredAntiAffinityPods } from './framework/node-info.js';
 import { makeNode, makePod } from './testing/builders.js';
@@ -20,6 +21,24 @@ describe('SchedulerCache', () => {
     cache.removePod(pod);
     assert.equal(cpuOn(cache, 'n1'), 0);
     assert.equal(cache.podCount, 0);
+  });
+
+  test('the bound version of an assumed pod keeps the requests worked out for it; a version with other requests is worked out again', () => {
+    const cache = new SchedulerCache();
+    cache.addNode(makeNode('n1', { cpu: '4' }));
+    const pod = makePod({ name: 'p', requests: [{ cpu: '1' }] });
+    cache.assumePod(pod, 'n1');
+    const infoOn = () => cache.nodeInfos().find((n) => n.name === 'n1')!.pods[0]!;
+    const assumed = infoOn();
+    const bound: Pod = JSON.parse(JSON.stringify({ ...pod, spec: { ...pod.spec!, nodeName: 'n1' } }));
+    cache.updatePod(bound);
+    assert.equal(infoOn().pod, bound);
+    assert.equal(infoOn().requested, assumed.requested);
+    assert.equal(cpuOn(cache, 'n1'), 1000);
+    const resized: Pod = { ...bound, spec: { ...bound.spec!, containers: [{ name: 'c0', resources: { requests: { cpu: '2' } } }] } };
+    cache.updatePod(resized);
+    assert.notEqual(infoOn().requested, assumed.requested);
+    assert.equal(cpuOn(cache, 'n1'), 2000);
   });
 
   test('forgetting an assumed pod (bind failed) frees its resources; confirmed pods are not forgotten', () => {

@@ -1,7 +1,8 @@
 // Upstream's scheduler cache: NodeInfos built from the node and pod informers, plus pods the scheduler assumed onto a
 // node before the API confirmed the binding, so the next cycle already counts them.
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { NodeInfo, registerAffinityNodeLists } from './framework/node-info.js';
+import { NodeInfo, newPodInfo, registerAffinityNodeLists } from './framework/node-info.js';
+import { podResource, sameRequests, type PodResource } from './framework/resources.js';
 import { podKey } from './queue.js';
 
 interface PodState {
@@ -59,7 +60,8 @@ export class SchedulerCache {
     const placed: Pod = { ...pod, spec: { ...pod.spec!, nodeName } };
     this.pods.set(key, { pod: placed, nodeName, assumed: true });
     const info = this.nodeInfo(nodeName);
-    info.addPod(placed);
+    // The requests of the queued pod object, which the cycle has just worked out.
+    info.addPodInfo(newPodInfo(placed, podResource(pod)));
     this.podsChanged(info);
   }
 
@@ -82,10 +84,13 @@ export class SchedulerCache {
     if (!nodeName) return;
     const key = podKey(pod);
     const state = this.pods.get(key);
-    if (state) this.removeFromNode(state);
+    const was = state ? this.removeFromNode(state) : undefined;
     this.pods.set(key, { pod, nodeName, assumed: false });
     const info = this.nodeInfo(nodeName);
-    info.addPod(pod);
+    // A new version with the same requests (the bound assumed pod, a status update) keeps what was worked out for
+    // the old one instead of parsing its quantities again.
+    const resource: PodResource | undefined = was && state && sameRequests(state.pod, pod) ? was : undefined;
+    info.addPodInfo(newPodInfo(pod, resource ?? podResource(pod)));
     this.podsChanged(info);
   }
 
@@ -147,11 +152,13 @@ export class SchedulerCache {
     return info;
   }
 
-  private removeFromNode(state: PodState): void {
+  /** Takes the pod off its node; answers the PodInfo it had there. */
+  private removeFromNode(state: PodState): PodResource | undefined {
     const info = this.nodes.get(state.nodeName);
-    if (!info) return;
-    info.removePod(state.pod);
+    if (!info) return undefined;
+    const removed = info.removePodInfo(state.pod);
     this.podsChanged(info);
     if (!info.node && info.pods.length === 0) this.nodes.delete(state.nodeName);
+    return removed;
   }
 }

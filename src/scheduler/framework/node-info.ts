@@ -1,6 +1,6 @@
 // Upstream's framework.NodeInfo: a node, the pods on it, and their summed requests and host ports.
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { Resource, podResource, toResourceList } from './resources.js';
+import { Resource, podResource, toResourceList, type PodResource } from './resources.js';
 
 const ANY_IP = '0.0.0.0';
 
@@ -60,8 +60,8 @@ export interface PodInfo {
   readonly nonZeroMemory: number;
 }
 
-export function newPodInfo(pod: Pod): PodInfo {
-  return { pod, ...podResource(pod) };
+export function newPodInfo(pod: Pod, resource: PodResource = podResource(pod)): PodInfo {
+  return { pod, requested: resource.requested, nonZeroMilliCPU: resource.nonZeroMilliCPU, nonZeroMemory: resource.nonZeroMemory };
 }
 
 const podKey = (pod: Pod): string => pod.metadata?.uid || `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
@@ -124,16 +124,21 @@ export class NodeInfo {
 
   /** Removes the pod with the same uid (or namespace/name); false when it is not on this node. */
   removePod(pod: Pod): boolean {
+    return this.removePodInfo(pod) !== undefined;
+  }
+
+  /** Removes the pod with the same uid (or namespace/name) and answers its PodInfo; undefined when it is not here. */
+  removePodInfo(pod: Pod): PodInfo | undefined {
     const key = podKey(pod);
     const i = this.pods.findIndex((p) => podKey(p.pod) === key);
-    if (i < 0) return false;
+    if (i < 0) return undefined;
     const [info] = this.pods.splice(i, 1);
     for (const list of [this.podsWithAffinity, this.podsWithRequiredAntiAffinity]) {
       const j = list.indexOf(info!);
       if (j >= 0) list.splice(j, 1);
     }
     this.update(info!, -1);
-    return true;
+    return info;
   }
 
   private update(info: PodInfo, sign: 1 | -1): void {

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { makePod } from '../testing/builders.js';
-import { NON_ZERO_DEFAULTS, isExtendedResourceName, isScalarResourceName, podRequests, podResource } from './resources.js';
+import { NON_ZERO_DEFAULTS, cachedPodRequests, isExtendedResourceName, isScalarResourceName, podRequests, podResource, sameRequests } from './resources.js';
 
 const c = (name: string, requests: Record<string, string>, restartPolicy?: string): Container => ({
   name,
@@ -66,4 +66,34 @@ test('resource name classes', () => {
   assert.ok(isScalarResourceName('attachable-volumes-aws-ebs'));
   assert.ok(isScalarResourceName('kubernetes.io/batch'));
   assert.ok(!isScalarResourceName('memory'));
+});
+
+describe('requests worked out once per pod object', () => {
+  test('podResource and cachedPodRequests answer the same objects for one pod object, fresh ones for another', () => {
+    const p = pod([c('a', { cpu: '500m', memory: '1Gi' }), c('b', {})]);
+    const r = podResource(p);
+    assert.equal(podResource(p), r);
+    assert.equal(r.requested.milliCPU, 500);
+    assert.equal(r.nonZeroMilliCPU, 600);
+    assert.equal(cachedPodRequests(p, true), cachedPodRequests(p, true));
+    assert.equal(cachedPodRequests(p, true).get('memory')?.value(), 1024 ** 3 + 200 * 1024 * 1024);
+    assert.equal(cachedPodRequests(p, false).get('memory')?.value(), 1024 ** 3);
+    const other = pod([c('a', { cpu: '2' })]);
+    assert.notEqual(podResource(other), r);
+    assert.equal(podResource(other).requested.milliCPU, 2000);
+  });
+
+  test('sameRequests compares containers, init containers with their restart policy, and overhead as written', () => {
+    const base = () => pod([c('a', { cpu: '1' })], [c('i', { memory: '1Gi' }, 'Always')], { cpu: '10m' });
+    const p = base();
+    assert.ok(sameRequests(p, base()));
+    assert.ok(sameRequests(p, { ...p, spec: { ...p.spec!, nodeName: 'n1' } }));
+    assert.equal(sameRequests(p, pod([c('a', { cpu: '2' })], [c('i', { memory: '1Gi' }, 'Always')], { cpu: '10m' })), false);
+    assert.equal(sameRequests(p, pod([c('a', { cpu: '1' }), c('b', {})], [c('i', { memory: '1Gi' }, 'Always')], { cpu: '10m' })), false);
+    assert.equal(sameRequests(p, pod([c('a', { cpu: '1' })], [c('i', { memory: '1Gi' })], { cpu: '10m' })), false);
+    assert.equal(sameRequests(p, pod([c('a', { cpu: '1' })], [c('i', { memory: '1Gi' }, 'Always')])), false);
+    assert.equal(sameRequests(p, pod([c('a', { cpu: '1', memory: '1' })], [c('i', { memory: '1Gi' }, 'Always')], { cpu: '10m' })), false);
+    // Written differently: treated as a change (only costs working them out again).
+    assert.equal(sameRequests(p, pod([c('a', { cpu: '1000m' })], [c('i', { memory: '1Gi' }, 'Always')], { cpu: '10m' })), false);
+  });
 });

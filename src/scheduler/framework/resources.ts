@@ -103,13 +103,13 @@ export class Resource {
   allowedPodNumber = 0;
   readonly scalarResources = new Map<string, number>();
 
-  static fromList(list: ResourceList): Resource {
+  static fromList(list: ReadonlyMap<string, Quantity>): Resource {
     const r = new Resource();
     r.addList(list);
     return r;
   }
 
-  addList(list: ResourceList): void {
+  addList(list: ReadonlyMap<string, Quantity>): void {
     for (const [name, q] of list) {
       switch (name) {
         case 'cpu':
@@ -155,12 +155,75 @@ export class Resource {
 }
 
 /** A pod's requests as a Resource, plus its non-zero CPU and memory (defaults for containers stating none). */
-export function podResource(pod: Pod): { requested: Resource; nonZeroMilliCPU: number; nonZeroMemory: number } {
-  const requested = Resource.fromList(podRequests(pod));
-  const nonZero = podRequests(pod, { nonMissingContainerRequests: NON_ZERO_DEFAULTS });
-  return {
-    requested,
+export interface PodResource {
+  readonly requested: Resource;
+  readonly nonZeroMilliCPU: number;
+  readonly nonZeroMemory: number;
+}
+
+/**
+ * The requests of pod objects seen before. A scheduling cycle asks for them several times (NodeResourcesFit's
+ * PreFilter and PreScore, BalancedAllocation's PreScore, the assumed pod's PodInfo); informer objects are never
+ * mutated, so an object's requests cannot change. Shared answers: callers only read them.
+ */
+const requestsOfPod = new WeakMap<Pod, { plain?: ResourceList; nonZero?: ResourceList; resource?: PodResource }>();
+
+function memoOf(pod: Pod): { plain?: ResourceList; nonZero?: ResourceList; resource?: PodResource } {
+  let m = requestsOfPod.get(pod);
+  if (!m) requestsOfPod.set(pod, (m = {}));
+  return m;
+}
+
+/** podRequests(pod), or with the non-zero defaults for containers stating none, worked out once per pod object. */
+export function cachedPodRequests(pod: Pod, nonZero: boolean): ReadonlyMap<string, Quantity> {
+  const m = memoOf(pod);
+  if (nonZero) return (m.nonZero ??= podRequests(pod, { nonMissingContainerRequests: NON_ZERO_DEFAULTS }));
+  return (m.plain ??= podRequests(pod));
+}
+
+/** The pod's PodResource, worked out once per pod object (the Resource is shared: do not change it). */
+export function podResource(pod: Pod): PodResource {
+  const m = memoOf(pod);
+  if (m.resource) return m.resource;
+  const nonZero = cachedPodRequests(pod, true);
+  return (m.resource = {
+    requested: Resource.fromList(cachedPodRequests(pod, false)),
     nonZeroMilliCPU: nonZero.get('cpu')?.milliValue() ?? 0,
     nonZeroMemory: nonZero.get('memory')?.value() ?? 0,
-  };
+  });
+}
+
+/** Raw request values of a container list, compared without parsing quantities. */
+function sameContainerRequests(a: readonly Container[] | undefined, b: readonly Container[] | undefined): boolean {
+  if (a === b) return true;
+  if ((a?.length ?? 0) !== (b?.length ?? 0)) return false;
+  for (let i = 0; i < (a?.length ?? 0); i++) {
+    const x = a![i]!;
+    const y = b![i]!;
+    if (x.restartPolicy !== y.restartPolicy) return false;
+    if (!sameValues(x.resources?.requests, y.resources?.requests)) return false;
+  }
+  return true;
+}
+
+function sameValues(a: Readonly<Record<string, unknown>> | undefined, b: Readonly<Record<string, unknown>> | undefined): boolean {
+  if (a === b) return true;
+  const ka = a ? Object.keys(a) : [];
+  const kb = b ? Object.keys(b) : [];
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if (a![k] !== b![k]) return false;
+  return true;
+}
+
+/**
+ * Whether two versions of a pod state the same requests (containers, init containers with their restart policy,
+ * overhead), compared as written: a PodResource worked out for one holds for the other. Quantities written
+ * differently ("1" and "1000m") compare as different, which only costs working them out again.
+ */
+export function sameRequests(a: Pod, b: Pod): boolean {
+  return (
+    sameContainerRequests(a.spec?.containers, b.spec?.containers) &&
+    sameContainerRequests(a.spec?.initContainers, b.spec?.initContainers) &&
+    sameValues(a.spec?.overhead, b.spec?.overhead)
+  );
 }

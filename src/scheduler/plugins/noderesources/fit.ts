@@ -5,7 +5,7 @@ import type { CycleState } from '../../framework/cycle-state.js';
 import { ActionType, QueueingHint, asObjects, registerFor, samePod, type ClusterEventWithHint, type EnqueueExtensions } from '../../framework/events.js';
 import { NodeInfo } from '../../framework/node-info.js';
 import type { FilterPlugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin } from '../../framework/interfaces.js';
-import { Resource, isExtendedResourceName, podRequests } from '../../framework/resources.js';
+import { Resource, isExtendedResourceName, podRequests, podResource } from '../../framework/resources.js';
 import { Status, type MaybeStatus } from '../../framework/status.js';
 import { ResourceAllocationScorer, type ResourceSpec } from './resource-allocation.js';
 import {
@@ -227,7 +227,8 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   }
 
   preFilter(state: CycleState, pod: Pod): { result?: PreFilterResult; status?: Status } {
-    state.write(PRE_FILTER_KEY, Resource.fromList(podRequests(pod)));
+    // Shared with the pod's other uses this cycle (the Filter only reads it).
+    state.write(PRE_FILTER_KEY, podResource(pod).requested);
     return {};
   }
 

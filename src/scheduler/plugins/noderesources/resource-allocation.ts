@@ -2,7 +2,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { NodeInfo } from '../../framework/node-info.js';
 import type { CycleState } from '../../framework/cycle-state.js';
-import { NON_ZERO_DEFAULTS, isScalarResourceName, podRequests } from '../../framework/resources.js';
+import { cachedPodRequests, isScalarResourceName } from '../../framework/resources.js';
 
 export interface ResourceSpec {
   name: string;
@@ -34,7 +34,7 @@ export class ResourceAllocationScorer {
 
   /** The pod's request of each configured resource (milli-CPU, bytes, counts). */
   podRequestList(pod: Pod): number[] {
-    const reqs = podRequests(pod, this.useRequested ? {} : { nonMissingContainerRequests: NON_ZERO_DEFAULTS });
+    const reqs = cachedPodRequests(pod, !this.useRequested);
     return this.resources.map((r) => {
       const q = reqs.get(r.name);
       if (!q) return 0;
