@@ -34,6 +34,15 @@ import { METRICS_GROUP, METRICS_RESOURCES, MetricsApi } from './resourcemetrics/
 import { LEGACY_TOKEN_LAST_USED_LABEL, type ServiceAccountTokenAuthenticator, type ServiceAccountTokens } from './auth/serviceaccount.js';
 import { TokenObjectCaches } from './auth/token-objects.js';
 import { issuerDiscovery, joinHostPort, type IssuerDiscovery } from './auth/issuer-discovery.js';
+import { RbacCaches } from './auth/rbac/caches.js';
+import type { RbacWiring } from './auth/rbac/chain.js';
+import { RbacEscalationCheck } from './auth/rbac/escalation.js';
+import { AUTHORIZATION_RESOURCES, isReviewRequest, serveReview } from './auth/rbac/reviews.js';
+import { requestInfoOf } from './request-info.js';
+import { writeError } from './endpoints/negotiation.js';
+import { ApiError, isApiError } from '../machinery/errors.js';
+import type { UserInfo } from './auth/user.js';
+import type { ValidatingAdmission } from './admission/types.js';
 import { getIfExists } from './endpoints/token-request.js';
 import type { NodeGraph } from './auth/node-graph.js';
 import { admissionPluginEnabled, type AdmissionPluginFlags } from './admission/plugins.js';
@@ -62,6 +71,10 @@ export interface ApiServerOptions {
   serviceAccountExtendTokenExpiration?: boolean;
   /** --service-account-jwks-uri: the key set's URL in the issuer discovery document (default: this server's). */
   serviceAccountJwksUri?: string;
+  /** --authorization-mode (read by the server when it builds its authorizer chain). */
+  authorizationMode?: readonly ('AlwaysAllow' | 'AlwaysDeny' | 'Node' | 'RBAC')[];
+  /** The RBAC authorizer's objects, filled from this server's caches, and the chain reviews and escalation checks ask. */
+  rbac?: RbacWiring;
   /** Where issuer discovery reports a problem that keeps it off (upstream logs it and serves none). */
   warn?(msg: string, fields?: Record<string, unknown>): void;
   /** The node authorizer's graph: fed here from the pod, claim and volume stores. */
@@ -99,6 +112,11 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
   const lifecycle = new NamespaceLifecycle((name) => late.namespaces!.get(name));
   const allocator = new ServiceAllocator(serviceCidr, async () => (await late.registry!.store('', 'services').list({})).items);
   const enabled = <T extends { readonly name: string }>(plugins: T[]): T[] => plugins.filter((p) => admissionPluginEnabled(opts.admissionPlugins ?? {}, p.name));
+  // Privilege-escalation prevention for RBAC writes, asking the same authorizer chain as requests.
+  const rbac = opts.rbac;
+  const escalation = rbac
+    ? new RbacEscalationCheck({ authorizer: rbac.authorizer, resolver: rbac.rbac.resolver, rulesFor: (user, ns) => rbac.rbac.rulesFor(user, ns) })
+    : undefined;
   const registry = new Registry({
     storage,
     strategies,
@@ -113,7 +131,8 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
       // Upstream's Priority plugin reads a PriorityClass informer; this is the same, from a watch.
       new PriorityAdmission(async () => late.priorityClasses!.list() as unknown as PriorityClass[]),
     ]),
-    validating: enabled([
+    validating: [
+      ...enabled<ValidatingAdmission>([
       new NodeRestriction(),
       new ResourceQuotaAdmission(
         () => late.registry!.store('', 'resourcequotas'),
@@ -121,6 +140,8 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
         new QuotaPresence((ns) => late.quotas!.list(ns).length, () => late.registry!.store('', 'resourcequotas'), () => now().getTime()),
       ),
     ]),
+      ...(escalation ? [escalation] : []),
+    ],
     now,
   });
   late.registry = registry;
@@ -184,6 +205,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
   // metrics.k8s.io: scraped from the kubelets with the same client certificate as pods/log.
   const metrics = opts.kubeletClient ? new MetricsApi({ registry, kubelet: opts.kubeletClient, now, ...(opts.metricResolutionMs ? { resolutionMs: opts.metricResolutionMs } : {}) }) : undefined;
   if (metrics) discovery.addResources(METRICS_RESOURCES);
+  if (rbac) discovery.addResources(AUTHORIZATION_RESOURCES);
   const handler = createApiHandler({
     registry,
     services,
@@ -221,11 +243,25 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
       opts.warn?.('service account issuer discovery is not served', { err: String(err) });
     }
   }
-  const apiHandler: ApiHandler = discoveryDocs
-    ? async (req, res, user) => {
-        if (!discoveryDocs.serve(req, res)) await handler(req, res, user);
-      }
-    : handler;
+  const reviews = rbac ? { authorizer: rbac.authorizer, rulesFor: (user: UserInfo, ns: string) => rbac.rbac.rulesFor(user, ns) } : undefined;
+  const apiHandler: ApiHandler =
+    discoveryDocs || reviews
+      ? async (req, res, user) => {
+          // authorization.k8s.io reviews (kubectl auth can-i) are answered by the authorizer, never stored.
+          if (reviews && req.url?.startsWith('/apis/authorization.k8s.io/')) {
+            const info = requestInfoOf(req);
+            if (isReviewRequest(info)) {
+              try {
+                await serveReview(reviews, info, req, res, user);
+              } catch (err) {
+                writeError(res, isApiError(err) ? err : ApiError.internal(err instanceof Error ? err.message : String(err), err));
+              }
+              return;
+            }
+          }
+          if (!discoveryDocs?.serve(req, res)) await handler(req, res, user);
+        }
+      : handler;
   // Bound service account tokens are checked against the objects they name (upstream's --service-account-lookup), from
   // watched caches.
   const tokenObjects = opts.serviceAccountAuthenticator
@@ -249,7 +285,16 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
       )
     : undefined;
 
+  const rbacCaches = rbac
+    ? new RbacCaches({
+        roles: registry.store('rbac.authorization.k8s.io', 'roles'),
+        roleBindings: registry.store('rbac.authorization.k8s.io', 'rolebindings'),
+        clusterRoles: registry.store('rbac.authorization.k8s.io', 'clusterroles'),
+        clusterRoleBindings: registry.store('rbac.authorization.k8s.io', 'clusterrolebindings'),
+      })
+    : undefined;
   await Promise.all([
+    rbacCaches?.start(),
     late.priorityClasses.start(),
     late.quotas.start(),
     late.serviceAccounts.start(),
@@ -262,10 +307,16 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     securePort: opts.securePort,
   });
   await late.namespaces.start();
+  // RBAC decides from its caches once they hold the bootstrap policy.
+  if (rbacCaches) {
+    await rbacCaches.caughtUp();
+    rbac!.objects.attach(rbacCaches);
+  }
   if (tokenObjects && opts.serviceAccountAuthenticator) opts.serviceAccountAuthenticator.getter = tokenObjects.getter();
   const caches = [late.namespaces, late.priorityClasses, late.quotas, late.serviceAccounts];
   return { handler: apiHandler, registry, openapi, discovery, close: () => {
     for (const c of caches) c.stop();
+    rbacCaches?.stop();
     tokenObjects?.stop();
     opts.nodeGraph?.stop();
     metrics?.close();

@@ -12,6 +12,7 @@ export type ApiServerArgs = Pick<
   | 'serviceAccountExtendTokenExpiration'
   | 'admissionPlugins'
   | 'serviceAccountJwksUri'
+  | 'authorizationMode'
 >;
 
 /** Comma-separated plugin names, as kube-apiserver's string-slice flags take them. */
@@ -65,12 +66,36 @@ const FLAGS: Record<string, [keyof ApiServerArgs, (v: string) => number | boolea
   'service-account-jwks-uri': ['serviceAccountJwksUri', httpsUrl],
 };
 
+/** --authorization-mode values skiff implements (upstream also has ABAC and Webhook). */
+export const AUTHORIZATION_MODES = ['AlwaysAllow', 'AlwaysDeny', 'Node', 'RBAC'] as const;
+export type AuthorizationMode = (typeof AUTHORIZATION_MODES)[number];
+/** kube-apiserver's default as k3s and kubeadm set it. */
+export const DEFAULT_AUTHORIZATION_MODE: readonly AuthorizationMode[] = ['Node', 'RBAC'];
+
+function authorizationModes(v: string): AuthorizationMode[] {
+  const modes = nameList(v);
+  if (!modes.length) throw new Error('at least one authorization-mode must be passed');
+  for (const m of modes) {
+    if (!(AUTHORIZATION_MODES as readonly string[]).includes(m)) throw new Error(`authorization-mode ${JSON.stringify(m)} is not a valid mode (skiff supports ${AUTHORIZATION_MODES.join(', ')})`);
+    if (modes.indexOf(m) !== modes.lastIndexOf(m)) throw new Error(`authorization-mode ${JSON.stringify(m)} has mode specified more than once`);
+  }
+  return modes as AuthorizationMode[];
+}
+
 /** `name=value` items (a leading "--" is allowed) → API server options; throws naming the item at fault. */
 export function parseApiServerArgs(args: readonly string[]): ApiServerArgs {
   const out: ApiServerArgs = {};
   for (const arg of args) {
     const m = /^(?:--)?([a-z0-9-]+)=(.*)$/.exec(arg.trim());
     if (!m) throw new Error(`invalid --kube-apiserver-arg ${JSON.stringify(arg)}: expected name=value`);
+    if (m[1] === 'authorization-mode') {
+      try {
+        out.authorizationMode = authorizationModes(m[2]);
+      } catch (e) {
+        throw new Error(`invalid --kube-apiserver-arg ${JSON.stringify(arg)}: ${(e as Error).message}`);
+      }
+      continue;
+    }
     const list = ADMISSION_FLAGS[m[1]];
     if (list) {
       // Repeated flags add to the list.
@@ -80,7 +105,7 @@ export function parseApiServerArgs(args: readonly string[]): ApiServerArgs {
     }
     const flag = FLAGS[m[1]];
     if (!flag) {
-      const known = [...Object.keys(FLAGS), ...Object.keys(ADMISSION_FLAGS)];
+      const known = [...Object.keys(FLAGS), ...Object.keys(ADMISSION_FLAGS), 'authorization-mode'];
       throw new Error(`invalid --kube-apiserver-arg ${JSON.stringify(arg)}: unknown flag --${m[1]} (known: ${known.join(', ')})`);
     }
     try {

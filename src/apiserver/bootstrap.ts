@@ -1,11 +1,12 @@
 // What a fresh cluster has before anyone asks: the system namespaces and the `kubernetes` Service (with its
-// Endpoints and EndpointSlice) pointing at this API server. Idempotent, so every start runs it.
+// Endpoints and EndpointSlice) pointing at this API server, and the bootstrap RBAC policy. Idempotent, so every start
+// runs it.
 import type { KubeObject } from '../api/object.js';
 import { isAlreadyExists, isNotFound } from '../machinery/errors.js';
 import type { Registry } from './registry/registry.js';
 import type { UserInfo } from './auth/user.js';
-import { ISSUER_DISCOVERY_ROLE, ISSUER_DISCOVERY_URLS } from './auth/issuer-discovery.js';
-import { LEGACY_TOKEN_TRACKING_CONFIGMAP, LEGACY_TOKEN_TRACKING_SINCE_KEY, SERVICE_ACCOUNTS_GROUP } from './auth/serviceaccount.js';
+import { LEGACY_TOKEN_TRACKING_CONFIGMAP, LEGACY_TOKEN_TRACKING_SINCE_KEY } from './auth/serviceaccount.js';
+import { bootstrapClusterRoleBindings, bootstrapClusterRoles, RBAC_GROUP } from './auth/rbac/bootstrap-policy.js';
 import { formatDate } from '../machinery/time.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -39,23 +40,9 @@ export async function bootstrapCluster(registry: Registry, opts: BootstrapOption
   for (const name of SYSTEM_NAMESPACES) {
     await ensure(registry, '', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
-  // Upstream's bootstrap policy for issuer discovery: every service account may read the discovery document and the
-  // key set (an admin may bind the role to system:unauthenticated for relying parties outside the cluster).
-  const rbacDefaults = { labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' }, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } };
-  const RBAC = 'rbac.authorization.k8s.io';
-  await ensure(registry, RBAC, 'clusterroles', {
-    apiVersion: `${RBAC}/v1`,
-    kind: 'ClusterRole',
-    metadata: { name: ISSUER_DISCOVERY_ROLE, ...rbacDefaults },
-    rules: [{ verbs: ['get'], nonResourceURLs: [...ISSUER_DISCOVERY_URLS] }],
-  } as KubeObject);
-  await ensure(registry, RBAC, 'clusterrolebindings', {
-    apiVersion: `${RBAC}/v1`,
-    kind: 'ClusterRoleBinding',
-    metadata: { name: ISSUER_DISCOVERY_ROLE, ...rbacDefaults },
-    roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: ISSUER_DISCOVERY_ROLE },
-    subjects: [{ kind: 'Group', apiGroup: RBAC, name: SERVICE_ACCOUNTS_GROUP }],
-  } as KubeObject);
+  // Upstream's bootstrap RBAC policy (roles and bindings), created when missing.
+  for (const role of bootstrapClusterRoles()) await ensure(registry, RBAC_GROUP, 'clusterroles', role as unknown as KubeObject);
+  for (const binding of bootstrapClusterRoleBindings()) await ensure(registry, RBAC_GROUP, 'clusterrolebindings', binding as unknown as KubeObject);
   // Upstream's legacytokentracking: the day the API server began tracking legacy token use (the label
   // kubernetes.io/legacy-token-last-used); the legacy token cleaner acts only after a full clean-up period since.
   await ensure(registry, '', 'configmaps', {

@@ -162,12 +162,13 @@ describe('pipeline with the default authenticators and authorizer', () => {
   });
 
   test('in-process requests are authenticated as the given user, without a socket, and pass the same filters', async () => {
-    const transport = new InProcessTransport(srv.inProcessHandler({ name: 'system:kube-scheduler', groups: [] }));
+    // In-process components act as system:masters, as upstream's loopback client (RBAC has no objects here).
+    const transport = new InProcessTransport(srv.inProcessHandler({ name: 'system:kube-scheduler', groups: ['system:masters'] }));
     try {
       const r = await transport.request({ method: 'GET', path: '/api/v1/namespaces/default/pods' });
       assert.equal(r.status, 200);
       assert.deepEqual(JSON.parse(r.body), {
-        user: { name: 'system:kube-scheduler', groups: ['system:authenticated'] },
+        user: { name: 'system:kube-scheduler', groups: ['system:masters', 'system:authenticated'] },
         verb: 'list',
         resource: 'pods',
         namespace: 'default',

@@ -12,9 +12,6 @@ import { openStorage } from '../storage/registry.js';
 import type { Storage } from '../storage/types.js';
 import { authenticateRequest, type AuthResult, type Authenticator } from './auth/authenticator.js';
 import {
-  AllowAuthenticatedAuthorizer,
-  PublicInfoAuthorizer,
-  UnionAuthorizer,
   attributesFor,
   forbiddenError,
   isPublicInfoPath,
@@ -22,7 +19,9 @@ import {
 } from './auth/authorizer.js';
 import { SERVER_TOKEN_USER, TokenAuthenticator } from './auth/token.js';
 import { isJoinPath, JoinPathAuthorizer, joinRoute, NodePasswords } from './join.js';
-import { NodeAuthorizer } from './auth/node.js';
+import { authorizerChain, type RbacWiring } from './auth/rbac/chain.js';
+import { nodeIdentity } from './auth/node.js';
+import { DEFAULT_AUTHORIZATION_MODE, parseApiServerArgs } from './args.js';
 import { NodeGraph } from './auth/node-graph.js';
 import { ensureServerToken } from './pki/token.js';
 import { ANONYMOUS, type UserInfo } from './auth/user.js';
@@ -35,7 +34,7 @@ import { ensureClusterPki, servingSans, type ClusterPki } from './pki/cluster.js
 import { writeKubeconfig } from './pki/kubeconfig.js';
 import { isLongRunning, parseRequestInfo, requestSlot, searchParamsOf, setRequestInfo, type RequestInfo } from './request-info.js';
 import { versionInfo } from './version.js';
-import type { EgressSelectorMode } from './tunnel/server.js';
+import { CONNECT_PATH, type EgressSelectorMode } from './tunnel/server.js';
 import { createLogger, type LogLevel, type Logger } from './log.js';
 
 export { LOG_LEVELS, createLogger, type LogLevel, type Logger } from './log.js';
@@ -347,6 +346,8 @@ export interface ServerContext {
   serviceAccountAuthenticator: ServiceAccountTokenAuthenticator;
   /** The node authorizer's graph, for the API server to feed from its stores. */
   nodeGraph: NodeGraph;
+  /** The RBAC authorizer (its objects filled from the API server's caches) and the whole authorizer chain. */
+  rbac: RbacWiring;
   /** The port actually listened on (differs from the flag when that was 0) and the matching local URL. */
   port: number;
   url: string;
@@ -504,9 +505,14 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       ]),
     ];
     const nodeGraph = new NodeGraph();
-    const authorizer =
-      deps.authorizer ??
-      new UnionAuthorizer([new PublicInfoAuthorizer(), new JoinPathAuthorizer(), new NodeAuthorizer(nodeGraph), new AllowAuthenticatedAuthorizer()]);
+    // --authorization-mode (default Node,RBAC) behind k3s's join and tunnel paths, which k3s serves outside the API
+    // server's authorization (the tunnel's handler admits only nodes, each to its own tunnel).
+    const modes = parseApiServerArgs(config.kubeApiserverArgs ?? []).authorizationMode ?? DEFAULT_AUTHORIZATION_MODE;
+    const tunnelPath: Authorizer = {
+      authorize: (a) => (!a.isResourceRequest && a.path === CONNECT_PATH && nodeIdentity(a.user) !== undefined ? { decision: 'allow' } : { decision: 'no-opinion' }),
+    };
+    const rbac = authorizerChain(modes, nodeGraph, [new JoinPathAuthorizer(), tunnelPath]);
+    const authorizer = deps.authorizer ?? rbac.authorizer;
     const joinPaths = joinRoute({
       ca: pki.ca,
       password: joinToken.password,
@@ -545,7 +551,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     const url = `https://${localHost(config.bindAddress)}:${port}`;
     if (buildHandler) {
       try {
-        apiHandler = await buildHandler({ config, storage, lifecycle, log, pki, port, url, serviceAccountTokens, serviceAccountAuthenticator, nodeGraph });
+        apiHandler = await buildHandler({ config, storage, lifecycle, log, pki, port, url, serviceAccountTokens, serviceAccountAuthenticator, nodeGraph, rbac });
         handlerInstalled = true;
       } catch (e) {
         server.close();

@@ -69,6 +69,7 @@ export function serverDeps(config: ServerConfig): ServerDeps {
         serviceAccountTokens: ctx.serviceAccountTokens,
         serviceAccountAuthenticator: ctx.serviceAccountAuthenticator,
         nodeGraph: ctx.nodeGraph,
+        rbac: ctx.rbac,
         warn: (msg, fields) => ctx.log.warn(msg, fields),
         ...parseApiServerArgs(config.kubeApiserverArgs ?? []),
       });

@@ -28,6 +28,7 @@ import { persistentVolumeBinderControllerDescriptor } from './volume/persistentv
 import { rootCACertPublisherDescriptor } from './rootcacertpublisher/publisher.js';
 import { tokensControllerDescriptor } from './serviceaccount/tokens-controller.js';
 import { legacyTokenCleanerDescriptor } from './serviceaccount/legacy-token-cleaner.js';
+import { clusterRoleAggregationDescriptor } from './clusterroleaggregation/controller.js';
 
 export * from './manager.js';
 export * from './options.js';
@@ -58,6 +59,7 @@ export const BUILTIN_CONTROLLERS: readonly ControllerDescriptor[] = [
   persistentVolumeBinderControllerDescriptor,
   rootCACertPublisherDescriptor,
   tokensControllerDescriptor,
+  clusterRoleAggregationDescriptor,
   legacyTokenCleanerDescriptor,
 ];
 

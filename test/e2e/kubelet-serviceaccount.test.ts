@@ -42,6 +42,8 @@ before(async () => {
   await eventually('busybox imported', async () => (await runSkiff(['images', 'import', '--data-dir', server.dataDir, images.busybox.file])).code === 0, 60_000, logs);
   await server.kubectl(['create', 'namespace', 'sa']);
   await eventually('the robot service account', async () => (await server.kubectl(['-n', 'sa', 'create', 'serviceaccount', 'robot'])).code === 0);
+  // RBAC: the pod's token may read what the test asks of it.
+  await server.kubectl(['-n', 'sa', 'create', 'rolebinding', 'robot-view', '--clusterrole=view', '--serviceaccount=sa:robot']);
   const r = await server.kubectl(['apply', '-f', '-'], {
     stdin: `apiVersion: v1
 kind: Pod

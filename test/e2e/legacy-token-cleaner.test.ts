@@ -30,6 +30,8 @@ test('an unused legacy token Secret is invalidated, then deleted; a used one sta
     );
     await ok(srv, ['patch', 'configmap', '-n', 'kube-system', 'kube-apiserver-legacy-service-account-token-tracking', '--type=merge', '-p', '{"data":{"since":"2020-01-01"}}']);
     await ok(srv, ['create', 'serviceaccount', 'robot']);
+    // RBAC: the token's holder may list what it asks for below.
+    await ok(srv, ['create', 'rolebinding', 'robot-view', '--clusterrole=view', '--serviceaccount=default:robot']);
     const tokenSecret = (name: string) =>
       JSON.stringify({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name, annotations: { 'kubernetes.io/service-account.name': 'robot' } } });
     await ok(srv, ['create', '-f', '-'], tokenSecret('old-token'));

@@ -17,6 +17,8 @@ before(async () => {
   await writeFile(caFile, (await kubeconfigCredentials(server.kubeconfig)).ca);
   await server.kubectl(['create', 'namespace', 'tok']);
   await server.kubectl(['-n', 'tok', 'create', 'serviceaccount', 'robot']);
+  // RBAC: every service account of the namespace may read it (what the tokens below ask).
+  await server.kubectl(['-n', 'tok', 'create', 'rolebinding', 'tok-view', '--clusterrole=view', '--group=system:serviceaccounts:tok']);
 });
 
 after(async () => {

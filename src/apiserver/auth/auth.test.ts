@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { authenticateRequest, type Authenticator } from './authenticator.js';
-import { AllowAuthenticatedAuthorizer, PublicInfoAuthorizer, UnionAuthorizer, isPublicInfoPath, type AuthorizationAttributes } from './authorizer.js';
+import { PublicInfoAuthorizer, UnionAuthorizer, isPublicInfoPath, type AuthorizationAttributes, type Authorizer } from './authorizer.js';
+
+/** The permissive authorizer skiff had before RBAC: every authenticated user may do everything. */
+const allowAuthenticated: Authorizer = {
+  authorize: (a) => (a.user.groups.includes('system:authenticated') ? { decision: 'allow' } : { decision: 'no-opinion' }),
+};
 import { TokenAuthenticator, bearerToken } from './token.js';
 import { ANONYMOUS } from './user.js';
 
@@ -46,7 +51,7 @@ function attrs(over: Partial<AuthorizationAttributes>): AuthorizationAttributes 
 }
 
 test('default authorization: public info for everyone, the rest for authenticated users', async () => {
-  const authz = new UnionAuthorizer([new PublicInfoAuthorizer(), new AllowAuthenticatedAuthorizer()]);
+  const authz = new UnionAuthorizer([new PublicInfoAuthorizer(), allowAuthenticated]);
   assert.equal((await authz.authorize(attrs({ path: '/livez/ping' }))).decision, 'allow');
   assert.equal((await authz.authorize(attrs({ path: '/version' }))).decision, 'allow');
   assert.equal((await authz.authorize(attrs({ path: '/version', verb: 'post' }))).decision, 'no-opinion');
@@ -58,7 +63,7 @@ test('default authorization: public info for everyone, the rest for authenticate
 
 test('node users may write what upstream\'s system:node role grants, nothing else; reads pass on', async () => {
   const { NodeAuthorizer } = await import('./node.js');
-  const authz = new UnionAuthorizer([new NodeAuthorizer(), new AllowAuthenticatedAuthorizer()]);
+  const authz = new UnionAuthorizer([new NodeAuthorizer(), allowAuthenticated]);
   const node = { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
   const res = (over: Partial<AuthorizationAttributes>) => attrs({ user: node, isResourceRequest: true, ...over });
   const decide = async (over: Partial<AuthorizationAttributes>) => (await authz.authorize(res(over))).decision;

@@ -1,8 +1,7 @@
-// Authorization: a decision per request from its attributes (user, verb, resource or path). RBAC plugs in here as
-// another Authorizer; the pipeline does not change.
+// Authorization: a decision per request from its attributes (user, verb, resource or path), asked of a chain of
+// Authorizers (rbac/chain.ts builds kube-apiserver's from --authorization-mode).
 import { ApiError } from '../../machinery/errors.js';
 import type { RequestInfo } from '../request-info.js';
-import { AUTHENTICATED_GROUP } from './authenticator.js';
 import type { UserInfo } from './user.js';
 
 export interface AuthorizationAttributes {
@@ -58,28 +57,36 @@ export function isPublicInfoPath(path: string): boolean {
 /** Asks each authorizer in turn; the first allow or deny decides (upstream's union authorizer). */
 export class UnionAuthorizer implements Authorizer {
   constructor(private readonly authorizers: readonly Authorizer[]) {}
-  async authorize(attrs: AuthorizationAttributes): Promise<AuthorizationResult> {
+  authorize(attrs: AuthorizationAttributes): Promise<AuthorizationResult> | AuthorizationResult {
     const reasons: string[] = [];
-    for (const a of this.authorizers) {
-      const r = await a.authorize(attrs);
+    for (let i = 0; i < this.authorizers.length; i++) {
+      const r = this.authorizers[i]!.authorize(attrs);
+      // Most authorizers answer at once: only a pending answer makes the chain asynchronous.
+      if (r instanceof Promise) return this.rest(attrs, r, i, reasons);
       if (r.decision !== 'no-opinion') return r;
       if (r.reason) reasons.push(r.reason);
     }
-    return { decision: 'no-opinion', ...(reasons.length ? { reason: reasons.join(', ') } : {}) };
+    return noOpinion(reasons);
+  }
+
+  private async rest(attrs: AuthorizationAttributes, pending: Promise<AuthorizationResult>, at: number, reasons: string[]): Promise<AuthorizationResult> {
+    let r = await pending;
+    for (let i = at; ; ) {
+      if (r.decision !== 'no-opinion') return r;
+      if (r.reason) reasons.push(r.reason);
+      if (++i >= this.authorizers.length) return noOpinion(reasons);
+      r = await this.authorizers[i]!.authorize(attrs);
+    }
   }
 }
+
+/** Upstream joins the reasons of every authorizer that had no opinion with newlines. */
+const noOpinion = (reasons: string[]): AuthorizationResult => ({ decision: 'no-opinion', ...(reasons.length ? { reason: reasons.join('\n') } : {}) });
 
 /** Public-info paths for everyone (GET only), as the bootstrap role system:public-info-viewer grants. */
 export class PublicInfoAuthorizer implements Authorizer {
   authorize(attrs: AuthorizationAttributes): AuthorizationResult {
     return !attrs.isResourceRequest && attrs.verb === 'get' && isPublicInfoPath(attrs.path) ? { decision: 'allow' } : { decision: 'no-opinion' };
-  }
-}
-
-/** Until RBAC exists: every authenticated user may do everything. */
-export class AllowAuthenticatedAuthorizer implements Authorizer {
-  authorize(attrs: AuthorizationAttributes): AuthorizationResult {
-    return attrs.user.groups.includes(AUTHENTICATED_GROUP) ? { decision: 'allow' } : { decision: 'no-opinion' };
   }
 }
 
