@@ -42,7 +42,8 @@ import { DEFAULT_EVICTION_CONFIG, type EvictionConfig } from './eviction/thresho
 import { observeNode, podUsageFromRuntime } from './eviction/signals.js';
 import { hasLocalStorageLimits, isCriticalPod, localStorageViolation, podStorageUsage } from './pods/eviction.js';
 import { parseResolvConf, type DnsSettings } from './pods/config.js';
-import { listRuntimePods, relistFingerprints } from './pods/runtime-state.js';
+import { listRuntimePods } from './pods/runtime-state.js';
+import { Pleg, RuntimePodCache } from './pods/pod-cache.js';
 import { podObjectRefs, WatchingObjectSource, type ObjectKey } from './pods/objects.js';
 import { ANNOTATION_CONFIG_HASH, ANNOTATION_CONFIG_MIRROR, isMirrorPod, mirrorPodFor, readStaticPods } from './pods/static.js';
 import { PodSyncer, type Logger } from './pods/sync.js';
@@ -126,6 +127,8 @@ interface PodWorker {
   /** The PLEG saw the pod change while its sync ran: sync again unless that sync already saw the same state. */
   plegPending?: boolean;
   timer?: TimerHandle;
+  /** When its last sync ended: the next sync reads the pod cache once it is newer than this (upstream's lastSyncTime). */
+  lastSyncEnd?: number;
 }
 
 export class Kubelet {
@@ -141,7 +144,9 @@ export class Kubelet {
   private informer: SharedIndexInformer<Pod> | undefined;
   private readonly workers = new Map<string, PodWorker>();
   private readonly uidToKey = new Map<string, string>();
-  private readonly fingerprints = new Map<string, string>();
+  /** Each pod's runtime state as the relist (and the syncs) last read it (upstream's PLEG pod cache). */
+  private readonly podCache = new RuntimePodCache();
+  private pleg: Pleg | undefined;
   private readonly timers: TimerHandle[] = [];
   private stopped = false;
   private machine: MachineInfo | undefined;
@@ -283,7 +288,12 @@ export class Kubelet {
       allocatable: () => (this.lastPostedStatus?.allocatable ?? {}) as Record<string, string>,
       mirrorPod: (pod) => this.currentMirror(pod),
       admit: (pod) => this.admitter.admit(pod),
+      podCache: (uid) => this.podCache.getNewerThan(uid, this.workers.get(uid)?.lastSyncEnd ?? -Infinity),
     });
+    this.pleg = new Pleg({ cri: this.cri, clock: this.clock, cache: this.podCache, onChange: (uid) => {
+      trace(uid, 'plegChange');
+      this.enqueue(uid, 0, true);
+    } });
 
     // 3. The kubelet's HTTPS API (logs for the API server), then the Node, its pod CIDR and the CNI network.
     await this.startServer();
@@ -514,6 +524,7 @@ export class Kubelet {
           trace(uid, 'syncStart', { name: pod.metadata?.name });
           const r = await this.syncer!.sync(pod);
           trace(uid, 'syncEnd');
+          w.lastSyncEnd = this.clock.now();
           if (r.done) {
             w.timer?.cancel();
             this.admitter.forget(uid);
@@ -524,13 +535,14 @@ export class Kubelet {
           // What this sync saw (and did) is no change for the PLEG's next relist to sync the pod for again.
           if (r.fingerprint !== undefined) {
             // A relist during the sync that saw just what the sync ended with asks for nothing new.
-            if (w.plegPending && this.fingerprints.get(uid) === r.fingerprint) w.plegPending = false;
-            this.fingerprints.set(uid, r.fingerprint);
+            if (w.plegPending && this.pleg?.fingerprint(uid) === r.fingerprint) w.plegPending = false;
+            this.pleg?.recordSync(uid, r.runtime, r.fingerprint, w.lastSyncEnd);
           }
           // The next sync: a requested one (back-off end), or the periodic resync after --sync-frequency plus jitter.
           const resync = resyncDelayMs(this.o.syncFrequencyMs ?? DEFAULT_SYNC_FREQUENCY_MS, (this.o.random ?? Math.random)());
           this.enqueue(uid, r.requeueAfterMs !== undefined ? Math.min(r.requeueAfterMs, resync) : resync);
         } catch (err) {
+          w.lastSyncEnd = this.clock.now();
           this.o.log.warn('pod sync failed', { pod: key, err: (err as Error).message });
           this.enqueue(uid, 2000);
         }
@@ -552,14 +564,14 @@ export class Kubelet {
     this.objects?.forgetPod(uid);
     this.syncer.forget(uid);
     this.admitter.forget(uid);
-    this.fingerprints.delete(uid);
+    this.pleg?.forget(uid);
   }
 
   /** Pod directories (volumes, etc-hosts) of pods this kubelet no longer runs. */
   private async cleanupPodDirs(): Promise<void> {
     const known = new Set<string>([...this.workers.keys(), ...this.staticPods.keys()]);
     for (const p of this.informer?.indexer.list() ?? []) known.add(p.metadata?.uid ?? '');
-    await this.volumes?.cleanupOrphans((uid) => known.has(uid) || this.fingerprints.has(uid));
+    await this.volumes?.cleanupOrphans((uid) => known.has(uid) || this.pleg?.knows(uid) === true);
   }
 
   /** The pod `uid` to sync: a static pod (with its mirror's last status), or the API's pod. */
@@ -619,22 +631,9 @@ export class Kubelet {
     }
   }
 
-  /** Upstream's PLEG: list the runtime, and sync every pod whose containers or sandboxes changed. */
+  /** Upstream's PLEG: list the runtime, refresh the cache for the pods whose state changed and sync them. */
   private async relist(): Promise<void> {
-    if (!this.cri) return;
-    const pods = await relistFingerprints(this.cri);
-    // forEach rather than for-of: no [key, value] entry arrays every second.
-    pods.forEach((fp, uid) => {
-      if (this.fingerprints.get(uid) !== fp) {
-        trace(uid, 'plegChange');
-        this.fingerprints.set(uid, fp);
-        this.enqueue(uid, 0, true);
-      }
-    });
-    // Every relisted pod now has a fingerprint: the same count means no other pod has one.
-    if (this.fingerprints.size !== pods.size) {
-      for (const uid of [...this.fingerprints.keys()]) if (!pods.has(uid)) this.fingerprints.delete(uid);
-    }
+    await this.pleg?.relist();
   }
 
   private async registerNode(): Promise<void> {
@@ -761,6 +760,7 @@ export class Kubelet {
   /** Stops the loops and the supervised containerd; containers keep running (as upstream's kubelet leaves them). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.podCache.stop();
     for (const t of this.timers) t.cancel();
     for (const w of this.workers.values()) w.timer?.cancel();
     this.syncer?.probes.stop();

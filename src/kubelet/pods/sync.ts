@@ -60,6 +60,11 @@ export interface PodSyncerOptions {
   mirrorPod?: (pod: Pod) => Pod | undefined;
   /** Admission of a pod new to this kubelet (upstream's pod admit handlers: eviction, sysctls, predicates). */
   admit?: (pod: Pod) => AdmitResult | Promise<AdmitResult>;
+  /**
+   * Where a sync's first read of the pod's runtime state comes from: the PLEG's cache (the kubelet waits there for an
+   * entry newer than its last sync). Absent: the runtime is listed for the pod.
+   */
+  podCache?: (uid: string) => Promise<RuntimePod | undefined>;
 }
 
 /** What creating a container needs beyond its spec: this sync's API reads and the pod's volumes. */
@@ -80,6 +85,8 @@ export interface SyncResult {
   done?: boolean;
   /** The relist fingerprint of the runtime state the status was computed from (the PLEG need not sync for it). */
   fingerprint?: string;
+  /** That runtime state (the PLEG's cache keeps it until a relist confirms or replaces it). */
+  runtime?: RuntimePod;
 }
 
 export { defaultPullPolicy } from '../images/reference.js';
@@ -228,7 +235,7 @@ export class PodSyncer {
   async sync(apiPod: Pod): Promise<SyncResult> {
     const pod = this.withOwnStatus(apiPod);
     const uid = pod.metadata?.uid ?? '';
-    let runtime = await this.runtimeOf(uid);
+    let runtime = this.o.podCache ? await this.o.podCache(uid) : await this.runtimeOf(uid);
     trace(uid, 'runtimeRead1');
     if (pod.metadata?.deletionTimestamp) return this.terminate(pod, runtime);
 
@@ -383,7 +390,7 @@ export class PodSyncer {
       // Finished: stop the sandbox (and its network) as upstream's terminating step does.
       if (runtime) await this.killPod(pod, runtime, 0);
     }
-    const fingerprint = runtime ? { fingerprint: fingerprintOf(runtime) } : {};
+    const fingerprint = runtime ? { fingerprint: fingerprintOf(runtime), runtime } : {};
     return requeue === undefined ? fingerprint : { requeueAfterMs: requeue, ...fingerprint };
   }
 
