@@ -203,3 +203,55 @@ test('rows are written once (no old_value copy); replayed watch events still car
     }
   });
 });
+
+/** The prev_revision of a key's newest row, read from the file (what a create found as the key's latest row). */
+function prevRevisionOf(path: string, key: string): number | undefined {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare<[string], { p: number }>('SELECT prev_revision AS p FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1').get(key)?.p;
+  } finally {
+    db.close();
+  }
+}
+
+test('a create finds every earlier row of its key though new keys skip SQL (name filter): thousands of names, tombstones, one write group, compaction, reopen', async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'state.db');
+    const n = 12_000; // three times the filter's first layer: the filter grows while names are added
+    const keys = Array.from({ length: n }, (_, i) => `/f/k-${i}`);
+    const s = openSqliteStorage({ path, compactIntervalMs: 0 });
+    const first = await Promise.all(keys.map((k) => s.create(k, 'v1')));
+    const gone = await Promise.all(keys.map((k, i) => s.delete(k, first[i]!.modRevision)));
+    // Tombstones are not cached as live rows: each re-create must find its tombstone (a lookup that wrongly answered
+    // "no row" would write prev_revision 0 again and collide with the first row).
+    const again = await Promise.all(keys.map((k) => s.create(k, 'v2')));
+    for (const [i, k] of [[0, keys[0]!], [n - 1, keys[n - 1]!]] as const) assert.equal(prevRevisionOf(path, k), gone[i]!.revision);
+    await assert.rejects(s.create(keys[7]!, 'dup'), (e) => isStorageError(e, 'KeyExists'));
+    // Create, delete and create again in one write group (one event-loop turn, one transaction).
+    const [x1, xDel, x2] = await Promise.all([s.create('/f/x', 'a'), s.delete('/f/x'), s.create('/f/x', 'b')]);
+    assert.equal(xDel.revision, x1.modRevision + 1);
+    assert.equal(prevRevisionOf(path, '/f/x'), xDel.revision);
+    assert.equal(x2.value, 'b');
+    // Compacting past the first rows and the tombstones leaves only the re-created rows, whose prev_revision points
+    // at a row that is gone: after a reopen (no cached rows) a create must still find the live row.
+    await s.compact(again[0]!.modRevision - 1);
+    assert.equal(rowCount(path), n + 3);
+    await s.close();
+
+    const reopened = openSqliteStorage({ path, compactIntervalMs: 0 });
+    try {
+      for (const k of [keys[0]!, keys[5000]!, keys[n - 1]!, '/f/x']) {
+        await assert.rejects(reopened.create(k, 'dup'), (e) => isStorageError(e, 'KeyExists'), k);
+      }
+      assert.equal((await reopened.get(keys[42]!))?.value, 'v2');
+      assert.equal(await reopened.get('/f/never'), undefined);
+      // Names written before the reopen and deleted after it: their re-creates find the new tombstones.
+      const del = await reopened.delete(keys[3]!);
+      await reopened.create(keys[3]!, 'v3');
+      assert.equal(prevRevisionOf(path, keys[3]!), del.revision);
+      assert.equal((await reopened.list('/f/')).items.length, n + 1);
+    } finally {
+      await reopened.close();
+    }
+  });
+});

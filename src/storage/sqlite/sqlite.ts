@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { prefixEnd } from '../keys.js';
 import { KeyExistsRace, type LatestListOptions, type LogRow, type LogStore } from '../local/log-store.js';
 import { LocalStorage, type LocalStorageOptions } from '../local/local-storage.js';
+import { NameFilter } from './name-filter.js';
 import type { Storage } from '../types.js';
 
 const SCHEMA = `
@@ -107,6 +108,8 @@ class SqliteLog implements LogStore {
   private readonly latestRows = new Map<string, LogRow>();
   /** How many live keys of a range follow a key at a revision, remembered from recent list pages (oldest first). */
   private readonly remainingAfter = new Map<string, number>();
+  /** Every name with a row (and maybe some without): a name it has never seen has no row, so no SQL is needed. */
+  private readonly names: NameFilter;
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -153,11 +156,15 @@ class SqliteLog implements LogStore {
     this.revision = Math.max(maxId, seq);
     this.compacted =
       this.db.prepare<[], { v: number }>("SELECT value AS v FROM skiff_meta WHERE key = 'compact_rev'").get()?.v ?? 0;
+    const names = this.db.prepare<[], string>('SELECT DISTINCT name FROM kine').pluck().all();
+    this.names = new NameFilter(Math.max(4096, names.length * 2));
+    for (const name of names) this.names.add(name);
   }
 
   latest(key: string): LogRow | undefined {
     const cached = this.latestRows.get(key);
     if (cached) return cached;
+    if (!this.names.mightContain(key)) return undefined;
     const r = this.stmts.latest.get(key);
     if (!r) return undefined;
     const row = fromRaw(r);
@@ -194,6 +201,9 @@ class SqliteLog implements LogStore {
 
   append(row: Omit<LogRow, 'revision'>): number {
     const id = this.revision + 1;
+    // Before the row exists, so the filter never lacks a name that has one. Later rows of a key need not be added:
+    // they supersede a row, so the name is in already (names are never taken out).
+    if (row.created) this.names.add(row.key);
     try {
       this.stmts.insert.run({
         id,
