@@ -130,8 +130,9 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
   // A stored object's event line made from its stored text (see Store.getJson), when the store could give it.
   const encodePut = (type: 'ADDED' | 'MODIFIED', e: StoreWatchEvent & { type: 'put' }): string => {
     if (!shareable) return encode(type, e.object);
-    let lines = encodedLines.get(e.object);
-    if (!lines) encodedLines.set(e.object, (lines = {}));
+    // Keyed by the (shared) event: its object is decoded only if the stored text cannot be used.
+    let lines = encodedLines.get(e);
+    if (!lines) encodedLines.set(e, (lines = {}));
     const cached = lines[type];
     if (cached !== undefined) return cached;
     const json = e.json;
@@ -183,7 +184,7 @@ export async function handleWatch(r: ResourceRequest, opts: WatchOptions): Promi
           }
           continue;
         }
-        const rv = Number(e.object.metadata.resourceVersion);
+        const rv = e.type === 'put' ? e.revision : Number(e.object.metadata.resourceVersion);
         if (rv <= lastRevision && e.type !== 'delete') continue;
         lastRevision = Math.max(lastRevision, rv);
         if (e.type === 'delete') {

@@ -264,7 +264,15 @@ describe('generic store', () => {
     const seen: { object: KubeObject; json: string | undefined }[] = [];
     const w = s.watch('default', 0, undefined, {
       onEvents: (events) => {
-        for (const e of events) if (e.type === 'put') seen.push({ object: e.object, json: e.json });
+        for (const e of events) {
+          if (e.type !== 'put') continue;
+          // The text first (a plain JSON watch reads only the text and the revision), the object decoded on demand.
+          const json = e.json;
+          assert.equal(typeof e.revision, 'number');
+          assert.equal(e.object, e.object, 'decoded once, shared');
+          assert.equal(e.object.metadata.resourceVersion, String(e.revision));
+          seen.push({ object: e.object, json });
+        }
       },
       onError: (err) => assert.fail(err.message),
     });

@@ -70,7 +70,10 @@ export type StoreWatchEvent =
    */
   | {
       type: 'put';
-      object: KubeObject;
+      /** Decoded on first use: a plain JSON watch writes `json` and never needs it. */
+      readonly object: KubeObject;
+      /** The object's resourceVersion as a number (the event's revision), without decoding it. */
+      readonly revision: number;
       readonly prev: KubeObject | undefined;
       hasPrev: boolean;
       /** `object` as JSON text made from the stored text (resourceVersion first in metadata), when that can be done. */
@@ -373,10 +376,14 @@ export class Store {
     let prev: KubeObject | undefined;
     const decode = (kv: KeyValue) => this.decode(kv);
     const kv = e.kv;
+    let object: KubeObject | undefined;
     let json: string | undefined | null = null;
     return {
       type: 'put',
-      object: this.decode(kv),
+      revision: kv.modRevision,
+      get object() {
+        return (object ??= decode(kv));
+      },
       hasPrev: prevKv !== undefined,
       get prev() {
         if (prev === undefined && prevKv !== undefined) prev = decode(prevKv);
