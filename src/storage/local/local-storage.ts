@@ -144,6 +144,7 @@ export class LocalStorage implements Storage {
       const latest = this.log.latest(key);
       if (latest && !latest.deleted) throw new StorageError('KeyExists', key, `key already exists: ${key}`);
       const row = this.appendRow(key, {
+        revision: 0,
         key,
         value,
         createRevision: this.log.currentRevision() + 1,
@@ -161,6 +162,7 @@ export class LocalStorage implements Storage {
     return this.write(key, () => {
       const latest = this.liveOrThrow(key, expectedRevision);
       const row = this.appendRow(key, {
+        revision: 0,
         key,
         value,
         createRevision: latest.createRevision,
@@ -178,6 +180,7 @@ export class LocalStorage implements Storage {
     return this.write(key, () => {
       const latest = this.liveOrThrow(key, expectedRevision);
       const row = this.appendRow(key, {
+        revision: 0,
         key,
         value: latest.value,
         createRevision: latest.createRevision,
@@ -270,19 +273,21 @@ export class LocalStorage implements Storage {
       result = op();
     } catch (err) {
       const group = this.group;
-      return group ? this.afterCommit(group, () => Promise.reject(err as Error)) : Promise.reject(err as Error);
+      return group ? this.afterCommit(group, false, err) : Promise.reject(err as Error);
     }
     const group = this.group;
-    return group ? this.afterCommit(group, () => Promise.resolve(result)) : Promise.resolve(result);
+    return group ? this.afterCommit(group, true, result) : Promise.resolve(result);
   }
 
-  private afterCommit<T>(group: WriteGroup, outcome: () => Promise<T>): Promise<T> {
+  /** Settles with the write's own outcome (`ok`: resolve with `outcome`, else reject with it) once the group commits. */
+  private afterCommit<T>(group: WriteGroup, ok: boolean, outcome: unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      group.outcomes.push((failure) => (failure ? reject(failure) : outcome().then(resolve, reject)));
+      group.outcomes.push((failure) => (failure ? reject(failure) : ok ? resolve(outcome as T) : reject(outcome)));
     });
   }
 
-  private appendRow(key: string, data: Omit<LogRow, 'revision'>): LogRow {
+  /** Appends `row` (the caller's own object: its revision, 0 until now, is filled in; no copy per write). */
+  private appendRow(key: string, row: LogRow): LogRow {
     const tx = this.log.transactions;
     if (tx && !this.group) {
       try {
@@ -295,11 +300,11 @@ export class LocalStorage implements Storage {
     }
     let revision: number;
     try {
-      revision = this.log.append(data);
+      revision = this.log.append(row);
     } catch (err) {
       if (err instanceof KeyExistsRace) {
         const current = this.log.latest(key);
-        if (data.created) throw new StorageError('KeyExists', key, `key already exists: ${key}`);
+        if (row.created) throw new StorageError('KeyExists', key, `key already exists: ${key}`);
         throw new StorageError('Conflict', key, `concurrent write to ${key}`, current ? rowToKeyValue(current) : undefined);
       }
       const failure = new StorageError('Internal', key, `write failed: ${(err as Error).message}`, undefined, { cause: err });
@@ -307,7 +312,8 @@ export class LocalStorage implements Storage {
       this.failGroup(failure);
       throw failure;
     }
-    const row: LogRow = { ...data, revision, createRevision: data.created ? revision : data.createRevision };
+    row.revision = revision;
+    if (row.created) row.createRevision = revision;
     if (this.group) this.group.rows.push(row);
     else this.published([row]);
     return row;

@@ -126,9 +126,11 @@ class SqliteLog implements LogStore {
       begin: this.db.prepare('BEGIN'),
       commit: this.db.prepare('COMMIT'),
       rollback: this.db.prepare('ROLLBACK'),
-      insert: this.db.prepare(
+      // Positional parameters: binding by name looks each one up on an argument object (~1.5 µs more per row).
+      // old_value is derived from the row at prev_revision when replayed (OLD_VALUE): not written twice.
+      insert: this.db.prepare<[number, string, number, number, number, number, number, string]>(
         `INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, lease, value, old_value)
-         VALUES (@id, @name, @created, @deleted, @create_revision, @prev_revision, @lease, @value, @old_value)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
       ),
       list: this.db.prepare<{ lo: string; hi: string; after: string; rev: number; limit: number }, RawRow>(
         `SELECT ${ROW} ${LIVE_AT} ORDER BY name LIMIT @limit`,
@@ -205,18 +207,8 @@ class SqliteLog implements LogStore {
     // they supersede a row, so the name is in already (names are never taken out).
     if (row.created) this.names.add(row.key);
     try {
-      this.stmts.insert.run({
-        id,
-        name: row.key,
-        created: row.created ? 1 : 0,
-        deleted: row.deleted ? 1 : 0,
-        create_revision: row.created ? id : row.createRevision,
-        prev_revision: row.prevRevision,
-        lease: row.lease,
-        value: row.value,
-        // Derived from the row at prev_revision when replayed (OLD_VALUE): not written twice.
-        old_value: null,
-      });
+      const createRevision = row.created ? id : row.createRevision;
+      this.stmts.insert.run(id, row.key, row.created ? 1 : 0, row.deleted ? 1 : 0, createRevision, row.prevRevision, row.lease, row.value);
     } catch (err) {
       if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new KeyExistsRace(row.key);
       throw err;
