@@ -6,7 +6,7 @@ import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import { FakeClock, type CoreEventRecorder, type ResourceClient } from '../../client/index.js';
 import type { CriClient } from '../cri/client.js';
 import type { ContainerStatus, PodSandbox } from '../cri/types.js';
-import { LABEL_POD_UID } from './runtime-state.js';
+import { LABEL_POD_UID, type RuntimePod } from './runtime-state.js';
 import { PodSyncer } from './sync.js';
 import type { VolumeManager } from './volumes.js';
 import type { AdmitResult } from '../admission/types.js';
@@ -14,14 +14,18 @@ import type { ObjectSource } from './objects.js';
 
 const T0 = Date.parse('2026-11-27T10:00:00Z');
 
-function harness(admit?: (pod: Pod) => AdmitResult) {
+function harness(admit?: (pod: Pod) => AdmitResult, podCache?: (uid: string) => Promise<RuntimePod | undefined>) {
   const labels = { [LABEL_POD_UID]: 'u1', 'skiff.dev/managed': 'true' };
   let state: ContainerStatus['state'] = 'CONTAINER_RUNNING';
   const stops: { id: string; timeout: number }[] = [];
   let sandboxRuns = 0;
   let listed = true;
+  let lists = 0;
   const cri = {
-    listPodSandbox: async () => (!listed ? [] : [{ id: 's1', state: 'SANDBOX_READY', labels, metadata: { attempt: 0 }, createdAt: String(T0 * 1e6) }]) as unknown as PodSandbox[],
+    listPodSandbox: async () => {
+      lists++;
+      return (!listed ? [] : [{ id: 's1', state: 'SANDBOX_READY', labels, metadata: { attempt: 0 }, createdAt: String(T0 * 1e6) }]) as unknown as PodSandbox[];
+    },
     listContainers: async () => (!listed ? [] : [{ id: 'c1', podSandboxId: 's1', state, labels }]),
     podSandboxStatus: async () => ({ network: { ip: '198.18.0.9' } }),
     containerStatus: async () =>
@@ -60,13 +64,14 @@ function harness(admit?: (pod: Pod) => AdmitResult) {
     volumes: {} as VolumeManager,
     allocatable: () => ({}),
     ...(admit ? { admit } : {}),
+    ...(podCache ? { podCache } : {}),
   });
   const pod: Pod = {
     metadata: { name: 'p', namespace: 'default', uid: 'u1' },
     spec: { terminationGracePeriodSeconds: 45, containers: [{ name: 'app', image: 'busybox' }] },
     status: { phase: 'Running', conditions: [{ type: 'PodScheduled', status: 'True' }] },
   };
-  return { syncer, pod, stops, patches, events, sandboxRuns: () => sandboxRuns, emptyRuntime: () => void (listed = false) };
+  return { syncer, pod, stops, patches, events, sandboxRuns: () => sandboxRuns, lists: () => lists, emptyRuntime: () => void (listed = false) };
 }
 
 test('a node-pressure eviction kills with its grace period and writes Failed/Evicted with DisruptionTarget', async () => {
@@ -163,4 +168,25 @@ test('admission: an admitted new pod goes on to start', async () => {
   await h.syncer.sync({ ...h.pod, status: { phase: 'Pending' } }).catch(() => undefined);
   assert.equal(asked, 1);
   assert.equal(h.patches.some((p) => p.phase === 'Failed'), false);
+});
+
+test('a pod sync takes its first read of the runtime from the pod cache, not from listing the runtime', async () => {
+  const reads: string[] = [];
+  const exited: RuntimePod = {
+    uid: 'u1',
+    name: 'p',
+    namespace: 'default',
+    sandboxes: [{ id: 's1', attempt: 0, ready: false, createdAt: T0, ip: '', additionalIps: [] }],
+    containers: [{ id: 'c1', sandboxId: 's1', name: 'app', attempt: 0, restartCount: 0, state: 'exited', createdAt: T0, startedAt: T0, finishedAt: T0 + 1000, exitCode: 3, reason: 'Error', message: '', image: 'busybox', imageRef: 'sha256:x' }],
+  };
+  const h = harness(undefined, async (uid) => {
+    reads.push(uid);
+    return exited;
+  });
+  await h.syncer.sync({ ...h.pod, status: { phase: 'Failed' } });
+  assert.deepEqual(reads, ['u1']);
+  assert.equal(h.lists(), 0);
+  // The status came from the cached state: the container's end.
+  assert.equal(h.patches.length, 1);
+  assert.equal(h.patches[0]?.containerStatuses?.[0]?.state?.terminated?.exitCode, 3);
 });

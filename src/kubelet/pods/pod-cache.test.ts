@@ -3,15 +3,11 @@
 // leaving the cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
-import { FakeClock, type CoreEventRecorder, type ResourceClient } from '../../client/index.js';
+import { FakeClock } from '../../client/index.js';
 import type { CriClient } from '../cri/client.js';
 import type { RelistItem } from '../cri/relist-wire.js';
 import type { ContainerStatus, PodSandbox, PodSandboxStatus } from '../cri/types.js';
 import { Pleg, RuntimePodCache } from './pod-cache.js';
-import type { ObjectSource } from './objects.js';
-import { PodSyncer } from './sync.js';
-import type { VolumeManager } from './volumes.js';
 import { fingerprintOf, LABEL_MANAGED, LABEL_POD_UID, type RuntimePod } from './runtime-state.js';
 
 const T0 = Date.parse('2026-11-27T18:00:00Z');
@@ -198,52 +194,4 @@ test('after its own runtime writes a sync reads the cache only once a later reli
   assert.deepEqual(changes, ['u1']);
   assert.equal(rt.calls.lists, lists + 1);
   assert.equal(got.pod?.containers[0]?.state, 'running');
-});
-
-test('a pod sync takes its first read of the runtime from the pod cache, not from listing the runtime', async () => {
-  let lists = 0;
-  const cri = {
-    listPodSandbox: async () => {
-      lists++;
-      return [];
-    },
-    listContainers: async () => {
-      lists++;
-      return [];
-    },
-  } as unknown as CriClient;
-  const patches: PodStatus[] = [];
-  const pods = {
-    patch: async (_name: string, body: { status: PodStatus }) => {
-      patches.push(body.status);
-      return {};
-    },
-  } as unknown as ResourceClient<Pod>;
-  const cached = { ...podOf('u1', 'exited'), sandboxes: [{ ...podOf('u1', 'exited').sandboxes[0]!, ready: false }] };
-  const reads: string[] = [];
-  const syncer = new PodSyncer({
-    cri,
-    pods,
-    events: { event: () => undefined } as unknown as CoreEventRecorder,
-    clock: new FakeClock(T0 + 60_000),
-    hostIPs: () => ['127.0.0.1'],
-    logRoot: '/nonexistent',
-    dns: { clusterDNS: [], clusterDomain: 'cluster.local' } as never,
-    log: { info: () => undefined, warn: () => undefined } as never,
-    podsDir: '/nonexistent',
-    objects: {} as ObjectSource,
-    volumes: {} as VolumeManager,
-    allocatable: () => ({}),
-    podCache: async (uid) => {
-      reads.push(uid);
-      return cached;
-    },
-  });
-  const pod: Pod = { metadata: { name: 'p', namespace: 'default', uid: 'u1' }, spec: { containers: [{ name: 'app', image: 'busybox' }] }, status: { phase: 'Succeeded' } };
-  await syncer.sync(pod);
-  assert.deepEqual(reads, ['u1']);
-  assert.equal(lists, 0);
-  // The status came from the cached state: the container's end.
-  assert.equal(patches.length, 1);
-  assert.equal(patches[0]?.containerStatuses?.[0]?.state?.terminated?.exitCode, 0);
 });
