@@ -129,6 +129,33 @@ describe('InterPodAffinity filter (upstream TestRequiredAffinitySingleNode)', ()
   });
 });
 
+test('PreFilter counts only nodes holding pods: an empty node\'s labels are not read', () => {
+  const labelReads = new Map<string, number>();
+  const watched = (name: string): Node => {
+    const n = makeNode(name, {}, { labels: { 'kubernetes.io/hostname': name } });
+    const metadata = n.metadata!;
+    n.metadata = new Proxy(metadata, {
+      get: (target, prop, receiver) => {
+        if (prop === 'labels') labelReads.set(name, (labelReads.get(name) ?? 0) + 1);
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    return n;
+  };
+  const anti = requiredAnti(term(sel('app', 'In', ['web']), 'kubernetes.io/hostname'));
+  const plugin = new InterPodAffinity();
+  const infos = nodeInfos([watched('busy'), watched('empty')], [podOf('existing', { app: 'web' }, anti, 'busy')]);
+  labelReads.clear();
+  const state = new CycleState();
+  const pod = podOf('incoming', { app: 'web' }, anti);
+  assert.equal(plugin.preFilter(state, pod, infos).status, undefined);
+  assert.equal(labelReads.get('empty'), undefined);
+  assert.ok((labelReads.get('busy') ?? 0) > 0);
+  // The answer is unchanged: the busy node is out, the empty one fits.
+  assert.equal(plugin.filter(state, pod, infos[0]!)?.code, Code.Unschedulable);
+  assert.equal(plugin.filter(state, pod, infos[1]!), undefined);
+});
+
 describe('InterPodAffinity score (upstream TestPreferredAffinity)', () => {
   const china = { region: 'China' };
   const chinaAz1 = { region: 'China', az: 'az1' };

@@ -192,6 +192,8 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const wantsIncoming = terms.requiredAffinity.length + terms.requiredAntiAffinity.length > 0;
     // Without required terms of its own, only nodes holding pods with required anti-affinity can matter.
     for (const info of wantsIncoming ? nodes : nodesWithRequiredAntiAffinityPods(nodes)) {
+      // Most nodes of a large cluster hold none of the pods counted here: skip them before reading their labels.
+      if (info.pods.length === 0) continue;
       const labels = info.node?.metadata?.labels;
       if (!labels) continue;
       // Existing pods whose required anti-affinity rejects the incoming pod block their whole domain.
