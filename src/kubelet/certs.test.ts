@@ -19,7 +19,8 @@ let token = '';
 
 function whoami(cert: string, key: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(`${srv.url}/whoami`, { ca: srv.pki.ca.certPem, cert, key, agent: false }, (res) => {
+    // A path every authenticated user may POST to (system:basic-user), so authorization lets the echo handler answer.
+    const req = httpsRequest(`${srv.url}/apis/authentication.k8s.io/v1/selfsubjectreviews`, { method: 'POST', ca: srv.pki.ca.certPem, cert, key, agent: false }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve(body));

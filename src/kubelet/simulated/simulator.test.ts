@@ -5,7 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { startTestServer, type TestServer, eventually } from '../../../test/e2e/harness.js';
+import { startTestServer, type TestServer, eventually, waitForServiceAccount } from '../../../test/e2e/harness.js';
 import { FakeClock, RestClient, SharedInformerFactory } from '../../client/index.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
 import { ApiError } from '../../machinery/errors.js';
@@ -36,6 +36,7 @@ describe('SimulatedNodes with a FakeClock', () => {
   before(async () => {
     srv = await startTestServer({ args: ['--disable-controllers', 'scheduler,nodelifecycle'] });
     client = await RestClient.fromKubeconfig(srv.kubeconfig);
+    await waitForServiceAccount(srv, 'default');
     clock = new FakeClock(Date.now());
   });
   after(async () => {
@@ -151,6 +152,7 @@ describe('SimulatedNodes sharing informers with the scheduler', () => {
     // The test runs its own scheduler on the shared informers.
     srv = await startTestServer({ args: ['--disable-controllers', 'scheduler,nodelifecycle'] });
     client = await RestClient.fromKubeconfig(srv.kubeconfig);
+    await waitForServiceAccount(srv, 'default');
   });
   after(async () => {
     client?.close();
