@@ -195,3 +195,38 @@ test('after its own runtime writes a sync reads the cache only once a later reli
   assert.equal(rt.calls.lists, lists + 1);
   assert.equal(got.pod?.containers[0]?.state, 'running');
 });
+
+test('a pod whose state could not be read is read again by the next relist, and the cache is not newer until it is', async () => {
+  const clock = new FakeClock(T0);
+  const cache = new RuntimePodCache();
+  const rt = fakeRuntime();
+  const changes: string[] = [];
+  const pleg = new Pleg({ cri: rt.cri, clock, cache, onChange: (uid) => changes.push(uid) });
+  await pleg.relist();
+  changes.length = 0;
+
+  // u2's container exits, and the read of u2's full state fails once (containerd restarting, say).
+  rt.state.set('u2', 'CONTAINER_EXITED');
+  const listContainers = rt.cri.listContainers.bind(rt.cri);
+  let failures = 1;
+  rt.cri.listContainers = async (f) => {
+    if (f?.labelSelector?.[LABEL_POD_UID] === 'u2' && failures-- > 0) throw new Error('connection refused');
+    return listContainers(f);
+  };
+  const ended = clock.now();
+  const got = track(cache.getNewerThan('u2', ended));
+  clock.step(1000);
+  await assert.rejects(pleg.relist(), /reading the runtime state of 1 pod\(s\) failed/);
+  await settle();
+  assert.deepEqual(changes, [], 'no sync is asked for on a state that was not read');
+  assert.equal(got.done, false, 'a waiting sync does not take the stale entry as newer');
+  assert.equal(cache.get('u2')?.containers[0]?.state, 'running');
+
+  // The runtime is unchanged since, yet the next relist reads u2 again and asks for its sync.
+  clock.step(1000);
+  await pleg.relist();
+  await settle();
+  assert.deepEqual(changes, ['u2']);
+  assert.equal(got.pod?.containers[0]?.state, 'exited');
+  assert.equal(cache.time, T0 + 2000);
+});

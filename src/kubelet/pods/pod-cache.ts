@@ -155,17 +155,26 @@ export class Pleg {
       for (const uid of [...this.fingerprints.keys()]) if (!pods.has(uid)) this.fingerprints.delete(uid);
     }
     for (const uid of this.o.cache.uids()) if (!pods.has(uid)) this.o.cache.delete(uid, start);
-    if (changed.length > 0) {
-      // Upstream's updateCache: the full state of each changed pod, stamped with the relist's start.
-      await Promise.all(
-        changed.map(async (uid) => {
+    // Upstream's updateCache: the full state of each changed pod, stamped with the relist's start. A pod whose read
+    // failed loses its fingerprint, so the next relist reads it again (upstream's podsToReinspect), and asks for no
+    // sync; the cache's time stays where it was until every read succeeds, so no sync takes its stale entry as new.
+    const failed = new Map<string, unknown>();
+    await Promise.all(
+      changed.map(async (uid) => {
+        try {
           const pod = (await listRuntimePods(this.o.cri, uid)).get(uid);
           this.o.cache.set(uid, pod, start);
-        }),
-      );
+        } catch (err) {
+          failed.set(uid, err);
+          this.fingerprints.delete(uid);
+        }
+      }),
+    );
+    if (failed.size === 0) this.o.cache.updateTime(start);
+    for (const uid of changed) if (!failed.has(uid)) this.o.onChange(uid);
+    if (failed.size > 0) {
+      throw new Error(`relist: reading the runtime state of ${failed.size} pod(s) failed; they are read again next time`, { cause: failed.values().next().value });
     }
-    this.o.cache.updateTime(start);
-    for (const uid of changed) this.o.onChange(uid);
   }
 
   /**
