@@ -323,7 +323,7 @@ export function prioritizeNodes(profile: Profile, state: CycleState, pod: Pod, n
         entry.score = pl.score(state, pod, nodes[i]!);
       }
     } catch (err) {
-      throw new Error(`plugin ${JSON.stringify(pl.name)} failed with: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`plugin ${JSON.stringify(pl.name)} failed with: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     const ns = pl.normalizeScore?.(state, pod, scores);
     if (ns && !ns.isSuccess()) throw new Error(`running Normalize on Score plugins: plugin ${JSON.stringify(pl.name)} failed with: ${ns.message()}`);
