@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PolicyRule } from 'kubernetes-types/rbac/v1.js';
 import { ApiError, fieldErr, type FieldError } from '../../../machinery/errors.js';
 import type { ResourceInfo } from '../../../api/catalog.js';
+import { isPlainObject } from '../../../api/object.js';
 import { decodeObject, mediaTypeOf, negotiate, objectMediaType, readBody, writeJson } from '../../endpoints/negotiation.js';
 import type { RequestInfo } from '../../request-info.js';
 import type { AuthorizationAttributes, Authorizer } from '../authorizer.js';
@@ -40,7 +41,6 @@ export interface ReviewDeps {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
 
@@ -56,7 +56,7 @@ function attributesOf(user: UserInfo, spec: Obj, kind: string): AuthorizationAtt
   if (ra != null && nra != null) errs.push(fieldErr.invalid('spec.nonResourceAttributes', nra, 'cannot be specified in combination with resourceAttributes'));
   if (ra == null && nra == null) errs.push(fieldErr.invalid('spec.resourceAttributes', null, 'exactly one of nonResourceAttributes or resourceAttributes must be specified'));
   if (errs.length) throw ApiError.invalid(AUTHORIZATION_GROUP, kind, '', errs);
-  if (isObj(ra)) {
+  if (isPlainObject(ra)) {
     return {
       user,
       verb: str(ra.verb),
@@ -68,16 +68,16 @@ function attributesOf(user: UserInfo, spec: Obj, kind: string): AuthorizationAtt
       name: str(ra.name),
       path: '',
       isResourceRequest: true,
-      ...(isObj(ra.fieldSelector) && typeof ra.fieldSelector.rawSelector === 'string' ? { fieldSelector: ra.fieldSelector.rawSelector } : {}),
+      ...(isPlainObject(ra.fieldSelector) && typeof ra.fieldSelector.rawSelector === 'string' ? { fieldSelector: ra.fieldSelector.rawSelector } : {}),
     };
   }
-  const n = isObj(nra) ? nra : {};
+  const n = isPlainObject(nra) ? nra : {};
   return { user, verb: str(n.verb), apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '', path: str(n.path), isResourceRequest: false };
 }
 
 function userFromSpec(spec: Obj): UserInfo {
   const extra: Record<string, string[]> = {};
-  if (isObj(spec.extra)) for (const [k, v] of Object.entries(spec.extra)) extra[k] = strings(v);
+  if (isPlainObject(spec.extra)) for (const [k, v] of Object.entries(spec.extra)) extra[k] = strings(v);
   return { name: str(spec.user), groups: strings(spec.groups), ...(str(spec.uid) ? { uid: str(spec.uid) } : {}), ...(Object.keys(extra).length ? { extra } : {}) };
 }
 
@@ -106,8 +106,8 @@ export async function serveReview(deps: ReviewDeps, info: RequestInfo, req: Inco
   const namespaced = info.resource === 'localsubjectaccessreviews';
   if (namespaced !== Boolean(info.namespace)) throw ApiError.pageNotFound();
   const review = decodeObject(await readBody(req), objectMediaType(mediaTypeOf(req)), kind);
-  const spec = isObj(review.spec) ? review.spec : {};
-  const metadata = isObj(review.metadata) ? { ...review.metadata } : {};
+  const spec = isPlainObject(review.spec) ? review.spec : {};
+  const metadata = isPlainObject(review.metadata) ? { ...review.metadata } : {};
   let status: Obj;
   if (info.resource === 'selfsubjectrulesreviews') {
     const ns = str(spec.namespace);
