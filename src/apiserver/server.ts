@@ -17,6 +17,7 @@ import {
   isPublicInfoPath,
   type Authorizer,
 } from './auth/authorizer.js';
+import { hasImpersonationHeaders, impersonatedUser } from './auth/impersonation.js';
 import { SERVER_TOKEN_USER, TokenAuthenticator } from './auth/token.js';
 import { isJoinPath, JoinPathAuthorizer, joinRoute, NodePasswords } from './join.js';
 import { authorizerChain, type RbacWiring } from './auth/rbac/chain.js';
@@ -107,6 +108,13 @@ export function authenticationFilter(
     }
     if (result.kind === 'invalid') log?.debug('authentication failed', { path: ctx.info.path, reason: result.reason });
     throw ApiError.unauthorized();
+  };
+}
+
+/** Impersonation headers: the request goes on as the impersonated user once the requester may impersonate it. */
+export function impersonationFilter(authorizer: Authorizer): RequestFilter {
+  return async (ctx) => {
+    if (ctx.user && hasImpersonationHeaders(ctx.req)) ctx.user = await impersonatedUser(ctx.req, ctx.user, authorizer);
   };
 }
 
@@ -521,7 +529,11 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       ...(deps.clusterSigningDurationMs ? { signingDurationMs: deps.clusterSigningDurationMs } : {}),
     });
     const pipeline = buildPipeline({
-      filters: [authenticationFilter(authenticators, (p) => isPublicInfoPath(p) || isJoinPath(p), log), authorizationFilter(authorizer)],
+      filters: [
+        authenticationFilter(authenticators, (p) => isPublicInfoPath(p) || isJoinPath(p), log),
+        impersonationFilter(authorizer),
+        authorizationFilter(authorizer),
+      ],
       routes: [healthRoute(checks, log), versionRoute, metricsRoute, joinPaths],
       apiHandler: (req, res, user) => (handlerInstalled ? apiHandler : startingHandler)(req, res, user),
       upgradeHandler: deps.upgradeHandler,

@@ -1,10 +1,12 @@
 // RBAC through the real kubectl (authorization-mode Node,RBAC, skiff's default): a user with a RoleBinding in one
 // namespace lists pods there and gets upstream's Forbidden message elsewhere; `kubectl auth can-i` and `--list`; a
 // service account token is forbidden until bound; a user cannot bind cluster-admin or grant rules it does not hold
-// without `bind`/`escalate`; ClusterRole aggregation. One server (no node agent) serves every case.
+// without `bind`/`escalate`; ClusterRole aggregation; impersonation (`--as`, `--as-group`, service accounts). One
+// server (no node agent) serves every case.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { eventually, kubeconfigCredentials, startTestServer, type TestServer } from './harness.js';
 import { loadCertAndKey } from '../../src/apiserver/pki/crypto.js';
@@ -153,4 +155,68 @@ test('aggregation: a role labelled aggregate-to-view lands in view, and so with 
   await eventually('alice (view in team) may list leases there', async () => (await as('alice', ['auth', 'can-i', 'list', 'leases.coordination.k8s.io', '-n', 'team'])).stdout.trim() === 'yes');
   await admin(['delete', 'clusterrole', 'leases-view']);
   await eventually('gone from view again', async () => !/"leases"/.test(await admin(['get', 'clusterrole', 'view', '-o', 'json'])));
+});
+
+test('impersonation: --as, --as-group and service accounts need impersonate; the impersonated user is authorized', async () => {
+  users.set('eve', await kubeconfigFor('eve', []));
+  await admin(['create', 'namespace', 'imp']);
+  // The admin (system:masters) may impersonate anyone; jane herself may do nothing yet.
+  const denied = await server.kubectl(['--as=jane', '-n', 'imp', 'get', 'pods']);
+  assert.notEqual(denied.code, 0);
+  assert.equal(denied.stderr.trim(), 'Error from server (Forbidden): pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "imp"');
+  assert.equal((await server.kubectl(['auth', 'can-i', 'list', 'pods', '-n', 'imp', '--as=jane'])).stdout.trim(), 'no');
+  await admin(['-n', 'imp', 'create', 'rolebinding', 'jane-view', '--clusterrole=view', '--user=jane']);
+  await eventually('jane (impersonated) lists pods', async () => (await server.kubectl(['--as=jane', '-n', 'imp', 'get', 'pods'])).code === 0);
+  assert.equal((await server.kubectl(['auth', 'can-i', 'list', 'pods', '-n', 'imp', '--as=jane'])).stdout.trim(), 'yes');
+  assert.equal((await server.kubectl(['auth', 'can-i', 'create', 'pods', '-n', 'imp', '--as=jane'])).stdout.trim(), 'no');
+  const whoami = JSON.parse(await admin(['auth', 'whoami', '-o', 'json', '--as=jane', '--as-group=auditors', '--as-uid=u-7'])) as { status: { userInfo: unknown } };
+  assert.deepEqual(whoami.status.userInfo, { username: 'jane', uid: 'u-7', groups: ['auditors', 'system:authenticated'] });
+
+  // --as-group: a binding to the group decides.
+  await admin(['-n', 'imp', 'create', 'rolebinding', 'auditors-edit', '--clusterrole=edit', '--group=auditors']);
+  await eventually('a member of auditors creates configmaps', async () => (await server.kubectl(['--as=nobody', '--as-group=auditors', '-n', 'imp', 'create', 'configmap', 'by-auditor'])).code === 0);
+  assert.match((await server.kubectl(['--as=nobody', '-n', 'imp', 'create', 'configmap', 'by-nobody'])).stderr, /User "nobody" cannot create resource "configmaps"/);
+
+  // A service account: its groups and bindings.
+  await admin(['-n', 'imp', 'create', 'serviceaccount', 'bot']);
+  const saWho = JSON.parse(await admin(['auth', 'whoami', '-o', 'json', '--as=system:serviceaccount:imp:bot'])) as { status: { userInfo: { username: string; groups: string[] } } };
+  assert.deepEqual(saWho.status.userInfo, { username: 'system:serviceaccount:imp:bot', groups: ['system:serviceaccounts', 'system:serviceaccounts:imp', 'system:authenticated'] });
+  assert.match((await server.kubectl(['--as=system:serviceaccount:imp:bot', '-n', 'imp', 'get', 'configmaps'])).stderr, /User "system:serviceaccount:imp:bot" cannot list resource "configmaps"/);
+  await admin(['-n', 'imp', 'create', 'rolebinding', 'bot-view', '--clusterrole=view', '--serviceaccount=imp:bot']);
+  await eventually('the service account lists configmaps', async () => (await server.kubectl(['--as=system:serviceaccount:imp:bot', '-n', 'imp', 'get', 'configmaps'])).code === 0);
+
+  // A user without impersonate is refused with upstream's message, whatever it asks to be.
+  const refused = await as('eve', ['--as=jane', '-n', 'imp', 'get', 'pods']);
+  assert.equal(refused.stderr.trim(), 'Error from server (Forbidden): users "jane" is forbidden: User "eve" cannot impersonate resource "users" in API group "" at the cluster scope');
+  assert.equal(
+    (await as('eve', ['--as=system:serviceaccount:imp:bot', '-n', 'imp', 'get', 'pods'])).stderr.trim(),
+    'Error from server (Forbidden): serviceaccounts "bot" is forbidden: User "eve" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "imp"',
+  );
+  // edit grants impersonating the namespace's service accounts (upstream's aggregate-to-edit), and nothing more.
+  await admin(['-n', 'imp', 'create', 'rolebinding', 'eve-edit', '--clusterrole=edit', '--user=eve']);
+  await eventually('eve acts as the service account', async () => (await as('eve', ['--as=system:serviceaccount:imp:bot', '-n', 'imp', 'get', 'configmaps'])).code === 0);
+  assert.match((await as('eve', ['--as=jane', '-n', 'imp', 'get', 'pods'])).stderr, /users "jane" is forbidden: User "eve" cannot impersonate/);
+  // Impersonating a named user only: resourceNames restrict it, groups are asked for separately.
+  await admin(['create', 'clusterrole', 'impersonate-jane', '--verb=impersonate', '--resource=users', '--resource-name=jane']);
+  await admin(['create', 'clusterrolebinding', 'eve-impersonates-jane', '--clusterrole=impersonate-jane', '--user=eve']);
+  await eventually('eve acts as jane', async () => (await as('eve', ['--as=jane', '-n', 'imp', 'get', 'pods'])).code === 0);
+  assert.match((await as('eve', ['--as=john', '-n', 'imp', 'get', 'pods'])).stderr, /users "john" is forbidden/);
+  assert.equal(
+    (await as('eve', ['--as=jane', '--as-group=system:masters', 'get', 'secrets', '-A'])).stderr.trim(),
+    'Error from server (Forbidden): groups "system:masters" is forbidden: User "eve" cannot impersonate resource "groups" in API group "" at the cluster scope',
+  );
+
+  // Groups without a user: 400, as upstream (kubectl refuses to send that, so over HTTPS directly).
+  const creds = await kubeconfigCredentials(server.kubeconfig);
+  const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const r = httpsRequest(`${server.url}/api/v1/namespaces/imp/pods`, { ca: creds.ca, cert: creds.cert, key: creds.key, headers: { 'Impersonate-Group': 'devs' } }, (m) => {
+      let body = '';
+      m.on('data', (c: Buffer) => (body += c.toString()));
+      m.on('end', () => resolve({ status: m.statusCode ?? 0, body }));
+    });
+    r.on('error', reject);
+    r.end();
+  });
+  assert.equal(res.status, 400);
+  assert.deepEqual(JSON.parse(res.body), { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'requested [{Group  devs    }] without impersonating a user', reason: 'BadRequest', code: 400 });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { KubeObject } from '../../api/object.js';
 import { formatDate } from '../../machinery/time.js';
+import { isDNS1123Label, isDNS1123Subdomain } from '../../machinery/validation.js';
 import { writeFileAtomic } from '../pki/cluster.js';
 import type { AuthResult, Authenticator } from './authenticator.js';
 import { bearerToken } from './token.js';
@@ -272,6 +273,16 @@ export function serviceAccountUser(namespace: string, name: string, uid?: string
     ...(uid ? { uid } : {}),
     groups: [SERVICE_ACCOUNTS_GROUP, `${SERVICE_ACCOUNTS_GROUP}:${namespace}`],
   };
+}
+
+/** system:serviceaccount:<namespace>:<name> with a valid namespace and name (upstream's SplitUsername), else undefined. */
+export function splitServiceAccountUsername(username: string): { namespace: string; name: string } | undefined {
+  if (!username.startsWith(SERVICE_ACCOUNT_USER_PREFIX)) return undefined;
+  const parts = username.slice(SERVICE_ACCOUNT_USER_PREFIX.length).split(':');
+  if (parts.length !== 2) return undefined;
+  const [namespace, name] = parts as [string, string];
+  if (isDNS1123Label(namespace).length || isDNS1123Subdomain(name).length) return undefined;
+  return { namespace, name };
 }
 
 /** Accepts the cluster's service account JWTs, checking that what they are bound to still exists. */

@@ -6,4 +6,5 @@ export interface UserInfo {
   extra?: Record<string, string[]>;
 }
 
-export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+export const UNAUTHENTICATED_GROUP = 'system:unauthenticated';
+export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: [UNAUTHENTICATED_GROUP] };
