@@ -164,3 +164,23 @@ test('ephemeral containers: ephemeralContainerStatuses never ready, not restarte
   assert.equal(s.phase, 'Running');
   assert.equal(computePodStatus(input(pod(), runtime([ctr('app', 'running')]))).ephemeralContainerStatuses, undefined);
 });
+
+test('native sidecars: a running one keeps a Never pod Running after its app finished, an unstarted one holds it Pending, a terminated one no longer counts', () => {
+  const spec = { restartPolicy: 'Never' as const, initContainers: [{ name: 'side', image: 'busybox', restartPolicy: 'Always' }] };
+  // The app completed while the sidecar still runs: upstream's getPhase counts the sidecar as running.
+  let s = computePodStatus(input(pod(spec), runtime([ctr('app', 'exited'), ctr('side', 'running')])));
+  assert.equal(s.phase, 'Running');
+  // Once the kubelet stopped the sidecar the pod has Succeeded, whatever the sidecar's exit code.
+  s = computePodStatus(input(pod(spec), runtime([ctr('app', 'exited'), ctr('side', 'exited', { exitCode: 143 })])));
+  assert.equal(s.phase, 'Succeeded');
+  assert.equal(s.initContainerStatuses?.[0]?.state?.terminated?.exitCode, 143, 'stopped for good: terminated, not waiting to restart');
+  // A sidecar that runs but has not passed its startup probe holds initialization.
+  const notStarted = { ...input(pod(spec), runtime([ctr('side', 'running')])), probe: () => ({ started: false, ready: false }) };
+  s = computePodStatus(notStarted);
+  assert.equal(s.phase, 'Pending');
+  assert.equal(s.conditions?.find((c) => c.type === 'Initialized')?.message, 'containers with incomplete status: [side]');
+  // A restarted sidecar not started yet (its startup probe) after the app started does not send the pod back to Pending.
+  const restarted = input(pod({ initContainers: spec.initContainers }), runtime([ctr('app', 'running'), ctr('side', 'running', { restartCount: 1 })]));
+  s = computePodStatus({ ...restarted, probe: (name) => ({ started: name !== 'side', ready: name !== 'side' }) });
+  assert.equal(s.phase, 'Running');
+});

@@ -41,6 +41,19 @@ export function shouldRestart(policy: RestartPolicy, exitCode: number): boolean 
   return false;
 }
 
+/**
+ * Every app container has run and finished for good under the pod's restart policy (Never, or OnFailure after a
+ * success): the kubelet then stops the pod, sidecars included, and starts nothing again.
+ */
+export function appContainersFinished(pod: Pod, runtime: RuntimePod | undefined): boolean {
+  const apps = pod.spec?.containers ?? [];
+  const policy = restartPolicyOf(pod);
+  return apps.length > 0 && apps.every((c) => {
+    const latest = instancesOf(runtime, c.name)[0];
+    return latest?.state === 'exited' && !shouldRestart(policy, latest.exitCode);
+  });
+}
+
 /** An init container with restartPolicy Always (a native sidecar). */
 export function isSidecar(c: Container): boolean {
   return c.restartPolicy === 'Always';
@@ -135,9 +148,30 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
   const policy = restartPolicyOf(pod);
   let pendingInit = 0;
   let failedInit = 0;
+  let unknown = 0;
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
   for (const c of pod.spec?.initContainers ?? []) {
-    if (isSidecar(c)) continue;
     const s = initStatuses.find((x) => x.name === c.name);
+    if (isSidecar(c)) {
+      // A sidecar keeps the pod Running while it runs and holds initialization until it started; once it has
+      // terminated it no longer counts.
+      if (s?.state?.running) {
+        running++;
+        if (!s.started) pendingInit++;
+      } else if (s?.state?.waiting) {
+        if (!s.lastState?.terminated) {
+          pendingInit++;
+          waiting++;
+        }
+      } else if (!s?.state?.terminated) {
+        pendingInit++;
+        unknown++;
+      }
+      continue;
+    }
     if (!s) {
       pendingInit++;
       continue;
@@ -151,11 +185,6 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
       } else pendingInit++;
     } else pendingInit++;
   }
-  let unknown = 0;
-  let running = 0;
-  let waiting = 0;
-  let stopped = 0;
-  let succeeded = 0;
   for (const c of pod.spec?.containers ?? []) {
     const s = statuses.find((x) => x.name === c.name);
     if (!s) {
@@ -172,7 +201,9 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
     } else unknown++;
   }
   if (failedInit > 0 && policy === 'Never') return 'Failed';
-  if (pendingInit > 0 && !terminal) return 'Pending';
+  // A sidecar restarting after the app containers started does not send the pod back to Pending.
+  const appStarted = statuses.some((s) => s.state?.running || s.state?.terminated);
+  if (pendingInit > 0 && !appStarted && !terminal) return 'Pending';
   if (waiting > 0 && !terminal) return 'Pending';
   if (running > 0 && unknown === 0 && !terminal) return 'Running';
   if (running === 0 && stopped > 0 && unknown === 0) {
@@ -211,9 +242,11 @@ export function computePodStatus(input: StatusInput): PodStatus {
 
   const initStatuses: ContainerStatus[] = [];
   let initDone = true;
+  // Sidecars restart until the app containers finished for good; then they are stopped and stay so.
+  const sidecarPolicy: RestartPolicy = appContainersFinished(pod, runtime) ? 'Never' : 'Always';
   for (const c of spec?.initContainers ?? []) {
     const s = containerStatus(c, instancesOf(runtime, c.name), {
-      policy: isSidecar(c) ? 'Always' : policy === 'Never' ? 'Never' : 'OnFailure',
+      policy: isSidecar(c) ? sidecarPolicy : policy === 'Never' ? 'Never' : 'OnFailure',
       terminal,
       defaultWaiting: 'PodInitializing',
       waiting: input.waiting.get(c.name),

@@ -23,8 +23,9 @@ import { ObjectSession, PodConfigError, type ObjectSource } from './objects.js';
 import { oomScoreAdjust } from './qos.js';
 import { fingerprintOf, listRuntimePods, readContainer, readSandbox, toRuntimeContainer, type RuntimeContainer, type RuntimePod, type RuntimeSandbox } from './runtime-state.js';
 import { isStaticPod } from './static.js';
-import { computePodStatus, isSidecar, restartPolicyOf, shouldRestart, type WaitingReason } from './status.js';
+import { appContainersFinished, computePodStatus, isSidecar, restartPolicyOf, shouldRestart, type WaitingReason } from './status.js';
 import { terminationMessageMount } from './termination.js';
+import { TerminationOrdering } from './termination-order.js';
 import { trace } from './trace.js';
 import { containerMounts, VolumeSetupError, type PodVolume, type VolumeManager } from './volumes.js';
 
@@ -185,24 +186,28 @@ export class PodSyncer {
    * Stops one container as upstream's killContainer: a Killing event, the preStop hook (within the grace period),
    * then StopContainer with what is left of the grace (SIGTERM, SIGKILL after it).
    */
-  private async killContainer(pod: Pod | undefined, spec: Container | undefined, inst: RuntimeContainer, graceSeconds: number, podIPs: string[], message?: string): Promise<void> {
+  private async killContainer(pod: Pod | undefined, spec: Container | undefined, inst: RuntimeContainer, graceSeconds: number, podIPs: string[], message?: string, ordering?: TerminationOrdering): Promise<void> {
     if (pod && inst.state === 'running') this.o.events.event(pod, 'Normal', 'Killing', message ?? `Stopping container ${inst.name}`);
     let grace = graceSeconds;
     const preStop = spec?.lifecycle?.preStop;
-    if (pod && preStop && inst.state === 'running' && graceSeconds > 0) {
+    if (pod && preStop && inst.state === 'running' && grace > 0) {
       const start = this.o.clock.now();
-      const err = await runHookWithin(preStop, { pod, container: spec, containerId: inst.id, podIP: this.probeIP(pod, podIPs), exec: this.exec, clock: this.o.clock, timeoutMs: graceSeconds * 1000 });
+      const err = await runHookWithin(preStop, { pod, container: spec, containerId: inst.id, podIP: this.probeIP(pod, podIPs), exec: this.exec, clock: this.o.clock, timeoutMs: grace * 1000 });
       if (err) {
         this.o.log.warn('preStop hook failed', { pod: podFullName(pod), container: inst.name, err });
         this.o.events.event(pod, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
       }
-      grace = Math.max(MIN_GRACE_SECONDS, graceSeconds - Math.floor((this.o.clock.now() - start) / 1000));
-    } else if (graceSeconds > 0) grace = Math.max(MIN_GRACE_SECONDS, graceSeconds);
+      grace -= Math.floor((this.o.clock.now() - start) / 1000);
+    }
+    // A sidecar waits for the app containers (and later sidecars) to stop, within what is left of its grace.
+    if (ordering && grace > 0) grace -= await ordering.waitForTurn(inst.name, grace);
+    if (graceSeconds > 0) grace = Math.max(MIN_GRACE_SECONDS, grace);
     try {
       await this.o.cri.stopContainer(inst.id, grace);
     } catch (err) {
       if (!(err instanceof CriError && err.notFound)) this.o.log.warn('stop container failed', { id: inst.id, err: (err as Error).message });
     }
+    ordering?.terminated(inst.name);
   }
 
   private async runtimeOf(uid: string): Promise<RuntimePod | undefined> {
@@ -322,6 +327,18 @@ export class PodSyncer {
     const podIPs = sandbox && sandbox.ip ? [sandbox.ip, ...sandbox.additionalIps] : [];
     const probed = (inst: RuntimeContainer): ProbedContainer => ({ id: inst.id, running: inst.state === 'running', startedAt: inst.startedAt });
 
+    // Every app container has finished for good (restartPolicy Never or OnFailure): upstream kills the pod, so the
+    // sidecars stop (after the app, with the pod's grace period) instead of being restarted, and the pod completes.
+    if (appContainersFinished(pod, runtime)) {
+      if (runtime!.containers.some((c) => c.state === 'running' || c.state === 'created')) {
+        await this.killPod(pod, runtime!, pod.spec?.terminationGracePeriodSeconds ?? 30);
+        runtime = await this.runtimeOf(uid);
+      }
+      const finished = await this.writeStatus(pod, runtime, false);
+      if (runtime && (finished.phase === 'Succeeded' || finished.phase === 'Failed')) await this.killPod(pod, runtime, 0);
+      return runtime ? { fingerprint: fingerprintOf(runtime), runtime } : {};
+    }
+
     // 2. Init containers, one at a time and in order; native sidecars start and keep running.
     let initDone = true;
     let initFailed = false;
@@ -331,7 +348,9 @@ export class PodSyncer {
         if (inst?.state === 'running') inst = (await this.killForProbe(pod, c, inst, podIPs, true, cctx.touched)) ?? inst;
         if (!inst || inst.state === 'exited') {
           const r = await this.maybeStart(pod, c, true, inst, latestAnywhere(c.name), sandbox!.id, sandboxCfg, podIPs, 'Always', waiting, cctx);
-          if (r !== undefined) want(r);
+          // Started (or failed to): the next step waits for it to run, which this sync's own read of the runtime
+          // already shows, so no relist would ask for that sync.
+          want(r ?? 0);
         }
         if (!inst || inst.state !== 'running' || !this.probes.started(uid, c.name, probed(inst))) {
           initDone = false;
@@ -580,7 +599,9 @@ export class PodSyncer {
     const specs = [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])];
     const sandbox = runtime.sandboxes.find((s) => s.ready);
     const podIPs = sandbox?.ip ? [sandbox.ip] : [];
-    await Promise.all(running.map((c) => this.killContainer(pod, specs.find((s) => s.name === c.name), c, graceSeconds, podIPs)));
+    // Upstream's termination ordering: sidecars stop after the app containers, in reverse order.
+    const ordering = pod ? new TerminationOrdering(pod, new Set(running.map((c) => c.name)), this.o.clock) : undefined;
+    await Promise.all(running.map((c) => this.killContainer(pod, specs.find((s) => s.name === c.name), c, graceSeconds, podIPs, undefined, ordering)));
     for (const s of runtime.sandboxes) {
       if (!s.ready) continue;
       try {
