@@ -1,6 +1,7 @@
 // Assembles the API server's request handling from its parts: storage → registry (stores + strategies +
 // admission) → REST handlers, discovery and OpenAPI. The HTTPS server, authentication and authorization wrap this.
 import type { KubeletClientConfig } from './endpoints/pod-log.js';
+import type { Logger } from './log.js';
 import type { KubeObject } from '../api/object.js';
 import type { ResourceInfo } from '../api/catalog.js';
 import type { Storage } from '../storage/types.js';
@@ -75,8 +76,11 @@ export interface ApiServerOptions {
   authorizationMode?: readonly ('AlwaysAllow' | 'AlwaysDeny' | 'Node' | 'RBAC')[];
   /** The RBAC authorizer's objects, filled from this server's caches, and the chain reviews and escalation checks ask. */
   rbac?: RbacWiring;
-  /** Where issuer discovery reports a problem that keeps it off (upstream logs it and serves none). */
-  warn?(msg: string, fields?: Record<string, unknown>): void;
+  /**
+   * Where start-up work reports: what the bootstrap policy reconcile changed, a problem that keeps issuer discovery
+   * off (upstream logs it and serves none).
+   */
+  log?: Pick<Logger, 'info' | 'warn'>;
   /** The node authorizer's graph: fed here from the pod, claim and volume stores. */
   nodeGraph?: NodeGraph;
   /** --enable-admission-plugins / --disable-admission-plugins (upstream names; checked by admissionFlagErrors). */
@@ -240,7 +244,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
         externalAddress: joinHostPort(opts.advertiseAddress, opts.securePort),
       });
     } catch (err) {
-      opts.warn?.('service account issuer discovery is not served', { err: String(err) });
+      opts.log?.warn('service account issuer discovery is not served', { err: String(err) });
     }
   }
   const reviews = rbac ? { authorizer: rbac.authorizer, rulesFor: (user: UserInfo, ns: string) => rbac.rbac.rulesFor(user, ns) } : undefined;
@@ -305,6 +309,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     serviceIP: firstServiceIP(serviceCidr),
     advertiseAddress: opts.advertiseAddress,
     securePort: opts.securePort,
+    ...(opts.log ? { log: opts.log } : {}),
   });
   await late.namespaces.start();
   // RBAC decides from its caches once they hold the bootstrap policy.

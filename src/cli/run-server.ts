@@ -70,7 +70,7 @@ export function serverDeps(config: ServerConfig): ServerDeps {
         serviceAccountAuthenticator: ctx.serviceAccountAuthenticator,
         nodeGraph: ctx.nodeGraph,
         rbac: ctx.rbac,
-        warn: (msg, fields) => ctx.log.warn(msg, fields),
+        log: ctx.log,
         ...parseApiServerArgs(config.kubeApiserverArgs ?? []),
       });
       exec = { registry: api.registry, kubeletClient: kubeletClientOf(ctx.pki, tunnels) };

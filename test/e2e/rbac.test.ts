@@ -1,8 +1,8 @@
 // RBAC through the real kubectl (authorization-mode Node,RBAC, skiff's default): a user with a RoleBinding in one
 // namespace lists pods there and gets upstream's Forbidden message elsewhere; `kubectl auth can-i` and `--list`; a
 // service account token is forbidden until bound; a user cannot bind cluster-admin or grant rules it does not hold
-// without `bind`/`escalate`; ClusterRole aggregation; impersonation (`--as`, `--as-group`, service accounts). One
-// server (no node agent) serves every case.
+// without `bind`/`escalate`; ClusterRole aggregation; impersonation (`--as`, `--as-group`, service accounts); the
+// bootstrap policy reconciled at a restart. One server (no node agent) serves every case.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -219,4 +219,28 @@ test('impersonation: --as, --as-group and service accounts need impersonate; the
   });
   assert.equal(res.status, 400);
   assert.deepEqual(JSON.parse(res.body), { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'requested [{Group  devs    }] without impersonating a user', reason: 'BadRequest', code: 400 });
+});
+
+test('a restart reconciles the bootstrap policy: lost rules and subjects come back, autoupdate=false is left alone', async () => {
+  const rulesOf = async (role: string) => (JSON.parse(await admin(['get', 'clusterrole', role, '-o', 'json'])) as { rules: { resources?: string[]; nonResourceURLs?: string[] }[] }).rules;
+  // system:basic-user loses its SelfSubjectAccessReview rule: alice can no longer ask can-i.
+  const basic = await rulesOf('system:basic-user');
+  const ssar = basic.findIndex((r) => r.resources?.includes('selfsubjectaccessreviews'));
+  assert.ok(ssar >= 0);
+  await admin(['patch', 'clusterrole', 'system:basic-user', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: `/rules/${ssar}` }])]);
+  await eventually('alice may no longer ask can-i', async () => /selfsubjectaccessreviews.* is forbidden/.test((await as('alice', ['auth', 'can-i', 'list', 'pods', '-n', 'team'])).stderr));
+  // The binding giving every authenticated user the public info paths loses that group.
+  await admin(['patch', 'clusterrolebinding', 'system:public-info-viewer', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/subjects/0' }])]);
+  // system:discovery is the user's now (autoupdate=false), with one URL left.
+  await admin(['annotate', 'clusterrole', 'system:discovery', 'rbac.authorization.kubernetes.io/autoupdate=false', '--overwrite']);
+  await admin(['patch', 'clusterrole', 'system:discovery', '--type=merge', '-p', JSON.stringify({ rules: [{ verbs: ['get'], nonResourceURLs: ['/version'] }] })]);
+
+  await server.restart();
+  assert.match(server.logs(), /updated bootstrap object.*clusterroles\.rbac\.authorization\.k8s\.io\/system:basic-user/);
+  assert.match(server.logs(), /skipped reconcile-protected bootstrap object.*clusterroles\.rbac\.authorization\.k8s\.io\/system:discovery/);
+  assert.ok((await rulesOf('system:basic-user')).some((r) => r.resources?.includes('selfsubjectaccessreviews')));
+  assert.equal((await as('alice', ['auth', 'can-i', 'list', 'pods', '-n', 'team'])).stdout.trim(), 'yes');
+  const viewer = JSON.parse(await admin(['get', 'clusterrolebinding', 'system:public-info-viewer', '-o', 'json'])) as { subjects: { name: string }[] };
+  assert.deepEqual(viewer.subjects.map((s) => s.name).sort(), ['system:authenticated', 'system:unauthenticated']);
+  assert.deepEqual(await rulesOf('system:discovery'), [{ verbs: ['get'], nonResourceURLs: ['/version'] }]);
 });

@@ -2,8 +2,8 @@
 // skiff serves: the user-facing roles (cluster-admin, admin/edit/view aggregated from system:aggregate-to-*), the
 // discovery, basic-user, public-info-viewer and monitoring roles every client gets, and the component roles
 // (system:kube-scheduler, system:kube-controller-manager, system:node-proxier, system:kube-dns, system:node, ...) with
-// upstream's bindings. Created at start when missing; skiff's in-process components act as system:masters, as
-// upstream's loopback client does.
+// upstream's bindings. Reconciled at every start (reconcile.ts); skiff's in-process components act as system:masters,
+// as upstream's loopback client does.
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Subject } from 'kubernetes-types/rbac/v1.js';
 import { ISSUER_DISCOVERY_ROLE, ISSUER_DISCOVERY_URLS } from '../issuer-discovery.js';
 
