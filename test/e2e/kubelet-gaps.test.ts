@@ -173,7 +173,7 @@ spec:
   containers:
   - name: c
     ${busybox}
-    command: [sh, -c, 'dd if=/dev/zero of=/mem/big bs=1024 count=3072; echo "dd exit $?"; sleep 3600']
+    command: [sh, -c, 'dd if=/dev/zero of=/mem/big bs=1024 count=3072 2>&1; echo "dd exit $?"; sleep 3600']
     volumeMounts: [{name: mem, mountPath: /mem}]
   volumes:
   - {name: mem, emptyDir: {medium: Memory, sizeLimit: 1Mi}}
@@ -191,6 +191,8 @@ spec:
   assert.equal(status(again, 'c')?.restartCount, 0);
 
   await until('memhog', 'Running', (p) => p.status?.phase === 'Running');
+  // dd's error goes to stdout with its exit line: the runtime copies stdout and stderr separately, so lines of the two
+  // streams may reach the log in either order (this wait once timed out on a CI run with the error on stderr).
   await eventually(
     'dd hits the tmpfs size',
     async () => /No space left on device[\s\S]*dd exit 1/.test((await server.kubectl(['logs', 'memhog'])).stdout),
