@@ -15,7 +15,7 @@ import { LABEL_POD_UID } from './pods/runtime-state.js';
 const run = promisify(execFile);
 
 /** Processes whose command line mentions `needle` (e.g. the containerd socket of a data dir). */
-function processesMentioning(needle: string): number[] {
+export function processesMentioning(needle: string): number[] {
   const pids: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
@@ -27,6 +27,30 @@ function processesMentioning(needle: string): number[] {
     }
   }
   return pids;
+}
+
+/** The parent of process `pid` (0 when it is gone). */
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** The skiff processes (server or agent) running the containerd of this data dir: they would start it again. */
+function agentsOf(daemons: number[]): number[] {
+  const parents = new Set(daemons.map(parentOf));
+  return [...parents].filter((p) => {
+    if (p <= 1 || p === process.pid) return false;
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('skiff');
+    } catch {
+      return false;
+    }
+  });
 }
 
 async function waitGone(pids: number[], ms: number): Promise<void> {
@@ -55,6 +79,14 @@ export async function killall(agentDir: string, log: (msg: string) => void = () 
   const podUids = new Set<string>();
   if (!existsSync(paths.config)) return report;
 
+  // First the agent that supervises this containerd (as k3s-killall.sh stops k3s): it would start it again.
+  const agents = agentsOf(processesMentioning(paths.config));
+  for (const pid of agents) {
+    log(`stopping the agent (pid ${pid})`);
+    process.kill(pid, 'SIGTERM');
+  }
+  await waitGone(agents, 30_000);
+
   // A containerd for this data dir: the running one, or one started just for the clean-up.
   let started: Containerd | undefined;
   let cri = new CriClient(paths.socket);
@@ -62,7 +94,7 @@ export async function killall(agentDir: string, log: (msg: string) => void = () 
     await cri.version(2000);
   } catch {
     cri.close();
-    started = await startContainerd({ agentDir, sandboxImage: PAUSE_IMAGE, readyTimeoutMs: 30_000 });
+    started = await startContainerd({ agentDir, sandboxImage: PAUSE_IMAGE, readyTimeoutMs: 30_000, supervise: false });
     cri = new CriClient(paths.socket);
   }
   try {

@@ -249,7 +249,7 @@ export class Kubelet {
     if (this.o.containerRuntimeEndpoint) this.runtime = await useExistingRuntime(this.o.containerRuntimeEndpoint);
     else {
       const registries = await loadRegistries(this.o.privateRegistry ?? join(agentDir, 'etc', 'registries.yaml'));
-      this.runtime = await startContainerd({ agentDir, sandboxImage: PAUSE_IMAGE, registries, log: (m, f) => log.info(m, f) });
+      this.runtime = await startContainerd({ agentDir, sandboxImage: PAUSE_IMAGE, registries, log: (m, f) => log.info(m, f), warn: (m, f) => log.warn(m, f) });
     }
     this.cri = new CriClient(this.runtime.socket);
     this.runtimeVersion = (await this.cri.version()).runtimeVersion;

@@ -251,7 +251,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
 
 const SUBNET_DIR = join(tmpdir(), 'skiff-e2e-pod-subnets');
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

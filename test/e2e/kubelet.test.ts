@@ -3,12 +3,21 @@
 // agent made (containers, containerd, bridge, mounts) is removed by `skiff killall` in stop().
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { startAgentNode, type AgentNode } from './agent-node.js';
-import { eventually, type TestServer } from './harness.js';
+import { containerdPaths } from '../../src/kubelet/containerd/supervisor.js';
+import { processesMentioning } from '../../src/kubelet/killall.js';
+import { bridgeName } from '../../src/kubelet/network/cni.js';
+import { startAgentNode, runSkiff, type AgentNode } from './agent-node.js';
+import { eventually, processAlive, type TestServer } from './harness.js';
 
 const NODE = `e2e-kubelet-${process.pid}`;
+/** A sleep no other test's container runs: its processes are this file's pods'. */
+const MARK_SECONDS = String(4_000_000 + process.pid);
 
 let agent: AgentNode;
 let server: TestServer;
@@ -90,14 +99,16 @@ spec:
   const conditions = Object.fromEntries((pod?.status?.conditions ?? []).map((c) => [c.type, c.status]));
   assert.deepEqual(conditions, { PodReadyToStartContainers: 'True', Initialized: 'True', Ready: 'True', ContainersReady: 'True', PodScheduled: 'True' });
 
-  // The pod answers on its IP from the host, through the agent's bridge.
-  const body = await new Promise<string>((resolve, reject) => {
-    httpGet(`http://${ip}:8080/hostname`, (res) => {
-      let b = '';
-      res.on('data', (d: Buffer) => (b += d.toString()));
-      res.on('end', () => resolve(b));
-    }).on('error', reject);
-  });
+  // The pod answers on its IP from the host, through the agent's bridge (once httpd, just started, listens).
+  const fetchHostname = () =>
+    new Promise<string>((resolve, reject) => {
+      httpGet(`http://${ip}:8080/hostname`, (res) => {
+        let b = '';
+        res.on('data', (d: Buffer) => (b += d.toString()));
+        res.on('end', () => resolve(b));
+      }).on('error', reject);
+    });
+  const body = await eventually('httpd answering on the pod IP', () => fetchHostname().catch(() => undefined), 10_000, logs);
   assert.equal(body.trim(), 'web');
 
   const events = await server.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=web', '-o', 'jsonpath={range .items[*]}{.reason} {end}']);
@@ -142,16 +153,28 @@ spec:
   restartPolicy: Never
   containers:
   - {name: c, image: busybox, imagePullPolicy: IfNotPresent, command: [sh, -c, 'for i in 1 2 3; do echo line $i; done; sleep 2; echo last']}
+  - {name: c2, image: busybox, imagePullPolicy: IfNotPresent, command: [sh, -c, 'echo from c2']}
 `);
-  await eventually('talker started', async () => !!(await getPod('talker'))?.status?.containerStatuses?.[0]?.containerID, 60_000, logs);
+  await eventually('talker started', async () => !!(await getPod('talker'))?.status?.containerStatuses?.every((c) => c.containerID), 60_000, logs);
   // -f streams until the container ends.
-  const follow = await server.kubectl(['logs', '-f', 'talker'], { timeoutMs: 60_000 });
+  const follow = await server.kubectl(['logs', '-f', 'talker', '-c', 'c'], { timeoutMs: 60_000 });
   assert.equal(follow.code, 0, follow.stderr);
   assert.equal(follow.stdout, 'line 1\nline 2\nline 3\nlast\n');
-  const tail = await server.kubectl(['logs', 'talker', '--tail=2']);
+  const tail = await server.kubectl(['logs', 'talker', '-c', 'c', '--tail=2']);
   assert.equal(tail.stdout, 'line 3\nlast\n');
-  const stamped = await server.kubectl(['logs', 'talker', '--tail=1', '--timestamps']);
+  const stamped = await server.kubectl(['logs', 'talker', '-c', 'c', '--tail=1', '--timestamps']);
   assert.match(stamped.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z last\n$/);
+  // --since-time (whole seconds on the wire): the second 'last' was written in, 2 s after 'line 3'.
+  const lastSecond = `${stamped.stdout.slice(0, 19)}Z`;
+  assert.equal((await server.kubectl(['logs', 'talker', '-c', 'c', `--since-time=${lastSecond}`])).stdout, 'last\n');
+  assert.equal((await server.kubectl(['logs', 'talker', '-c', 'c', '--since=1h'])).stdout, 'line 1\nline 2\nline 3\nlast\n');
+  assert.equal((await server.kubectl(['logs', 'talker', '-c', 'c', '--limit-bytes=10'])).stdout, 'line 1\nlin');
+  // Every container with kubectl's prefixes (kubectl reads them side by side: each container's lines keep their order).
+  const all = await server.kubectl(['logs', 'talker', '--all-containers', '--prefix']);
+  assert.equal(all.code, 0, all.stderr);
+  const lines = all.stdout.split('\n').filter((l) => l !== '');
+  assert.deepEqual(lines.filter((l) => l.startsWith('[pod/talker/c] ')), ['[pod/talker/c] line 1', '[pod/talker/c] line 2', '[pod/talker/c] line 3', '[pod/talker/c] last']);
+  assert.deepEqual(lines.filter((l) => !l.startsWith('[pod/talker/c] ')), ['[pod/talker/c2] from c2']);
   const bad = await server.kubectl(['logs', 'talker', '-c', 'nope']);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /container nope is not valid for pod talker/);
@@ -229,4 +252,61 @@ spec:
   assert.equal(cs?.state?.terminated?.reason, 'Completed');
   assert.equal(cs?.restartCount, 0);
   await eventually('PodReadyToStartContainers False', async () => (await getPod('once'))?.status?.conditions?.find((c) => c.type === 'PodReadyToStartContainers')?.status === 'False', 30_000, logs);
+});
+
+test('containerd killed under the agent is started again: running pods keep their containers, new pods run', async () => {
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: marked}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, '${MARK_SECONDS}']}
+`);
+  const before = await eventually('marked running', async () => {
+    const p = await getPod('marked');
+    return p?.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
+  }, 60_000, logs);
+  const config = containerdPaths(join(server.dataDir, 'agent')).config;
+  const [containerd] = processesMentioning(config);
+  assert.ok(containerd, 'the agent runs containerd');
+  process.kill(containerd, 'SIGKILL');
+  await eventually('a new containerd', async () => processesMentioning(config).some((p) => p !== containerd), 30_000, logs);
+  assert.match(server.logs(), /level=warn msg="containerd: exited, starting it again" .*signal=SIGKILL/);
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: afterwards}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, '${MARK_SECONDS}']}
+`);
+  await eventually('a new pod running', async () => !!(await getPod('afterwards'))?.status?.containerStatuses?.[0]?.state?.running, 60_000, logs);
+  const after = await getPod('marked');
+  assert.equal(after?.status?.containerStatuses?.[0]?.containerID, before.status?.containerStatuses?.[0]?.containerID, 'the container ran on through the restart');
+  assert.equal(after?.status?.containerStatuses?.[0]?.restartCount, 0);
+  const ex = await server.kubectl(['exec', 'marked', '--', 'true']);
+  assert.equal(ex.code, 0, ex.stderr);
+});
+
+test('skiff killall stops the agent, every pod container, containerd, its shims and the pod bridge', async () => {
+  const paths = containerdPaths(join(server.dataDir, 'agent'));
+  const [containerd] = processesMentioning(paths.config);
+  const agent = Number(readFileSync(`/proc/${containerd}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+  assert.ok(processesMentioning(paths.socket).length > 0, 'shims run');
+  assert.equal(processesMentioning(`sleep\0${MARK_SECONDS}`).length, 2, 'both marked containers run');
+  const bridge = bridgeName(join(server.dataDir, 'agent'));
+  const ip = promisify(execFile);
+  await ip('ip', ['link', 'show', bridge]);
+
+  const r = await runSkiff(['killall', '--data-dir', server.dataDir]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, new RegExp(`stopping the agent \\(pid ${agent}\\)`));
+  assert.equal(processAlive(agent), false, 'the server running the agent has stopped');
+  assert.deepEqual(processesMentioning(`sleep\0${MARK_SECONDS}`), [], 'no container process left');
+  assert.deepEqual(processesMentioning(paths.config), [], 'no containerd left');
+  assert.deepEqual(processesMentioning(paths.socket), [], 'no shim left');
+  await assert.rejects(ip('ip', ['link', 'show', bridge]), 'the bridge is gone');
 });

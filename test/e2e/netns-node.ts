@@ -8,7 +8,7 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTestImages } from '../../src/kubelet/images/build.js';
-import { REPO_ROOT, SKIFF_BIN } from './harness.js';
+import { processAlive, REPO_ROOT, SKIFF_BIN } from './harness.js';
 
 /** A new agent data dir whose airgap folder (agent/images) holds the offline busybox image. */
 export async function agentDataWithBusybox(prefix: string): Promise<string> {
@@ -38,15 +38,6 @@ export function exec(cmd: string, args: string[]): Promise<{ code: number; out: 
 async function ip(...args: string[]): Promise<void> {
   const r = await exec('ip', args);
   assert.equal(r.code, 0, `ip ${args.join(' ')}: ${r.out}`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export interface NetnsNode {

@@ -118,8 +118,8 @@ ${registryConfigToml(registries, paths.certsDir)}`;
 
 export interface Containerd {
   socket: string;
-  /** The process we started, or undefined when using a runtime that was already running. */
-  process?: ChildProcess;
+  /** The process we run now (a new one after a restart), or undefined when using a runtime that was already running. */
+  readonly process?: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -131,31 +131,34 @@ export interface StartContainerdOptions {
   /** How long to wait for the CRI socket to answer (default 30 s). */
   readyTimeoutMs?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Where its exits and failed restarts are reported (default: log). */
+  warn?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Start it again when it exits on its own (default true; off for a one-off use such as killall). */
+  supervise?: boolean;
 }
 
-/** Writes the config, starts containerd and waits until its CRI service answers. */
-export async function startContainerd(opts: StartContainerdOptions): Promise<Containerd> {
-  checkAgentPackages();
-  const paths = containerdPaths(opts.agentDir);
-  for (const d of [paths.dir, paths.root, paths.state, paths.cniConfDir]) await mkdir(d, { recursive: true });
-  const registries = opts.registries ?? { mirrors: {}, configs: {} };
-  await writeHostsDir(registries, paths.certsDir);
-  await writeFile(paths.config, containerdConfig(paths, opts.sandboxImage, registries));
-  const logStream = createWriteStream(paths.log, { flags: 'a' });
+/** Waits between restarts of a containerd that keeps exiting: 1 s, doubling to 30 s; reset once it ran a minute. */
+export const RESTART_BACKOFF = { initialMs: 1000, maxMs: 30_000, stableMs: 60_000 };
+
+interface Launched {
+  child: ChildProcess;
+  /** Resolves when the process has exited. */
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawns containerd with the written config and waits until its CRI service answers. */
+async function launch(paths: ContainerdPaths, log: NodeJS.WritableStream, readyTimeoutMs: number): Promise<Launched> {
   const child = spawn('/usr/bin/containerd', ['--config', paths.config], { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
-  child.stdout?.pipe(logStream, { end: false });
-  child.stderr?.pipe(logStream, { end: false });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const exit = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      resolve();
-    });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve((exited = { code, signal })));
   });
-  child.once('error', (err) => opts.log?.('containerd: failed to run', { err: err.message }));
+  child.once('error', () => undefined);
 
   const client = new CriClient(paths.socket);
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+  const deadline = Date.now() + readyTimeoutMs;
   try {
     for (;;) {
       if (exited) throw new Error(`containerd exited (code ${exited.code}, signal ${exited.signal}) during start; see ${paths.log}`);
@@ -167,24 +170,92 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
       } catch {
         // not serving yet
       }
-      if (Date.now() > deadline) throw new Error(`containerd did not answer on ${paths.socket} within ${opts.readyTimeoutMs ?? 30_000} ms; see ${paths.log}`);
+      if (Date.now() > deadline) throw new Error(`containerd did not answer on ${paths.socket} within ${readyTimeoutMs} ms; see ${paths.log}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   } catch (err) {
     child.kill('SIGKILL');
     await exit;
-    logStream.end();
     throw err;
   } finally {
     client.close();
   }
-  opts.log?.('containerd: running', { pid: child.pid, socket: paths.socket });
+  return { child, exit };
+}
+
+/**
+ * Writes the config, starts containerd and waits until its CRI service answers. It is supervised: when it exits on
+ * its own it is started again (with back-off), and the pods' containers, kept by their shims, carry on.
+ */
+export async function startContainerd(opts: StartContainerdOptions): Promise<Containerd> {
+  checkAgentPackages();
+  const paths = containerdPaths(opts.agentDir);
+  for (const d of [paths.dir, paths.root, paths.state, paths.cniConfDir]) await mkdir(d, { recursive: true });
+  const registries = opts.registries ?? { mirrors: {}, configs: {} };
+  await writeHostsDir(registries, paths.certsDir);
+  await writeFile(paths.config, containerdConfig(paths, opts.sandboxImage, registries));
+  const logStream = createWriteStream(paths.log, { flags: 'a' });
+  // A restart that finishes after stop() may still write to it.
+  logStream.on('error', () => undefined);
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
+  let current: Launched;
+  try {
+    current = await launch(paths, logStream, readyTimeoutMs);
+  } catch (err) {
+    logStream.end();
+    throw err;
+  }
+  opts.log?.('containerd: running', { pid: current.child.pid, socket: paths.socket });
+
+  let stopping = false;
+  let wakeUp: (() => void) | undefined;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  const warn = opts.warn ?? opts.log;
+  const supervise = async () => {
+    let delay = RESTART_BACKOFF.initialMs;
+    let startedAt = Date.now();
+    while (!stopping) {
+      const how = await current.exit;
+      if (stopping) return;
+      if (Date.now() - startedAt >= RESTART_BACKOFF.stableMs) delay = RESTART_BACKOFF.initialMs;
+      warn?.('containerd: exited, starting it again', { code: how.code, signal: how.signal, inMs: delay, log: paths.log });
+      await pause(delay);
+      delay = Math.min(delay * 2, RESTART_BACKOFF.maxMs);
+      if (stopping) return;
+      try {
+        const next = await launch(paths, logStream, readyTimeoutMs);
+        if (stopping) {
+          next.child.kill('SIGTERM');
+          return;
+        }
+        current = next;
+        startedAt = Date.now();
+        opts.log?.('containerd: running', { pid: current.child.pid, socket: paths.socket });
+      } catch (err) {
+        warn?.('containerd: restart failed', { err: (err as Error).message });
+        // current.exit has resolved already: the loop waits the next back-off and tries again.
+      }
+    }
+  };
+  if (opts.supervise !== false) void supervise();
 
   return {
     socket: paths.socket,
-    process: child,
+    get process() {
+      return current.child;
+    },
     async stop() {
-      if (!exited) {
+      stopping = true;
+      wakeUp?.();
+      const { child, exit } = current;
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exit;
