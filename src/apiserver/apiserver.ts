@@ -247,7 +247,7 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
       opts.log?.warn('service account issuer discovery is not served', { err: String(err) });
     }
   }
-  const reviews = rbac ? { authorizer: rbac.authorizer, rulesFor: (user: UserInfo, ns: string) => rbac.rbac.rulesFor(user, ns) } : undefined;
+  const reviews = rbac ? { authorizer: rbac.authorizer, rulesFor: (user: UserInfo, ns: string) => rbac.rulesFor(user, ns) } : undefined;
   const apiHandler: ApiHandler =
     discoveryDocs || reviews
       ? async (req, res, user) => {

@@ -206,6 +206,11 @@ test('impersonation: --as, --as-group and service accounts need impersonate; the
     'Error from server (Forbidden): groups "system:masters" is forbidden: User "eve" cannot impersonate resource "groups" in API group "" at the cluster scope',
   );
 
+  // A node's rules cannot all be listed (the Node authorizer decides from a graph): kubectl says so.
+  const nodeList = await server.kubectl(['auth', 'can-i', '--list', '--as=system:node:n1', '--as-group=system:nodes']);
+  assert.equal(nodeList.code, 0, nodeList.stderr);
+  assert.match(nodeList.stderr, /Warning: the list may be incomplete: node authorizer does not support user rule resolution/);
+
   // Groups without a user: 400, as upstream (kubectl refuses to send that, so over HTTPS directly).
   const creds = await kubeconfigCredentials(server.kubeconfig);
   const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {

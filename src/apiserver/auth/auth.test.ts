@@ -61,22 +61,23 @@ test('default authorization: public info for everyone, the rest for authenticate
   assert.equal(isPublicInfoPath('/livezz'), false);
 });
 
-test('node users may write what upstream\'s system:node role grants, nothing else; reads pass on', async () => {
+test('node users may write what upstream\'s node rules grant; the rest is left to the next authorizer', async () => {
   const { NodeAuthorizer } = await import('./node.js');
-  const authz = new UnionAuthorizer([new NodeAuthorizer(), allowAuthenticated]);
+  const nodeAuthz = new NodeAuthorizer();
   const node = { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
   const res = (over: Partial<AuthorizationAttributes>) => attrs({ user: node, isResourceRequest: true, ...over });
-  const decide = async (over: Partial<AuthorizationAttributes>) => (await authz.authorize(res(over))).decision;
+  const decide = async (over: Partial<AuthorizationAttributes>) => (await nodeAuthz.authorize(res(over))).decision;
   assert.equal(await decide({ verb: 'patch', resource: 'nodes', subresource: 'status', name: 'n1' }), 'allow');
   assert.equal(await decide({ verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases' }), 'allow');
   assert.equal(await decide({ verb: 'create', resource: 'events' }), 'allow');
   assert.equal(await decide({ verb: 'delete', resource: 'pods' }), 'allow');
-  assert.equal(await decide({ verb: 'get', resource: 'secrets' }), 'allow');
-  assert.equal(await decide({ verb: 'create', apiGroup: 'apps', resource: 'deployments' }), 'deny');
-  assert.equal(await decide({ verb: 'update', resource: 'pods' }), 'deny');
-  assert.equal(await decide({ verb: 'delete', resource: 'namespaces' }), 'deny');
-  assert.equal(await decide({ verb: 'create', resource: 'secrets' }), 'deny');
-  // Not a node (no system:nodes group): untouched.
-  const alice = { name: 'system:node:n1', groups: ['system:authenticated'] };
-  assert.equal((await authz.authorize(attrs({ user: alice, isResourceRequest: true, verb: 'create', apiGroup: 'apps', resource: 'deployments' }))).decision, 'allow');
+  // Upstream's node authorizer never denies: what its rules do not grant gets no opinion.
+  assert.equal(await decide({ verb: 'create', apiGroup: 'apps', resource: 'deployments' }), 'no-opinion');
+  assert.equal(await decide({ verb: 'update', resource: 'pods' }), 'no-opinion');
+  assert.equal(await decide({ verb: 'delete', resource: 'namespaces' }), 'no-opinion');
+  assert.equal(await decide({ verb: 'create', resource: 'secrets' }), 'no-opinion');
+  // Without a graph, reads are the next authorizer's business; with the permissive one behind it, allowed.
+  assert.equal(await decide({ verb: 'get', resource: 'secrets' }), 'no-opinion');
+  const authz = new UnionAuthorizer([nodeAuthz, allowAuthenticated]);
+  assert.equal((await authz.authorize(res({ verb: 'create', apiGroup: 'apps', resource: 'deployments' }))).decision, 'allow');
 });

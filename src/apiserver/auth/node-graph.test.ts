@@ -65,27 +65,27 @@ test('node reads follow the graph: own pods\' objects only, with upstream\'s rea
   assert.equal(decide({ resource: 'pods', namespace: 'ns', name: 'web' }).decision, 'allow');
 
   const denied = decide({ resource: 'secrets', namespace: 'ns', name: 'n2-secret' });
-  assert.deepEqual(denied, { decision: 'deny', reason: "no relationship found between node 'n1' and this object" });
+  assert.deepEqual(denied, { decision: 'no-opinion', reason: "no relationship found between node 'n1' and this object" });
   const a = attrs({ resource: 'secrets', namespace: 'ns', name: 'n2-secret' });
   assert.equal(
     forbiddenError(a, denied.reason).message,
     'secrets "n2-secret" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" in the namespace "ns": no relationship found between node \'n1\' and this object',
   );
-  assert.equal(decide({ resource: 'secrets', namespace: 'ns', name: 'pending-secret' }).decision, 'deny', 'an unscheduled pod gives no node access');
-  assert.deepEqual(decide({ resource: 'secrets', namespace: 'ns', verb: 'list' }), { decision: 'deny', reason: 'No Object name found' });
-  assert.deepEqual(decide({ resource: 'secrets', namespace: 'ns', name: 'vol-secret', verb: 'update' }), { decision: 'deny', reason: 'can only read resources of this type' });
-  assert.deepEqual(decide({ resource: 'persistentvolumes', name: 'pv-1', verb: 'list' }), { decision: 'deny', reason: 'can only get individual resources of this type' });
-  assert.equal(decide({ resource: 'serviceaccounts', subresource: 'token', verb: 'create', namespace: 'ns', name: 'default' }).decision, 'deny');
-  assert.deepEqual(decide({ resource: 'serviceaccounts', namespace: 'ns', name: 'robot' }), { decision: 'deny', reason: 'can only create tokens for individual service accounts' });
+  assert.equal(decide({ resource: 'secrets', namespace: 'ns', name: 'pending-secret' }).decision, 'no-opinion', 'an unscheduled pod gives no node access');
+  assert.deepEqual(decide({ resource: 'secrets', namespace: 'ns', verb: 'list' }), { decision: 'no-opinion', reason: 'No Object name found' });
+  assert.deepEqual(decide({ resource: 'secrets', namespace: 'ns', name: 'vol-secret', verb: 'update' }), { decision: 'no-opinion', reason: 'can only read resources of this type' });
+  assert.deepEqual(decide({ resource: 'persistentvolumes', name: 'pv-1', verb: 'list' }), { decision: 'no-opinion', reason: 'can only get individual resources of this type' });
+  assert.equal(decide({ resource: 'serviceaccounts', subresource: 'token', verb: 'create', namespace: 'ns', name: 'default' }).decision, 'no-opinion');
+  assert.deepEqual(decide({ resource: 'serviceaccounts', namespace: 'ns', name: 'robot' }), { decision: 'no-opinion', reason: 'can only create tokens for individual service accounts' });
 
   // Pods: get only those bound here; list/watch only with spec.nodeName=<self>.
-  assert.equal(decide({ resource: 'pods', namespace: 'ns', name: 'other' }).decision, 'deny');
+  assert.equal(decide({ resource: 'pods', namespace: 'ns', name: 'other' }).decision, 'no-opinion');
   assert.equal(decide({ resource: 'pods', verb: 'watch', fieldSelector: 'spec.nodeName=n1' }).decision, 'allow');
   assert.deepEqual(decide({ resource: 'pods', verb: 'list', fieldSelector: 'spec.nodeName=n2' }), {
-    decision: 'deny',
+    decision: 'no-opinion',
     reason: 'can only list/watch pods with spec.nodeName field selector',
   });
-  assert.equal(decide({ resource: 'pods', verb: 'list' }).decision, 'deny');
+  assert.equal(decide({ resource: 'pods', verb: 'list' }).decision, 'no-opinion');
   assert.equal(decide({ resource: 'pods', verb: 'create', namespace: 'ns' }).decision, 'allow', 'mirror pods');
   assert.equal(decide({ resource: 'pods', subresource: 'status', verb: 'patch', namespace: 'ns', name: 'web' }).decision, 'allow');
 
@@ -93,17 +93,17 @@ test('node reads follow the graph: own pods\' objects only, with upstream\'s rea
   const lease = (over: Partial<AuthorizationAttributes>) => decide({ apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease', ...over });
   assert.equal(lease({ name: 'n1', verb: 'update' }).decision, 'allow');
   assert.equal(lease({ verb: 'create' }).decision, 'allow');
-  assert.deepEqual(lease({ name: 'n2', verb: 'update' }), { decision: 'deny', reason: 'can only access node lease with the same name as the requesting node' });
-  assert.equal(lease({ name: 'n1', namespace: 'default' }).decision, 'deny');
+  assert.deepEqual(lease({ name: 'n2', verb: 'update' }), { decision: 'no-opinion', reason: 'can only access node lease with the same name as the requesting node' });
+  assert.equal(lease({ name: 'n1', namespace: 'default' }).decision, 'no-opinion');
 
-  // Reads outside the system:node role are denied; the role's other reads pass.
-  assert.equal(decide({ apiGroup: 'apps', resource: 'deployments', verb: 'list' }).decision, 'deny');
+  // Reads outside the node rules are left to the next authorizer; the rules' other reads pass.
+  assert.equal(decide({ apiGroup: 'apps', resource: 'deployments', verb: 'list' }).decision, 'no-opinion');
   assert.equal(decide({ resource: 'services', verb: 'watch' }).decision, 'allow');
   assert.equal(decide({ resource: 'nodes', name: 'n1' }).decision, 'allow');
 
   // The pod leaves the node: its objects with it.
   graph.deletePod(pod('web', 'n1', webSpec));
-  assert.equal(decide({ resource: 'secrets', namespace: 'ns', name: 'vol-secret' }).decision, 'deny');
+  assert.equal(decide({ resource: 'secrets', namespace: 'ns', name: 'vol-secret' }).decision, 'no-opinion');
   // Two pods share a secret: it stays readable until the last one goes.
   graph.setPod(pod('x', 'n1', { volumes: [{ name: 'a', secret: { secretName: 'shared' } }] }));
   graph.setPod(pod('y', 'n1', { volumes: [{ name: 'a', secret: { secretName: 'shared' } }] }));
@@ -111,7 +111,7 @@ test('node reads follow the graph: own pods\' objects only, with upstream\'s rea
   assert.equal(decide({ resource: 'secrets', namespace: 'ns', name: 'shared' }).decision, 'allow');
   // A pod moving nodes (setPod again with another node) moves its edges.
   graph.setPod(pod('y', 'n2', { volumes: [{ name: 'a', secret: { secretName: 'shared' } }] }));
-  assert.equal(decide({ resource: 'secrets', namespace: 'ns', name: 'shared' }).decision, 'deny');
+  assert.equal(decide({ resource: 'secrets', namespace: 'ns', name: 'shared' }).decision, 'no-opinion');
   // Other users are not the node authorizer's business.
   return Promise.resolve(authz.authorize(attrs({ user: { name: 'alice', groups: ['system:authenticated'] }, resource: 'secrets', namespace: 'ns', name: 'x' }))).then((r) =>
     assert.equal(r.decision, 'allow'),

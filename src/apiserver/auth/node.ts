@@ -1,9 +1,10 @@
 // Nodes as API users: a node's client certificate names user system:node:<name> in group system:nodes. Upstream's
-// Node authorizer, with RBAC's system:node role folded in (skiff has no RBAC yet): a node reads Secrets, ConfigMaps,
+// Node authorizer with its static node rules (those of the system:node role): a node reads Secrets, ConfigMaps,
 // PersistentVolumeClaims and PersistentVolumes only when a pod bound to it references them (the graph in
 // node-graph.ts), creates tokens only for its pods' service accounts, gets only its own pods and lists or watches pods
 // only with the field selector spec.nodeName=<itself> (AuthorizeNodeWithSelectors), touches only its own Lease and
-// CSINode, and otherwise reads and writes what the system:node role grants; anything else a node asks is denied.
+// CSINode, and otherwise reads and writes what the node rules grant. Like upstream's it never denies: anything else
+// gets no opinion (with the reason) and RBAC decides (e.g. system:basic-user's reviews for every authenticated user).
 // Which objects a node may write is NodeRestriction admission's business (admission/node-restriction.ts).
 import type { UserInfo } from './user.js';
 import type { AuthorizationAttributes, AuthorizationResult, Authorizer } from './authorizer.js';
@@ -58,7 +59,8 @@ const NODE_RULES: ReadonlyMap<string, readonly string[]> = new Map([
 
 type Result = AuthorizationResult;
 const allow: Result = { decision: 'allow' };
-const deny = (reason?: string): Result => ({ decision: 'deny', ...(reason ? { reason } : {}) });
+/** Not allowed by the node authorizer; the next authorizer may still allow it. */
+const notAllowed = (reason?: string): Result => ({ decision: 'no-opinion', ...(reason ? { reason } : {}) });
 
 export class NodeAuthorizer implements Authorizer {
   /** Without a graph (no API server behind this one) reads are left to the next authorizer, writes as the role says. */
@@ -87,36 +89,36 @@ export class NodeAuthorizer implements Authorizer {
 
   private rules(attrs: AuthorizationAttributes): Result {
     const key = `${attrs.apiGroup}/${attrs.resource}${attrs.subresource ? `/${attrs.subresource}` : ''}`;
-    return NODE_RULES.get(key)?.includes(attrs.verb) ? allow : deny();
+    return NODE_RULES.get(key)?.includes(attrs.verb) ? allow : notAllowed();
   }
 
   private related(node: string, type: GraphVertexType, attrs: AuthorizationAttributes): Result {
-    if (!attrs.name) return deny('No Object name found');
-    if (!this.graph!.synced) return deny(`no relationship found between node '${node}' and this object`);
-    return this.graph!.hasPath(node, type, attrs.namespace, attrs.name) ? allow : deny(`no relationship found between node '${node}' and this object`);
+    if (!attrs.name) return notAllowed('No Object name found');
+    if (!this.graph!.synced) return notAllowed(`no relationship found between node '${node}' and this object`);
+    return this.graph!.hasPath(node, type, attrs.namespace, attrs.name) ? allow : notAllowed(`no relationship found between node '${node}' and this object`);
   }
 
   private readNamespaced(node: string, type: GraphVertexType, attrs: AuthorizationAttributes): Result {
-    if (!READ.includes(attrs.verb)) return deny('can only read resources of this type');
-    if (attrs.subresource) return deny('cannot read subresource');
-    if (!attrs.namespace) return deny('can only read namespaced object of this type');
+    if (!READ.includes(attrs.verb)) return notAllowed('can only read resources of this type');
+    if (attrs.subresource) return notAllowed('cannot read subresource');
+    if (!attrs.namespace) return notAllowed('can only read namespaced object of this type');
     return this.related(node, type, attrs);
   }
 
   private getOnly(node: string, type: GraphVertexType, attrs: AuthorizationAttributes): Result {
-    if (attrs.verb !== 'get') return deny('can only get individual resources of this type');
-    if (attrs.subresource) return deny('cannot get subresource');
+    if (attrs.verb !== 'get') return notAllowed('can only get individual resources of this type');
+    if (attrs.subresource) return notAllowed('cannot get subresource');
     return this.related(node, type, attrs);
   }
 
   private statusUpdate(node: string, attrs: AuthorizationAttributes): Result {
-    if (attrs.verb !== 'get' && !UPDATE.includes(attrs.verb)) return deny('can only get/update/patch this type');
+    if (attrs.verb !== 'get' && !UPDATE.includes(attrs.verb)) return notAllowed('can only get/update/patch this type');
     return this.related(node, 'pvc', attrs);
   }
 
   private createToken(node: string, attrs: AuthorizationAttributes): Result {
-    if (attrs.verb !== 'create' || !attrs.name) return deny('can only create tokens for individual service accounts');
-    if (attrs.subresource !== 'token') return deny('can only create token subresource of serviceaccount');
+    if (attrs.verb !== 'create' || !attrs.name) return notAllowed('can only create tokens for individual service accounts');
+    if (attrs.subresource !== 'token') return notAllowed('can only create token subresource of serviceaccount');
     return this.related(node, 'serviceaccount', attrs);
   }
 
@@ -125,17 +127,17 @@ export class NodeAuthorizer implements Authorizer {
     if (attrs.verb === 'list' || attrs.verb === 'watch') {
       // A watch of one pod by name (metadata.name selector) is authorized as a get of it.
       if (attrs.name && !attrs.fieldSelector?.includes('spec.nodeName')) return this.related(node, 'pod', attrs);
-      return selectsNode(attrs.fieldSelector, node) ? allow : deny('can only list/watch pods with spec.nodeName field selector');
+      return selectsNode(attrs.fieldSelector, node) ? allow : notAllowed('can only list/watch pods with spec.nodeName field selector');
     }
     return this.rules(attrs);
   }
 
   /** Leases (in kube-node-lease) and CSINodes: only the node's own, by name. */
   private ownObject(node: string, attrs: AuthorizationAttributes, what: string, namespace?: string): Result {
-    if (!['get', ...WRITE].includes(attrs.verb)) return deny(`can only get, create, update, patch, or delete a ${what}`);
-    if (namespace !== undefined && attrs.namespace !== namespace) return deny(`can only access leases in the "${namespace}" system namespace`);
-    if (attrs.subresource) return deny('cannot access subresource');
-    if (attrs.verb !== 'create' && attrs.name !== node) return deny(`can only access ${what} with the same name as the requesting node`);
+    if (!['get', ...WRITE].includes(attrs.verb)) return notAllowed(`can only get, create, update, patch, or delete a ${what}`);
+    if (namespace !== undefined && attrs.namespace !== namespace) return notAllowed(`can only access leases in the "${namespace}" system namespace`);
+    if (attrs.subresource) return notAllowed('cannot access subresource');
+    if (attrs.verb !== 'create' && attrs.name !== node) return notAllowed(`can only access ${what} with the same name as the requesting node`);
     return allow;
   }
 }

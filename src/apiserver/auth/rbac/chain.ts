@@ -3,10 +3,12 @@
 // a start), the public-info paths stay readable, as system:public-info-viewer will then grant.
 import type { Authorizer, AuthorizationAttributes, AuthorizationResult } from '../authorizer.js';
 import { PublicInfoAuthorizer, UnionAuthorizer } from '../authorizer.js';
-import { NodeAuthorizer } from '../node.js';
+import { NodeAuthorizer, nodeIdentity } from '../node.js';
 import type { NodeGraph } from '../node-graph.js';
+import type { UserInfo } from '../user.js';
 import { PrivilegedGroupAuthorizer, RbacAuthorizer } from './authorizer.js';
 import { DeferredRbacObjects } from './caches.js';
+import type { ResolvedRules } from './resolver.js';
 
 export type AuthorizationModeName = 'AlwaysAllow' | 'AlwaysDeny' | 'Node' | 'RBAC';
 
@@ -17,7 +19,23 @@ export interface RbacWiring {
   objects: DeferredRbacObjects;
   /** Whether RBAC is one of the modes. */
   rbacEnabled: boolean;
+  /**
+   * What `user` may do in `namespace` as the modes can list it, in their order (upstream's union rule resolver, for
+   * SelfSubjectRulesReview): AlwaysAllow everything, RBAC its rules, Node nothing it can list for a node.
+   */
+  rulesFor(user: UserInfo, namespace: string): ResolvedRules;
 }
+
+const NOTHING: ResolvedRules = { rules: [], errors: [] };
+const EVERYTHING: ResolvedRules = {
+  rules: [
+    { rule: { verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, source: 'AlwaysAllow' },
+    { rule: { verbs: ['*'], nonResourceURLs: ['*'] }, source: 'AlwaysAllow' },
+  ],
+  errors: [],
+};
+// The node authorizer decides from a graph of objects, not from rules: a node's list is incomplete, as upstream says.
+const NODE_RULES_UNKNOWN: ResolvedRules = { rules: [], errors: ['node authorizer does not support user rule resolution'], incomplete: true };
 
 class AlwaysAllowAuthorizer implements Authorizer {
   authorize(): AuthorizationResult {
@@ -56,5 +74,16 @@ export function authorizerChain(modes: readonly AuthorizationModeName[], nodeGra
     ...(rbacEnabled ? [new StartupPublicInfo(objects)] : []),
     ...modes.map((m) => byMode[m]()),
   ]);
-  return { authorizer, rbac, objects, rbacEnabled };
+  const rulesByMode: Record<AuthorizationModeName, (user: UserInfo, namespace: string) => ResolvedRules> = {
+    AlwaysAllow: () => EVERYTHING,
+    AlwaysDeny: () => NOTHING,
+    Node: (user) => (nodeIdentity(user) !== undefined ? NODE_RULES_UNKNOWN : NOTHING),
+    RBAC: (user, namespace) => rbac.rulesFor(user, namespace),
+  };
+  const rulesFor = (user: UserInfo, namespace: string): ResolvedRules => {
+    const each = modes.map((m) => rulesByMode[m](user, namespace));
+    if (each.length === 1) return each[0]!;
+    return { rules: each.flatMap((r) => r.rules), errors: each.flatMap((r) => r.errors), ...(each.some((r) => r.incomplete) ? { incomplete: true } : {}) };
+  };
+  return { authorizer, rbac, objects, rbacEnabled, rulesFor };
 }

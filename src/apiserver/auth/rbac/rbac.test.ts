@@ -154,7 +154,20 @@ test('the default chain with the bootstrap policy: masters, discovery, public in
   // Nodes: the Node authorizer decides their resource requests (no graph here: writes by the system:node rules).
   const node: UserInfo = { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
   assert.equal(await decide(node, { verb: 'patch', resource: 'nodes', subresource: 'status', namespace: '', name: 'n1' }), 'allow');
-  assert.equal(await decide(node, { verb: 'create', apiGroup: 'apps', resource: 'deployments' }), 'deny');
+  // What the node rules do not grant is RBAC's to decide (upstream's node authorizer never denies).
+  assert.equal(await decide(node, { verb: 'create', apiGroup: 'apps', resource: 'deployments' }), 'no-opinion');
+  assert.equal(await decide(node, { verb: 'create', apiGroup: 'authorization.k8s.io', resource: 'selfsubjectrulesreviews', namespace: '' }), 'allow');
+
+  // SelfSubjectRulesReview's rules: RBAC's, and for a node the Node authorizer says its list is incomplete.
+  const aliceRules = wiring.rulesFor(alice, 'team');
+  assert.equal(aliceRules.incomplete, undefined);
+  assert.ok(aliceRules.rules.some((r) => r.rule.resources?.includes('selfsubjectrulesreviews')));
+  const nodeRules = wiring.rulesFor(node, 'team');
+  assert.deepEqual([nodeRules.incomplete, nodeRules.errors], [true, ['node authorizer does not support user rule resolution']]);
+  assert.ok(nodeRules.rules.some((r) => r.rule.resources?.includes('selfsubjectaccessreviews')), 'RBAC\'s rules are still listed');
+  const allowAll = authorizerChain(['AlwaysAllow'], undefined).rulesFor(alice, 'team');
+  assert.deepEqual(allowAll.rules.map((r) => r.rule), [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }]);
+  assert.deepEqual(authorizerChain(['AlwaysDeny'], undefined).rulesFor(alice, 'team'), { rules: [], errors: [] });
 });
 
 test('Covers and the escalation message (upstream\'s ConfirmNoEscalation)', () => {

@@ -22,6 +22,8 @@ export interface SourcedRule {
 export interface ResolvedRules {
   rules: SourcedRule[];
   errors: string[];
+  /** Some authorizer could not list what it allows (SelfSubjectRulesReview's status.incomplete). */
+  incomplete?: boolean;
 }
 
 function describeSubject(s: Subject, bindingNamespace: string): string {
@@ -79,7 +81,8 @@ export class RuleResolver {
   }
 }
 
-/** Go's utilerrors.NewAggregate(...).Error(): one message as it is, several as "[a, b]". */
+/** Go's utilerrors.NewAggregate(...).Error(): one message as it is, several (each once) as "[a, b]". */
 export function aggregateErrors(errors: readonly string[]): string {
-  return errors.length === 1 ? errors[0]! : `[${errors.join(', ')}]`;
+  const distinct = [...new Set(errors)];
+  return distinct.length === 1 ? distinct[0]! : `[${distinct.join(', ')}]`;
 }

@@ -36,7 +36,7 @@ export const AUTHORIZATION_RESOURCES: readonly ResourceInfo[] = Object.entries(K
 
 export interface ReviewDeps {
   authorizer: Authorizer;
-  /** The rules a user holds in a namespace (SelfSubjectRulesReview). */
+  /** The rules a user holds in a namespace, as the authorizer chain lists them (SelfSubjectRulesReview). */
   rulesFor(user: UserInfo, namespace: string): ResolvedRules;
 }
 
@@ -94,7 +94,7 @@ function toRuleStatus(resolved: ResolvedRules): Obj {
   return {
     resourceRules,
     nonResourceRules,
-    incomplete: false,
+    incomplete: resolved.incomplete ?? false,
     ...(resolved.errors.length ? { evaluationError: aggregateErrors(resolved.errors) } : {}),
   };
 }
