@@ -43,7 +43,7 @@ import { requestInfoOf } from './request-info.js';
 import { writeError } from './endpoints/negotiation.js';
 import { ApiError, isApiError } from '../machinery/errors.js';
 import type { UserInfo } from './auth/user.js';
-import type { ValidatingAdmission } from './admission/types.js';
+import type { MutatingAdmission, ValidatingAdmission } from './admission/types.js';
 import { getIfExists } from './endpoints/token-request.js';
 import type { NodeGraph } from './auth/node-graph.js';
 import { admissionPluginEnabled, type AdmissionPluginFlags } from './admission/plugins.js';
@@ -125,18 +125,21 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
     storage,
     strategies,
     converters: builtinConverters as ReadonlyMap<string, Converter>,
-    mutating: enabled([
-      lifecycle,
-      allocator,
-      csrRequester,
-      // A ServiceAccount created a moment ago may not have reached the watch yet: read it then.
-      new ServiceAccountAdmission(async (ns, name) => late.serviceAccounts!.cached(ns, name) ?? (await getIfExists(late.registry!, 'serviceaccounts', ns, name))),
-      new DefaultTolerationSeconds(opts.defaultNotReadyTolerationSeconds, opts.defaultUnreachableTolerationSeconds),
-      // Upstream's Priority plugin reads a PriorityClass informer; this is the same, from a watch.
-      new PriorityAdmission(async () => late.priorityClasses!.list() as unknown as PriorityClass[]),
-    ]),
-    validating: [
-      ...enabled<ValidatingAdmission>([
+    mutating: [
+      ...enabled<MutatingAdmission>([
+        lifecycle,
+        allocator,
+        csrRequester,
+        // A ServiceAccount created a moment ago may not have reached the watch yet: read it then.
+        new ServiceAccountAdmission(async (ns, name) => late.serviceAccounts!.cached(ns, name) ?? (await getIfExists(late.registry!, 'serviceaccounts', ns, name))),
+        new DefaultTolerationSeconds(opts.defaultNotReadyTolerationSeconds, opts.defaultUnreachableTolerationSeconds),
+        // Upstream's Priority plugin reads a PriorityClass informer; this is the same, from a watch.
+        new PriorityAdmission(async () => late.priorityClasses!.list() as unknown as PriorityClass[]),
+      ]),
+      // Upstream's RBAC storage checks escalation after mutating admission and before validation.
+      ...(escalation ? [escalation] : []),
+    ],
+    validating: enabled<ValidatingAdmission>([
       new NodeRestriction(),
       new ResourceQuotaAdmission(
         () => late.registry!.store('', 'resourcequotas'),
@@ -144,8 +147,6 @@ export async function createApiServer(storage: Storage, opts: ApiServerOptions):
         new QuotaPresence((ns) => late.quotas!.list(ns).length, () => late.registry!.store('', 'resourcequotas'), () => now().getTime()),
       ),
     ]),
-      ...(escalation ? [escalation] : []),
-    ],
     now,
   });
   late.registry = registry;

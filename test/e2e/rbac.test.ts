@@ -125,6 +125,9 @@ test('no escalation: binding cluster-admin or granting rules not held needs bind
     bind.stderr,
     /clusterrolebindings\.rbac\.authorization\.k8s\.io "mallory-admin" is forbidden: user "mallory" \(groups=\["system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}\n\{NonResourceURLs:\["\*"\], Verbs:\["\*"\]\}/,
   );
+  // A binding to a role that does not exist: the role's NotFound, as upstream.
+  const ghost = await as('mallory', ['create', 'clusterrolebinding', 'mallory-ghost', '--clusterrole=ghost', '--user=mallory']);
+  assert.equal(ghost.stderr.trim(), 'error: failed to create clusterrolebinding: clusterrole.rbac.authorization.k8s.io "ghost" not found');
   // A role with rules mallory does not hold.
   const role = await as('mallory', ['create', 'clusterrole', 'secret-reader', '--verb=get', '--resource=secrets']);
   assert.match(role.stderr, /clusterroles\.rbac\.authorization\.k8s\.io "secret-reader" is forbidden: user "mallory" .* is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\[""\], Resources:\["secrets"\], Verbs:\["get"\]\}/);

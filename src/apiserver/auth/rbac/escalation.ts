@@ -1,11 +1,13 @@
 // Privilege-escalation prevention for RBAC writes (upstream's policybased storage of roles, clusterroles,
 // rolebindings and clusterrolebindings): a Role or ClusterRole may be created or changed only by a user who already
 // holds every rule it grants, or who may "escalate" on it; a binding only by a user who holds every rule of the role
-// it binds, or who may "bind" that role. system:masters is never checked. Runs on every write as a validating step.
+// it binds, or who may "bind" that role; setting, changing or dropping an aggregation rule needs everything. system:masters
+// is never checked. Runs as upstream's storage does: after mutating admission, before validation (the last mutating
+// step).
 import type { AggregationRule, PolicyRule, RoleRef } from 'kubernetes-types/rbac/v1.js';
 import type { KubeObject } from '../../../api/object.js';
 import { ApiError } from '../../../machinery/errors.js';
-import type { AdmissionAttributes, ValidatingAdmission } from '../../admission/types.js';
+import type { AdmissionAttributes, MutatingAdmission } from '../../admission/types.js';
 import type { Authorizer } from '../authorizer.js';
 import type { UserInfo } from '../user.js';
 import { PRIVILEGED_GROUP } from './authorizer.js';
@@ -47,38 +49,36 @@ function withoutGcFields(obj: KubeObject): string {
   return JSON.stringify({ ...obj, metadata: meta });
 }
 
-export class RbacEscalationCheck implements ValidatingAdmission {
+/** A ClusterRole whose aggregation rule selects anything (upstream's hasAggregationRule). */
+const aggregates = (role: KubeObject | undefined) => Boolean((role as { aggregationRule?: AggregationRule } | undefined)?.aggregationRule?.clusterRoleSelectors?.length);
+
+export class RbacEscalationCheck implements MutatingAdmission {
   readonly name = 'RBACEscalation';
   constructor(private readonly deps: EscalationDeps) {}
 
-  async validate(a: AdmissionAttributes): Promise<void> {
+  async admit(a: AdmissionAttributes): Promise<void> {
     if (a.group !== RBAC_GROUP || a.subresource || (a.operation !== 'CREATE' && a.operation !== 'UPDATE') || !a.object) return;
     const isRole = ROLE_RESOURCES.has(a.resource);
     if (!isRole && !BINDING_RESOURCES.has(a.resource)) return;
     if (a.user.groups.includes(PRIVILEGED_GROUP)) return;
+    if (isRole && (await this.allowed(a.user, 'escalate', a.resource, a.name, a.namespace))) return;
     if (a.operation === 'UPDATE' && a.oldObject && withoutGcFields(a.object) === withoutGcFields(a.oldObject)) return;
     const forbid = (msg: string) => ApiError.forbidden(RBAC_GROUP, a.resource, a.name, msg);
     if (isRole) {
-      if (await this.allowed(a.user, 'escalate', a.resource, a.name, a.namespace)) return;
-      const obj = a.object as unknown as { rules?: PolicyRule[]; aggregationRule?: AggregationRule };
-      const old = a.oldObject as unknown as { aggregationRule?: AggregationRule } | undefined;
-      // An aggregated role (or a change of its selectors) can come to hold anything.
-      const aggregationChanged = obj.aggregationRule && JSON.stringify(obj.aggregationRule) !== JSON.stringify(old?.aggregationRule);
-      const msg = escalationError(this.deps, a.user, a.namespace, aggregationChanged ? FULL_AUTHORITY : (obj.rules ?? []));
+      const msg = escalationError(this.deps, a.user, a.namespace, (a.object as unknown as { rules?: PolicyRule[] }).rules ?? []);
       if (msg) throw forbid(msg);
+      // An aggregated role can come to hold anything, and dropping its rule could stop its tightening.
+      if ((aggregates(a.object) || aggregates(a.oldObject)) && escalationError(this.deps, a.user, a.namespace, FULL_AUTHORITY)) {
+        throw forbid('must have cluster-admin privileges to use the aggregationRule');
+      }
       return;
     }
     const ref = (a.object as unknown as { roleRef?: RoleRef }).roleRef;
     if (!ref) return;
     const roleResource = ref.kind === 'Role' ? 'roles' : 'clusterroles';
     if (await this.allowed(a.user, 'bind', roleResource, ref.name, a.namespace)) return;
-    let rules: readonly PolicyRule[];
-    try {
-      rules = this.deps.resolver.roleReferenceRules(ref, a.namespace);
-    } catch (err) {
-      throw forbid((err as Error).message);
-    }
-    const msg = escalationError(this.deps, a.user, a.namespace, rules);
+    // A role that does not exist: its NotFound as it is, as upstream returns the lister's error.
+    const msg = escalationError(this.deps, a.user, a.namespace, this.deps.resolver.roleReferenceRules(ref, a.namespace));
     if (msg) throw forbid(msg);
   }
 

@@ -2,7 +2,9 @@
 // user, then, for a namespaced request, every RoleBinding of that namespace naming it; each binding's role resolved
 // from the same caches. Errors (a binding to a role that does not exist) are reported beside the rules, never fatal.
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject } from 'kubernetes-types/rbac/v1.js';
+import { ApiError } from '../../../machinery/errors.js';
 import type { UserInfo } from '../user.js';
+import { RBAC_GROUP } from '../../registry/roles/strategy.js';
 import { appliesToUser } from './rules.js';
 
 /** The RBAC objects, as informer caches hold them (callers never mutate what they return). */
@@ -34,16 +36,16 @@ function describeSubject(s: Subject, bindingNamespace: string): string {
 export class RuleResolver {
   constructor(private readonly objects: RbacObjects) {}
 
-  /** The rules a roleRef names; throws upstream's NotFound text when the role does not exist. */
+  /** The rules a roleRef names; throws upstream's NotFound (its listers' singular resource) when the role does not exist. */
   roleReferenceRules(ref: RoleRef, bindingNamespace: string): readonly PolicyRule[] {
     if (ref.kind === 'Role') {
       const role = this.objects.role(bindingNamespace, ref.name);
-      if (!role) throw new Error(`role.rbac.authorization.k8s.io ${JSON.stringify(ref.name)} not found`);
+      if (!role) throw ApiError.notFound(RBAC_GROUP, 'role', ref.name);
       return role.rules ?? [];
     }
     if (ref.kind === 'ClusterRole') {
       const role = this.objects.clusterRole(ref.name);
-      if (!role) throw new Error(`clusterrole.rbac.authorization.k8s.io ${JSON.stringify(ref.name)} not found`);
+      if (!role) throw ApiError.notFound(RBAC_GROUP, 'clusterrole', ref.name);
       return role.rules ?? [];
     }
     throw new Error(`unsupported role reference kind: ${JSON.stringify(ref.kind)}`);
