@@ -88,6 +88,10 @@ test('node reads follow the graph: own pods\' objects only, with upstream\'s rea
   assert.equal(decide({ resource: 'pods', verb: 'list' }).decision, 'no-opinion');
   assert.equal(decide({ resource: 'pods', verb: 'create', namespace: 'ns' }).decision, 'allow', 'mirror pods');
   assert.equal(decide({ resource: 'pods', subresource: 'status', verb: 'patch', namespace: 'ns', name: 'web' }).decision, 'allow');
+  // A related claim's status: update and patch only (a get of it is the next authorizer's to allow).
+  assert.equal(decide({ resource: 'persistentvolumeclaims', subresource: 'status', verb: 'patch', namespace: 'ns', name: 'claim' }).decision, 'allow');
+  assert.deepEqual(decide({ resource: 'persistentvolumeclaims', subresource: 'status', verb: 'get', namespace: 'ns', name: 'claim' }), { decision: 'no-opinion', reason: 'can only get/update/patch this type' });
+  assert.equal(decide({ resource: 'persistentvolumeclaims', subresource: 'status', verb: 'patch', namespace: 'ns', name: 'other-claim' }).decision, 'no-opinion');
 
   // Leases: its own in kube-node-lease.
   const lease = (over: Partial<AuthorizationAttributes>) => decide({ apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease', ...over });

@@ -112,7 +112,8 @@ export class NodeAuthorizer implements Authorizer {
   }
 
   private statusUpdate(node: string, attrs: AuthorizationAttributes): Result {
-    if (attrs.verb !== 'get' && !UPDATE.includes(attrs.verb)) return notAllowed('can only get/update/patch this type');
+    // Upstream's message names get, but only update and patch pass.
+    if (!UPDATE.includes(attrs.verb)) return notAllowed('can only get/update/patch this type');
     return this.related(node, 'pvc', attrs);
   }
 
