@@ -12,7 +12,7 @@ import type { ContainerStatus, Pod } from 'kubernetes-types/core/v1.js';
 import { containerdPaths } from '../../src/kubelet/containerd/supervisor.js';
 import { CriClient } from '../../src/kubelet/cri/client.js';
 import { BUSYBOX_IMAGE, buildBusyboxImage, buildTestImages } from '../../src/kubelet/images/build.js';
-import { eventually, KUBECTL, startTestServer, type TestServer } from './harness.js';
+import { eventually, KUBECTL, runSkiff, startTestServer, type TestServer } from './harness.js';
 import { startTestRegistry, type TestRegistry } from './registry.js';
 
 const NODE = `e2e-images-${process.pid}`;
@@ -25,6 +25,10 @@ let work: string;
 let cri: CriClient;
 let appDigest = '';
 let gcDigest = '';
+/** docker-archive tarballs (docker save's layout): one in the airgap folder, one for `skiff images import`. */
+const AIRGAP_DOCKER_IMAGE = 'docker.io/skiff/airgap-docker:v1';
+const CLI_DOCKER_IMAGE = 'docker.io/skiff/cli-docker:v1';
+let cliDockerArchive = '';
 /** The last pod status a test read, shown with the server's output when a wait fails. */
 let lastSeen = '';
 const logs = () => `last pod status: ${lastSeen}\n${server.logs().slice(-4000)}`;
@@ -36,6 +40,8 @@ before(async () => {
   // Images only the registry has (their own command, so their own image IDs).
   const app = await buildBusyboxImage({ name: 'app', cmd: ['sh', '-c', 'echo hello from the registry; exec sleep 3600'] }, join(work, 'app.tar'));
   const gc = await buildBusyboxImage({ name: 'gc', cmd: ['sh', '-c', 'echo collected soon'] }, join(work, 'gc.tar'));
+  const airgapDocker = await buildBusyboxImage({ name: AIRGAP_DOCKER_IMAGE, cmd: ['sh', '-c', 'echo from the airgap docker-archive; exec sleep 3600'], format: 'docker-archive' }, join(work, 'airgap-docker.tar'));
+  cliDockerArchive = (await buildBusyboxImage({ name: CLI_DOCKER_IMAGE, cmd: ['sh', '-c', 'echo from skiff images import; exec sleep 3600'], format: 'docker-archive' }, join(work, 'cli-docker.tar'))).file;
   appDigest = await registry.push(app.file, 'test/app', 'v1');
   await registry.push(app.file, 'private/app', 'v1');
   gcDigest = await registry.push(gc.file, 'test/gc', 'v1');
@@ -60,6 +66,7 @@ before(async () => {
     prepareDataDir: async (dir) => {
       await mkdir(join(dir, 'agent', 'images'), { recursive: true });
       await copyFile(built.busybox.file, join(dir, 'agent', 'images', 'busybox.oci.tar'));
+      await copyFile(airgapDocker.file, join(dir, 'agent', 'images', 'airgap-docker.tar'));
     },
   });
   cri = new CriClient(containerdPaths(join(server.dataDir, 'agent')).socket);
@@ -189,6 +196,21 @@ test('imagePullPolicy Never with a missing image is ErrImageNeverPull; an invali
   assert.match(bad.message ?? '', /^Failed to apply default image tag ".*": couldn't parse image name ".*": invalid reference format: repository name \(Test\/App\) must be lowercase$/);
 });
 
+test('docker-archive tarballs: one from the airgap folder (imported at start) and one through skiff images import run with imagePullPolicy Never', async () => {
+  const r = await runSkiff(['images', 'import', '--data-dir', server.dataDir, cliDockerArchive]);
+  assert.equal(r.code, 0, r.out);
+  for (const [name, image, says] of [
+    ['airgapdocker', AIRGAP_DOCKER_IMAGE, 'from the airgap docker-archive'],
+    ['clidocker', CLI_DOCKER_IMAGE, 'from skiff images import'],
+  ] as const) {
+    await apply(pod(name, image).replace(`    image: ${image}\n`, `    image: ${image}\n    imagePullPolicy: Never\n`));
+    await eventually(`${name} running`, async () => (await status(name))?.state?.running !== undefined, 60_000, logs);
+    assert.equal((await server.kubectl(['logs', name])).stdout, `${says}\n`);
+  }
+  assert.ok(!registry.requests.some((req) => req.path.includes('/skiff/')), 'nothing asked the registry');
+  await server.kubectl(['delete', 'pod', 'airgapdocker', 'clidocker', '--wait=true']);
+});
+
 test('image GC removes an unused pulled image but keeps the imported (pinned) busybox and images in use', async () => {
   const image = `${registry.host}/test/gc:v1`;
   await apply(pod('gc', image, '  restartPolicy: Never\n'));
@@ -201,6 +223,7 @@ test('image GC removes an unused pulled image but keeps the imported (pinned) bu
   await eventually('the unused pulled image removed by image GC', async () => (await cri.imageStatus({ image })) === undefined, (GC_MIN_AGE_S + 90) * 1000, logs);
   await eventually('the kubelet to log the removal', () => server.logs().includes('msg="image gc: removed"'), 20_000, logs);
   assert.ok(await cri.imageStatus({ image: BUSYBOX_IMAGE }), 'the imported busybox image is pinned and stays although unused');
+  assert.ok(await cri.imageStatus({ image: AIRGAP_DOCKER_IMAGE }), 'so is the airgap folder\'s docker-archive image');
   assert.ok(await cri.imageStatus({ image: `${registry.host}/test/app:v1` }), 'an image in use stays');
   assert.ok(registry.requests.some((r) => r.path === `/v2/test/gc/manifests/${gcDigest}` || r.path === '/v2/test/gc/manifests/v1'));
 });

@@ -28,6 +28,8 @@ export interface ImageSpecification {
   cmd?: string[];
   env?: string[];
   workingDir?: string;
+  /** The archive's layout: an OCI image layout (default), or `docker save`'s docker-archive (manifest.json, config, layer.tar). */
+  format?: 'oci' | 'docker-archive';
 }
 
 export interface BuiltImage {
@@ -115,6 +117,19 @@ export async function buildBusyboxImage(spec: ImageSpecification, file: string, 
       }),
     );
     const manifestDigest = sha256(manifest);
+    if (spec.format === 'docker-archive') {
+      // docker save's layout: the config as <id>.json, each layer uncompressed as <dir>/layer.tar, and manifest.json
+      // naming them with the image's tags. The importer writes its own manifest (so `digest` is the OCI one's).
+      const archive = join(work, 'archive');
+      const configFile = `${configDigest.slice('sha256:'.length)}.json`;
+      const layerFile = `${diffId.slice('sha256:'.length)}/layer.tar`;
+      await mkdir(join(archive, diffId.slice('sha256:'.length)), { recursive: true });
+      await writeFile(join(archive, configFile), config);
+      await writeFile(join(archive, layerFile), layer);
+      await writeFile(join(archive, 'manifest.json'), JSON.stringify([{ Config: configFile, RepoTags: [spec.name], Layers: [layerFile] }]));
+      await reproducibleTar(archive, file);
+      return { name: spec.name, file, digest: manifestDigest, id: configDigest };
+    }
     const index = {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
