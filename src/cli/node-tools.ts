@@ -23,11 +23,14 @@ export function addNodeToolCommands(program: Command): void {
     .option('--data-dir <dir>', 'the data dir of the server or agent', defaultDataDir())
     .option('--container-runtime-endpoint <socket>', 'the containerd socket (default: the agent\'s)')
     .action(async (files: string[], opts: { dataDir: string; containerRuntimeEndpoint?: string }) => {
-      const { importImageArchive } = await import('../kubelet/images/import.js');
+      const { importImageArchive, recordImportedImages } = await import('../kubelet/images/import.js');
       const { containerdPaths } = await import('../kubelet/containerd/supervisor.js');
-      const socket = opts.containerRuntimeEndpoint?.replace(/^unix:\/\//, '') ?? containerdPaths(join(resolve(opts.dataDir), 'agent')).socket;
+      const agentDir = join(resolve(opts.dataDir), 'agent');
+      const socket = opts.containerRuntimeEndpoint?.replace(/^unix:\/\//, '') ?? containerdPaths(agentDir).socket;
       for (const f of files) {
         const names = await importImageArchive(socket, resolve(f));
+        // Kept by image GC, as the airgap folder's images are.
+        await recordImportedImages(agentDir, names);
         console.log(`${f}: ${names.length ? names.join(', ') : 'imported'}`);
       }
     });

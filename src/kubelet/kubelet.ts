@@ -26,7 +26,7 @@ import { startContainerd, useExistingRuntime, containerdPaths, type Containerd }
 import { CriClient } from './cri/client.js';
 import { buildBusyboxImage, PAUSE_IMAGE } from './images/build.js';
 import { DEFAULT_IMAGE_GC_POLICY, IMAGE_GC_PERIOD_MS, ImageGC, statfsUsage, type ImageGCPolicy } from './images/gc.js';
-import { importImageArchive, importImagesDir } from './images/import.js';
+import { importImageArchive, importImagesDir, readImportedImages } from './images/import.js';
 import { loadRegistries } from './images/registries.js';
 import { bridgeName, ensureMasquerade, writeCniConfig } from './network/cni.js';
 import { machineInfo, pressureSignals, type MachineInfo } from './node/machine.js';
@@ -397,7 +397,7 @@ export class Kubelet {
       usage: statfsUsage(root),
       clock: this.clock,
       policy: this.o.imageGC ?? DEFAULT_IMAGE_GC_POLICY,
-      pinned: () => this.pinnedImages,
+      pinned: () => new Set([...this.pinnedImages, ...readImportedImages(this.o.agentDir)]),
       log: (m, f) => this.o.log.info(m, f),
       onFailure: (message) => this.events.event({ apiVersion: 'v1', kind: 'Node', metadata: { name: this.o.nodeName, uid: this.nodeUid } }, 'Warning', 'ImageGCFailed', message),
     }));

@@ -211,7 +211,7 @@ test('docker-archive tarballs: one from the airgap folder (imported at start) an
   await server.kubectl(['delete', 'pod', 'airgapdocker', 'clidocker', '--wait=true']);
 });
 
-test('image GC removes an unused pulled image but keeps the imported (pinned) busybox and images in use', async () => {
+test('image GC removes an unused pulled image but keeps the imported (pinned) busybox, the images skiff images import brought and images in use', async () => {
   const image = `${registry.host}/test/gc:v1`;
   await apply(pod('gc', image, '  restartPolicy: Never\n'));
   await eventually('gc Succeeded', async () => (await getPod('gc'))?.status?.phase === 'Succeeded', 90_000, logs);
@@ -224,6 +224,7 @@ test('image GC removes an unused pulled image but keeps the imported (pinned) bu
   await eventually('the kubelet to log the removal', () => server.logs().includes('msg="image gc: removed"'), 20_000, logs);
   assert.ok(await cri.imageStatus({ image: BUSYBOX_IMAGE }), 'the imported busybox image is pinned and stays although unused');
   assert.ok(await cri.imageStatus({ image: AIRGAP_DOCKER_IMAGE }), 'so is the airgap folder\'s docker-archive image');
+  assert.ok(await cri.imageStatus({ image: CLI_DOCKER_IMAGE }), 'and the one skiff images import brought, unused since its pod went');
   assert.ok(await cri.imageStatus({ image: `${registry.host}/test/app:v1` }), 'an image in use stays');
   assert.ok(registry.requests.some((r) => r.path === `/v2/test/gc/manifests/${gcDigest}` || r.path === '/v2/test/gc/manifests/v1'));
 });

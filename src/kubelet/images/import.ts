@@ -2,9 +2,9 @@
 // in <data-dir>/agent/images/ (like k3s's airgap folder). OCI archives and docker-archive tarballs both work: containerd's
 // importer reads either, in the CRI's k8s.io namespace so the kubelet sees them.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -48,4 +48,30 @@ export async function importImagesDir(
     }
   }
   return names;
+}
+
+/**
+ * Where `skiff images import` notes the images it imported (one name a line): the kubelet's image GC keeps them as it
+ * keeps the airgap folder's, since a node without a registry could not get them back.
+ */
+export function importedImagesFile(agentDir: string): string {
+  return join(agentDir, 'etc', 'imported-images');
+}
+
+export async function recordImportedImages(agentDir: string, names: readonly string[]): Promise<void> {
+  const file = importedImagesFile(agentDir);
+  const known = new Set(readImportedImages(agentDir));
+  const added = names.filter((n) => !known.has(n));
+  if (added.length === 0) return;
+  await mkdir(dirname(file), { recursive: true });
+  await appendFile(file, added.map((n) => `${n}\n`).join(''));
+}
+
+/** The names `skiff images import` noted (none when it never ran). */
+export function readImportedImages(agentDir: string): string[] {
+  try {
+    return readFileSync(importedImagesFile(agentDir), 'utf8').split('\n').filter((l) => l !== '');
+  } catch {
+    return [];
+  }
 }
