@@ -362,6 +362,7 @@ export class Kubelet {
     const deps = {
       pod: (ns: string, name: string) => this.staticPodNamed(ns, name) ?? this.informer?.indexer.getByKey(`${ns}/${name}`),
       runtime: async (uid: string) => (uid ? (await listRuntimePods(cri, uid)).get(uid) : undefined),
+      cachedRuntime: (uid: string) => this.podCache.get(uid),
       running: async (id: string) => {
         try {
           return (await cri.containerStatus(id)).state === 'CONTAINER_RUNNING';
@@ -555,7 +556,8 @@ export class Kubelet {
   /** A pod the API no longer has (force-deleted, or deleted while the agent was down): stop and remove its containers. */
   private async cleanupOrphan(uid: string): Promise<void> {
     if (!this.cri || !this.syncer) return;
-    const runtime = (await listRuntimePods(this.cri, uid)).get(uid);
+    // The PLEG's cache, as a sync reads it (what a later relist finds left over brings the pod back here).
+    const runtime = await this.podCache.getNewerThan(uid, this.workers.get(uid)?.lastSyncEnd ?? -Infinity);
     if (runtime) {
       await this.syncer.killPod(undefined, runtime, 0);
       await this.syncer.removePod(runtime);

@@ -20,6 +20,11 @@ export interface KubeletServerDeps extends StreamingDeps {
   pod(namespace: string, name: string): Pod | undefined;
   /** The runtime's view of a pod, by UID. */
   runtime(uid: string): Promise<RuntimePod | undefined>;
+  /**
+   * What the kubelet last saw of the pod (the PLEG's cache, at most a relist old), which logs read as upstream reads
+   * them from its pod status instead of asking the runtime; absent, or lacking the container, the runtime is asked.
+   */
+  cachedRuntime?(uid: string): RuntimePod | undefined;
   /** Whether a container still runs (for follow). */
   running(containerId: string): Promise<boolean>;
   /** Runs a command to completion in a container (CRI ExecSync). */
@@ -84,8 +89,10 @@ async function containerLogs(deps: KubeletServerDeps, req: IncomingMessage, res:
   if (!spec) return status(res, 400, 'BadRequest', `container ${container} is not valid for pod ${name}`);
   const q = url.searchParams;
   const previous = q.get('previous') === 'true';
-  const runtime = await deps.runtime(pod.metadata?.uid ?? '');
-  const runs: RuntimeContainer[] = runtime?.containers.filter((c) => c.name === container) ?? [];
+  const uid = pod.metadata?.uid ?? '';
+  const runsIn = (r: RuntimePod | undefined): RuntimeContainer[] => r?.containers.filter((c) => c.name === container) ?? [];
+  let runs = runsIn(deps.cachedRuntime?.(uid));
+  if (!(previous ? runs[1] : runs[0])) runs = runsIn(await deps.runtime(uid));
   const run = previous ? runs[1] : runs[0];
   if (!run) {
     if (previous) return status(res, 400, 'BadRequest', `previous terminated container "${container}" in pod "${name}" not found`);
