@@ -1,6 +1,7 @@
 // Image pulls on a real node (containerd) from a registry the test runs on 127.0.0.1 (test/e2e/registry.ts, HTTPS with
 // its own CA given to containerd through --private-registry's registries.yaml): pulls and runs, imagePullSecrets,
-// ErrImagePull -> ImagePullBackOff, ErrImageNeverPull, InvalidImageName, a mirror, and image GC that removes an unused
+// ErrImagePull -> ImagePullBackOff, ErrImageNeverPull, InvalidImageName, a mirror, imagePullPolicy Always against
+// IfNotPresent when a tag moves, docker-archive tarballs, and image GC that removes an unused
 // pulled image but never the busybox image imported from <data-dir>/agent/images. One server for every case.
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
@@ -209,6 +210,46 @@ test('docker-archive tarballs: one from the airgap folder (imported at start) an
   }
   assert.ok(!registry.requests.some((req) => req.path.includes('/skiff/')), 'nothing asked the registry');
   await server.kubectl(['delete', 'pod', 'airgapdocker', 'clidocker', '--wait=true']);
+});
+
+test('imagePullPolicy Always pulls the tag again (a moved tag gives the next pod the new image); IfNotPresent keeps the image it has', async () => {
+  const first = await buildBusyboxImage({ name: 'moving', cmd: ['sh', '-c', 'echo first image; exec sleep 3600'] }, join(work, 'moving-1.tar'));
+  const second = await buildBusyboxImage({ name: 'moving', cmd: ['sh', '-c', 'echo second image; exec sleep 3600'] }, join(work, 'moving-2.tar'));
+  const image = `${registry.host}/test/moving:v1`;
+  const manifestGets = () => registry.requests.filter((r) => r.path.startsWith('/v2/test/moving/manifests/')).length;
+  const withPolicy = (name: string, policy: string) => pod(name, image).replace(`    image: ${image}\n`, `    image: ${image}\n    imagePullPolicy: ${policy}\n`);
+  const running = (name: string) => eventually(`${name} Running`, async () => {
+    const s = await status(name);
+    return s?.state?.running ? s : undefined;
+  }, 90_000, logs);
+  const says = async (name: string, text: string) =>
+    eventually(`${name} to log "${text}"`, async () => (await server.kubectl(['logs', name])).stdout === `${text}\n`, 30_000, logs);
+
+  const firstDigest = await registry.push(first.file, 'test/moving', 'v1');
+  await apply(withPolicy('always1', 'Always'));
+  assert.equal((await running('always1')).imageID, `${registry.host}/test/moving@${firstDigest}`);
+  await says('always1', 'first image');
+
+  // The tag moves to another image in the registry.
+  const secondDigest = await registry.push(second.file, 'test/moving', 'v1');
+  assert.notEqual(secondDigest, firstDigest);
+
+  // IfNotPresent: the node has the tag, so it runs what it has without asking the registry.
+  const asked = manifestGets();
+  await apply(withPolicy('ifnotpresent', 'IfNotPresent'));
+  assert.equal((await running('ifnotpresent')).imageID, `${registry.host}/test/moving@${firstDigest}`);
+  await says('ifnotpresent', 'first image');
+  assert.equal(manifestGets(), asked, 'IfNotPresent must not reach the registry for a present image');
+  assert.ok((await events('ifnotpresent')).includes(`Normal Pulled: Container image "${image}" already present on machine`));
+
+  // Always: pulled again, so the new pod gets the image the tag names now.
+  await apply(withPolicy('always2', 'Always'));
+  assert.equal((await running('always2')).imageID, `${registry.host}/test/moving@${secondDigest}`);
+  await says('always2', 'second image');
+  assert.ok(manifestGets() > asked, 'Always asked the registry');
+  const ev = await events('always2');
+  assert.ok(ev.includes(`Normal Pulling: Pulling image "${image}"`), ev.join('\n'));
+  await server.kubectl(['delete', 'pod', 'always1', 'ifnotpresent', 'always2', '--wait=true']);
 });
 
 test('image GC removes an unused pulled image but keeps the imported (pinned) busybox, the images skiff images import brought and images in use', async () => {
