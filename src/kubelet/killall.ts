@@ -77,8 +77,23 @@ export async function killall(agentDir: string, log: (msg: string) => void = () 
   const paths = containerdPaths(agentDir);
   const report: KillallReport = { sandboxes: 0, containers: 0 };
   const podUids = new Set<string>();
-  if (!existsSync(paths.config)) return report;
+  // No config: the agent used an outside runtime (--container-runtime-endpoint), which is not ours to clear or stop;
+  // the pod network and mounts below are still the agent's.
+  if (existsSync(paths.config)) await clearRuntime(agentDir, report, podUids, log);
 
+  // The pods' cgroups (empty once their containers are gone) and the QoS folders if no other agent uses them.
+  await removeAgentCgroups(agentDir, [...podUids]);
+
+  // The bridge, and mounts left under the data dir (netns, rootfs, shm).
+  await run('ip', ['link', 'delete', bridgeName(agentDir)]).catch(() => undefined);
+  await removeMasquerade(bridgeName(agentDir)).catch(() => undefined);
+  for (const m of await mountsUnder(agentDir)) await run('umount', ['-l', m]).catch(() => undefined);
+  return report;
+}
+
+/** Stops the agent running this data dir's containerd, every pod sandbox and container in it, then it and its shims. */
+async function clearRuntime(agentDir: string, report: KillallReport, podUids: Set<string>, log: (msg: string) => void): Promise<void> {
+  const paths = containerdPaths(agentDir);
   // First the agent that supervises this containerd (as k3s-killall.sh stops k3s): it would start it again.
   const agents = agentsOf(processesMentioning(paths.config));
   for (const pid of agents) {
@@ -122,13 +137,4 @@ export async function killall(agentDir: string, log: (msg: string) => void = () 
   const shims = processesMentioning(paths.socket);
   for (const pid of shims) process.kill(pid, 'SIGKILL');
   await waitGone(shims, 5000);
-
-  // The pods' cgroups (empty once their containers are gone) and the QoS folders if no other agent uses them.
-  await removeAgentCgroups(agentDir, [...podUids]);
-
-  // The bridge, and mounts left under the data dir (netns, rootfs, shm).
-  await run('ip', ['link', 'delete', bridgeName(agentDir)]).catch(() => undefined);
-  await removeMasquerade(bridgeName(agentDir)).catch(() => undefined);
-  for (const m of await mountsUnder(agentDir)) await run('umount', ['-l', m]).catch(() => undefined);
-  return report;
 }

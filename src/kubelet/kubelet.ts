@@ -3,7 +3,7 @@
 // informer events, a one-second relist of the runtime (upstream's PLEG), changes to the ConfigMaps and Secrets its
 // volumes use, and a per-pod resync (--sync-frequency, with upstream's jitter) all trigger syncs.
 import { existsSync } from 'node:fs';
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeStatus, Pod, Taint } from 'kubernetes-types/core/v1.js';
@@ -254,9 +254,14 @@ export class Kubelet {
     this.cri = new CriClient(this.runtime.socket);
     this.runtimeVersion = (await this.cri.version()).runtimeVersion;
     if (!(await this.cri.imageStatus({ image: PAUSE_IMAGE }))) {
-      const file = join(containerdPaths(agentDir).dir, 'pause.oci.tar');
-      await buildBusyboxImage({ name: PAUSE_IMAGE, entrypoint: ['/bin/sleep', '2147483647'] }, file);
-      await importImageArchive(this.runtime.socket, file);
+      // Built in the agent dir (an outside runtime leaves no containerd dir) and removed once imported.
+      const file = join(agentDir, 'pause.oci.tar');
+      try {
+        await buildBusyboxImage({ name: PAUSE_IMAGE, entrypoint: ['/bin/sleep', '2147483647'] }, file);
+        await importImageArchive(this.runtime.socket, file);
+      } finally {
+        await rm(file, { force: true });
+      }
     }
     // The airgap folder's images are pinned (never garbage-collected), as k3s pins them.
     const imported = await importImagesDir(this.runtime.socket, join(agentDir, 'images'), (m, f) => log.info(m, f));
