@@ -133,6 +133,21 @@ test('a pod whose image only the local registry has pulls it and runs; imageID i
   assert.ok(registry.requests.some((r) => r.path === `/v2/test/app/blobs/${appDigest}` || r.path.startsWith('/v2/test/app/blobs/')));
 });
 
+test('imagePullPolicy Always asks the registry again for an image already present; IfNotPresent does not', async () => {
+  const image = `${registry.host}/test/app:v1`;
+  const manifestGets = () => registry.requests.filter((r) => r.path === '/v2/test/app/manifests/v1' && r.status === 200).length;
+  const before = manifestGets();
+  await apply(pod('present', image).replace(`    image: ${image}\n`, `    image: ${image}\n    imagePullPolicy: IfNotPresent\n`));
+  await eventually('present running', async () => (await status('present'))?.state?.running !== undefined, 60_000, logs);
+  assert.equal(manifestGets(), before, 'IfNotPresent uses the image on the node');
+  assert.ok((await events('present')).includes(`Normal Pulled: Container image "${image}" already present on machine`));
+  await apply(pod('always', image).replace(`    image: ${image}\n`, `    image: ${image}\n    imagePullPolicy: Always\n`));
+  await eventually('always running', async () => (await status('always'))?.state?.running !== undefined, 60_000, logs);
+  assert.ok(manifestGets() > before, 'Always resolves the tag at the registry again');
+  assert.ok((await events('always')).some((e) => e.startsWith(`Normal Pulled: Successfully pulled image "${image}" in `)), (await events('always')).join('\n'));
+  await server.kubectl(['delete', 'pod', 'present', 'always', '--wait=true']);
+});
+
 test('a mirror from registries.yaml serves another registry name', async () => {
   await apply(pod('mirrored', 'registry.test/test/app:v1'));
   const cs = await eventually('mirrored Running', async () => {

@@ -70,6 +70,33 @@ spec:
   assert.match(get.stdout, /live\s+0\/1\s+CrashLoopBackOff\s+[2-9]/);
 });
 
+test("a probe's own terminationGracePeriodSeconds bounds the kill after a liveness failure, not the pod's", async () => {
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: probegrace}
+spec:
+  terminationGracePeriodSeconds: 120
+  containers:
+  - name: c
+    ${busybox}
+    command: [sleep, '3600']
+    livenessProbe:
+      exec: {command: ['false']}
+      periodSeconds: 1
+      failureThreshold: 1
+      terminationGracePeriodSeconds: 2
+`);
+  const pod = await until('probegrace', 'restarted once', (p) => (status(p, 'c')?.restartCount ?? 0) >= 1, 90_000);
+  // sleep as PID 1 ignores SIGTERM: it ran until the SIGKILL at the end of the probe's 2 s, not the pod's 120 s.
+  const last = status(pod, 'c')?.lastState?.terminated;
+  assert.equal(last?.exitCode, 137);
+  const ranMs = Date.parse(last?.finishedAt ?? '') - Date.parse(last?.startedAt ?? '');
+  assert.ok(ranMs < 60_000, `ran ${ranMs} ms`);
+  const del = await server.kubectl(['delete', 'pod', 'probegrace', '--wait=true', '--grace-period=1', '--timeout=50s'], { timeoutMs: 55_000 });
+  assert.equal(del.code, 0, del.stderr);
+});
+
 test('readiness probes: a failing one keeps the container and the pod unready, a passing one makes them ready', async () => {
   await apply(`
 apiVersion: v1
