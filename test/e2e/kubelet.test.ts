@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { containerdPaths } from '../../src/kubelet/containerd/supervisor.js';
 import { processesMentioning } from '../../src/kubelet/killall.js';
+import { goArch } from '../../src/kubelet/images/build.js';
 import { bridgeName } from '../../src/kubelet/network/cni.js';
 import { startAgentNode, runSkiff, type AgentNode } from './agent-node.js';
 import { eventually, processAlive, type TestServer } from './harness.js';
@@ -58,8 +59,23 @@ test('the local node registers Ready with capacity, labels, nodeInfo and a renew
   assert.deepEqual(node?.spec?.taints, [{ key: 'skiff.dev/e2e', value: 'local', effect: 'PreferNoSchedule' }]);
   const types = (node?.status?.conditions ?? []).map((c) => `${c.type}=${c.status}`).sort();
   assert.deepEqual(types, ['DiskPressure=False', 'MemoryPressure=False', 'PIDPressure=False', 'Ready=True']);
+  const arch = goArch();
+  for (const [k, v] of [['kubernetes.io/os', 'linux'], ['kubernetes.io/arch', arch], ['beta.kubernetes.io/os', 'linux'], ['beta.kubernetes.io/arch', arch]]) {
+    assert.equal(node?.metadata?.labels?.[k!], v, k);
+  }
+  assert.match(node?.status?.capacity?.['ephemeral-storage'] ?? '', /^\d+Ki$/);
+  assert.equal(node?.status?.allocatable?.pods, '110');
+  assert.ok(Number(node?.status?.allocatable?.['ephemeral-storage']) > 0, JSON.stringify(node?.status?.allocatable));
+  assert.deepEqual(node?.status?.addresses?.map((a) => a.type), ['InternalIP', 'Hostname']);
+  assert.equal(node?.status?.nodeInfo?.operatingSystem, 'linux');
+  assert.equal(node?.status?.nodeInfo?.architecture, arch);
   const lease = await server.kubectl(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'jsonpath={.spec.holderIdentity} {.spec.leaseDurationSeconds}']);
   assert.equal(lease.stdout, `${NODE} 40`);
+  // Renewed every 10 s (a quarter of its duration).
+  const renewTime = async () => (await server.kubectl(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'jsonpath={.spec.renewTime}'])).stdout;
+  const first = await renewTime();
+  const renewed = await eventually('the Lease renewed', async () => ((await renewTime()) !== first ? renewTime() : undefined), 25_000, logs);
+  assert.ok(Date.parse(renewed) > Date.parse(first), `${first} -> ${renewed}`);
   const wide = await server.kubectl(['get', 'nodes', '-o', 'wide']);
   assert.match(wide.stdout, new RegExp(`${NODE}\\s+Ready\\s+control-plane`));
 });
