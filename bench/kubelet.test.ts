@@ -15,11 +15,12 @@ test('percentile is nearest-rank', () => {
 
 test('kubelet benchmark runs at quick sizes and reports every figure', { timeout: 10 * 60_000 }, async () => {
   const r = await benchKubelet(QUICK);
-  for (const k of ['agentReadyMs', 'startupP50Ms', 'startupP99Ms', 'startupMaxMs', 'startupWallMs', 'startupAgentCpuSec', 'idle0PodsRssMiB', 'idle0PodsCpuSec', 'idleNPodsRssMiB', 'idleNPodsCpuSec', 'agentPeakRssMiB']) {
+  for (const k of ['agentReadyMs', 'startupP50Ms', 'startupP99Ms', 'startupMaxMs', 'startupWallMs', 'startupAgentCpuSec', 'idle0PodsRssMiB', 'idle0PodsRssMedianMiB', 'idle0PodsCpuSec', 'idleNPodsRssMiB', 'idleNPodsRssMedianMiB', 'idleNPodsCpuSec', 'agentPeakRssMiB']) {
     assert.equal(typeof r[k], 'number', k);
     assert.ok(Number.isFinite(r[k]) && r[k] >= 0, `${k} = ${r[k]}`);
   }
   assert.equal(r.pods, QUICK.pods);
   assert.ok(r.startupP50Ms <= r.startupP99Ms && r.startupP99Ms <= r.startupMaxMs);
   assert.ok(r.idle0PodsRssMiB > 0);
+  assert.ok(r.idle0PodsRssMedianMiB! <= r.idle0PodsRssMiB! && r.idleNPodsRssMedianMiB! <= r.idleNPodsRssMiB!, 'the median is at most the highest sample');
 });
