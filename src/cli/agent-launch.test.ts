@@ -41,7 +41,7 @@ test('the agent bundle is built, runs `skiff agent`, and holds no server code', 
 test('a full GC runs when the ArrayBuffers grew by the threshold over what the last full GC left', () => {
   let ab = 1000;
   let gcs = 0;
-  const g = startExternalMemoryGC({ checkMs: 3_600_000, thresholdBytes: 500, arrayBuffers: () => ab, gc: () => ((ab = 300), gcs++) });
+  const g = startExternalMemoryGC({ checkMs: 3_600_000, thresholdBytes: 500, arrayBuffers: () => ab, heapUsed: () => 0, gc: () => ((ab = 300), gcs++) });
   try {
     ab = 1400;
     g.check();
@@ -61,7 +61,7 @@ test('a full GC runs when the ArrayBuffers grew by the threshold over what the l
     g.check();
     assert.equal(gcs, 2, '550 over the lowest seen');
     // Live buffers that stay large do not make a GC every check.
-    const live = startExternalMemoryGC({ checkMs: 3_600_000, thresholdBytes: 500, arrayBuffers: () => 10_000, gc: () => gcs++ });
+    const live = startExternalMemoryGC({ checkMs: 3_600_000, thresholdBytes: 500, arrayBuffers: () => 10_000, heapUsed: () => 0, gc: () => gcs++ });
     live.check();
     live.check();
     live.stop();
@@ -69,6 +69,54 @@ test('a full GC runs when the ArrayBuffers grew by the threshold over what the l
   } finally {
     g.stop();
   }
+});
+
+test('a full GC runs when the JS heap in use grew by its threshold over what the last full GC left', () => {
+  let heap = 10_000;
+  let gcs = 0;
+  const g = startExternalMemoryGC({ checkMs: 3_600_000, arrayBuffers: () => 0, heapThresholdBytes: 2000, heapUsed: () => heap, gc: () => ((heap = 9_000), gcs++) });
+  try {
+    heap = 11_999;
+    g.check();
+    assert.equal(gcs, 0, 'grew by 1999 < 2000');
+    heap = 12_000;
+    g.check();
+    assert.equal(gcs, 1, 'grew by 2000');
+    // The base is what the GC left (9000), and follows V8's own GCs down.
+    heap = 10_500;
+    g.check();
+    heap = 8_000;
+    g.check();
+    heap = 9_999;
+    g.check();
+    assert.equal(gcs, 1);
+    heap = 10_000;
+    g.check();
+    assert.equal(gcs, 2, '2000 over the lowest seen');
+  } finally {
+    g.stop();
+  }
+});
+
+test('with its defaults, the heap trigger collects the garbage a real V8 heap accumulated', () => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(new URL('./agent-launch.js', import.meta.url).href)});
+       const g = m.startExternalMemoryGC({ checkMs: 3_600_000 });
+       let keep = [];
+       for (let i = 0; i < 300_000; i++) keep.push({ i, s: 'garbage ' + i });
+       keep = [];
+       g.check();
+       g.stop();
+       process.stdout.write(String(g.collections));`,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout, '1', 'about 15 MB of garbage over the heap the check started from');
 });
 
 test('the V8 gc the agent exposes at run time is callable', () => {
