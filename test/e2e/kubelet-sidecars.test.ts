@@ -107,6 +107,33 @@ spec:
   assert.match(get.stdout, /flaky\s+[0-2]\/2\s+Running\s+[1-9]/);
 });
 
+test('a sidecar down again after the app started does not hold the app back: the app is still restarted', async () => {
+  // The sidecar runs once (long enough for the app to start), then fails at every restart: CrashLoopBackOff for good.
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: sidecardown}
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: side
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    restartPolicy: Always
+    command: [sh, -c, 'test -f /shared/sidecardown && exit 1; touch /shared/sidecardown; sleep 3; exit 1']
+    ${mount}
+  containers:
+  - {name: app, image: busybox, imagePullPolicy: IfNotPresent, command: [sh, -c, 'sleep 6; exit 2']}
+${volume.replace('SHARED', shared)}
+`);
+  const pod = await until('sidecardown', 'the app restarted while the sidecar is down', (p) => (status(p, 'app')?.restartCount ?? 0) >= 1, 90_000);
+  assert.equal(pod.status?.phase, 'Running');
+  assert.equal(status(pod, 'app')?.lastState?.terminated?.exitCode, 2);
+  assert.ok((initStatus(pod, 'side')?.restartCount ?? 0) >= 1);
+  const del = await server.kubectl(['delete', 'pod', 'sidecardown', '--wait=true', '--timeout=60s'], { timeoutMs: 65_000 });
+  assert.equal(del.code, 0, del.stderr);
+});
+
 test('deleting a pod stops its app containers first, then its sidecars in reverse order', async () => {
   await apply(`
 apiVersion: v1

@@ -342,6 +342,9 @@ export class PodSyncer {
     // 2. Init containers, one at a time and in order; native sidecars start and keep running.
     let initDone = true;
     let initFailed = false;
+    // Once an app container has run in this sandbox the pod is initialized (upstream): a sidecar that is down again
+    // is restarted without holding the app containers back.
+    const initialized = (pod.spec?.containers ?? []).some((c) => current(c.name).length > 0);
     for (const c of pod.spec?.initContainers ?? []) {
       let inst = current(c.name)[0];
       if (isSidecar(c)) {
@@ -352,7 +355,7 @@ export class PodSyncer {
           // already shows, so no relist would ask for that sync.
           want(r ?? 0);
         }
-        if (!inst || inst.state !== 'running' || !this.probes.started(uid, c.name, probed(inst))) {
+        if (!initialized && (!inst || inst.state !== 'running' || !this.probes.started(uid, c.name, probed(inst)))) {
           initDone = false;
           break;
         }
