@@ -104,7 +104,7 @@ describe('StatefulSet controller sync against an in-process API', () => {
     claims = client.resource<PersistentVolumeClaim>({ group: '', version: 'v1', resource: 'persistentvolumeclaims' });
     revisions = client.resource<ControllerRevision>({ group: 'apps', version: 'v1', resource: 'controllerrevisions' });
     const namespaces = client.resource<Namespace>({ group: '', version: 'v1', resource: 'namespaces' });
-    for (const name of ['ordered', 'ondelete', 'maxunavail', 'retention', 'history']) await namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    for (const name of ['ordered', 'ondelete', 'maxunavail', 'retention', 'stale-claims', 'history']) await namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   });
   after(async () => {
     for (const s of stops) await s();
@@ -259,6 +259,16 @@ describe('StatefulSet controller sync against an in-process API', () => {
       await h.sync();
       return (await names('retention')).join() === 'r-0';
     });
+  });
+
+  test('a claim the sync just created gets its set reference even before the claim cache has seen it', async () => {
+    const h = await start('stale-claims', 's');
+    await h.c.claims.stop(); // the claim cache stays empty: no claim event reaches it
+    await sets.create(statefulSet('stale-claims', 's', { replicas: 1, persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Retain' } }));
+    await eventually('set cached', async () => h.c.sets.lister().namespace('stale-claims').get('s') !== undefined);
+    await h.c.sync('stale-claims/s');
+    const claim = await claims.get('data-s-0', { namespace: 'stale-claims' });
+    assert.deepEqual((claim.metadata?.ownerReferences ?? []).map((o) => `${o.kind}/${o.name}`), ['StatefulSet/s']);
   });
 
   test('history: revisions are numbered, a return to an old template renumbers it, and old ones are truncated to revisionHistoryLimit', async () => {

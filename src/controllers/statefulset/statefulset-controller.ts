@@ -189,7 +189,13 @@ class StatefulPodControl {
 
   async updatePodClaimForRetentionPolicy(set: StatefulSet, pod: Pod): Promise<void> {
     for (const claim of getPersistentVolumeClaims(set, pod).values()) {
-      const existing = this.getClaim(set.metadata?.namespace ?? '', claim.metadata?.name ?? '');
+      const namespace = set.metadata?.namespace ?? '';
+      const name = claim.metadata?.name ?? '';
+      // A claim this sync just created may not be in the cache yet, and no claim event syncs the set again: read it.
+      const existing = this.getClaim(namespace, name) ?? (await this.claims.get(name, { namespace }).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw new Error(`could not retrieve claim ${namespace}/${name}: ${errMessage(err)}`, { cause: err });
+      }));
       if (!existing) continue;
       const copy = deepClone(existing);
       if (!updateClaimOwnerRefForSetAndPod(copy, set, pod)) continue;
