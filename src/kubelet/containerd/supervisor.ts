@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { realClock, type Clock } from '../../client/index.js';
 import { CriClient } from '../cri/client.js';
 import { registryConfigToml, writeHostsDir, type RegistriesConfig } from '../images/registries.js';
 
@@ -139,15 +140,17 @@ export interface StartContainerdOptions {
 
 /** Waits between restarts of a containerd that keeps exiting: 1 s, doubling to 30 s; reset once it ran a minute. */
 export const RESTART_BACKOFF = { initialMs: 1000, maxMs: 30_000, stableMs: 60_000 };
+/** How long a stopped containerd gets between SIGTERM and SIGKILL. */
+const STOP_GRACE_MS = 10_000;
 
-interface Launched {
+export interface Launched {
   child: ChildProcess;
   /** Resolves when the process has exited. */
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns containerd with the written config and waits until its CRI service answers. */
-async function launch(paths: ContainerdPaths, log: NodeJS.WritableStream, readyTimeoutMs: number): Promise<Launched> {
+/** Spawns containerd with the written config and waits until its CRI service answers (or `signal` gives up on it). */
+async function launch(paths: ContainerdPaths, log: NodeJS.WritableStream, readyTimeoutMs: number, signal?: AbortSignal): Promise<Launched> {
   const child = spawn('/usr/bin/containerd', ['--config', paths.config], { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
@@ -162,6 +165,7 @@ async function launch(paths: ContainerdPaths, log: NodeJS.WritableStream, readyT
   try {
     for (;;) {
       if (exited) throw new Error(`containerd exited (code ${exited.code}, signal ${exited.signal}) during start; see ${paths.log}`);
+      if (signal?.aborted) throw new Error('containerd start abandoned: stopping');
       try {
         if (existsSync(paths.socket)) {
           await client.version(2000);
@@ -183,6 +187,79 @@ async function launch(paths: ContainerdPaths, log: NodeJS.WritableStream, readyT
   return { child, exit };
 }
 
+/** SIGTERM, SIGKILL after STOP_GRACE_MS; resolves once the process is gone. */
+async function stopProcess({ child, exit }: Launched, clock: Clock): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = clock.setTimer(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exit;
+  timer.cancel();
+}
+
+export interface RestartSupervisor {
+  /** The process running now (a new one after a restart). */
+  readonly current: Launched;
+  /** Starts nothing more, waits for a start under way, and stops what runs. */
+  stop(): Promise<void>;
+}
+
+export interface SuperviseOptions {
+  /** Starts the process again; gives up (rejects) when `signal` aborts. */
+  launch(signal: AbortSignal): Promise<Launched>;
+  /** Start it again when it exits on its own (false: only stop() is served). */
+  restart: boolean;
+  clock?: Clock;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  warn?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/**
+ * Keeps `first` running: when it exits on its own it is started again after RESTART_BACKOFF's wait, which doubles
+ * while starts fail or the restarted process exits within a minute, and goes back to the first step once one ran a
+ * minute.
+ */
+export function superviseRestarts(first: Launched, o: SuperviseOptions): RestartSupervisor {
+  const clock = o.clock ?? realClock;
+  const stopping = new AbortController();
+  let current = first;
+  const loop = async (): Promise<void> => {
+    let delay = RESTART_BACKOFF.initialMs;
+    for (;;) {
+      const startedAt = clock.now();
+      const how = await current.exit;
+      if (stopping.signal.aborted) return;
+      if (clock.now() - startedAt >= RESTART_BACKOFF.stableMs) delay = RESTART_BACKOFF.initialMs;
+      o.warn?.('containerd: exited, starting it again', { code: how.code, signal: how.signal, inMs: delay });
+      // Until a start succeeds: a failed one counts as a run that did not last, so the wait keeps growing.
+      for (;;) {
+        await clock.sleep(delay, stopping.signal);
+        delay = Math.min(delay * 2, RESTART_BACKOFF.maxMs);
+        if (stopping.signal.aborted) return;
+        try {
+          const next = await o.launch(stopping.signal);
+          if (stopping.signal.aborted) return await stopProcess(next, clock);
+          current = next;
+          o.log?.('containerd: running', { pid: next.child.pid });
+          break;
+        } catch (err) {
+          if (stopping.signal.aborted) return;
+          o.warn?.('containerd: restart failed', { err: (err as Error).message, inMs: delay });
+        }
+      }
+    }
+  };
+  const looping = o.restart ? loop() : Promise.resolve();
+  return {
+    get current() {
+      return current;
+    },
+    async stop() {
+      stopping.abort();
+      await Promise.all([stopProcess(current, clock), looping]);
+    },
+  };
+}
+
 /**
  * Writes the config, starts containerd and waits until its CRI service answers. It is supervised: when it exits on
  * its own it is started again (with back-off), and the pods' containers, kept by their shims, carry on.
@@ -195,72 +272,32 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
   await writeHostsDir(registries, paths.certsDir);
   await writeFile(paths.config, containerdConfig(paths, opts.sandboxImage, registries));
   const logStream = createWriteStream(paths.log, { flags: 'a' });
-  // A restart that finishes after stop() may still write to it.
+  // A process's last output may reach it after stop() ended it.
   logStream.on('error', () => undefined);
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
-  let current: Launched;
+  let first: Launched;
   try {
-    current = await launch(paths, logStream, readyTimeoutMs);
+    first = await launch(paths, logStream, readyTimeoutMs);
   } catch (err) {
     logStream.end();
     throw err;
   }
-  opts.log?.('containerd: running', { pid: current.child.pid, socket: paths.socket });
-
-  let stopping = false;
-  let wakeUp: (() => void) | undefined;
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  opts.log?.('containerd: running', { pid: first.child.pid, socket: paths.socket });
   const warn = opts.warn ?? opts.log;
-  const supervise = async () => {
-    let delay = RESTART_BACKOFF.initialMs;
-    let startedAt = Date.now();
-    while (!stopping) {
-      const how = await current.exit;
-      if (stopping) return;
-      if (Date.now() - startedAt >= RESTART_BACKOFF.stableMs) delay = RESTART_BACKOFF.initialMs;
-      warn?.('containerd: exited, starting it again', { code: how.code, signal: how.signal, inMs: delay, log: paths.log });
-      await pause(delay);
-      delay = Math.min(delay * 2, RESTART_BACKOFF.maxMs);
-      if (stopping) return;
-      try {
-        const next = await launch(paths, logStream, readyTimeoutMs);
-        if (stopping) {
-          next.child.kill('SIGTERM');
-          return;
-        }
-        current = next;
-        startedAt = Date.now();
-        opts.log?.('containerd: running', { pid: current.child.pid, socket: paths.socket });
-      } catch (err) {
-        warn?.('containerd: restart failed', { err: (err as Error).message });
-        // current.exit has resolved already: the loop waits the next back-off and tries again.
-      }
-    }
-  };
-  if (opts.supervise !== false) void supervise();
+  const supervisor = superviseRestarts(first, {
+    launch: (signal) => launch(paths, logStream, readyTimeoutMs, signal),
+    restart: opts.supervise !== false,
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(warn ? { warn: (msg: string, fields?: Record<string, unknown>) => warn(msg, { ...fields, log: paths.log }) } : {}),
+  });
 
   return {
     socket: paths.socket,
     get process() {
-      return current.child;
+      return supervisor.current.child;
     },
     async stop() {
-      stopping = true;
-      wakeUp?.();
-      const { child, exit } = current;
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exit;
-        clearTimeout(timer);
-      }
+      await supervisor.stop();
       logStream.end();
     },
   };
