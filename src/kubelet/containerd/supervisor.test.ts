@@ -1,8 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { FakeClock } from '../../client/index.js';
-import { checkAgentPackages, containerdConfig, containerdPaths, RESTART_BACKOFF, superviseRestarts, type Launched } from './supervisor.js';
+import { checkAgentPackages, containerdConfig, containerdPaths, launchContainerd, RESTART_BACKOFF, superviseRestarts, type Launched } from './supervisor.js';
 import { bridgeName, cniConflist } from '../network/cni.js';
 import { firstNodeCIDR, clusterDNSFor } from '../run.js';
 
@@ -158,4 +162,16 @@ test('without restart, stop() ends the process and an exit starts nothing', asyn
   clock.step(60_000);
   await settle();
   assert.equal(launches, 0);
+});
+
+test('a containerd that cannot be spawned fails its start with the cause (it waited forever for an exit that never comes)', { timeout: 20_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-launch-'));
+  try {
+    await assert.rejects(launchContainerd(containerdPaths(dir), new PassThrough(), 200, undefined, join(dir, 'no-such-containerd')), (err: Error) => {
+      assert.match(err.message, /^containerd could not be run: spawn .*no-such-containerd ENOENT/);
+      return true;
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -149,21 +149,34 @@ export interface Launched {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns containerd with the written config and waits until its CRI service answers (or `signal` gives up on it). */
-async function launch(paths: ContainerdPaths, log: NodeJS.WritableStream, readyTimeoutMs: number, signal?: AbortSignal): Promise<Launched> {
-  const child = spawn('/usr/bin/containerd', ['--config', paths.config], { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+/** Spawns containerd (`binary`) with the written config and waits until its CRI service answers (or `signal` gives up on it). */
+export async function launchContainerd(
+  paths: ContainerdPaths,
+  log: NodeJS.WritableStream,
+  readyTimeoutMs: number,
+  signal?: AbortSignal,
+  binary = '/usr/bin/containerd',
+): Promise<Launched> {
+  const child = spawn(binary, ['--config', paths.config], { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let spawnError: Error | undefined;
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve((exited = { code, signal })));
+    // A process that could not be spawned (EACCES, EAGAIN, ...) reports only this, never 'exit'.
+    child.on('error', (err) => {
+      if (child.pid !== undefined) return;
+      spawnError = err;
+      resolve((exited = { code: null, signal: null }));
+    });
   });
-  child.once('error', () => undefined);
 
   const client = new CriClient(paths.socket);
   const deadline = Date.now() + readyTimeoutMs;
   try {
     for (;;) {
+      if (spawnError) throw new Error(`containerd could not be run: ${spawnError.message}`, { cause: spawnError });
       if (exited) throw new Error(`containerd exited (code ${exited.code}, signal ${exited.signal}) during start; see ${paths.log}`);
       if (signal?.aborted) throw new Error('containerd start abandoned: stopping');
       try {
@@ -277,7 +290,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
   let first: Launched;
   try {
-    first = await launch(paths, logStream, readyTimeoutMs);
+    first = await launchContainerd(paths, logStream, readyTimeoutMs);
   } catch (err) {
     logStream.end();
     throw err;
@@ -285,7 +298,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
   opts.log?.('containerd: running', { pid: first.child.pid, socket: paths.socket });
   const warn = opts.warn ?? opts.log;
   const supervisor = superviseRestarts(first, {
-    launch: (signal) => launch(paths, logStream, readyTimeoutMs, signal),
+    launch: (signal) => launchContainerd(paths, logStream, readyTimeoutMs, signal),
     restart: opts.supervise !== false,
     ...(opts.log ? { log: opts.log } : {}),
     ...(warn ? { warn: (msg: string, fields?: Record<string, unknown>) => warn(msg, { ...fields, log: paths.log }) } : {}),
