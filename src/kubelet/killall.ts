@@ -29,6 +29,20 @@ export function processesMentioning(needle: string): number[] {
   return pids;
 }
 
+/**
+ * Sends `signal` to `pid`; false when it exited meanwhile (a shim ends by itself once its sandbox is removed), which
+ * must not stop the clean-up halfway.
+ */
+export function signalIfRunning(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
 /** The parent of process `pid` (0 when it is gone). */
 function parentOf(pid: number): number {
   try {
@@ -98,7 +112,7 @@ async function clearRuntime(agentDir: string, report: KillallReport, podUids: Se
   const agents = agentsOf(processesMentioning(paths.config));
   for (const pid of agents) {
     log(`stopping the agent (pid ${pid})`);
-    process.kill(pid, 'SIGTERM');
+    signalIfRunning(pid, 'SIGTERM');
   }
   await waitGone(agents, 30_000);
 
@@ -131,10 +145,10 @@ async function clearRuntime(agentDir: string, report: KillallReport, podUids: Se
   // Stop containerd: ours, or the agent's still running.
   if (started) await started.stop();
   const daemons = processesMentioning(paths.config);
-  for (const pid of daemons) process.kill(pid, 'SIGTERM');
+  for (const pid of daemons) signalIfRunning(pid, 'SIGTERM');
   await waitGone(daemons, 10_000);
   // Shims of this containerd outlive it.
   const shims = processesMentioning(paths.socket);
-  for (const pid of shims) process.kill(pid, 'SIGKILL');
+  for (const pid of shims) signalIfRunning(pid, 'SIGKILL');
   await waitGone(shims, 5000);
 }
