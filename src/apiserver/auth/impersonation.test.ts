@@ -68,8 +68,7 @@ test('a user: impersonate users/<name>, groups as given plus system:authenticate
   assert.deepEqual(authz.asked, ['bob impersonate /users /jane']);
 
   authz.asked.length = 0;
-  const full = await impersonatedUser(
-    request([
+  const fullRequest = request([
       ['Impersonate-User', 'jane'],
       ['Impersonate-Group', 'devs'],
       ['Impersonate-Group', 'ops, night'],
@@ -77,10 +76,10 @@ test('a user: impersonate users/<name>, groups as given plus system:authenticate
       ['Impersonate-Extra-Scopes', 'development'],
       ['Impersonate-Extra-acme.com%2Fproject', 'x'],
       ['Impersonate-Uid', 'u-1'],
-    ]),
-    bob,
-    authz,
-  );
+    ]);
+  const full = await impersonatedUser(fullRequest, bob, authz);
+  assert.ok(!hasImpersonationHeaders(fullRequest), 'honoured headers are removed from the request');
+  assert.deepEqual(fullRequest.headersDistinct, {});
   assert.deepEqual(full, {
     name: 'jane',
     uid: 'u-1',

@@ -30,6 +30,16 @@ export function hasImpersonationHeaders(req: IncomingMessage): boolean {
   return false;
 }
 
+/** Once honoured, the headers go (as upstream), so nothing that later forwards the request's headers passes them on. */
+function removeImpersonationHeaders(req: IncomingMessage): void {
+  const distinct = (req as Partial<Pick<IncomingMessage, 'headersDistinct'>>).headersDistinct;
+  for (const name of Object.keys(req.headers)) {
+    if (!name.startsWith('impersonate-')) continue;
+    delete req.headers[name];
+    if (distinct) delete distinct[name];
+  }
+}
+
 /** Every value of a header, repeated headers kept apart (Node joins most repeated headers with ", "). */
 function headerValues(req: IncomingMessage, name: string): string[] {
   const distinct = (req as Partial<Pick<IncomingMessage, 'headersDistinct'>>).headersDistinct;
@@ -145,6 +155,7 @@ export async function impersonatedUser(req: IncomingMessage, requester: UserInfo
         break;
     }
   }
+  removeImpersonationHeaders(req);
   if (name !== ANONYMOUS.name) {
     if (!groups.includes(AUTHENTICATED_GROUP) && !groups.includes(UNAUTHENTICATED_GROUP)) groups.push(AUTHENTICATED_GROUP);
   } else if (!groups.includes(UNAUTHENTICATED_GROUP)) {
