@@ -21,6 +21,8 @@ export interface AgentNode {
   events(name: string): Promise<string[]>;
   /** Waits until the local node is Ready, returning it. */
   readyNode(): Promise<Node>;
+  /** Waits until the local node is Ready, returning its InternalIP address. */
+  readyNodeIP(): Promise<string>;
   /** kubectl apply -f - of `yaml`; fails the test when kubectl does. */
   apply(yaml: string): Promise<void>;
   /** Stops the server (skiff killall included) and removes the images. */
@@ -39,6 +41,17 @@ export async function startAgentNode(nodeName: string, extraArgs: string[] = [])
     const r = await server.kubectl(['get', 'pod', name, '-o', 'json']);
     return r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined;
   };
+  const readyNode = () =>
+    eventually(
+      'node Ready',
+      async () => {
+        const r = await server.kubectl(['get', 'node', nodeName, '-o', 'json']);
+        const n = r.code === 0 ? (JSON.parse(r.stdout) as Node) : undefined;
+        return n?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? n : undefined;
+      },
+      60_000,
+      logs,
+    );
   return {
     server,
     logs,
@@ -47,17 +60,10 @@ export async function startAgentNode(nodeName: string, extraArgs: string[] = [])
       let pod: Pod | undefined;
       return eventually(`${name}: ${what}`, async () => ((pod = await getPod(name)) && ok(pod) ? pod : undefined), timeoutMs, () => `${JSON.stringify(pod?.status)}\n${logs()}`);
     },
-    async readyNode() {
-      return eventually(
-        'node Ready',
-        async () => {
-          const r = await server.kubectl(['get', 'node', nodeName, '-o', 'json']);
-          const n = r.code === 0 ? (JSON.parse(r.stdout) as Node) : undefined;
-          return n?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? n : undefined;
-        },
-        60_000,
-        logs,
-      );
+    readyNode,
+    async readyNodeIP() {
+      const n = await readyNode();
+      return n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '';
     },
     async events(name) {
       const r = await server.kubectl(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);

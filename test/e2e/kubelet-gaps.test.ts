@@ -41,8 +41,7 @@ async function remove(...pods: string[]): Promise<void> {
 before(async () => {
   node = await startAgentNode(NODE);
   server = node.server;
-  const n = await node.readyNode();
-  nodeIP = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '';
+  nodeIP = await node.readyNodeIP();
 });
 
 after(async () => {

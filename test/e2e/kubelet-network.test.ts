@@ -25,8 +25,7 @@ const until = (name: string, what: string, ok: (p: Pod) => boolean, timeoutMs?: 
 before(async () => {
   node = await startAgentNode(NODE);
   server = node.server;
-  const n = await node.readyNode();
-  nodeIP = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '';
+  nodeIP = await node.readyNodeIP();
 });
 
 after(async () => {
