@@ -14,8 +14,12 @@ export const AGENT_BUNDLE = fileURLToPath(new URL('./agent.bundle.js', import.me
  * optimized code buys little and costs compiled code, compiler zones and the compilers' pages of the node binary:
  * measured 9 MiB less RSS at the same idle CPU. They must be set before the code they apply to is compiled.
  * (`--jitless`, which `--lite-mode` implies, can only be given on the command line: set at run time it crashes.)
+ * `--bytecode-old-age=1`: V8 drops the bytecode of a function that did not run since the last major GC (default: 5
+ * GCs), and compiles it again when it runs. Most of the agent's code runs once, at start (flags, config, informer
+ * set-up, image import): an idle agent's live heap 9.0 -> 8.1 MiB (heap snapshot, 0 pods). V8 ages code in its own
+ * major GCs only, not in those gc() starts (startExternalMemoryGC).
  */
-export const AGENT_TIER_FLAGS = ['--no-opt', '--no-sparkplug', '--max-lazy'];
+export const AGENT_TIER_FLAGS = ['--no-opt', '--no-sparkplug', '--max-lazy', '--bytecode-old-age=1'];
 
 /**
  * Node flags for the containerd agent that node takes only on its command line, so bin/skiff (a sh/JavaScript
