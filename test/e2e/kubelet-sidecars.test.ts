@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { startAgentNode, type AgentNode } from './agent-node.js';
-import type { TestServer } from './harness.js';
+import { eventually, type TestServer } from './harness.js';
 
 const NODE = `e2e-sidecars-${process.pid}`;
 
@@ -102,9 +102,15 @@ spec:
   const pod = await until('flaky', 'the sidecar restarted', (p) => (initStatus(p, 'side')?.restartCount ?? 0) >= 1, 90_000);
   assert.equal(pod.status?.phase, 'Running');
   assert.equal(status(pod, 'app')?.restartCount, 0);
-  const get = await server.kubectl(['get', 'pod', 'flaky']);
-  // kubectl counts the sidecar in READY and its restarts in RESTARTS.
-  assert.match(get.stdout, /flaky\s+[0-2]\/2\s+Running\s+[1-9]/);
+  // kubectl counts the sidecar in READY and its restarts in RESTARTS. Between two runs of the sidecar its STATUS is
+  // Init:Error (the exit, as upstream's kubelet reports it first) or Init:CrashLoopBackOff, so wait for a running one.
+  let shown = '';
+  await eventually(
+    'kubectl get shows the pod Running with the sidecar restarts',
+    async () => /flaky\s+[0-2]\/2\s+Running\s+[1-9]/.test((shown = (await server.kubectl(['get', 'pod', 'flaky'])).stdout)),
+    60_000,
+    () => shown,
+  );
 });
 
 test('a sidecar down again after the app started does not hold the app back: the app is still restarted', async () => {
