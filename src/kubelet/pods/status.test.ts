@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { RuntimeContainer, RuntimePod } from './runtime-state.js';
-import { computePodStatus, exitedToRestart, podPhase, shouldRestart } from './status.js';
+import { computePodStatus, podPhase, shouldRestart } from './status.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -102,61 +102,6 @@ test('crash loop: Waiting CrashLoopBackOff with the last run as lastState, resta
   assert.equal(cs?.lastState?.terminated?.exitCode, 3);
   assert.equal(cs?.lastState?.terminated?.reason, 'Error');
   assert.equal(cs?.ready, false);
-});
-
-test('an exit with no start held back or failed since: the run stays Terminated (Error, exit code, times), the run before as lastState', () => {
-  const rt = runtime([ctr('app', 'exited', { exitCode: 3, restartCount: 1 }), ctr('app', 'exited', { exitCode: 2 })]);
-  const s = computePodStatus(input(pod(), rt));
-  const cs = s.containerStatuses?.[0];
-  assert.equal(s.phase, 'Running');
-  assert.deepEqual(cs?.state, {
-    terminated: { exitCode: 3, reason: 'Error', startedAt: '2026-01-01T00:00:01Z', finishedAt: '2026-01-01T00:00:02Z', containerID: 'containerd://app-1' },
-  });
-  assert.equal(cs?.lastState?.terminated?.exitCode, 2);
-  assert.equal(cs?.restartCount, 1);
-  assert.equal(cs?.ready, false);
-  // A clean exit under Always: Completed until it runs again.
-  const done = computePodStatus(input(pod(), runtime([ctr('app', 'exited', { exitCode: 0 })])));
-  assert.equal(done.containerStatuses?.[0]?.state?.terminated?.reason, 'Completed');
-  assert.deepEqual(done.containerStatuses?.[0]?.lastState, {});
-  // OnFailure after a failure, and a failed init container of an OnFailure pod.
-  const onFailure = computePodStatus(input(pod({ restartPolicy: 'OnFailure' }), runtime([ctr('app', 'exited', { exitCode: 1 })])));
-  assert.equal(onFailure.containerStatuses?.[0]?.state?.terminated?.reason, 'Error');
-  assert.equal(onFailure.phase, 'Running');
-  const initSpec = { restartPolicy: 'OnFailure' as const, initContainers: [{ name: 'i1', image: 'busybox' }] };
-  const init = computePodStatus(input(pod(initSpec), runtime([ctr('i1', 'exited', { exitCode: 1 })])));
-  assert.equal(init.initContainerStatuses?.[0]?.state?.terminated?.exitCode, 1);
-  assert.equal(init.initContainerStatuses?.[0]?.ready, false);
-  assert.equal(init.phase, 'Pending');
-});
-
-test('a start held back or failed (the reason cache): Waiting with its reason and message, the run that ended as lastState', () => {
-  const initSpec = { initContainers: [{ name: 'i1', image: 'busybox' }] };
-  const waiting = new Map([
-    ['i1', { reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container=i1 pod=p_default(u1)' }],
-    ['app', { reason: 'RunContainerError', message: 'exec: "nope": executable file not found' }],
-  ]);
-  const s = computePodStatus(input(pod(initSpec), runtime([ctr('i1', 'exited', { exitCode: 1 })]), waiting));
-  const i1 = s.initContainerStatuses?.[0];
-  assert.deepEqual(i1?.state, { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container=i1 pod=p_default(u1)' } });
-  assert.equal(i1?.lastState?.terminated?.reason, 'Error');
-  assert.equal(i1?.lastState?.terminated?.exitCode, 1);
-  // The app container never ran: its cached reason shows while it waits.
-  assert.deepEqual(s.containerStatuses?.[0]?.state, { waiting: { reason: 'RunContainerError', message: 'exec: "nope": executable file not found' } });
-  // An entry does not turn a container that runs no more (Never, or the pod is terminal) to Waiting.
-  const never = computePodStatus(input(pod({ restartPolicy: 'Never' }), runtime([ctr('app', 'exited', { exitCode: 1 })]), waiting));
-  assert.equal(never.containerStatuses?.[0]?.state?.terminated?.reason, 'Error');
-  const gone = computePodStatus(input(pod(), runtime([ctr('app', 'exited', { exitCode: 1 })]), waiting, true));
-  assert.equal(gone.containerStatuses?.[0]?.state?.terminated?.reason, 'Error');
-});
-
-test('exitedToRestart: the containers whose latest run exited and that run again under their restart policy', () => {
-  const spec = { initContainers: [{ name: 'i1', image: 'busybox' }, { name: 'side', image: 'busybox', restartPolicy: 'Always' }] };
-  assert.deepEqual(exitedToRestart(pod(spec), runtime([ctr('app', 'exited', { exitCode: 0 }), ctr('side', 'exited'), ctr('i1', 'exited')])), ['side', 'app']);
-  assert.deepEqual(exitedToRestart(pod(spec), runtime([ctr('app', 'running', { restartCount: 1 }), ctr('app', 'exited'), ctr('i1', 'exited', { exitCode: 1 })])), ['i1']);
-  assert.deepEqual(exitedToRestart(pod({ restartPolicy: 'OnFailure' }), runtime([ctr('app', 'exited', { exitCode: 0 })])), []);
-  assert.deepEqual(exitedToRestart(pod({ restartPolicy: 'Never' }), runtime([ctr('app', 'exited', { exitCode: 1 })])), []);
-  assert.deepEqual(exitedToRestart(pod(), undefined), []);
 });
 
 test('phases for finished containers per restart policy', () => {

@@ -125,11 +125,10 @@ function containerStatus(spec: Container, instances: RuntimeContainer[], o: Buil
       }
       break;
     case 'exited':
-      if (!o.terminal && shouldRestart(o.policy, latest.exitCode) && o.waiting) {
-        // To run again, and its last start was held back (CrashLoopBackOff) or failed: upstream shows Waiting with
-        // that reason and the run that ended as lastState. Without such a reason upstream keeps the run's Terminated
-        // state (kubectl's "Error" or "Completed") until the restart.
-        status.state = { waiting: { reason: o.waiting.reason, ...(o.waiting.message ? { message: o.waiting.message } : {}) } };
+      if (!o.terminal && shouldRestart(o.policy, latest.exitCode)) {
+        // About to run again (now, or after its back-off): upstream shows Waiting with the run that ended as lastState.
+        const w = o.waiting ?? { reason: 'ContainerCreating' };
+        status.state = { waiting: { reason: w.reason, ...(w.message ? { message: w.message } : {}) } };
         status.lastState = terminatedState(latest);
       } else {
         status.state = terminatedState(latest);
@@ -233,32 +232,6 @@ function condition(type: string, ok: boolean, reason: string | undefined, messag
 
 const names = (list: string[]) => `[${list.join(' ')}]`;
 
-/** The restart policy of each init container: sidecars restart until the app containers finished for good, others on failure. */
-function initPolicies(pod: Pod, runtime: RuntimePod | undefined): (c: Container) => RestartPolicy {
-  const sidecarPolicy: RestartPolicy = appContainersFinished(pod, runtime) ? 'Never' : 'Always';
-  const policy = restartPolicyOf(pod);
-  return (c) => (isSidecar(c) ? sidecarPolicy : policy === 'Never' ? 'Never' : 'OnFailure');
-}
-
-/**
- * The containers (init and app) whose latest run exited and that run again under their restart policy (upstream's
- * ShouldContainerBeRestarted for an exited container).
- */
-export function exitedToRestart(pod: Pod, runtime: RuntimePod | undefined): string[] {
-  const initPolicy = initPolicies(pod, runtime);
-  const policy = restartPolicyOf(pod);
-  const specs: [Container, RestartPolicy][] = [
-    ...(pod.spec?.initContainers ?? []).map((c): [Container, RestartPolicy] => [c, initPolicy(c)]),
-    ...(pod.spec?.containers ?? []).map((c): [Container, RestartPolicy] => [c, policy]),
-  ];
-  return specs
-    .filter(([c, p]) => {
-      const latest = instancesOf(runtime, c.name)[0];
-      return latest?.state === 'exited' && shouldRestart(p, latest.exitCode);
-    })
-    .map(([c]) => c.name);
-}
-
 /** The whole status the kubelet writes for a pod. */
 export function computePodStatus(input: StatusInput): PodStatus {
   const { pod, runtime, now } = input;
@@ -269,10 +242,11 @@ export function computePodStatus(input: StatusInput): PodStatus {
 
   const initStatuses: ContainerStatus[] = [];
   let initDone = true;
-  const initPolicy = initPolicies(pod, runtime);
+  // Sidecars restart until the app containers finished for good; then they are stopped and stay so.
+  const sidecarPolicy: RestartPolicy = appContainersFinished(pod, runtime) ? 'Never' : 'Always';
   for (const c of spec?.initContainers ?? []) {
     const s = containerStatus(c, instancesOf(runtime, c.name), {
-      policy: initPolicy(c),
+      policy: isSidecar(c) ? sidecarPolicy : policy === 'Never' ? 'Never' : 'OnFailure',
       terminal,
       defaultWaiting: 'PodInitializing',
       waiting: input.waiting.get(c.name),

@@ -6,7 +6,6 @@ import { dirname, join } from 'node:path';
 import type { Container, Pod, PodCondition, PodStatus, Probe } from 'kubernetes-types/core/v1.js';
 import type { Clock, CoreEventRecorder, ResourceClient } from '../../client/index.js';
 import { isNotFound } from '../../machinery/errors.js';
-import { formatGoDuration } from '../../machinery/duration.js';
 import { formatTime } from '../../machinery/time.js';
 import { CriError, type CriClient } from '../cri/client.js';
 import type { Mount, PodSandboxConfig } from '../cri/types.js';
@@ -24,7 +23,7 @@ import { ObjectSession, PodConfigError, type ObjectSource } from './objects.js';
 import { oomScoreAdjust } from './qos.js';
 import { fingerprintOf, listRuntimePods, readContainer, readSandbox, toRuntimeContainer, type RuntimeContainer, type RuntimePod, type RuntimeSandbox } from './runtime-state.js';
 import { isStaticPod } from './static.js';
-import { appContainersFinished, computePodStatus, exitedToRestart, isSidecar, restartPolicyOf, shouldRestart, type WaitingReason } from './status.js';
+import { appContainersFinished, computePodStatus, isSidecar, restartPolicyOf, shouldRestart, type WaitingReason } from './status.js';
 import { terminationMessageMount } from './termination.js';
 import { TerminationOrdering } from './termination-order.js';
 import { trace } from './trace.js';
@@ -239,7 +238,7 @@ export class PodSyncer {
 
   /** Brings the runtime in line with the pod and writes its status. */
   async sync(apiPod: Pod): Promise<SyncResult> {
-    let pod = this.withOwnStatus(apiPod);
+    const pod = this.withOwnStatus(apiPod);
     const uid = pod.metadata?.uid ?? '';
     let runtime = this.o.podCache ? await this.o.podCache(uid) : await this.runtimeOf(uid);
     trace(uid, 'runtimeRead1');
@@ -265,14 +264,6 @@ export class PodSyncer {
 
     const waiting = this.waitingOf(uid);
     const policy = restartPolicyOf(pod);
-
-    // Upstream writes the status of what the runtime shows before it acts: a container that just exited and has no
-    // start held back or failed since is reported Terminated (kubectl's "Error") before it restarts or backs off.
-    if (exitedToRestart(pod, runtime).some((name) => !waiting.has(name))) {
-      await this.writeStatus(pod, runtime, false);
-      // What follows computes from the status just written (its conditions' transition times).
-      pod = this.withOwnStatus(apiPod);
-    }
 
     // 0. Volumes (upstream's WaitForAttachAndMount): every sync refreshes them; a missing source holds the pod.
     const objects = new ObjectSession(this.o.objects);
@@ -467,7 +458,7 @@ export class PodSyncer {
         const delay = this.backoff.get(key);
         waiting.set(c.name, {
           reason: 'CrashLoopBackOff',
-          message: `back-off ${formatGoDuration(delay * 1e6)} restarting failed container=${c.name} pod=${podFullName(pod)}`,
+          message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.name} pod=${podFullName(pod)}`,
         });
         this.o.events.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${podFullName(pod)}`);
         return this.backoff.remaining(key, inst.finishedAt) + 50;
