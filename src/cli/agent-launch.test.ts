@@ -6,7 +6,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AGENT_BUNDLE, AGENT_NODE_FLAGS, AGENT_TIER_FLAGS, runsKubelet, startExternalMemoryGC } from './agent-launch.js';
+import { AGENT_BUNDLE, AGENT_NODE_FLAGS, AGENT_TIER_FLAGS, runsKubelet, startMemoryGC } from './agent-launch.js';
 
 const SKIFF = fileURLToPath(new URL('../../../bin/skiff', import.meta.url));
 
@@ -76,7 +76,7 @@ test('the agent bundle is built, runs `skiff agent`, and holds no server code', 
 test('a full GC runs when the ArrayBuffers grew by the threshold over what the last full GC left', () => {
   let ab = 1000;
   let gcs = 0;
-  const g = startExternalMemoryGC({ checkMs: 3_600_000, thresholdBytes: 500, arrayBuffers: () => ab, heapUsed: () => 0, gc: () => ((ab = 300), gcs++) });
+  const g = startMemoryGC({ checkMs: 3_600_000, thresholdBytes: 500, arrayBuffers: () => ab, heapUsed: () => 0, gc: () => ((ab = 300), gcs++) });
   try {
     ab = 1400;
     g.check();
@@ -96,7 +96,7 @@ test('a full GC runs when the ArrayBuffers grew by the threshold over what the l
     g.check();
     assert.equal(gcs, 2, '550 over the lowest seen');
     // Live buffers that stay large do not make a GC every check.
-    const live = startExternalMemoryGC({ checkMs: 3_600_000, thresholdBytes: 500, arrayBuffers: () => 10_000, heapUsed: () => 0, gc: () => gcs++ });
+    const live = startMemoryGC({ checkMs: 3_600_000, thresholdBytes: 500, arrayBuffers: () => 10_000, heapUsed: () => 0, gc: () => gcs++ });
     live.check();
     live.check();
     live.stop();
@@ -109,7 +109,7 @@ test('a full GC runs when the ArrayBuffers grew by the threshold over what the l
 test('a full GC runs when the JS heap in use grew by its threshold over what the last full GC left', () => {
   let heap = 10_000;
   let gcs = 0;
-  const g = startExternalMemoryGC({ checkMs: 3_600_000, arrayBuffers: () => 0, heapThresholdBytes: 2000, heapUsed: () => heap, gc: () => ((heap = 9_000), gcs++) });
+  const g = startMemoryGC({ checkMs: 3_600_000, arrayBuffers: () => 0, heapThresholdBytes: 2000, heapUsed: () => heap, gc: () => ((heap = 9_000), gcs++) });
   try {
     heap = 11_999;
     g.check();
@@ -140,7 +140,7 @@ test('with its defaults, the heap trigger collects the garbage a real V8 heap ac
       '--input-type=module',
       '-e',
       `const m = await import(${JSON.stringify(new URL('./agent-launch.js', import.meta.url).href)});
-       const g = m.startExternalMemoryGC({ checkMs: 3_600_000 });
+       const g = m.startMemoryGC({ checkMs: 3_600_000 });
        let keep = [];
        for (let i = 0; i < 300_000; i++) keep.push({ i, s: 'garbage ' + i });
        keep = [];
@@ -155,7 +155,7 @@ test('with its defaults, the heap trigger collects the garbage a real V8 heap ac
 });
 
 test('the V8 gc the agent exposes at run time is callable', () => {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(new URL('./agent-launch.js', import.meta.url).href)}); const g = m.startExternalMemoryGC({ thresholdBytes: 0 }); g.check(); g.stop(); process.stdout.write(String(g.collections));`], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(new URL('./agent-launch.js', import.meta.url).href)}); const g = m.startMemoryGC({ thresholdBytes: 0 }); g.check(); g.stop(); process.stdout.write(String(g.collections));`], { encoding: 'utf8' });
   assert.equal(r.stderr, '');
   assert.equal(r.stdout, '1');
 });

@@ -17,7 +17,7 @@ export const AGENT_BUNDLE = fileURLToPath(new URL('./agent.bundle.js', import.me
  * `--bytecode-old-age=1`: V8 drops the bytecode of a function that did not run since the last major GC (default: 5
  * GCs), and compiles it again when it runs. Most of the agent's code runs once, at start (flags, config, informer
  * set-up, image import): an idle agent's live heap 9.0 -> 8.1 MiB (heap snapshot, 0 pods). V8 ages code in its own
- * major GCs only, not in those gc() starts (startExternalMemoryGC).
+ * major GCs only, not in those gc() starts (startMemoryGC).
  */
 export const AGENT_TIER_FLAGS = ['--no-opt', '--no-sparkplug', '--max-lazy', '--bytecode-old-age=1'];
 
@@ -61,7 +61,7 @@ export const EXTERNAL_GC_THRESHOLD_BYTES = 2 * 1024 * 1024;
  */
 export const HEAP_GC_THRESHOLD_BYTES = 2 * 1024 * 1024;
 
-export interface ExternalMemoryGC {
+export interface MemoryGC {
   stop(): void;
   /** Full GCs started so far. */
   readonly collections: number;
@@ -81,9 +81,9 @@ interface Watched {
  * (`heapUsed()`) by `heapThresholdBytes`, over what the last full GC left (V8's own full GCs count: the lowest figure
  * seen since is the base). `gc` defaults to V8's, exposed at run time (--expose-gc, then a fresh context's `gc`).
  */
-export function startExternalMemoryGC(
+export function startMemoryGC(
   o: { checkMs?: number; thresholdBytes?: number; arrayBuffers?: () => number; heapThresholdBytes?: number; heapUsed?: () => number; gc?: () => void } = {},
-): ExternalMemoryGC {
+): MemoryGC {
   let gc = o.gc;
   if (!gc) {
     setFlagsFromString('--expose-gc');
@@ -121,7 +121,7 @@ export function startExternalMemoryGC(
 export async function main(argv: string[]): Promise<void> {
   const kubelet = runsKubelet(argv.slice(1));
   if (kubelet && !process.env.SKIFF_AGENT_DEFAULT_HEAP) for (const f of AGENT_TIER_FLAGS) setFlagsFromString(f);
-  if (kubelet && !process.env.SKIFF_AGENT_NO_EXTERNAL_GC) startExternalMemoryGC();
+  if (kubelet && !process.env.SKIFF_AGENT_NO_EXTERNAL_GC) startMemoryGC();
   const bundled = kubelet && !process.env.SKIFF_AGENT_NO_BUNDLE && existsSync(AGENT_BUNDLE);
   const entry = bundled ? pathToFileURL(AGENT_BUNDLE).href : './main.js';
   const m = (await import(entry)) as { main(argv: string[]): Promise<void> };
